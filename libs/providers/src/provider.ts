@@ -1,0 +1,55 @@
+// The provider contract: a provider turns an issue request into a signed chain. Everything
+// else (caching, single-flight, rotation decisions, announcements) belongs to the certificate
+// manager around it. Each provider splits a backend client from the adapter to this interface.
+import type { KeyAlgorithm } from '@fsm-certs/x509';
+
+export type ProviderKind = 'tresor' | 'vault' | 'cert-manager';
+
+export interface IssueRequest {
+  readonly commonName: string;
+  /** Extra DNS SANs; the provider always includes the common name as a DNS SAN. */
+  readonly dnsNames: readonly string[];
+  /** URI SANs, e.g. spiffe://cluster.local/ns/bookstore/sa/bookstore-v2. */
+  readonly uris: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly validityMs: number;
+  /** Algorithm of a server-generated key; ignored in CSR mode. */
+  readonly keyAlgorithm: KeyAlgorithm;
+  /** CSR mode: PEM CSR whose key never leaves the workload. Identity still comes from commonName/SANs above. */
+  readonly csrPem?: string;
+}
+
+export interface TrustBundle {
+  /** The CA that signs new certificates now. */
+  readonly issuingCaPem: string;
+  /** Every root a workload should trust (more than one during a root rotation). */
+  readonly trustedCasPem: readonly string[];
+}
+
+export interface IssuedCertificate {
+  readonly commonName: string;
+  readonly certificatePem: string;
+  /** Intermediates between the leaf and the root, leaf excluded; empty when the root signs directly. */
+  readonly chainPem: readonly string[];
+  readonly issuingCaPem: string;
+  readonly trustedCasPem: readonly string[];
+  /** Present only when the key was generated server-side (never in CSR mode). */
+  readonly privateKeyPem?: string;
+  /** Lowercase hex without colons. */
+  readonly serialNumber: string;
+  /** Read from the certificate itself, not from what was requested. */
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** SHA-256 fingerprint (lowercase hex) of the issuing CA certificate. */
+  readonly issuerId: string;
+  readonly provider: ProviderKind;
+  /** Backend warnings worth surfacing to the caller (e.g. Vault capped the TTL). */
+  readonly warnings: readonly string[];
+}
+
+export interface CertificateProvider {
+  readonly kind: ProviderKind;
+  issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate>;
+  trustBundle(): Promise<TrustBundle>;
+  close(): Promise<void>;
+}

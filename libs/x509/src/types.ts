@@ -1,0 +1,107 @@
+// Public types of libs/x509. Other libs code against these; keep them stable.
+import type { KeyObject } from 'node:crypto';
+
+/** Key algorithms we issue. ECDSA P-256 is the default; RSA sizes are selectable (FSM's own default is RSA 2048). */
+export type KeyAlgorithm = 'ecdsa-p256' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
+export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'ecdsa-p256';
+
+export interface KeyPair {
+  readonly algorithm: KeyAlgorithm;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/** Subject alternative names of a certificate or CSR. The CN is always added as a DNS SAN by issueLeaf. */
+export interface SubjectAltNames {
+  readonly dnsNames: readonly string[];
+  readonly uris: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+export interface ParsedCsr extends SubjectAltNames {
+  readonly pem: string;
+  readonly commonName: string | undefined;
+  readonly publicKey: KeyObject;
+  readonly keyAlgorithm: KeyAlgorithm;
+}
+
+/** A CA that can sign: its certificate plus its private key. Built by loadIssuer(); the key is pre-parsed. */
+export interface Issuer {
+  readonly certificatePem: string;
+  readonly certificateDer: Buffer;
+  readonly privateKey: KeyObject;
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly subjectCommonName: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** SHA-256 fingerprint of the CA certificate, lowercase hex without colons: a stable issuer id. */
+  readonly fingerprint: string;
+}
+
+export interface RootCaOptions {
+  readonly commonName?: string; // default 'fsm-ca.flomesh.io'
+  readonly organization?: string; // default 'Flomesh Service Mesh'
+  readonly validityMs?: number; // default 87600h
+  readonly keyAlgorithm?: KeyAlgorithm; // default ecdsa-p256
+  readonly now?: Date;
+}
+
+export interface RootCa {
+  readonly certificatePem: string;
+  /** PKCS#8 PEM. */
+  readonly privateKeyPem: string;
+  readonly issuer: Issuer;
+}
+
+export interface LeafOptions {
+  readonly commonName: string;
+  readonly dnsNames?: readonly string[];
+  readonly uris?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  readonly validityMs: number;
+  /** CSR mode: the workload's public key. When absent a key pair is generated (server-key mode). */
+  readonly publicKey?: KeyObject;
+  /** Algorithm of a server-generated key; default ecdsa-p256. Ignored when publicKey is given. */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  readonly now?: Date;
+}
+
+export interface IssuedLeaf {
+  readonly certificatePem: string;
+  readonly certificateDer: Buffer;
+  /** PKCS#8 PEM; present only when the key was generated here. */
+  readonly privateKeyPem?: string;
+  /** Lowercase hex, no colons, no leading zero byte. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+export interface CertificateInfo {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly commonName: string | undefined;
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly dnsNames: readonly string[];
+  readonly uris: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly isCA: boolean;
+  readonly keyType: 'ec' | 'rsa' | 'other';
+  readonly keySize: number; // bits (curve size for EC)
+  readonly fingerprintSha256: string; // colon-separated uppercase hex, like openssl
+}
+
+export type X509ErrorCode =
+  | 'INVALID_DURATION'
+  | 'INVALID_PEM'
+  | 'INVALID_CSR'
+  | 'CSR_SIGNATURE_INVALID'
+  | 'INVALID_NAME'
+  | 'VALIDITY_TOO_SHORT'
+  | 'KEY_MISMATCH'
+  | 'CA_EXPIRED'
+  | 'UNSUPPORTED_KEY'
+  | 'CHAIN_INVALID';
