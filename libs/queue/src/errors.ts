@@ -1,0 +1,62 @@
+// One error class for this lib's failures, each with a stable code, the HTTP status the gateway
+// should answer with, whether retrying may help, and the cause. Messages tell the operator what
+// to do and never contain key material.
+import { UnrecoverableError } from 'bullmq';
+
+export type QueueErrorCode =
+  | 'REDIS_NOT_INSTALLED' // redis-server is not on PATH and no REDIS_URL was given
+  | 'REDIS_START_FAILED' // redis-server started but never answered PING
+  | 'REDIS_UNAVAILABLE' // a command failed because Redis is down: retry later
+  | 'INVALID_KEK' // the key-encryption key from config is not 32 bytes of base64/hex
+  | 'ENVELOPE_INVALID' // an encrypted key blob is malformed, tampered with or under another KEK
+  | 'RECORD_INVALID' // a stored inventory record / trust bundle / event fails its schema
+  | 'INVALID_ARGUMENT'; // a caller passed a value this lib refuses (e.g. limit <= 0)
+
+const STATUS: Record<QueueErrorCode, number> = {
+  REDIS_NOT_INSTALLED: 500,
+  REDIS_START_FAILED: 500,
+  REDIS_UNAVAILABLE: 503,
+  INVALID_KEK: 500,
+  ENVELOPE_INVALID: 500,
+  RECORD_INVALID: 500,
+  INVALID_ARGUMENT: 400,
+};
+
+export class QueueError extends Error {
+  override readonly name = 'QueueError';
+  readonly httpStatus: number;
+  readonly retryable: boolean;
+
+  constructor(
+    readonly code: QueueErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.httpStatus = STATUS[code];
+    this.retryable = code === 'REDIS_UNAVAILABLE';
+  }
+}
+
+/**
+ * A job whose payload fails its schema. Extends BullMQ's UnrecoverableError so a worker that
+ * lets it propagate fails the job at once instead of retrying a payload that can never parse.
+ */
+export class InvalidJobPayloadError extends UnrecoverableError {
+  override readonly name = 'InvalidJobPayloadError';
+  readonly code = 'INVALID_JOB_PAYLOAD' as const;
+  readonly httpStatus = 400;
+  readonly retryable = false;
+  /** Dotted paths of the failing fields, e.g. `requests.0.validityMs`. */
+  readonly fields: readonly string[];
+
+  constructor(message: string, fields: readonly string[], options: { cause?: unknown } = {}) {
+    super(message);
+    this.fields = fields;
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+export function isQueueError(value: unknown): value is QueueError {
+  return value instanceof QueueError;
+}

@@ -1,0 +1,12 @@
+// Public API of @fsm-certs/queue: the contracts every app shares (queue names, payload and
+// result schemas, records, events), plus the Redis-backed pieces built on them.
+export * from './errors.js';
+export * from './keys.js';
+export * from './contracts/queue-names.js';
+export * from './contracts/common.js';
+export * from './contracts/certificate-record.js';
+export * from './contracts/issue-job.js';
+export * from './contracts/rotate-job.js';
+export * from './contracts/job-options.js';
+export * from './contracts/parse.js';
+export * from './contracts/events.js';

@@ -1,0 +1,52 @@
+// One prefix for BullMQ's queues and every key of ours. It contains a Redis Cluster hash tag
+// (`{...}`) so all keys land in one slot: Lua scripts and MULTI across them stay legal on a
+// cluster. BullMQ builds `<prefix>:<queue>:...`, so our own segments below must never be used
+// as queue names.
+import { QueueError } from './errors.js';
+
+export const DEFAULT_PREFIX = '{fsm-certs}';
+
+/** Segments reserved for our keys; a queue with one of these names would collide. */
+export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances'] as const;
+
+export interface Keyspace {
+  readonly prefix: string;
+  /** Hash per common name: fields `record` (JSON), `serial`, `previousSerial`. */
+  cert(commonName: string): string;
+  /** Sorted set: member = common name, score = renewAt in epoch ms. */
+  readonly renewIndex: string;
+  /** Sorted set, all scores 0: member = common name, for stable lexicographic pagination. */
+  readonly names: string;
+  /** String `<commonName> <serial>` with a TTL: which cert a request id produced. */
+  request(requestId: string): string;
+  /** String: JSON trust bundle served at /v1/ca. */
+  readonly trustBundle: string;
+  /** Stream of announcements. */
+  readonly events: string;
+  /** Sorted set per role: member = instance id, score = expiry (Redis server time, ms). */
+  instances(role: string): string;
+}
+
+export function assertValidPrefix(prefix: string): void {
+  // A prefix with ':' or no hash tag breaks cluster-readiness; refuse rather than run degraded.
+  if (!/^\{[^{}:\s]+\}$/.test(prefix) && !/^[^{}:\s]*\{[^{}:\s]+\}[^{}:\s]*$/.test(prefix)) {
+    throw new QueueError(
+      'INVALID_ARGUMENT',
+      `Key prefix "${prefix}" must contain one Redis Cluster hash tag like "{fsm-certs}" and no ':' or spaces.`,
+    );
+  }
+}
+
+export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
+  assertValidPrefix(prefix);
+  return {
+    prefix,
+    cert: (commonName) => `${prefix}:inv:cert:${commonName}`,
+    renewIndex: `${prefix}:inv:renew`,
+    names: `${prefix}:inv:names`,
+    request: (requestId) => `${prefix}:inv:req:${requestId}`,
+    trustBundle: `${prefix}:trust-bundle`,
+    events: `${prefix}:events`,
+    instances: (role) => `${prefix}:instances:${role}`,
+  };
+}
