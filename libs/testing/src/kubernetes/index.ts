@@ -1,0 +1,12 @@
+export { KubernetesEmulator } from './emulator.js';
+export type { KubernetesEmulatorOptions } from './emulator.js';
+export { ObjectStore, matchesFilter } from './object-store.js';
+export type { ListFilter, ObjectStoreOptions, WatchListener, WatchOptions } from './object-store.js';
+export { ResourceRouter, mergePatch, parseApiPath } from './router.js';
+export type { InterceptedRequest, Interceptor, InterceptorReply } from './router.js';
+export { SECRET_RESOURCE } from './secrets.js';
+export { KubeApiError, alreadyExists, conflict, invalid, notFound, successStatus } from './status.js';
+export type { StatusBody, StatusDetails, StatusReason } from './status.js';
+export { apiVersionOf, resourceKey } from './types.js';
+export type { FieldCause, KubeObject, ObjectMeta, ResourceDefinition, WatchEvent, WatchEventType } from './types.js';
+export { isDns1123Label, isDns1123Subdomain, validateObjectName } from './validation.js';
