@@ -1,0 +1,120 @@
+// Typed client for the issuer-gateway HTTP API. Every response is validated with zod; every
+// non-2xx answer becomes a GatewayRequestError carrying the problem+json code.
+import type { z } from 'zod';
+import { GatewayRequestError } from './errors.js';
+import {
+  certificateListSchema,
+  certificateResponseSchema,
+  problemSchema,
+  trustBundleSchema,
+  type CertificateList,
+  type CertificateResponse,
+  type GatewayEvent,
+  type IssueCertificateInput,
+  type TrustBundleResponse,
+} from './schemas.js';
+import { readEventStream } from './sse.js';
+
+export interface GatewayClientOptions {
+  readonly baseUrl: string;
+  readonly token?: string;
+  /** Per-request timeout; default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export class GatewayClient {
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: GatewayClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  issue(input: IssueCertificateInput): Promise<CertificateResponse> {
+    return this.json('POST', '/v1/certificates', certificateResponseSchema, input);
+  }
+
+  get(commonName: string): Promise<CertificateResponse> {
+    return this.json('GET', `/v1/certificates/${encodeURIComponent(commonName)}`, certificateResponseSchema);
+  }
+
+  list(params: { limit?: number; cursor?: string } = {}): Promise<CertificateList> {
+    const query = new URLSearchParams();
+    if (params.limit !== undefined) query.set('limit', String(params.limit));
+    if (params.cursor !== undefined) query.set('cursor', params.cursor);
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    return this.json('GET', `/v1/certificates${suffix}`, certificateListSchema);
+  }
+
+  rotate(commonName: string): Promise<CertificateResponse> {
+    return this.json('POST', `/v1/certificates/${encodeURIComponent(commonName)}/rotate`, certificateResponseSchema);
+  }
+
+  async release(commonName: string): Promise<void> {
+    await this.request('DELETE', `/v1/certificates/${encodeURIComponent(commonName)}`);
+  }
+
+  trustBundle(): Promise<TrustBundleResponse> {
+    return this.json('GET', '/v1/ca', trustBundleSchema, undefined, 'application/json');
+  }
+
+  async trustBundlePem(): Promise<string> {
+    const res = await this.request('GET', '/v1/ca', undefined, 'application/x-pem-file');
+    return res.text();
+  }
+
+  /** Follows /v1/events; resumes after `lastEventId` when given. Ends when the signal aborts. */
+  async *events(options: { lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<GatewayEvent> {
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...this.authHeader() };
+    if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+    const res = await fetch(`${this.baseUrl}/v1/events`, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+    if (!res.ok || res.body === null) throw await toError(res);
+    try {
+      yield* readEventStream(res.body);
+    } catch (error) {
+      if (options.signal?.aborted === true) return;
+      throw error;
+    }
+  }
+
+  /** Raw request for status-code checks in tests and the CLI. */
+  async request(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+    const headers: Record<string, string> = { accept, ...this.authHeader() };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+    });
+    if (!res.ok) throw await toError(res);
+    return res;
+  }
+
+  private async json<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, accept?: string): Promise<z.infer<S>> {
+    const res = await this.request(method, path, body, accept);
+    const parsed = schema.safeParse(await res.json());
+    if (!parsed.success) {
+      throw new GatewayRequestError(res.status, 'UNEXPECTED_RESPONSE', `${method} ${path}: unexpected response shape: ${parsed.error.message}`, undefined, undefined);
+    }
+    return parsed.data;
+  }
+
+  private authHeader(): Record<string, string> {
+    return this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` };
+  }
+}
+
+async function toError(res: Response): Promise<GatewayRequestError> {
+  const retryAfter = res.headers.get('retry-after');
+  const retryAfterSeconds = retryAfter === null ? undefined : Number(retryAfter);
+  const text = await res.text();
+  let problem;
+  try {
+    const parsed = problemSchema.safeParse(JSON.parse(text));
+    if (parsed.success) problem = parsed.data;
+  } catch {
+    // not JSON
+  }
+  const message = problem === undefined ? `HTTP ${res.status}: ${text.slice(0, 200)}` : `${problem.code}: ${problem.detail ?? problem.title ?? ''}`;
+  return new GatewayRequestError(res.status, problem?.code ?? `HTTP_${res.status}`, message, retryAfterSeconds, problem);
+}

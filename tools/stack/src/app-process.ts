@@ -1,0 +1,109 @@
+// Runs one of our apps as a child process, the way a pod would run it: its own process, its own
+// environment, stopped by SIGTERM. Used by `npm start` and by the end-to-end suites (which also
+// kill -9 it to prove that nothing is lost).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type AppName = 'ca-service' | 'issuer-gateway' | 'rotation-worker';
+
+/** The repository root: the nearest directory above this file holding nx.json. */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'nx.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root (nx.json) above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Source entry point run through tsx in development; the built dist/main.js when there is no source. */
+function entryArgs(name: AppName): string[] {
+  const root = repoRoot();
+  const source = path.join(root, 'apps', name, 'src', 'main.ts');
+  if (existsSync(source)) return ['--import', 'tsx', '--conditions=development', source];
+  return [path.join(root, 'apps', name, 'dist', 'main.js')];
+}
+
+export interface AppProcessOptions {
+  readonly env: NodeJS.ProcessEnv;
+  /** Called with every output line of the app (stdout and stderr). */
+  readonly onLine?: (app: string, line: string) => void;
+  /** Name used in output; defaults to the app name (e.g. `rotation-worker-2` for a second replica). */
+  readonly label?: string;
+}
+
+export class AppProcess {
+  readonly label: string;
+  private child: ChildProcess;
+  private exitPromise: Promise<number | null>;
+  /** Last lines of output, for failure messages. */
+  readonly recentOutput: string[] = [];
+
+  constructor(
+    readonly app: AppName,
+    private readonly options: AppProcessOptions,
+  ) {
+    this.label = options.label ?? app;
+    ({ child: this.child, exited: this.exitPromise } = this.spawnChild());
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private spawnChild(): { child: ChildProcess; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, entryArgs(this.app), {
+      cwd: repoRoot(),
+      env: this.options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const onData = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.length === 0) continue;
+        this.recentOutput.push(line);
+        if (this.recentOutput.length > 200) this.recentOutput.shift();
+        this.options.onLine?.(this.label, line);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited };
+  }
+
+  /** Graceful stop: SIGTERM, then SIGKILL after the grace period. Resolves with the exit code. */
+  async stop(graceMs = 15_000): Promise<number | null> {
+    if (!this.running) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exitPromise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** kill -9, as a crashed node or an OOM kill would. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exitPromise;
+  }
+
+  /** Starts the same app again with the same environment (after stop() or kill()). */
+  restart(): void {
+    if (this.running) throw new Error(`${this.label} is still running; stop it first`);
+    ({ child: this.child, exited: this.exitPromise } = this.spawnChild());
+  }
+
+  exited(): Promise<number | null> {
+    return this.exitPromise;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './app-process.js';
+export * from './stack.js';
+
