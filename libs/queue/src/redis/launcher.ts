@@ -1,0 +1,177 @@
+// Launches a private redis-server (tests and `npm start` without REDIS_URL). Binds 127.0.0.1 on a
+// free port in a temp dir, with noeviction because BullMQ must never lose keys to eviction.
+// restart() reuses the port and dir, so an appendonly server comes back with its data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { QueueError } from '../errors.js';
+
+export interface RedisServerOptions {
+  /** Port to bind; default a free port chosen by the OS. */
+  readonly port?: number;
+  /** Data dir; default a fresh temp dir, removed by stop(). A given dir is never removed. */
+  readonly dir?: string;
+  /** redis-server log file; default `<dir>/redis.log`. */
+  readonly logFile?: string;
+  /** Keep data across restart() through the append-only file; default true. */
+  readonly appendOnly?: boolean;
+  /** Binary to run; default `redis-server` from PATH. */
+  readonly binary?: string;
+  /** How long to wait for PING after spawn; default 10 s. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface RedisServerHandle {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  /** Graceful shutdown (SIGTERM, flushes the AOF), then removes the temp dir if we made it. */
+  stop(): Promise<void>;
+  /** Stops (gracefully, unless it is already dead) and starts again on the same port and dir. */
+  restart(): Promise<void>;
+  /** SIGKILL, as a crash would; restart() brings it back. */
+  kill(): Promise<void>;
+}
+
+const INSTALL_HINT =
+  'Install one (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`) or point REDIS_URL at an existing Redis >= 6.2.';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** Resolves true when a raw `PING` on host:port answers `+PONG`. */
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let answer = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('utf8');
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+    });
+  });
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test runner or app that exits without stop() must not leave orphan servers behind.
+  process.once('exit', () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+  });
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'fsm-certs-redis-')));
+  const port = options.port ?? (await freePort());
+  const logFile = options.logFile ?? path.join(dir, 'redis.log');
+  const binary = options.binary ?? 'redis-server';
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--dir', dir,
+    '--save', '',
+    '--appendonly', options.appendOnly === false ? 'no' : 'yes',
+    '--appendfsync', 'everysec',
+    '--maxmemory-policy', 'noeviction',
+    '--daemonize', 'no',
+    '--logfile', logFile,
+  ];
+  installExitHook();
+
+  let child: ChildProcess | undefined;
+  let stopped = false;
+
+  const spawnAndWait = async (): Promise<void> => {
+    const proc = spawn(binary, args, { stdio: 'ignore' });
+    child = proc;
+    liveChildren.add(proc);
+    proc.once('exit', () => liveChildren.delete(proc));
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    const deadline = Date.now() + startTimeoutMs;
+    for (;;) {
+      const outcome = await Promise.race([
+        spawnError,
+        waitForExit(proc).then(() => 'exited' as const),
+        pingOnce(port).then((ok) => (ok ? ('ready' as const) : ('retry' as const))),
+      ]);
+      if (outcome === 'ready') return;
+      if (outcome instanceof Error) {
+        liveChildren.delete(proc);
+        const notFound = (outcome as NodeJS.ErrnoException).code === 'ENOENT';
+        throw new QueueError(
+          notFound ? 'REDIS_NOT_INSTALLED' : 'REDIS_START_FAILED',
+          notFound ? `"${binary}" is not on PATH. ${INSTALL_HINT}` : `Could not run "${binary}": ${outcome.message}. ${INSTALL_HINT}`,
+          { cause: outcome },
+        );
+      }
+      if (outcome === 'exited') {
+        throw new QueueError(
+          'REDIS_START_FAILED',
+          `redis-server exited at start on port ${port} (code ${String(proc.exitCode)}); see ${logFile} — the port may be taken.`,
+        );
+      }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new QueueError('REDIS_START_FAILED', `redis-server on port ${port} did not answer PING within ${startTimeoutMs} ms; see ${logFile}.`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child;
+    if (proc === undefined) return;
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    await waitForExit(proc);
+  };
+
+  await spawnAndWait();
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await terminate('SIGTERM');
+      if (ownDir) await rm(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      if (stopped) throw new QueueError('INVALID_ARGUMENT', 'restart() after stop(): start a new server instead.');
+      await terminate('SIGTERM');
+      await spawnAndWait();
+    },
+    async kill() {
+      await terminate('SIGKILL');
+    },
+  };
+}
