@@ -1,0 +1,141 @@
+// The running system with Tresor: real processes, a real Redis, checked by openssl.
+import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayRequestError, type GatewayEvent } from '@fsm-certs/client';
+import { createCsr, importPrivateKeyPem } from '@fsm-certs/x509';
+import { eventually, startHarness, type Harness } from './harness.js';
+import { opensslVerify, opensslX509 } from './openssl.js';
+
+describe('the system with the Tresor provider', () => {
+  let h: Harness;
+  let rootPem: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ rotationWorkers: 2 });
+    rootPem = await h.client.trustBundlePem();
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('serves a trust bundle that openssl reads as the Flomesh root', () => {
+    expect(opensslX509(rootPem, ['-subject'])).toMatch(/fsm-ca\.flomesh\.io/);
+  });
+
+  it('issues a server-key certificate whose chain openssl verifies and whose key matches', async () => {
+    const cert = await h.client.issue({ commonName: 'bookstore-v1.bookstore.cluster.local' });
+    expect(cert.privateKey).toBeDefined();
+    expect(opensslVerify(cert.certificate, rootPem, cert.chain).ok).toBe(true);
+    const key = importPrivateKeyPem(cert.privateKey ?? '');
+    const certPublic = opensslX509(cert.certificate, ['-pubkey']);
+    expect(createPrivateKey(cert.privateKey ?? '').asymmetricKeyType).toBe('ec');
+    expect(key.publicKey.export({ type: 'spki', format: 'pem' }).toString().trim()).toBe(certPublic.trim());
+  });
+
+  it('issues from a CSR without ever returning a key, taking the identity from the request', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const csr = createCsr({
+      commonName: 'not-what-the-gateway-uses.example',
+      keyPair: { algorithm: 'ecdsa-p256', privateKey, publicKey },
+    });
+    const cert = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr });
+    expect(cert.privateKey).toBeUndefined();
+    expect(opensslVerify(cert.certificate, rootPem, cert.chain).ok).toBe(true);
+    expect(opensslX509(cert.certificate, ['-subject'])).toMatch(/bookbuyer\.bookbuyer\.cluster\.local/);
+    expect(opensslX509(cert.certificate, ['-pubkey']).trim()).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString().trim());
+  });
+
+  it('answers GET from the inventory with the certificate it issued', async () => {
+    const issued = await h.client.issue({ commonName: 'reviews.bookstore.cluster.local', validity: '1h' });
+    const got = await h.client.get('reviews.bookstore.cluster.local');
+    expect(got.serialNumber).toBe(issued.serialNumber);
+    expect(got.privateKey).toBeUndefined();
+  });
+
+  it('rejects bad input with problem codes, and unknown names with 404', async () => {
+    const bad = await h.client.issue({ commonName: 'bad name!' }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(GatewayRequestError);
+    expect((bad as GatewayRequestError).status).toBe(400);
+    const badDuration = await h.client.issue({ commonName: 'ok.example', validity: 'forever' }).catch((e: unknown) => e);
+    expect((badDuration as GatewayRequestError).status).toBe(400);
+    const missing = await h.client.get('nobody.nowhere.cluster.local').catch((e: unknown) => e);
+    expect((missing as GatewayRequestError).status).toBe(404);
+  });
+
+  it('announces issued and rotated over SSE and resumes after a reconnect', async () => {
+    const name = 'ratings.bookstore.cluster.local';
+    const abort = new AbortController();
+    const seen: GatewayEvent[] = [];
+    const reader = (async () => {
+      for await (const event of h.client.events({ signal: abort.signal })) {
+        seen.push(event);
+        if (seen.some((e) => e.type === 'issued' && hasName(e, name))) break;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const first = await h.client.issue({ commonName: name });
+    await Promise.race([reader, new Promise((r) => setTimeout(r, 10_000))]);
+    abort.abort();
+    const issuedEvent = seen.find((e) => e.type === 'issued' && hasName(e, name));
+    expect(issuedEvent).toBeDefined();
+
+    // Disconnected: a rotation happens; the resumed stream must deliver it.
+    const rotated = await h.client.rotate(name);
+    expect(rotated.serialNumber).not.toBe(first.serialNumber);
+    const resumed = new AbortController();
+    const missed: GatewayEvent[] = [];
+    for await (const event of h.client.events({ lastEventId: issuedEvent?.id ?? '0', signal: resumed.signal })) {
+      missed.push(event);
+      if (event.type === 'rotated' && hasName(event, name)) break;
+    }
+    resumed.abort();
+    expect(missed.some((e) => e.id === issuedEvent?.id)).toBe(false);
+    expect(missed.find((e) => e.type === 'rotated' && hasName(e, name))).toBeDefined();
+  });
+
+  it('rotates a certificate inside its renewal window exactly once with two rotation-workers', async () => {
+    const name = 'details.bookstore.cluster.local';
+    const before = await h.client.issue({ commonName: name, validity: '1h' });
+    await pullIntoRenewalWindow(h, name);
+    const after = await eventually(
+      async () => {
+        const current = await h.client.get(name);
+        return current.serialNumber !== before.serialNumber ? current : undefined;
+      },
+      30_000,
+      'the rotation-worker to rotate the certificate',
+    );
+    expect(opensslVerify(after.certificate, rootPem, after.chain).ok).toBe(true);
+    // Give a second sweep (and the second replica) time to misbehave, then count rotations.
+    await new Promise((r) => setTimeout(r, 7_000));
+    const final = await h.client.get(name);
+    expect(final.serialNumber).toBe(after.serialNumber);
+    const rotations = await countEvents(h, 'rotated', name);
+    expect(rotations).toBe(1);
+  });
+});
+
+function hasName(event: GatewayEvent, name: string): boolean {
+  const data = event.data;
+  return typeof data === 'object' && data !== null && 'commonName' in data && data.commonName === name;
+}
+
+async function countEvents(h: Harness, type: string, name: string): Promise<number> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 1_500);
+  let count = 0;
+  try {
+    for await (const event of h.client.events({ lastEventId: '0', signal: abort.signal })) {
+      if (event.type === type && hasName(event, name)) count += 1;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return count;
+}
+
+/** Moves the certificate's renew time to now, as the passage of time would. */
+async function pullIntoRenewalWindow(h: Harness, name: string): Promise<void> {
+  const { pullRenewAtToNow } = await import('./inventory-time.js');
+  await pullRenewAtToNow(h.stack.redisUrl, name);
+}
