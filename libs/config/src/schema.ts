@@ -1,0 +1,52 @@
+// The one configuration schema, composed from one file per section (sections/*.ts). To add a
+// section (gateway, worker, ...): write sections/<name>.ts exporting `<name>Schema` (with
+// .prefault({}) so it may be omitted) and `<name>Env` bindings, then add both below.
+import { z } from 'zod';
+import { caBundleSecretNameSchema, coreEnv, kubeconfigSchema, namespaceSchema, trustDomainSchema } from './sections/core.js';
+import { certificateProviderEnv, certificateProviderSchema } from './sections/certificate-provider.js';
+import { certmanagerEnv, certmanagerSchema } from './sections/certmanager.js';
+import type { EnvBinding } from './sections/env-binding.js';
+import { redisEnv, redisSchema } from './sections/redis.js';
+import { secretStoreEnv, secretStoreSchema } from './sections/secret-store.js';
+import { vaultEnv, vaultSchema } from './sections/vault.js';
+
+export const fsmConfigSchema = z
+  .strictObject({
+    namespace: namespaceSchema,
+    trustDomain: trustDomainSchema,
+    caBundleSecretName: caBundleSecretNameSchema,
+    kubeconfig: kubeconfigSchema,
+    certificateProvider: certificateProviderSchema.prefault({}),
+    vault: vaultSchema,
+    certmanager: certmanagerSchema,
+    secretStore: secretStoreSchema,
+    redis: redisSchema,
+  })
+  .superRefine((config, ctx) => {
+    if (config.certificateProvider.kind !== 'vault') return;
+    if (config.vault.host === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'host'], message: 'required when certificateProvider.kind is vault (a host name such as vault.fsm-system.svc.cluster.local)' });
+    }
+    const { name, key } = config.vault.secret;
+    if (config.vault.token === undefined && (name === undefined || key === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vault', 'token'],
+        message:
+          'required when certificateProvider.kind is vault: set vault.token (VAULT_TOKEN), or both vault.secret.name and vault.secret.key (VAULT_TOKEN_SECRET_NAME / VAULT_TOKEN_SECRET_KEY)',
+      });
+    }
+  });
+
+export type FsmConfig = z.output<typeof fsmConfigSchema>;
+export type FsmConfigInput = z.input<typeof fsmConfigSchema>;
+
+/** Every environment variable we read, in precedence order (a later binding for the same key wins). */
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  ...coreEnv,
+  ...certificateProviderEnv,
+  ...vaultEnv,
+  ...certmanagerEnv,
+  ...secretStoreEnv,
+  ...redisEnv,
+];
