@@ -45,6 +45,8 @@ export interface RootCaOptions {
   readonly validityMs?: number; // default 87600h
   readonly keyAlgorithm?: KeyAlgorithm; // default ecdsa-p256
   readonly now?: Date;
+  /** Randomness for the serial number; default crypto.randomBytes. For tests. */
+  readonly randomBytes?: (size: number) => Buffer;
 }
 
 export interface RootCa {
@@ -65,6 +67,8 @@ export interface LeafOptions {
   /** Algorithm of a server-generated key; default ecdsa-p256. Ignored when publicKey is given. */
   readonly keyAlgorithm?: KeyAlgorithm;
   readonly now?: Date;
+  /** Randomness for the serial number; default crypto.randomBytes. For tests. */
+  readonly randomBytes?: (size: number) => Buffer;
 }
 
 export interface IssuedLeaf {
@@ -92,6 +96,15 @@ export interface CertificateInfo {
   readonly keyType: 'ec' | 'rsa' | 'other';
   readonly keySize: number; // bits (curve size for EC)
   readonly fingerprintSha256: string; // colon-separated uppercase hex, like openssl
+  /** openssl's name, e.g. "ecdsa-with-SHA256"; the OID when unknown. */
+  readonly signatureAlgorithm?: string;
+  /** Colon-separated uppercase hex, like openssl. */
+  readonly subjectKeyIdentifier?: string;
+  readonly authorityKeyIdentifier?: string;
+  /** openssl's names, e.g. ["Digital Signature", "Key Encipherment"]. */
+  readonly keyUsage?: readonly string[];
+  /** openssl's names, e.g. ["TLS Web Server Authentication"]. */
+  readonly extendedKeyUsage?: readonly string[];
 }
 
 export type X509ErrorCode =

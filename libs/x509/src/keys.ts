@@ -1,0 +1,61 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { X509Error } from './errors.js';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, type KeyAlgorithm, type KeyPair } from './types.js';
+
+export const keyAlgorithmSchema = z.enum(KEY_ALGORITHMS as [KeyAlgorithm, ...KeyAlgorithm[]]);
+
+const RSA_BITS: Readonly<Record<string, number>> = { 'rsa-2048': 2048, 'rsa-3072': 3072, 'rsa-4096': 4096 };
+
+function parseAlgorithm(algorithm: unknown): KeyAlgorithm {
+  const parsed = keyAlgorithmSchema.safeParse(algorithm);
+  if (!parsed.success) {
+    throw new X509Error('UNSUPPORTED_KEY', `unsupported key algorithm ${JSON.stringify(algorithm)}; use one of ${KEY_ALGORITHMS.join(', ')}`);
+  }
+  return parsed.data;
+}
+
+export function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM): KeyPair {
+  const alg = parseAlgorithm(algorithm);
+  const bits = RSA_BITS[alg];
+  const { privateKey, publicKey } =
+    bits === undefined
+      ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      : generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+  return { algorithm: alg, privateKey, publicKey };
+}
+
+/** Which of our algorithms a key (public or private) is; anything else is UNSUPPORTED_KEY. */
+export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'ec' && details.namedCurve === 'prime256v1') return 'ecdsa-p256';
+  if (type === 'rsa') {
+    const alg = Object.entries(RSA_BITS).find(([, bits]) => bits === details.modulusLength)?.[0];
+    if (alg !== undefined) return parseAlgorithm(alg);
+  }
+  const described = type === 'ec' ? `EC ${details.namedCurve ?? 'unknown curve'}` : type === 'rsa' ? `RSA ${details.modulusLength ?? '?'} bits` : (type ?? key.type);
+  throw new X509Error('UNSUPPORTED_KEY', `unsupported key (${described}); use ECDSA P-256 or RSA 2048/3072/4096`);
+}
+
+/** PKCS#8 PEM ("BEGIN PRIVATE KEY"), unencrypted: the shape of the CA secret's private.key. */
+export function exportPrivateKeyPem(key: KeyObject): string {
+  if (key.type !== 'private') throw new X509Error('UNSUPPORTED_KEY', 'exportPrivateKeyPem needs a private key, got a public key');
+  keyAlgorithmOf(key);
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** Accepts PKCS#8, SEC1 ("EC PRIVATE KEY") and PKCS#1 ("RSA PRIVATE KEY") PEM. */
+export function importPrivateKeyPem(pem: string): KeyPair {
+  if (typeof pem !== 'string' || !/-----BEGIN ((RSA |EC )?PRIVATE KEY)-----/.test(pem)) {
+    throw new X509Error('INVALID_PEM', 'no "-----BEGIN PRIVATE KEY-----" (or EC/RSA PRIVATE KEY) block found; provide an unencrypted PEM private key');
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: 'pem' });
+  } catch (cause) {
+    throw new X509Error('INVALID_PEM', 'the private key PEM cannot be parsed; it may be truncated, corrupted or encrypted', { cause });
+  }
+  const algorithm = keyAlgorithmOf(privateKey);
+  return { algorithm, privateKey, publicKey: createPublicKey(privateKey) };
+}

@@ -1,0 +1,154 @@
+// Leaf issuance: the hot path. Per-issuer constants come from issuerParts(); for a server-made
+// P-256 key the SPKI and PKCS#8 are assembled from the raw ECDH output (DESIGN §7), so a leaf
+// costs about one key generation plus one signature.
+import { createECDH, KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { buildCertificate, truncateToSeconds } from './certificate.js';
+import { encodeName } from './der/name.js';
+import { X509Error } from './errors.js';
+import {
+  LEAF_BASIC_CONSTRAINTS, LEAF_EXT_KEY_USAGE, LEAF_KEY_USAGE, subjectAltNameExtension, subjectKeyIdentifierExtension,
+} from './extensions.js';
+import { issuerParts } from './issuer.js';
+import { exportPrivateKeyPem, generateKeyPair, keyAlgorithmOf, keyAlgorithmSchema } from './keys.js';
+import { assertDnsName, assertUri, ipAddressBytes } from './names.js';
+import { derToPem } from './pem.js';
+import { randomSerial } from './serial.js';
+import { BACKDATE_MS } from './root-ca.js';
+import { keyIdentifier, p256Pkcs8FromScalar, p256SpkiFromPoint, spkiDerOf } from './spki.js';
+import type { IssuedLeaf, Issuer, LeafOptions } from './types.js';
+
+/** DESIGN §3: anything shorter is refused; it would expire before rotation could replace it. */
+export const MIN_LEAF_VALIDITY_MS = 10 * 60_000;
+
+const leafOptionsSchema = z.object({
+  commonName: z.string(),
+  dnsNames: z.array(z.string()).max(100).optional(),
+  uris: z.array(z.string()).max(100).optional(),
+  ipAddresses: z.array(z.string()).max(100).optional(),
+  validityMs: z.number().finite(),
+  publicKey: z.custom<KeyObject>((v) => v instanceof KeyObject, 'must be a KeyObject').optional(),
+  keyAlgorithm: keyAlgorithmSchema.optional(),
+  now: z.date().optional(),
+  randomBytes: z.custom<(size: number) => Buffer>((v) => typeof v === 'function').optional(),
+});
+
+function validated(opts: LeafOptions): z.infer<typeof leafOptionsSchema> {
+  const parsed = leafOptionsSchema.safeParse(opts);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = String(issue?.path[0] ?? 'options');
+  const code = field === 'keyAlgorithm' || field === 'publicKey' ? 'UNSUPPORTED_KEY' : field === 'validityMs' ? 'VALIDITY_TOO_SHORT' : 'INVALID_NAME';
+  throw new X509Error(code, `invalid leaf option ${issue?.path.join('.') ?? field}: ${issue?.message ?? 'rejected'}`);
+}
+
+function dnsSans(commonName: string, requested: readonly string[]): string[] {
+  assertDnsName(commonName, 'common name');
+  const seen = new Set<string>([commonName.toLowerCase()]);
+  const out = [commonName];
+  for (const name of requested) {
+    assertDnsName(name, 'DNS SAN');
+    const key = name.toLowerCase();
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(name);
+    }
+  }
+  return out;
+}
+
+function ipSans(addresses: readonly string[]): Buffer[] {
+  const seen = new Set<string>();
+  const out: Buffer[] = [];
+  for (const address of addresses) {
+    const bytes = ipAddressBytes(address);
+    const key = bytes.toString('hex');
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(bytes);
+    }
+  }
+  return out;
+}
+
+interface SubjectKey {
+  readonly spki: Buffer;
+  readonly privateKeyPem?: string;
+}
+
+function subjectKey(opts: z.infer<typeof leafOptionsSchema>): SubjectKey {
+  if (opts.publicKey !== undefined) {
+    keyAlgorithmOf(opts.publicKey);
+    return { spki: spkiDerOf(opts.publicKey) };
+  }
+  const algorithm = opts.keyAlgorithm ?? 'ecdsa-p256';
+  if (algorithm === 'ecdsa-p256') {
+    const ecdh = createECDH('prime256v1');
+    const point = ecdh.generateKeys();
+    return {
+      spki: p256SpkiFromPoint(point),
+      privateKeyPem: derToPem(p256Pkcs8FromScalar(ecdh.getPrivateKey(), point), 'PRIVATE KEY'),
+    };
+  }
+  const pair = generateKeyPair(algorithm);
+  return { spki: spkiDerOf(pair.publicKey), privateKeyPem: exportPrivateKeyPem(pair.privateKey) };
+}
+
+/**
+ * Signs a leaf for `opts.commonName` (also its first DNS SAN). With `publicKey` it certifies that
+ * key (CSR mode); otherwise it generates one and returns it as PKCS#8 PEM (server-key mode).
+ */
+export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
+  const opts = validated(options);
+  if (opts.validityMs < MIN_LEAF_VALIDITY_MS) {
+    throw new X509Error('VALIDITY_TOO_SHORT', `leaf validity of ${opts.validityMs} ms is below the 10 minute minimum; request at least "10m"`);
+  }
+  const nowMs = (opts.now ?? new Date()).getTime();
+  const issuerEnd = issuer.notAfter.getTime();
+  if (nowMs >= issuerEnd) {
+    throw new X509Error('CA_EXPIRED', `the issuer "${issuer.subjectCommonName}" expired at ${issuer.notAfter.toISOString()}; rotate the root before issuing`);
+  }
+  const notAfter = truncateToSeconds(new Date(Math.min(nowMs + opts.validityMs, issuerEnd)));
+  if (notAfter.getTime() - nowMs < MIN_LEAF_VALIDITY_MS) {
+    throw new X509Error(
+      'VALIDITY_TOO_SHORT',
+      `the issuer "${issuer.subjectCommonName}" expires at ${issuer.notAfter.toISOString()}, leaving less than the 10 minute minimum; rotate the root`,
+    );
+  }
+  // Backdated for clock skew, but never before the issuer itself became valid.
+  const notBefore = truncateToSeconds(new Date(Math.max(nowMs - BACKDATE_MS, issuer.notBefore.getTime())));
+  const dnsNames = dnsSans(opts.commonName, opts.dnsNames ?? []);
+  const uris = [...new Set(opts.uris ?? [])];
+  uris.forEach(assertUri);
+  const ipAddresses = ipSans(opts.ipAddresses ?? []);
+
+  const parts = issuerParts(issuer);
+  const key = subjectKey(opts);
+  const serial = randomSerial(opts.randomBytes);
+  const der = buildCertificate({
+    serialDer: serial.der,
+    signatureAlgorithm: parts.signatureAlgorithm,
+    issuerName: parts.issuerName,
+    notBefore,
+    notAfter,
+    subjectName: encodeName({ commonName: opts.commonName }),
+    spki: key.spki,
+    extensions: [
+      LEAF_KEY_USAGE,
+      LEAF_EXT_KEY_USAGE,
+      LEAF_BASIC_CONSTRAINTS,
+      subjectKeyIdentifierExtension(keyIdentifier(key.spki)),
+      parts.authorityKeyIdentifier,
+      subjectAltNameExtension({ dnsNames, uris, ipAddresses }),
+    ],
+    signingKey: issuer.privateKey,
+  });
+  return {
+    certificatePem: derToPem(der),
+    certificateDer: der,
+    ...(key.privateKeyPem === undefined ? {} : { privateKeyPem: key.privateKeyPem }),
+    serialNumber: serial.hex,
+    notBefore,
+    notAfter,
+  };
+}
