@@ -19,7 +19,7 @@ export interface RedisServerOptions {
   readonly appendOnly?: boolean;
   /** Binary to run; default `redis-server` from PATH. */
   readonly binary?: string;
-  /** How long to wait for PING after spawn; default 10 s. */
+  /** How long to wait for the server to answer after spawn; default 10 s. */
   readonly startTimeoutMs?: number;
 }
 
@@ -51,21 +51,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves true when a raw `PING` on host:port answers `+PONG`. */
-function pingOnce(port: number): Promise<boolean> {
+/**
+ * The process id of the redis-server answering on 127.0.0.1:port, or undefined. Comparing it
+ * with our child's pid proves the answer came from our server, not another on a taken port.
+ */
+function serverPid(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let answer = '';
-    const done = (ok: boolean): void => {
+    const done = (pid: number | undefined): void => {
       socket.destroy();
-      resolve(ok);
+      resolve(pid);
     };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.setTimeout(500, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('close', () => done(undefined));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('utf8');
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      if (answer.startsWith('-')) return done(undefined); // e.g. -LOADING while the AOF replays
+      const match = /process_id:(\d+)\r\n/.exec(answer);
+      if (match?.[1] !== undefined) done(Number(match[1]));
     });
   });
 }
@@ -120,7 +126,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const outcome = await Promise.race([
         spawnError,
         waitForExit(proc).then(() => 'exited' as const),
-        pingOnce(port).then((ok) => (ok ? ('ready' as const) : ('retry' as const))),
+        serverPid(port).then((pid) => (pid !== undefined && pid === proc.pid ? ('ready' as const) : ('retry' as const))),
       ]);
       if (outcome === 'ready') return;
       if (outcome instanceof Error) {
@@ -140,7 +146,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       }
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
-        throw new QueueError('REDIS_START_FAILED', `redis-server on port ${port} did not answer PING within ${startTimeoutMs} ms; see ${logFile}.`);
+        throw new QueueError('REDIS_START_FAILED', `redis-server on port ${port} did not answer within ${startTimeoutMs} ms; see ${logFile}.`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }

@@ -1,0 +1,99 @@
+import { UnrecoverableError } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { InvalidJobPayloadError } from '../errors.js';
+import { certificateRecord, issueItem } from '../test-fixtures.test-helpers.js';
+import { certEventSchema } from './events.js';
+import { issueJobPayloadSchema, issueJobResultSchema } from './issue-job.js';
+import { parseJobPayload } from './parse.js';
+import { rotateJobId, rotateJobPayloadSchema } from './rotate-job.js';
+
+function rejection(fn: () => unknown): InvalidJobPayloadError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InvalidJobPayloadError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('issue job payload', () => {
+  it('accepts a batch of valid requests', () => {
+    const payload = { version: 1, requests: [issueItem(), issueItem({ csrPem: 'x', keyAlgorithm: 'rsa-2048' })] };
+    expect(parseJobPayload(issueJobPayloadSchema, payload)).toEqual(payload);
+  });
+
+  it.each([
+    ['a negative validity', { version: 1, requests: [issueItem({ validityMs: -5 })] }, 'requests.0.validityMs'],
+    ['a fractional validity', { version: 1, requests: [issueItem({ validityMs: 1.5 })] }, 'requests.0.validityMs'],
+    ['a request id that is not a uuid', { version: 1, requests: [issueItem(), issueItem({ requestId: 'nope' })] }, 'requests.1.requestId'],
+    ['an unknown key algorithm', { version: 1, requests: [{ ...issueItem(), keyAlgorithm: 'dsa' }] }, 'requests.0.keyAlgorithm'],
+    ['an empty common name', { version: 1, requests: [issueItem({ commonName: '' })] }, 'requests.0.commonName'],
+    ['a common name with a colon', { version: 1, requests: [issueItem({ commonName: 'a:b' })] }, 'requests.0.commonName'],
+    ['an empty batch', { version: 1, requests: [] }, 'requests'],
+    ['version 2', { version: 2, requests: [issueItem()] }, 'version'],
+    ['a missing reason', { version: 1, requests: [{ ...issueItem(), reason: undefined }] }, 'requests.0.reason'],
+  ])('rejects %s as unrecoverable, naming the field', (_name, payload, field) => {
+    const error = rejection(() => parseJobPayload(issueJobPayloadSchema, payload));
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.fields).toContain(field);
+    expect(error.message).toContain(field);
+    expect(error.code).toBe('INVALID_JOB_PAYLOAD');
+  });
+
+  it('rejects a non-object payload', () => {
+    const error = rejection(() => parseJobPayload(issueJobPayloadSchema, 'hello'));
+    expect(error.message).toContain('(payload)');
+  });
+});
+
+describe('issue job result', () => {
+  it('accepts ok and failed items side by side', () => {
+    const result = {
+      version: 1,
+      results: [
+        { requestId: issueItem().requestId, ok: true, certificate: certificateRecord() },
+        { requestId: issueItem().requestId, ok: false, error: { code: 'INVALID_REQUEST', message: 'bad', httpStatus: 400, retryable: false } },
+      ],
+    };
+    expect(issueJobResultSchema.parse(result)).toEqual(result);
+  });
+
+  it('refuses an ok item without its certificate', () => {
+    expect(issueJobResultSchema.safeParse({ version: 1, results: [{ requestId: issueItem().requestId, ok: true }] }).success).toBe(false);
+  });
+});
+
+describe('rotate job', () => {
+  it('refuses reason "request" on the rotate queue', () => {
+    const error = rejection(() =>
+      parseJobPayload(rotateJobPayloadSchema, { version: 1, commonName: 'a.b', serialNumber: 'ff', reason: 'request' }),
+    );
+    expect(error.fields).toEqual(['reason']);
+  });
+
+  it('rejects an upper-case serial', () => {
+    const error = rejection(() =>
+      parseJobPayload(rotateJobPayloadSchema, { version: 1, commonName: 'a.b', serialNumber: 'FF', reason: 'rotate-manual' }),
+    );
+    expect(error.fields).toEqual(['serialNumber']);
+  });
+
+  it('builds a dedupe id without ":" that differs per serial', () => {
+    const id = rotateJobId('bookstore.ns.cluster.local', '1f2e');
+    expect(id).toBe('rotate/bookstore.ns.cluster.local/1f2e');
+    expect(id).not.toContain(':');
+    expect(rotateJobId('bookstore.ns.cluster.local', '1f2f')).not.toBe(id);
+  });
+});
+
+describe('events', () => {
+  it('discriminates on kind and requires the kind-specific fields', () => {
+    const at = new Date().toISOString();
+    expect(certEventSchema.safeParse({ version: 1, at, kind: 'issued', commonName: 'a.b', serialNumber: 'ab', notAfter: at }).success).toBe(true);
+    expect(certEventSchema.safeParse({ version: 1, at, kind: 'rotated', commonName: 'a.b', serialNumber: 'ab', notAfter: at }).success).toBe(
+      false,
+    );
+    expect(certEventSchema.safeParse({ version: 1, at, kind: 'exploded' }).success).toBe(false);
+  });
+});
