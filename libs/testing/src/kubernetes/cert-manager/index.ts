@@ -1,0 +1,10 @@
+export { CertManagerEmulator } from './cert-manager-emulator.js';
+export type { AcmeIssuerOptions, CaIssuerOptions, CertManagerEmulatorOptions } from './cert-manager-emulator.js';
+export { ANNOTATION_PREFIX, DEFAULT_BEHAVIOUR } from './behaviour.js';
+export type { BehaviourRule, CertManagerBehaviour } from './behaviour.js';
+export type { CertManagerResources } from './controller.js';
+export { CERTIFICATE_REQUEST_RESOURCE, CLUSTER_ISSUER_RESOURCE, ISSUER_RESOURCE } from './resources.js';
+export { defaultCaSigner } from './signer.js';
+export type { CaSigner, SignInput } from './signer.js';
+export { CERT_MANAGER_USAGES, DEFAULT_USAGES } from './usages.js';
+export type { CertManagerUsage } from './usages.js';
