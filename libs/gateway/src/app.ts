@@ -1,0 +1,92 @@
+// createGatewayApp: the whole HTTP API as an express app, built from injected dependencies so
+// tests run it without a network. The composition root (apps/issuer-gateway) adds listen/TLS.
+import express, { type Express, type RequestHandler } from 'express';
+import { authorize } from './auth/middleware.js';
+import { TokenBucketLimiter } from './auth/rate-limit.js';
+import { Authenticator } from './auth/tokens.js';
+import { silentLogger, type GatewayDeps } from './deps.js';
+import { GatewayError } from './errors.js';
+import { normaliseError, problemMiddleware } from './http/problem.js';
+import { IssueBatcher } from './issue/batcher.js';
+import { createGatewayMetrics, outcomeForStatus, type GatewayMetrics } from './metrics.js';
+import { registerCaRoute } from './routes/ca.js';
+import { registerCertificateRoutes } from './routes/certificates.js';
+import { registerEventsRoute } from './routes/events.js';
+import { registerSystemRoutes } from './routes/system.js';
+
+export interface GatewayApp {
+  readonly app: Express;
+  readonly batcher: IssueBatcher;
+  readonly metrics: GatewayMetrics;
+  /** Sends pending batches and waits for the ones in flight (call before closing the queue). */
+  drain(): Promise<void>;
+}
+
+/** 415 for a body that is not JSON; express.json() would otherwise leave req.body undefined. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as Content-Type: application/json.');
+  }
+  next();
+};
+
+export function createGatewayApp(deps: GatewayDeps): GatewayApp {
+  const logger = deps.logger ?? silentLogger;
+  const { options } = deps;
+  const metrics = createGatewayMetrics(deps.registry, {
+    queueDepth: () => deps.issueClient.queueDepth(),
+    inventorySize: () => deps.inventory.size(),
+    rootNotAfterSeconds: async () => {
+      const bundle = await deps.inventory.getTrustBundle();
+      return bundle === undefined ? undefined : Math.floor(Date.parse(bundle.rootNotAfter) / 1000);
+    },
+  });
+  const batcher = new IssueBatcher(
+    deps.issueClient,
+    { windowMs: options.batchWindowMs, maxItems: options.batchMax, timeoutMs: options.issueTimeoutMs },
+    { onBatch: (size) => metrics.observeBatch(size) },
+  );
+  const authenticator = new Authenticator(options.tokens);
+  const limiter = new TokenBucketLimiter(options.rateLimitPerSec, deps.clock);
+
+  const app = express();
+  app.disable('x-powered-by');
+  // ETags would hash every response body on the request path; certificates are never re-fetched
+  // conditionally, so skip them.
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const json = express.json({ limit: options.bodyLimit, type: 'application/json', strict: true });
+  const observeIssue: RequestHandler = (_req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => metrics.observeIssuance(outcomeForStatus(res.statusCode), (performance.now() - started) / 1000));
+    next();
+  };
+
+  registerSystemRoutes(app, deps);
+  registerCaRoute(app, deps);
+  registerCertificateRoutes(app, deps, batcher, {
+    read: authorize(authenticator, limiter, 'read'),
+    issue: authorize(authenticator, limiter, 'issue'),
+    json: (req, res, next) => {
+      requireJson(req, res, (error?: unknown) => (error === undefined ? json(req, res, next) : next(error)));
+    },
+    observeIssue,
+  });
+  registerEventsRoute(app, deps, authorize(authenticator, limiter, 'read'));
+
+  app.use((req) => {
+    throw new GatewayError('NOT_FOUND', `No route ${req.method} ${req.path}; see /openapi.json.`);
+  });
+  app.use(
+    problemMiddleware((error, context) => {
+      if (error.httpStatus >= 500) logger.error({ err: error.cause ?? error, code: error.code, ...context }, error.message);
+      else logger.debug({ code: error.publicCode, status: error.httpStatus, ...context }, error.message);
+    }),
+  );
+
+  return { app, batcher, metrics, drain: () => batcher.drain() };
+}
+
+export { normaliseError };

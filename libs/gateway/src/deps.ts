@@ -1,0 +1,56 @@
+// What createGatewayApp needs. Everything that crosses a process boundary is an interface or a
+// narrow slice of a libs/queue class, so tests can run the HTTP semantics without a network.
+import type { EventStream, Inventory, KeyEncryptionKey } from '@fsm-certs/queue';
+import type { Registry } from 'prom-client';
+import type { TokenGrant } from './auth/tokens.js';
+import type { CsrCheck } from './issue/issue-request.js';
+import type { IssueClient } from './issue/issue-client.js';
+import type { Clock } from './types.js';
+
+export type InventoryPort = Pick<Inventory, 'get' | 'delete' | 'list' | 'size' | 'getTrustBundle'>;
+export type EventPort = Pick<EventStream, 'publish' | 'subscribe'>;
+
+/** One named readiness check; throws (or rejects) when not ready. */
+export type ReadinessCheck = () => Promise<void>;
+
+/** Minimal structured logger (pino's signature subset). */
+export interface GatewayLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: GatewayLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface GatewayAppOptions {
+  readonly tokens: readonly TokenGrant[];
+  /** Requests per second per token; burst is twice that. */
+  readonly rateLimitPerSec: number;
+  /** express body limit, e.g. '64kb'. */
+  readonly bodyLimit: string;
+  readonly issueTimeoutMs: number;
+  readonly batchWindowMs: number;
+  readonly batchMax: number;
+  /** Default validity when a request names none (config serviceCertValidityDuration). */
+  readonly defaultValidityMs: number;
+  readonly trustDomain: string;
+  /** SSE keep-alive comment period; default 15 s. */
+  readonly sseHeartbeatMs?: number;
+  /** Retry-After sent with 503; default 2 s. */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface GatewayDeps {
+  readonly options: GatewayAppOptions;
+  readonly inventory: InventoryPort;
+  readonly events: EventPort;
+  readonly issueClient: IssueClient;
+  readonly kek: KeyEncryptionKey;
+  readonly csrCheck: CsrCheck;
+  readonly clock: Clock;
+  readonly registry: Registry;
+  /** Named checks for /readyz (e.g. redis, queue, ca-service heartbeat). */
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  readonly logger?: GatewayLogger;
+}

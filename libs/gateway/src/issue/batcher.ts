@@ -1,0 +1,145 @@
+// Collects issue requests arriving within a short window (default 2 ms, at most 64) into one
+// job, so the queue hop and the ca-service's per-job overhead are paid once per batch instead of
+// once per request. Identical concurrent requests share one item (single-flight): N callers for
+// the same name and parameters cause one issuance and all get its answer.
+import { randomUUID } from 'node:crypto';
+import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
+import { GatewayError, type GatewayErrorCode } from '../errors.js';
+import type { IssueClient } from './issue-client.js';
+
+export type IssueRequestItem = Omit<IssueItem, 'requestId'>;
+
+export interface BatcherOptions {
+  /** How long the first request of a batch waits for company, in ms. Default 2. */
+  readonly windowMs?: number;
+  /** Flush as soon as this many items are pending. Default 64, capped at MAX_ISSUE_BATCH. */
+  readonly maxItems?: number;
+  /** Passed to IssueClient.issueBatch. */
+  readonly timeoutMs: number;
+  /** Request ids; injectable so tests are deterministic. */
+  readonly newRequestId?: () => string;
+}
+
+export interface BatchObserver {
+  /** Called once per flushed batch with its size (for metrics / logs). */
+  onBatch?(size: number): void;
+}
+
+interface Pending {
+  readonly item: IssueItem;
+  readonly resolve: (record: CertificateRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Key for single-flight: every parameter that changes what would be issued. */
+export function singleFlightKey(item: IssueRequestItem): string {
+  return JSON.stringify([
+    item.commonName.toLowerCase(),
+    [...item.dnsNames].sort(),
+    [...item.uris].sort(),
+    [...item.ipAddresses].sort(),
+    item.validityMs,
+    item.keyAlgorithm,
+    item.csrPem ?? '',
+    item.reason,
+    item.expectSerial ?? '',
+  ]);
+}
+
+function codeForStatus(status: number): GatewayErrorCode {
+  if (status === 400) return 'INVALID_BODY';
+  if (status === 403) return 'NAME_NOT_ALLOWED';
+  if (status === 404) return 'CERTIFICATE_NOT_FOUND';
+  if (status === 503) return 'BACKEND_UNAVAILABLE';
+  if (status === 504) return 'ISSUANCE_TIMEOUT';
+  return 'ISSUANCE_FAILED';
+}
+
+/** An item the ca-service refused: keep its own code and status, they are part of its contract. */
+export function itemError(error: JobError): GatewayError {
+  const code = codeForStatus(error.httpStatus);
+  return new GatewayError(code, error.message, {
+    httpStatus: error.httpStatus,
+    publicCode: error.code,
+    ...(code === 'BACKEND_UNAVAILABLE' ? { retryAfterSeconds: 2 } : {}),
+  });
+}
+
+export class IssueBatcher {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Map<string, Promise<CertificateRecord>>();
+  private readonly windowMs: number;
+  private readonly maxItems: number;
+  private readonly newRequestId: () => string;
+  private readonly inProgress = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: IssueClient,
+    private readonly options: BatcherOptions,
+    private readonly observer: BatchObserver = {},
+  ) {
+    this.windowMs = options.windowMs ?? 2;
+    this.maxItems = Math.min(Math.max(1, options.maxItems ?? 64), MAX_ISSUE_BATCH);
+    this.newRequestId = options.newRequestId ?? randomUUID;
+  }
+
+  /** Resolves with the issued (or reused) record; rejects with a GatewayError. */
+  submit(request: IssueRequestItem): Promise<CertificateRecord> {
+    const key = singleFlightKey(request);
+    const shared = this.inFlight.get(key);
+    if (shared !== undefined) return shared;
+    const promise = new Promise<CertificateRecord>((resolve, reject) => {
+      this.pending.push({ item: { ...request, requestId: this.newRequestId() }, resolve, reject });
+    }).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, promise);
+    if (this.pending.length >= this.maxItems) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    return promise;
+  }
+
+  /** Sends what is pending now. Called by the timer, on a full batch, and on close. */
+  flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.observer.onBatch?.(batch.length);
+    const run = this.send(batch);
+    this.inProgress.add(run);
+    void run.finally(() => this.inProgress.delete(run));
+  }
+
+  /** Flushes what is pending and waits for every batch in flight (graceful shutdown). */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.allSettled([...this.inProgress]);
+  }
+
+  private async send(batch: readonly Pending[]): Promise<void> {
+    let results: readonly IssueItemResult[];
+    try {
+      results = await this.client.issueBatch(
+        batch.map((p) => p.item),
+        { timeoutMs: this.options.timeoutMs },
+      );
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const byId = new Map(results.map((r) => [r.requestId, r]));
+    for (const p of batch) {
+      const result = byId.get(p.item.requestId);
+      if (result === undefined) {
+        p.reject(new GatewayError('ISSUANCE_FAILED', 'The CA service answered the batch without a result for this request; retry.'));
+      } else if (result.ok) {
+        p.resolve(result.certificate);
+      } else {
+        p.reject(itemError(result.error));
+      }
+    }
+  }
+}

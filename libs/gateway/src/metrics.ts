@@ -1,0 +1,98 @@
+// Prometheus metrics of the gateway. Gauges that cost a Redis round trip (queue depth, inventory
+// size, root expiry) are read at scrape time, not on the request path.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type IssuanceOutcome = 'issued' | 'client_error' | 'denied' | 'timeout' | 'unavailable' | 'failed';
+
+export interface ScrapeSources {
+  queueDepth(): Promise<number>;
+  inventorySize(): Promise<number>;
+  /** Epoch seconds of the earliest trusted root's notAfter, or undefined when no bundle yet. */
+  rootNotAfterSeconds(): Promise<number | undefined>;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  observeIssuance(outcome: IssuanceOutcome, seconds: number): void;
+  observeBatch(size: number): void;
+}
+
+export function outcomeForStatus(status: number): IssuanceOutcome {
+  if (status < 400) return 'issued';
+  if (status === 401 || status === 403 || status === 429) return 'denied';
+  if (status === 504) return 'timeout';
+  if (status === 503) return 'unavailable';
+  if (status < 500) return 'client_error';
+  return 'failed';
+}
+
+export function createGatewayMetrics(registry: Registry, sources: ScrapeSources): GatewayMetrics {
+  const issuance = new Counter({
+    name: 'fsm_certs_gateway_issuance_total',
+    help: 'Issue requests answered by the gateway, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'fsm_certs_gateway_issuance_duration_seconds',
+    help: 'Time from receiving an issue request to answering it.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'fsm_certs_gateway_issue_batch_size',
+    help: 'Requests carried per issue job.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 500],
+    registers: [registry],
+  });
+  // A failed Redis read leaves the gauge at its last value rather than failing the scrape.
+  new Gauge({
+    name: 'fsm_certs_issue_queue_depth',
+    help: 'Issue jobs waiting, delayed or active.',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await sources.queueDepth());
+      } catch {
+        /* keep the last value */
+      }
+    },
+  });
+  new Gauge({
+    name: 'fsm_certs_inventory_certificates',
+    help: 'Certificates held in the inventory.',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await sources.inventorySize());
+      } catch {
+        /* keep the last value */
+      }
+    },
+  });
+  new Gauge({
+    name: 'fsm_certs_root_ca_not_after_timestamp_seconds',
+    help: 'Expiry (notAfter, Unix seconds) of the earliest-expiring trusted root CA.',
+    registers: [registry],
+    async collect() {
+      try {
+        const value = await sources.rootNotAfterSeconds();
+        if (value !== undefined) this.set(value);
+      } catch {
+        /* keep the last value */
+      }
+    },
+  });
+  for (const outcome of ['issued', 'client_error', 'denied', 'timeout', 'unavailable', 'failed'] as const) issuance.inc({ outcome }, 0);
+  return {
+    registry,
+    observeIssuance(outcome, seconds) {
+      issuance.inc({ outcome });
+      latency.observe({ outcome }, seconds);
+    },
+    observeBatch(size) {
+      batchSize.observe(size);
+    },
+  };
+}
