@@ -1,0 +1,165 @@
+// Wires the ca-service: the only process holding signing power. Consumes the `issue` and
+// `rotate` queues, keeps the trust bundle in the inventory current, and beats a heartbeat the
+// gateway's /readyz requires. All Redis connections reconnect forever, so a Redis restart
+// pauses the service instead of ending it.
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CertificateProvider } from '@fsm-certs/providers';
+import {
+  EventStream,
+  Inventory,
+  createIssueWorker,
+  createRedisConnection,
+  createRotateWorker,
+  publishHeartbeat,
+  waitForRedis,
+  type Heartbeat,
+  type IssueJobPayload,
+  type IssueJobResult,
+  type KeyEncryptionKey,
+  type RotateJobPayload,
+  type RotateJobResult,
+} from '@fsm-certs/queue';
+import type { Logger } from 'pino';
+import { announcementLookup } from './announced.js';
+import { CertificateIssuer } from './certificate-issuer.js';
+import { defaultRandom, systemClock, type Clock, type RandomSource } from './clock.js';
+import { createIssueProcessor } from './issue-processor.js';
+import { NameLock } from './name-lock.js';
+import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';
+import { createRotateProcessor } from './rotate-processor.js';
+import { syncTrustBundle } from './trust-bundle.js';
+
+export const CA_SERVICE_ROLE = 'ca-service';
+
+export interface CaServiceOptions {
+  readonly redisUrl: string;
+  /** Key prefix with a hash tag, e.g. `{fsm-certs}`. */
+  readonly prefix: string;
+  readonly provider: CertificateProvider;
+  readonly kek: KeyEncryptionKey;
+  readonly instanceId: string;
+  readonly logger: Logger;
+  /** Jobs per queue processed at once by this process; default 4. */
+  readonly concurrency?: number;
+  /** Job lock; a killed replica's jobs are taken over this long after its last renewal. Default 10000. */
+  readonly lockDurationMs?: number;
+  /** Stalled-job check period; default 5000. */
+  readonly stalledIntervalMs?: number;
+  /** Heartbeat lifetime; refreshed every third of it. Default 10000. */
+  readonly heartbeatTtlMs?: number;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly renewAt?: RenewAtPolicy;
+}
+
+export interface CaService {
+  readonly issueWorker: Worker<IssueJobPayload, IssueJobResult>;
+  readonly rotateWorker: Worker<RotateJobPayload, RotateJobResult>;
+  readonly inventory: Inventory;
+  /** Finishes in-flight jobs, stops the heartbeat, closes the provider and every connection. */
+  close(): Promise<void>;
+}
+
+function connection(url: string, name: string, logger: Logger): Redis {
+  const redis = createRedisConnection(url, { role: 'worker', connectionName: name });
+  // Without a listener ioredis prints every reconnect failure; with it they are one debug line.
+  redis.on('error', (error: Error) => logger.debug({ connection: name, err: error.message }, 'redis connection error'));
+  return redis;
+}
+
+export async function startCaService(options: CaServiceOptions): Promise<CaService> {
+  const { logger, prefix } = options;
+  const clock = options.clock ?? systemClock;
+  const commands = connection(options.redisUrl, 'fsm-certs-ca-service', logger);
+  const issueConnection = connection(options.redisUrl, 'fsm-certs-ca-service-issue', logger);
+  const rotateConnection = connection(options.redisUrl, 'fsm-certs-ca-service-rotate', logger);
+  const connections = [commands, issueConnection, rotateConnection];
+  try {
+    await waitForRedis(commands, 30_000);
+  } catch (error) {
+    for (const c of connections) c.disconnect();
+    throw error;
+  }
+
+  const inventory = new Inventory(commands, { prefix, now: () => new Date(clock.now()) });
+  const events = new EventStream(commands, { prefix });
+  let currentIssuerId: string | undefined;
+  const resyncTrustBundle = async (): Promise<void> => {
+    const sync = await syncTrustBundle({ provider: options.provider, inventory, events, clock });
+    currentIssuerId = sync.issuerId;
+    if (sync.changed) logger.info({ issuerId: sync.issuerId, rootNotAfter: sync.bundle.rootNotAfter }, 'trust bundle published');
+  };
+  await resyncTrustBundle();
+  // After a reconnect Redis may have lost its data (no persistence): put the bundle back.
+  let connectedOnce = false;
+  commands.on('ready', () => {
+    if (!connectedOnce) {
+      connectedOnce = true;
+      return;
+    }
+    logger.info('redis reconnected: re-checking the trust bundle');
+    resyncTrustBundle().catch((error: unknown) => logger.warn({ err: error }, 'trust bundle re-sync failed; will retry on next reconnect'));
+  });
+  connectedOnce = commands.status === 'ready';
+
+  const issuer = new CertificateIssuer({
+    provider: options.provider,
+    inventory,
+    events,
+    kek: options.kek,
+    lock: new NameLock(commands, { prefix }),
+    clock,
+    random: options.random ?? defaultRandom,
+    renewAt: options.renewAt ?? defaultRenewAt,
+    logger,
+    currentIssuerId: () => currentIssuerId,
+    wasAnnounced: announcementLookup(commands, events.key),
+  });
+
+  const settings = {
+    name: options.instanceId,
+    concurrency: options.concurrency ?? 4,
+    lockDuration: options.lockDurationMs ?? 10_000,
+    stalledInterval: options.stalledIntervalMs ?? 5_000,
+    // A crash mid-batch is exactly what must be survived; allow a few before giving up on a job.
+    maxStalledCount: 3,
+  };
+  const issueWorker = createIssueWorker(issueConnection, createIssueProcessor({ issuer, logger }), settings, prefix);
+  const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger }), settings, prefix);
+  for (const [queue, worker] of [
+    ['issue', issueWorker],
+    ['rotate', rotateWorker],
+  ] as const) {
+    worker.on('error', (error: Error) => logger.warn({ queue, err: error.message }, 'worker error (retrying)'));
+    worker.on('failed', (job, error) => logger.warn({ queue, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'job failed'));
+    worker.on('stalled', (jobId) => logger.warn({ queue, jobId }, 'took over a stalled job'));
+  }
+
+  const heartbeat: Heartbeat = publishHeartbeat(commands, {
+    role: CA_SERVICE_ROLE,
+    instanceId: options.instanceId,
+    ttlMs: options.heartbeatTtlMs ?? 10_000,
+    prefix,
+    onError: (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed'),
+  });
+  await Promise.all([issueWorker.waitUntilReady(), rotateWorker.waitUntilReady(), heartbeat.ready]);
+  logger.info({ instanceId: options.instanceId, concurrency: settings.concurrency, issuerId: currentIssuerId }, 'ca-service ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    issueWorker,
+    rotateWorker,
+    inventory,
+    close() {
+      closing ??= (async () => {
+        // Workers first: they finish the jobs in hand, which still need Redis and the provider.
+        await Promise.all([issueWorker.close(), rotateWorker.close()]);
+        await heartbeat.stop();
+        await options.provider.close();
+        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      })();
+      return closing;
+    },
+  };
+}

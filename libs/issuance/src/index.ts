@@ -1,0 +1,20 @@
+// Public API of @fsm-certs/issuance: the ca-service's issue/rotate job processing, the
+// rotation-worker's sweep, trust-bundle publishing, KEK load-or-create, and the process plumbing
+// (logger, shutdown) both service apps share.
+export * from './errors.js';
+export * from './clock.js';
+export * from './logger.js';
+export * from './shutdown.js';
+export * from './kek.js';
+export * from './name-lock.js';
+export * from './reuse.js';
+export * from './renew-at.js';
+export * from './job-error.js';
+export * from './announced.js';
+export * from './certificate-issuer.js';
+export * from './issue-processor.js';
+export * from './rotate-processor.js';
+export * from './trust-bundle.js';
+export * from './rotation-sweep.js';
+export * from './ca-service.js';
+export * from './rotation-worker.js';

@@ -1,0 +1,67 @@
+// The `issue` queue's processor: validate the batch at the edge (a bad payload fails at once,
+// never retried), answer every item independently (one bad item fails only itself), and retry
+// the whole job only for transient failures while attempts remain — items already answered
+// are found again by request id, so a retry never issues twice.
+import type { Job } from 'bullmq';
+import {
+  issueJobPayloadSchema,
+  parseJobPayload,
+  type IssueItemResult,
+  type IssueJobPayload,
+  type IssueJobResult,
+} from '@fsm-certs/queue';
+import type { Logger } from 'pino';
+import type { AttemptContext, CertificateIssuer } from './certificate-issuer.js';
+import { toJobError } from './job-error.js';
+
+export class TransientBatchError extends Error {
+  override readonly name = 'TransientBatchError';
+  readonly code = 'BATCH_RETRY' as const;
+  readonly httpStatus = 503;
+  readonly retryable = true;
+}
+
+export interface IssueProcessorDeps {
+  readonly issuer: CertificateIssuer;
+  readonly logger: Logger;
+}
+
+/** An attempt after a crash, a stall or a retry may find work of an earlier attempt half done. */
+export function attemptContext(job: Job, signal: AbortSignal | undefined): AttemptContext {
+  const mayBeRetry = job.attemptsMade > 0 || job.attemptsStarted > 1 || job.stalledCounter > 0;
+  return signal === undefined ? { mayBeRetry } : { mayBeRetry, signal };
+}
+
+function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+export function createIssueProcessor(deps: IssueProcessorDeps) {
+  return async (job: Job<IssueJobPayload, IssueJobResult>, _token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
+    const payload = parseJobPayload(issueJobPayloadSchema, job.data);
+    const attempt = attemptContext(job, signal);
+    const results = await Promise.all(
+      payload.requests.map(async (item): Promise<IssueItemResult> => {
+        try {
+          const outcome = await deps.issuer.handleItem(item, attempt);
+          return { requestId: item.requestId, ok: true, certificate: outcome.record };
+        } catch (error) {
+          const jobError = toJobError(error, item.requestId);
+          const log = jobError.httpStatus >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+          log(
+            { requestId: item.requestId, commonName: item.commonName, code: jobError.code, jobId: job.id, err: jobError.httpStatus >= 500 ? error : undefined },
+            'issue item failed',
+          );
+          return { requestId: item.requestId, ok: false, error: jobError };
+        }
+      }),
+    );
+    const transient = results.filter((r) => !r.ok && r.error.retryable).length;
+    if (transient > 0 && !isLastAttempt(job)) {
+      throw new TransientBatchError(
+        `${transient} of ${results.length} items hit a transient failure (backend or Redis unavailable); retrying the batch — answered items are returned again, not re-issued.`,
+      );
+    }
+    return { version: 1, results };
+  };
+}

@@ -1,0 +1,47 @@
+// Keeps the inventory's trust bundle (served by the gateway at /v1/ca) equal to the provider's,
+// and announces `trust-bundle-changed` only when it really changed. Run at start and after every
+// Redis reconnect, so a Redis that lost its data gets the bundle back without a restart.
+import type { CertificateProvider } from '@fsm-certs/providers';
+import type { EventStream, Inventory, TrustBundleRecord } from '@fsm-certs/queue';
+import { fingerprintSha256, inspectCertificate } from '@fsm-certs/x509';
+import type { Clock } from './clock.js';
+
+export interface TrustBundleSync {
+  /** Fingerprint of the CA that issues now. */
+  readonly issuerId: string;
+  readonly changed: boolean;
+  readonly bundle: TrustBundleRecord;
+}
+
+function sameBundle(a: TrustBundleRecord, issuingCaPem: string, trustedCasPem: readonly string[]): boolean {
+  const norm = (pem: string): string => pem.trim();
+  if (norm(a.issuingCaPem) !== norm(issuingCaPem)) return false;
+  const left = a.trustedCasPem.map(norm).sort();
+  const right = trustedCasPem.map(norm).sort();
+  return left.length === right.length && left.every((pem, i) => pem === right[i]);
+}
+
+export async function syncTrustBundle(deps: {
+  readonly provider: CertificateProvider;
+  readonly inventory: Inventory;
+  readonly events: EventStream;
+  readonly clock: Clock;
+}): Promise<TrustBundleSync> {
+  const { issuingCaPem, trustedCasPem } = await deps.provider.trustBundle();
+  const issuerId = fingerprintSha256(issuingCaPem);
+  const existing = await deps.inventory.getTrustBundle();
+  if (existing !== undefined && sameBundle(existing, issuingCaPem, trustedCasPem)) {
+    return { issuerId, changed: false, bundle: existing };
+  }
+  const rootNotAfter = new Date(Math.min(...trustedCasPem.map((pem) => inspectCertificate(pem).notAfter.getTime())));
+  const bundle = await deps.inventory.setTrustBundle({ issuingCaPem, trustedCasPem, rootNotAfter });
+  await deps.events.publish({
+    version: 1,
+    kind: 'trust-bundle-changed',
+    at: new Date(deps.clock.now()).toISOString(),
+    issuerId,
+    trustedCaCount: trustedCasPem.length,
+    rootNotAfter: bundle.rootNotAfter,
+  });
+  return { issuerId, changed: true, bundle };
+}
