@@ -1,0 +1,22 @@
+// Public API of @fsm-certs/providers. Other helpers add their provider's export line below.
+export type { CertificateProvider, IssuedCertificate, IssueRequest, ProviderKind, TrustBundle } from './provider.js';
+export { ProviderError, isProviderError } from './errors.js';
+export type { ProviderErrorCode } from './errors.js';
+export { defaultRandom, systemClock } from './clock.js';
+export type { Clock, RandomSource } from './clock.js';
+export type { SecretRef, SecretStore, StoredSecret } from './secret-store/types.js';
+export { FileSecretStore } from './secret-store/file-store.js';
+export type { FileSecretStoreOptions } from './secret-store/file-store.js';
+export { KubernetesSecretStore } from './secret-store/kubernetes-store.js';
+export type { KubernetesSecretStoreOptions } from './secret-store/kubernetes-store.js';
+export { createSecretStore, loadKubeConfig } from './secret-store/create-secret-store.js';
+export { TresorProvider } from './tresor/tresor-provider.js';
+export type { TresorStartOptions } from './tresor/tresor-provider.js';
+export { CA_CERT_KEY, CA_PRIVATE_KEY_KEY, rootResetHint } from './tresor/ca-bundle.js';
+export { CertificateManager } from './manager/certificate-manager.js';
+export type { CertificateManagerOptions, ManagedCertificate, ManagerIssueOptions } from './manager/certificate-manager.js';
+export { AnnouncementHub } from './manager/announcements.js';
+export type { Announcement, AnnouncementKind } from './manager/announcements.js';
+export { computeRenewAt, RENEWAL_JITTER_FRACTION, RENEWAL_WINDOW_FRACTION } from './manager/renew-at.js';
+export { createProvider } from './create-provider.js';
+export type { ProviderDeps } from './create-provider.js';
