@@ -1,0 +1,43 @@
+// Capped exponential backoff with jitter for transient Vault failures (network errors, 5xx,
+// sealed). Bounded attempts; sleep and randomness are injectable so tests run instantly.
+
+export interface RetryPolicy {
+  /** Total tries including the first; 1 disables retries. Default 5. */
+  readonly maxAttempts: number;
+  /** Delay before the 2nd try, doubled each time. Default 200 ms. */
+  readonly baseDelayMs: number;
+  /** Upper bound of one delay. Default 5 s. */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/**
+ * Delay after failed attempt number `attempt` (1-based): "equal jitter" — half the capped
+ * exponential step is fixed, half random — so replicas that failed together spread out but a
+ * retry never fires immediately.
+ */
+export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () => number): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  const half = exponential / 2;
+  return Math.round(half + random() * half);
+}
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });

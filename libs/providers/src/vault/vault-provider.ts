@@ -1,0 +1,182 @@
+// VaultProvider: the CertificateProvider adapter over VaultClient. Start-up checks the token
+// (lookup-self, capabilities), publishes the root cert as ca.crt and keeps the token renewed;
+// issue() maps an IssueRequest to pki/issue (server key) or pki/sign (CSR) and reads the result
+// back from the certificate itself.
+import { exportPrivateKeyPem, fingerprintSha256, importPrivateKeyPem, inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
+import { ProviderError } from '../errors.js';
+import type { CertificateProvider, IssueRequest, IssuedCertificate, TrustBundle } from '../provider.js';
+import type { SecretRef, SecretStore } from '../secret-store/types.js';
+import { publishCaBundle } from './ca-bundle.js';
+import type { VaultLogger } from './logger.js';
+import type { VaultIssued } from './schemas.js';
+import { TokenRenewer, realScheduler } from './token-renewer.js';
+import type { Scheduler } from './token-renewer.js';
+import type { IssueParams, VaultClient } from './vault-client.js';
+
+export interface VaultProviderOptions {
+  readonly client: VaultClient;
+  /** PKI role used for issue/sign (vault.role). */
+  readonly role: string;
+  /** PKI mount path (vault.mountPath), default `pki`. */
+  readonly mountPath?: string;
+  /** Where ca.crt is published (caBundleSecretName in the control-plane namespace). */
+  readonly store: SecretStore;
+  readonly caBundle: SecretRef;
+  readonly logger: VaultLogger;
+  /** Timer for token renewal; default setTimeout (unref'd). */
+  readonly schedule?: Scheduler;
+  /** Increment asked for on token renewal, e.g. "1h"; default: the token's own TTL. */
+  readonly tokenRenewIncrement?: string;
+  /** Injectable clock (compares the issued notAfter with what was asked for). */
+  readonly clock?: () => Date;
+}
+
+function isSelfSigned(pem: string): boolean {
+  const info = inspectCertificate(pem);
+  return info.subject === info.issuer;
+}
+
+function normalisePem(pem: string): string {
+  return `${pem.trim()}\n`;
+}
+
+export class VaultProvider implements CertificateProvider {
+  readonly kind = 'vault' as const;
+  private readonly mount: string;
+  private trusted: string[];
+
+  private constructor(
+    private readonly options: VaultProviderOptions,
+    private readonly renewer: TokenRenewer,
+    rootPem: string,
+  ) {
+    this.mount = options.mountPath ?? 'pki';
+    this.trusted = [rootPem];
+  }
+
+  /** Check the token, publish ca.crt, start renewal. Fails with a clear ProviderError when Vault or the token is unusable. */
+  static async start(options: VaultProviderOptions): Promise<VaultProvider> {
+    const { client, logger } = options;
+    const mount = options.mountPath ?? 'pki';
+    let lookup;
+    try {
+      lookup = await client.lookupSelf();
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === 'BACKEND_AUTH_FAILED') {
+        throw new ProviderError('BACKEND_AUTH_FAILED', `The Vault token was refused by ${client.address} (auth/token/lookup-self answered 403): it is invalid or expired. Set vault.token (VAULT_TOKEN) or the secret named by vault.secret.name/vault.secret.key to a valid token.`, { cause: error });
+      }
+      throw error;
+    }
+    const issuePath = `${mount}/issue/${options.role}`;
+    const signPath = `${mount}/sign/${options.role}`;
+    const caps = await client.capabilities([issuePath, signPath]);
+    for (const path of [issuePath, signPath]) {
+      const list = caps?.[path];
+      if (list !== undefined && !list.some((c) => c === 'root' || c === 'update' || c === 'create')) {
+        throw new ProviderError('BACKEND_AUTH_FAILED', `The Vault token may not write ${path} (capabilities: ${list.join(', ') || 'none'}): attach a policy with path "${path}" { capabilities = ["update"] }, or check vault.role.`);
+      }
+    }
+    const caPem = await client.readCaPem(mount);
+    if (caPem === undefined) {
+      throw new ProviderError('CA_BUNDLE_MISSING', `Vault mount ${mount}/ at ${client.address} has no CA: generate one (vault-bootstrap, or vault write ${mount}/root/generate/internal common_name=fsm.root ttl=87600h).`);
+    }
+    const rootPem = normalisePem(caPem);
+    const written = await publishCaBundle(options.store, options.caBundle, rootPem);
+    logger.info({ secret: `${options.caBundle.namespace}/${options.caBundle.name}`, result: written, issuerId: fingerprintSha256(rootPem) }, 'vault root certificate published as ca.crt');
+    const renewer = new TokenRenewer(client, logger, options.schedule ?? realScheduler, options.tokenRenewIncrement);
+    renewer.start(lookup.ttl, lookup.renewable);
+    logger.info({ address: client.address, mount, role: options.role, tokenTtlSeconds: lookup.ttl, renewable: lookup.renewable }, 'vault provider ready');
+    return new VaultProvider(options, renewer, rootPem);
+  }
+
+  async issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate> {
+    if (request.commonName.trim() === '') throw new ProviderError('INVALID_REQUEST', 'The common name is empty: give the certificate a name.');
+    if (!Number.isFinite(request.validityMs) || request.validityMs < 1000) {
+      throw new ProviderError('INVALID_REQUEST', `Validity ${request.validityMs} ms is not a positive duration: ask for e.g. 24h.`);
+    }
+    const params: IssueParams = {
+      commonName: request.commonName,
+      altNames: request.dnsNames,
+      uriSans: request.uris,
+      ipSans: request.ipAddresses,
+      ttlSeconds: Math.ceil(request.validityMs / 1000),
+    };
+    const { client, role } = this.options;
+    const csrMode = request.csrPem !== undefined;
+    const answer = csrMode
+      ? await client.sign(this.mount, role, request.csrPem ?? '', params, signal)
+      : await client.issue(this.mount, role, params, signal);
+    return this.toIssued(request, answer, csrMode);
+  }
+
+  async trustBundle(): Promise<TrustBundle> {
+    try {
+      const caPem = await this.options.client.readCaPem(this.mount);
+      if (caPem !== undefined) {
+        const pem = normalisePem(caPem);
+        if (!this.trusted.includes(pem)) this.trusted = [pem, ...this.trusted];
+      }
+    } catch (error) {
+      // Serving the last known roots beats failing while Vault is briefly away.
+      if (!(error instanceof ProviderError && error.retryable)) throw error;
+      this.options.logger.warn({ err: error.message }, 'vault unavailable; serving the last known trust bundle');
+    }
+    const [issuing] = this.trusted;
+    return { issuingCaPem: issuing ?? '', trustedCasPem: [...this.trusted] };
+  }
+
+  close(): Promise<void> {
+    this.renewer.stop();
+    return Promise.resolve();
+  }
+
+  private toIssued(request: IssueRequest, answer: VaultIssued, csrMode: boolean): IssuedCertificate {
+    const { data } = answer;
+    const certificatePem = normalisePem(data.certificate);
+    const info = inspectCertificate(certificatePem);
+    if (info.commonName !== request.commonName) {
+      throw new ProviderError('ISSUANCE_FAILED', `Vault issued a certificate for "${info.commonName ?? ''}" instead of "${request.commonName}": set use_csr_common_name=false and use_csr_sans=false on role ${this.options.role} (vault-bootstrap does) so the requested identity is used.`);
+    }
+    const chain = (data.ca_chain ?? []).flatMap((pem) => splitPemBundle(pem)).map(normalisePem);
+    const issuingCaPem = normalisePem(data.issuing_ca);
+    const intermediates = chain.filter((pem) => !isSelfSigned(pem));
+    const roots = chain.filter(isSelfSigned);
+    for (const root of roots.length > 0 ? roots : [issuingCaPem]) {
+      if (!this.trusted.includes(root) && isSelfSigned(root)) this.trusted = [root, ...this.trusted];
+    }
+    const warnings = [...answer.warnings];
+    let privateKeyPem: string | undefined;
+    if (!csrMode) {
+      if (data.private_key === undefined) throw new ProviderError('ISSUANCE_FAILED', `Vault ${this.mount}/issue/${this.options.role} returned no private key: check the Vault version and role.`);
+      // Vault answers SEC1/PKCS#1; we hand out PKCS#8 like every other provider.
+      const keyPair = importPrivateKeyPem(data.private_key);
+      privateKeyPem = exportPrivateKeyPem(keyPair.privateKey);
+      const wantedFamily = request.keyAlgorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
+      const gotFamily = keyPair.algorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
+      if (wantedFamily !== gotFamily || (gotFamily === 'rsa' && keyPair.algorithm !== request.keyAlgorithm)) {
+        warnings.push(`Vault role ${this.options.role} decides the key type: asked for ${request.keyAlgorithm}, got ${keyPair.algorithm}.`);
+      }
+    }
+    for (const warning of warnings) {
+      this.options.logger.warn({ commonName: request.commonName, warning, vault: { path: `${this.mount}/${csrMode ? 'sign' : 'issue'}/${this.options.role}` } }, 'vault warning');
+    }
+    const requestedNotAfter = (this.options.clock?.() ?? new Date()).getTime() + request.validityMs;
+    if (info.notAfter.getTime() < requestedNotAfter - 120_000) {
+      this.options.logger.info({ commonName: request.commonName, notAfter: info.notAfter.toISOString(), requestedValidityMs: request.validityMs }, 'vault certificate is shorter than requested');
+    }
+    return {
+      commonName: request.commonName,
+      certificatePem,
+      chainPem: intermediates,
+      issuingCaPem,
+      trustedCasPem: [...this.trusted],
+      ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
+      serialNumber: data.serial_number.replace(/:/g, '').toLowerCase(),
+      notBefore: info.notBefore,
+      notAfter: info.notAfter,
+      issuerId: fingerprintSha256(issuingCaPem),
+      provider: 'vault',
+      warnings,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export { VaultEmulator } from './emulator.js';
+export type { RecordedRequest, VaultEmulatorOptions } from './emulator.js';
+export type { NewTokenOptions } from './sys-routes.js';

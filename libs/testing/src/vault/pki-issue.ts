@@ -1,0 +1,110 @@
+// pki/issue/<role> and pki/sign/<role>: the role's name and TTL rules, the CA-expiry refusal,
+// and Vault's response fields (colon-hex serial, unix-seconds expiration, private_key_type).
+import { createPrivateKey } from 'node:crypto';
+import { issueLeaf, parseCsr } from '@fsm-certs/x509';
+import type { KeyAlgorithm, ParsedCsr } from '@fsm-certs/x509';
+import { VaultApiError, badRequest, envelope, parseList, parseOptionalString, parseTtlSeconds } from './http.js';
+import { checkNames, decideTtl } from './role-policy.js';
+import { json } from './routes.js';
+import type { PkiContext, RouteResult } from './routes.js';
+import { defaultIssuer } from './state.js';
+import type { RoleEntry } from './state.js';
+
+export function colonHex(hex: string): string {
+  const even = hex.length % 2 === 1 ? `0${hex}` : hex;
+  return (even.match(/../g) ?? []).join(':');
+}
+
+function roleKeyAlgorithm(role: RoleEntry): KeyAlgorithm {
+  if (role.keyType === 'ec') return 'ecdsa-p256';
+  if (role.keyType === 'rsa') {
+    if (role.keyBits === 3072) return 'rsa-3072';
+    if (role.keyBits === 4096) return 'rsa-4096';
+    return 'rsa-2048';
+  }
+  throw badRequest(`role key type "${role.keyType}" not allowed for issuing certificates, only signing`);
+}
+
+function familyOf(algorithm: KeyAlgorithm): 'ec' | 'rsa' {
+  return algorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
+}
+
+function parseCsrOrRefuse(value: unknown): ParsedCsr {
+  const pem = parseOptionalString(value);
+  if (pem === undefined || pem.trim() === '') throw badRequest('"csr" is empty');
+  try {
+    return parseCsr(pem);
+  } catch (error) {
+    throw badRequest(`certificate request could not be parsed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Vault's private_key output: SEC1 / PKCS#1 PEM unless private_key_format=pkcs8. */
+function vaultPrivateKey(pkcs8Pem: string, family: 'ec' | 'rsa', format: string | undefined): string {
+  if (format === 'pkcs8') return pkcs8Pem;
+  return createPrivateKey(pkcs8Pem)
+    .export({ type: family === 'ec' ? 'sec1' : 'pkcs1', format: 'pem' })
+    .toString();
+}
+
+export function issueOrSign(ctx: PkiContext, mode: 'issue' | 'sign', roleName: string): RouteResult {
+  const pki = ctx.mount.pki;
+  if (pki === undefined) throw new VaultApiError(404, []);
+  const role = pki.roles.get(roleName);
+  if (role === undefined) throw badRequest(`unknown role: ${roleName}`);
+  const ca = defaultIssuer(pki);
+  if (ca === undefined) throw badRequest('no default issuer currently configured: set one with pki/root/generate or pki/config/issuers');
+
+  const csr = mode === 'sign' ? parseCsrOrRefuse(ctx.body.csr) : undefined;
+  const useCsrCn = csr !== undefined && role.useCsrCommonName;
+  const useCsrSans = csr !== undefined && role.useCsrSans;
+  const commonName = (useCsrCn ? csr.commonName : undefined) ?? parseOptionalString(ctx.body.common_name) ?? '';
+  if (commonName === '') {
+    throw badRequest('the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false');
+  }
+  const dnsSans = useCsrSans ? [...csr.dnsNames] : parseList(ctx.body.alt_names);
+  const uriSans = useCsrSans ? [...csr.uris] : parseList(ctx.body.uri_sans);
+  const ipSans = useCsrSans ? [...csr.ipAddresses] : parseList(ctx.body.ip_sans);
+  checkNames(role, commonName, dnsSans, uriSans, ipSans);
+
+  if (csr !== undefined && role.keyType !== 'any' && familyOf(csr.keyAlgorithm) !== role.keyType) {
+    throw badRequest(`role requires keys of type ${role.keyType}`);
+  }
+  const keyAlgorithm = csr === undefined ? roleKeyAlgorithm(role) : csr.keyAlgorithm;
+
+  const decision = decideTtl(role, parseTtlSeconds(ctx.body.ttl, 'ttl'), ctx.mount.defaultLeaseTtlSeconds, ctx.mount.maxLeaseTtlSeconds);
+  const notAfter = new Date(ctx.now.getTime() + decision.ttlSeconds * 1000);
+  if (notAfter.getTime() > ca.issuer.notAfter.getTime()) {
+    throw badRequest(
+      `cannot satisfy request, as TTL would result in notAfter ${notAfter.toISOString()} that is beyond the expiration of the CA certificate at ${ca.issuer.notAfter.toISOString()}`,
+    );
+  }
+  let leaf;
+  try {
+    leaf = issueLeaf(ca.issuer, {
+      commonName,
+      dnsNames: dnsSans,
+      uris: uriSans,
+      ipAddresses: ipSans,
+      validityMs: decision.ttlSeconds * 1000,
+      keyAlgorithm,
+      now: ctx.now,
+      ...(csr === undefined ? {} : { publicKey: csr.publicKey }),
+    });
+  } catch (error) {
+    throw badRequest(error instanceof Error ? error.message : String(error));
+  }
+  const data: Record<string, unknown> = {
+    certificate: leaf.certificatePem.trim(),
+    issuing_ca: ca.issuer.certificatePem.trim(),
+    ca_chain: [ca.issuer.certificatePem.trim()],
+    serial_number: colonHex(leaf.serialNumber),
+    expiration: Math.floor(leaf.notAfter.getTime() / 1000),
+  };
+  if (mode === 'issue' && leaf.privateKeyPem !== undefined) {
+    const family = familyOf(keyAlgorithm);
+    data.private_key = vaultPrivateKey(leaf.privateKeyPem, family, parseOptionalString(ctx.body.private_key_format));
+    data.private_key_type = family;
+  }
+  return json(200, envelope({ data, warnings: decision.warnings }));
+}
