@@ -65,3 +65,8 @@ export const CERT_EVENT_KINDS: readonly CertEventKind[] = [
   'trust-bundle-changed',
   'root-rotation-stage',
 ];
+export type IssuedEvent = z.infer<typeof issuedEventSchema>;
+export type RotatedEvent = z.infer<typeof rotatedEventSchema>;
+export type ReleasedEvent = z.infer<typeof releasedEventSchema>;
+export type TrustBundleChangedEvent = z.infer<typeof trustBundleChangedEventSchema>;
+export type RootRotationStageEvent = z.infer<typeof rootRotationStageEventSchema>;

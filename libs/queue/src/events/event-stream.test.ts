@@ -1,0 +1,152 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { IssuedEvent } from '../contracts/events.js';
+import { createRedisConnection } from '../redis/connection.js';
+import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
+import { EventStream, type StreamedEvent } from './event-stream.js';
+
+let server: RedisServerHandle;
+let redis: Redis;
+let stream: EventStream;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = createRedisConnection(server.url, { role: 'client', maxReconnectDelayMs: 100 });
+  redis.on('error', () => undefined);
+  stream = new EventStream(redis, { prefix: '{ev-test}' });
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+beforeEach(async () => {
+  await redis.del(stream.key);
+});
+
+let n = 0;
+function issued(): IssuedEvent {
+  n += 1;
+  return { version: 1, kind: 'issued', at: new Date().toISOString(), commonName: `svc-${n}.ns.cluster.local`, serialNumber: n.toString(16), notAfter: new Date().toISOString() };
+}
+
+/** Takes `count` events from an iterator, failing instead of hanging if they do not come. */
+async function take(iterator: AsyncIterator<StreamedEvent>, count: number, timeoutMs = 5_000): Promise<StreamedEvent[]> {
+  const out: StreamedEvent[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (out.length < count) {
+    const remaining = deadline - Date.now();
+    const next = await Promise.race([
+      iterator.next(),
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(remaining, 0))),
+    ]);
+    if (next === 'timeout') throw new Error(`only ${out.length} of ${count} events arrived`);
+    if (next.done === true) break;
+    out.push(next.value);
+  }
+  return out;
+}
+
+describe('EventStream', () => {
+  it('publish returns increasing ids and subscribe("0") replays them in order', async () => {
+    const events = [issued(), issued(), issued()];
+    const ids: string[] = [];
+    for (const e of events) ids.push(await stream.publish(e));
+    const controller = new AbortController();
+    const got = await take(stream.subscribe({ fromId: '0', signal: controller.signal }), 3);
+    controller.abort();
+    expect(got.map((g) => g.id)).toEqual(ids);
+    expect(got.map((g) => g.event)).toEqual(events);
+  });
+
+  it('"$" delivers only events published after subscribing, including one published between reads', async () => {
+    await stream.publish(issued());
+    const controller = new AbortController();
+    const iterator = stream.subscribe({ signal: controller.signal, blockMs: 50 });
+    const pending = take(iterator, 2);
+    await new Promise((r) => setTimeout(r, 150)); // several empty blocking rounds pass
+    const fresh = [issued(), issued()];
+    for (const e of fresh) await stream.publish(e);
+    expect((await pending).map((g) => g.event)).toEqual(fresh);
+    controller.abort();
+  });
+
+  it('resumes after a given id (SSE Last-Event-ID)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await stream.publish(issued()));
+    const controller = new AbortController();
+    const got = await take(stream.subscribe({ fromId: ids[2], signal: controller.signal }), 2);
+    controller.abort();
+    expect(got.map((g) => g.id)).toEqual(ids.slice(3));
+  });
+
+  it('ends cleanly when the signal aborts while blocked in XREAD', async () => {
+    const controller = new AbortController();
+    const iterator = stream.subscribe({ signal: controller.signal, blockMs: 10_000 });
+    const next = iterator.next();
+    await new Promise((r) => setTimeout(r, 100));
+    const before = Date.now();
+    controller.abort();
+    expect(await next).toEqual({ done: true, value: undefined });
+    expect(Date.now() - before).toBeLessThan(1_000);
+  });
+
+  it('closes its dedicated connection when the consumer breaks out of for-await', async () => {
+    const clientsBefore = await connectedClients();
+    await stream.publish(issued());
+    for await (const entry of stream.subscribe({ fromId: '0' })) {
+      expect(entry.event.kind).toBe('issued');
+      expect(await connectedClients()).toBe(clientsBefore + 1);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await connectedClients()).toBe(clientsBefore);
+  });
+
+  it('skips entries it cannot parse and reports them', async () => {
+    await redis.xadd(stream.key, '*', 'event', JSON.stringify({ version: 1, kind: 'from-the-future' }));
+    const good = issued();
+    await stream.publish(good);
+    const invalid: string[] = [];
+    const controller = new AbortController();
+    const got = await take(stream.subscribe({ fromId: '0', signal: controller.signal, onInvalid: (id) => invalid.push(id) }), 1);
+    controller.abort();
+    expect(got.map((g) => g.event)).toEqual([good]);
+    expect(invalid).toHaveLength(1);
+  });
+
+  it('refuses to publish an invalid event or subscribe from a malformed id', async () => {
+    await expect(stream.publish({ ...issued(), serialNumber: 'XYZ' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(() => stream.subscribe({ fromId: 'abc' })).toThrow(/fromId/);
+  });
+
+  it('stays bounded near maxLength', async () => {
+    const small = new EventStream(redis, { prefix: '{ev-small}', maxLength: 100 });
+    const pipeline: Promise<string>[] = [];
+    for (let i = 0; i < 1_000; i++) pipeline.push(small.publish(issued()));
+    await Promise.all(pipeline);
+    const length = await small.length();
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThan(300); // MAXLEN ~ trims whole radix-tree nodes
+  });
+
+  it('survives a Redis restart: reconnects and continues from the last id seen', async () => {
+    const controller = new AbortController();
+    const errors: unknown[] = [];
+    const iterator = stream.subscribe({ fromId: '0', signal: controller.signal, blockMs: 200, onError: (e) => errors.push(e) });
+    const before = issued();
+    await stream.publish(before);
+    expect((await take(iterator, 1)).map((g) => g.event)).toEqual([before]);
+    const pending = take(iterator, 2, 15_000);
+    await server.restart();
+    const after = [issued(), issued()];
+    for (const e of after) await stream.publish(e);
+    // Only the new events: the one seen before the restart is not delivered twice.
+    expect((await pending).map((g) => g.event)).toEqual(after);
+    controller.abort();
+  });
+});
+
+async function connectedClients(): Promise<number> {
+  const list = await redis.client('LIST');
+  return String(list).split('\n').filter((line) => line.includes('name=fsm-certs-events')).length;
+}

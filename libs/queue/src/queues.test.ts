@@ -1,0 +1,156 @@
+import type { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueJobPayloadSchema, type IssueJobPayload, type IssueJobResult } from './contracts/issue-job.js';
+import { parseJobPayload } from './contracts/parse.js';
+import { JOB_NAMES, QUEUE_NAMES } from './contracts/queue-names.js';
+import { rotateJobId, type RotateJobPayload, type RotateJobResult } from './contracts/rotate-job.js';
+import { QueueError } from './errors.js';
+import { liveInstances, publishHeartbeat } from './heartbeat.js';
+import { createIssueQueue, createIssueWorker, createQueueEvents, createRotateQueue, createRotateWorker, type IssueQueue } from './queues.js';
+import { createRedisConnection } from './redis/connection.js';
+import { startRedisServer, type RedisServerHandle } from './redis/launcher.js';
+import { certificateRecord, issueItem } from './test-fixtures.test-helpers.js';
+
+const PREFIX = '{q-test}';
+let server: RedisServerHandle;
+let producerConn: Redis;
+let workerConn: Redis;
+let eventsConn: Redis;
+let issueQueue: IssueQueue;
+const closers: Array<() => Promise<void>> = [];
+
+async function issueProcessor(job: Job<IssueJobPayload, IssueJobResult>): Promise<IssueJobResult> {
+  const payload = parseJobPayload(issueJobPayloadSchema, job.data);
+  return {
+    version: 1,
+    results: payload.requests.map((r) => ({ requestId: r.requestId, ok: true as const, certificate: certificateRecord({ commonName: r.commonName }) })),
+  };
+}
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  producerConn = createRedisConnection(server.url, { role: 'client', maxReconnectDelayMs: 100 });
+  workerConn = createRedisConnection(server.url, { role: 'worker', maxReconnectDelayMs: 100 });
+  eventsConn = createRedisConnection(server.url, { role: 'worker', maxReconnectDelayMs: 100 });
+  for (const c of [producerConn, workerConn, eventsConn]) c.on('error', () => undefined);
+  issueQueue = createIssueQueue(producerConn, PREFIX);
+  closers.push(() => issueQueue.close());
+});
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  for (const c of [producerConn, workerConn, eventsConn]) c.disconnect();
+  await server.stop();
+});
+
+function startIssueWorker(): Worker<IssueJobPayload, IssueJobResult> {
+  const worker = createIssueWorker(workerConn, issueProcessor, { concurrency: 4 }, PREFIX);
+  worker.on('error', () => undefined);
+  closers.push(() => worker.close());
+  return worker;
+}
+
+describe('queue factories', () => {
+  it('run an issue batch end to end and every key lands under the prefix', async () => {
+    startIssueWorker();
+    const events = createQueueEvents(eventsConn, QUEUE_NAMES.issue, PREFIX);
+    closers.push(() => events.close());
+    await events.waitUntilReady();
+    const requests = [issueItem({ commonName: 'a.ns.cluster.local' }), issueItem({ commonName: 'b.ns.cluster.local' })];
+    const job = await issueQueue.add(JOB_NAMES.issueBatch, { version: 1, requests });
+    const result = await job.waitUntilFinished(events, 10_000);
+    expect(result.results.map((r) => r.requestId)).toEqual(requests.map((r) => r.requestId));
+    expect(result.results.every((r) => r.ok)).toBe(true);
+
+    const keys = await producerConn.keys('*');
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => !k.startsWith(`${PREFIX}:`))).toEqual([]);
+    expect(keys).toContain(`${PREFIX}:issue:id`);
+  });
+
+  it('fail an invalid payload once, as unrecoverable, naming the field', async () => {
+    const events = createQueueEvents(eventsConn, QUEUE_NAMES.issue, PREFIX);
+    closers.push(() => events.close());
+    await events.waitUntilReady();
+    const bad = { version: 1, requests: [{ ...issueItem(), validityMs: 0 }] } as IssueJobPayload;
+    const job = await issueQueue.add(JOB_NAMES.issueBatch, bad);
+    expect(job.opts.attempts).toBe(5);
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(/requests\.0\.validityMs/);
+    const failed = await issueQueue.getJob(job.id ?? '');
+    expect(failed?.attemptsMade).toBe(1);
+    expect(await failed?.getState()).toBe('failed');
+  });
+
+  it('dedupe rotate jobs per (name, serial)', async () => {
+    const rotateQueue = createRotateQueue(producerConn, PREFIX);
+    closers.push(() => rotateQueue.close());
+    const payload: RotateJobPayload = { version: 1, commonName: 'r.ns.cluster.local', serialNumber: 'abc1', reason: 'rotate-scheduled' };
+    const first = await rotateQueue.add(JOB_NAMES.rotate, payload, { jobId: rotateJobId(payload.commonName, payload.serialNumber) });
+    const second = await rotateQueue.add(JOB_NAMES.rotate, payload, { jobId: rotateJobId(payload.commonName, payload.serialNumber) });
+    const other = await rotateQueue.add(JOB_NAMES.rotate, { ...payload, serialNumber: 'abc2' }, { jobId: rotateJobId(payload.commonName, 'abc2') });
+    expect(second.id).toBe(first.id);
+    expect(other.id).not.toBe(first.id);
+
+    const seen: string[] = [];
+    const worker = createRotateWorker(
+      workerConn,
+      async (job): Promise<RotateJobResult> => {
+        seen.push(job.data.serialNumber);
+        return { version: 1, commonName: job.data.commonName, previousSerialNumber: job.data.serialNumber, outcome: 'not-found' };
+      },
+      {},
+      PREFIX,
+    );
+    worker.on('error', () => undefined);
+    closers.push(() => worker.close());
+    await waitFor(async () => (await rotateQueue.getCompletedCount()) === 2);
+    // A completed job id is kept, so a later sweep re-finding the same serial adds nothing.
+    const again = await rotateQueue.add(JOB_NAMES.rotate, payload, { jobId: rotateJobId(payload.commonName, payload.serialNumber) });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(again.id).toBe(first.id);
+    expect(seen.sort()).toEqual(['abc1', 'abc2']);
+  });
+
+  it('refuse a non-worker connection for Worker and QueueEvents', () => {
+    expect(() => createQueueEvents(producerConn, QUEUE_NAMES.issue, PREFIX)).toThrow(QueueError);
+    expect(() => createIssueWorker(producerConn, issueProcessor, {}, PREFIX)).toThrow(/role: 'worker'/);
+  });
+
+  it('refuse a prefix without a hash tag', () => {
+    expect(() => createIssueQueue(producerConn, 'fsm-certs')).toThrow(/hash tag/);
+  });
+
+  it('keep a worker processing across a Redis restart without restarting it', async () => {
+    const events = createQueueEvents(eventsConn, QUEUE_NAMES.issue, PREFIX);
+    closers.push(() => events.close());
+    await events.waitUntilReady();
+    await server.restart();
+    const job = await issueQueue.add(JOB_NAMES.issueBatch, { version: 1, requests: [issueItem()] });
+    const result = await job.waitUntilFinished(events, 15_000);
+    expect(result.results).toHaveLength(1);
+  });
+});
+
+describe('heartbeat', () => {
+  it('lists live instances and drops them on stop() and after the TTL', async () => {
+    const a = publishHeartbeat(producerConn, { role: 'ca-service', instanceId: 'ca-a', ttlMs: 800, prefix: PREFIX });
+    const b = publishHeartbeat(producerConn, { role: 'ca-service', instanceId: 'ca-b', ttlMs: 400, intervalMs: 10_000, prefix: PREFIX });
+    await Promise.all([a.ready, b.ready]);
+    expect((await liveInstances(producerConn, 'ca-service', PREFIX)).sort()).toEqual(['ca-a', 'ca-b']);
+    expect(await liveInstances(producerConn, 'rotation-worker', PREFIX)).toEqual([]);
+    // b beats once only (interval > TTL): it must expire while a keeps beating.
+    await new Promise((r) => setTimeout(r, 650));
+    expect(await liveInstances(producerConn, 'ca-service', PREFIX)).toEqual(['ca-a']);
+    await a.stop();
+    await b.stop();
+    expect(await liveInstances(producerConn, 'ca-service', PREFIX)).toEqual([]);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
