@@ -1,6 +1,6 @@
 // PKCS#10 certificate requests: create (for workloads and tests) and parse + verify (for CSR-mode
 // issuance, where the key never leaves the workload).
-import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { encodeName } from './der/name.js';
 import { OID, SIGNATURE_ALGORITHMS } from './der/oids.js';
@@ -15,7 +15,7 @@ import { assertDnsName, assertUri, ipAddressBytes } from './names.js';
 import { commonNameOf, parseExtensions, parseName, parseSubjectAltNames } from './parse-certificate.js';
 import { derToPem, pemBlocks } from './pem.js';
 import { signatureAlgorithmFor } from './signing.js';
-import { rememberSpki, spkiDerOf } from './spki.js';
+import { publicKeyFromSpki, spkiDerOf } from './spki.js';
 import type { KeyPair, ParsedCsr } from './types.js';
 
 const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
@@ -119,7 +119,7 @@ export function parseCsr(pem: string): ParsedCsr {
   }
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: fields.spki, format: 'der', type: 'spki' });
+    publicKey = publicKeyFromSpki(fields.spki);
   } catch (cause) {
     throw invalidCsr('its public key cannot be read', cause);
   }
@@ -135,7 +135,6 @@ export function parseCsr(pem: string): ParsedCsr {
   if (!valid) {
     throw new X509Error('CSR_SIGNATURE_INVALID', 'the CSR signature does not verify with its own public key; the CSR was altered or signed with another key, create a new CSR');
   }
-  rememberSpki(publicKey, fields.spki);
   return {
     pem: derToPem(block.der, 'CERTIFICATE REQUEST'),
     commonName: fields.commonName,

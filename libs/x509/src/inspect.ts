@@ -1,9 +1,10 @@
 // What an operator asks of a certificate: `openssl x509 -text -noout` essentials and `-dates`.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { children, content, decodeOid, expectTag, readRoot } from './der/reader.js';
 import { OID, SIGNATURE_ALGORITHMS } from './der/oids.js';
 import { commonNameOf, parseCertificateOrThrow, formatName, parseIsCa, parseKeyIdentifier, parseSubjectAltNames } from './parse-certificate.js';
 import { certificateDer } from './pem.js';
+import { publicKeyFromSpki } from './spki.js';
 import type { CertificateInfo } from './types.js';
 
 const KEY_USAGE_NAMES = [
@@ -38,12 +39,21 @@ function extKeyUsageNames(value: Buffer | undefined): string[] | undefined {
   });
 }
 
+/** Inspection should still describe a certificate whose key OpenSSL cannot load. */
+function readableKey(spki: Buffer): KeyObject | undefined {
+  try {
+    return publicKeyFromSpki(spki);
+  } catch {
+    return undefined;
+  }
+}
+
 export function inspectCertificate(pem: string | Buffer): CertificateInfo {
   const der = certificateDer(pem);
   const cert = parseCertificateOrThrow(der, 'the certificate');
-  const key = createPublicKey({ key: cert.spki, format: 'der', type: 'spki' });
-  const details = key.asymmetricKeyDetails ?? {};
-  const keyType = key.asymmetricKeyType === 'ec' ? 'ec' : key.asymmetricKeyType === 'rsa' ? 'rsa' : 'other';
+  const key = readableKey(cert.spki);
+  const details = key?.asymmetricKeyDetails ?? {};
+  const keyType = key?.asymmetricKeyType === 'ec' ? 'ec' : key?.asymmetricKeyType === 'rsa' ? 'rsa' : 'other';
   const keySize = keyType === 'ec' ? (CURVE_BITS[details.namedCurve ?? ''] ?? 0) : (details.modulusLength ?? 0);
   const ext = (oid: string): Buffer | undefined => cert.extensions.get(oid)?.value;
   const sans = parseSubjectAltNames(ext(OID.subjectAltName));
