@@ -1,2 +1,3 @@
 // Test fixtures only: never import this lib from an app.
 export * from './kubernetes/index.js';
+export * from './kubernetes/cert-manager/index.js';
