@@ -20,3 +20,4 @@ export type { Announcement, AnnouncementKind } from './manager/announcements.js'
 export { computeRenewAt, RENEWAL_JITTER_FRACTION, RENEWAL_WINDOW_FRACTION } from './manager/renew-at.js';
 export { createProvider } from './create-provider.js';
 export type { ProviderDeps } from './create-provider.js';
+export * from './vault/index.js';
