@@ -1,0 +1,137 @@
+// Shared fixtures for this lib's tests: a real redis-server, Tresor over a file store in a temp
+// dir, openssl as the independent verifier, and a few builders. Not part of the build.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
+import {
+  EventStream,
+  createRedisConnection,
+  generateKek,
+  startRedisServer,
+  certEventSchema,
+  type CertEvent,
+  type IssueItem,
+  type KeyEncryptionKey,
+  type RedisServerHandle,
+} from '@fsm-certs/queue';
+import { createLogger, type Logger } from './logger.js';
+
+export const PREFIX = '{fsm-certs-test}';
+
+export interface TestEnv {
+  readonly redis: RedisServerHandle;
+  readonly dataDir: string;
+  readonly kek: KeyEncryptionKey;
+  readonly kekBase64: string;
+  /** Connections opened through connect(); closed by close(). */
+  connect(): Redis;
+  startTresor(): Promise<TresorProvider>;
+  close(): Promise<void>;
+}
+
+export async function startTestEnv(): Promise<TestEnv> {
+  const redis = await startRedisServer();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-issuance-'));
+  const { kek, base64 } = generateKek();
+  const opened: Redis[] = [];
+  return {
+    redis,
+    dataDir,
+    kek,
+    kekBase64: base64,
+    connect() {
+      const c = createRedisConnection(redis.url, { role: 'worker' });
+      c.on('error', () => undefined);
+      opened.push(c);
+      return c;
+    },
+    startTresor: () => TresorProvider.start({ store: new FileSecretStore({ dataDir }), namespace: 'fsm-system' }),
+    async close() {
+      for (const c of opened) c.disconnect();
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A logger whose lines are kept in memory (and can be asserted on) instead of printed. */
+export function memoryLogger(service = 'test'): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+      done();
+    },
+  });
+  return { logger: createLogger({ service, level: 'debug', destination }), lines };
+}
+
+export function item(commonName: string, overrides: Partial<IssueItem> = {}): IssueItem {
+  return {
+    requestId: randomUUID(),
+    commonName,
+    dnsNames: [],
+    uris: [],
+    ipAddresses: [],
+    validityMs: 24 * 3600_000,
+    keyAlgorithm: 'ecdsa-p256',
+    reason: 'request',
+    ...overrides,
+  };
+}
+
+/** `openssl verify` of a leaf against roots (and intermediates): exit status and output. */
+export function opensslVerify(leafPem: string, rootsPem: readonly string[], chainPem: readonly string[] = []): { ok: boolean; output: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fsm-verify-'));
+  try {
+    const leaf = path.join(dir, 'leaf.pem');
+    const roots = path.join(dir, 'roots.pem');
+    writeFileSync(leaf, leafPem);
+    writeFileSync(roots, rootsPem.join('\n'));
+    const args = ['verify', '-CAfile', roots];
+    if (chainPem.length > 0) {
+      const chain = path.join(dir, 'chain.pem');
+      writeFileSync(chain, chainPem.join('\n'));
+      args.push('-untrusted', chain);
+    }
+    args.push(leaf);
+    try {
+      const output = execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { ok: output.includes(': OK'), output };
+    } catch (error) {
+      const output = error instanceof Error && 'stderr' in error ? String(error.stderr) : String(error);
+      return { ok: false, output };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `openssl pkey -pubout` of a private key and `openssl x509 -pubkey` of a cert, for key/cert matching. */
+export function opensslPublicKeys(certPem: string, keyPem: string): { fromCert: string; fromKey: string } {
+  const fromCert = execFileSync('openssl', ['x509', '-pubkey', '-noout'], { input: certPem, encoding: 'utf8' });
+  const fromKey = execFileSync('openssl', ['pkey', '-pubout'], { input: keyPem, encoding: 'utf8' });
+  return { fromCert, fromKey };
+}
+
+/** Every event on the stream so far, oldest first. */
+export async function readAllEvents(redis: Redis, prefix = PREFIX): Promise<CertEvent[]> {
+  const stream = new EventStream(redis, { prefix });
+  const entries = await redis.xrange(stream.key, '-', '+');
+  return entries.map(([, fields]) => certEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1] ?? 'null')));
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
