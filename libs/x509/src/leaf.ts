@@ -109,7 +109,7 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
     throw new X509Error('CA_EXPIRED', `the issuer "${issuer.subjectCommonName}" expired at ${issuer.notAfter.toISOString()}; rotate the root before issuing`);
   }
   const notAfter = truncateToSeconds(new Date(Math.min(nowMs + opts.validityMs, issuerEnd)));
-  if (notAfter.getTime() - nowMs < MIN_LEAF_VALIDITY_MS) {
+  if (issuerEnd - nowMs < MIN_LEAF_VALIDITY_MS) {
     throw new X509Error(
       'VALIDITY_TOO_SHORT',
       `the issuer "${issuer.subjectCommonName}" expires at ${issuer.notAfter.toISOString()}, leaving less than the 10 minute minimum; rotate the root`,
