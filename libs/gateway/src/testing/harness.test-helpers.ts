@@ -1,0 +1,249 @@
+// Test harness: a private real Redis, the real inventory and event stream, and a fake
+// IssueClient that signs with a real in-memory CA and writes to the inventory like the ca-service.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { expect } from 'vitest';
+import {
+  EventStream,
+  Inventory,
+  createRedisConnection,
+  generateKek,
+  sealPrivateKey,
+  startRedisServer,
+  type CertificateRecord,
+  type IssueItem,
+  type IssueItemResult,
+  type KeyEncryptionKey,
+  type RedisServerHandle,
+} from '@fsm-certs/queue';
+import { createRootCa, fingerprintSha256, issueLeaf, parseCsr, type RootCa } from '@fsm-certs/x509';
+import { createGatewayApp, type GatewayApp } from '../app.js';
+import { sha256Hex, type TokenGrant } from '../auth/tokens.js';
+import type { GatewayAppOptions, GatewayDeps } from '../deps.js';
+import type { IssueBatchOptions, IssueClient } from '../issue/issue-client.js';
+import { x509CsrCheck } from '../issue/csr-check.js';
+import type { Clock } from '../types.js';
+
+export const TOKENS = {
+  admin: 'admin-token-0123456789abcdef',
+  bookstore: 'bookstore-token-0123456789ab',
+  reader: 'reader-token-0123456789abcdef',
+  anyName: 'any-name-issuer-token-012345',
+} as const;
+
+export const GRANTS: TokenGrant[] = [
+  { name: 'admin', sha256: sha256Hex(TOKENS.admin), scopes: ['admin'], names: [] },
+  { name: 'bookstore', sha256: sha256Hex(TOKENS.bookstore), scopes: ['issue', 'read'], names: ['*.bookstore.cluster.local'] },
+  { name: 'reader', sha256: sha256Hex(TOKENS.reader), scopes: ['read'], names: [] },
+  { name: 'any', sha256: sha256Hex(TOKENS.anyName), scopes: ['issue'], names: ['*'] },
+];
+
+export class ManualClock implements Clock {
+  constructor(public ms = Date.parse('2026-01-01T00:00:00Z')) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+type Behaviour = (item: IssueItem) => IssueItemResult | undefined;
+
+/** Signs like the ca-service would (real certificates), stores into the inventory, records batches. */
+export class FakeIssueClient implements IssueClient {
+  readonly batches: IssueItem[][] = [];
+  /** Set to make issueBatch throw (e.g. a GatewayError 503 / 504). */
+  failWith: unknown;
+  /** Per-item override: return a result to use instead of issuing. */
+  behaviour: Behaviour | undefined;
+  /** Delay before answering, to let concurrent requests pile up. */
+  delayMs = 0;
+  depth = 0;
+
+  constructor(
+    private readonly ca: RootCa,
+    private readonly inventory: Inventory,
+    private readonly kek: KeyEncryptionKey,
+  ) {}
+
+  async issueBatch(items: readonly IssueItem[], _options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
+    this.batches.push([...items]);
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failWith !== undefined) throw this.failWith;
+    const results: IssueItemResult[] = [];
+    for (const item of items) {
+      const override = this.behaviour?.(item);
+      results.push(override ?? { requestId: item.requestId, ok: true, certificate: await this.issue(item) });
+    }
+    return results;
+  }
+
+  async issue(item: IssueItem): Promise<CertificateRecord> {
+    const publicKey = item.csrPem === undefined ? undefined : parseCsr(item.csrPem).publicKey;
+    const leaf = issueLeaf(this.ca.issuer, {
+      commonName: item.commonName,
+      dnsNames: item.dnsNames,
+      uris: item.uris,
+      ipAddresses: item.ipAddresses,
+      validityMs: item.validityMs,
+      keyAlgorithm: item.keyAlgorithm,
+      ...(publicKey === undefined ? {} : { publicKey }),
+    });
+    const lifetime = leaf.notAfter.getTime() - leaf.notBefore.getTime();
+    const record: CertificateRecord = {
+      commonName: item.commonName,
+      serialNumber: leaf.serialNumber,
+      notBefore: leaf.notBefore.toISOString(),
+      notAfter: leaf.notAfter.toISOString(),
+      renewAt: new Date(leaf.notBefore.getTime() + (lifetime * 2) / 3).toISOString(),
+      certificatePem: leaf.certificatePem,
+      chainPem: [],
+      issuingCaPem: this.ca.certificatePem,
+      trustedCasPem: [this.ca.certificatePem],
+      issuerId: fingerprintSha256(this.ca.certificatePem),
+      provider: 'tresor',
+      keyAlgorithm: item.keyAlgorithm,
+      mode: item.csrPem === undefined ? 'server-key' : 'csr',
+      dnsNames: [item.commonName, ...item.dnsNames],
+      uris: item.uris,
+      ipAddresses: item.ipAddresses,
+      validityMs: item.validityMs,
+      issuedAt: new Date().toISOString(),
+      warnings: [],
+      ...(item.csrPem === undefined ? {} : { csrPem: item.csrPem }),
+      ...(leaf.privateKeyPem === undefined
+        ? {}
+        : { encryptedPrivateKey: sealPrivateKey(this.kek, leaf.privateKeyPem, item.commonName, leaf.serialNumber) }),
+    };
+    await this.inventory.put(record, { requestIds: [item.requestId] });
+    return (await this.inventory.get(item.commonName)) ?? record;
+  }
+
+  async queueDepth(): Promise<number> {
+    return this.depth;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface SharedRedis {
+  readonly server: RedisServerHandle;
+  readonly redis: Redis;
+  readonly ca: RootCa;
+  close(): Promise<void>;
+}
+
+export async function startSharedRedis(): Promise<SharedRedis> {
+  const server = await startRedisServer({ appendOnly: false });
+  const redis = createRedisConnection(server.url, { role: 'client' });
+  const ca = createRootCa();
+  return {
+    server,
+    redis,
+    ca,
+    async close() {
+      redis.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+export interface Harness {
+  readonly gateway: GatewayApp;
+  readonly baseUrl: string;
+  readonly inventory: Inventory;
+  readonly events: EventStream;
+  readonly issueClient: FakeIssueClient;
+  readonly clock: ManualClock;
+  readonly kek: KeyEncryptionKey;
+  readonly registry: Registry;
+  readonly prefix: string;
+  /** fetch with a bearer token (or none when token is undefined). */
+  call(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  shared: SharedRedis,
+  overrides: { options?: Partial<GatewayAppOptions>; readiness?: GatewayDeps['readiness'] } = {},
+): Promise<Harness> {
+  const prefix = `{gw-${randomBytes(6).toString('hex')}}`;
+  const inventory = new Inventory(shared.redis, { prefix });
+  const events = new EventStream(shared.redis, { prefix });
+  const { kek } = generateKek();
+  const issueClient = new FakeIssueClient(shared.ca, inventory, kek);
+  const clock = new ManualClock();
+  const registry = new Registry();
+  const options: GatewayAppOptions = {
+    tokens: GRANTS,
+    rateLimitPerSec: 1000,
+    bodyLimit: '64kb',
+    issueTimeoutMs: 5_000,
+    batchWindowMs: 2,
+    batchMax: 64,
+    defaultValidityMs: 24 * 3600 * 1000,
+    trustDomain: 'cluster.local',
+    sseHeartbeatMs: 200,
+    ...overrides.options,
+  };
+  const gateway = createGatewayApp({
+    options,
+    inventory,
+    events,
+    issueClient,
+    kek,
+    csrCheck: x509CsrCheck,
+    clock,
+    registry,
+    readiness: overrides.readiness ?? { redis: async () => void (await shared.redis.ping()) },
+    ...(process.env['GW_TEST_LOG'] ? { logger: { debug: console.log, info: console.log, warn: console.log, error: console.log } } : {}),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    gateway,
+    baseUrl,
+    inventory,
+    events,
+    issueClient,
+    clock,
+    kek,
+    registry,
+    prefix,
+    call(method, path, { token, body, headers = {} } = {}) {
+      const all: Record<string, string> = { ...headers };
+      if (token !== undefined) all['authorization'] = `Bearer ${token}`;
+      if (body !== undefined && all['content-type'] === undefined) all['content-type'] = 'application/json';
+      return fetch(baseUrl + path, {
+        method,
+        headers: all,
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.drain();
+    },
+  };
+}
+
+export interface ProblemJson {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+}
+
+export async function problemOf(res: Response): Promise<ProblemJson> {
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  return (await res.json()) as ProblemJson;
+}
