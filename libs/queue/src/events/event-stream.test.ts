@@ -123,8 +123,12 @@ describe('EventStream', () => {
     const small = new EventStream(redis, { prefix: '{ev-small}', maxLength: 100 });
     const pipeline: Promise<string>[] = [];
     for (let i = 0; i < 1_000; i++) pipeline.push(small.publish(issued()));
-    await Promise.all(pipeline);
+    const ids = await Promise.all(pipeline);
     const length = await small.length();
+    // The oldest retained id tells a resuming client that what came before it was trimmed.
+    const oldest = await small.oldestId();
+    expect(oldest).not.toBe(ids[0]);
+    expect(ids.indexOf(oldest ?? '')).toBe(ids.length - length);
     expect(length).toBeGreaterThanOrEqual(100);
     expect(length).toBeLessThan(300); // MAXLEN ~ trims whole radix-tree nodes
   });

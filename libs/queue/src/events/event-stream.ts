@@ -60,6 +60,15 @@ export class EventStream {
     return id;
   }
 
+  /**
+   * Id of the oldest retained event (undefined when empty). A client resuming from an id older
+   * than this has missed trimmed events and should re-read the inventory.
+   */
+  async oldestId(): Promise<string | undefined> {
+    const first = await this.redis.xrange(this.key, '-', '+', 'COUNT', 1);
+    return first[0]?.[0];
+  }
+
   /** Number of events currently retained. */
   async length(): Promise<number> {
     return this.redis.xlen(this.key);

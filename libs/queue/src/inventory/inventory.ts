@@ -69,7 +69,16 @@ export class Inventory {
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
-    const valid = parseStored(certificateRecordSchema, record, `Certificate record for ${record.commonName}`);
+    const checked = certificateRecordSchema.safeParse(record);
+    if (!checked.success) {
+      const first = checked.error.issues[0];
+      throw new QueueError(
+        'RECORD_INVALID',
+        `Refusing to store the certificate record for ${record.commonName}: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}. This is a bug in the caller.`,
+        { cause: checked.error },
+      );
+    }
+    const valid = checked.data;
     const { previousSerialNumber: _derived, ...stored } = valid;
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
