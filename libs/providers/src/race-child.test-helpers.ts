@@ -1,0 +1,16 @@
+// Run as a separate process by the cross-process Tresor race test:
+//   node --import tsx --conditions=development race-child.test-helpers.ts <dataDir> <id>
+// Prints "ready", waits until <dataDir>/go exists (so all processes race at the same moment),
+// starts Tresor on the shared file store and prints one JSON line with the outcome.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { FileSecretStore } from './secret-store/file-store.js';
+import { TresorProvider } from './tresor/tresor-provider.js';
+
+const [dataDir, id] = process.argv.slice(2);
+if (dataDir === undefined || id === undefined) throw new Error('usage: race-child <dataDir> <id>');
+const store = new FileSecretStore({ dataDir });
+console.log('ready');
+while (!existsSync(path.join(dataDir, 'go'))) await new Promise((resolve) => setTimeout(resolve, 2));
+const provider = await TresorProvider.start({ store, namespace: 'fsm-system', secretName: 'fsm-ca-bundle' });
+console.log(JSON.stringify({ id, created: provider.createdRoot, fingerprint: provider.issuer.fingerprint }));
