@@ -159,7 +159,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     await waitForExit(proc);
   };
 
-  await spawnAndWait();
+  try {
+    await spawnAndWait();
+  } catch (error) {
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     url: `redis://127.0.0.1:${port}`,
