@@ -1,0 +1,213 @@
+// The cert-manager suite: one file, three possible targets (KUBECONFIG cluster, k3s in
+// Testcontainers, the emulator); it prints which one it ran against. Hook-only scenarios
+// (Denied, Failed, status.ca absent, broken watch) need the emulator and are skipped elsewhere.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createCsr, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ProviderError } from '../errors.js';
+import type { IssueRequest } from '../provider.js';
+import { KubernetesSecretStore } from '../secret-store/kubernetes-store.js';
+import { KubernetesCertManagerClient } from './client.js';
+import { CertManagerProvider } from './provider.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './resources.js';
+import { selectTarget, type CertManagerTarget } from './targets.test-helpers.js';
+
+const target: CertManagerTarget = await selectTarget();
+console.log(`[cert-manager suite] target: ${target.kind} — ${target.description}`);
+const hooks = target.controls;
+const client = new KubernetesCertManagerClient(target.kubeConfig);
+const secrets = new KubernetesSecretStore({ kubeConfig: target.kubeConfig });
+
+function provider(overrides: Partial<ConstructorParameters<typeof CertManagerProvider>[0]> = {}): CertManagerProvider {
+  return new CertManagerProvider(
+    { issuerName: target.issuerName, namespace: target.namespace, caBundleSecretName: target.caBundleSecretName, timeoutMs: 60_000, pollIntervalMs: 200, ...overrides },
+    { client, secrets },
+  );
+}
+
+function request(commonName: string, extra: Partial<IssueRequest> = {}): IssueRequest {
+  return { commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 24 * 3600_000, keyAlgorithm: 'ecdsa-p256', ...extra };
+}
+
+function opensslVerify(caPem: string, leafPem: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cm-suite-'));
+  try {
+    writeFileSync(path.join(dir, 'ca.pem'), caPem);
+    writeFileSync(path.join(dir, 'leaf.pem'), leafPem);
+    return execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'leaf.pem')], { encoding: 'utf8', stdio: 'pipe' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ProviderError) return error;
+    throw error;
+  }
+  throw new Error('expected the issue to fail');
+}
+
+/** Our CertificateRequests still present in the namespace. */
+async function leftovers(): Promise<string[]> {
+  const list = await client.listCertificateRequests(target.namespace, `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`);
+  return list.map((item) => item.metadata.name);
+}
+
+beforeAll(() => {
+  expect(target.kind).toMatch(/^(kubeconfig|k3s|emulator)$/);
+});
+afterEach(async () => {
+  hooks?.certManager.resetBehaviour();
+  expect(await leftovers()).toEqual([]);
+});
+afterAll(async () => {
+  await target.close();
+});
+
+describe(`cert-manager provider against ${target.kind}`, () => {
+  it('issues with a server-generated key; the chain verifies with openssl against ca.crt of the bundle', async () => {
+    const issued = await provider().issue(request('bookstore-v1.bookstore.cluster.local', { uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v1'] }));
+    expect(opensslVerify(target.caPem, issued.certificatePem)).toMatch(/: OK/);
+    expect(issued.privateKeyPem).toMatch(/BEGIN PRIVATE KEY/);
+    expect(issued.trustedCasPem).toContain(target.caPem);
+    const info = inspectCertificate(issued.certificatePem);
+    expect(info.commonName).toBe('bookstore-v1.bookstore.cluster.local');
+    expect(info.uris).toEqual(['spiffe://cluster.local/ns/bookstore/sa/bookstore-v1']);
+    expect(issued.notAfter.getTime() - issued.notBefore.getTime()).toBeGreaterThan(23 * 3600_000);
+    expect(issued.notAfter.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000 + 5_000);
+    expect(issued.serialNumber).toBe(info.serialNumber.toLowerCase());
+    expect(issued.provider).toBe('cert-manager');
+  });
+
+  it('issues for a caller CSR without ever seeing its key', async () => {
+    const keyPair = generateKeyPair('rsa-2048');
+    const csrPem = createCsr({ commonName: 'bookstore-v2.bookstore.cluster.local', dnsNames: ['bookstore-v2.bookstore.cluster.local'], keyPair });
+    const issued = await provider().issue(request('bookstore-v2.bookstore.cluster.local', { csrPem }));
+    expect(issued.privateKeyPem).toBeUndefined();
+    expect(opensslVerify(target.caPem, issued.certificatePem)).toMatch(/: OK/);
+    expect(inspectCertificate(issued.certificatePem).keyType).toBe('rsa');
+  });
+
+  it('refuses a CSR asking for a name beyond the caller identity, before creating anything', async () => {
+    const csrPem = createCsr({ commonName: 'bookstore-v2.bookstore.cluster.local', dnsNames: ['admin.fsm-system.svc'], keyPair: generateKeyPair() });
+    const error = await rejection(provider().issue(request('bookstore-v2.bookstore.cluster.local', { csrPem })));
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain('admin.fsm-system.svc');
+  });
+
+  it('refuses an ACME issuer clearly', async () => {
+    const error = await rejection(provider({ issuerName: target.acmeIssuerName }).issue(request('acme.bookstore.cluster.local')));
+    expect(error.code).toBe('UNSUPPORTED_ISSUER');
+    expect(error.message).toMatch(/ACME .*not supported/);
+  });
+
+  it('times out with a clear, retryable error when the issuer never signs, and deletes the request', async () => {
+    const started = Date.now();
+    const error = await rejection(provider({ issuerName: target.stalledIssuerName, timeoutMs: 1_500 }).issue(request('stalled.bookstore.cluster.local')));
+    expect(error.code).toBe('ISSUANCE_TIMEOUT');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/was not issued within 1500 ms/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('issues 20 certificates concurrently, each distinct and verifiable', async () => {
+    const p = provider();
+    const started = performance.now();
+    const issued = await Promise.all(Array.from({ length: 20 }, (_, i) => p.issue(request(`svc-${i}.load.cluster.local`))));
+    const elapsedMs = Math.round(performance.now() - started);
+    console.log(`[cert-manager suite] 20 concurrent issues on ${target.kind}: ${elapsedMs} ms`);
+    expect(new Set(issued.map((cert) => cert.serialNumber)).size).toBe(20);
+    for (const [i, cert] of issued.entries()) {
+      expect(inspectCertificate(cert.certificatePem).commonName).toBe(`svc-${i}.load.cluster.local`);
+      expect(opensslVerify(target.caPem, cert.certificatePem)).toMatch(/: OK/);
+    }
+  });
+});
+
+describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (needs emulator hooks; target is ${target.kind})`, () => {
+  it('ends at once on Denied with the approver message', async () => {
+    hooks?.certManager.setBehaviour({ approval: 'deny', denyMessage: 'policy forbids bookstore' });
+    const started = Date.now();
+    const error = await rejection(provider().issue(request('denied.bookstore.cluster.local')));
+    expect(error.code).toBe('ISSUANCE_DENIED');
+    expect(error.httpStatus).toBe(403);
+    expect(error.message).toContain('policy forbids bookstore');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('ends at once on Ready=False reason Failed with the issuer message', async () => {
+    hooks?.certManager.setBehaviour({ signing: 'fail', failMessage: 'CA key pair is unusable' });
+    const error = await rejection(provider().issue(request('failed.bookstore.cluster.local')));
+    expect(error.code).toBe('ISSUANCE_FAILED');
+    expect(error.message).toContain('CA key pair is unusable');
+  });
+
+  it('takes the CA from ca.crt of the bundle when status.ca is absent', async () => {
+    hooks?.certManager.setBehaviour({ omitCa: true });
+    const issued = await provider().issue(request('no-status-ca.bookstore.cluster.local'));
+    expect(issued.issuingCaPem).toBe(target.caPem);
+    expect(opensslVerify(issued.issuingCaPem, issued.certificatePem)).toMatch(/: OK/);
+  });
+
+  it('names the kubectl fix when status.ca is absent and the bundle Secret is missing', async () => {
+    hooks?.certManager.setBehaviour({ omitCa: true });
+    const error = await rejection(provider({ caBundleSecretName: 'no-such-bundle' }).issue(request('no-bundle.bookstore.cluster.local')));
+    expect(error.code).toBe('CA_BUNDLE_MISSING');
+    expect(error.message).toContain(`kubectl create secret -n ${target.namespace} generic no-such-bundle --from-file ca.crt`);
+  });
+
+  it('learns the outcome from the watch, reading the request only once', async () => {
+    let reads = 0;
+    const remove = hooks?.kube.addInterceptor((req) => {
+      if (req.method === 'GET' && /\/certificaterequests\/fsm-/.test(req.path)) reads += 1;
+      return undefined;
+    });
+    hooks?.certManager.setBehaviour({ delayMs: 150 });
+    try {
+      await provider().issue(request('watched.bookstore.cluster.local'));
+      expect(reads).toBe(1);
+    } finally {
+      remove?.();
+    }
+  });
+
+  it('falls back to polling when the watch cannot be opened', async () => {
+    const seen = { watches: 0, reads: 0 };
+    const remove = hooks?.kube.addInterceptor((req) => {
+      if (req.method !== 'GET' || !req.path.includes('/certificaterequests')) return undefined;
+      if (req.query.get('watch') === 'true') {
+        seen.watches += 1;
+        return { status: 500, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: 'watch broken' } };
+      }
+      seen.reads += 1;
+      return undefined;
+    });
+    hooks?.certManager.setBehaviour({ delayMs: 150 });
+    try {
+      const issued = await provider().issue(request('polled.bookstore.cluster.local'));
+      expect(opensslVerify(target.caPem, issued.certificatePem)).toMatch(/: OK/);
+      expect(seen.watches).toBe(1);
+      // Approval and signing take 300 ms; polling every 200 ms needs more than one read.
+      expect(seen.reads).toBeGreaterThanOrEqual(2);
+    } finally {
+      remove?.();
+    }
+  });
+
+  it('reports an unreachable API server as BACKEND_UNAVAILABLE (retryable)', async () => {
+    const remove = hooks?.kube.addInterceptor(() => ({ status: 503, body: { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'etcd is down' } }));
+    try {
+      const error = await rejection(provider().issue(request('down.bookstore.cluster.local')));
+      expect(error.code).toBe('BACKEND_UNAVAILABLE');
+      expect(error.retryable).toBe(true);
+    } finally {
+      remove?.();
+    }
+  });
+});

@@ -1,0 +1,64 @@
+// The Testcontainers path of the cert-manager suite: k3s in a container with cert-manager
+// applied from its release manifest. Used only when a container runtime answers.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { parseAllDocuments } from 'yaml';
+
+export const K3S_IMAGE = 'rancher/k3s:v1.31.4-k3s1';
+export const CERT_MANAGER_MANIFEST = 'https://github.com/cert-manager/cert-manager/releases/download/v1.16.2/cert-manager.yaml';
+
+/** Cheap checks first, so a machine without Docker falls through in milliseconds. */
+export async function containerRuntimeAnswers(timeoutMs = 3_000): Promise<boolean> {
+  const candidates = [process.env.DOCKER_HOST, '/var/run/docker.sock', path.join(os.homedir(), '.docker/run/docker.sock'), path.join(os.homedir(), '.testcontainers.properties')];
+  const hint = candidates.some((candidate) => candidate !== undefined && candidate !== '' && (candidate.includes('://') || existsSync(candidate)));
+  if (!hint) return false;
+  const probe = getContainerRuntimeClient().then(
+    () => true,
+    () => false,
+  );
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  return Promise.race([probe, timeout]);
+}
+
+export interface StartedK3s {
+  readonly kubeConfig: KubeConfig;
+  stop(): Promise<void>;
+}
+
+export async function startK3sWithCertManager(): Promise<StartedK3s> {
+  const container: StartedTestContainer = await new GenericContainer(K3S_IMAGE)
+    .withPrivilegedMode()
+    .withExposedPorts(6443)
+    .withTmpFs({ '/run': 'rw', '/var/run': 'rw' })
+    .withCommand(['server', '--disable=traefik', '--disable=metrics-server', `--tls-san=${'localhost'}`])
+    .withWaitStrategy(Wait.forLogMessage(/Node controller sync successful/))
+    .withStartupTimeout(180_000)
+    .start();
+  const raw = await container.exec(['cat', '/etc/rancher/k3s/k3s.yaml']);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(raw.output.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${container.getHost()}:${container.getMappedPort(6443)}`));
+  await applyManifest(kubeConfig, await (await fetch(CERT_MANAGER_MANIFEST)).text());
+  return { kubeConfig, stop: async () => void (await container.stop()) };
+}
+
+async function applyManifest(kubeConfig: KubeConfig, manifest: string): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const objects = parseAllDocuments(manifest)
+    .map((document) => document.toJS() as KubernetesObject | null)
+    .filter((object): object is KubernetesObject => object !== null && typeof object.kind === 'string');
+  for (const object of objects) {
+    // CRDs and namespaces first would be nicer; the manifest is already ordered that way.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await api.create(object);
+        break;
+      } catch (error) {
+        if (attempt >= 30) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
+  }
+}
