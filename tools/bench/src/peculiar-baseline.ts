@@ -6,6 +6,8 @@ import * as px509 from '@peculiar/x509';
 const { subtle } = webcrypto;
 const EC_PARAMS = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+/** The DOM `Crypto` type @peculiar/x509 expects; node's webcrypto implements it at runtime. */
+type PeculiarCrypto = Parameters<typeof px509.cryptoProvider.set>[1];
 
 export interface PeculiarIssuer {
   readonly certificate: px509.X509Certificate;
@@ -14,7 +16,7 @@ export interface PeculiarIssuer {
 
 /** Imports our issuer (PEM cert + PKCS#8 PEM key) into WebCrypto once, outside the timed loop. */
 export async function peculiarIssuer(certificatePem: string, privateKeyPem: string): Promise<PeculiarIssuer> {
-  px509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  px509.cryptoProvider.set(webcrypto as unknown as PeculiarCrypto);
   const body = privateKeyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const privateKey = await subtle.importKey('pkcs8', Buffer.from(body, 'base64'), EC_PARAMS, false, ['sign']);
   return { certificate: new px509.X509Certificate(certificatePem), privateKey };

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { measureInterleaved, measureSync, summarize } from './measure.js';
+
+/** A fake clock that advances 1 ms per reading, so results are exact. */
+function fakeClock(): () => number {
+  let t = 0;
+  return () => t++;
+}
+
+describe('bench measurement', () => {
+  it('stops at the op bound for slow scenarios', () => {
+    let calls = 0;
+    const result = measureSync('slow', () => calls++, { durationMs: 1_000_000, maxOps: 5, warmupMs: 0, now: fakeClock() });
+    expect(result.ops).toBe(5);
+    expect(result.scenario).toBe('slow');
+  });
+
+  it('stops at the time bound and reports ops per second', () => {
+    const result = measureSync('fast', () => undefined, { durationMs: 100, warmupMs: 0, now: fakeClock() });
+    // One clock reading per loop check: ~100 ops in ~100 ms -> ~1000 ops/s.
+    expect(result.ops).toBeGreaterThan(90);
+    expect(result.ops_per_sec).toBeGreaterThan(900);
+    expect(result.ops_per_sec).toBeLessThan(1100);
+  });
+
+  it('gives interleaved scenarios the same measured time each', () => {
+    const [a, b] = measureInterleaved(
+      [{ scenario: 'a', op: () => undefined }, { scenario: 'b', op: () => undefined }],
+      { durationMs: 200, sliceMs: 20, warmupMs: 0, now: fakeClock() },
+    );
+    expect(a?.duration_ms).toBeGreaterThanOrEqual(200);
+    expect(b?.duration_ms).toBeGreaterThanOrEqual(200);
+    expect(Math.abs((a?.duration_ms ?? 0) - (b?.duration_ms ?? 0))).toBeLessThanOrEqual(25);
+  });
+
+  it.each([
+    ['both targets met', 8000, 10000, 100, true],
+    ['too slow against the crypto floor', 5000, 10000, 100, false],
+    ['not 30x faster than @peculiar/x509', 8000, 10000, 300, false],
+  ])('summary: %s', (_name, ours, floor, peculiar, met) => {
+    expect(summarize(ours, floor, peculiar).targets_met).toBe(met);
+  });
+});
