@@ -21,3 +21,4 @@ export { computeRenewAt, RENEWAL_JITTER_FRACTION, RENEWAL_WINDOW_FRACTION } from
 export { createProvider } from './create-provider.js';
 export type { ProviderDeps } from './create-provider.js';
 export * from './vault/index.js';
+export * from './cert-manager/index.js';
