@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { CertificateRecord, IssueItem, IssueItemResult } from '@fsm-certs/queue';
+import { GatewayError } from '../errors.js';
+import { IssueBatcher, singleFlightKey, type IssueRequestItem } from './batcher.js';
+import type { IssueClient } from './issue-client.js';
+
+function item(commonName: string, extra: Partial<IssueRequestItem> = {}): IssueRequestItem {
+  return { commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 3_600_000, keyAlgorithm: 'ecdsa-p256', reason: 'request', ...extra };
+}
+
+function record(i: IssueItem): CertificateRecord {
+  return { commonName: i.commonName, serialNumber: 'ab' } as unknown as CertificateRecord;
+}
+
+class RecordingClient implements IssueClient {
+  readonly batches: IssueItem[][] = [];
+  answer: (items: readonly IssueItem[]) => Promise<readonly IssueItemResult[]> = async (items) =>
+    items.map((i) => ({ requestId: i.requestId, ok: true as const, certificate: record(i) }));
+  async issueBatch(items: readonly IssueItem[]): Promise<readonly IssueItemResult[]> {
+    this.batches.push([...items]);
+    return this.answer(items);
+  }
+  async queueDepth(): Promise<number> {
+    return 0;
+  }
+  async close(): Promise<void> {}
+}
+
+let counter = 0;
+const ids = (): string => `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`;
+
+describe('IssueBatcher', () => {
+  it('sends requests arriving within the window as one batch', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    const results = await Promise.all(['a', 'b', 'c'].map((n) => batcher.submit(item(`${n}.example.com`))));
+    expect(results.map((r) => r.commonName)).toEqual(['a.example.com', 'b.example.com', 'c.example.com']);
+    expect(client.batches).toHaveLength(1);
+    expect(client.batches[0]).toHaveLength(3);
+  });
+
+  it('splits at maxItems', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 2, timeoutMs: 1000, newRequestId: ids });
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => batcher.submit(item(`${n}.example.com`))));
+    expect(client.batches.map((b) => b.length)).toEqual([2, 2, 1]);
+  });
+
+  it('shares one item between identical concurrent requests, but not between different parameters', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    const [a, b, c] = await Promise.all([
+      batcher.submit(item('same.example.com')),
+      batcher.submit(item('SAME.example.com')),
+      batcher.submit(item('same.example.com', { validityMs: 7_200_000 })),
+    ]);
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    expect(client.batches[0]).toHaveLength(2);
+    // Once answered, the same request goes to the queue again (the ca-service decides on reuse).
+    await batcher.submit(item('same.example.com'));
+    expect(client.batches).toHaveLength(2);
+  });
+
+  it('fails only the item the ca-service refused, keeping its code and status', async () => {
+    const client = new RecordingClient();
+    client.answer = async (items) =>
+      items.map((i) =>
+        i.commonName === 'bad.example.com'
+          ? { requestId: i.requestId, ok: false as const, error: { code: 'INVALID_REQUEST', message: 'bad SAN', httpStatus: 400, retryable: false } }
+          : { requestId: i.requestId, ok: true as const, certificate: record(i) },
+      );
+    const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    const [bad, good] = await Promise.allSettled([batcher.submit(item('bad.example.com')), batcher.submit(item('good.example.com'))]);
+    expect(bad.status === 'rejected' && bad.reason).toMatchObject({ publicCode: 'INVALID_REQUEST', httpStatus: 400, message: 'bad SAN' });
+    expect(good.status).toBe('fulfilled');
+  });
+
+  it('rejects every waiter of a batch the client could not deliver', async () => {
+    const client = new RecordingClient();
+    client.answer = async () => {
+      throw new GatewayError('BACKEND_UNAVAILABLE', 'down', { retryAfterSeconds: 2 });
+    };
+    const batcher = new IssueBatcher(client, { windowMs: 1, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    const settled = await Promise.allSettled([batcher.submit(item('x.example.com')), batcher.submit(item('y.example.com'))]);
+    expect(settled.map((s) => s.status === 'rejected' && (s.reason as GatewayError).code)).toEqual(['BACKEND_UNAVAILABLE', 'BACKEND_UNAVAILABLE']);
+  });
+
+  it('fails an item whose result is missing from the batch answer', async () => {
+    const client = new RecordingClient();
+    client.answer = async () => [];
+    const batcher = new IssueBatcher(client, { windowMs: 1, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    await expect(batcher.submit(item('lost.example.com'))).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
+  });
+
+  it('drain() sends what is pending at once', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    const pending = batcher.submit(item('late.example.com'));
+    await batcher.drain();
+    await expect(pending).resolves.toMatchObject({ commonName: 'late.example.com' });
+  });
+
+  it('singleFlightKey ignores SAN order but not CSR or reason', () => {
+    expect(singleFlightKey(item('a.b', { dnsNames: ['x', 'y'] }))).toBe(singleFlightKey(item('a.b', { dnsNames: ['y', 'x'] })));
+    expect(singleFlightKey(item('a.b'))).not.toBe(singleFlightKey(item('a.b', { csrPem: 'csr' })));
+    expect(singleFlightKey(item('a.b'))).not.toBe(singleFlightKey(item('a.b', { reason: 'rotate-manual' })));
+  });
+});

@@ -1,0 +1,132 @@
+// The BullMQ IssueClient against a real Redis and a real BullMQ worker standing in for the ca-service.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createIssueQueue,
+  createIssueWorker,
+  createQueueEvents,
+  createRedisConnection,
+  startRedisServer,
+  type IssueItem,
+  type IssueJobPayload,
+  type IssueJobResult,
+  type IssueQueue,
+  type RedisServerHandle,
+} from '@fsm-certs/queue';
+import type { QueueEvents } from 'bullmq';
+import { BullMqIssueClient } from './bullmq-issue-client.js';
+
+let server: RedisServerHandle;
+const connections: Redis[] = [];
+
+function conn(role: 'client' | 'worker', url = server.url): Redis {
+  const c = createRedisConnection(url, { role });
+  c.on('error', () => undefined);
+  connections.push(c);
+  return c;
+}
+
+interface Setup {
+  queue: IssueQueue;
+  events: QueueEvents;
+  client: BullMqIssueClient;
+  worker?: Worker<IssueJobPayload, IssueJobResult>;
+  close(): Promise<void>;
+}
+
+async function setup(processor?: (payload: IssueJobPayload) => Promise<unknown>): Promise<Setup> {
+  const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
+  const queue = createIssueQueue(conn('client'), prefix);
+  const events = createQueueEvents(conn('worker'), 'issue', prefix);
+  await events.waitUntilReady();
+  const worker =
+    processor === undefined
+      ? undefined
+      : createIssueWorker(conn('worker'), async (job) => (await processor(job.data)) as IssueJobResult, { concurrency: 1 }, prefix);
+  const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
+  return {
+    queue,
+    events,
+    client,
+    ...(worker === undefined ? {} : { worker }),
+    async close() {
+      await worker?.close();
+      await events.close();
+      await queue.close();
+    },
+  };
+}
+
+function item(commonName: string): IssueItem {
+  return { requestId: randomUUID(), commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 3_600_000, keyAlgorithm: 'ecdsa-p256', reason: 'request' };
+}
+
+beforeAll(async () => {
+  server = await startRedisServer({ appendOnly: false });
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await server.stop();
+});
+
+describe('BullMqIssueClient', () => {
+  it('sends all items as one job and returns the per-item results', async () => {
+    const seen: number[] = [];
+    const s = await setup(async (payload) => {
+      seen.push(payload.requests.length);
+      return {
+        version: 1,
+        results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false, error: { code: 'X', message: r.commonName, httpStatus: 400, retryable: false } })),
+      };
+    });
+    const items = [item('a.example.com'), item('b.example.com')];
+    const results = await s.client.issueBatch(items, { timeoutMs: 5_000 });
+    expect(seen).toEqual([2]);
+    expect(results.map((r) => (r.ok ? '' : r.error.message))).toEqual(['a.example.com', 'b.example.com']);
+    await s.close();
+  });
+
+  it('times out with ISSUANCE_TIMEOUT and removes a job no worker took', async () => {
+    const s = await setup();
+    const started = Date.now();
+    await expect(s.client.issueBatch([item('slow.example.com')], { timeoutMs: 300 })).rejects.toMatchObject({ code: 'ISSUANCE_TIMEOUT', httpStatus: 504 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await s.client.queueDepth()).toBe(0);
+    await s.close();
+  });
+
+  it('reports a job result it cannot read as ISSUANCE_FAILED', async () => {
+    const s = await setup(async () => ({ version: 2, nonsense: true }));
+    await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
+    await s.close();
+  });
+
+  it('counts waiting jobs as queue depth', async () => {
+    const s = await setup();
+    await s.queue.add('issue-batch', { version: 1, requests: [item('q.example.com')] });
+    expect(await s.client.queueDepth()).toBe(1);
+    await s.close();
+  });
+
+  it('answers BACKEND_UNAVAILABLE with Retry-After quickly when Redis is down', async () => {
+    const dead = await startRedisServer({ appendOnly: false });
+    const prefix = '{gwq-dead}';
+    const queue = createIssueQueue(conn('client', dead.url), prefix);
+    const events = createQueueEvents(conn('worker', dead.url), 'issue', prefix);
+    queue.on('error', () => undefined);
+    events.on('error', () => undefined);
+    await events.waitUntilReady();
+    const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
+    await dead.kill();
+    const started = Date.now();
+    await expect(client.issueBatch([item('down.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      httpStatus: 503,
+      retryAfterSeconds: 2,
+    });
+    expect(Date.now() - started).toBeLessThan(2_500);
+    await dead.stop();
+  });
+});
