@@ -43,14 +43,14 @@ export function exitCodeFor(error: unknown): number {
 
 export async function runBootstrap(deps: RunDeps): Promise<number> {
   const { out, err } = deps;
+  if (deps.argv.includes('--help') || deps.argv.includes('-h')) {
+    out(USAGE);
+    return EXIT.ok;
+  }
   try {
     // Bootstrap needs the vault.* section whatever provider the rest of the system uses.
     const config: FsmConfig = loadConfig({ env: { ...deps.env, CERT_MANAGER: 'vault' } });
     const args = parseBootstrapArgs(deps.argv, { mountPath: config.vault.mountPath, role: config.vault.role });
-    if (args.help) {
-      out(USAGE);
-      return EXIT.ok;
-    }
     const parsed = bootstrapSettingsSchema.safeParse(args.settings);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -39,6 +39,8 @@ interface CallOptions<T> {
   readonly signal?: AbortSignal;
   /** Override the retry policy for this call (e.g. 1 attempt while polling health). */
   readonly maxAttempts?: number;
+  /** Failures are expected (health polling): log them at info, not warn. */
+  readonly quiet?: boolean;
 }
 
 export interface IssueParams {
@@ -83,7 +85,7 @@ export class VaultClient {
 
   /** sys/health, one try: sealed/standby/uninitialised Vaults answer non-200 with the same body. */
   async health(): Promise<VaultHealth> {
-    const result = await this.request({ method: 'GET', path: 'sys/health', auth: false, missOn: [429, 472, 473, 501, 503], maxAttempts: 1, rawMiss: true });
+    const result = await this.request({ method: 'GET', path: 'sys/health', auth: false, missOn: [429, 472, 473, 501, 503], maxAttempts: 1, rawMiss: true, quiet: true });
     const parsed = healthSchema.safeParse(result?.body);
     if (!parsed.success) throw new ProviderError('BACKEND_UNAVAILABLE', `Vault at ${this.address} answered sys/health with an unexpected body: is this a Vault server?`);
     return parsed.data;
@@ -215,9 +217,10 @@ export class VaultClient {
       const outcome = await this.sendOnce(method, path, options.body, token);
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       let failure: VaultRequestError;
+      const logFailure = options.quiet === true ? this.options.logger.info.bind(this.options.logger) : this.options.logger.warn.bind(this.options.logger);
       if (outcome instanceof VaultNetworkError) {
         failure = fromNetworkError(method, path, this.address, outcome);
-        this.options.logger.warn({ vault: { method, path, status: 0, durationMs, attempt }, code: failure.code, reason: outcome.code }, 'vault request failed');
+        logFailure({ vault: { method, path, status: 0, durationMs, attempt }, code: failure.code, reason: outcome.code }, 'vault request failed');
       } else {
         const status = outcome.ok ? 200 : outcome.status;
         const log = { vault: { method, path, status, durationMs, attempt } };
@@ -230,7 +233,7 @@ export class VaultClient {
           return options.rawMiss === true ? { body: outcome.body } : undefined;
         }
         failure = fromStatus(method, path, outcome.status, outcome.body);
-        this.options.logger.warn({ ...log, code: failure.code, errors: failure.vault.errors }, 'vault request failed');
+        logFailure({ ...log, code: failure.code, errors: failure.vault.errors }, 'vault request failed');
         if (outcome.status === 403 && useToken && !tokenReread && this.options.tokenSource.rereadable) {
           // Maybe the token was rotated: read the source once more and retry only if it changed.
           tokenReread = true;
