@@ -4,8 +4,9 @@
 import type { Redis } from 'ioredis';
 import { QueueError } from './errors.js';
 import { DEFAULT_PREFIX, keyspace } from './keys.js';
+import { luaScript, runScript } from './redis/run-script.js';
 
-const BEAT_SCRIPT = `
+const BEAT_SCRIPT = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
@@ -13,13 +14,13 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
 return now
-`;
+`);
 
-const LIVE_SCRIPT = `
+const LIVE_SCRIPT = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
-`;
+`);
 
 export interface HeartbeatOptions {
   /** e.g. 'ca-service'. */
@@ -54,7 +55,7 @@ export function publishHeartbeat(redis: Redis, options: HeartbeatOptions): Heart
 
   const beat = async (): Promise<void> => {
     try {
-      await redis.eval(BEAT_SCRIPT, 1, key, options.instanceId, String(ttlMs));
+      await runScript(redis, BEAT_SCRIPT, [key], [options.instanceId, String(ttlMs)]);
       markReady();
     } catch (error) {
       options.onError?.(error);
@@ -80,6 +81,6 @@ export function publishHeartbeat(redis: Redis, options: HeartbeatOptions): Heart
 
 /** Instance ids of `role` whose last beat is younger than their TTL. */
 export async function liveInstances(redis: Redis, role: string, prefix: string = DEFAULT_PREFIX): Promise<string[]> {
-  const reply = await redis.eval(LIVE_SCRIPT, 1, keyspace(prefix).instances(role));
+  const reply = await runScript(redis, LIVE_SCRIPT, [keyspace(prefix).instances(role)], []);
   return Array.isArray(reply) ? reply.filter((v): v is string => typeof v === 'string') : [];
 }

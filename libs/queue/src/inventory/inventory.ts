@@ -11,6 +11,7 @@ import {
 import { parseStored } from '../contracts/parse.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
+import { runScript } from '../redis/run-script.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
 
 export interface PutOptions {
@@ -83,20 +84,19 @@ export class Inventory {
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
     const expect = options.expectSerial === undefined ? '' : options.expectSerial === null ? '-' : options.expectSerial;
-    const reply = await this.redis.eval(
+    const reply = await runScript(
+      this.redis,
       PUT_SCRIPT,
-      3 + requestIds.length,
-      this.keys.cert(valid.commonName),
-      this.keys.renewIndex,
-      this.keys.names,
-      ...requestIds.map((id) => this.keys.request(id)),
-      JSON.stringify(stored),
-      valid.serialNumber,
-      String(renewAtMs),
-      valid.commonName,
-      expect,
-      String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS),
-      `${valid.serialNumber} ${valid.commonName}`,
+      [this.keys.cert(valid.commonName), this.keys.renewIndex, this.keys.names, ...requestIds.map((id) => this.keys.request(id))],
+      [
+        JSON.stringify(stored),
+        valid.serialNumber,
+        String(renewAtMs),
+        valid.commonName,
+        expect,
+        String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS),
+        `${valid.serialNumber} ${valid.commonName}`,
+      ],
     );
     const [storedFlag, previous] = Array.isArray(reply) ? reply : [];
     return {
@@ -112,7 +112,7 @@ export class Inventory {
 
   /** Removes the name everywhere and returns what was removed (undefined if it was absent). */
   async delete(commonName: string): Promise<CertificateRecord | undefined> {
-    const reply = await this.redis.eval(DELETE_SCRIPT, 3, this.keys.cert(commonName), this.keys.renewIndex, this.keys.names, commonName);
+    const reply = await runScript(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName]);
     if (!Array.isArray(reply)) return undefined;
     const [json, previousSerial] = reply;
     return this.decode(commonName, typeof json === 'string' ? json : null, typeof previousSerial === 'string' ? previousSerial : null);

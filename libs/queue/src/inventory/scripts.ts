@@ -1,5 +1,6 @@
 // Lua scripts for the inventory. Every key is passed in KEYS (never built inside the script) and
 // all share the prefix's hash tag, so the scripts stay legal on Redis Cluster.
+import { luaScript } from '../redis/run-script.js';
 
 /**
  * KEYS: cert hash, renew index, names, request keys...
@@ -7,7 +8,7 @@
  *       request TTL ms, request value
  * Returns {stored (1|0), current-or-previous serial or false}.
  */
-export const PUT_SCRIPT = `
+export const PUT_SCRIPT = luaScript(`
 local cur = redis.call('HGET', KEYS[1], 'serial')
 local expect = ARGV[5]
 if expect ~= '' then
@@ -25,17 +26,17 @@ for i = 4, #KEYS do
   redis.call('SET', KEYS[i], ARGV[7], 'PX', ARGV[6])
 end
 return {1, cur}
-`;
+`);
 
 /**
  * KEYS: cert hash, renew index, names. ARGV: commonName.
  * Returns {record JSON, previousSerial} of what was deleted, or false.
  */
-export const DELETE_SCRIPT = `
+export const DELETE_SCRIPT = luaScript(`
 local fields = redis.call('HMGET', KEYS[1], 'record', 'previousSerial')
 if not fields[1] then return false end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return fields
-`;
+`);
