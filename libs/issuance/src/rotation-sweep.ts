@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 
 export interface SweepDeps {
-  readonly inventory: Inventory;
-  readonly rotateQueue: RotateQueue;
+  readonly inventory: Pick<Inventory, 'due' | 'get'>;
+  readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Most certificates enqueued per sweep. */
@@ -27,7 +27,16 @@ export interface SweepResult {
 }
 
 export async function sweepOnce(deps: SweepDeps): Promise<SweepResult> {
-  const due = await deps.inventory.due(deps.clock.now(), deps.limit);
+  const now = deps.clock.now();
+  const candidates = await deps.inventory.due(now, deps.limit);
+  // due() reads the index and the serials in two steps: a rotation landing in between pairs the
+  // name with its NEW serial, which is not due at all. Re-read each record (one consistent
+  // value) and keep only serials that are current and due, or that new cert would rotate again.
+  const records = await Promise.all(candidates.map((c) => deps.inventory.get(c.commonName)));
+  const due = candidates.filter((c, i) => {
+    const record = records[i];
+    return record !== undefined && record.serialNumber === c.serialNumber && Date.parse(record.renewAt) <= now;
+  });
   let enqueued = 0;
   let retried = 0;
   for (const entry of due) {
