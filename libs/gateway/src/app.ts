@@ -11,7 +11,7 @@ import { IssueBatcher } from './issue/batcher.js';
 import { createGatewayMetrics, outcomeForStatus, type GatewayMetrics } from './metrics.js';
 import { registerCaRoute } from './routes/ca.js';
 import { registerCertificateRoutes } from './routes/certificates.js';
-import { registerEventsRoute } from './routes/events.js';
+import { OpenStreams, registerEventsRoute } from './routes/events.js';
 import { registerSystemRoutes } from './routes/system.js';
 
 export interface GatewayApp {
@@ -20,6 +20,8 @@ export interface GatewayApp {
   readonly metrics: GatewayMetrics;
   /** Sends pending batches and waits for the ones in flight (call before closing the queue). */
   drain(): Promise<void>;
+  /** Ends every open SSE stream (clients reconnect elsewhere with Last-Event-ID). */
+  closeStreams(): void;
 }
 
 /** 415 for a body that is not JSON; express.json() would otherwise leave req.body undefined. */
@@ -74,7 +76,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     },
     observeIssue,
   });
-  registerEventsRoute(app, deps, authorize(authenticator, limiter, 'read'));
+  const streams = new OpenStreams();
+  registerEventsRoute(app, deps, authorize(authenticator, limiter, 'read'), streams);
 
   app.use((req) => {
     throw new GatewayError('NOT_FOUND', `No route ${req.method} ${req.path}; see /openapi.json.`);
@@ -86,7 +89,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }),
   );
 
-  return { app, batcher, metrics, drain: () => batcher.drain() };
+  return { app, batcher, metrics, drain: () => batcher.drain(), closeStreams: () => streams.closeAll() };
 }
 
 export { normaliseError };

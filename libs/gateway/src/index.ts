@@ -15,3 +15,6 @@ export { buildIssueItem, MIN_VALIDITY_MS, type CsrCheck } from './issue/issue-re
 export { x509CsrCheck } from './issue/csr-check.js';
 export { openApiDocument } from './openapi/document.js';
 export { systemClock, type Clock } from './types.js';
+export { startIssuerGateway, type IssuerGateway, type IssuerGatewayOptions } from './service/start.js';
+export { listen, type ListenOptions, type RunningServer } from './service/listen.js';
+export { obtainServerCertificate, serverCertificateItem, SERVER_CERT_VALIDITY_MS, type ServerCertificate } from './service/server-certificate.js';

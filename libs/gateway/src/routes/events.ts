@@ -28,10 +28,25 @@ function write(res: Response, chunk: string): Promise<void> {
   });
 }
 
-export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: RequestHandler): void {
+/** Open SSE streams, so shutdown can end them instead of waiting on subscribers. */
+export class OpenStreams {
+  private readonly controllers = new Set<AbortController>();
+  add(controller: AbortController): void {
+    this.controllers.add(controller);
+  }
+  delete(controller: AbortController): void {
+    this.controllers.delete(controller);
+  }
+  closeAll(): void {
+    for (const c of this.controllers) c.abort();
+  }
+}
+
+export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: RequestHandler, streams: OpenStreams): void {
   app.get('/v1/events', guard, async (req, res) => {
     const lastEventId = resumeFrom(req.get('last-event-id'), req.query['lastEventId']);
     const controller = new AbortController();
+    streams.add(controller);
     res.on('close', () => controller.abort());
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -57,6 +72,7 @@ export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: Requ
     } finally {
       clearInterval(heartbeat);
       controller.abort();
+      streams.delete(controller);
       res.end();
     }
   });
