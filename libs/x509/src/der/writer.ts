@@ -17,25 +17,48 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-/** Definite-length header; long form past 127 bytes, as DER requires. */
-export function header(tag: number, length: number): Buffer {
-  if (length < 0x80) return Buffer.from([tag, length]);
-  if (length < 0x100) return Buffer.from([tag, 0x81, length]);
-  if (length < 0x10000) return Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
-  if (length < 0x1000000) return Buffer.from([tag, 0x83, length >> 16, (length >> 8) & 0xff, length & 0xff]);
+/** Bytes a definite-length header takes: long form past 127 bytes, as DER requires. */
+function headerLength(length: number): number {
+  if (length < 0x80) return 2;
+  if (length < 0x100) return 3;
+  if (length < 0x10000) return 4;
+  if (length < 0x1000000) return 5;
   throw new RangeError(`DER length ${length} is larger than this writer supports`);
 }
 
+function writeHeader(out: Buffer, tag: number, length: number): number {
+  out[0] = tag;
+  if (length < 0x80) {
+    out[1] = length;
+    return 2;
+  }
+  const bytes = headerLength(length) - 2;
+  out[1] = 0x80 | bytes;
+  for (let i = 0; i < bytes; i++) out[2 + i] = (length >> (8 * (bytes - 1 - i))) & 0xff;
+  return 2 + bytes;
+}
+
+export function header(tag: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(headerLength(length));
+  writeHeader(out, tag, length);
+  return out;
+}
+
+/** One allocation per value: header and content written straight into the result. */
 export function tlv(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([header(tag, content.length), content]);
+  const out = Buffer.allocUnsafe(headerLength(content.length) + content.length);
+  content.copy(out, writeHeader(out, tag, content.length));
+  return out;
 }
 
 /** Constructed value from already-encoded children. */
 export function constructed(tag: number, children: readonly Buffer[]): Buffer {
   let length = 0;
   for (const child of children) length += child.length;
-  const head = header(tag, length);
-  return Buffer.concat([head, ...children], head.length + length);
+  const out = Buffer.allocUnsafe(headerLength(length) + length);
+  let offset = writeHeader(out, tag, length);
+  for (const child of children) offset += child.copy(out, offset);
+  return out;
 }
 
 export function sequence(children: readonly Buffer[]): Buffer {
