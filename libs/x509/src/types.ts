@@ -86,6 +86,7 @@ export interface CertificateInfo {
   readonly subject: string;
   readonly issuer: string;
   readonly commonName: string | undefined;
+  /** Lowercase hex of the serial's bytes (same form as IssuedLeaf.serialNumber); openssl prints it uppercase. */
   readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
