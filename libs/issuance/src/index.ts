@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './logger.js';
 export * from './shutdown.js';
+export * from './startup.js';
 export * from './kek.js';
 export * from './name-lock.js';
 export * from './reuse.js';
