@@ -7,3 +7,6 @@ export type { ConfigErrorCode } from './errors.js';
 export { parseGoDurationMs } from './duration.js';
 export { CONFIG_KEY_ALGORITHMS, PROVIDER_KINDS } from './sections/certificate-provider.js';
 export type { EnvBinding } from './sections/env-binding.js';
+export { GATEWAY_SCOPES } from './sections/gateway.js';
+export type { GatewayConfig, GatewayScope, GatewayTokenGrant } from './sections/gateway.js';
+export type { WorkerConfig } from './sections/worker.js';

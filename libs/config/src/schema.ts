@@ -6,9 +6,11 @@ import { caBundleSecretNameSchema, coreEnv, kubeconfigSchema, namespaceSchema, t
 import { certificateProviderEnv, certificateProviderSchema } from './sections/certificate-provider.js';
 import { certmanagerEnv, certmanagerSchema } from './sections/certmanager.js';
 import type { EnvBinding } from './sections/env-binding.js';
+import { gatewayEnv, gatewaySchema } from './sections/gateway.js';
 import { redisEnv, redisSchema } from './sections/redis.js';
 import { secretStoreEnv, secretStoreSchema } from './sections/secret-store.js';
 import { vaultEnv, vaultSchema } from './sections/vault.js';
+import { workerEnv, workerSchema } from './sections/worker.js';
 
 export const fsmConfigSchema = z
   .strictObject({
@@ -21,6 +23,8 @@ export const fsmConfigSchema = z
     certmanager: certmanagerSchema,
     secretStore: secretStoreSchema,
     redis: redisSchema,
+    gateway: gatewaySchema,
+    worker: workerSchema,
   })
   .superRefine((config, ctx) => {
     if (config.certificateProvider.kind !== 'vault') return;
@@ -49,4 +53,6 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   ...certmanagerEnv,
   ...secretStoreEnv,
   ...redisEnv,
+  ...gatewayEnv,
+  ...workerEnv,
 ];
