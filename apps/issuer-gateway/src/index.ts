@@ -1,2 +1,2 @@
 // The app exports its config mapping for tests and tooling; main.ts is the entry point.
-export { appOptions, configuredKek, gatewaySettings, GatewayConfigMissingError, type GatewaySettings } from './options.js';
+export { appOptions, configuredKek, type GatewaySettings } from './options.js';

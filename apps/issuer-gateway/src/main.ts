@@ -3,22 +3,21 @@ import { loadConfig } from '@fsm-certs/config';
 import { startIssuerGateway } from '@fsm-certs/gateway';
 import { createLogger, installShutdownHandlers, instanceId, loadOrCreateKek, logLevelFromEnv } from '@fsm-certs/issuance';
 import { createSecretStore } from '@fsm-certs/providers';
-import { appOptions, configuredKek, gatewaySettings } from './options.js';
+import { appOptions, configuredKek } from './options.js';
 
 const SERVICE = 'issuer-gateway';
 
 async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE, level: logLevelFromEnv(process.env) });
   let config;
-  let gateway;
   try {
     config = loadConfig();
-    gateway = gatewaySettings(config);
   } catch (error) {
     // One line naming the key, value and what is allowed (ConfigError's message), then stop.
     process.stderr.write(`${SERVICE}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+  const gateway = config.gateway;
   const redisUrl = config.redis.url;
   if (redisUrl === undefined) {
     process.stderr.write(`${SERVICE}: REDIS_URL is not set; point it at Redis (>= 6.2), or run everything with \`npm start\`.\n`);
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   if (gateway.tokens.length === 0) logger.warn('no tokens configured (GATEWAY_TOKENS / GATEWAY_ADMIN_TOKEN): every authenticated route will answer 401');
 
   const { kek, source } = await loadOrCreateKek({
-    configured: configuredKek(config, process.env),
+    configured: configuredKek(config),
     store: createSecretStore(config),
     namespace: config.namespace,
   });
@@ -41,7 +40,7 @@ async function main(): Promise<void> {
     port: gateway.port,
     tls: gateway.tls,
     namespace: config.namespace,
-    app: appOptions(config, gateway),
+    app: appOptions(config),
     kek,
     logger,
     instanceId: id,
