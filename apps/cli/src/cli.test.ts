@@ -55,7 +55,7 @@ describe('fsm-certs ca create', () => {
   it('refuses to overwrite an existing CA without --force', () => {
     const result = cli(['ca', 'create', '--out', caDir]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^fsm-certs: ca\.crt, private\.key already exist\(s\) in .*; choose another --out or pass --force\n$/);
+    expect(result.stderr).toMatch(/^fsm-certs: CLI_INVALID_INPUT: ca\.crt, private\.key already exist\(s\) in .*; choose another --out or pass --force\n$/);
   });
 });
 
@@ -93,12 +93,12 @@ describe('fsm-certs cert create', () => {
     {
       name: 'a missing CA',
       args: () => ['cert', 'create', 'a.example', '--ca-dir', path.join(work, 'nope'), '--out', path.join(work, 'x1')],
-      message: /^fsm-certs: CA certificate not found: .*nope\/ca\.crt; create one with: fsm-certs ca create --out .*nope\n$/,
+      message: /^fsm-certs: CLI_INVALID_INPUT: CA certificate not found: .*nope\/ca\.crt; create one with: fsm-certs ca create --out .*nope\n$/,
     },
     {
       name: 'a bad duration',
       args: () => ['cert', 'create', 'a.example', '--ca-dir', caDir, '--validity', '1 day', '--out', path.join(work, 'x2')],
-      message: /^fsm-certs: --validity: invalid duration "1 day".*Go duration syntax.*\n$/,
+      message: /^fsm-certs: CLI_INVALID_INPUT: --validity: invalid duration "1 day".*Go duration syntax.*\n$/,
     },
     {
       name: 'a validity under 10 minutes',
@@ -111,17 +111,17 @@ describe('fsm-certs cert create', () => {
         writeFileSync(path.join(work, 'bad.csr'), 'garbage');
         return ['cert', 'create', 'a.example', '--ca-dir', caDir, '--csr', path.join(work, 'bad.csr'), '--out', path.join(work, 'x4')];
       },
-      message: /^fsm-certs: CSR .*bad\.csr rejected: .*\n$/,
+      message: /^fsm-certs: CLI_INVALID_INPUT: CSR .*bad\.csr rejected: .*\n$/,
     },
     {
       name: 'an unsupported key algorithm',
       args: () => ['cert', 'create', 'a.example', '--ca-dir', caDir, '--key', 'dsa', '--out', path.join(work, 'x5')],
-      message: /^fsm-certs: --key "dsa" is not supported; use one of ecdsa-p256, rsa-2048, rsa-3072, rsa-4096\n$/,
+      message: /^fsm-certs: CLI_INVALID_INPUT: --key "dsa" is not supported; use one of ecdsa-p256, rsa-2048, rsa-3072, rsa-4096\n$/,
     },
     {
       name: 'an unknown option',
       args: () => ['cert', 'create', 'a.example', '--bogus'],
-      message: /^fsm-certs: Unknown option '--bogus'.*see fsm-certs --help\n$/,
+      message: /^fsm-certs: CLI_INVALID_INPUT: Unknown option '--bogus'.*see fsm-certs --help\n$/,
     },
   ];
   it.each(bad)('exits 2 with one line for $name', ({ args, message }) => {
@@ -183,6 +183,6 @@ describe('fsm-certs demo and help', () => {
   it('exits 2 on an unknown command', () => {
     const result = cli(['frobnicate']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe('fsm-certs: unknown command "frobnicate"; see fsm-certs --help\n');
+    expect(result.stderr).toBe('fsm-certs: CLI_INVALID_INPUT: unknown command "frobnicate"; see fsm-certs --help\n');
   });
 });

@@ -1,0 +1,43 @@
+// The text of `fsm-certs --help`.
+export const HELP = `fsm-certs — certificate management for the service mesh
+
+Offline (no server):
+  fsm-certs ca create --out DIR [--key ALG] [--validity 87600h] [--force]
+      Create a self-signed root CA: DIR/ca.crt and DIR/private.key (0600), the fsm-ca-bundle shape.
+  fsm-certs cert create CN --ca-dir DIR --out DIR [--san NAME]... [--validity 24h] [--key ALG] [--csr FILE] [--force]
+      Issue a leaf for CN signed by the CA in --ca-dir: cert.pem, key.pem (not with --csr), ca.pem.
+      --san takes DNS names, IP addresses and URIs (spiffe://...); with --csr only the CSR's key is used.
+  fsm-certs inspect FILE [--json] [--dates]
+      Show subject, issuer, serial, validity, SANs, key and SHA-256 fingerprint (like openssl x509 -text).
+  fsm-certs demo [--out DIR]
+      Start Tresor on the file store, issue a service certificate and print both inspections.
+
+Online (talk to the issuer-gateway):
+  fsm-certs ca show [--json] | ca dates [--json]
+      The live trust bundle (GET /v1/ca), every root, like openssl x509 -text -noout / -noout -dates.
+  fsm-certs cert issue CN --out DIR [--san NAME]... [--validity 24h] [--key ALG] [--csr FILE] [--spiffe] [--force]
+      Writes cert.pem, key.pem (0600; not with --csr), ca.pem (trusted roots), chain.pem (leaf + intermediates).
+  fsm-certs cert get CN [--json]            the current certificate from the inventory
+  fsm-certs cert list [--limit N] [--json]  every certificate (all pages), or the first N
+  fsm-certs cert rotate CN [--out DIR]      re-issue now with the stored parameters (--out keeps the new files)
+  fsm-certs cert release CN                 remove CN from the inventory; it is no longer renewed
+  fsm-certs events [--from ID] [--count N]  follow announcements, one line each (id, type, CN, serial) until Ctrl-C
+  fsm-certs check [--root-days 30] [--grace 0s]
+      Exit 1 with one line per problem when a root expires within N days or a certificate is past its
+      renew time (more than --grace) or expired; exit 0 and "ok: ..." otherwise.
+
+Connection (online commands), first found wins:
+  --server URL --token T [--ca FILE]   flags
+  FSM_CERTS_SERVER, FSM_CERTS_TOKEN, FSM_CERTS_CA   environment
+  .data/endpoint.json                  written by \`npm start\` (in the current directory, $FSM_DATA_DIR, or the repo root)
+  --ca FILE: PEM roots to trust for an https:// gateway (the CLI re-runs itself with NODE_EXTRA_CA_CERTS=FILE).
+
+Options:
+  --key ALG        ecdsa-p256 (default), rsa-2048, rsa-3072, rsa-4096
+  --validity DUR   Go duration: 24h, 1h30m, 1.5h, 87600h
+  -h, --help       this text
+
+Errors are one line: "fsm-certs: <code>: <detail>".
+Exit codes: 0 success, 1 the gateway refused (or check found problems, or unexpected error),
+            2 bad input (unknown option, missing file, bad duration, no server configured), 3 gateway unreachable.
+`;

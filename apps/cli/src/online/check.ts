@@ -1,0 +1,84 @@
+// fsm-certs check [--root-days 30] [--grace 0s]: a health verdict for cron or a CI gate.
+// Exit 1 with one line per problem when a root expires within N days, or a certificate is past
+// its renew time (the rotation-worker should have replaced it) or expired; else exit 0 and "ok: ...".
+import type { CertificateInfo } from '@fsm-certs/x509';
+import { formatDuration } from '@fsm-certs/x509';
+import { CliInputError } from '../errors.js';
+import { durationOption } from '../options.js';
+import { fetchRoots } from './ca.js';
+import { listAll, type ListedCertificate } from './cert-read.js';
+import type { Gateway } from './gateway.js';
+
+const DAY_MS = 86_400_000;
+
+export interface CheckPolicy {
+  /** A root expiring within this many days is a problem. */
+  readonly rootDays: number;
+  /** How long past renewAt a certificate may stay before it is a problem (sweep latency). */
+  readonly graceMs: number;
+}
+
+export interface CheckVerdict {
+  readonly problems: readonly string[];
+  readonly summary: string;
+}
+
+export function rootDaysOption(value: string | undefined): number {
+  if (value === undefined) return 30;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new CliInputError(`--root-days ${JSON.stringify(value)} must be a number of days, 0 or more`);
+  return n;
+}
+
+export function graceOption(value: string | undefined): number {
+  return durationOption('--grace', value, '0s');
+}
+
+/** Pure: the problems in a trust bundle and an inventory at `now`. */
+export function evaluate(roots: readonly CertificateInfo[], certs: readonly ListedCertificate[], now: Date, policy: CheckPolicy): CheckVerdict {
+  const problems: string[] = [];
+  const t = now.getTime();
+  for (const root of roots) {
+    const name = root.commonName ?? root.subject;
+    const left = root.notAfter.getTime() - t;
+    if (left <= 0) {
+      problems.push(`root ${name} (serial ${root.serialNumber}) expired at ${root.notAfter.toISOString()}: every certificate it signed is now refused; rotate the root`);
+    } else if (left <= policy.rootDays * DAY_MS) {
+      problems.push(
+        `root ${name} (serial ${root.serialNumber}) expires at ${root.notAfter.toISOString()}, in ${Math.floor(left / DAY_MS)} days (threshold ${policy.rootDays}): plan a root rotation now`,
+      );
+    }
+  }
+  for (const cert of certs) {
+    const notAfter = Date.parse(cert.notAfter);
+    const renewAt = Date.parse(cert.renewAt);
+    if (notAfter <= t) {
+      problems.push(`certificate ${cert.commonName} (serial ${cert.serialNumber}) expired at ${cert.notAfter}: run fsm-certs cert rotate ${cert.commonName}`);
+    } else if (renewAt + policy.graceMs <= t) {
+      problems.push(
+        `certificate ${cert.commonName} (serial ${cert.serialNumber}) is ${formatDuration(roundToSeconds(t - renewAt))} past its renew time ${cert.renewAt} ` +
+          `(expires ${cert.notAfter}): is the rotation-worker running? run fsm-certs cert rotate ${cert.commonName}`,
+      );
+    }
+  }
+  const first = [...roots].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime())[0];
+  const rootPart = first === undefined ? 'no root' : `root ${first.commonName ?? first.subject} valid until ${first.notAfter.toISOString()} (${Math.floor((first.notAfter.getTime() - t) / DAY_MS)} days)`;
+  const summary = `ok: ${rootPart}; ${certs.length} certificate${certs.length === 1 ? '' : 's'}, none past its renew time`;
+  return { problems, summary };
+}
+
+export async function check(gateway: Gateway, policy: CheckPolicy, now: () => Date, print: (line: string) => void): Promise<number> {
+  const roots = await fetchRoots(gateway);
+  const certs = await listAll(gateway, undefined);
+  const verdict = evaluate(roots, certs, now(), policy);
+  if (verdict.problems.length === 0) {
+    print(verdict.summary);
+    return 0;
+  }
+  for (const problem of verdict.problems) print(`problem: ${problem}`);
+  return 1;
+}
+
+function roundToSeconds(ms: number): number {
+  return Math.max(1_000, Math.round(ms / 1_000) * 1_000);
+}
