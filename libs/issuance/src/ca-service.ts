@@ -23,6 +23,7 @@ import {
 import type { Logger } from 'pino';
 import { announcementLookup } from './announced.js';
 import { CertificateIssuer } from './certificate-issuer.js';
+import { CpuGate } from './concurrency.js';
 import { defaultRandom, systemClock, type Clock, type RandomSource } from './clock.js';
 import { createIssueProcessor } from './issue-processor.js';
 import { NameLock } from './name-lock.js';
@@ -115,6 +116,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     logger,
     currentIssuerId: () => currentIssuerId,
     wasAnnounced: announcementLookup(commands, events.key),
+    cpuGate: new CpuGate(),
   });
 
   const settings = {

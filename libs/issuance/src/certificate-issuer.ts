@@ -16,6 +16,7 @@ import {
 import { parseCsr, type KeyAlgorithm } from '@fsm-certs/x509';
 import type { Logger } from 'pino';
 import type { Clock, RandomSource } from './clock.js';
+import type { CpuGate } from './concurrency.js';
 import { IssuanceError } from './errors.js';
 import type { NameLock } from './name-lock.js';
 import type { RenewAtPolicy } from './renew-at.js';
@@ -36,6 +37,8 @@ export interface CertificateIssuerDeps {
   readonly logger: Logger;
   /** Fingerprint of the CA issuing now (from the trust bundle); certs from another CA are not reused. */
   readonly currentIssuerId: () => string | undefined;
+  /** Serialises the synchronous (CPU-bound) part of issuance across concurrent items and jobs. */
+  readonly cpuGate: CpuGate;
   /** Whether the event stream already holds an announcement of this serial. */
   readonly wasAnnounced: (serialNumber: string) => Promise<boolean>;
 }
@@ -131,19 +134,24 @@ export class CertificateIssuer {
     requestIds: readonly string[],
     signal: AbortSignal | undefined,
   ): Promise<CertificateRecord> {
-    const keyAlgorithm: KeyAlgorithm = item.csrPem === undefined ? item.keyAlgorithm : parseCsr(item.csrPem).keyAlgorithm;
-    const issued = await this.deps.provider.issue(
-      {
+    // Providers like Tresor generate keys and sign synchronously inside issue(): run that part
+    // through the CPU gate (one per event-loop turn) so BullMQ's lock renewal and the heartbeat
+    // keep running during a big batch. Only the synchronous start is gated; a provider's network
+    // wait (Vault, cert-manager) happens outside, concurrently.
+    const { keyAlgorithm, pending } = await this.deps.cpuGate.run(() => {
+      const algorithm: KeyAlgorithm = item.csrPem === undefined ? item.keyAlgorithm : parseCsr(item.csrPem).keyAlgorithm;
+      const request = {
         commonName: item.commonName,
         dnsNames: item.dnsNames,
         uris: item.uris,
         ipAddresses: item.ipAddresses,
         validityMs: item.validityMs,
-        keyAlgorithm,
+        keyAlgorithm: algorithm,
         ...(item.csrPem === undefined ? {} : { csrPem: item.csrPem }),
-      },
-      signal,
-    );
+      };
+      return { keyAlgorithm: algorithm, pending: this.deps.provider.issue(request, signal) };
+    });
+    const issued = await pending;
     const record = this.toRecord(item, issued, keyAlgorithm);
     const put = await this.deps.inventory.put(record, {
       expectSerial: current?.serialNumber ?? null,

@@ -8,6 +8,7 @@ export * from './shutdown.js';
 export * from './startup.js';
 export * from './kek.js';
 export * from './name-lock.js';
+export * from './concurrency.js';
 export * from './reuse.js';
 export * from './renew-at.js';
 export * from './job-error.js';

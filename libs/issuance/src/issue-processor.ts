@@ -12,6 +12,7 @@ import {
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
 import type { AttemptContext, CertificateIssuer } from './certificate-issuer.js';
+import { mapWithConcurrency } from './concurrency.js';
 import { toJobError } from './job-error.js';
 
 export class TransientBatchError extends Error {
@@ -24,6 +25,11 @@ export class TransientBatchError extends Error {
 export interface IssueProcessorDeps {
   readonly issuer: CertificateIssuer;
   readonly logger: Logger;
+  /**
+   * Items of one batch in flight at once; default 8. Enough to overlap Redis round trips, few
+   * enough that a batch advances item by item (a crash loses little) and timers keep running.
+   */
+  readonly itemConcurrency?: number;
 }
 
 /** An attempt after a crash, a stall or a retry may find work of an earlier attempt half done. */
@@ -40,8 +46,10 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
   return async (job: Job<IssueJobPayload, IssueJobResult>, _token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
     const payload = parseJobPayload(issueJobPayloadSchema, job.data);
     const attempt = attemptContext(job, signal);
-    const results = await Promise.all(
-      payload.requests.map(async (item): Promise<IssueItemResult> => {
+    const results = await mapWithConcurrency(
+      payload.requests,
+      deps.itemConcurrency ?? 8,
+      async (item): Promise<IssueItemResult> => {
         try {
           const outcome = await deps.issuer.handleItem(item, attempt);
           return { requestId: item.requestId, ok: true, certificate: outcome.record };
@@ -54,7 +62,7 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
           );
           return { requestId: item.requestId, ok: false, error: jobError };
         }
-      }),
+      },
     );
     const transient = results.filter((r) => !r.ok && r.error.retryable).length;
     if (transient > 0 && !isLastAttempt(job)) {

@@ -1,0 +1,116 @@
+// Two rotation-worker processes against one Redis, with a ca-service doing the issuing: a cert
+// inside its renewal window is rotated once, and both replicas stop cleanly on SIGTERM.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, startCaService, type CaService } from '@fsm-certs/issuance';
+import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
+import {
+  EventStream,
+  Inventory,
+  certEventSchema,
+  createIssueQueue,
+  createQueueEvents,
+  createRedisConnection,
+  generateKek,
+  startRedisServer,
+  type IssueJobResult,
+  type IssueQueue,
+  type RedisServerHandle,
+} from '@fsm-certs/queue';
+import { AppUnderTest, repoRoot } from './app-process.test-helpers.js';
+
+const PREFIX = '{fsm-rw-app-test}';
+const MAIN = path.join(repoRoot, 'apps/rotation-worker/src/main.ts');
+
+describe('rotation-worker processes', () => {
+  let redisServer: RedisServerHandle;
+  let dataDir: string;
+  let redis: Redis;
+  let ca: CaService;
+  let queue: IssueQueue;
+  let events: QueueEvents;
+  let inventory: Inventory;
+  const replicas: AppUnderTest[] = [];
+
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-rw-app-'));
+    ca = await startCaService({
+      redisUrl: redisServer.url,
+      prefix: PREFIX,
+      provider: await TresorProvider.start({ store: new FileSecretStore({ dataDir }) }),
+      kek: generateKek().kek,
+      instanceId: 'ca-for-rotation-test',
+      logger: createLogger({ service: 'ca-service', level: 'silent' }),
+    });
+    redis = createRedisConnection(redisServer.url, { role: 'worker' });
+    queue = createIssueQueue(redis, PREFIX);
+    events = createQueueEvents(createRedisConnection(redisServer.url, { role: 'worker' }), 'issue', PREFIX);
+    await events.waitUntilReady();
+    inventory = new Inventory(redis, { prefix: PREFIX });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      REDIS_URL: redisServer.url,
+      FSM_REDIS_PREFIX: PREFIX,
+      FSM_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ROTATION_SWEEP_INTERVAL: '200ms',
+    };
+    replicas.push(new AppUnderTest(MAIN, env), new AppUnderTest(MAIN, env));
+    await Promise.all(replicas.map((r) => r.waitForLine(/rotation-worker ready/, 60_000)));
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const r of replicas) await r.stop();
+    await ca?.close();
+    await events?.close();
+    await queue?.close();
+    redis?.disconnect();
+    await redisServer?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('rotates a certificate brought into its renewal window exactly once, then both replicas exit 0 on SIGTERM', async () => {
+    const name = 'rotate-me.bookstore.cluster.local';
+    const job = await queue.add('issue-batch', {
+      version: 1,
+      requests: [{ requestId: randomUUID(), commonName: name, dnsNames: [], uris: [], ipAddresses: [], validityMs: 3600_000, keyAlgorithm: 'ecdsa-p256', reason: 'request' }],
+    });
+    const result: IssueJobResult = await job.waitUntilFinished(events, 30_000);
+    const first = result.results[0];
+    if (first?.ok !== true) throw new Error('issue failed');
+    const original = first.certificate;
+    // Time passes: its renewAt arrives.
+    const moved = await inventory.put({ ...original, renewAt: new Date(Date.now() - 1_000).toISOString() }, { expectSerial: original.serialNumber });
+    expect(moved.stored).toBe(true);
+
+    const deadline = Date.now() + 20_000;
+    let current = await inventory.get(name);
+    while (current?.serialNumber === original.serialNumber && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      current = await inventory.get(name);
+    }
+    expect(current?.previousSerialNumber).toBe(original.serialNumber);
+    // Let both replicas sweep several more times, then count.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const key = new EventStream(redis, { prefix: PREFIX }).key;
+    const rotated = (await redis.xrange(key, '-', '+'))
+      .map(([, fields]) => certEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1] ?? 'null')))
+      .filter((e) => e.kind === 'rotated' && e.commonName === name);
+    expect(rotated).toHaveLength(1);
+    expect((await inventory.get(name))?.serialNumber).toBe(current?.serialNumber);
+
+    for (const r of replicas) r.signal('SIGTERM');
+    const exits = await Promise.all(replicas.map((r) => r.exited()));
+    expect(exits).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
+  }, 60_000);
+});
