@@ -15,3 +15,17 @@ export async function pullRenewAtToNow(redisUrl: string, commonName: string): Pr
     redis.disconnect();
   }
 }
+
+/** Sets a certificate's renewAt to `at` (e.g. an hour ago: overdue, as if rotation had stalled). */
+export async function setRenewAt(redisUrl: string, commonName: string, at: Date): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  try {
+    const inventory = new Inventory(redis);
+    const record = await inventory.get(commonName);
+    if (record === undefined) throw new Error(`no certificate for ${commonName} in the inventory`);
+    const result = await inventory.put({ ...record, renewAt: at.toISOString() }, { expectSerial: record.serialNumber });
+    if (!result.stored) throw new Error(`${commonName} changed while its renew time was being moved`);
+  } finally {
+    redis.disconnect();
+  }
+}
