@@ -1,6 +1,6 @@
 // Where the gateway is and how to authenticate: flags, then FSM_CERTS_* env, then the
-// .data/endpoint.json that `npm start` writes. The file's admin token is only ever sent to the
-// gateway the same file names, never to a server given some other way.
+// .data/endpoint.json that `npm start` writes ($FSM_DATA_DIR, cwd, repository root). The file's
+// admin token is only ever sent to the gateway the same file names, never to another server.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +44,11 @@ export function defaultRepoRoot(): string {
 
 /** The endpoint.json files looked at, in order (duplicates removed). */
 export function endpointFileCandidates(input: ResolveConnectionInput): string[] {
+  // An explicit FSM_DATA_DIR (npm start honours it too) outranks whatever .data the cwd holds.
+  const dataDir = nonEmpty(input.env['FSM_DATA_DIR']);
   const dirs = [
+    ...(dataDir === undefined ? [] : [path.resolve(input.cwd, dataDir)]),
     path.join(input.cwd, '.data'),
-    ...(nonEmpty(input.env['FSM_DATA_DIR']) === undefined ? [] : [path.resolve(input.cwd, input.env['FSM_DATA_DIR'] ?? '')]),
     path.join(input.repoRoot ?? defaultRepoRoot(), '.data'),
   ];
   return [...new Set(dirs.map((dir) => path.join(dir, 'endpoint.json')))];

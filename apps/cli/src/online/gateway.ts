@@ -65,12 +65,14 @@ export function asUnreachable(error: unknown, connection: Connection): GatewayUn
 
 /** undici reports "fetch failed" with the system or TLS error code somewhere in its cause chain. */
 function networkCode(error: TypeError): string | undefined {
+  if (error.message !== 'fetch failed' && error.message !== 'terminated') return undefined;
   let current: unknown = error.cause;
   for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && code !== '') return code;
     current = (current as { cause?: unknown }).cause;
   }
-  // "fetch failed" without a code is still a transport failure (e.g. a socket closed mid-answer).
-  return error.message === 'fetch failed' || error.message === 'terminated' ? 'connection failed' : undefined;
+  // No code (e.g. fetch's "bad port", a socket closed mid-answer): the innermost message says most.
+  const message = (error.cause as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message !== '' ? message : error.message;
 }
