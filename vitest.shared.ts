@@ -9,8 +9,12 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 
 export function projectTestConfig(name: string, options: { testTimeoutMs?: number } = {}) {
   return defineConfig({
-    resolve: { conditions: ['development', 'node', 'import', 'default'] },
-    ssr: { resolve: { conditions: ['development', 'node', 'import', 'default'], externalConditions: ['development'] } },
+    // Workspace libs resolve to their TypeScript sources through the `development` export
+    // condition. vitest hands ssr conditions to the test process as `node --conditions`, so
+    // `import` must not be among them: CommonJS require() inside express would then load
+    // dual packages (is-promise) as ESM and break. Node adds import/require by itself.
+    resolve: { conditions: ['development', 'node', 'default'] },
+    ssr: { resolve: { conditions: ['development', 'node', 'default'], externalConditions: ['development'] } },
     test: {
       name,
       environment: 'node',

@@ -89,6 +89,9 @@ describe('POST /v1/certificates', () => {
   });
 
   it('batches concurrent requests into one job and lets identical requests share one issuance', async () => {
+    // A wide window so a loaded CI machine cannot split the burst into many batches.
+    await h.close();
+    h = await startHarness(shared, { options: { batchWindowMs: 200 } });
     h.issueClient.delayMs = 20;
     const names = Array.from({ length: 10 }, (_, i) => `svc-${i}.bookstore.cluster.local`);
     const requests = [...names, names[0], names[0]].map((commonName) =>
@@ -105,13 +108,12 @@ describe('POST /v1/certificates', () => {
 
   it('flushes a batch as soon as it holds batchMax items', async () => {
     await h.close();
-    h = await startHarness(shared, { options: { batchMax: 4, batchWindowMs: 1000 } });
-    const started = Date.now();
+    // The window is far longer than the test timeout: only a flush on batchMax can answer.
+    h = await startHarness(shared, { options: { batchMax: 4, batchWindowMs: 600_000 } });
     const answers = await Promise.all(
       [0, 1, 2, 3].map((i) => h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: `m${i}.bookstore.cluster.local` } })),
     );
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201]);
-    expect(Date.now() - started).toBeLessThan(900);
     expect(h.issueClient.batches).toHaveLength(1);
   });
 });

@@ -1,9 +1,11 @@
 // The system with CERT_MANAGER=cert-manager against the Kubernetes + cert-manager emulator:
 // CertificateRequests are created, signed by a CA issuer, read back, and deleted.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayRequestError } from '@fsm-certs/client';
 import { CertManagerEmulator, KubernetesEmulator } from '@fsm-certs/testing';
 import { createCsr, createRootCa, generateKeyPair } from '@fsm-certs/x509';
 import { startHarness, type Harness } from './harness.js';
@@ -30,7 +32,15 @@ describe('the system with the cert-manager provider (Kubernetes emulator)', () =
     dir = mkdtempSync(path.join(tmpdir(), 'fsm-kube-'));
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kube.kubeconfigYaml(), { mode: 0o600 });
-    h = await startHarness({ env: { CERT_MANAGER: 'cert-manager', KUBECONFIG: kubeconfig, FSM_SECRET_STORE: 'kubernetes' } });
+    // In a cluster the key-encryption key comes from the operator (a Secret mounted as env).
+    h = await startHarness({
+      env: {
+        CERT_MANAGER: 'cert-manager',
+        KUBECONFIG: kubeconfig,
+        FSM_SECRET_STORE: 'kubernetes',
+        FSM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      },
+    });
   }, 150_000);
   afterAll(async () => {
     await h?.close();
@@ -44,7 +54,13 @@ describe('the system with the cert-manager provider (Kubernetes emulator)', () =
     const serverKey = await h.client.issue({ commonName: 'bookstore-v2.bookstore.cluster.local' });
     expect(serverKey.privateKey).toBeDefined();
     expect(opensslVerify(serverKey.certificate, rootPem, serverKey.chain).ok).toBe(true);
-    const csr = createCsr({ commonName: 'ignored.example', keyPair: generateKeyPair('ecdsa-p256') });
+    // cert-manager signs a CSR as it is, so its subject must already be the authorised identity.
+    const keyPair = generateKeyPair('ecdsa-p256');
+    const mismatched = createCsr({ commonName: 'someone-else.example', keyPair });
+    const refused = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr: mismatched }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GatewayRequestError);
+    expect((refused as GatewayRequestError).status).toBe(400);
+    const csr = createCsr({ commonName: 'bookbuyer.bookbuyer.cluster.local', keyPair });
     const signed = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr });
     expect(signed.privateKey).toBeUndefined();
     expect(opensslVerify(signed.certificate, rootPem, signed.chain).ok).toBe(true);

@@ -1,7 +1,8 @@
 // The system with CERT_MANAGER=vault: vault-bootstrap prepares a Vault the way deploy-vault.sh does,
 // then gateway + ca-service + rotation-worker issue through Vault PKI. The Vault here is the
 // emulator from libs/testing (no container runtime on CI); `npm run test:vault` covers real Vault.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError } from '@fsm-certs/client';
@@ -19,12 +20,12 @@ describe('the system with the Vault provider (Vault PKI emulator)', () => {
 
   beforeAll(async () => {
     vault = await VaultEmulator.start({ rootToken: TOKEN });
-    const bootstrap = spawnSync(
+    // Asynchronously: the emulator answers from this very process.
+    await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=development', path.join(repoRoot(), 'apps/vault-bootstrap/src/main.ts')],
-      { cwd: repoRoot(), env: { ...process.env, VAULT_ADDR: vault.address, VAULT_TOKEN: TOKEN }, encoding: 'utf8' },
+      { cwd: repoRoot(), env: { ...process.env, VAULT_ADDR: vault.address, VAULT_TOKEN: TOKEN } },
     );
-    if (bootstrap.status !== 0) throw new Error(`vault-bootstrap failed (${bootstrap.status}): ${bootstrap.stdout}${bootstrap.stderr}`);
     h = await startHarness({
       env: { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: TOKEN, VAULT_ROLE: 'fsm', GATEWAY_ISSUE_TIMEOUT: '60s' },
     });
