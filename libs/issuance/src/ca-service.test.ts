@@ -7,6 +7,7 @@ import {
   createIssueQueue,
   createQueueEvents,
   createRotateQueue,
+  liveInstances,
   openPrivateKey,
   rotateJobId,
   type IssueItem,
@@ -229,6 +230,24 @@ describe('ca-service issuing from the issue queue', () => {
     }
     // A third of the 24h window is 8h; jitter up to half of it. Spread well beyond clock noise.
     expect(Math.max(...renewAts) - Math.min(...renewAts)).toBeGreaterThan(3600_000);
+  });
+
+  it('beats a heartbeat while running and withdraws it when closed', async () => {
+    const redis = env.connect();
+    expect(await liveInstances(redis, 'ca-service', PREFIX)).toContain('ca-test-1');
+    const second = await startCaService({
+      redisUrl: env.redis.url,
+      prefix: PREFIX,
+      provider: await env.startTresor(),
+      kek: env.kek,
+      instanceId: 'ca-test-2',
+      logger: memoryLogger('ca-service-2').logger,
+    });
+    expect(await liveInstances(redis, 'ca-service', PREFIX)).toEqual(expect.arrayContaining(['ca-test-1', 'ca-test-2']));
+    await second.close();
+    expect(await liveInstances(redis, 'ca-service', PREFIX)).toEqual(['ca-test-1']);
+    // The second replica found the bundle already published: still one announcement.
+    expect((await readAllEvents(redis)).filter((e) => e.kind === 'trust-bundle-changed')).toHaveLength(1);
   });
 
   it('runs the configured number of jobs at once', () => {

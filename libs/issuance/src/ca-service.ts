@@ -3,13 +3,14 @@
 // gateway's /readyz requires. All Redis connections reconnect forever, so a Redis restart
 // pauses the service instead of ending it.
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { CertificateProvider } from '@fsm-certs/providers';
 import {
   EventStream,
   Inventory,
   createIssueWorker,
   createRedisConnection,
+  redisOptionsFor,
   createRotateWorker,
   publishHeartbeat,
   waitForRedis,
@@ -62,8 +63,12 @@ export interface CaService {
   close(): Promise<void>;
 }
 
-function connection(url: string, name: string, logger: Logger): Redis {
-  const redis = createRedisConnection(url, { role: 'worker', connectionName: name });
+function connection(url: string, name: string, logger: Logger, options: { autoPipelining?: boolean } = {}): Redis {
+  // Auto-pipelining coalesces the commands concurrent items issue in one tick into one socket
+  // write: per-command syscalls were a large share of the cost per certificate.
+  const redis = options.autoPipelining === true
+    ? new Redis(url, { ...redisOptionsFor({ role: 'worker', connectionName: name }), enableAutoPipelining: true })
+    : createRedisConnection(url, { role: 'worker', connectionName: name });
   // Without a listener ioredis prints every reconnect failure; with it they are one debug line.
   redis.on('error', (error: Error) => logger.debug({ connection: name, err: error.message }, 'redis connection error'));
   return redis;
@@ -72,7 +77,7 @@ function connection(url: string, name: string, logger: Logger): Redis {
 export async function startCaService(options: CaServiceOptions): Promise<CaService> {
   const { logger, prefix } = options;
   const clock = options.clock ?? systemClock;
-  const commands = connection(options.redisUrl, 'fsm-certs-ca-service', logger);
+  const commands = connection(options.redisUrl, 'fsm-certs-ca-service', logger, { autoPipelining: true });
   const issueConnection = connection(options.redisUrl, 'fsm-certs-ca-service-issue', logger);
   const rotateConnection = connection(options.redisUrl, 'fsm-certs-ca-service-rotate', logger);
   const connections = [commands, issueConnection, rotateConnection];

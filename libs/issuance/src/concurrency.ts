@@ -27,19 +27,45 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 }
 
 /**
- * Runs synchronous CPU-heavy sections one at a time, each in its own event-loop turn, so timers
- * (lock renewal, heartbeat) get a turn between any two of them. Concurrent lanes that merely
- * yielded would all resume in the same turn and sign back to back.
+ * Runs synchronous CPU-heavy sections one at a time, in event-loop turns of at most `budgetMs`
+ * of such work, so timers (lock renewal, heartbeat) and I/O get a turn between slices. Lanes
+ * that merely yielded would all resume in the same turn and sign back to back for seconds.
  */
 export class CpuGate {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: Array<() => void> = [];
+  private scheduled = false;
+
+  /** @param budgetMs CPU time one turn may spend on queued sections; default 10 ms. */
+  constructor(private readonly budgetMs = 10) {}
 
   run<T>(section: () => T): Promise<T> {
-    const result = this.tail.then(async () => {
-      await yieldToEventLoop();
-      return section();
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(() => {
+        try {
+          resolve(section());
+        } catch (error) {
+          reject(error);
+        }
+      });
+      this.schedule();
     });
-    this.tail = result.catch(() => undefined);
-    return result;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const start = performance.now();
+    // Always run at least one section per turn, then more while the budget lasts.
+    do {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      next();
+    } while (performance.now() - start < this.budgetMs);
+    if (this.queue.length > 0) this.schedule();
   }
 }
