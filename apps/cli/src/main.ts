@@ -11,6 +11,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // A second Ctrl-C means "now".
     if (stop.signal.aborted) process.exit(130);
     stop.abort();
+    // `events` ends cleanly on the abort (exit 0); a request still in flight elsewhere has no
+    // reason to hold the prompt, so after a short grace the process goes regardless.
+    setTimeout(() => process.exit(130), 500).unref();
   });
 }
 
