@@ -50,8 +50,14 @@ export interface AttemptContext {
   readonly signal?: AbortSignal;
 }
 
-export type ItemOutcome =
-  | { readonly kind: 'remembered' | 'reused' | 'current' | 'issued'; readonly record: CertificateRecord };
+/**
+ * remembered: this request id was answered before (retry); reused: a current cert with the same
+ * parameters answers it; current: a rotation found the serial already replaced; issued: new cert.
+ */
+export interface ItemOutcome {
+  readonly kind: 'remembered' | 'reused' | 'current' | 'issued';
+  readonly record: CertificateRecord;
+}
 
 export type RotationOutcome =
   | { readonly kind: 'rotated' | 'already-rotated' | 'superseded'; readonly record: CertificateRecord }
