@@ -1,14 +1,43 @@
 // Looks up whether a serial was already announced, for the rare retried attempt that may have
-// crashed between storing a cert and publishing its event. Scans only the newest entries: an
-// interrupted attempt is minutes old at most, far inside the window.
+// crashed between storing a cert and publishing its event. Scans only the newest entries (an
+// interrupted attempt is minutes old at most, far inside the window) and reuses one scan for a
+// short while, since a retried batch asks once per remembered item; serials announced by this
+// process meanwhile are remembered locally so a reused scan never repeats an announcement.
 import type { Redis } from 'ioredis';
 
 const SCAN_WINDOW = 2_000;
+const REUSE_MS = 500;
 
-export function announcementLookup(redis: Redis, streamKey: string): (serialNumber: string) => Promise<boolean> {
-  return async (serialNumber) => {
-    const entries = await redis.xrevrange(streamKey, '+', '-', 'COUNT', SCAN_WINDOW);
-    const needle = `"serialNumber":"${serialNumber}"`;
-    return entries.some(([, fields]) => fields.some((value) => value.includes(needle)));
+export interface AnnouncementLog {
+  wasAnnounced(serialNumber: string): Promise<boolean>;
+  /** Call after publishing an event for serialNumber. */
+  noteAnnounced(serialNumber: string): void;
+}
+
+export function announcementLog(redis: Redis, streamKey: string): AnnouncementLog {
+  let cached: { at: number; text: Promise<string> } | undefined;
+  const noted = new Set<string>();
+  const scan = (): Promise<string> => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.at > REUSE_MS) {
+      noted.clear(); // a fresh scan sees everything announced before it
+      const text = redis
+        .xrevrange(streamKey, '+', '-', 'COUNT', SCAN_WINDOW)
+        .then((entries) => entries.map(([, fields]) => fields.join('\n')).join('\n'));
+      text.catch(() => {
+        cached = undefined; // never reuse a failed scan
+      });
+      cached = { at: now, text };
+    }
+    return cached.text;
+  };
+  return {
+    async wasAnnounced(serialNumber) {
+      const text = await scan();
+      return noted.has(serialNumber) || text.includes(`"serialNumber":"${serialNumber}"`);
+    },
+    noteAnnounced(serialNumber) {
+      noted.add(serialNumber);
+    },
   };
 }

@@ -22,7 +22,7 @@ import {
   type RotateJobResult,
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
-import { announcementLookup } from './announced.js';
+import { announcementLog } from './announced.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { CpuGate } from './concurrency.js';
 import { defaultRandom, systemClock, type Clock, type RandomSource } from './clock.js';
@@ -120,7 +120,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     renewAt: options.renewAt ?? defaultRenewAt,
     logger,
     currentIssuerId: () => currentIssuerId,
-    wasAnnounced: announcementLookup(commands, events.key),
+    announcements: announcementLog(commands, events.key),
     cpuGate: new CpuGate(),
   });
 

@@ -16,6 +16,7 @@ import {
 import { parseCsr, type KeyAlgorithm } from '@fsm-certs/x509';
 import type { Logger } from 'pino';
 import type { Clock, RandomSource } from './clock.js';
+import type { AnnouncementLog } from './announced.js';
 import type { CpuGate } from './concurrency.js';
 import { IssuanceError } from './errors.js';
 import type { NameLock } from './name-lock.js';
@@ -39,8 +40,8 @@ export interface CertificateIssuerDeps {
   readonly currentIssuerId: () => string | undefined;
   /** Serialises the synchronous (CPU-bound) part of issuance across concurrent items and jobs. */
   readonly cpuGate: CpuGate;
-  /** Whether the event stream already holds an announcement of this serial. */
-  readonly wasAnnounced: (serialNumber: string) => Promise<boolean>;
+  /** Which serials the event stream already announced (consulted only by retried attempts). */
+  readonly announcements: AnnouncementLog;
 }
 
 /** How this attempt relates to earlier ones of the same job. */
@@ -70,7 +71,8 @@ export class CertificateIssuer {
   async handleItem(item: IssueItem, attempt: AttemptContext): Promise<ItemOutcome> {
     const remembered = await this.deps.inventory.findByRequestId(item.requestId);
     if (remembered !== undefined) {
-      if (attempt.mayBeRetry) await this.announceIfMissing(remembered, item.reason);
+      // Under the name's lock, so two retried items answered by one cert announce it once.
+      if (attempt.mayBeRetry) await this.deps.lock.withLock(remembered.commonName, () => this.announceIfMissing(remembered, item.reason));
       return { kind: 'remembered', record: remembered };
     }
     return this.deps.lock.withLock(item.commonName, async () => {
@@ -177,6 +179,7 @@ export class CertificateIssuer {
     const stored: CertificateRecord =
       current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
     await this.deps.events.publish(this.eventFor(stored, item.reason));
+    this.deps.announcements.noteAnnounced(stored.serialNumber);
     this.deps.logger.info(
       {
         commonName: stored.commonName,
@@ -243,8 +246,9 @@ export class CertificateIssuer {
    * attempt can be in that state, so only it pays for looking the announcement up.
    */
   private async announceIfMissing(record: CertificateRecord, reason: IssueReason): Promise<void> {
-    if (await this.deps.wasAnnounced(record.serialNumber)) return;
+    if (await this.deps.announcements.wasAnnounced(record.serialNumber)) return;
     this.deps.logger.warn({ commonName: record.commonName, serialNumber: record.serialNumber }, 'announcing a cert stored before a crash');
     await this.deps.events.publish(this.eventFor(record, reason));
+    this.deps.announcements.noteAnnounced(record.serialNumber);
   }
 }
