@@ -3,10 +3,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@fsm-certs/config';
-import { KubernetesEmulator } from '@fsm-certs/testing';
+import { CertManagerEmulator, KubernetesEmulator, VaultEmulator } from '@fsm-certs/testing';
+import { createRootCa } from '@fsm-certs/x509';
 import { createProvider } from './create-provider.js';
 import { isProviderError } from './errors.js';
 import { FileSecretStore } from './secret-store/file-store.js';
+import { applyBootstrap } from './vault/bootstrap.js';
+import { bootstrapSettingsSchema } from './vault/bootstrap-settings.js';
+import { silentLogger } from './vault/logger.js';
+import { staticTokenSource } from './vault/token-source.js';
+import { createNodeVaultTransport } from './vault/transport.js';
+import { VaultClient } from './vault/vault-client.js';
+
+/** deploy-vault.sh's set-up (pki mount, role fsm, root fsm.root) on the emulator. */
+async function bootstrapEmulator(vault: VaultEmulator): Promise<void> {
+  const client = new VaultClient({ transport: createNodeVaultTransport({ address: vault.address }), tokenSource: staticTokenSource(vault.rootToken), logger: silentLogger });
+  await applyBootstrap(client, bootstrapSettingsSchema.parse({}));
+}
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-factory-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -33,9 +46,38 @@ describe('createProvider', () => {
     }
   });
 
-  it('refuses a provider kind that is not wired into this build with CONFIGURATION_INVALID', async () => {
-    const config = loadConfig({ env: { CERT_MANAGER: 'cert-manager' } });
-    const error = await createProvider(config).catch((e: unknown) => e);
-    expect(isProviderError(error) && error.code).toBe('CONFIGURATION_INVALID');
+  it('starts the Vault provider from the seed\'s VAULT_* variables and writes the Vault root as ca.crt', async () => {
+    const vault = await VaultEmulator.start({ rootToken: 'xyz' });
+    try {
+      await bootstrapEmulator(vault);
+      const vaultData = mkdtempSync(path.join(tmpdir(), 'fsm-factory-vault-'));
+      const config = loadConfig({ env: { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: 'xyz', FSM_DATA_DIR: vaultData } });
+      const provider = await createProvider(config);
+      expect(provider.kind).toBe('vault');
+      const secret = await new FileSecretStore({ dataDir: vaultData }).get({ namespace: 'fsm-system', name: 'fsm-ca-bundle' });
+      expect(secret?.data['ca.crt']?.toString()).toContain('BEGIN CERTIFICATE');
+      expect(secret?.data['private.key']).toBeUndefined();
+      await provider.close();
+      rmSync(vaultData, { recursive: true, force: true });
+    } finally {
+      await vault.close();
+    }
+  });
+
+  it('starts the cert-manager provider against the issuer named by certmanager.* and refuses a missing issuer', async () => {
+    const kube = await KubernetesEmulator.start();
+    try {
+      const certManager = CertManagerEmulator.install(kube);
+      certManager.createCaIssuer({ name: 'mesh-issuer', namespace: 'fsm-system', ca: createRootCa() });
+      const config = loadConfig({ env: { CERT_MANAGER: 'cert-manager', CERTMANAGER_ISSUER_NAME: 'mesh-issuer', FSM_SECRET_STORE: 'kubernetes' } });
+      const provider = await createProvider(config, { kubeConfig: kube.kubeConfig() });
+      expect(provider.kind).toBe('cert-manager');
+      await provider.close();
+      const missing = loadConfig({ env: { CERT_MANAGER: 'cert-manager', CERTMANAGER_ISSUER_NAME: 'nobody', FSM_SECRET_STORE: 'kubernetes' } });
+      const error = await createProvider(missing, { kubeConfig: kube.kubeConfig() }).catch((e: unknown) => e);
+      expect(isProviderError(error) && error.code).toBe('CONFIGURATION_INVALID');
+    } finally {
+      await kube.close();
+    }
   });
 });
