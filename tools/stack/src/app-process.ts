@@ -20,11 +20,13 @@ export function repoRoot(): string {
 }
 
 /** Source entry point run through tsx in development; the built dist/main.js when there is no source. */
-function entryArgs(name: AppName): string[] {
+function entryArgs(name: AppName, env: NodeJS.ProcessEnv): string[] {
   const root = repoRoot();
+  // FSM_PROFILE_DIR: write a V8 CPU profile per app on exit (node refuses --cpu-prof in NODE_OPTIONS).
+  const profile = env['FSM_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${env['FSM_PROFILE_DIR']}`] : [];
   const source = path.join(root, 'apps', name, 'src', 'main.ts');
-  if (existsSync(source)) return ['--import', 'tsx', '--conditions=development', source];
-  return [path.join(root, 'apps', name, 'dist', 'main.js')];
+  if (existsSync(source)) return [...profile, '--import', 'tsx', '--conditions=development', source];
+  return [...profile, path.join(root, 'apps', name, 'dist', 'main.js')];
 }
 
 export interface AppProcessOptions {
@@ -59,7 +61,7 @@ export class AppProcess {
   }
 
   private spawnChild(): { child: ChildProcess; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, entryArgs(this.app), {
+    const child = spawn(process.execPath, entryArgs(this.app, this.options.env), {
       cwd: repoRoot(),
       env: this.options.env,
       stdio: ['ignore', 'pipe', 'pipe'],

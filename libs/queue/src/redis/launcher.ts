@@ -27,6 +27,8 @@ export interface RedisServerHandle {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** The redis-server process id while it runs (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   /** Graceful shutdown (SIGTERM, flushes the AOF), then removes the temp dir if we made it. */
   stop(): Promise<void>;
   /** Stops (gracefully, unless it is already dead) and starts again on the same port and dir. */
@@ -170,6 +172,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
+    get pid() {
+      return child?.pid;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -10,6 +10,7 @@ const gencertSchema = z.object({ cert: z.string(), key: z.string() });
 
 export interface CfsslServer {
   readonly url: string;
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -47,6 +48,7 @@ export async function startCfssl(port: number): Promise<CfsslServer> {
   }
   return {
     url,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

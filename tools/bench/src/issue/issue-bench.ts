@@ -8,12 +8,13 @@ import path from 'node:path';
 import { freePort } from '@fsm-certs/queue';
 import { startStack } from '@fsm-certs/stack';
 import { cfsslAvailable, cfsslNewcert, startCfssl } from './cfssl.js';
+import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
 
-function report(scenario: string, r: LoadResult): void {
+function report(scenario: string, r: LoadResult, cpuUsPerCert: Record<string, number> = {}): void {
   console.log(
     JSON.stringify({
       scenario,
@@ -24,6 +25,7 @@ function report(scenario: string, r: LoadResult): void {
       throughput: Number(r.throughput.toFixed(1)),
       p50_ms: Number(r.p50Ms.toFixed(2)),
       p99_ms: Number(r.p99Ms.toFixed(2)),
+      cpu_us_per_cert: cpuUsPerCert,
       ...(r.firstError !== undefined ? { first_error: r.firstError } : {}),
     }),
   );
@@ -36,13 +38,16 @@ async function benchCfssl(): Promise<LoadResult | undefined> {
   }
   const server = await startCfssl(await freePort());
   try {
+    const pids = { cfssl: server.pid, client: process.pid };
+    let before = sampleCpu(pids);
     const result = await runClosedLoop({
       clients,
       durationMs: seconds * 1000,
       warmupMs: 1000,
+      onMeasureStart: () => (before = sampleCpu(pids)),
       request: (seq) => cfsslNewcert(server.url, `cfssl-${seq}.bench.cluster.local`),
     });
-    report('cfssl-serve-p256-server-key', result);
+    report('cfssl-serve-p256-server-key', result, cpuPerOp(before, sampleCpu(pids), result.requests));
     return result;
   } finally {
     await server.stop();
@@ -56,10 +61,14 @@ async function benchGateway(): Promise<LoadResult> {
     await stack.waitReady(90_000);
     const url = `${stack.gatewayUrl}/v1/certificates`;
     const headers = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
+    const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
+    for (const app of stack.apps) pids[app.label] = app.pid;
+    let before = sampleCpu(pids);
     const result = await runClosedLoop({
       clients,
       durationMs: seconds * 1000,
       warmupMs: 1000,
+      onMeasureStart: () => (before = sampleCpu(pids)),
       request: async (seq) => {
         const res = await fetch(url, {
           method: 'POST',
@@ -70,7 +79,7 @@ async function benchGateway(): Promise<LoadResult> {
         if (res.status !== 201 || typeof body.privateKey !== 'string') throw new Error(`gateway answered ${res.status}`);
       },
     });
-    report('fsm-certs-gateway-p256-server-key', result);
+    report('fsm-certs-gateway-p256-server-key', result, cpuPerOp(before, sampleCpu(pids), result.requests));
     return result;
   } finally {
     await stack.stop();

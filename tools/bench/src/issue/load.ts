@@ -14,6 +14,8 @@ export async function runClosedLoop(options: {
   readonly clients: number;
   readonly durationMs: number;
   readonly warmupMs?: number;
+  /** Called when the warm-up ends and measuring starts. */
+  readonly onMeasureStart?: () => void;
   /** One request; `seq` is unique across clients so names never repeat. */
   readonly request: (seq: number) => Promise<void>;
 }): Promise<LoadResult> {
@@ -26,6 +28,7 @@ export async function runClosedLoop(options: {
       }),
     );
   }
+  options.onMeasureStart?.();
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
