@@ -1,6 +1,5 @@
 // The ca-service as a process: crash in the middle of a batch (kill -9) and graceful SIGTERM.
 // Jobs go in through the issue queue exactly as the gateway puts them there.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,27 +21,15 @@ import {
   type IssueQueue,
   type RedisServerHandle,
 } from '@fsm-certs/queue';
-import { AppUnderTest, repoRoot } from './app-process.test-helpers.js';
+import { AppProcess } from '@fsm-certs/stack';
+import { opensslVerify } from '@fsm-certs/testing';
 
 const PREFIX = '{fsm-ca-app-test}';
-const MAIN = path.join(repoRoot, 'apps/ca-service/src/main.ts');
 
 function item(commonName: string, keyAlgorithm: IssueItem['keyAlgorithm'] = 'rsa-2048'): IssueItem {
   return { requestId: randomUUID(), commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 24 * 3600_000, keyAlgorithm, reason: 'request' };
 }
 
-function opensslVerifies(leafPem: string, rootPem: string): boolean {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fsm-ca-verify-'));
-  try {
-    writeFileSync(path.join(dir, 'root.pem'), rootPem);
-    writeFileSync(path.join(dir, 'leaf.pem'), leafPem);
-    return execFileSync('openssl', ['verify', '-CAfile', path.join(dir, 'root.pem'), path.join(dir, 'leaf.pem')], { encoding: 'utf8' }).includes(': OK');
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function allEvents(redis: Redis): Promise<CertEvent[]> {
   const key = new EventStream(redis, { prefix: PREFIX }).key;
@@ -57,7 +44,7 @@ describe('ca-service process', () => {
   let queue: IssueQueue;
   let events: QueueEvents;
   let inventory: Inventory;
-  let app: AppUnderTest | undefined;
+  let app: AppProcess | undefined;
 
   const env = (): NodeJS.ProcessEnv => ({
     PATH: process.env['PATH'],
@@ -94,8 +81,8 @@ describe('ca-service process', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function startApp(): Promise<AppUnderTest> {
-    const started = new AppUnderTest(MAIN, env());
+  async function startApp(): Promise<AppProcess> {
+    const started = new AppProcess('ca-service', { env: env() });
     await started.waitForLine(/ca-service ready/, 60_000);
     return started;
   }
@@ -117,7 +104,7 @@ describe('ca-service process', () => {
     const job = await queue.add('issue-batch', { version: 1, requests });
     // Kill once part of the batch is stored, and prove the kill really landed mid-batch.
     const stored = (await waitForStored(before + 3, 30_000)) - before;
-    await app.kill9();
+    await app.kill();
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(names.length);
     expect(await job.getState()).toBe('active');
@@ -134,7 +121,7 @@ describe('ca-service process', () => {
       expect(r.ok).toBe(true);
       if (!r.ok) continue;
       expect((await inventory.get(r.certificate.commonName))?.serialNumber).toBe(r.certificate.serialNumber);
-      expect(opensslVerifies(r.certificate.certificatePem, root)).toBe(true);
+      expect(opensslVerify(r.certificate.certificatePem, root).ok).toBe(true);
     }
     const issued = (await allEvents(redis)).filter((e) => e.kind === 'issued' && names.includes(e.commonName));
     expect(issued).toHaveLength(names.length);
@@ -152,13 +139,13 @@ describe('ca-service process', () => {
     expect(await job.getState()).toBe('active');
     app.signal('SIGTERM');
     const exit = await app.exited();
-    if ((await job.getState()) !== 'completed') console.log(app.lines.join('\n'));
-    expect(exit).toEqual({ code: 0, signal: null });
+    if ((await job.getState()) !== 'completed') console.log(app.recentOutput.join('\n'));
+    expect(exit).toBe(0);
     expect(await job.getState()).toBe('completed');
     const done = await queue.getJob(String(job.id));
     expect(done?.returnvalue?.results.every((r) => r.ok)).toBe(true);
-    expect(app.lines.some((l) => l.includes('stopped cleanly'))).toBe(true);
+    expect(app.recentOutput.some((l) => l.includes('stopped cleanly'))).toBe(true);
     // Keys never reach the logs, neither clear nor sealed.
-    expect(app.lines.join('\n')).not.toMatch(/PRIVATE KEY|"v1\.[A-Za-z0-9_-]{8,}\./);
+    expect(app.recentOutput.join('\n')).not.toMatch(/PRIVATE KEY|"v1\.[A-Za-z0-9_-]{8,}\./);
   }, 60_000);
 });

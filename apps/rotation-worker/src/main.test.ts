@@ -22,10 +22,9 @@ import {
   type IssueQueue,
   type RedisServerHandle,
 } from '@fsm-certs/queue';
-import { AppUnderTest, repoRoot } from './app-process.test-helpers.js';
+import { AppProcess } from '@fsm-certs/stack';
 
 const PREFIX = '{fsm-rw-app-test}';
-const MAIN = path.join(repoRoot, 'apps/rotation-worker/src/main.ts');
 
 describe('rotation-worker processes', () => {
   let redisServer: RedisServerHandle;
@@ -35,7 +34,7 @@ describe('rotation-worker processes', () => {
   let queue: IssueQueue;
   let events: QueueEvents;
   let inventory: Inventory;
-  const replicas: AppUnderTest[] = [];
+  const replicas: AppProcess[] = [];
 
   beforeAll(async () => {
     redisServer = await startRedisServer();
@@ -62,7 +61,7 @@ describe('rotation-worker processes', () => {
       LOG_LEVEL: 'info',
       ROTATION_SWEEP_INTERVAL: '200ms',
     };
-    replicas.push(new AppUnderTest(MAIN, env), new AppUnderTest(MAIN, env));
+    replicas.push(new AppProcess('rotation-worker', { env }), new AppProcess('rotation-worker', { env }));
     await Promise.all(replicas.map((r) => r.waitForLine(/rotation-worker ready/, 60_000)));
   }, 90_000);
 
@@ -108,9 +107,6 @@ describe('rotation-worker processes', () => {
 
     for (const r of replicas) r.signal('SIGTERM');
     const exits = await Promise.all(replicas.map((r) => r.exited()));
-    expect(exits).toEqual([
-      { code: 0, signal: null },
-      { code: 0, signal: null },
-    ]);
+    expect(exits).toEqual([0, 0]);
   }, 60_000);
 });

@@ -2,3 +2,4 @@
 export * from './kubernetes/index.js';
 export * from './kubernetes/cert-manager/index.js';
 export * from './vault/index.js';
+export * from './openssl/openssl.js';

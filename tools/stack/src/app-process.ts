@@ -41,7 +41,7 @@ export class AppProcess {
   readonly label: string;
   private child: ChildProcess;
   private exitPromise: Promise<number | null>;
-  /** Last lines of output, for failure messages. */
+  /** The last output lines (up to 2,000), for assertions and failure messages. */
   readonly recentOutput: string[] = [];
 
   constructor(
@@ -70,7 +70,7 @@ export class AppProcess {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.length === 0) continue;
         this.recentOutput.push(line);
-        if (this.recentOutput.length > 200) this.recentOutput.shift();
+        if (this.recentOutput.length > 2_000) this.recentOutput.shift();
         this.options.onLine?.(this.label, line);
       }
     };
@@ -78,6 +78,24 @@ export class AppProcess {
     child.stderr?.on('data', onData);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     return { child, exited };
+  }
+
+  /** Resolves with the first output line matching `pattern`; fails if the app exits first. */
+  async waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.recentOutput.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
+      const tail = this.recentOutput.slice(-20).join('\n');
+      if (!this.running) throw new Error(`${this.label} exited before printing ${String(pattern)}:\n${tail}`);
+      if (Date.now() > deadline) throw new Error(`${this.label}: no line matching ${String(pattern)} after ${timeoutMs} ms:\n${tail}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Sends a signal without waiting (e.g. SIGTERM in the middle of a job). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** Graceful stop: SIGTERM, then SIGKILL after the grace period. Resolves with the exit code. */

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError } from '@fsm-certs/client';
-import { CertManagerEmulator, KubernetesEmulator } from '@fsm-certs/testing';
+import { CertManagerEmulator, KubernetesEmulator, opensslVerify, opensslX509 } from '@fsm-certs/testing';
 import { createCsr, createRootCa, generateKeyPair } from '@fsm-certs/x509';
 import { startHarness, type Harness } from './harness.js';
-import { opensslVerify, opensslX509 } from './openssl.js';
 
 describe('the system with the cert-manager provider (Kubernetes emulator)', () => {
   let kube: KubernetesEmulator;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@fsm-certs/queue';
 import { eventually, startHarness, type Harness } from './harness.js';
 import { setRenewAt } from './inventory-time.js';
-import { opensslVerify, opensslX509 } from './openssl.js';
+import { opensslVerify, opensslX509 } from '@fsm-certs/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const work = mkdtempSync(path.join(tmpdir(), 'fsm-cli-e2e-'));

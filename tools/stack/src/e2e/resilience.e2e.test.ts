@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateResponse, GatewayEvent } from '@fsm-certs/client';
 import { startHarness, type Harness } from './harness.js';
-import { opensslVerify } from './openssl.js';
+import { opensslVerify } from '@fsm-certs/testing';
 
 describe('the system under failures', () => {
   let h: Harness;

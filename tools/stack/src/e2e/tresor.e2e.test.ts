@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError, type GatewayEvent } from '@fsm-certs/client';
 import { createCsr, importPrivateKeyPem } from '@fsm-certs/x509';
 import { eventually, startHarness, type Harness } from './harness.js';
-import { opensslVerify, opensslX509 } from './openssl.js';
+import { opensslVerify, opensslX509 } from '@fsm-certs/testing';
 
 describe('the system with the Tresor provider', () => {
   let h: Harness;

@@ -6,10 +6,9 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError } from '@fsm-certs/client';
-import { VaultEmulator } from '@fsm-certs/testing';
+import { opensslVerify, opensslX509, VaultEmulator } from '@fsm-certs/testing';
 import { repoRoot } from '../app-process.js';
 import { startHarness, type Harness } from './harness.js';
-import { opensslVerify, opensslX509 } from './openssl.js';
 
 const TOKEN = 'xyz';
 

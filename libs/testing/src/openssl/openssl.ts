@@ -9,14 +9,14 @@ export interface OpensslResult {
   readonly output: string;
 }
 
-/** `openssl verify -CAfile <roots> [-untrusted <chain>] <leaf>`. */
-export function opensslVerify(leafPem: string, rootsPem: string, chainPem: readonly string[] = []): OpensslResult {
+/** `openssl verify -CAfile <roots> [-untrusted <chain>] <leaf>`; roots may be one PEM bundle or a list. */
+export function opensslVerify(leafPem: string, rootsPem: string | readonly string[], chainPem: readonly string[] = []): OpensslResult {
   const dir = mkdtempSync(path.join(tmpdir(), 'fsm-verify-'));
   try {
     const leaf = path.join(dir, 'leaf.pem');
     const roots = path.join(dir, 'roots.pem');
     writeFileSync(leaf, leafPem);
-    writeFileSync(roots, rootsPem);
+    writeFileSync(roots, typeof rootsPem === 'string' ? rootsPem : rootsPem.join('\n'));
     const args = ['verify', '-CAfile', roots];
     if (chainPem.length > 0) {
       const chain = path.join(dir, 'chain.pem');
