@@ -1,10 +1,7 @@
 // The cert-manager suite: one file, three possible targets (KUBECONFIG cluster, k3s in
 // Testcontainers, the emulator); it prints which one it ran against. Hook-only scenarios
 // (Denied, Failed, status.ca absent, broken watch) need the emulator and are skipped elsewhere.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { opensslVerify } from '@fsm-certs/testing';
 import { createCsr, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../errors.js';
@@ -32,16 +29,6 @@ function request(commonName: string, extra: Partial<IssueRequest> = {}): IssueRe
   return { commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 24 * 3600_000, keyAlgorithm: 'ecdsa-p256', ...extra };
 }
 
-function opensslVerify(caPem: string, leafPem: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cm-suite-'));
-  try {
-    writeFileSync(path.join(dir, 'ca.pem'), caPem);
-    writeFileSync(path.join(dir, 'leaf.pem'), leafPem);
-    return execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'leaf.pem')], { encoding: 'utf8', stdio: 'pipe' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
   try {
@@ -73,7 +60,7 @@ afterAll(async () => {
 describe(`cert-manager provider against ${target.kind}`, () => {
   it('issues with a server-generated key; the chain verifies with openssl against ca.crt of the bundle', async () => {
     const issued = await provider().issue(request('bookstore-v1.bookstore.cluster.local', { uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v1'] }));
-    expect(opensslVerify(target.caPem, issued.certificatePem)).toMatch(/: OK/);
+    expect(opensslVerify(issued.certificatePem, target.caPem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
     expect(issued.privateKeyPem).toMatch(/BEGIN PRIVATE KEY/);
     expect(issued.trustedCasPem).toContain(target.caPem);
     const info = inspectCertificate(issued.certificatePem);
@@ -90,7 +77,7 @@ describe(`cert-manager provider against ${target.kind}`, () => {
     const csrPem = createCsr({ commonName: 'bookstore-v2.bookstore.cluster.local', dnsNames: ['bookstore-v2.bookstore.cluster.local'], keyPair });
     const issued = await provider().issue(request('bookstore-v2.bookstore.cluster.local', { csrPem }));
     expect(issued.privateKeyPem).toBeUndefined();
-    expect(opensslVerify(target.caPem, issued.certificatePem)).toMatch(/: OK/);
+    expect(opensslVerify(issued.certificatePem, target.caPem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
     expect(inspectCertificate(issued.certificatePem).keyType).toBe('rsa');
   });
 
@@ -125,7 +112,7 @@ describe(`cert-manager provider against ${target.kind}`, () => {
     expect(new Set(issued.map((cert) => cert.serialNumber)).size).toBe(20);
     for (const [i, cert] of issued.entries()) {
       expect(inspectCertificate(cert.certificatePem).commonName).toBe(`svc-${i}.load.cluster.local`);
-      expect(opensslVerify(target.caPem, cert.certificatePem)).toMatch(/: OK/);
+      expect(opensslVerify(cert.certificatePem, target.caPem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
     }
   });
 });
@@ -152,7 +139,7 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
     hooks?.certManager.setBehaviour({ omitCa: true });
     const issued = await provider().issue(request('no-status-ca.bookstore.cluster.local'));
     expect(issued.issuingCaPem).toBe(target.caPem);
-    expect(opensslVerify(issued.issuingCaPem, issued.certificatePem)).toMatch(/: OK/);
+    expect(opensslVerify(issued.certificatePem, issued.issuingCaPem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
   });
 
   it('names the kubectl fix when status.ca is absent and the bundle Secret is missing', async () => {
@@ -191,7 +178,7 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
     hooks?.certManager.setBehaviour({ delayMs: 150 });
     try {
       const issued = await provider().issue(request('polled.bookstore.cluster.local'));
-      expect(opensslVerify(target.caPem, issued.certificatePem)).toMatch(/: OK/);
+      expect(opensslVerify(issued.certificatePem, target.caPem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
       expect(seen.watches).toBe(1);
       // Approval and signing take 300 ms; polling every 200 ms needs more than one read.
       expect(seen.reads).toBeGreaterThanOrEqual(2);

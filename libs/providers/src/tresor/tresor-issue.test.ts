@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr, createRootCa, generateKeyPair } from '@fsm-certs/x509';
 import type { KeyAlgorithm } from '@fsm-certs/x509';
 import { isProviderError } from '../errors.js';
-import { opensslKeyMatches, opensslText, opensslVerify } from '../openssl.test-helpers.js';
+import { opensslKeyMatches, opensslText, opensslVerify } from '@fsm-certs/testing';
 import type { IssuedCertificate, IssueRequest } from '../provider.js';
 import { FileSecretStore } from '../secret-store/file-store.js';
 import { TresorProvider } from './tresor-provider.js';
@@ -35,7 +35,7 @@ describe('TresorProvider.issue', () => {
     const cert = await provider.issue(
       request(cn, { keyAlgorithm, uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v2'], dnsNames: ['bookstore-v2.bookstore.svc'] }),
     );
-    expect(opensslVerify(rootFromSecret, cert.certificatePem)).toMatch(/: OK/);
+    expect(opensslVerify(cert.certificatePem, rootFromSecret).output).toMatch(/: OK/);
     const text = opensslText(cert.certificatePem);
     expect(text).toMatch(new RegExp(`Subject: CN\\s*=\\s*${cn.replace(/\./g, '\\.')}`));
     expect(text).toContain(`DNS:${cn}`);
@@ -55,7 +55,7 @@ describe('TresorProvider.issue', () => {
     const csrPem = createCsr({ commonName: 'evil.example.com', dnsNames: ['evil.example.com'], keyPair });
     const cert = await provider.issue(request('bookstore.bookstore.cluster.local', { csrPem }));
     expect(cert.privateKeyPem).toBeUndefined();
-    expect(opensslVerify(rootFromSecret, cert.certificatePem)).toMatch(/: OK/);
+    expect(opensslVerify(cert.certificatePem, rootFromSecret).output).toMatch(/: OK/);
     const text = opensslText(cert.certificatePem);
     expect(text).toContain('DNS:bookstore.bookstore.cluster.local');
     expect(text).not.toContain('evil.example.com');

@@ -8,7 +8,7 @@ import { createRootCa, fingerprintSha256 } from '@fsm-certs/x509';
 import { isProviderError } from '../errors.js';
 import { kubernetesTarget, uniqueName } from '../kubernetes-target.test-helpers.js';
 import type { KubernetesTarget } from '../kubernetes-target.test-helpers.js';
-import { opensslText } from '../openssl.test-helpers.js';
+import { opensslText } from '@fsm-certs/testing';
 import { FileSecretStore } from '../secret-store/file-store.js';
 import { KubernetesSecretStore } from '../secret-store/kubernetes-store.js';
 import type { SecretRef, SecretStore } from '../secret-store/types.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../errors.js';
 import type { IssueRequest } from '../provider.js';
 import { FileSecretStore } from '../secret-store/file-store.js';
-import { opensslKeyMatches, opensslVerify } from '../openssl.test-helpers.js';
+import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
 import { applyBootstrap } from './bootstrap.js';
 import { bootstrapSettingsSchema } from './bootstrap-settings.js';
 import type { BootstrapSettingsInput } from './bootstrap-settings.js';
@@ -116,7 +116,7 @@ describe(`Vault integration (target: ${target.kind})`, () => {
 
     const before = Date.now();
     const serverKey = await provider.issue(request('bookstore-v2.bookstore.cluster.local', { dnsNames: ['bookstore-v2'], uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v2'] }));
-    expect(opensslVerify(caCrt, serverKey.certificatePem)).toContain('OK');
+    expect(opensslVerify(serverKey.certificatePem, caCrt).output).toMatch(/: OK/);
     expect(opensslKeyMatches(serverKey.certificatePem, serverKey.privateKeyPem ?? '')).toBe(true);
     // 90 minutes exactly (never truncated to whole hours), read from the certificate.
     expect(Math.abs(serverKey.notAfter.getTime() - (before + 5400_000))).toBeLessThan(90_000);
@@ -128,7 +128,7 @@ describe(`Vault integration (target: ${target.kind})`, () => {
     const signed = await provider.issue(request('csr-client.bookstore.cluster.local', { csrPem }));
     expect(signed.privateKeyPem).toBeUndefined();
     expect(signed.commonName).toBe('csr-client.bookstore.cluster.local');
-    expect(opensslVerify(caCrt, signed.certificatePem)).toContain('OK');
+    expect(opensslVerify(signed.certificatePem, caCrt).output).toMatch(/: OK/);
   });
 
   it('turns a name outside the role into NAME_NOT_ALLOWED (403 for the caller) with Vault\'s reason', async () => {

@@ -52,7 +52,7 @@ describe('the system with the cert-manager provider (Kubernetes emulator)', () =
     expect(opensslX509(rootPem, ['-subject'])).toMatch(/mesh-ca\.cert-manager\.example/);
     const serverKey = await h.client.issue({ commonName: 'bookstore-v2.bookstore.cluster.local' });
     expect(serverKey.privateKey).toBeDefined();
-    expect(opensslVerify(serverKey.certificate, rootPem, serverKey.chain).ok).toBe(true);
+    expect(opensslVerify(serverKey.certificate, rootPem, { chainPem: serverKey.chain }).ok).toBe(true);
     // cert-manager signs a CSR as it is, so its subject must already be the authorised identity.
     const keyPair = generateKeyPair('ecdsa-p256');
     const mismatched = createCsr({ commonName: 'someone-else.example', keyPair });
@@ -62,7 +62,7 @@ describe('the system with the cert-manager provider (Kubernetes emulator)', () =
     const csr = createCsr({ commonName: 'bookbuyer.bookbuyer.cluster.local', keyPair });
     const signed = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr });
     expect(signed.privateKey).toBeUndefined();
-    expect(opensslVerify(signed.certificate, rootPem, signed.chain).ok).toBe(true);
+    expect(opensslVerify(signed.certificate, rootPem, { chainPem: signed.chain }).ok).toBe(true);
     expect(certManager.listCertificateRequests('fsm-system')).toHaveLength(0);
   });
 

@@ -36,7 +36,7 @@ describe('the system under failures', () => {
     const results: CertificateResponse[] = await Promise.all(pending);
 
     expect(results.map((r) => r.commonName).sort()).toEqual([...names].sort());
-    for (const cert of results) expect(opensslVerify(cert.certificate, rootPem, cert.chain).ok).toBe(true);
+    for (const cert of results) expect(opensslVerify(cert.certificate, rootPem, { chainPem: cert.chain }).ok).toBe(true);
     // Exactly one certificate per name: what each caller got is what the inventory holds...
     for (const cert of results) expect((await h.client.get(cert.commonName)).serialNumber).toBe(cert.serialNumber);
     // ...and the announcements carry one issuance per name.
@@ -50,7 +50,7 @@ describe('the system under failures', () => {
     const before = await h.client.issue({ commonName: 'before-restart.cluster.local' });
     await redis.restart();
     const after = await retryFor(20_000, () => h.client.issue({ commonName: 'after-restart.cluster.local' }));
-    expect(opensslVerify(after.certificate, rootPem, after.chain).ok).toBe(true);
+    expect(opensslVerify(after.certificate, rootPem, { chainPem: after.chain }).ok).toBe(true);
     expect((await h.client.get('before-restart.cluster.local')).serialNumber).toBe(before.serialNumber);
     for (const app of h.stack.apps) expect(app.running).toBe(true);
   }, 60_000);

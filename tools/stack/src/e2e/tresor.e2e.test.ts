@@ -25,7 +25,7 @@ describe('the system with the Tresor provider', () => {
   it('issues a server-key certificate whose chain openssl verifies and whose key matches', async () => {
     const cert = await h.client.issue({ commonName: 'bookstore-v1.bookstore.cluster.local' });
     expect(cert.privateKey).toBeDefined();
-    expect(opensslVerify(cert.certificate, rootPem, cert.chain).ok).toBe(true);
+    expect(opensslVerify(cert.certificate, rootPem, { chainPem: cert.chain }).ok).toBe(true);
     const key = importPrivateKeyPem(cert.privateKey ?? '');
     const certPublic = opensslX509(cert.certificate, ['-pubkey']);
     expect(createPrivateKey(cert.privateKey ?? '').asymmetricKeyType).toBe('ec');
@@ -40,7 +40,7 @@ describe('the system with the Tresor provider', () => {
     });
     const cert = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr });
     expect(cert.privateKey).toBeUndefined();
-    expect(opensslVerify(cert.certificate, rootPem, cert.chain).ok).toBe(true);
+    expect(opensslVerify(cert.certificate, rootPem, { chainPem: cert.chain }).ok).toBe(true);
     expect(opensslX509(cert.certificate, ['-subject'])).toMatch(/bookbuyer\.bookbuyer\.cluster\.local/);
     expect(opensslX509(cert.certificate, ['-pubkey']).trim()).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString().trim());
   });
@@ -105,7 +105,7 @@ describe('the system with the Tresor provider', () => {
       30_000,
       'the rotation-worker to rotate the certificate',
     );
-    expect(opensslVerify(after.certificate, rootPem, after.chain).ok).toBe(true);
+    expect(opensslVerify(after.certificate, rootPem, { chainPem: after.chain }).ok).toBe(true);
     // Give a second sweep (and the second replica) time to misbehave, then count rotations.
     await new Promise((r) => setTimeout(r, 7_000));
     const final = await h.client.get(name);

@@ -57,7 +57,7 @@ describe('the system with the Vault provider (Vault PKI emulator over https)', (
   it('issues through pki/issue with a server key and through pki/sign from a CSR, both verified by openssl', async () => {
     const serverKey = await h.client.issue({ commonName: 'bookstore-v2.bookstore.cluster.local', validity: '1h30m' });
     expect(serverKey.privateKey).toBeDefined();
-    expect(opensslVerify(serverKey.certificate, rootPem, serverKey.chain).ok).toBe(true);
+    expect(opensslVerify(serverKey.certificate, rootPem, { chainPem: serverKey.chain }).ok).toBe(true);
     // The requested validity is sent exactly (not truncated to whole hours).
     const lifetimeMs = Date.parse(serverKey.notAfter) - Date.parse(serverKey.notBefore);
     expect(Math.abs(lifetimeMs - 90 * 60_000)).toBeLessThan(2 * 60_000);
@@ -65,7 +65,7 @@ describe('the system with the Vault provider (Vault PKI emulator over https)', (
     const csr = createCsr({ commonName: 'ignored.example', keyPair: generateKeyPair('ecdsa-p256') });
     const signed = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr });
     expect(signed.privateKey).toBeUndefined();
-    expect(opensslVerify(signed.certificate, rootPem, signed.chain).ok).toBe(true);
+    expect(opensslVerify(signed.certificate, rootPem, { chainPem: signed.chain }).ok).toBe(true);
     expect(vault.requests.some((r) => r.path.endsWith('/pki/sign/fsm') && r.status === 200)).toBe(true);
     expect(vault.requests.some((r) => r.path.endsWith('/pki/issue/fsm') && r.status === 200)).toBe(true);
   });
@@ -83,6 +83,6 @@ describe('the system with the Vault provider (Vault PKI emulator over https)', (
       await vault.start();
     }
     const recovered = await h.client.issue({ commonName: 'during-outage.bookstore.cluster.local' });
-    expect(opensslVerify(recovered.certificate, rootPem, recovered.chain).ok).toBe(true);
+    expect(opensslVerify(recovered.certificate, rootPem, { chainPem: recovered.chain }).ok).toBe(true);
   }, 120_000);
 });

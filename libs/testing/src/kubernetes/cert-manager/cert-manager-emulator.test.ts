@@ -3,7 +3,7 @@ import { createCsr, createRootCa, generateKeyPair, type RootCa } from '@fsm-cert
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesEmulator } from '../emulator.js';
 import { CertManagerEmulator } from './cert-manager-emulator.js';
-import { opensslCsr, opensslText, opensslVerify } from './openssl.test-helpers.js';
+import { opensslCsr, opensslText, opensslVerify } from '../../openssl/openssl.js';
 
 const NS = 'fsm-system';
 const GROUP = 'cert-manager.io';
@@ -101,8 +101,8 @@ describe('cert-manager emulator: CertificateRequest API', () => {
     expect(condition(ready, 'Ready')).toMatchObject({ status: 'True', reason: 'Issued' });
     const leaf = decode(ready.status?.certificate);
     expect(decode(ready.status?.ca)).toBe(root.certificatePem);
-    expect(opensslVerify(root.certificatePem, leaf, 'sslserver')).toMatch(/: OK/);
-    expect(opensslVerify(root.certificatePem, leaf, 'sslclient')).toMatch(/: OK/);
+    expect(opensslVerify(leaf, root.certificatePem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
+    expect(opensslVerify(leaf, root.certificatePem, { purpose: 'sslclient' }).output).toMatch(/: OK/);
     const text = opensslText(leaf);
     expect(text).toContain('DNS:bookstore.bookstore.cluster.local');
     expect(text).toMatch(/Digital Signature, Key Encipherment/);
@@ -127,7 +127,7 @@ describe('cert-manager emulator: CertificateRequest API', () => {
     expect(text).toContain('CA:TRUE');
     expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Certificate Sign/);
     expect(text).toMatch(/X509v3 Extended Key Usage:\s+TLS Web Server Authentication\s*\n/);
-    expect(opensslVerify(root.certificatePem, decode(ready.status?.certificate))).toMatch(/: OK/);
+    expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem).output).toMatch(/: OK/);
   });
 
   it('answers 422 Invalid with the offending fields for a missing request, issuerRef.name or an unknown usage', async () => {
@@ -212,13 +212,13 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     const csr = opensslCsr('agree.example', ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth']);
     const created = await create(requestBody(csr));
     const ready = await until(created.metadata.name, isReady);
-    expect(opensslVerify(root.certificatePem, decode(ready.status?.certificate), 'sslclient')).toMatch(/: OK/);
+    expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem, { purpose: 'sslclient' }).output).toMatch(/: OK/);
   });
 
   it('signs for a ClusterIssuer with the CA Secret from the cluster resource namespace', async () => {
     const created = await create(requestBody(meshCsr('cluster.example'), { issuerRef: { name: 'mesh-cluster-ca', kind: 'ClusterIssuer', group: GROUP } }), 'team-a');
     const ready = await until(created.metadata.name, isReady, 'team-a');
-    expect(opensslVerify(decode(ready.status?.ca), decode(ready.status?.certificate))).toMatch(/: OK/);
+    expect(opensslVerify(decode(ready.status?.certificate), decode(ready.status?.ca)).output).toMatch(/: OK/);
   });
 
   it('leaves requests for an ACME issuer or a missing issuer Pending, saying why', async () => {
