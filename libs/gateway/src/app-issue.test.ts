@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCsr, generateKeyPair } from '@fsm-certs/x509';
 import { GatewayError } from './errors.js';
@@ -86,6 +87,24 @@ describe('POST /v1/certificates', () => {
     const cert = (await res.json()) as CertJson;
     expect(cert.uris).toEqual(['spiffe://cluster.local/ns/bookstore/sa/bookstore-v1']);
     expect(openssl(['x509', '-noout', '-ext', 'subjectAltName'], cert.certificate)).toContain('URI:spiffe://cluster.local/ns/bookstore/sa/bookstore-v1');
+  });
+
+  it('answers 201 with Location and a JSON content type, for plain, charset-qualified and gzip-compressed bodies', async () => {
+    const body = JSON.stringify({ commonName: 'ratings.bookstore.cluster.local' });
+    const plain = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body });
+    expect(plain.status).toBe(201);
+    expect(plain.headers.get('location')).toBe('/v1/certificates/ratings.bookstore.cluster.local');
+    expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(((await plain.json()) as CertJson).commonName).toBe('ratings.bookstore.cluster.local');
+    const charset = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body, headers: { 'content-type': 'application/json; charset=UTF-8' } });
+    expect(charset.status).toBe(201);
+    const gzip = await fetch(`${h.baseUrl}/v1/certificates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.bookstore}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(body),
+    });
+    expect(gzip.status).toBe(201);
+    expect(((await gzip.json()) as CertJson).privateKey).toMatch(/BEGIN PRIVATE KEY/);
   });
 
   it('batches concurrent requests into one job and lets identical requests share one issuance', async () => {

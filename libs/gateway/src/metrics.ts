@@ -84,12 +84,21 @@ export function createGatewayMetrics(registry: Registry, sources: ScrapeSources)
       }
     },
   });
-  for (const outcome of ['issued', 'client_error', 'denied', 'timeout', 'unavailable', 'failed'] as const) issuance.inc({ outcome }, 0);
+  // One bound child per outcome: observing through it skips hashing the label set per request.
+  const byOutcome = new Map<IssuanceOutcome, { count: () => void; observe: (seconds: number) => void }>();
+  for (const outcome of ['issued', 'client_error', 'denied', 'timeout', 'unavailable', 'failed'] as const) {
+    issuance.inc({ outcome }, 0);
+    const counter = issuance.labels(outcome);
+    const histogram = latency.labels(outcome);
+    byOutcome.set(outcome, { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) });
+  }
   return {
     registry,
     observeIssuance(outcome, seconds) {
-      issuance.inc({ outcome });
-      latency.observe({ outcome }, seconds);
+      const bound = byOutcome.get(outcome);
+      if (bound === undefined) return;
+      bound.count();
+      bound.observe(seconds);
     },
     observeBatch(size) {
       batchSize.observe(size);

@@ -13,18 +13,27 @@ export function principalOf(req: Request): Principal {
   return principal;
 }
 
-/** Authenticates, spends one rate-limit token, and checks `scope` (admin passes every scope). */
+/**
+ * Authenticates, spends one rate-limit token, and checks `scope` (admin passes every scope);
+ * remembers the principal for principalOf. The hot issue route calls this inline.
+ */
+export function authenticateRequest(authenticator: Authenticator, limiter: TokenBucketLimiter, scope: Scope, req: Request): Principal {
+  const principal = authenticator.authenticate(req.headers.authorization);
+  const decision = limiter.take(principal.name);
+  if (!decision.allowed) {
+    throw new GatewayError('RATE_LIMITED', `Token "${principal.name}" is over its request rate; retry after ${decision.retryAfterSeconds} s.`, {
+      retryAfterSeconds: decision.retryAfterSeconds,
+    });
+  }
+  requireScope(principal, scope);
+  principals.set(req, principal);
+  return principal;
+}
+
+/** authenticateRequest as express middleware. */
 export function authorize(authenticator: Authenticator, limiter: TokenBucketLimiter, scope: Scope): RequestHandler {
   return (req, _res, next) => {
-    const principal = authenticator.authenticate(req.headers.authorization);
-    const decision = limiter.take(principal.name);
-    if (!decision.allowed) {
-      throw new GatewayError('RATE_LIMITED', `Token "${principal.name}" is over its request rate; retry after ${decision.retryAfterSeconds} s.`, {
-        retryAfterSeconds: decision.retryAfterSeconds,
-      });
-    }
-    requireScope(principal, scope);
-    principals.set(req, principal);
+    authenticateRequest(authenticator, limiter, scope, req);
     next();
   };
 }

@@ -1,0 +1,15 @@
+// Writes a JSON response in one writeHead + end. express's res.status().location().json() runs
+// content-type negotiation helpers, charset handling and freshness checks this API never needs
+// on its hot route; the bytes on the wire are the same (application/json; charset=utf-8).
+import type { ServerResponse } from 'node:http';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, location?: string): void {
+  const payload = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+  };
+  if (location !== undefined) headers['Location'] = location;
+  res.writeHead(status, headers);
+  res.end(payload);
+}
