@@ -8,6 +8,7 @@ import type { CertificateProvider } from '@fsm-certs/providers';
 import {
   EventStream,
   Inventory,
+  IssueBatchStore,
   createIssueWorker,
   createRedisConnection,
   redisOptionsFor,
@@ -112,6 +113,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const issuer = new CertificateIssuer({
     provider: options.provider,
     inventory,
+    batchStore: new IssueBatchStore(commands, { prefix }),
     events,
     kek: options.kek,
     lock: new NameLock(commands, { prefix }),

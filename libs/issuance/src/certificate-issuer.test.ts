@@ -1,7 +1,7 @@
 // The crash window between "stored" and "announced": a retried attempt closes it, a first
 // attempt never pays for looking.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventStream, Inventory } from '@fsm-certs/queue';
+import { EventStream, Inventory, IssueBatchStore } from '@fsm-certs/queue';
 import { announcementLog } from './announced.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { systemClock } from './clock.js';
@@ -22,6 +22,7 @@ describe('CertificateIssuer after a crash between storing and announcing', () =>
     issuer = new CertificateIssuer({
       provider: await env.startTresor(),
       inventory: new Inventory(redis, { prefix: PREFIX }),
+      batchStore: new IssueBatchStore(redis, { prefix: PREFIX }),
       events,
       kek: env.kek,
       lock: new NameLock(redis, { prefix: PREFIX }),

@@ -1,36 +1,40 @@
-// The life cycle of one issue item — smallstep's pipeline shape: look up (idempotency, reuse,
-// rotation guard) → issue through the provider → seal the key → store (compare-and-set) →
-// announce. Everything for one name runs under its NameLock, so "is the current cert still
-// the one to rotate?" and "store the new one" cannot interleave with another job for that name.
-import type { CertificateProvider, IssuedCertificate } from '@fsm-certs/providers';
-import {
-  sealPrivateKey,
-  type CertificateRecord,
-  type CertEvent,
-  type EventStream,
-  type Inventory,
-  type IssueItem,
-  type IssueReason,
-  type KeyEncryptionKey,
+// The life cycle of issue items — smallstep's pipeline shape: look up (idempotency, reuse,
+// rotation guard) → issue through the provider → seal the key → store (compare-and-set) and
+// announce in one atomic step. A batch does each stage for all its items at once: one lookup
+// round trip, signing in CPU-gated slices, one commit round trip per slice. Instead of a lock
+// per name, every store is a compare-and-set on the serial the decision was based on: an item
+// that lost a race (another job or replica stored first) changes nothing and is decided again
+// against the new state, so the outcome is the same as if the two had run one after the other.
+import type { CertificateProvider } from '@fsm-certs/providers';
+import type {
+  BatchWrite,
+  CertificateRecord,
+  EventStream,
+  Inventory,
+  IssueBatchStore,
+  IssueItem,
+  IssueReason,
+  KeyEncryptionKey,
+  StoreWrite,
 } from '@fsm-certs/queue';
-import { parseCsr, type KeyAlgorithm } from '@fsm-certs/x509';
 import type { Logger } from 'pino';
 import type { Clock, RandomSource } from './clock.js';
 import type { AnnouncementLog } from './announced.js';
 import type { CpuGate } from './concurrency.js';
+import { CertificateFactory, type IssueSpec, type Started } from './certificate-factory.js';
 import { IssuanceError } from './errors.js';
+import { decide, decideFresh, type Decision } from './item-decision.js';
 import type { NameLock } from './name-lock.js';
 import type { RenewAtPolicy } from './renew-at.js';
-import { isReusable } from './reuse.js';
-
-/** What to issue, independent of which request asked: an item or a rotation of a record. */
-type IssueSpec = Omit<IssueItem, 'requestId' | 'expectSerial'>;
 
 export interface CertificateIssuerDeps {
   readonly provider: CertificateProvider;
   readonly inventory: Inventory;
+  /** The inventory's batch interface: one lookup and one commit per slice of a batch. */
+  readonly batchStore: IssueBatchStore;
   readonly events: EventStream;
   readonly kek: KeyEncryptionKey;
+  /** Only for the rare paths (rotate jobs, re-announcing on a retry); issue items use compare-and-set. */
   readonly lock: NameLock;
   readonly clock: Clock;
   readonly random: RandomSource;
@@ -60,41 +64,202 @@ export interface ItemOutcome {
   readonly record: CertificateRecord;
 }
 
+/** One item's answer: an outcome, or the failure the processor maps into the job result. */
+export type ItemAnswer = { readonly ok: true; readonly outcome: ItemOutcome } | { readonly ok: false; readonly error: unknown };
+
 export type RotationOutcome =
   | { readonly kind: 'rotated' | 'already-rotated' | 'superseded'; readonly record: CertificateRecord }
   | { readonly kind: 'not-found' };
 
+/** An item of a batch on its way to an answer. */
+interface Work {
+  readonly index: number;
+  readonly item: IssueItem;
+  /** Store races lost so far; bounded so a name rewritten in a tight loop cannot spin a batch. */
+  races: number;
+}
+
+/** A write waiting for its commit, and the outcome it stands for once applied. */
+interface PendingWrite {
+  readonly work: Work;
+  readonly write: BatchWrite;
+  readonly outcome: ItemOutcome;
+}
+
+
+/** Races one item may lose before it fails with NAME_BUSY (retryable). */
+const MAX_STORE_RACES = 5;
+/** CPU one slice of a batch may spend signing before the event loop gets a turn. */
+const SLICE_BUDGET_MS = 8;
+/**
+ * Items started per slice: bounds a commit's size and, for network providers (Vault,
+ * cert-manager), the requests one batch has in flight at once.
+ */
+const MAX_SLICE = 32;
+
 export class CertificateIssuer {
-  constructor(private readonly deps: CertificateIssuerDeps) {}
+  private readonly factory: CertificateFactory;
+
+  constructor(private readonly deps: CertificateIssuerDeps) {
+    this.factory = new CertificateFactory(deps);
+  }
 
   /** Answers one item of an `issue` job. Throws on failure; the caller maps it per item. */
   async handleItem(item: IssueItem, attempt: AttemptContext): Promise<ItemOutcome> {
-    const remembered = await this.deps.inventory.findByRequestId(item.requestId);
-    if (remembered !== undefined) {
-      // Under the name's lock, so two retried items answered by one cert announce it once.
-      if (attempt.mayBeRetry) await this.deps.lock.withLock(remembered.commonName, () => this.announceIfMissing(remembered, item.reason));
-      return { kind: 'remembered', record: remembered };
-    }
-    return this.deps.lock.withLock(item.commonName, async () => {
-      const current = await this.deps.inventory.get(item.commonName);
-      if (item.reason === 'request') {
-        const context = { nowMs: this.deps.clock.now(), currentIssuerId: this.deps.currentIssuerId() };
-        if (current !== undefined && isReusable(current, item, context)) {
-          await this.deps.inventory.rememberRequest(item.requestId, current.commonName, current.serialNumber);
-          return { kind: 'reused', record: current };
+    const [answer] = await this.handleItems([item], attempt);
+    if (answer === undefined) throw new IssuanceError('INTERNAL', `Request ${item.requestId} was left unanswered; this is a bug in the ca-service.`);
+    if (!answer.ok) throw answer.error;
+    return answer.outcome;
+  }
+
+  /**
+   * Answers every item of a batch, in order; a failing item fails only itself. Items for the
+   * same name are decided one after the other (each sees what the previous one stored).
+   */
+  async handleItems(items: readonly IssueItem[], attempt: AttemptContext): Promise<ItemAnswer[]> {
+    const answers = new Array<ItemAnswer | undefined>(items.length);
+    let queue: Work[] = items.map((item, index) => ({ index, item, races: 0 }));
+    while (queue.length > 0) {
+      const round: Work[] = [];
+      const later: Work[] = [];
+      const names = new Set<string>();
+      for (const work of queue) {
+        if (names.has(work.item.commonName)) later.push(work);
+        else {
+          names.add(work.item.commonName);
+          round.push(work);
         }
-      } else if (item.expectSerial !== undefined && current !== undefined && current.serialNumber !== item.expectSerial) {
-        // Someone rotated it since the rotation was requested: never rotate twice.
-        await this.deps.inventory.rememberRequest(item.requestId, current.commonName, current.serialNumber);
-        return { kind: 'current', record: current };
-      } else if (item.reason === 'rotate-scheduled' && current === undefined) {
-        throw new IssuanceError(
-          'CERTIFICATE_NOT_FOUND',
-          `"${item.commonName}" was released before its scheduled rotation ran; nothing to rotate.`,
-        );
       }
-      const record = await this.issueAndStore(item, current, [item.requestId], attempt.signal);
-      return { kind: 'issued', record };
+      let lost: Work[] = [];
+      try {
+        lost = await this.runRound(round, attempt, answers);
+      } catch (error) {
+        // The lookup failed (Redis unavailable): every item of the round still open fails with it.
+        for (const work of round) answers[work.index] ??= { ok: false, error };
+      }
+      for (const work of lost) {
+        work.races += 1;
+        if (work.races < MAX_STORE_RACES) later.push(work);
+        else {
+          answers[work.index] = {
+            ok: false,
+            error: new IssuanceError(
+              'NAME_BUSY',
+              `"${work.item.commonName}" kept changing while it was being issued (${MAX_STORE_RACES} store races lost); the job will be retried. If this persists, look for a client re-issuing it in a loop.`,
+            ),
+          };
+        }
+      }
+      queue = later.sort((a, b) => a.index - b.index);
+    }
+    return answers.map(
+      (answer, i) => answer ?? { ok: false, error: new IssuanceError('INTERNAL', `Request ${items[i]?.requestId ?? '?'} was left unanswered; this is a bug in the ca-service.`) },
+    );
+  }
+
+  /** One lookup for the round, signing in slices, one commit per slice. Returns the items that lost a store race. */
+  private async runRound(round: readonly Work[], attempt: AttemptContext, answers: Array<ItemAnswer | undefined>): Promise<Work[]> {
+    const lookups = await this.deps.batchStore.lookup(round.map((work) => work.item));
+    const context = { nowMs: this.deps.clock.now(), currentIssuerId: this.deps.currentIssuerId() };
+    const writes: PendingWrite[] = [];
+    const toIssue: Array<{ readonly work: Work; readonly current: CertificateRecord | undefined }> = [];
+    for (let i = 0; i < round.length; i++) {
+      const work = round[i];
+      const lookup = lookups[i];
+      if (work === undefined || lookup === undefined) continue;
+      try {
+        let decision: Decision = decide(work.item, lookup, context);
+        if (decision.kind === 'marker-elsewhere') {
+          const record = await this.deps.inventory.findByRequestId(work.item.requestId);
+          decision = record !== undefined ? { kind: 'remembered', record } : decideFresh(work.item, lookup.current, context);
+        }
+        switch (decision.kind) {
+          case 'remembered': {
+            const { record } = decision;
+            // Under the name's lock, so two retried items answered by one cert announce it once.
+            if (attempt.mayBeRetry) await this.deps.lock.withLock(record.commonName, () => this.announceIfMissing(record, work.item.reason));
+            answers[work.index] = { ok: true, outcome: { kind: 'remembered', record } };
+            break;
+          }
+          case 'reused':
+          case 'current': {
+            const { record } = decision;
+            const write: BatchWrite = { kind: 'remember', commonName: record.commonName, serialNumber: record.serialNumber, requestId: work.item.requestId };
+            writes.push({ work, write, outcome: { kind: decision.kind, record } });
+            break;
+          }
+          case 'issue':
+            toIssue.push({ work, current: decision.current });
+            break;
+          case 'fail':
+          case 'marker-elsewhere':
+            answers[work.index] = { ok: false, error: decision.kind === 'fail' ? decision.error : new IssuanceError('INTERNAL', 'unresolved request marker') };
+            break;
+        }
+      } catch (error) {
+        answers[work.index] = { ok: false, error };
+      }
+    }
+
+    const lost: Work[] = [];
+    const commits: Array<Promise<void>> = [];
+    let next = 0;
+    while (next < toIssue.length) {
+      // One gate section starts a slice: providers that sign synchronously (Tresor) do it here,
+      // within the budget, so BullMQ's lock renewal and the heartbeat get a turn between slices.
+      const slice = await this.deps.cpuGate.run(() => {
+        const started: Array<{ readonly work: Work; readonly current: CertificateRecord | undefined; readonly result: Promise<Started> }> = [];
+        const begin = performance.now();
+        do {
+          const entry = toIssue[next];
+          next += 1;
+          if (entry !== undefined) started.push({ ...entry, result: this.factory.start(entry.work.item, attempt.signal) });
+        } while (next < toIssue.length && started.length < MAX_SLICE && performance.now() - begin < SLICE_BUDGET_MS);
+        return started;
+      });
+      const results = await Promise.all(slice.map((s) => s.result));
+      slice.forEach(({ work, current }, i) => {
+        const result = results[i];
+        if (result === undefined) return;
+        if (!result.ok) {
+          answers[work.index] = { ok: false, error: result.error };
+          return;
+        }
+        try {
+          const write = this.factory.storeWrite(work.item, result.issued, result.keyAlgorithm, current, [work.item.requestId]);
+          writes.push({ work, write, outcome: { kind: 'issued', record: write.record } });
+        } catch (error) {
+          answers[work.index] = { ok: false, error };
+        }
+      });
+      // Not awaited here: the next slice signs while this commit travels.
+      commits.push(this.commit(writes.splice(0), answers, lost));
+    }
+    if (writes.length > 0) commits.push(this.commit(writes.splice(0), answers, lost));
+    await Promise.all(commits);
+    return lost;
+  }
+
+  private async commit(entries: readonly PendingWrite[], answers: Array<ItemAnswer | undefined>, lost: Work[]): Promise<void> {
+    if (entries.length === 0) return;
+    let applied: boolean[];
+    try {
+      applied = await this.deps.batchStore.commit(entries.map((e) => e.write));
+    } catch (error) {
+      // Unknown whether it was applied: a retried job finds applied items by request id.
+      for (const e of entries) answers[e.work.index] = { ok: false, error };
+      return;
+    }
+    entries.forEach((entry, i) => {
+      if (applied[i] !== true) {
+        // Another job or replica changed the name since the lookup; this cert is discarded
+        // unannounced and the item is decided again against what is there now.
+        this.deps.logger.debug({ commonName: entry.work.item.commonName }, 'lost a store race; deciding again');
+        lost.push(entry.work);
+        return;
+      }
+      answers[entry.work.index] = { ok: true, outcome: entry.outcome };
+      if (entry.write.kind === 'store') this.noteStored(entry.write, entry.work.item.reason);
     });
   }
 
@@ -131,114 +296,39 @@ export class CertificateIssuer {
           `"${commonName}" was issued from a CSR that the inventory no longer holds; the workload must request a new certificate.`,
         );
       }
-      const record = await this.issueAndStore(spec, current, [], attempt.signal);
-      return { kind: 'rotated', record };
+      const [started] = await this.deps.cpuGate.run(() => [this.factory.start(spec, attempt.signal)]);
+      const result = started === undefined ? undefined : await started;
+      if (result === undefined || !result.ok) throw result?.error ?? new IssuanceError('INTERNAL', `Issuing the rotation of "${commonName}" produced nothing.`);
+      const write = this.factory.storeWrite(spec, result.issued, result.keyAlgorithm, current, []);
+      const [applied] = await this.deps.batchStore.commit([write]);
+      if (applied !== true) {
+        // Another writer got in (e.g. an issue item for this name): its cert wins, ours is discarded unannounced.
+        const winner = await this.deps.inventory.get(commonName);
+        if (winner === undefined) {
+          throw new IssuanceError('CERTIFICATE_NOT_FOUND', `"${commonName}" was released while it was being rotated; request it again.`);
+        }
+        this.deps.logger.warn({ commonName, serialNumber: winner.serialNumber }, 'lost a store race; returning the winner');
+        return { kind: 'superseded', record: winner };
+      }
+      this.noteStored(write, reason);
+      return { kind: 'rotated', record: write.record };
     });
   }
 
-  private async issueAndStore(
-    item: IssueSpec,
-    current: CertificateRecord | undefined,
-    requestIds: readonly string[],
-    signal: AbortSignal | undefined,
-  ): Promise<CertificateRecord> {
-    // Providers like Tresor generate keys and sign synchronously inside issue(): run that part
-    // through the CPU gate (one per event-loop turn) so BullMQ's lock renewal and the heartbeat
-    // keep running during a big batch. Only the synchronous start is gated; a provider's network
-    // wait (Vault, cert-manager) happens outside, concurrently.
-    const { keyAlgorithm, pending } = await this.deps.cpuGate.run(() => {
-      const algorithm: KeyAlgorithm = item.csrPem === undefined ? item.keyAlgorithm : parseCsr(item.csrPem).keyAlgorithm;
-      const request = {
-        commonName: item.commonName,
-        dnsNames: item.dnsNames,
-        uris: item.uris,
-        ipAddresses: item.ipAddresses,
-        validityMs: item.validityMs,
-        keyAlgorithm: algorithm,
-        ...(item.csrPem === undefined ? {} : { csrPem: item.csrPem }),
-      };
-      return { keyAlgorithm: algorithm, pending: this.deps.provider.issue(request, signal) };
-    });
-    const issued = await pending;
-    const record = this.toRecord(item, issued, keyAlgorithm);
-    const put = await this.deps.inventory.put(record, {
-      expectSerial: current?.serialNumber ?? null,
-      requestIds,
-    });
-    if (!put.stored) {
-      // Another writer got in despite the lock (e.g. our lock lapsed during a long stall): its
-      // cert wins and ours is discarded unannounced, so the name still has exactly one current cert.
-      const winner = await this.deps.inventory.get(item.commonName);
-      if (winner === undefined) {
-        throw new IssuanceError('CERTIFICATE_NOT_FOUND', `"${item.commonName}" was released while it was being issued; request it again.`);
-      }
-      this.deps.logger.warn({ commonName: item.commonName, serialNumber: winner.serialNumber }, 'lost a store race; returning the winner');
-      for (const id of requestIds) await this.deps.inventory.rememberRequest(id, winner.commonName, winner.serialNumber);
-      return winner;
-    }
-    const stored: CertificateRecord =
-      current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
-    await this.deps.events.publish(this.eventFor(stored, item.reason));
-    this.deps.announcements.noteAnnounced(stored.serialNumber);
+  private noteStored(write: StoreWrite, reason: IssueReason): void {
+    const { record } = write;
+    this.deps.announcements.noteAnnounced(record.serialNumber);
+    if (!this.deps.logger.isLevelEnabled('info')) return;
     this.deps.logger.info(
       {
-        commonName: stored.commonName,
-        serialNumber: stored.serialNumber,
-        previousSerialNumber: stored.previousSerialNumber,
-        reason: item.reason,
-        renewAt: stored.renewAt,
+        commonName: record.commonName,
+        serialNumber: record.serialNumber,
+        previousSerialNumber: record.previousSerialNumber,
+        reason,
+        renewAt: record.renewAt,
       },
-      current === undefined ? 'issued' : 'rotated',
+      record.previousSerialNumber === undefined ? 'issued' : 'rotated',
     );
-    return stored;
-  }
-
-  private toRecord(item: IssueSpec, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm): CertificateRecord {
-    const renewAt = this.deps.renewAt(issued.notBefore, issued.notAfter, this.deps.random);
-    const sealed =
-      issued.privateKeyPem === undefined
-        ? undefined
-        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber);
-    return {
-      commonName: item.commonName,
-      serialNumber: issued.serialNumber,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      renewAt: renewAt.toISOString(),
-      certificatePem: issued.certificatePem,
-      chainPem: [...issued.chainPem],
-      issuingCaPem: issued.issuingCaPem,
-      trustedCasPem: [...issued.trustedCasPem],
-      issuerId: issued.issuerId,
-      provider: issued.provider,
-      keyAlgorithm,
-      mode: item.csrPem === undefined ? 'server-key' : 'csr',
-      dnsNames: [...item.dnsNames],
-      uris: [...item.uris],
-      ipAddresses: [...item.ipAddresses],
-      validityMs: item.validityMs,
-      ...(item.csrPem === undefined ? {} : { csrPem: item.csrPem }),
-      ...(sealed === undefined ? {} : { encryptedPrivateKey: sealed }),
-      issuedAt: new Date(this.deps.clock.now()).toISOString(),
-      warnings: [...issued.warnings],
-    };
-  }
-
-  private eventFor(record: CertificateRecord, reason: IssueReason): CertEvent {
-    const at = new Date(this.deps.clock.now()).toISOString();
-    if (record.previousSerialNumber === undefined) {
-      return { version: 1, kind: 'issued', at, commonName: record.commonName, serialNumber: record.serialNumber, notAfter: record.notAfter };
-    }
-    return {
-      version: 1,
-      kind: 'rotated',
-      at,
-      commonName: record.commonName,
-      serialNumber: record.serialNumber,
-      previousSerialNumber: record.previousSerialNumber,
-      notAfter: record.notAfter,
-      reason,
-    };
   }
 
   /**
@@ -248,7 +338,7 @@ export class CertificateIssuer {
   private async announceIfMissing(record: CertificateRecord, reason: IssueReason): Promise<void> {
     if (await this.deps.announcements.wasAnnounced(record.serialNumber)) return;
     this.deps.logger.warn({ commonName: record.commonName, serialNumber: record.serialNumber }, 'announcing a cert stored before a crash');
-    await this.deps.events.publish(this.eventFor(record, reason));
+    await this.deps.events.publish(this.factory.eventFor(record, reason));
     this.deps.announcements.noteAnnounced(record.serialNumber);
   }
 }

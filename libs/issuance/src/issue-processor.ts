@@ -12,7 +12,6 @@ import {
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
 import type { AttemptContext, CertificateIssuer } from './certificate-issuer.js';
-import { mapWithConcurrency } from './concurrency.js';
 import { toJobError } from './job-error.js';
 
 export class TransientBatchError extends Error {
@@ -25,11 +24,6 @@ export class TransientBatchError extends Error {
 export interface IssueProcessorDeps {
   readonly issuer: CertificateIssuer;
   readonly logger: Logger;
-  /**
-   * Items of one batch in flight at once; default 8. Enough to overlap Redis round trips, few
-   * enough that a batch advances item by item (a crash loses little) and timers keep running.
-   */
-  readonly itemConcurrency?: number;
 }
 
 /** An attempt after a crash, a stall or a retry may find work of an earlier attempt half done. */
@@ -46,24 +40,19 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
   return async (job: Job<IssueJobPayload, IssueJobResult>, _token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
     const payload = parseJobPayload(issueJobPayloadSchema, job.data);
     const attempt = attemptContext(job, signal);
-    const results = await mapWithConcurrency(
-      payload.requests,
-      deps.itemConcurrency ?? 8,
-      async (item): Promise<IssueItemResult> => {
-        try {
-          const outcome = await deps.issuer.handleItem(item, attempt);
-          return { requestId: item.requestId, ok: true, certificate: outcome.record };
-        } catch (error) {
-          const jobError = toJobError(error, item.requestId);
-          const log = jobError.httpStatus >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-          log(
-            { requestId: item.requestId, commonName: item.commonName, code: jobError.code, jobId: job.id, err: jobError.httpStatus >= 500 ? error : undefined },
-            'issue item failed',
-          );
-          return { requestId: item.requestId, ok: false, error: jobError };
-        }
-      },
-    );
+    const answers = await deps.issuer.handleItems(payload.requests, attempt);
+    const results = payload.requests.map((item, i): IssueItemResult => {
+      const answer = answers[i];
+      if (answer?.ok === true) return { requestId: item.requestId, ok: true, certificate: answer.outcome.record };
+      const error = answer === undefined ? new Error('no answer') : answer.error;
+      const jobError = toJobError(error, item.requestId);
+      const log = jobError.httpStatus >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+      log(
+        { requestId: item.requestId, commonName: item.commonName, code: jobError.code, jobId: job.id, err: jobError.httpStatus >= 500 ? error : undefined },
+        'issue item failed',
+      );
+      return { requestId: item.requestId, ok: false, error: jobError };
+    });
     const transient = results.filter((r) => !r.ok && r.error.retryable).length;
     if (transient > 0 && !isLastAttempt(job)) {
       throw new TransientBatchError(

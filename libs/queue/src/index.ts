@@ -14,6 +14,8 @@ export * from './redis/launcher.js';
 export * from './redis/connection.js';
 export * from './crypto/key-envelope.js';
 export * from './inventory/inventory.js';
+export * from './inventory/issue-batch-store.js';
 export * from './events/event-stream.js';
 export * from './heartbeat.js';
 export * from './queues.js';
+export { answersMarker, parseRequestMarker, requestMarker } from './inventory/record-codec.js';

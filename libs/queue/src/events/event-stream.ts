@@ -29,7 +29,11 @@ export interface StreamedEvent {
   readonly event: CertEvent;
 }
 
-const FIELD = 'event';
+/** The stream entry field holding the event JSON (writers outside this class use it too). */
+export const EVENT_FIELD = 'event';
+const FIELD = EVENT_FIELD;
+/** Default approximate cap on retained events. */
+export const DEFAULT_EVENT_STREAM_MAX_LENGTH = 10_000;
 const STREAM_ID = /^\d+-\d+$|^\d+$/;
 
 type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
@@ -43,7 +47,7 @@ export class EventStream {
     options: EventStreamOptions = {},
   ) {
     this.key = keyspace(options.prefix ?? DEFAULT_PREFIX).events;
-    this.maxLength = options.maxLength ?? 10_000;
+    this.maxLength = options.maxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH;
   }
 
   /** Validates and appends an event; returns its stream id (use it as the SSE id). */

@@ -12,6 +12,7 @@ import { parseStored } from '../contracts/parse.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
+import { answersMarker, decodeRecord, parseJson, parseRequestMarker, requestMarker } from './record-codec.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
 
 export interface PutOptions {
@@ -54,7 +55,7 @@ export interface InventoryOptions {
   readonly now?: () => Date;
 }
 
-const DEFAULT_REQUEST_TTL_MS = 24 * 3600 * 1000;
+export const DEFAULT_REQUEST_TTL_MS = 24 * 3600 * 1000;
 const MAX_PAGE = 1000;
 
 export class Inventory {
@@ -95,7 +96,7 @@ export class Inventory {
         valid.commonName,
         expect,
         String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS),
-        `${valid.serialNumber} ${valid.commonName}`,
+        requestMarker(valid.commonName, valid.serialNumber),
       ],
     );
     const [storedFlag, previous] = Array.isArray(reply) ? reply : [];
@@ -175,7 +176,7 @@ export class Inventory {
 
   /** Remembers that requestId produced (commonName, serialNumber); put() can do this atomically. */
   async rememberRequest(requestId: string, commonName: string, serialNumber: string, ttlMs = DEFAULT_REQUEST_TTL_MS): Promise<void> {
-    await this.redis.set(this.keys.request(requestId), `${serialNumber} ${commonName}`, 'PX', ttlMs);
+    await this.redis.set(this.keys.request(requestId), requestMarker(commonName, serialNumber), 'PX', ttlMs);
   }
 
   /**
@@ -184,13 +185,11 @@ export class Inventory {
    */
   async findByRequestId(requestId: string): Promise<CertificateRecord | undefined> {
     const value = await this.redis.get(this.keys.request(requestId));
-    if (value === null) return undefined;
-    const space = value.indexOf(' ');
-    if (space < 0) return undefined;
-    const serial = value.slice(0, space);
-    const record = await this.get(value.slice(space + 1));
+    const marker = value === null ? undefined : parseRequestMarker(value);
+    if (marker === undefined) return undefined;
+    const record = await this.get(marker.commonName);
     if (record === undefined) return undefined;
-    return record.serialNumber === serial || record.previousSerialNumber === serial ? record : undefined;
+    return answersMarker(record, marker.serialNumber) ? record : undefined;
   }
 
   async setTrustBundle(input: TrustBundleInput): Promise<TrustBundleRecord> {
@@ -215,17 +214,6 @@ export class Inventory {
   }
 
   private decode(commonName: string, json: string | null, previousSerial: string | null): CertificateRecord | undefined {
-    if (json === null) return undefined;
-    const raw = parseJson(json, `Certificate record for ${commonName}`);
-    const withPrevious = previousSerial !== null && typeof raw === 'object' && raw !== null ? { ...raw, previousSerialNumber: previousSerial } : raw;
-    return parseStored(certificateRecordSchema, withPrevious, `Certificate record for ${commonName}`);
-  }
-}
-
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new QueueError('RECORD_INVALID', `${what} in Redis is not valid JSON; delete it and re-issue.`, { cause: error });
+    return decodeRecord(commonName, json, previousSerial);
   }
 }

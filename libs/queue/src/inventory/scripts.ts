@@ -40,3 +40,71 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return fields
 `);
+
+/**
+ * Reads what an issue batch needs to decide, in one round trip.
+ * KEYS: per item its request key, then its cert hash.
+ * Returns, per item, three entries: request marker, record JSON, previousSerial (each or false).
+ */
+export const LOOKUP_BATCH_SCRIPT = luaScript(`
+local out = {}
+for i = 1, #KEYS, 2 do
+  local fields = redis.call('HMGET', KEYS[i + 1], 'record', 'previousSerial')
+  out[#out + 1] = redis.call('GET', KEYS[i])
+  out[#out + 1] = fields[1]
+  out[#out + 1] = fields[2]
+end
+return out
+`);
+
+/**
+ * Applies an issue batch's writes, each under its own compare-and-set, in one round trip; a
+ * write whose check fails changes nothing. A stored certificate, the request ids it answers and
+ * its announcement are one atomic step, so no crash can leave a stored cert unannounced.
+ * KEYS: renew index, names, event stream; then per write its keys (see below).
+ * ARGV: request TTL ms, stream max length, write count; then per write its fields:
+ *   's' store:    KEYS cert hash, request keys...; ARGV 's', record JSON, serial, renewAt ms,
+ *                 commonName, expected serial ('-' = none yet), request marker, event JSON,
+ *                 request key count
+ *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
+ * Returns per write 1 (applied) or 0 (the current serial was not the expected one).
+ */
+export const COMMIT_BATCH_SCRIPT = luaScript(`
+local ttl, maxlen = ARGV[1], ARGV[2]
+local k, a = 4, 4
+local out = {}
+for w = 1, tonumber(ARGV[3]) do
+  local cur = redis.call('HGET', KEYS[k], 'serial')
+  if ARGV[a] == 's' then
+    local expect = ARGV[a + 5]
+    local nreq = tonumber(ARGV[a + 8])
+    if (expect == '-' and cur) or (expect ~= '-' and cur ~= expect) then
+      out[w] = 0
+    else
+      if cur and cur ~= ARGV[a + 2] then
+        redis.call('HSET', KEYS[k], 'previousSerial', cur)
+      end
+      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', ARGV[a + 2])
+      redis.call('ZADD', KEYS[1], ARGV[a + 3], ARGV[a + 4])
+      redis.call('ZADD', KEYS[2], 0, ARGV[a + 4])
+      for i = 1, nreq do
+        redis.call('SET', KEYS[k + i], ARGV[a + 6], 'PX', ttl)
+      end
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[a + 7])
+      out[w] = 1
+    end
+    k = k + 1 + nreq
+    a = a + 9
+  else
+    if cur == ARGV[a + 1] then
+      redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', ttl)
+      out[w] = 1
+    else
+      out[w] = 0
+    end
+    k = k + 2
+    a = a + 3
+  end
+end
+return out
+`);

@@ -1,0 +1,124 @@
+// Turns an issue spec into a stored-to-be certificate: starts the provider's issuance, seals a
+// server-generated key under the KEK (AAD = name + serial), computes renewAt with jitter, and
+// builds the record and its announcement. No I/O of its own besides the provider.
+import type { CertificateProvider, IssuedCertificate } from '@fsm-certs/providers';
+import {
+  sealPrivateKey,
+  type CertificateRecord,
+  type IssuedEvent,
+  type IssueItem,
+  type IssueReason,
+  type KeyEncryptionKey,
+  type RotatedEvent,
+  type StoreWrite,
+} from '@fsm-certs/queue';
+import { parseCsr, type KeyAlgorithm } from '@fsm-certs/x509';
+import type { Clock, RandomSource } from './clock.js';
+import type { RenewAtPolicy } from './renew-at.js';
+
+/** What to issue, independent of which request asked: an item or a rotation of a record. */
+export type IssueSpec = Omit<IssueItem, 'requestId' | 'expectSerial'>;
+
+/** The outcome of a started issuance; a failure is a value, so a slice never rejects as a whole. */
+export type Started =
+  | { readonly ok: true; readonly issued: IssuedCertificate; readonly keyAlgorithm: KeyAlgorithm }
+  | { readonly ok: false; readonly error: unknown };
+
+export interface CertificateFactoryDeps {
+  readonly provider: CertificateProvider;
+  readonly kek: KeyEncryptionKey;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly renewAt: RenewAtPolicy;
+}
+
+export class CertificateFactory {
+  constructor(private readonly deps: CertificateFactoryDeps) {}
+
+  /**
+   * Starts issuing one certificate; never rejects (the result says). Providers like Tresor
+   * generate the key and sign synchronously in here, so callers run it inside the CPU gate; a
+   * network provider's wait happens after, concurrently.
+   */
+  start(item: IssueSpec, signal: AbortSignal | undefined): Promise<Started> {
+    try {
+      const keyAlgorithm: KeyAlgorithm = item.csrPem === undefined ? item.keyAlgorithm : parseCsr(item.csrPem).keyAlgorithm;
+      const request = {
+        commonName: item.commonName,
+        dnsNames: item.dnsNames,
+        uris: item.uris,
+        ipAddresses: item.ipAddresses,
+        validityMs: item.validityMs,
+        keyAlgorithm,
+        ...(item.csrPem === undefined ? {} : { csrPem: item.csrPem }),
+      };
+      return this.deps.provider.issue(request, signal).then(
+        (issued): Started => ({ ok: true, issued, keyAlgorithm }),
+        (error: unknown): Started => ({ ok: false, error }),
+      );
+    } catch (error) {
+      return Promise.resolve({ ok: false, error });
+    }
+  }
+
+  /** The record and announcement for a fresh certificate replacing `current` (compare-and-set on it). */
+  storeWrite(
+    item: IssueSpec,
+    issued: IssuedCertificate,
+    keyAlgorithm: KeyAlgorithm,
+    current: CertificateRecord | undefined,
+    requestIds: readonly string[],
+  ): StoreWrite {
+    const record = this.toRecord(item, issued, keyAlgorithm);
+    const stored: CertificateRecord = current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
+    return { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason) };
+  }
+
+  private toRecord(item: IssueSpec, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm): CertificateRecord {
+    const renewAt = this.deps.renewAt(issued.notBefore, issued.notAfter, this.deps.random);
+    const sealed =
+      issued.privateKeyPem === undefined
+        ? undefined
+        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber);
+    return {
+      commonName: item.commonName,
+      serialNumber: issued.serialNumber,
+      notBefore: issued.notBefore.toISOString(),
+      notAfter: issued.notAfter.toISOString(),
+      renewAt: renewAt.toISOString(),
+      certificatePem: issued.certificatePem,
+      chainPem: [...issued.chainPem],
+      issuingCaPem: issued.issuingCaPem,
+      trustedCasPem: [...issued.trustedCasPem],
+      issuerId: issued.issuerId,
+      provider: issued.provider,
+      keyAlgorithm,
+      mode: item.csrPem === undefined ? 'server-key' : 'csr',
+      dnsNames: [...item.dnsNames],
+      uris: [...item.uris],
+      ipAddresses: [...item.ipAddresses],
+      validityMs: item.validityMs,
+      ...(item.csrPem === undefined ? {} : { csrPem: item.csrPem }),
+      ...(sealed === undefined ? {} : { encryptedPrivateKey: sealed }),
+      issuedAt: new Date(this.deps.clock.now()).toISOString(),
+      warnings: [...issued.warnings],
+    };
+  }
+
+  eventFor(record: CertificateRecord, reason: IssueReason): IssuedEvent | RotatedEvent {
+    const at = new Date(this.deps.clock.now()).toISOString();
+    if (record.previousSerialNumber === undefined) {
+      return { version: 1, kind: 'issued', at, commonName: record.commonName, serialNumber: record.serialNumber, notAfter: record.notAfter };
+    }
+    return {
+      version: 1,
+      kind: 'rotated',
+      at,
+      commonName: record.commonName,
+      serialNumber: record.serialNumber,
+      previousSerialNumber: record.previousSerialNumber,
+      notAfter: record.notAfter,
+      reason,
+    };
+  }
+}

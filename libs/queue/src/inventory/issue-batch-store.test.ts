@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CertificateRecord } from '../contracts/certificate-record.js';
+import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
+import { EventStream } from '../events/event-stream.js';
+import { createRedisConnection } from '../redis/connection.js';
+import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
+import { certificateRecord } from '../test-fixtures.test-helpers.js';
+import { Inventory } from './inventory.js';
+import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
+
+let server: RedisServerHandle;
+let redis: Redis;
+let inventory: Inventory;
+let store: IssueBatchStore;
+let events: EventStream;
+const PREFIX = '{batch-test}';
+
+beforeAll(async () => {
+  server = await startRedisServer({ appendOnly: false });
+  redis = createRedisConnection(server.url, { role: 'client' });
+  inventory = new Inventory(redis, { prefix: PREFIX });
+  store = new IssueBatchStore(redis, { prefix: PREFIX });
+  events = new EventStream(redis, { prefix: PREFIX });
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+beforeEach(async () => {
+  await redis.flushall();
+});
+
+const AT = '2030-01-01T00:00:00.000Z';
+
+function storeWrite(record: CertificateRecord, expectSerial: string | null, requestIds: string[] = []): StoreWrite {
+  const event: IssuedEvent | RotatedEvent =
+    expectSerial === null
+      ? { version: 1, kind: 'issued', at: AT, commonName: record.commonName, serialNumber: record.serialNumber, notAfter: record.notAfter }
+      : {
+          version: 1,
+          kind: 'rotated',
+          at: AT,
+          commonName: record.commonName,
+          serialNumber: record.serialNumber,
+          previousSerialNumber: expectSerial,
+          notAfter: record.notAfter,
+          reason: 'request',
+        };
+  return { kind: 'store', record, expectSerial, requestIds, event };
+}
+
+async function announced(): Promise<string[]> {
+  const entries = await redis.xrange(events.key, '-', '+');
+  return entries.map(([, fields]) => fields[1] ?? '');
+}
+
+describe('IssueBatchStore', () => {
+  it('stores new names with their request ids and announcements in one call, readable by Inventory', async () => {
+    const a = certificateRecord({ commonName: 'a.x' });
+    const b = certificateRecord({ commonName: 'b.x' });
+    const [idA, idB1, idB2] = [randomUUID(), randomUUID(), randomUUID()];
+    expect(await store.commit([storeWrite(a, null, [idA]), storeWrite(b, null, [idB1, idB2])])).toEqual([true, true]);
+    expect(await inventory.get('a.x')).toEqual(a);
+    expect(await inventory.findByRequestId(idB2)).toEqual(b);
+    expect(await inventory.size()).toBe(2);
+    expect((await inventory.due(Date.parse('2031-01-01T00:00:00Z'), 10)).map((d) => d.commonName).sort()).toEqual(['a.x', 'b.x']);
+    // Subscribers of the event stream read what the script appended.
+    const seen: string[] = [];
+    for await (const { event } of events.subscribe({ fromId: '0', blockMs: 10 })) {
+      if (event.kind === 'issued') seen.push(event.commonName);
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual(['a.x', 'b.x']);
+  });
+
+  it('applies each write only while its expected serial is current; a failed one changes nothing', async () => {
+    const first = certificateRecord({ commonName: 'c.x' });
+    await store.commit([storeWrite(first, null)]);
+    const loser = certificateRecord({ commonName: 'c.x' });
+    const winner = certificateRecord({ commonName: 'c.x' });
+    const other = certificateRecord({ commonName: 'd.x' });
+    const lostId = randomUUID();
+    const result = await store.commit([
+      storeWrite(loser, null, [lostId]), // the name exists already
+      storeWrite(winner, first.serialNumber),
+      storeWrite(certificateRecord({ commonName: 'c.x' }), first.serialNumber), // moved on in the same call
+      storeWrite(other, 'dead'), // expects a serial the name never had
+    ]);
+    expect(result).toEqual([false, true, false, false]);
+    expect(await inventory.get('c.x')).toEqual({ ...winner, previousSerialNumber: first.serialNumber });
+    expect(await inventory.get('d.x')).toBeUndefined();
+    expect(await inventory.findByRequestId(lostId)).toBeUndefined();
+    const texts = await announced();
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toContain(`"previousSerialNumber":"${first.serialNumber}"`);
+    expect(texts.join()).not.toContain(loser.serialNumber);
+  });
+
+  it('remembers a request id only while the serial it names is current', async () => {
+    const record = certificateRecord({ commonName: 'e.x' });
+    await store.commit([storeWrite(record, null)]);
+    const [kept, refused] = [randomUUID(), randomUUID()];
+    const result = await store.commit([
+      { kind: 'remember', commonName: 'e.x', serialNumber: record.serialNumber, requestId: kept },
+      { kind: 'remember', commonName: 'e.x', serialNumber: 'abc', requestId: refused },
+    ]);
+    expect(result).toEqual([true, false]);
+    expect(await inventory.findByRequestId(kept)).toEqual(record);
+    expect(await redis.exists(store.keys.request(refused))).toBe(0);
+  });
+
+  it('looks up markers and current records of a batch in one call', async () => {
+    const record = certificateRecord({ commonName: 'f.x' });
+    const id = randomUUID();
+    await store.commit([storeWrite(record, null, [id])]);
+    const rotated = certificateRecord({ commonName: 'f.x' });
+    await store.commit([storeWrite(rotated, record.serialNumber)]);
+    const [known, fresh] = await store.lookup([
+      { requestId: id, commonName: 'f.x' },
+      { requestId: randomUUID(), commonName: 'new.x' },
+    ]);
+    expect(known).toEqual({
+      marker: { serialNumber: record.serialNumber, commonName: 'f.x' },
+      current: { ...rotated, previousSerialNumber: record.serialNumber },
+    });
+    expect(fresh).toEqual({ marker: undefined, current: undefined });
+    expect(await store.lookup([])).toEqual([]);
+  });
+
+  it('validates records it reads back: a corrupt one is RECORD_INVALID', async () => {
+    await redis.hset(store.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
+    await expect(store.lookup([{ requestId: randomUUID(), commonName: 'bad.x' }])).rejects.toMatchObject({ code: 'RECORD_INVALID' });
+  });
+
+  it('keeps working after Redis forgot its scripts', async () => {
+    await redis.script('FLUSH');
+    const record = certificateRecord({ commonName: 'g.x' });
+    expect(await store.commit([storeWrite(record, null)])).toEqual([true]);
+    await redis.script('FLUSH');
+    expect((await store.lookup([{ requestId: randomUUID(), commonName: 'g.x' }]))[0]?.current).toEqual(record);
+  });
+});

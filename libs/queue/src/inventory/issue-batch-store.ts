@@ -1,0 +1,128 @@
+// The inventory as an issue batch sees it: one round trip to read everything a batch decides on
+// (request-id markers and current records), one round trip to apply its outcomes. Each write
+// carries its own compare-and-set, so a name keeps exactly one current certificate without a
+// lock: a writer that lost a race changes nothing and learns it, and decides again.
+import type { Redis } from 'ioredis';
+import type { CertificateRecord } from '../contracts/certificate-record.js';
+import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
+import { QueueError } from '../errors.js';
+import { DEFAULT_EVENT_STREAM_MAX_LENGTH } from '../events/event-stream.js';
+import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
+import { runScript } from '../redis/run-script.js';
+import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
+import { decodeRecord, parseRequestMarker, requestMarker } from './record-codec.js';
+import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
+
+export interface BatchLookupKey {
+  readonly requestId: string;
+  readonly commonName: string;
+}
+
+export interface BatchLookup {
+  /** What the request id produced before (a retry), as its marker says; undefined if unknown. */
+  readonly marker: { readonly serialNumber: string; readonly commonName: string } | undefined;
+  /** The current record of the item's common name. */
+  readonly current: CertificateRecord | undefined;
+}
+
+/**
+ * Store a certificate this process just issued, only if the name's current serial is still
+ * expectSerial (null = the name has none). Its request ids and its announcement go with it.
+ */
+export interface StoreWrite {
+  readonly kind: 'store';
+  /** Built by the caller from provider output; typed, so not validated again here. */
+  readonly record: CertificateRecord;
+  readonly expectSerial: string | null;
+  readonly requestIds: readonly string[];
+  /** `issued` when expectSerial is null, else `rotated` from expectSerial. */
+  readonly event: IssuedEvent | RotatedEvent;
+}
+
+/** Remember that requestId is answered by serialNumber, only if that is still the current serial. */
+export interface RememberWrite {
+  readonly kind: 'remember';
+  readonly commonName: string;
+  readonly serialNumber: string;
+  readonly requestId: string;
+}
+
+export type BatchWrite = StoreWrite | RememberWrite;
+
+export interface IssueBatchStoreOptions {
+  readonly prefix?: string;
+  /** How long request ids are remembered; default 24 h (longer than any job's retries). */
+  readonly requestTtlMs?: number;
+  /** Approximate cap of the event stream; the EventStream's default unless set. */
+  readonly eventMaxLength?: number;
+}
+
+export class IssueBatchStore {
+  readonly keys: Keyspace;
+  private readonly requestTtl: string;
+  private readonly eventMaxLength: string;
+
+  constructor(
+    private readonly redis: Redis,
+    options: IssueBatchStoreOptions = {},
+  ) {
+    this.keys = keyspace(options.prefix ?? DEFAULT_PREFIX);
+    this.requestTtl = String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS);
+    this.eventMaxLength = String(options.eventMaxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH);
+  }
+
+  /** One entry per key, in order. Records read back are validated (Redis is an edge). */
+  async lookup(items: readonly BatchLookupKey[]): Promise<BatchLookup[]> {
+    if (items.length === 0) return [];
+    const keys: string[] = [];
+    for (const item of items) keys.push(this.keys.request(item.requestId), this.keys.cert(item.commonName));
+    const reply = await runScript(this.redis, LOOKUP_BATCH_SCRIPT, keys, []);
+    if (!Array.isArray(reply) || reply.length !== items.length * 3) {
+      throw new QueueError('RECORD_INVALID', 'The batch lookup script returned an unexpected reply; check that Redis runs the scripts of this version.');
+    }
+    return items.map((item, i) => {
+      const marker: unknown = reply[i * 3];
+      const json: unknown = reply[i * 3 + 1];
+      const previous: unknown = reply[i * 3 + 2];
+      return {
+        marker: typeof marker === 'string' ? parseRequestMarker(marker) : undefined,
+        current: decodeRecord(item.commonName, typeof json === 'string' ? json : null, typeof previous === 'string' ? previous : null),
+      };
+    });
+  }
+
+  /** Applies writes in order (each atomically with its check); true per write that was applied. */
+  async commit(writes: readonly BatchWrite[]): Promise<boolean[]> {
+    if (writes.length === 0) return [];
+    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events];
+    const args = [this.requestTtl, this.eventMaxLength, String(writes.length)];
+    for (const write of writes) {
+      if (write.kind === 'store') {
+        const { record } = write;
+        // previousSerialNumber is derived on read from the hash, never stored in the JSON.
+        const { previousSerialNumber: _derived, ...stored } = record;
+        keys.push(this.keys.cert(record.commonName));
+        for (const id of write.requestIds) keys.push(this.keys.request(id));
+        args.push(
+          's',
+          JSON.stringify(stored),
+          record.serialNumber,
+          String(Date.parse(record.renewAt)),
+          record.commonName,
+          write.expectSerial ?? '-',
+          requestMarker(record.commonName, record.serialNumber),
+          JSON.stringify(write.event),
+          String(write.requestIds.length),
+        );
+      } else {
+        keys.push(this.keys.cert(write.commonName), this.keys.request(write.requestId));
+        args.push('r', write.serialNumber, requestMarker(write.commonName, write.serialNumber));
+      }
+    }
+    const reply = await runScript(this.redis, COMMIT_BATCH_SCRIPT, keys, args);
+    if (!Array.isArray(reply) || reply.length !== writes.length) {
+      throw new QueueError('RECORD_INVALID', 'The batch commit script returned an unexpected reply; check that Redis runs the scripts of this version.');
+    }
+    return reply.map((flag: unknown) => flag === 1);
+  }
+}
