@@ -15,7 +15,7 @@ import {
   type IssueQueue,
   type RedisServerHandle,
 } from '@fsm-certs/queue';
-import type { QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
 
 let server: RedisServerHandle;
@@ -86,6 +86,42 @@ describe('BullMqIssueClient', () => {
     expect(seen).toEqual([2]);
     expect(results.map((r) => (r.ok ? '' : r.error.message))).toEqual(['a.example.com', 'b.example.com']);
     await s.close();
+  });
+
+  it('answers many concurrent batches, each with its own results', async () => {
+    const s = await setup(async (payload) => ({
+      version: 1,
+      results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false, error: { code: 'X', message: r.commonName, httpStatus: 400, retryable: false } })),
+    }));
+    const batches = Array.from({ length: 8 }, (_, b) => [item(`a${b}.example.com`), item(`b${b}.example.com`)]);
+    const answers = await Promise.all(batches.map((items) => s.client.issueBatch(items, { timeoutMs: 5_000 })));
+    expect(answers.map((results) => results.map((r) => (r.ok ? '' : r.error.message)))).toEqual(
+      batches.map((items) => items.map((i) => i.commonName)),
+    );
+    await s.close();
+  });
+
+  it('still answers a job that finished while QueueEvents was not reading yet', async () => {
+    const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
+    const queue = createIssueQueue(conn('client'), prefix);
+    // Not running: no event is ever delivered.
+    const events = new QueueEvents('issue', { connection: conn('worker'), prefix, autorun: false });
+    const worker = createIssueWorker(
+      conn('worker'),
+      async (job) => ({
+        version: 1 as const,
+        results: job.data.requests.map((r) => ({ requestId: r.requestId, ok: false as const, error: { code: 'Y', message: 'done', httpStatus: 400, retryable: false } })),
+      }),
+      { concurrency: 1 },
+      prefix,
+    );
+    const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
+    // Only polling the job's state (until events are seen flowing) can find the stored result.
+    const results = await client.issueBatch([item('early.example.com')], { timeoutMs: 5_000 });
+    expect(results.map((r) => (r.ok ? '' : r.error.code))).toEqual(['Y']);
+    await worker.close();
+    await events.close();
+    await queue.close();
   });
 
   it('times out with ISSUANCE_TIMEOUT and removes a job no worker took', async () => {

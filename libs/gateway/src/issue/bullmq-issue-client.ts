@@ -1,6 +1,13 @@
 // IssueClient over BullMQ: one `issue` job per batch, awaited through QueueEvents. Failures are
 // mapped to what the HTTP caller should do: Redis or the queue unreachable -> 503 (retry later),
 // no result in time -> 504, job failed for good -> 502.
+//
+// Waiting: the job id is chosen here and the waiter registered before the job is added, so its
+// completion event cannot pass unseen and no per-job "is it finished already?" Lua call is needed
+// (what job.waitUntilFinished does). One 'completed' and one 'failed' listener serve every
+// waiter through a map. Until QueueEvents has shown that its read loop is running (it delivered
+// an event of a job added after the waiter), the first jobs are still checked once, like BullMQ.
+import { randomUUID } from 'node:crypto';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import {
   ISSUE_JOB_OPTIONS,
@@ -27,6 +34,9 @@ export interface BullMqIssueClientOptions {
   readonly retryAfterSeconds?: number;
 }
 
+/** How often a job is polled while QueueEvents has not yet proven that it delivers events. */
+const WARM_UP_POLL_MS = 50;
+
 class TimeoutError extends Error {}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -37,32 +47,57 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+interface Waiter {
+  resolve(returnvalue: unknown): void;
+  reject(error: Error): void;
+}
+
+interface Finished {
+  readonly jobId: string;
+  readonly returnvalue?: unknown;
+  readonly failedReason?: string;
+}
+
 export class BullMqIssueClient implements IssueClient {
   private readonly queue: Queue<IssueJobPayload, IssueJobResult>;
   private readonly queueEvents: QueueEvents;
   private readonly enqueueTimeoutMs: number;
   private readonly retryAfterSeconds: number;
+  private readonly waiters = new Map<string, Waiter>();
+  /** True once QueueEvents delivered an event of a job added after its waiter was registered. */
+  private eventsFlowing = false;
 
   constructor(options: BullMqIssueClientOptions) {
     this.queue = options.queue;
     this.queueEvents = options.queueEvents;
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 2;
+    this.queueEvents.on('completed', (args: Finished) => this.waiters.get(args.jobId)?.resolve(args.returnvalue));
+    this.queueEvents.on('failed', (args: Finished) => this.waiters.get(args.jobId)?.reject(new Error(args.failedReason ?? 'job failed')));
+    this.queueEvents.on('added', (args: Finished) => {
+      if (!this.eventsFlowing && this.waiters.has(args.jobId)) this.eventsFlowing = true;
+    });
   }
 
   async issueBatch(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
     const payload: IssueJobPayload = { version: 1, requests: [...items] };
+    const jobId = randomUUID();
+    const finished = this.waitFor(jobId, options.timeoutMs);
+    // Rejections of `finished` are handled below, or dropped with the job when the add fails.
+    finished.promise.catch(() => undefined);
     let job: Job<IssueJobPayload, IssueJobResult>;
     try {
-      job = await withTimeout(this.queue.add(JOB_NAMES.issueBatch, payload, { ...ISSUE_JOB_OPTIONS }), this.enqueueTimeoutMs);
+      job = await withTimeout(this.queue.add(JOB_NAMES.issueBatch, payload, { ...ISSUE_JOB_OPTIONS, jobId }), this.enqueueTimeoutMs);
     } catch (error) {
+      finished.cancel();
       throw this.unavailable(error);
     }
+    if (!this.eventsFlowing) void this.checkFinished(job);
     let raw: unknown;
     try {
-      raw = await withTimeout(job.waitUntilFinished(this.queueEvents, options.timeoutMs + 1_000), options.timeoutMs);
+      raw = await finished.promise;
     } catch (error) {
-      if (error instanceof TimeoutError || (error instanceof Error && error.message.includes('timed out before finishing'))) {
+      if (error instanceof TimeoutError) {
         await this.abandon(job);
         throw new GatewayError('ISSUANCE_TIMEOUT', `No certificate arrived within ${options.timeoutMs} ms; the CA service may be overloaded or down. Retry later.`, {
           cause: error,
@@ -87,6 +122,59 @@ export class BullMqIssueClient implements IssueClient {
 
   async close(): Promise<void> {
     // Queue and QueueEvents belong to whoever built them (the composition root closes them).
+  }
+
+  /** Registers the waiter for jobId (before the job exists) with its timeout. */
+  private waitFor(jobId: string, timeoutMs: number): { promise: Promise<unknown>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const cancel = (): void => {
+      clearTimeout(timer);
+      this.waiters.delete(jobId);
+    };
+    const promise = new Promise<unknown>((resolve, reject) => {
+      timer = setTimeout(() => {
+        cancel();
+        reject(new TimeoutError(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(jobId, {
+        resolve: (value) => {
+          cancel();
+          resolve(value);
+        },
+        reject: (error) => {
+          cancel();
+          reject(error);
+        },
+      });
+    });
+    return { promise, cancel };
+  }
+
+  /**
+   * Until events are known to flow: polls the job's state, in case QueueEvents' read loop had
+   * not started when the job completed (BullMQ checks once; polling also covers a loop that
+   * starts late). Stops as soon as the waiter is answered or events are seen flowing.
+   */
+  private async checkFinished(job: Job<IssueJobPayload, IssueJobResult>): Promise<void> {
+    const jobId = job.id ?? '';
+    try {
+      await this.queueEvents.waitUntilReady();
+      while (this.waiters.has(jobId)) {
+        const state = await job.getState();
+        if (state === 'completed' || state === 'failed') {
+          const fresh = await this.queue.getJob(jobId);
+          const waiter = this.waiters.get(jobId);
+          if (fresh === undefined || waiter === undefined) return;
+          if (state === 'completed') waiter.resolve(fresh.returnvalue);
+          else waiter.reject(new Error(fresh.failedReason || 'job failed'));
+          return;
+        }
+        if (this.eventsFlowing) return;
+        await new Promise((resolve) => setTimeout(resolve, WARM_UP_POLL_MS));
+      }
+    } catch {
+      // The events path still answers, or the timeout does.
+    }
   }
 
   private unavailable(cause: unknown): GatewayError {

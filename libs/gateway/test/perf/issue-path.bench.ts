@@ -64,7 +64,18 @@ await Promise.all(
 );
 const cpu = cpuMs(gateway.proc.pid ?? 0) - startCpu;
 const elapsed = (performance.now() - startAt) / 1000;
-console.log(JSON.stringify({ requests: done, errors, throughput: Math.round(done / elapsed), gateway_cpu_us_per_cert: Math.round((cpu * 1000) / done) }));
+const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+const avgBatch = metric('fsm_certs_gateway_issue_batch_size_sum') / metric('fsm_certs_gateway_issue_batch_size_count');
+console.log(
+  JSON.stringify({
+    requests: done,
+    errors,
+    throughput: Math.round(done / elapsed),
+    gateway_cpu_us_per_cert: Math.round((cpu * 1000) / done),
+    avg_batch: Number(avgBatch.toFixed(1)),
+  }),
+);
 for (const c of [gateway, worker]) {
   c.proc.kill('SIGTERM');
   await new Promise((r) => c.proc.once('exit', r));
