@@ -33,6 +33,17 @@ describe('key envelope', () => {
     expect(sealPrivateKey(kek, pem, 'a', '1')).not.toBe(sealPrivateKey(kek, pem, 'a', '1'));
   });
 
+  it('never repeats an IV, also across refills of its random pool, and each still opens', () => {
+    const ivs = new Set<string>();
+    const n = 3000; // more than two pools' worth
+    for (let i = 0; i < n; i++) {
+      const sealed = sealPrivateKey(kek, 'k', 'a', String(i));
+      ivs.add(sealed.split('.')[1] ?? '');
+      if (i % 1000 === 999) expect(openPrivateKey(kek, sealed, 'a', String(i))).toBe('k');
+    }
+    expect(ivs.size).toBe(n);
+  });
+
   it.skipIf(!hasPythonCryptography)('is opened by an independent AES-256-GCM implementation (python cryptography) with the documented AAD', () => {
     // openssl enc cannot do AEAD modes, so Python's cryptography (OpenSSL-backed, not our code) checks the wire format.
     const raw = randomBytes(32);
