@@ -163,6 +163,8 @@ export class CertificateIssuer {
     const context = { nowMs: this.deps.clock.now(), currentIssuerId: this.deps.currentIssuerId() };
     const writes: PendingWrite[] = [];
     const toIssue: Array<{ readonly work: Work; readonly current: CertificateRecord | undefined }> = [];
+    /** Retried items re-announcing a cert stored before a crash (rare): concurrently, names are unique per round. */
+    const reannouncing: Array<Promise<void>> = [];
     for (let i = 0; i < round.length; i++) {
       const work = round[i];
       const lookup = lookups[i];
@@ -176,9 +178,18 @@ export class CertificateIssuer {
         switch (decision.kind) {
           case 'remembered': {
             const { record } = decision;
-            // Under the name's lock, so two retried items answered by one cert announce it once.
-            if (attempt.mayBeRetry) await this.deps.lock.withLock(record.commonName, () => this.announceIfMissing(record, work.item.reason));
-            answers[work.index] = { ok: true, outcome: { kind: 'remembered', record } };
+            const answer: ItemAnswer = { ok: true, outcome: { kind: 'remembered', record } };
+            if (!attempt.mayBeRetry) answers[work.index] = answer;
+            else {
+              // Under the name's lock, so two retried items answered by one cert announce it once.
+              const reason = work.item.reason;
+              reannouncing.push(
+                this.deps.lock.withLock(record.commonName, () => this.announceIfMissing(record, reason)).then(
+                  () => void (answers[work.index] = answer),
+                  (error: unknown) => void (answers[work.index] = { ok: false, error }),
+                ),
+              );
+            }
             break;
           }
           case 'reused':
@@ -236,7 +247,7 @@ export class CertificateIssuer {
       commits.push(this.commit(writes.splice(0), answers, lost));
     }
     if (writes.length > 0) commits.push(this.commit(writes.splice(0), answers, lost));
-    await Promise.all(commits);
+    await Promise.all([...commits, ...reannouncing]);
     return lost;
   }
 
