@@ -1,7 +1,7 @@
 // Bearer-token authentication. Tokens are only ever held as SHA-256 hashes; a presented token
 // is hashed and compared with every configured hash in constant time, so neither the token nor
 // which entry almost matched leaks through timing.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { nameMatcher, type NameMatcher } from './name-patterns.js';
 
@@ -67,7 +67,8 @@ export class Authenticator {
     if (token === undefined) {
       throw new GatewayError('UNAUTHENTICATED', 'Send a bearer token: "Authorization: Bearer <token>".');
     }
-    const presented = createHash('sha256').update(token, 'utf8').digest();
+    // One-shot hash: no Hash object per request (this runs on every authenticated request).
+    const presented = hash('sha256', token, 'buffer');
     let found: Principal | undefined;
     // No early exit: every hash is compared so the time taken does not depend on the match.
     for (const grant of this.grants) {

@@ -55,48 +55,77 @@ function parseStrict(text: string): unknown {
   }
 }
 
+/** Collects the chunks of one body; its listeners are methods so no closures are made per request. */
+class BodyCollector {
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private settled = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly limitBytes: number,
+    private readonly resolve: (body: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.onData = this.onData.bind(this);
+    this.onEnd = this.onEnd.bind(this);
+    this.onError = this.onError.bind(this);
+    this.onAborted = this.onAborted.bind(this);
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onError);
+    req.on('aborted', this.onAborted);
+  }
+
+  onData(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.received > this.limitBytes) this.fail(tooLarge());
+    else this.chunks.push(chunk);
+  }
+
+  onEnd(): void {
+    if (this.settled) return;
+    this.detach();
+    const buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
+    try {
+      this.resolve(parseStrict(buffer === undefined ? '' : buffer.toString('utf8')));
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+
+  onError(error: Error): void {
+    this.fail(new GatewayError('INVALID_BODY', 'The request body could not be read.', { cause: error }));
+  }
+
+  onAborted(): void {
+    this.fail(new GatewayError('INVALID_BODY', 'The client aborted the request body.'));
+  }
+
+  private fail(error: GatewayError): void {
+    if (this.settled) return;
+    this.detach();
+    // Let node discard the rest of the body; the connection stays usable for the next request.
+    this.req.resume();
+    this.reject(error);
+  }
+
+  private detach(): void {
+    this.settled = true;
+    this.req.off('data', this.onData);
+    this.req.off('end', this.onEnd);
+    this.req.off('error', this.onError);
+    this.req.off('aborted', this.onAborted);
+  }
+}
+
 /** Reads and parses a plain JSON body (see isPlainJsonRequest); undefined when there is none. */
 export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   if (!hasBody(req)) return Promise.resolve(undefined);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limitBytes) {
-    // Let node discard the unread body; the connection stays usable for the next request.
     req.resume();
     return Promise.reject(tooLarge());
   }
-  return new Promise<unknown>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-    };
-    const fail = (error: unknown): void => {
-      cleanup();
-      req.resume();
-      reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > limitBytes) fail(tooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-      try {
-        resolve(parseStrict(buffer === undefined ? '' : buffer.toString('utf8')));
-      } catch (error) {
-        reject(error);
-      }
-    };
-    const onError = (error: Error): void => fail(new GatewayError('INVALID_BODY', 'The request body could not be read.', { cause: error }));
-    const onAborted = (): void => fail(new GatewayError('INVALID_BODY', 'The client aborted the request body.'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
+  return new Promise<unknown>((resolve, reject) => void new BodyCollector(req, limitBytes, resolve, reject));
 }

@@ -31,13 +31,18 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+/** A sorted copy, or the array itself when it has nothing to sort (the common case). */
+function sorted(values: readonly string[]): readonly string[] {
+  return values.length < 2 ? values : [...values].sort();
+}
+
 /** Key for single-flight: every parameter that changes what would be issued. */
 export function singleFlightKey(item: IssueRequestItem): string {
   return JSON.stringify([
     item.commonName.toLowerCase(),
-    [...item.dnsNames].sort(),
-    [...item.uris].sort(),
-    [...item.ipAddresses].sort(),
+    sorted(item.dnsNames),
+    sorted(item.uris),
+    sorted(item.ipAddresses),
     item.validityMs,
     item.keyAlgorithm,
     item.csrPem ?? '',

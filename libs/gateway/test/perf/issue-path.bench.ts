@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { generateKek, startRedisServer } from '@fsm-certs/queue';
+import { createRedisConnection, generateKek, startRedisServer } from '@fsm-certs/queue';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
 const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
@@ -63,6 +63,17 @@ await Promise.all(
   }),
 );
 const cpu = cpuMs(gateway.proc.pid ?? 0) - startCpu;
+// Redis round trips per certificate (whole run, warm-up included): script calls (job add and
+// worker moves) and event reads.
+const admin = createRedisConnection(redis.url, { role: 'client' });
+const commandStats = String(await admin.info('commandstats'));
+admin.disconnect();
+const total = seq;
+const commands: Record<string, number> = {};
+for (const m of commandStats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+  const perCert = Number(m[2]) / total;
+  if ((m[1] === 'xread' || m[1] === 'evalsha') && perCert > 0) commands[m[1]] = Number(perCert.toFixed(2));
+}
 const elapsed = (performance.now() - startAt) / 1000;
 const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
 const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
@@ -74,6 +85,7 @@ console.log(
     throughput: Math.round(done / elapsed),
     gateway_cpu_us_per_cert: Math.round((cpu * 1000) / done),
     avg_batch: Number(avgBatch.toFixed(1)),
+    redis_calls_per_cert: commands,
   }),
 );
 for (const c of [gateway, worker]) {
