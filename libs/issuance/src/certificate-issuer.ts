@@ -86,7 +86,6 @@ interface PendingWrite {
   readonly outcome: ItemOutcome;
 }
 
-
 /** Races one item may lose before it fails with NAME_BUSY (retryable). */
 const MAX_STORE_RACES = 5;
 /** CPU one slice of a batch may spend signing before the event loop gets a turn. */
