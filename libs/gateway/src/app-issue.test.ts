@@ -107,6 +107,19 @@ describe('POST /v1/certificates', () => {
     expect(((await gzip.json()) as CertJson).privateKey).toMatch(/BEGIN PRIVATE KEY/);
   });
 
+  it('answers the same through express when the fast lane does not apply (query string, trailing slash)', async () => {
+    for (const path of ['/v1/certificates?via=express', '/v1/certificates/']) {
+      const res = await h.call('POST', path, { token: TOKENS.bookstore, body: { commonName: 'details.bookstore.cluster.local' } });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('location')).toBe('/v1/certificates/details.bookstore.cluster.local');
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(((await res.json()) as CertJson).privateKey).toMatch(/BEGIN PRIVATE KEY/);
+      const refused = await h.call('POST', path, { token: TOKENS.bookstore, body: { commonName: 'a.payments.cluster.local' } });
+      expect(refused.status).toBe(403);
+      expect((await problemOf(refused)).code).toBe('NAME_NOT_ALLOWED');
+    }
+  });
+
   it('batches concurrent requests into one job and lets identical requests share one issuance', async () => {
     // A wide window so a loaded CI machine cannot split the burst into many batches.
     await h.close();

@@ -1,11 +1,12 @@
 // Authentication + per-token rate limiting as express middleware. The principal is attached to
 // the request through a WeakMap so handlers get a typed value instead of res.locals' `any`.
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { GatewayError } from '../errors.js';
 import type { TokenBucketLimiter } from './rate-limit.js';
 import { requireScope, type Authenticator, type Principal, type Scope } from './tokens.js';
 
-const principals = new WeakMap<Request, Principal>();
+const principals = new WeakMap<IncomingMessage, Principal>();
 
 export function principalOf(req: Request): Principal {
   const principal = principals.get(req);
@@ -17,7 +18,7 @@ export function principalOf(req: Request): Principal {
  * Authenticates, spends one rate-limit token, and checks `scope` (admin passes every scope);
  * remembers the principal for principalOf. The hot issue route calls this inline.
  */
-export function authenticateRequest(authenticator: Authenticator, limiter: TokenBucketLimiter, scope: Scope, req: Request): Principal {
+export function authenticateRequest(authenticator: Authenticator, limiter: TokenBucketLimiter, scope: Scope, req: IncomingMessage): Principal {
   const principal = authenticator.authenticate(req.headers.authorization);
   const decision = limiter.take(principal.name);
   if (!decision.allowed) {

@@ -1,7 +1,8 @@
 // The one error middleware: maps every thrown value to application/problem+json
 // {type, title, status, detail, code}. Unknown errors become a generic 500 whose detail says
 // nothing about internals; the real error goes to the log.
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import { GatewayError, isGatewayError } from '../errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -29,9 +30,16 @@ export function toProblem(error: GatewayError): ProblemBody {
   };
 }
 
-export function sendProblem(res: Response, error: GatewayError): void {
-  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-  res.status(error.httpStatus).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(error)));
+/** Writes the problem+json answer (plain node response, so the fast lane can use it too). */
+export function sendProblem(res: ServerResponse, error: GatewayError): void {
+  const payload = JSON.stringify(toProblem(error));
+  const headers: Record<string, string | number> = {
+    'Content-Type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+    'Content-Length': Buffer.byteLength(payload),
+  };
+  if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
+  res.writeHead(error.httpStatus, headers);
+  res.end(payload);
 }
 
 interface BodyParserError {

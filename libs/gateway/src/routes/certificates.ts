@@ -1,5 +1,6 @@
 // /v1/certificates: issue (batched through the queue), read / list (straight from the
 // inventory), rotate (a rotate-manual item built from the stored record), delete (+ `released`).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { principalOf } from '../auth/middleware.js';
 import { requireName, type Principal } from '../auth/tokens.js';
@@ -13,21 +14,42 @@ import type { GatewayDeps } from '../deps.js';
 
 /**
  * The steps of POST /v1/certificates. They run inline in one handler instead of as a middleware
- * chain: it is the hot route, and each router layer costs more than the step itself.
+ * chain: it is the hot route, and each router layer costs more than the step itself. Generic
+ * over the request type because the same handler also serves the gateway's fast lane (plain
+ * node request/response, see app.ts).
  */
-export interface IssueRouteSteps {
+export interface IssueRouteSteps<Req extends IncomingMessage = Request, Res extends ServerResponse = Response> {
   /** Starts the latency / outcome observation (ends when the response is finished). */
-  observe(res: Response): void;
+  observe(res: Res): void;
   /** Authentication, rate limit, `issue` scope; throws a GatewayError. */
-  authorize(req: Request): Principal;
+  authorize(req: Req): Principal;
   /** The parsed JSON body (undefined when there is none); throws 413 / 415 / 400. */
-  readBody(req: Request, res: Response): Promise<unknown>;
+  readBody(req: Req, res: Res): Promise<unknown>;
 }
 
 export interface CertificateRouteGuards {
   readonly read: RequestHandler;
   readonly issue: RequestHandler;
   readonly issueRoute: IssueRouteSteps;
+}
+
+/** POST /v1/certificates: authorise, validate, batch, answer 201 with the certificate (and key). */
+export function issueHandler<Req extends IncomingMessage, Res extends ServerResponse>(
+  deps: GatewayDeps,
+  batcher: IssueBatcher,
+  steps: IssueRouteSteps<Req, Res>,
+): (req: Req, res: Res) => Promise<void> {
+  const { defaultValidityMs, trustDomain } = deps.options;
+  const { kek, csrCheck } = deps;
+  return async (req, res) => {
+    steps.observe(res);
+    const principal = steps.authorize(req);
+    const body = await steps.readBody(req, res);
+    const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
+    const record = await batcher.submit(item);
+    const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
+    sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+  };
 }
 
 const DEFAULT_PAGE = 100;
@@ -79,17 +101,7 @@ export function rotationItem(record: CertificateRecord): IssueRequestItem {
 export function registerCertificateRoutes(app: Express, deps: GatewayDeps, batcher: IssueBatcher, guards: CertificateRouteGuards): void {
   const { inventory, kek } = deps;
 
-  const steps = guards.issueRoute;
-  const { defaultValidityMs, trustDomain } = deps.options;
-  app.post('/v1/certificates', async (req, res) => {
-    steps.observe(res);
-    const principal = steps.authorize(req);
-    const body = await steps.readBody(req, res);
-    const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck: deps.csrCheck });
-    const record = await batcher.submit(item);
-    const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
-    sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
-  });
+  app.post('/v1/certificates', issueHandler(deps, batcher, guards.issueRoute));
 
   app.get('/v1/certificates', guards.read, async (req, res) => {
     const limit = parseLimit(req.query['limit']);

@@ -1,10 +1,9 @@
-// Binds the express app: plain HTTP (local dev default, loopback) or HTTPS with the gateway's
+// Binds the gateway's request listener (GatewayApp.handler, or any express app): plain HTTP (local dev default, loopback) or HTTPS with the gateway's
 // own certificate. close() stops accepting and lets in-flight requests finish (end SSE streams
 // first with GatewayApp.closeStreams()); connections still open after drainMs are cut.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
 export interface ListenOptions {
   readonly host: string;
@@ -20,7 +19,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(app: Express, options: ListenOptions): Promise<RunningServer> {
+export async function listen(app: http.RequestListener, options: ListenOptions): Promise<RunningServer> {
   const server = options.tls === undefined ? http.createServer(app) : https.createServer({ cert: options.tls.certificateChainPem, key: options.tls.privateKeyPem }, app);
   // Keep-alive longer than common client/proxy idle timeouts so pooled connections are reused.
   server.keepAliveTimeout = 65_000;

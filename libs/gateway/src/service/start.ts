@@ -99,7 +99,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
       logger.info({ serialNumber: cert.serialNumber, notAfter: cert.notAfter }, 'serving HTTPS with the mesh-issued gateway certificate');
       tls = cert;
     }
-    server = await listen(gateway.app, { host: options.host, port: options.port, ...(tls === undefined ? {} : { tls }) });
+    server = await listen(gateway.handler, { host: options.host, port: options.port, ...(tls === undefined ? {} : { tls }) });
   } catch (error) {
     await queueEvents.close().catch(() => undefined);
     await queue.close().catch(() => undefined);

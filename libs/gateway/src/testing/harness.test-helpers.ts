@@ -2,7 +2,7 @@
 // IssueClient that signs with a real in-memory CA and writes to the inventory like the ca-service.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
@@ -203,7 +203,8 @@ export async function startHarness(
     ...(process.env['GW_TEST_LOG'] ? { logger: { debug: console.log, info: console.log, warn: console.log, error: console.log } } : {}),
   });
   const server: Server = await new Promise((resolve) => {
-    const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
+    // The listener the service serves (issue fast lane in front of express), as in production.
+    const s = createServer(gateway.handler).listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
