@@ -17,13 +17,12 @@ import {
   type CertificateRecord,
 } from '@fsm-certs/queue';
 import { createCsr, generateKeyPair, exportPrivateKeyPem, inspectCertificate } from '@fsm-certs/x509';
+import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
 import { startCaService, type CaService } from './ca-service.js';
 import {
   PREFIX,
   item,
   memoryLogger,
-  opensslPublicKeys,
-  opensslVerify,
   readAllEvents,
   startTestEnv,
   type TestEnv,
@@ -108,7 +107,7 @@ describe('ca-service issuing from the issue queue', () => {
     const a = okRecord(result, serverKey.requestId);
     const b = okRecord(result, csr.requestId);
     for (const record of [a, b]) {
-      const verdict = opensslVerify(record.certificatePem, record.trustedCasPem, record.chainPem);
+      const verdict = opensslVerify(record.certificatePem, record.trustedCasPem, { chainPem: record.chainPem });
       expect(verdict.output).toContain(': OK');
       expect(record.trustedCasPem).toEqual([rootPem]);
     }
@@ -117,15 +116,13 @@ describe('ca-service issuing from the issue queue', () => {
     expect(a.encryptedPrivateKey).toMatch(/^v1\./);
     expect(JSON.stringify(a)).not.toContain('PRIVATE KEY');
     const keyPem = openPrivateKey(env.kek, a.encryptedPrivateKey ?? '', a.commonName, a.serialNumber);
-    const pair = opensslPublicKeys(a.certificatePem, keyPem);
-    expect(pair.fromCert).toBe(pair.fromKey);
+    expect(opensslKeyMatches(a.certificatePem, keyPem)).toBe(true);
     expect(inspectCertificate(a.certificatePem).dnsNames).toEqual(expect.arrayContaining(['bookstore-v1.bookstore.cluster.local', 'bookstore.local']));
     // CSR: no key anywhere, the certificate carries the workload's key and the requested identity.
     expect(b.mode).toBe('csr');
     expect(b.encryptedPrivateKey).toBeUndefined();
     expect(b.keyAlgorithm).toBe('rsa-2048');
-    const csrPair = opensslPublicKeys(b.certificatePem, exportPrivateKeyPem(workload.privateKey));
-    expect(csrPair.fromCert).toBe(csrPair.fromKey);
+    expect(opensslKeyMatches(b.certificatePem, exportPrivateKeyPem(workload.privateKey))).toBe(true);
     expect(inspectCertificate(b.certificatePem).commonName).toBe('bookstore-v2.bookstore.cluster.local');
     // The inventory holds what the caller got, and each got one `issued` announcement.
     expect((await inventory.get(a.commonName))?.serialNumber).toBe(a.serialNumber);

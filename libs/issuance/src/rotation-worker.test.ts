@@ -5,7 +5,8 @@ import { Inventory, createIssueQueue, createQueueEvents, type IssueJobResult, ty
 import type { QueueEvents } from 'bullmq';
 import { startCaService, type CaService } from './ca-service.js';
 import { startRotationWorker, type RotationWorker } from './rotation-worker.js';
-import { PREFIX, eventually, item, memoryLogger, opensslVerify, readAllEvents, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
+import { opensslVerify } from '@fsm-certs/testing';
+import { PREFIX, eventually, item, memoryLogger, readAllEvents, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
 describe('rotation-worker replicas and the ca-service', () => {
   let env: TestEnv;

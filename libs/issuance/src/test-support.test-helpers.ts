@@ -1,8 +1,7 @@
 // Shared fixtures for this lib's tests: a real redis-server, Tresor over a file store in a temp
 // dir, openssl as the independent verifier, and a few builders. Not part of the build.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -85,40 +84,6 @@ export function item(commonName: string, overrides: Partial<IssueItem> = {}): Is
   };
 }
 
-/** `openssl verify` of a leaf against roots (and intermediates): exit status and output. */
-export function opensslVerify(leafPem: string, rootsPem: readonly string[], chainPem: readonly string[] = []): { ok: boolean; output: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fsm-verify-'));
-  try {
-    const leaf = path.join(dir, 'leaf.pem');
-    const roots = path.join(dir, 'roots.pem');
-    writeFileSync(leaf, leafPem);
-    writeFileSync(roots, rootsPem.join('\n'));
-    const args = ['verify', '-CAfile', roots];
-    if (chainPem.length > 0) {
-      const chain = path.join(dir, 'chain.pem');
-      writeFileSync(chain, chainPem.join('\n'));
-      args.push('-untrusted', chain);
-    }
-    args.push(leaf);
-    try {
-      const output = execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return { ok: output.includes(': OK'), output };
-    } catch (error) {
-      const output = error instanceof Error && 'stderr' in error ? String(error.stderr) : String(error);
-      return { ok: false, output };
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** `openssl pkey -pubout` of a private key and `openssl x509 -pubkey` of a cert, for key/cert matching. */
-export function opensslPublicKeys(certPem: string, keyPem: string): { fromCert: string; fromKey: string } {
-  const fromCert = execFileSync('openssl', ['x509', '-pubkey', '-noout'], { input: certPem, encoding: 'utf8' });
-  const fromKey = execFileSync('openssl', ['pkey', '-pubout'], { input: keyPem, encoding: 'utf8' });
-  return { fromCert, fromKey };
-}
-
 /** Every event on the stream so far, oldest first. */
 export async function readAllEvents(redis: Redis, prefix = PREFIX): Promise<CertEvent[]> {
   const stream = new EventStream(redis, { prefix });
@@ -126,12 +91,4 @@ export async function readAllEvents(redis: Redis, prefix = PREFIX): Promise<Cert
   return entries.map(([, fields]) => certEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1] ?? 'null')));
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from '@fsm-certs/testing';
