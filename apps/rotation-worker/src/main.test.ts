@@ -84,7 +84,9 @@ describe('rotation-worker processes', () => {
     const result: IssueJobResult = await job.waitUntilFinished(events, 30_000);
     const first = result.results[0];
     if (first?.ok !== true) throw new Error('issue failed');
-    const original = first.certificate;
+    // The whole record from the inventory: a result record may reference the trust bundle (v2).
+    const original = await inventory.get(name);
+    if (original?.serialNumber !== first.certificate.serialNumber) throw new Error('the issued certificate is not in the inventory');
     // Time passes: its renewAt arrives.
     const moved = await inventory.put({ ...original, renewAt: new Date(Date.now() - 1_000).toISOString() }, { expectSerial: original.serialNumber });
     expect(moved.stored).toBe(true);

@@ -10,6 +10,7 @@ import {
   liveInstances,
   openPrivateKey,
   rotateJobId,
+  trustBundleDigest,
   type IssueItem,
   type IssueJobResult,
   type IssueQueue,
@@ -84,6 +85,8 @@ describe('ca-service issuing from the issue queue', () => {
   }
 
   function okRecord(result: IssueJobResult, requestId: string): CertificateRecord {
+    // Payloads here do not ask for compact results, so every record comes whole (v1).
+    if (result.version !== 1) throw new Error(`expected a v1 result, got v${result.version}`);
     const found = result.results.find((r) => r.requestId === requestId);
     if (found === undefined || !found.ok) throw new Error(`request ${requestId} failed: ${JSON.stringify(found)}`);
     return found.certificate;
@@ -148,6 +151,26 @@ describe('ca-service issuing from the issue queue', () => {
       }
     }
     expect((await readAllEvents(env.connect())).length).toBe(eventsBefore);
+  });
+
+  it('answers a producer that asks for v2 with records referencing the published trust bundle by digest', async () => {
+    const requests = [item('compact-a.cluster.local'), item('compact-b.cluster.local')];
+    const job = await queue.add('issue-batch', { version: 1, requests, resultVersion: 2 });
+    const result: IssueJobResult = await job.waitUntilFinished(events, 30_000);
+    if (result.version !== 2) throw new Error(`expected a v2 result, got v${result.version}`);
+    const bundle = await inventory.getTrustBundle();
+    if (bundle === undefined) throw new Error('no trust bundle');
+    const digest = trustBundleDigest(bundle.issuingCaPem, bundle.trustedCasPem);
+    for (const r of result.results) {
+      if (!r.ok) throw new Error(`item failed: ${JSON.stringify(r)}`);
+      expect(r.trustBundleDigest).toBe(digest);
+      expect(r.certificate.issuingCaPem).toBeUndefined();
+      expect(r.certificate.trustedCasPem).toBeUndefined();
+      // Filled in from the bundle, the record is exactly what the inventory stores.
+      const whole = { ...r.certificate, issuingCaPem: bundle.issuingCaPem, trustedCasPem: bundle.trustedCasPem };
+      expect(whole).toEqual(await inventory.get(r.certificate.commonName));
+      expect(opensslVerify(whole.certificatePem, rootPem).ok).toBe(true);
+    }
   });
 
   it('fails a payload that breaks its schema at once as unrecoverable, naming the field', async () => {

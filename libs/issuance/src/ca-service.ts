@@ -14,6 +14,7 @@ import {
   redisOptionsFor,
   createRotateWorker,
   publishHeartbeat,
+  trustBundleDigest,
   waitForRedis,
   type Heartbeat,
   type IssueJobPayload,
@@ -27,7 +28,7 @@ import { announcementLog } from './announced.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { CpuGate } from './concurrency.js';
 import { defaultRandom, systemClock, type Clock, type RandomSource } from './clock.js';
-import { createIssueProcessor } from './issue-processor.js';
+import { createIssueProcessor, type PublishedTrustBundle } from './issue-processor.js';
 import { NameLock } from './name-lock.js';
 import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';
 import { createRotateProcessor } from './rotate-processor.js';
@@ -92,9 +93,12 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const inventory = new Inventory(commands, { prefix, now: () => new Date(clock.now()) });
   const events = new EventStream(commands, { prefix });
   let currentIssuerId: string | undefined;
+  let published: PublishedTrustBundle | undefined;
   const resyncTrustBundle = async (): Promise<void> => {
     const sync = await syncTrustBundle({ provider: options.provider, inventory, events, clock });
     currentIssuerId = sync.issuerId;
+    const { issuingCaPem, trustedCasPem } = sync.bundle;
+    published = { digest: trustBundleDigest(issuingCaPem, trustedCasPem), issuingCaPem, trustedCasPem };
     if (sync.changed) logger.info({ issuerId: sync.issuerId, rootNotAfter: sync.bundle.rootNotAfter }, 'trust bundle published');
   };
   await resyncTrustBundle();
@@ -134,7 +138,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     // A crash mid-batch is exactly what must be survived; allow a few before giving up on a job.
     maxStalledCount: 3,
   };
-  const issueWorker = createIssueWorker(issueConnection, createIssueProcessor({ issuer, logger }), settings, prefix);
+  const issueWorker = createIssueWorker(issueConnection, createIssueProcessor({ issuer, logger, trustBundle: () => published }), settings, prefix);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger }), settings, prefix);
   for (const [queue, worker] of [
     ['issue', issueWorker],

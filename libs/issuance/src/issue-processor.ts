@@ -7,6 +7,7 @@ import {
   issueJobPayloadSchema,
   parseJobPayload,
   type IssueItemResult,
+  type IssueItemResultV2,
   type IssueJobPayload,
   type IssueJobResult,
 } from '@fsm-certs/queue';
@@ -21,9 +22,35 @@ export class TransientBatchError extends Error {
   readonly retryable = true;
 }
 
+/** The trust bundle this ca-service publishes, with its digest (trustBundleDigest). */
+export interface PublishedTrustBundle {
+  readonly digest: string;
+  readonly issuingCaPem: string;
+  readonly trustedCasPem: readonly string[];
+}
+
 export interface IssueProcessorDeps {
   readonly issuer: CertificateIssuer;
   readonly logger: Logger;
+  /** For v2 results; undefined (or returning undefined) means every record carries its PEMs. */
+  readonly trustBundle?: () => PublishedTrustBundle | undefined;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/**
+ * v2 results: records whose CA PEMs are exactly the published bundle's reference it by digest
+ * instead of repeating them; any other record (e.g. reused from before a CA change) stays whole.
+ */
+export function compactResults(results: readonly IssueItemResult[], bundle: PublishedTrustBundle | undefined): IssueItemResultV2[] {
+  return results.map((result): IssueItemResultV2 => {
+    if (!result.ok || bundle === undefined) return result;
+    const { issuingCaPem, trustedCasPem, ...rest } = result.certificate;
+    if (issuingCaPem !== bundle.issuingCaPem || !sameStrings(trustedCasPem, bundle.trustedCasPem)) return result;
+    return { requestId: result.requestId, ok: true, certificate: rest, trustBundleDigest: bundle.digest };
+  });
 }
 
 /** An attempt after a crash, a stall or a retry may find work of an earlier attempt half done. */
@@ -59,6 +86,7 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
         `${transient} of ${results.length} items hit a transient failure (backend or Redis unavailable); retrying the batch — answered items are returned again, not re-issued.`,
       );
     }
+    if (payload.resultVersion === 2) return { version: 2, results: compactResults(results, deps.trustBundle?.()) };
     return { version: 1, results };
   };
 }

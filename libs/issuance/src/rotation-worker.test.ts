@@ -58,6 +58,7 @@ describe('rotation-worker replicas and the ca-service', () => {
     const req = item(commonName);
     const job = await queue.add('issue-batch', { version: 1, requests: [req] });
     const result: IssueJobResult = await job.waitUntilFinished(events, 30_000);
+    if (result.version !== 1) throw new Error(`expected a v1 result, got v${result.version}`);
     const first = result.results[0];
     if (first?.ok !== true) throw new Error(`issue failed: ${JSON.stringify(first)}`);
     return first.certificate;

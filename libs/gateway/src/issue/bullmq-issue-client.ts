@@ -19,6 +19,7 @@ import {
   type IssueJobResult,
 } from '@fsm-certs/queue';
 import { GatewayError } from '../errors.js';
+import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
 import type { IssueBatchOptions, IssueClient } from './issue-client.js';
 
 export interface BullMqIssueClientOptions {
@@ -32,6 +33,11 @@ export interface BullMqIssueClientOptions {
   readonly enqueueTimeoutMs?: number;
   /** Retry-After sent with 503. Default 2 s. */
   readonly retryAfterSeconds?: number;
+  /**
+   * The inventory, to fill in compact (v2) results from its trust bundle. Given: results are
+   * requested as v2 (the CA PEMs are not repeated per record). Absent: v1 results.
+   */
+  readonly compactResults?: CompactResultSource;
 }
 
 /** How often a job is polled while QueueEvents has not yet proven that it delivers events. */
@@ -66,12 +72,15 @@ export class BullMqIssueClient implements IssueClient {
   private readonly waiters = new Map<string, Waiter>();
   /** True once QueueEvents delivered an event of a job added after its waiter was registered. */
   private eventsFlowing = false;
+  private readonly compact: { readonly source: CompactResultSource; readonly cache: TrustBundleCache } | undefined;
 
   constructor(options: BullMqIssueClientOptions) {
     this.queue = options.queue;
     this.queueEvents = options.queueEvents;
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 2;
+    const source = options.compactResults;
+    this.compact = source === undefined ? undefined : { source, cache: new TrustBundleCache(source) };
     this.queueEvents.on('completed', (args: Finished) => this.waiters.get(args.jobId)?.resolve(args.returnvalue));
     this.queueEvents.on('failed', (args: Finished) => this.waiters.get(args.jobId)?.reject(new Error(args.failedReason ?? 'job failed')));
     this.queueEvents.on('added', (args: Finished) => {
@@ -80,7 +89,8 @@ export class BullMqIssueClient implements IssueClient {
   }
 
   async issueBatch(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
-    const payload: IssueJobPayload = { version: 1, requests: [...items] };
+    const payload: IssueJobPayload =
+      this.compact === undefined ? { version: 1, requests: [...items] } : { version: 1, requests: [...items], resultVersion: 2 };
     const jobId = randomUUID();
     const finished = this.waitFor(jobId, options.timeoutMs);
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
@@ -112,7 +122,15 @@ export class BullMqIssueClient implements IssueClient {
         cause: parsed.error,
       });
     }
-    return parsed.data.results;
+    if (parsed.data.version === 1) return parsed.data.results;
+    if (this.compact === undefined) {
+      throw new GatewayError('ISSUANCE_FAILED', 'The CA service answered with compact (v2) results this gateway did not ask for; check that both run compatible versions.');
+    }
+    try {
+      return await expandIssueResult(parsed.data, this.compact.cache, this.compact.source);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
   }
 
   async queueDepth(): Promise<number> {

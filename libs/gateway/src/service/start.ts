@@ -58,8 +58,8 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue error'));
   queueEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue events error'));
   await queueEvents.waitUntilReady();
-  const issueClient = new BullMqIssueClient({ queue, queueEvents, retryAfterSeconds: options.app.retryAfterSeconds ?? 2 });
   const inventory = new Inventory(redis, { prefix });
+  const issueClient = new BullMqIssueClient({ queue, queueEvents, retryAfterSeconds: options.app.retryAfterSeconds ?? 2, compactResults: inventory });
   const events = new EventStream(redis, { prefix });
   const role = options.caServiceRole ?? 'ca-service';
   const registry = new Registry();

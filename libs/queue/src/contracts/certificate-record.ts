@@ -45,6 +45,16 @@ export const certificateRecordSchema = z.object({
 });
 export type CertificateRecord = z.infer<typeof certificateRecordSchema>;
 
+/**
+ * A record whose CA PEMs may be left out because they are the trust bundle's (issue results v2).
+ * Both present or both absent; the reader checks which, and fills them in from the bundle.
+ */
+export const compactCertificateRecordSchema = certificateRecordSchema.extend({
+  issuingCaPem: pemSchema.optional(),
+  trustedCasPem: z.array(pemSchema).optional(),
+});
+export type CompactCertificateRecord = z.infer<typeof compactCertificateRecordSchema>;
+
 /** The trust bundle the gateway serves at /v1/ca. */
 export const trustBundleRecordSchema = z.object({
   version: z.literal(1),

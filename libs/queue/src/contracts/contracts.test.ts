@@ -4,6 +4,7 @@ import { InvalidJobPayloadError } from '../errors.js';
 import { certificateRecord, issueItem } from '../test-fixtures.test-helpers.js';
 import { certEventSchema } from './events.js';
 import { issueJobPayloadSchema, issueJobResultSchema } from './issue-job.js';
+import { trustBundleDigest } from '../inventory/trust-bundle-digest.js';
 import { parseJobPayload } from './parse.js';
 import { rotateJobId, rotateJobPayloadSchema } from './rotate-job.js';
 
@@ -57,6 +58,23 @@ describe('issue job result', () => {
       ],
     };
     expect(issueJobResultSchema.parse(result)).toEqual(result);
+  });
+
+  it('reads v2 results whose records reference the trust bundle instead of carrying its PEMs', () => {
+    const { issuingCaPem: _i, trustedCasPem: _t, ...compact } = certificateRecord();
+    const digest = trustBundleDigest('-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----', []);
+    const result = { version: 2, results: [{ requestId: issueItem().requestId, ok: true, certificate: compact, trustBundleDigest: digest }] };
+    expect(issueJobResultSchema.parse(result)).toEqual(result);
+    expect(issueJobResultSchema.safeParse({ ...result, version: 1 }).success).toBe(false);
+    expect(issueJobResultSchema.safeParse({ version: 2, results: [{ ...result.results[0], trustBundleDigest: 'nope' }] }).success).toBe(false);
+  });
+
+  it('names a trust bundle by its content, ignoring surrounding whitespace', () => {
+    const a = '-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----';
+    const b = '-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----';
+    expect(trustBundleDigest(a, [b])).toBe(trustBundleDigest(`${a}\n`, [`${b}\n`]));
+    expect(trustBundleDigest(a, [b])).not.toBe(trustBundleDigest(a, [a]));
+    expect(trustBundleDigest(a, [b])).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('refuses an ok item without its certificate', () => {

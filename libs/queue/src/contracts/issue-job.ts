@@ -1,7 +1,13 @@
 // The `issue` queue. A gateway batches HTTP requests arriving together into one job; the
 // ca-service answers every item in one result, in any order, matched by requestId.
+//
+// Result versions: v1 repeats the CA PEMs (issuing CA + trusted roots, ~60% of a record) in
+// every record. v2 lets a record name the trust bundle it shares with the inventory's (by its
+// digest) instead. A producer asks for v2 with `resultVersion: 2` in an otherwise unchanged v1
+// payload: a ca-service that predates v2 strips the unknown field and answers v1, and a producer
+// that does not ask (rotation-worker, tools, older gateways) keeps getting v1. Readers accept both.
 import { z } from 'zod';
-import { certificateRecordSchema } from './certificate-record.js';
+import { certificateRecordSchema, compactCertificateRecordSchema } from './certificate-record.js';
 import {
   commonNameSchema,
   issueReasonSchema,
@@ -37,6 +43,8 @@ export type IssueItem = z.infer<typeof issueItemSchema>;
 export const issueJobPayloadSchema = z.object({
   version: z.literal(1),
   requests: z.array(issueItemSchema).min(1).max(MAX_ISSUE_BATCH),
+  /** Highest result version the producer reads; absent means 1. */
+  resultVersion: z.literal(2).optional(),
 });
 export type IssueJobPayload = z.infer<typeof issueJobPayloadSchema>;
 
@@ -55,8 +63,41 @@ export const issueItemResultSchema = z.discriminatedUnion('ok', [
 ]);
 export type IssueItemResult = z.infer<typeof issueItemResultSchema>;
 
-export const issueJobResultSchema = z.object({
+export const issueJobResultV1Schema = z.object({
   version: z.literal(1),
   results: z.array(issueItemResultSchema),
 });
+export type IssueJobResultV1 = z.infer<typeof issueJobResultV1Schema>;
+
+/** SHA-256 (lowercase hex) naming a trust bundle; see trustBundleDigest(). */
+export const trustBundleDigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
+
+export const issueItemResultV2Schema = z.discriminatedUnion('ok', [
+  z.object({
+    requestId: z.uuid(),
+    ok: z.literal(true),
+    /**
+     * Without issuingCaPem/trustedCasPem when trustBundleDigest is set: they are the trust
+     * bundle's with that digest. With both PEMs (and no digest) when the record's CA PEMs
+     * differ from the bundle the ca-service currently publishes (e.g. reused from before a CA change).
+     */
+    certificate: compactCertificateRecordSchema,
+    trustBundleDigest: trustBundleDigestSchema.optional(),
+  }),
+  z.object({
+    requestId: z.uuid(),
+    ok: z.literal(false),
+    error: jobErrorSchema,
+  }),
+]);
+export type IssueItemResultV2 = z.infer<typeof issueItemResultV2Schema>;
+
+export const issueJobResultV2Schema = z.object({
+  version: z.literal(2),
+  results: z.array(issueItemResultV2Schema),
+});
+export type IssueJobResultV2 = z.infer<typeof issueJobResultV2Schema>;
+
+/** Every result version a reader must accept. */
+export const issueJobResultSchema = z.discriminatedUnion('version', [issueJobResultV1Schema, issueJobResultV2Schema]);
 export type IssueJobResult = z.infer<typeof issueJobResultSchema>;
