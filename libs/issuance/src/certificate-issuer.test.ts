@@ -1,14 +1,9 @@
 // The crash window between "stored" and "announced": a retried attempt closes it, a first
 // attempt never pays for looking.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventStream, Inventory, IssueBatchStore } from '@fsm-certs/queue';
-import { announcementLog } from './announced.js';
-import { CertificateIssuer } from './certificate-issuer.js';
-import { systemClock } from './clock.js';
-import { CpuGate } from './concurrency.js';
-import { NameLock } from './name-lock.js';
-import { defaultRenewAt } from './renew-at.js';
-import { PREFIX, item, memoryLogger, readAllEvents, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
+import type { EventStream } from '@fsm-certs/queue';
+import type { CertificateIssuer } from './certificate-issuer.js';
+import { item, readAllEvents, startIssuer, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
 describe('CertificateIssuer after a crash between storing and announcing', () => {
   let env: TestEnv;
@@ -17,23 +12,7 @@ describe('CertificateIssuer after a crash between storing and announcing', () =>
 
   beforeAll(async () => {
     env = await startTestEnv();
-    const redis = env.connect();
-    events = new EventStream(redis, { prefix: PREFIX });
-    issuer = new CertificateIssuer({
-      provider: await env.startTresor(),
-      inventory: new Inventory(redis, { prefix: PREFIX }),
-      batchStore: new IssueBatchStore(redis, { prefix: PREFIX }),
-      events,
-      kek: env.kek,
-      lock: new NameLock(redis, { prefix: PREFIX }),
-      clock: systemClock,
-      random: Math.random,
-      renewAt: defaultRenewAt,
-      logger: memoryLogger().logger,
-      currentIssuerId: () => undefined,
-      cpuGate: new CpuGate(),
-      announcements: announcementLog(redis, events.key),
-    });
+    ({ issuer, events } = await startIssuer(env));
   });
   afterAll(async () => {
     await env?.close();

@@ -2,14 +2,9 @@
 // These are the races the lock used to prevent; the outcome must be as if the jobs had run one
 // after the other — one current cert per name, one announcement per stored cert, no double rotation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventStream, Inventory, IssueBatchStore, type BatchWrite, type IssueItem } from '@fsm-certs/queue';
-import { announcementLog } from './announced.js';
-import { CertificateIssuer, type CertificateIssuerDeps, type ItemAnswer } from './certificate-issuer.js';
-import { systemClock } from './clock.js';
-import { CpuGate } from './concurrency.js';
-import { NameLock } from './name-lock.js';
-import { defaultRenewAt } from './renew-at.js';
-import { PREFIX, item, memoryLogger, readAllEvents, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
+import { Inventory, IssueBatchStore, type BatchWrite, type IssueItem } from '@fsm-certs/queue';
+import type { CertificateIssuer, CertificateIssuerDeps, ItemAnswer } from './certificate-issuer.js';
+import { PREFIX, item, readAllEvents, startIssuer, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
 describe('issue items racing for one name across replicas', () => {
   let env: TestEnv;
@@ -17,24 +12,7 @@ describe('issue items racing for one name across replicas', () => {
   let inventory: Inventory;
 
   async function replica(overrides: Partial<CertificateIssuerDeps> = {}): Promise<CertificateIssuer> {
-    const redis = env.connect();
-    const events = new EventStream(redis, { prefix: PREFIX });
-    return new CertificateIssuer({
-      provider: await env.startTresor(),
-      inventory: new Inventory(redis, { prefix: PREFIX }),
-      batchStore: new IssueBatchStore(redis, { prefix: PREFIX }),
-      events,
-      kek: env.kek,
-      lock: new NameLock(redis, { prefix: PREFIX }),
-      clock: systemClock,
-      random: Math.random,
-      renewAt: defaultRenewAt,
-      logger: memoryLogger().logger,
-      currentIssuerId: () => undefined,
-      cpuGate: new CpuGate(),
-      announcements: announcementLog(redis, events.key),
-      ...overrides,
-    });
+    return (await startIssuer(env, overrides)).issuer;
   }
 
   beforeAll(async () => {

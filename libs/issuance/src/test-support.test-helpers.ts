@@ -9,6 +9,8 @@ import type { Redis } from 'ioredis';
 import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
 import {
   EventStream,
+  Inventory,
+  IssueBatchStore,
   createRedisConnection,
   generateKek,
   startRedisServer,
@@ -18,7 +20,13 @@ import {
   type KeyEncryptionKey,
   type RedisServerHandle,
 } from '@fsm-certs/queue';
+import { announcementLog } from './announced.js';
+import { CertificateIssuer, type CertificateIssuerDeps } from './certificate-issuer.js';
+import { systemClock } from './clock.js';
+import { CpuGate } from './concurrency.js';
 import { createLogger, type Logger } from './logger.js';
+import { NameLock } from './name-lock.js';
+import { defaultRenewAt } from './renew-at.js';
 
 export const PREFIX = '{fsm-certs-test}';
 
@@ -92,3 +100,26 @@ export async function readAllEvents(redis: Redis, prefix = PREFIX): Promise<Cert
 }
 
 export { eventually } from '@fsm-certs/testing';
+
+/** A CertificateIssuer wired as the ca-service wires it (Tresor, real Redis), on its own connection. */
+export async function startIssuer(env: TestEnv, overrides: Partial<CertificateIssuerDeps> = {}): Promise<{ issuer: CertificateIssuer; events: EventStream; redis: Redis }> {
+  const redis = env.connect();
+  const events = new EventStream(redis, { prefix: PREFIX });
+  const issuer = new CertificateIssuer({
+    provider: await env.startTresor(),
+    inventory: new Inventory(redis, { prefix: PREFIX }),
+    batchStore: new IssueBatchStore(redis, { prefix: PREFIX }),
+    events,
+    kek: env.kek,
+    lock: new NameLock(redis, { prefix: PREFIX }),
+    clock: systemClock,
+    random: Math.random,
+    renewAt: defaultRenewAt,
+    logger: memoryLogger().logger,
+    currentIssuerId: () => undefined,
+    cpuGate: new CpuGate(),
+    announcements: announcementLog(redis, events.key),
+    ...overrides,
+  });
+  return { issuer, events, redis };
+}
