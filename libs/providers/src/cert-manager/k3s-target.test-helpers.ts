@@ -1,27 +1,11 @@
 // The Testcontainers path of the cert-manager suite: k3s in a container with cert-manager
 // applied from its release manifest. Used only when a container runtime answers.
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { parseAllDocuments } from 'yaml';
 
 export const K3S_IMAGE = 'rancher/k3s:v1.31.4-k3s1';
 export const CERT_MANAGER_MANIFEST = 'https://github.com/cert-manager/cert-manager/releases/download/v1.16.2/cert-manager.yaml';
-
-/** Cheap checks first, so a machine without Docker falls through in milliseconds. */
-export async function containerRuntimeAnswers(timeoutMs = 3_000): Promise<boolean> {
-  const candidates = [process.env.DOCKER_HOST, '/var/run/docker.sock', path.join(os.homedir(), '.docker/run/docker.sock'), path.join(os.homedir(), '.testcontainers.properties')];
-  const hint = candidates.some((candidate) => candidate !== undefined && candidate !== '' && (candidate.includes('://') || existsSync(candidate)));
-  if (!hint) return false;
-  const probe = getContainerRuntimeClient().then(
-    () => true,
-    () => false,
-  );
-  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-  return Promise.race([probe, timeout]);
-}
 
 export interface StartedK3s {
   readonly kubeConfig: KubeConfig;

@@ -3,7 +3,8 @@
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { CertManagerEmulator, KubernetesEmulator } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
-import { containerRuntimeAnswers, startK3sWithCertManager } from './k3s-target.test-helpers.js';
+import { detectContainerRuntime } from '@fsm-certs/testing';
+import { startK3sWithCertManager } from './k3s-target.test-helpers.js';
 
 export interface EmulatorControls {
   readonly kube: KubernetesEmulator;
@@ -128,7 +129,7 @@ export async function selectTarget(): Promise<CertManagerTarget> {
     kubeConfig.loadFromDefault();
     return clusterTarget('kubeconfig', kubeConfig, `cluster from KUBECONFIG=${kubeconfigPath} (context ${kubeConfig.getCurrentContext()})`, async () => undefined);
   }
-  if (await containerRuntimeAnswers()) {
+  if (await detectContainerRuntime()) {
     const k3s = await startK3sWithCertManager();
     return clusterTarget('k3s', k3s.kubeConfig, 'k3s + cert-manager in Testcontainers', k3s.stop);
   }
