@@ -1,98 +1,112 @@
 // `npm run bench:issue`: the issuer-gateway (full system: gateway -> queue -> ca-service -> Redis)
 // against cfssl's `serve`, both issuing ECDSA P-256 certificates with server-generated keys to 16
-// concurrent HTTP clients, one after the other on this machine. Prints one JSON line per scenario
-// and a summary with the ratio. Options: BENCH_SECONDS (default 10), BENCH_CLIENTS (default 16).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { freePort } from '@fsm-certs/queue';
-import { startStack } from '@fsm-certs/stack';
-import { cfsslAvailable, cfsslNewcert, startCfssl } from './cfssl.js';
+// concurrent HTTP clients on this machine, plus the queue-hop ceiling (the gateway and BullMQ
+// with a stand-in CA that signs nothing). Every target is started once and measured in
+// BENCH_ROUNDS interleaved rounds, so a noisy neighbour hits all of them alike; the summary
+// compares medians. Options: BENCH_SECONDS per round (default 6), BENCH_ROUNDS (default 3),
+// BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip the ceiling.
+import { cfsslAvailable } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
+import { cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
+const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
+const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
 
-function report(scenario: string, r: LoadResult, cpuUsPerCert: Record<string, number> = {}): void {
+interface RoundResult {
+  readonly load: LoadResult;
+  readonly cpu: Record<string, number>;
+  readonly batch: number | undefined;
+}
+
+async function measure(target: Target, round: number): Promise<RoundResult> {
+  let before = sampleCpu(target.pids);
+  const load = await runClosedLoop({
+    clients,
+    durationMs: seconds * 1000,
+    warmupMs: 1000,
+    onMeasureStart: () => {
+      before = sampleCpu(target.pids);
+      void target.batchSince?.();
+    },
+    request: (seq) => target.request(seq),
+  });
+  const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
+  const batch = await target.batchSince?.();
   console.log(
     JSON.stringify({
-      scenario,
+      scenario: target.scenario,
+      round,
       clients,
-      seconds: Number(r.seconds.toFixed(2)),
-      requests: r.requests,
-      errors: r.errors,
-      throughput: Number(r.throughput.toFixed(1)),
-      p50_ms: Number(r.p50Ms.toFixed(2)),
-      p99_ms: Number(r.p99Ms.toFixed(2)),
-      cpu_us_per_cert: cpuUsPerCert,
-      ...(r.firstError !== undefined ? { first_error: r.firstError } : {}),
+      seconds: Number(load.seconds.toFixed(2)),
+      requests: load.requests,
+      errors: load.errors,
+      throughput: Number(load.throughput.toFixed(1)),
+      p50_ms: Number(load.p50Ms.toFixed(2)),
+      p99_ms: Number(load.p99Ms.toFixed(2)),
+      cpu_us_per_cert: cpu,
+      ...(batch !== undefined ? { avg_items_per_job: batch } : {}),
+      ...(load.firstError !== undefined ? { first_error: load.firstError } : {}),
     }),
   );
+  return { load, cpu, batch };
 }
 
-async function benchCfssl(): Promise<LoadResult | undefined> {
-  if (!cfsslAvailable()) {
-    console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
-    return undefined;
-  }
-  const server = await startCfssl(await freePort());
-  try {
-    const pids = { cfssl: server.pid, client: process.pid };
-    let before = sampleCpu(pids);
-    const result = await runClosedLoop({
-      clients,
-      durationMs: seconds * 1000,
-      warmupMs: 1000,
-      onMeasureStart: () => (before = sampleCpu(pids)),
-      request: (seq) => cfsslNewcert(server.url, `cfssl-${seq}.bench.cluster.local`),
-    });
-    report('cfssl-serve-p256-server-key', result, cpuPerOp(before, sampleCpu(pids), result.requests));
-    return result;
-  } finally {
-    await server.stop();
-  }
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
-async function benchGateway(): Promise<LoadResult> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
-  const stack = await startStack({ dataDir, env: { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SEC: '1000000' } });
-  try {
-    await stack.waitReady(90_000);
-    const url = `${stack.gatewayUrl}/v1/certificates`;
-    const headers = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
-    const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
-    for (const app of stack.apps) pids[app.label] = app.pid;
-    let before = sampleCpu(pids);
-    const result = await runClosedLoop({
-      clients,
-      durationMs: seconds * 1000,
-      warmupMs: 1000,
-      onMeasureStart: () => (before = sampleCpu(pids)),
-      request: async (seq) => {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ commonName: `fsm-${seq}.bench.cluster.local`, keyAlgorithm: 'ecdsa-p256', validity: '24h' }),
-        });
-        const body = (await res.json()) as { privateKey?: unknown };
-        if (res.status !== 201 || typeof body.privateKey !== 'string') throw new Error(`gateway answered ${res.status}`);
-      },
-    });
-    report('fsm-certs-gateway-p256-server-key', result, cpuPerOp(before, sampleCpu(pids), result.requests));
-    return result;
-  } finally {
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+function medianCpu(results: readonly RoundResult[]): Record<string, number> {
+  const names = new Set(results.flatMap((r) => Object.keys(r.cpu)));
+  return Object.fromEntries([...names].map((name) => [name, Math.round(median(results.map((r) => r.cpu[name] ?? NaN).filter(Number.isFinite)))]));
 }
 
-const baseline = await benchCfssl();
-const ours = await benchGateway();
-console.log(
-  JSON.stringify({
-    scenario: 'summary',
-    ratio_throughput_vs_cfssl: baseline === undefined ? null : Number((ours.throughput / baseline.throughput).toFixed(2)),
-    goal: '>= 1.0 now, >= 2.0 target',
-  }),
-);
+const targets: Target[] = [];
+try {
+  if (cfsslAvailable()) targets.push(await cfsslTarget());
+  else console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
+  targets.push(await fsmTarget());
+  if (withQueueHop) targets.push(await queueHopTarget());
+
+  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.scenario, []]));
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const target of targets) results.get(target.scenario)?.push(await measure(target, round));
+  }
+
+  const summary = (scenario: string): { throughput: number; p50_ms: number; cpu_us_per_cert: Record<string, number> } | undefined => {
+    const rs = results.get(scenario);
+    if (rs === undefined || rs.length === 0) return undefined;
+    return {
+      throughput: Number(median(rs.map((r) => r.load.throughput)).toFixed(1)),
+      p50_ms: Number(median(rs.map((r) => r.load.p50Ms)).toFixed(2)),
+      cpu_us_per_cert: medianCpu(rs),
+    };
+  };
+  const cfssl = summary('cfssl-serve-p256-server-key');
+  const ours = summary('fsm-certs-gateway-p256-server-key');
+  const hop = summary('queue-hop-ceiling-stand-in-ca');
+  const ratio = (x: { throughput: number } | undefined): number | null =>
+    x === undefined || cfssl === undefined ? null : Number((x.throughput / cfssl.throughput).toFixed(2));
+  const perRound = (results.get('fsm-certs-gateway-p256-server-key') ?? []).map((r, i) => {
+    const base = results.get('cfssl-serve-p256-server-key')?.[i];
+    return base === undefined ? null : Number((r.load.throughput / base.load.throughput).toFixed(2));
+  });
+  console.log(
+    JSON.stringify({
+      scenario: 'summary',
+      rounds,
+      median: { cfssl, fsm_certs: ours, queue_hop_ceiling: hop },
+      ratio_throughput_vs_cfssl: ratio(ours),
+      ratio_per_round: perRound,
+      queue_hop_ceiling_ratio_vs_cfssl: ratio(hop),
+      goal: '>= 1.0 now, >= 2.0 target',
+    }),
+  );
+} finally {
+  for (const target of targets.reverse()) await target.stop().catch((error: unknown) => console.error(`stopping ${target.scenario}:`, error));
+}

@@ -1,0 +1,140 @@
+// What bench:issue drives: cfssl's `serve` (the baseline), the whole fsm-certs system, and the
+// `queue-hop` ceiling (the real issuer-gateway and BullMQ with a stand-in CA that signs nothing).
+// Each target is started once and then measured in several interleaved rounds.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, generateKek } from '@fsm-certs/queue';
+import { startStack, type Stack } from '@fsm-certs/stack';
+import { cfsslNewcert, startCfssl } from './cfssl.js';
+
+export interface Target {
+  readonly scenario: string;
+  /** Processes whose CPU time is reported per certificate. */
+  readonly pids: Readonly<Record<string, number | undefined>>;
+  /** One issuance; `seq` is unique across the run so names never repeat. */
+  request(seq: number): Promise<void>;
+  /** Average items per BullMQ job since the last call (fsm targets only). */
+  batchSince?(): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function cfsslTarget(): Promise<Target> {
+  const server = await startCfssl(await freePort());
+  return {
+    scenario: 'cfssl-serve-p256-server-key',
+    pids: { cfssl: server.pid, client: process.pid },
+    request: (seq) => cfsslNewcert(server.url, `cfssl-${seq}.bench.cluster.local`),
+    stop: () => server.stop(),
+  };
+}
+
+/** Items per job from the gateway's batch-size histogram, between two readings. */
+function batchMeter(stack: Stack): () => Promise<number | undefined> {
+  let last = { sum: 0, count: 0 };
+  const read = async (): Promise<{ sum: number; count: number }> => {
+    const text = await (await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { sum: value('fsm_certs_gateway_issue_batch_size_sum'), count: value('fsm_certs_gateway_issue_batch_size_count') };
+  };
+  return async () => {
+    try {
+      const now = await read();
+      const jobs = now.count - last.count;
+      const average = jobs > 0 ? (now.sum - last.sum) / jobs : undefined;
+      last = now;
+      return average === undefined ? undefined : Number(average.toFixed(2));
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Promise<void> {
+  const url = `${stack.gatewayUrl}/v1/certificates`;
+  const headers = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
+  return async (seq) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ commonName: `${namePrefix}-${seq}.bench.cluster.local`, keyAlgorithm: 'ecdsa-p256', validity: '24h' }),
+    });
+    const body = (await res.json()) as { privateKey?: unknown };
+    if (res.status !== 201 || typeof body.privateKey !== 'string') throw new Error(`gateway answered ${res.status}`);
+  };
+}
+
+const BENCH_ENV = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SEC: '1000000' };
+
+/** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis. */
+export async function fsmTarget(): Promise<Target> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
+  const stack = await startStack({ dataDir, env: BENCH_ENV });
+  try {
+    await stack.waitReady(90_000);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
+  for (const app of stack.apps) pids[app.label] = app.pid;
+  return {
+    scenario: 'fsm-certs-gateway-p256-server-key',
+    pids,
+    request: gatewayRequest(stack, 'fsm'),
+    batchSince: batchMeter(stack),
+    async stop() {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The queue-hop ceiling: the real issuer-gateway, Redis and BullMQ, with stand-in-ca.ts in place
+ * of the ca-service. It answers from one pre-signed leaf, so this is as fast as the system can
+ * get whatever the CA costs.
+ */
+export async function queueHopTarget(): Promise<Target> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-hop-'));
+  const { base64 } = generateKek();
+  const stack = await startStack({ dataDir, caServices: 0, rotationWorkers: 0, env: { ...BENCH_ENV, FSM_KEY_ENCRYPTION_KEY: base64 } });
+  const script = fileURLToPath(new URL('./stand-in-ca.ts', import.meta.url));
+  const standIn = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', script], {
+    env: { ...process.env, REDIS_URL: stack.redisUrl, FSM_KEY_ENCRYPTION_KEY: base64 },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => standIn.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    // The stand-in first, while Redis is still there for its worker to close against.
+    standIn.kill('SIGTERM');
+    const killer = setTimeout(() => standIn.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(killer);
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      standIn.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      void exited.then(() => reject(new Error('the stand-in CA exited during start-up')));
+    });
+    await stack.waitReady(90_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid, 'stand-in-ca': standIn.pid };
+  for (const app of stack.apps) pids[app.label] = app.pid;
+  return {
+    scenario: 'queue-hop-ceiling-stand-in-ca',
+    pids,
+    request: gatewayRequest(stack, 'hop'),
+    batchSince: batchMeter(stack),
+    stop,
+  };
+}
