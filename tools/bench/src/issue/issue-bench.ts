@@ -3,8 +3,12 @@
 // concurrent HTTP clients on this machine, plus the queue-hop ceiling (the gateway and BullMQ
 // with a stand-in CA that signs nothing). Every target is started once and measured in
 // BENCH_ROUNDS interleaved rounds, so a noisy neighbour hits all of them alike; the summary
-// compares medians. Options: BENCH_SECONDS per round (default 6), BENCH_ROUNDS (default 3),
-// BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip the ceiling.
+// compares medians. Each target first runs the same load for BENCH_WARMUP_SECONDS (default 10)
+// unmeasured: Node's JIT tiers and heap sizing take ~10 s of this load to settle (the first 5 s
+// cost the ca-service about twice the CPU per certificate of the steady state), and a service
+// runs for days, so its steady state is what is compared. Options: BENCH_SECONDS per round
+// (default 6), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip
+// the ceiling.
 import { cfsslAvailable } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
@@ -13,6 +17,7 @@ import { cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.j
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
+const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
 const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
 
 interface RoundResult {
@@ -21,7 +26,18 @@ interface RoundResult {
   readonly batch: number | undefined;
 }
 
+/**
+ * The load driver counts from 0 in every run; each run gets its own range so no name is ever
+ * requested twice (a repeated name would be answered by reuse, without signing).
+ */
+let runs = 0;
+function nextRunOffset(): number {
+  runs += 1;
+  return runs * 100_000_000;
+}
+
 async function measure(target: Target, round: number): Promise<RoundResult> {
+  const offset = nextRunOffset();
   let before = sampleCpu(target.pids);
   const load = await runClosedLoop({
     clients,
@@ -31,7 +47,7 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
       before = sampleCpu(target.pids);
       void target.batchSince?.();
     },
-    request: (seq) => target.request(seq),
+    request: (seq) => target.request(offset + seq),
   });
   const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
   const batch = await target.batchSince?.();
@@ -72,6 +88,11 @@ try {
   else console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
   targets.push(await fsmTarget());
   if (withQueueHop) targets.push(await queueHopTarget());
+
+  for (const target of targets) {
+    const offset = nextRunOffset();
+    await runClosedLoop({ clients, durationMs: warmupSeconds * 1000, request: (n) => target.request(offset + n) });
+  }
 
   const results = new Map<string, RoundResult[]>(targets.map((t) => [t.scenario, []]));
   for (let round = 1; round <= rounds; round += 1) {

@@ -102,7 +102,8 @@ export async function queueHopTarget(): Promise<Target> {
   const { base64 } = generateKek();
   const stack = await startStack({ dataDir, caServices: 0, rotationWorkers: 0, env: { ...BENCH_ENV, FSM_KEY_ENCRYPTION_KEY: base64 } });
   const script = fileURLToPath(new URL('./stand-in-ca.ts', import.meta.url));
-  const standIn = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', script], {
+  const profile = process.env['FSM_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['FSM_PROFILE_DIR']}`] : [];
+  const standIn = spawn(process.execPath, [...profile, '--import', 'tsx', '--conditions=development', script], {
     env: { ...process.env, REDIS_URL: stack.redisUrl, FSM_KEY_ENCRYPTION_KEY: base64 },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
