@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
-import { AppProcess, type AppName } from './app-process.js';
+import { AppProcess, type AppName, type RunFrom } from './app-process.js';
 
 export interface StackOptions {
   /** Data directory for the file secret store (and the private Redis). */
@@ -23,6 +23,8 @@ export interface StackOptions {
   readonly readyTimeoutMs?: number;
   /** Keep a private Redis's data across restarts of the stack (npm start); default false. */
   readonly persistentRedis?: boolean;
+  /** Run the apps from source (tsx) or from `npm run build` output; see AppProcess. */
+  readonly runFrom?: RunFrom;
 }
 
 export interface Stack {
@@ -67,7 +69,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (let i = 1; i <= (options.rotationWorkers ?? 1); i += 1) {
     plan.push(['rotation-worker', i === 1 ? 'rotation-worker' : `rotation-worker-${i}`]);
   }
-  const apps = plan.map(([app, label]) => new AppProcess(app, { env, label, ...(options.onLine ? { onLine: options.onLine } : {}) }));
+  const apps: AppProcess[] = [];
+  try {
+    for (const [app, label] of plan) {
+      apps.push(new AppProcess(app, { env, label, ...(options.onLine ? { onLine: options.onLine } : {}), ...(options.runFrom ? { runFrom: options.runFrom } : {}) }));
+    }
+  } catch (error) {
+    // E.g. runFrom 'dist' without a build: leave nothing running behind.
+    for (const app of apps) await app.stop();
+    await redis?.stop();
+    throw error;
+  }
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 
   const stack: Stack = {

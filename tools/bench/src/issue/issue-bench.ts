@@ -6,7 +6,9 @@
 // compares medians. Each target first runs the same load for BENCH_WARMUP_SECONDS (default 10)
 // unmeasured: Node's JIT tiers and heap sizing take ~10 s of this load to settle (the first 5 s
 // cost the ca-service about twice the CPU per certificate of the steady state), and a service
-// runs for days, so its steady state is what is compared. Options: BENCH_SECONDS per round
+// runs for days, so its steady state is what is compared. The apps run from the build output
+// (`npm run bench:issue` builds first), as the Docker images do; BENCH_RUN_FROM=source runs them
+// through tsx instead. Options: BENCH_SECONDS per round
 // (default 6), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip
 // the ceiling.
 import { cfsslAvailable } from './cfssl.js';

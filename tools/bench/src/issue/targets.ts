@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, generateKek } from '@fsm-certs/queue';
-import { startStack, type Stack } from '@fsm-certs/stack';
+import { startStack, type RunFrom, type Stack } from '@fsm-certs/stack';
 import { cfsslNewcert, startCfssl } from './cfssl.js';
 
 export interface Target {
@@ -68,10 +68,18 @@ function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Prom
 
 const BENCH_ENV = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SEC: '1000000' };
 
+/**
+ * The apps run as deployed (the build output, as in the Docker images) unless
+ * BENCH_RUN_FROM=source: through tsx they cost ~10% more CPU per request.
+ */
+export function benchRunFrom(): RunFrom {
+  return process.env['BENCH_RUN_FROM'] === 'source' ? 'source' : 'dist';
+}
+
 /** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis. */
 export async function fsmTarget(): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
-  const stack = await startStack({ dataDir, env: BENCH_ENV });
+  const stack = await startStack({ dataDir, env: BENCH_ENV, runFrom: benchRunFrom() });
   try {
     await stack.waitReady(90_000);
   } catch (error) {
@@ -100,10 +108,15 @@ export async function fsmTarget(): Promise<Target> {
 export async function queueHopTarget(): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-hop-'));
   const { base64 } = generateKek();
-  const stack = await startStack({ dataDir, caServices: 0, rotationWorkers: 0, env: { ...BENCH_ENV, FSM_KEY_ENCRYPTION_KEY: base64 } });
-  const script = fileURLToPath(new URL('./stand-in-ca.ts', import.meta.url));
+  const runFrom = benchRunFrom();
+  const stack = await startStack({ dataDir, caServices: 0, rotationWorkers: 0, runFrom, env: { ...BENCH_ENV, FSM_KEY_ENCRYPTION_KEY: base64 } });
   const profile = process.env['FSM_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['FSM_PROFILE_DIR']}`] : [];
-  const standIn = spawn(process.execPath, [...profile, '--import', 'tsx', '--conditions=development', script], {
+  // Like the apps: the build output (tools/bench/dist), or this source through tsx.
+  const entry =
+    runFrom === 'dist'
+      ? [fileURLToPath(new URL('../../dist/issue/stand-in-ca.js', import.meta.url))]
+      : ['--import', 'tsx', '--conditions=development', fileURLToPath(new URL('./stand-in-ca.ts', import.meta.url))];
+  const standIn = spawn(process.execPath, [...profile, ...entry], {
     env: { ...process.env, REDIS_URL: stack.redisUrl, FSM_KEY_ENCRYPTION_KEY: base64 },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
