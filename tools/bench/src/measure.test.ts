@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureInterleaved, measureSync, summarize } from './measure.js';
+import { measureInterleaved, measureSync, median, summarize } from './measure.js';
 
 /** A fake clock that advances 1 ms per reading, so results are exact. */
 function fakeClock(): () => number {
@@ -39,5 +39,11 @@ describe('bench measurement', () => {
     ['not 30x faster than @peculiar/x509', 8000, 10000, 300, false],
   ])('summary: %s', (_name, ours, floor, peculiar, met) => {
     expect(summarize(ours, floor, peculiar).targets_met).toBe(met);
+  });
+
+  it('takes the median of rounds: the middle value, the mean of the middle two, NaN for none', () => {
+    expect(median([1700, 1200, 1500])).toBe(1500);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });

@@ -117,3 +117,12 @@ export function summarize(ours: number, floor: number, peculiar: number): Summar
     targets_met: ratioVsFloor >= TARGET_RATIO_VS_FLOOR && ratioVsPeculiar >= TARGET_RATIO_VS_PECULIAR,
   };
 }
+
+/** The median of the values (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] ?? NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? NaN) + upper) / 2;
+}

@@ -11,6 +11,7 @@
 // through tsx instead. Options: BENCH_SECONDS per round
 // (default 6), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip
 // the ceiling.
+import { median } from '../measure.js';
 import { cfsslAvailable } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
@@ -70,13 +71,6 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
     }),
   );
   return { load, cpu, batch };
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
 function medianCpu(results: readonly RoundResult[]): Record<string, number> {
