@@ -10,7 +10,9 @@
 // (`npm run bench:issue` builds first), as the Docker images do; BENCH_RUN_FROM=source runs them
 // through tsx instead. Options: BENCH_SECONDS per round
 // (default 6), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip
-// the ceiling.
+// the ceiling, BENCH_VARIANTS to add fsm-certs stacks with other settings, e.g.
+// '{"concurrency-1":{"CA_SERVICE_CONCURRENCY":"1"}}' (name -> environment of its apps).
+import { z } from 'zod';
 import { median } from '../measure.js';
 import { cfsslAvailable } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
@@ -21,6 +23,8 @@ const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
 const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
+const variantsSchema = z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'variant names are lower-case letters, digits and dashes'), z.record(z.string(), z.string()));
+const variants = variantsSchema.parse(JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}'));
 const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
 
 interface RoundResult {
@@ -83,6 +87,7 @@ try {
   if (cfsslAvailable()) targets.push(await cfsslTarget());
   else console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
   targets.push(await fsmTarget());
+  for (const [name, env] of Object.entries(variants)) targets.push(await fsmTarget({ scenario: `fsm-certs-${name}`, env }));
   if (withQueueHop) targets.push(await queueHopTarget());
 
   for (const target of targets) {
@@ -109,6 +114,12 @@ try {
   const hop = summary('queue-hop-ceiling-stand-in-ca');
   const ratio = (x: { throughput: number } | undefined): number | null =>
     x === undefined || cfssl === undefined ? null : Number((x.throughput / cfssl.throughput).toFixed(2));
+  const variantSummaries = Object.fromEntries(
+    Object.keys(variants).map((name) => {
+      const medianOf = summary(`fsm-certs-${name}`);
+      return [name, medianOf === undefined ? null : { ...medianOf, ratio_vs_cfssl: ratio(medianOf) }];
+    }),
+  );
   const perRound = (results.get('fsm-certs-gateway-p256-server-key') ?? []).map((r, i) => {
     const base = results.get('cfssl-serve-p256-server-key')?.[i];
     return base === undefined ? null : Number((r.load.throughput / base.load.throughput).toFixed(2));
@@ -121,6 +132,7 @@ try {
       ratio_throughput_vs_cfssl: ratio(ours),
       ratio_per_round: perRound,
       queue_hop_ceiling_ratio_vs_cfssl: ratio(hop),
+      ...(Object.keys(variants).length > 0 ? { variants: variantSummaries } : {}),
       goal: '>= 1.0 now, >= 2.0 target',
     }),
   );

@@ -77,9 +77,9 @@ export function benchRunFrom(): RunFrom {
 }
 
 /** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis. */
-export async function fsmTarget(): Promise<Target> {
+export async function fsmTarget(options: { readonly scenario?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
-  const stack = await startStack({ dataDir, env: BENCH_ENV, runFrom: benchRunFrom() });
+  const stack = await startStack({ dataDir, env: { ...BENCH_ENV, ...options.env }, runFrom: benchRunFrom() });
   try {
     await stack.waitReady(90_000);
   } catch (error) {
@@ -89,7 +89,7 @@ export async function fsmTarget(): Promise<Target> {
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
   for (const app of stack.apps) pids[app.label] = app.pid;
   return {
-    scenario: 'fsm-certs-gateway-p256-server-key',
+    scenario: options.scenario ?? 'fsm-certs-gateway-p256-server-key',
     pids,
     request: gatewayRequest(stack, 'fsm'),
     batchSince: batchMeter(stack),
