@@ -12,9 +12,12 @@
 // (default 6), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 16), BENCH_QUEUE_HOP=0 to skip
 // the ceiling, BENCH_VARIANTS to add fsm-certs stacks with other settings, e.g.
 // '{"concurrency-1":{"CA_SERVICE_CONCURRENCY":"1"}}' (name -> environment of its apps).
+// With the sqlite3 shell on PATH, cfssl also runs a second time recording every certificate in
+// its certificate database (as fsm-certs records its inventory): an extra, equal-durability
+// comparison beside the headline ratio (BENCH_CFSSL_DB=0 to skip).
 import { z } from 'zod';
 import { median } from '../measure.js';
-import { cfsslAvailable } from './cfssl.js';
+import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import { cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
@@ -26,6 +29,7 @@ const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
 const variantsSchema = z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'variant names are lower-case letters, digits and dashes'), z.record(z.string(), z.string()));
 const variants = variantsSchema.parse(JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}'));
 const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
+const withCfsslDb = process.env['BENCH_CFSSL_DB'] !== '0';
 
 interface RoundResult {
   readonly load: LoadResult;
@@ -84,8 +88,13 @@ function medianCpu(results: readonly RoundResult[]): Record<string, number> {
 
 const targets: Target[] = [];
 try {
-  if (cfsslAvailable()) targets.push(await cfsslTarget());
-  else console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
+  if (cfsslAvailable()) {
+    targets.push(await cfsslTarget());
+    if (withCfsslDb && sqlite3Available()) targets.push(await cfsslTarget({ certDb: true }));
+    else if (withCfsslDb) console.log(JSON.stringify({ scenario: 'cfssl-serve-certdb-p256-server-key', skipped: 'sqlite3 not on PATH (apt-get install sqlite3)' }));
+  } else {
+    console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
+  }
   targets.push(await fsmTarget());
   for (const [name, env] of Object.entries(variants)) targets.push(await fsmTarget({ scenario: `fsm-certs-${name}`, env }));
   if (withQueueHop) targets.push(await queueHopTarget());
@@ -112,6 +121,7 @@ try {
   const cfssl = summary('cfssl-serve-p256-server-key');
   const ours = summary('fsm-certs-gateway-p256-server-key');
   const hop = summary('queue-hop-ceiling-stand-in-ca');
+  const cfsslDb = summary('cfssl-serve-certdb-p256-server-key');
   const ratio = (x: { throughput: number } | undefined): number | null =>
     x === undefined || cfssl === undefined ? null : Number((x.throughput / cfssl.throughput).toFixed(2));
   const variantSummaries = Object.fromEntries(
@@ -128,10 +138,11 @@ try {
     JSON.stringify({
       scenario: 'summary',
       rounds,
-      median: { cfssl, fsm_certs: ours, queue_hop_ceiling: hop },
+      median: { cfssl, ...(cfsslDb !== undefined ? { cfssl_certdb: cfsslDb } : {}), fsm_certs: ours, queue_hop_ceiling: hop },
       ratio_throughput_vs_cfssl: ratio(ours),
       ratio_per_round: perRound,
       queue_hop_ceiling_ratio_vs_cfssl: ratio(hop),
+      ...(cfsslDb !== undefined && ours !== undefined ? { ratio_vs_cfssl_certdb: Number((ours.throughput / cfsslDb.throughput).toFixed(2)) } : {}),
       ...(Object.keys(variants).length > 0 ? { variants: variantSummaries } : {}),
       goal: '>= 1.0 now, >= 2.0 target',
     }),

@@ -21,10 +21,11 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function cfsslTarget(): Promise<Target> {
-  const server = await startCfssl(await freePort());
+/** cfssl serve; with certDb it also records every certificate in its sqlite certificate database. */
+export async function cfsslTarget(options: { readonly certDb?: boolean } = {}): Promise<Target> {
+  const server = await startCfssl(await freePort(), options);
   return {
-    scenario: 'cfssl-serve-p256-server-key',
+    scenario: options.certDb === true ? 'cfssl-serve-certdb-p256-server-key' : 'cfssl-serve-p256-server-key',
     pids: { cfssl: server.pid, client: process.pid },
     request: (seq) => cfsslNewcert(server.url, `cfssl-${seq}.bench.cluster.local`),
     stop: () => server.stop(),
