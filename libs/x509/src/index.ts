@@ -14,3 +14,4 @@ export { inspectCertificate, formatInspection, formatOpensslDate } from './inspe
 export { verifyChain, type VerifyChainOptions } from './verify-chain.js';
 export { splitPemBundle, pemToDer, derToPem, fingerprintSha256 } from './pem.js';
 export { isValidDnsName, buildSpiffeId } from './names.js';
+export { pooledRandomBytes } from './random-pool.js';

@@ -3,6 +3,7 @@
 // serial) so a ciphertext copied onto another record fails to open. Format, all base64url:
 //   v1.<iv 12 bytes>.<tag 16 bytes>.<ciphertext>
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject, createSecretKey } from 'node:crypto';
+import { pooledRandomBytes } from '@fsm-certs/x509';
 import { QueueError } from '../errors.js';
 
 const VERSION = 'v1';
@@ -44,26 +45,10 @@ function aad(commonName: string, serialNumber: string): Buffer {
   return Buffer.from(`fsm-certs/key/v1\0${commonName}\0${serialNumber}`, 'utf8');
 }
 
-// IVs come from a pool filled by one CSPRNG call per 1024 seals: a separate randomBytes(12) per
-// key was a measurable share of sealing. Each IV is a fresh, never-reused slice of the pool
-// (subarray offsets only advance; a new pool is drawn when it runs out), so GCM's "never repeat
-// an IV under one key" holds exactly as with per-call random IVs.
-const IV_POOL_SIZE = IV_BYTES * 1024;
-let ivPool = Buffer.alloc(0);
-let ivOffset = 0;
-
-function nextIv(): Buffer {
-  if (ivOffset + IV_BYTES > ivPool.length) {
-    ivPool = randomBytes(IV_POOL_SIZE);
-    ivOffset = 0;
-  }
-  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
-  ivOffset += IV_BYTES;
-  return iv;
-}
-
 export function sealPrivateKey(kek: KeyEncryptionKey, privateKeyPem: string, commonName: string, serialNumber: string): string {
-  const iv = nextIv();
+  // From the shared CSPRNG pool: each IV is fresh bytes never handed out before, so GCM's
+  // "never repeat an IV under one key" holds as with a randomBytes call per seal.
+  const iv = pooledRandomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', kek.key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad(commonName, serialNumber));
   const ciphertext = Buffer.concat([cipher.update(privateKeyPem, 'utf8'), cipher.final()]);
