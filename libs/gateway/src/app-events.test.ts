@@ -1,23 +1,9 @@
 // GET /v1/events: Server-Sent Events from the Redis stream, with Last-Event-ID resume.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CertEvent } from '@fsm-certs/queue';
-import { TOKENS, problemOf, startHarness, startSharedRedis, type Harness, type SharedRedis } from './testing/harness.test-helpers.js';
+import { TOKENS, harnessPerTest, problemOf } from './testing/harness.test-helpers.js';
 
-let shared: SharedRedis;
-let h: Harness;
-
-beforeAll(async () => {
-  shared = await startSharedRedis();
-});
-afterAll(async () => {
-  await shared.close();
-});
-beforeEach(async () => {
-  h = await startHarness(shared);
-});
-afterEach(async () => {
-  await h.close();
-});
+const ctx = harnessPerTest();
 
 interface SseMessage {
   id?: string;
@@ -64,13 +50,13 @@ const withData = (ms: SseMessage[]): SseMessage[] => ms.filter((m) => m.data !==
 
 describe('GET /v1/events', () => {
   it('streams new events with the stream id as SSE id and the kind as event name', async () => {
-    const res = await h.call('GET', '/v1/events', { token: TOKENS.reader });
+    const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reading = readSse(res, (ms) => withData(ms).length >= 2);
     await new Promise((r) => setTimeout(r, 150)); // let the subscription start
-    const id1 = await h.events.publish(issued('a.bookstore.cluster.local', '0a'));
-    const id2 = await h.events.publish(issued('b.bookstore.cluster.local', '0b'));
+    const id1 = await ctx.h.events.publish(issued('a.bookstore.cluster.local', '0a'));
+    const id2 = await ctx.h.events.publish(issued('b.bookstore.cluster.local', '0b'));
     const events = withData(await reading);
     expect(events.map((e) => e.id)).toEqual([id1, id2]);
     expect(events.map((e) => e.event)).toEqual(['issued', 'issued']);
@@ -78,24 +64,24 @@ describe('GET /v1/events', () => {
   });
 
   it('resumes after Last-Event-ID, delivering exactly the events published since', async () => {
-    const first = await h.events.publish(issued('one.bookstore.cluster.local', '01'));
-    await h.events.publish(issued('two.bookstore.cluster.local', '02'));
-    await h.events.publish(issued('three.bookstore.cluster.local', '03'));
-    const res = await h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': first } });
+    const first = await ctx.h.events.publish(issued('one.bookstore.cluster.local', '01'));
+    await ctx.h.events.publish(issued('two.bookstore.cluster.local', '02'));
+    await ctx.h.events.publish(issued('three.bookstore.cluster.local', '03'));
+    const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': first } });
     const events = withData(await readSse(res, (ms) => withData(ms).length >= 2));
     expect(events.map((e) => JSON.parse(e.data ?? '{}').commonName)).toEqual(['two.bookstore.cluster.local', 'three.bookstore.cluster.local']);
   });
 
   it('sends keep-alive comments while idle', async () => {
-    const res = await h.call('GET', '/v1/events', { token: TOKENS.reader });
+    const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader });
     const messages = await readSse(res, (ms) => ms.some((m) => m.comment === 'keep-alive'));
     expect(messages.some((m) => m.comment === 'keep-alive')).toBe(true);
   });
 
   it('refuses a malformed Last-Event-ID with 400 and a missing token with 401', async () => {
-    const bad = await h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': 'yesterday' } });
+    const bad = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': 'yesterday' } });
     expect(bad.status).toBe(400);
     expect((await problemOf(bad)).code).toBe('INVALID_QUERY');
-    expect((await h.call('GET', '/v1/events')).status).toBe(401);
+    expect((await ctx.h.call('GET', '/v1/events')).status).toBe(401);
   });
 });

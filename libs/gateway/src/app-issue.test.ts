@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCsr, generateKeyPair } from '@fsm-certs/x509';
 import { GatewayError } from './errors.js';
-import { TOKENS, problemOf, startHarness, startSharedRedis, type Harness, type SharedRedis } from './testing/harness.test-helpers.js';
+import { TOKENS, harnessPerTest, problemOf } from './testing/harness.test-helpers.js';
 
 interface CertJson {
   commonName: string;
@@ -25,30 +25,16 @@ interface CertJson {
   mode: string;
 }
 
-let shared: SharedRedis;
-let h: Harness;
+const ctx = harnessPerTest();
 const dir = mkdtempSync(path.join(tmpdir(), 'gw-issue-'));
 
 function openssl(args: string[], input?: string): string {
   return execFileSync('openssl', args, { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
 }
 
-beforeAll(async () => {
-  shared = await startSharedRedis();
-});
-afterAll(async () => {
-  await shared.close();
-});
-beforeEach(async () => {
-  h = await startHarness(shared);
-});
-afterEach(async () => {
-  await h.close();
-});
-
 describe('POST /v1/certificates', () => {
   it('issues a server-key certificate that openssl verifies against the CA, with a matching private key', async () => {
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'bookstore-v2.bookstore.cluster.local' } });
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'bookstore-v2.bookstore.cluster.local' } });
     expect(res.status).toBe(201);
     const cert = (await res.json()) as CertJson;
     expect(cert.commonName).toBe('bookstore-v2.bookstore.cluster.local');
@@ -69,7 +55,7 @@ describe('POST /v1/certificates', () => {
   it('in CSR mode takes the identity from the request, only the key from the CSR, and returns no private key', async () => {
     const keys = generateKeyPair('ecdsa-p256');
     const csr = createCsr({ commonName: 'evil.example.com', dnsNames: ['evil.example.com'], keyPair: keys });
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'reviews.bookstore.cluster.local', csr } });
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'reviews.bookstore.cluster.local', csr } });
     expect(res.status).toBe(201);
     const cert = (await res.json()) as CertJson;
     expect(cert.privateKey).toBeUndefined();
@@ -82,7 +68,7 @@ describe('POST /v1/certificates', () => {
   });
 
   it('adds a SPIFFE URI derived from a <sa>.<ns>.<trustDomain> common name', async () => {
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'bookstore-v1.bookstore.cluster.local', spiffe: true } });
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'bookstore-v1.bookstore.cluster.local', spiffe: true } });
     expect(res.status).toBe(201);
     const cert = (await res.json()) as CertJson;
     expect(cert.uris).toEqual(['spiffe://cluster.local/ns/bookstore/sa/bookstore-v1']);
@@ -91,14 +77,14 @@ describe('POST /v1/certificates', () => {
 
   it('answers 201 with Location and a JSON content type, for plain, charset-qualified and gzip-compressed bodies', async () => {
     const body = JSON.stringify({ commonName: 'ratings.bookstore.cluster.local' });
-    const plain = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body });
+    const plain = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body });
     expect(plain.status).toBe(201);
     expect(plain.headers.get('location')).toBe('/v1/certificates/ratings.bookstore.cluster.local');
     expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(((await plain.json()) as CertJson).commonName).toBe('ratings.bookstore.cluster.local');
-    const charset = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body, headers: { 'content-type': 'application/json; charset=UTF-8' } });
+    const charset = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body, headers: { 'content-type': 'application/json; charset=UTF-8' } });
     expect(charset.status).toBe(201);
-    const gzip = await fetch(`${h.baseUrl}/v1/certificates`, {
+    const gzip = await fetch(`${ctx.h.baseUrl}/v1/certificates`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKENS.bookstore}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: gzipSync(body),
@@ -109,12 +95,12 @@ describe('POST /v1/certificates', () => {
 
   it('answers the same through express when the fast lane does not apply (query string, trailing slash)', async () => {
     for (const path of ['/v1/certificates?via=express', '/v1/certificates/']) {
-      const res = await h.call('POST', path, { token: TOKENS.bookstore, body: { commonName: 'details.bookstore.cluster.local' } });
+      const res = await ctx.h.call('POST', path, { token: TOKENS.bookstore, body: { commonName: 'details.bookstore.cluster.local' } });
       expect(res.status).toBe(201);
       expect(res.headers.get('location')).toBe('/v1/certificates/details.bookstore.cluster.local');
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(((await res.json()) as CertJson).privateKey).toMatch(/BEGIN PRIVATE KEY/);
-      const refused = await h.call('POST', path, { token: TOKENS.bookstore, body: { commonName: 'a.payments.cluster.local' } });
+      const refused = await ctx.h.call('POST', path, { token: TOKENS.bookstore, body: { commonName: 'a.payments.cluster.local' } });
       expect(refused.status).toBe(403);
       expect((await problemOf(refused)).code).toBe('NAME_NOT_ALLOWED');
     }
@@ -122,31 +108,29 @@ describe('POST /v1/certificates', () => {
 
   it('batches concurrent requests into one job and lets identical requests share one issuance', async () => {
     // A wide window so a loaded CI machine cannot split the burst into many batches.
-    await h.close();
-    h = await startHarness(shared, { options: { batchWindowMs: 200 } });
-    h.issueClient.delayMs = 20;
+    await ctx.restart({ options: { batchWindowMs: 200 } });
+    ctx.h.issueClient.delayMs = 20;
     const names = Array.from({ length: 10 }, (_, i) => `svc-${i}.bookstore.cluster.local`);
     const requests = [...names, names[0], names[0]].map((commonName) =>
-      h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName } }),
+      ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName } }),
     );
     const answers = await Promise.all(requests);
     expect(answers.map((r) => r.status)).toEqual(Array(12).fill(201));
     const bodies = (await Promise.all(answers.map((r) => r.json()))) as CertJson[];
-    expect(h.issueClient.batches.flat()).toHaveLength(10);
-    expect(h.issueClient.batches.length).toBeLessThanOrEqual(3);
+    expect(ctx.h.issueClient.batches.flat()).toHaveLength(10);
+    expect(ctx.h.issueClient.batches.length).toBeLessThanOrEqual(3);
     expect(bodies[10]?.serialNumber).toBe(bodies[0]?.serialNumber);
     expect(bodies[11]?.serialNumber).toBe(bodies[0]?.serialNumber);
   });
 
   it('flushes a batch as soon as it holds batchMax items', async () => {
-    await h.close();
     // The window is far longer than the test timeout: only a flush on batchMax can answer.
-    h = await startHarness(shared, { options: { batchMax: 4, batchWindowMs: 600_000 } });
+    await ctx.restart({ options: { batchMax: 4, batchWindowMs: 600_000 } });
     const answers = await Promise.all(
-      [0, 1, 2, 3].map((i) => h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: `m${i}.bookstore.cluster.local` } })),
+      [0, 1, 2, 3].map((i) => ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: `m${i}.bookstore.cluster.local` } })),
     );
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201]);
-    expect(h.issueClient.batches).toHaveLength(1);
+    expect(ctx.h.issueClient.batches).toHaveLength(1);
   });
 });
 
@@ -174,13 +158,13 @@ describe('POST /v1/certificates: refusals', () => {
     { name: 'a body over the limit is 413', token: TOKENS.anyName, body: { commonName: 'a.example.com', csr: 'x'.repeat(70 * 1024) }, status: 413, code: 'BODY_TOO_LARGE' },
   ];
   it.each(cases)('$name', async ({ token, body, status, code, headers }) => {
-    const res = await h.call('POST', '/v1/certificates', { ...(token === undefined ? {} : { token }), body, ...(headers ? { headers } : {}) });
+    const res = await ctx.h.call('POST', '/v1/certificates', { ...(token === undefined ? {} : { token }), body, ...(headers ? { headers } : {}) });
     expect(res.status).toBe(status);
     const problem = await problemOf(res);
     expect(problem).toMatchObject({ status, code });
     expect(problem.type).toMatch(/^https:\/\//);
     expect(problem.detail.length).toBeGreaterThan(0);
-    expect(h.issueClient.batches).toHaveLength(0);
+    expect(ctx.h.issueClient.batches).toHaveLength(0);
   });
 
   it('a CSR whose signature does not verify is 400 INVALID_CSR', async () => {
@@ -189,34 +173,34 @@ describe('POST /v1/certificates: refusals', () => {
     const der = Buffer.from(csr.replace(/-----[^-]+-----|\s/g, ''), 'base64');
     der[der.length - 5] = (der[der.length - 5] ?? 0) ^ 0xff; // inside the signature
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE REQUEST-----\n`;
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.anyName, body: { commonName: 'x.example.com', csr: tampered } });
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.anyName, body: { commonName: 'x.example.com', csr: tampered } });
     expect(res.status).toBe(400);
     expect((await problemOf(res)).code).toBe('INVALID_CSR');
   });
 
   it('answers 503 with Retry-After when the queue is unreachable', async () => {
-    h.issueClient.failWith = new GatewayError('BACKEND_UNAVAILABLE', 'The issue queue (Redis) is unreachable.', { retryAfterSeconds: 3 });
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'a.bookstore.cluster.local' } });
+    ctx.h.issueClient.failWith = new GatewayError('BACKEND_UNAVAILABLE', 'The issue queue (Redis) is unreachable.', { retryAfterSeconds: 3 });
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'a.bookstore.cluster.local' } });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('3');
     expect((await problemOf(res)).code).toBe('BACKEND_UNAVAILABLE');
   });
 
   it('answers 504 when issuance times out', async () => {
-    h.issueClient.failWith = new GatewayError('ISSUANCE_TIMEOUT', 'No certificate arrived within 5000 ms.');
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'a.bookstore.cluster.local' } });
+    ctx.h.issueClient.failWith = new GatewayError('ISSUANCE_TIMEOUT', 'No certificate arrived within 5000 ms.');
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'a.bookstore.cluster.local' } });
     expect(res.status).toBe(504);
     expect((await problemOf(res)).code).toBe('ISSUANCE_TIMEOUT');
   });
 
   it('passes a ca-service item error through with its own code and status, failing only that item', async () => {
-    h.issueClient.behaviour = (item) =>
+    ctx.h.issueClient.behaviour = (item) =>
       item.commonName.startsWith('denied')
         ? { requestId: item.requestId, ok: false, error: { code: 'NAME_NOT_ALLOWED', message: 'Vault role refuses this name.', httpStatus: 403, retryable: false } }
         : undefined;
     const [bad, good] = await Promise.all([
-      h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'denied.bookstore.cluster.local' } }),
-      h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'fine.bookstore.cluster.local' } }),
+      ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'denied.bookstore.cluster.local' } }),
+      ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'fine.bookstore.cluster.local' } }),
     ]);
     expect(bad.status).toBe(403);
     expect(await problemOf(bad)).toMatchObject({ code: 'NAME_NOT_ALLOWED', detail: 'Vault role refuses this name.' });
@@ -224,8 +208,8 @@ describe('POST /v1/certificates: refusals', () => {
   });
 
   it('a bug becomes a 500 that leaks nothing of the cause', async () => {
-    h.issueClient.failWith = new Error('ECONNFOO at /srv/secret/path token=abc');
-    const res = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'a.bookstore.cluster.local' } });
+    ctx.h.issueClient.failWith = new Error('ECONNFOO at /srv/secret/path token=abc');
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'a.bookstore.cluster.local' } });
     expect(res.status).toBe(500);
     const problem = await problemOf(res);
     expect(problem.code).toBe('INTERNAL');
@@ -233,11 +217,10 @@ describe('POST /v1/certificates: refusals', () => {
   });
 
   it('rate-limits per token with 429 and Retry-After, leaving other tokens alone', async () => {
-    await h.close();
-    h = await startHarness(shared, { options: { rateLimitPerSec: 2 } });
+    await ctx.restart({ options: { rateLimitPerSec: 2 } });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const res = await h.call('GET', '/v1/certificates', { token: TOKENS.reader });
+      const res = await ctx.h.call('GET', '/v1/certificates', { token: TOKENS.reader });
       statuses.push(res.status);
       if (res.status === 429) {
         expect(res.headers.get('retry-after')).toBe('1');
@@ -245,8 +228,8 @@ describe('POST /v1/certificates: refusals', () => {
       }
     }
     expect(statuses).toEqual([200, 200, 200, 200, 429]);
-    expect((await h.call('GET', '/v1/certificates', { token: TOKENS.admin })).status).toBe(200);
-    h.clock.advance(1000);
-    expect((await h.call('GET', '/v1/certificates', { token: TOKENS.reader })).status).toBe(200);
+    expect((await ctx.h.call('GET', '/v1/certificates', { token: TOKENS.admin })).status).toBe(200);
+    ctx.h.clock.advance(1000);
+    expect((await ctx.h.call('GET', '/v1/certificates', { token: TOKENS.reader })).status).toBe(200);
   });
 });

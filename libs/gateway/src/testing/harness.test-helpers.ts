@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import {
   EventStream,
   Inventory,
@@ -232,6 +232,56 @@ export async function startHarness(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.drain();
+    },
+  };
+}
+
+export type HarnessOverrides = Parameters<typeof startHarness>[1];
+
+/** What a test file sees through harnessPerTest(): this test's harness and the file's Redis. */
+export interface HarnessContext {
+  /** The harness of the running test. */
+  readonly h: Harness;
+  /** One Redis server and CA for the whole file. */
+  readonly shared: SharedRedis;
+  /** Replaces this test's harness by one with other options (closed after the test like the first). */
+  restart(overrides: HarnessOverrides): Promise<Harness>;
+}
+
+/**
+ * Registers a file's hooks: one Redis for the file (beforeAll/afterAll) and a fresh gateway
+ * harness per test (beforeEach/afterEach). Call once at the top level of a test file.
+ */
+export function harnessPerTest(): HarnessContext {
+  let shared: SharedRedis | undefined;
+  let current: Harness | undefined;
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is only there inside a test of this file`);
+    return value;
+  };
+  beforeAll(async () => {
+    shared = await startSharedRedis();
+  });
+  afterAll(async () => {
+    await shared?.close();
+  });
+  beforeEach(async () => {
+    current = await startHarness(need(shared, 'the shared Redis'));
+  });
+  afterEach(async () => {
+    await current?.close();
+  });
+  return {
+    get h() {
+      return need(current, 'the harness');
+    },
+    get shared() {
+      return need(shared, 'the shared Redis');
+    },
+    async restart(overrides) {
+      await current?.close();
+      current = await startHarness(need(shared, 'the shared Redis'), overrides);
+      return current;
     },
   };
 }
