@@ -48,6 +48,13 @@ export const issueJobPayloadSchema = z.object({
 });
 export type IssueJobPayload = z.infer<typeof issueJobPayloadSchema>;
 
+/** An item the ca-service refused; the same in every result version. */
+const issueItemFailureSchema = z.object({
+  requestId: z.uuid(),
+  ok: z.literal(false),
+  error: jobErrorSchema,
+});
+
 export const issueItemResultSchema = z.discriminatedUnion('ok', [
   z.object({
     requestId: z.uuid(),
@@ -55,11 +62,7 @@ export const issueItemResultSchema = z.discriminatedUnion('ok', [
     /** Server-key mode: the key is in certificate.encryptedPrivateKey, never clear in Redis. */
     certificate: certificateRecordSchema,
   }),
-  z.object({
-    requestId: z.uuid(),
-    ok: z.literal(false),
-    error: jobErrorSchema,
-  }),
+  issueItemFailureSchema,
 ]);
 export type IssueItemResult = z.infer<typeof issueItemResultSchema>;
 
@@ -84,11 +87,7 @@ export const issueItemResultV2Schema = z.discriminatedUnion('ok', [
     certificate: compactCertificateRecordSchema,
     trustBundleDigest: trustBundleDigestSchema.optional(),
   }),
-  z.object({
-    requestId: z.uuid(),
-    ok: z.literal(false),
-    error: jobErrorSchema,
-  }),
+  issueItemFailureSchema,
 ]);
 export type IssueItemResultV2 = z.infer<typeof issueItemResultV2Schema>;
 
