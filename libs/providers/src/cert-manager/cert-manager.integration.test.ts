@@ -4,13 +4,13 @@
 import { opensslVerify } from '@fsm-certs/testing';
 import { createCsr, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../errors.js';
 import type { IssueRequest } from '../provider.js';
 import { KubernetesSecretStore } from '../secret-store/kubernetes-store.js';
 import { KubernetesCertManagerClient } from './client.js';
 import { CertManagerProvider } from './provider.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './resources.js';
 import { selectTarget, type CertManagerTarget } from './targets.test-helpers.js';
+import { providerFailure } from '../provider-error.test-helpers.js';
 
 const target: CertManagerTarget = await selectTarget();
 console.log(`[cert-manager suite] target: ${target.kind} — ${target.description}`);
@@ -27,17 +27,6 @@ function provider(overrides: Partial<ConstructorParameters<typeof CertManagerPro
 
 function request(commonName: string, extra: Partial<IssueRequest> = {}): IssueRequest {
   return { commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 24 * 3600_000, keyAlgorithm: 'ecdsa-p256', ...extra };
-}
-
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected the issue to fail');
 }
 
 /** Our CertificateRequests still present in the namespace. */
@@ -83,20 +72,20 @@ describe(`cert-manager provider against ${target.kind}`, () => {
 
   it('refuses a CSR asking for a name beyond the caller identity, before creating anything', async () => {
     const csrPem = createCsr({ commonName: 'bookstore-v2.bookstore.cluster.local', dnsNames: ['admin.fsm-system.svc'], keyPair: generateKeyPair() });
-    const error = await rejection(provider().issue(request('bookstore-v2.bookstore.cluster.local', { csrPem })));
+    const error = await providerFailure(provider().issue(request('bookstore-v2.bookstore.cluster.local', { csrPem })));
     expect(error.code).toBe('INVALID_REQUEST');
     expect(error.message).toContain('admin.fsm-system.svc');
   });
 
   it('refuses an ACME issuer clearly', async () => {
-    const error = await rejection(provider({ issuerName: target.acmeIssuerName }).issue(request('acme.bookstore.cluster.local')));
+    const error = await providerFailure(provider({ issuerName: target.acmeIssuerName }).issue(request('acme.bookstore.cluster.local')));
     expect(error.code).toBe('UNSUPPORTED_ISSUER');
     expect(error.message).toMatch(/ACME .*not supported/);
   });
 
   it('times out with a clear, retryable error when the issuer never signs, and deletes the request', async () => {
     const started = Date.now();
-    const error = await rejection(provider({ issuerName: target.stalledIssuerName, timeoutMs: 1_500 }).issue(request('stalled.bookstore.cluster.local')));
+    const error = await providerFailure(provider({ issuerName: target.stalledIssuerName, timeoutMs: 1_500 }).issue(request('stalled.bookstore.cluster.local')));
     expect(error.code).toBe('ISSUANCE_TIMEOUT');
     expect(error.retryable).toBe(true);
     expect(error.message).toMatch(/was not issued within 1500 ms/);
@@ -121,7 +110,7 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
   it('ends at once on Denied with the approver message', async () => {
     hooks?.certManager.setBehaviour({ approval: 'deny', denyMessage: 'policy forbids bookstore' });
     const started = Date.now();
-    const error = await rejection(provider().issue(request('denied.bookstore.cluster.local')));
+    const error = await providerFailure(provider().issue(request('denied.bookstore.cluster.local')));
     expect(error.code).toBe('ISSUANCE_DENIED');
     expect(error.httpStatus).toBe(403);
     expect(error.message).toContain('policy forbids bookstore');
@@ -130,7 +119,7 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
 
   it('ends at once on Ready=False reason Failed with the issuer message', async () => {
     hooks?.certManager.setBehaviour({ signing: 'fail', failMessage: 'CA key pair is unusable' });
-    const error = await rejection(provider().issue(request('failed.bookstore.cluster.local')));
+    const error = await providerFailure(provider().issue(request('failed.bookstore.cluster.local')));
     expect(error.code).toBe('ISSUANCE_FAILED');
     expect(error.message).toContain('CA key pair is unusable');
   });
@@ -144,7 +133,7 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
 
   it('names the kubectl fix when status.ca is absent and the bundle Secret is missing', async () => {
     hooks?.certManager.setBehaviour({ omitCa: true });
-    const error = await rejection(provider({ caBundleSecretName: 'no-such-bundle' }).issue(request('no-bundle.bookstore.cluster.local')));
+    const error = await providerFailure(provider({ caBundleSecretName: 'no-such-bundle' }).issue(request('no-bundle.bookstore.cluster.local')));
     expect(error.code).toBe('CA_BUNDLE_MISSING');
     expect(error.message).toContain(`kubectl create secret -n ${target.namespace} generic no-such-bundle --from-file ca.crt`);
   });
@@ -190,7 +179,7 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
   it('reports an unreachable API server as BACKEND_UNAVAILABLE (retryable)', async () => {
     const remove = hooks?.kube.addInterceptor(() => ({ status: 503, body: { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'etcd is down' } }));
     try {
-      const error = await rejection(provider().issue(request('down.bookstore.cluster.local')));
+      const error = await providerFailure(provider().issue(request('down.bookstore.cluster.local')));
       expect(error.code).toBe('BACKEND_UNAVAILABLE');
       expect(error.retryable).toBe(true);
     } finally {

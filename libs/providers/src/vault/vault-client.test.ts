@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../errors.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from './backoff.js';
 import type { VaultLogger } from './logger.js';
 import type { TokenSource } from './token-source.js';
 import { VaultNetworkError } from './transport.js';
 import type { VaultTransport, VaultTransportRequest, VaultTransportResponse } from './transport.js';
 import { VaultClient } from './vault-client.js';
+import { providerFailure } from '../provider-error.test-helpers.js';
 
 type Step = VaultTransportResponse | VaultNetworkError;
 
@@ -55,16 +55,6 @@ function client(steps: Step[], options: { tokenSource?: TokenSource; maxAttempts
   return { c, transport, sleeps, logger };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
-}
-
 describe('backoff', () => {
   it.each([
     { attempt: 1, random: 0, want: 100 },
@@ -86,7 +76,7 @@ describe('VaultClient', () => {
 
   it('gives up after the bounded number of attempts with a retryable BACKEND_UNAVAILABLE naming the path', async () => {
     const { c, transport } = client([refused(), refused(), refused(), refused()]);
-    const error = await failure(c.issue('pki', 'fsm', params));
+    const error = await providerFailure(c.issue('pki', 'fsm', params));
     expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', httpStatus: 503, retryable: true });
     expect(error.message).toContain('/v1/pki/issue/fsm');
     expect(transport.seen).toHaveLength(4);
@@ -99,7 +89,7 @@ describe('VaultClient', () => {
     { status: 400, errors: ['error converting input'], code: 'INVALID_REQUEST', httpStatus: 400 },
   ])('does not retry a $status "$errors.0" and maps it to $code', async ({ status, errors, code, httpStatus }) => {
     const { c, transport, sleeps } = client([{ ok: false, status, body: { errors } }]);
-    const error = await failure(c.issue('pki', 'fsm', params));
+    const error = await providerFailure(c.issue('pki', 'fsm', params));
     expect(error).toMatchObject({ code, httpStatus, retryable: false });
     expect(error.message).toContain(errors[0]);
     expect(transport.seen).toHaveLength(1);
@@ -117,7 +107,7 @@ describe('VaultClient', () => {
   it('stops after one re-read when the token did not change', async () => {
     const source: TokenSource = { description: 'secret', rereadable: true, read: () => Promise.resolve('same') };
     const { c, transport } = client([{ ok: false, status: 403, body: { errors: ['permission denied'] } }], { tokenSource: source });
-    expect(await failure(c.issue('pki', 'fsm', params))).toMatchObject({ code: 'BACKEND_AUTH_FAILED' });
+    expect(await providerFailure(c.issue('pki', 'fsm', params))).toMatchObject({ code: 'BACKEND_AUTH_FAILED' });
     expect(transport.seen).toHaveLength(1);
   });
 
@@ -143,6 +133,6 @@ describe('VaultClient', () => {
 
   it('refuses an answer of the wrong shape with ISSUANCE_FAILED instead of passing it on', async () => {
     const { c } = client([{ ok: true, body: { data: { certificate: 42 } } }]);
-    expect(await failure(c.issue('pki', 'fsm', params))).toMatchObject({ code: 'ISSUANCE_FAILED' });
+    expect(await providerFailure(c.issue('pki', 'fsm', params))).toMatchObject({ code: 'ISSUANCE_FAILED' });
   });
 });

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createCsr, generateKeyPair } from '@fsm-certs/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../errors.js';
 import type { IssueRequest } from '../provider.js';
 import { FileSecretStore } from '../secret-store/file-store.js';
 import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
@@ -21,6 +20,7 @@ import { VaultClient } from './vault-client.js';
 import type { RetryPolicy } from './backoff.js';
 import { VaultProvider } from './vault-provider.js';
 import { rootCall, startVaultTarget } from './vault-target.test-helpers.js';
+import { providerFailure } from '../provider-error.test-helpers.js';
 
 const target = await startVaultTarget();
 console.log(`Vault integration suite target: ${target.kind} (${target.address})`);
@@ -51,16 +51,6 @@ const request = (commonName: string, extra: Partial<IssueRequest> = {}): IssueRe
   keyAlgorithm: 'ecdsa-p256',
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
-}
 
 describe(`Vault integration (target: ${target.kind})`, () => {
   let dataDir: string;
@@ -134,13 +124,13 @@ describe(`Vault integration (target: ${target.kind})`, () => {
   it('turns a name outside the role into NAME_NOT_ALLOWED (403 for the caller) with Vault\'s reason', async () => {
     const provider = await start({ role: 'narrow' });
     await expect(provider.issue(request('ok.mesh.local'))).resolves.toMatchObject({ commonName: 'ok.mesh.local' });
-    const error = await failure(provider.issue(request('evil.example')));
+    const error = await providerFailure(provider.issue(request('evil.example')));
     expect(error).toMatchObject({ code: 'NAME_NOT_ALLOWED', httpStatus: 403, retryable: false });
     expect(error.message).toContain('not allowed by this role');
   });
 
   it('refuses to start with a bad token: BACKEND_AUTH_FAILED naming what to fix', async () => {
-    const error = await failure(start({ token: 'not-a-valid-token' }));
+    const error = await providerFailure(start({ token: 'not-a-valid-token' }));
     expect(error.code).toBe('BACKEND_AUTH_FAILED');
     expect(error.message).toMatch(/vault\.token|VAULT_TOKEN/);
     expect(error.message).not.toContain('not-a-valid-token');
@@ -180,7 +170,7 @@ describe(`Vault integration (target: ${target.kind})`, () => {
     await provider.issue(request('before.example'));
     await outage.down();
     try {
-      const error = await failure(provider.issue(request('during.example')));
+      const error = await providerFailure(provider.issue(request('during.example')));
       expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', httpStatus: 503, retryable: true });
       // Existing trust keeps being served from what the provider already knows.
       expect((await provider.trustBundle()).trustedCasPem).toHaveLength(1);
