@@ -20,7 +20,7 @@ import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
-import { cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
+import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
@@ -91,9 +91,9 @@ try {
   if (cfsslAvailable()) {
     targets.push(await cfsslTarget());
     if (withCfsslDb && sqlite3Available()) targets.push(await cfsslTarget({ certDb: true }));
-    else if (withCfsslDb) console.log(JSON.stringify({ scenario: 'cfssl-serve-certdb-p256-server-key', skipped: 'sqlite3 not on PATH (apt-get install sqlite3)' }));
+    else if (withCfsslDb) console.log(JSON.stringify({ scenario: SCENARIOS.cfsslCertDb, skipped: 'sqlite3 not on PATH (apt-get install sqlite3)' }));
   } else {
-    console.log(JSON.stringify({ scenario: 'cfssl-serve-p256-server-key', skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
+    console.log(JSON.stringify({ scenario: SCENARIOS.cfssl, skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
   }
   targets.push(await fsmTarget());
   for (const [name, env] of Object.entries(variants)) targets.push(await fsmTarget({ scenario: `fsm-certs-${name}`, env }));
@@ -118,22 +118,22 @@ try {
       cpu_us_per_cert: medianCpu(rs),
     };
   };
-  const cfssl = summary('cfssl-serve-p256-server-key');
-  const ours = summary('fsm-certs-gateway-p256-server-key');
-  const hop = summary('queue-hop-ceiling-stand-in-ca');
-  const cfsslDb = summary('cfssl-serve-certdb-p256-server-key');
-  const ratio = (x: { throughput: number } | undefined): number | null =>
-    x === undefined || cfssl === undefined ? null : Number((x.throughput / cfssl.throughput).toFixed(2));
+  const cfssl = summary(SCENARIOS.cfssl);
+  const ours = summary(SCENARIOS.fsm);
+  const hop = summary(SCENARIOS.queueHop);
+  const cfsslDb = summary(SCENARIOS.cfsslCertDb);
+  const ratioTo =
+    (base: { throughput: number } | undefined) =>
+    (x: { throughput: number } | undefined): number | null =>
+      x === undefined || base === undefined ? null : Number((x.throughput / base.throughput).toFixed(2));
+  const ratio = ratioTo(cfssl);
   const variantSummaries = Object.fromEntries(
     Object.keys(variants).map((name) => {
       const medianOf = summary(`fsm-certs-${name}`);
       return [name, medianOf === undefined ? null : { ...medianOf, ratio_vs_cfssl: ratio(medianOf) }];
     }),
   );
-  const perRound = (results.get('fsm-certs-gateway-p256-server-key') ?? []).map((r, i) => {
-    const base = results.get('cfssl-serve-p256-server-key')?.[i];
-    return base === undefined ? null : Number((r.load.throughput / base.load.throughput).toFixed(2));
-  });
+  const perRound = (results.get(SCENARIOS.fsm) ?? []).map((r, i) => ratioTo(results.get(SCENARIOS.cfssl)?.[i]?.load)(r.load));
   console.log(
     JSON.stringify({
       scenario: 'summary',
@@ -142,7 +142,7 @@ try {
       ratio_throughput_vs_cfssl: ratio(ours),
       ratio_per_round: perRound,
       queue_hop_ceiling_ratio_vs_cfssl: ratio(hop),
-      ...(cfsslDb !== undefined && ours !== undefined ? { ratio_vs_cfssl_certdb: Number((ours.throughput / cfsslDb.throughput).toFixed(2)) } : {}),
+      ...(cfsslDb !== undefined ? { ratio_vs_cfssl_certdb: ratioTo(cfsslDb)(ours) } : {}),
       ...(Object.keys(variants).length > 0 ? { variants: variantSummaries } : {}),
       goal: '>= 1.0 now, >= 2.0 target',
     }),

@@ -10,6 +10,14 @@ import { freePort, generateKek } from '@fsm-certs/queue';
 import { startStack, type RunFrom, type Stack } from '@fsm-certs/stack';
 import { cfsslNewcert, startCfssl } from './cfssl.js';
 
+/** The scenario names bench:issue prints; variants are `fsm-certs-<name>`. */
+export const SCENARIOS = {
+  cfssl: 'cfssl-serve-p256-server-key',
+  cfsslCertDb: 'cfssl-serve-certdb-p256-server-key',
+  fsm: 'fsm-certs-gateway-p256-server-key',
+  queueHop: 'queue-hop-ceiling-stand-in-ca',
+} as const;
+
 export interface Target {
   readonly scenario: string;
   /** Processes whose CPU time is reported per certificate. */
@@ -25,7 +33,7 @@ export interface Target {
 export async function cfsslTarget(options: { readonly certDb?: boolean } = {}): Promise<Target> {
   const server = await startCfssl(await freePort(), options);
   return {
-    scenario: options.certDb === true ? 'cfssl-serve-certdb-p256-server-key' : 'cfssl-serve-p256-server-key',
+    scenario: options.certDb === true ? SCENARIOS.cfsslCertDb : SCENARIOS.cfssl,
     pids: { cfssl: server.pid, client: process.pid },
     request: (seq) => cfsslNewcert(server.url, `cfssl-${seq}.bench.cluster.local`),
     stop: () => server.stop(),
@@ -90,7 +98,7 @@ export async function fsmTarget(options: { readonly scenario?: string; readonly 
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
   for (const app of stack.apps) pids[app.label] = app.pid;
   return {
-    scenario: options.scenario ?? 'fsm-certs-gateway-p256-server-key',
+    scenario: options.scenario ?? SCENARIOS.fsm,
     pids,
     request: gatewayRequest(stack, 'fsm'),
     batchSince: batchMeter(stack),
@@ -146,7 +154,7 @@ export async function queueHopTarget(): Promise<Target> {
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid, 'stand-in-ca': standIn.pid };
   for (const app of stack.apps) pids[app.label] = app.pid;
   return {
-    scenario: 'queue-hop-ceiling-stand-in-ca',
+    scenario: SCENARIOS.queueHop,
     pids,
     request: gatewayRequest(stack, 'hop'),
     batchSince: batchMeter(stack),
