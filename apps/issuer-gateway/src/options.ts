@@ -20,6 +20,7 @@ export function appOptions(config: FsmConfig): GatewayAppOptions {
     issueTimeoutMs: gateway.issueTimeoutMs,
     batchWindowMs: gateway.batchWindowMs,
     batchMax: gateway.batchMax,
+    batchPipelineDepth: gateway.batchPipelineDepth,
     defaultValidityMs: config.certificateProvider.serviceCertValidityMs,
     trustDomain: config.trustDomain,
   };

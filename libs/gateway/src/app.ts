@@ -55,7 +55,12 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   });
   const batcher = new IssueBatcher(
     deps.issueClient,
-    { windowMs: options.batchWindowMs, maxItems: options.batchMax, timeoutMs: options.issueTimeoutMs },
+    {
+      windowMs: options.batchWindowMs,
+      maxItems: options.batchMax,
+      timeoutMs: options.issueTimeoutMs,
+      ...(options.batchPipelineDepth === undefined ? {} : { pipelineDepth: options.batchPipelineDepth }),
+    },
     { onBatch: (size) => metrics.observeBatch(size) },
   );
   const authenticator = new Authenticator(options.tokens);

@@ -71,6 +71,7 @@ export const gatewaySchema = z
     issueTimeout: goDuration('a Go duration of at least 100ms, e.g. 30s', 100).default('30s'),
     batchWindowMs: intBetween('batch window in ms', 0, 1000).default(2),
     batchMax: intBetween('requests per batch', 1, 500).default(64),
+    batchPipelineDepth: intBetween('jobs the batcher keeps in flight', 1, 64).default(2),
   })
   .prefault({})
   .transform((section) => {
@@ -104,4 +105,5 @@ export const gatewayEnv: readonly EnvBinding[] = [
   { env: 'GATEWAY_ISSUE_TIMEOUT', path: ['gateway', 'issueTimeout'] },
   { env: 'GATEWAY_BATCH_WINDOW_MS', path: ['gateway', 'batchWindowMs'] },
   { env: 'GATEWAY_BATCH_MAX', path: ['gateway', 'batchMax'] },
+  { env: 'GATEWAY_BATCH_PIPELINE_DEPTH', path: ['gateway', 'batchPipelineDepth'] },
 ];

@@ -30,7 +30,7 @@ let counter = 0;
 const ids = (): string => `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`;
 
 describe('IssueBatcher', () => {
-  it('sends requests arriving within the window as one batch', async () => {
+  it('sends requests arriving in the same event-loop turn as one batch', async () => {
     const client = new RecordingClient();
     const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
     const results = await Promise.all(['a', 'b', 'c'].map((n) => batcher.submit(item(`${n}.example.com`))));
@@ -44,6 +44,45 @@ describe('IssueBatcher', () => {
     const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 2, timeoutMs: 1000, newRequestId: ids });
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => batcher.submit(item(`${n}.example.com`))));
     expect(client.batches.map((b) => b.length)).toEqual([2, 2, 1]);
+  });
+
+  it('sends a lone request at once when nothing is outstanding, without waiting for the window', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    await expect(batcher.submit(item('alone.example.com'))).resolves.toMatchObject({ commonName: 'alone.example.com' });
+    expect(client.batches.map((b) => b.length)).toEqual([1]);
+  });
+
+  it('under steady demand sends a batch as soon as it holds demand / pipelineDepth requests', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, pipelineDepth: 2, timeoutMs: 1000, newRequestId: ids });
+    // 16 requests in one event-loop turn leave together, and set the demand to 16.
+    await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.submit(item(`first-${i}.example.com`))));
+    const next: Array<Promise<CertificateRecord>> = [];
+    for (let i = 0; i < 7; i++) {
+      next.push(batcher.submit(item(`next-${i}.example.com`)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(client.batches.map((b) => b.length)).toEqual([16]);
+    next.push(batcher.submit(item('next-7.example.com')));
+    await Promise.all(next);
+    expect(client.batches.map((b) => b.length)).toEqual([16, 8]);
+  });
+
+  it('forgets a peak of demand within a second', async () => {
+    const client = new RecordingClient();
+    let now = 0;
+    const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, timeoutMs: 1000, newRequestId: ids, now: () => now });
+    await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.submit(item(`burst-${i}.example.com`))));
+    now += 400;
+    const held = batcher.submit(item('held.example.com'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(client.batches.map((b) => b.length)).toEqual([16]);
+    await batcher.drain();
+    await held;
+    now += 1_100;
+    await batcher.submit(item('later.example.com'));
+    expect(client.batches.map((b) => b.length)).toEqual([16, 1, 1]);
   });
 
   it('shares one item between identical concurrent requests, but not between different parameters', async () => {

@@ -1,7 +1,16 @@
-// Collects issue requests arriving within a short window (default 2 ms, at most 64) into one
-// job, so the queue hop and the ca-service's per-job overhead are paid once per batch instead of
-// once per request. Identical concurrent requests share one item (single-flight): N callers for
-// the same name and parameters cause one issuance and all get its answer.
+// Collects concurrent issue requests into one job, so the queue hop and the ca-service's per-job
+// overhead are paid once per batch instead of once per request. Identical concurrent requests
+// share one item (single-flight): N callers for the same name and parameters cause one issuance
+// and all get its answer.
+//
+// When to send: a batch goes as soon as it holds its share of the current demand, else when the
+// window (default 2 ms) ends. Demand is the most requests the gateway had outstanding (pending
+// or in a job) at once within the last second; a batch's share is demand / pipelineDepth
+// (default 2), at most maxItems. So clients that wait for their answer before asking again
+// (closed loop) settle into pipelineDepth jobs that take turns: while the ca-service works on
+// one, the answered clients fill the next, and nobody waits for a timer. An idle gateway sends a
+// lone request at once (demand 1), and requests that arrive in the same event-loop turn still
+// leave together.
 import { randomUUID } from 'node:crypto';
 import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
@@ -10,10 +19,14 @@ import type { IssueClient } from './issue-client.js';
 export type IssueRequestItem = Omit<IssueItem, 'requestId'>;
 
 export interface BatcherOptions {
-  /** How long the first request of a batch waits for company, in ms. Default 2. */
+  /** The longest the first request of a batch waits for company, in ms. Default 2. */
   readonly windowMs?: number;
   /** Flush as soon as this many items are pending. Default 64, capped at MAX_ISSUE_BATCH. */
   readonly maxItems?: number;
+  /** How many jobs the batcher aims to keep in flight under steady demand. Default 2. */
+  readonly pipelineDepth?: number;
+  /** Milliseconds clock for the demand estimate; injectable for tests. */
+  readonly now?: () => number;
   /** Passed to IssueClient.issueBatch. */
   readonly timeoutMs: number;
   /** Request ids; injectable so tests are deterministic. */
@@ -70,14 +83,49 @@ export function itemError(error: JobError): GatewayError {
   });
 }
 
+/** How long a peak of outstanding requests counts as the current demand (two halves of this). */
+const DEMAND_MEMORY_MS = 1_000;
+
+/**
+ * The most requests outstanding at once within the last DEMAND_MEMORY_MS (at least the last
+ * half of it): two buckets that take turns, so a peak is forgotten within a second.
+ */
+class DemandPeak {
+  private current = 0;
+  private previous = 0;
+  private bucketStart: number;
+
+  constructor(private readonly now: () => number) {
+    this.bucketStart = now();
+  }
+
+  observe(outstanding: number): number {
+    const now = this.now();
+    const half = DEMAND_MEMORY_MS / 2;
+    if (now - this.bucketStart >= half) {
+      // A bucket older than two halves says nothing about now.
+      this.previous = now - this.bucketStart >= 2 * half ? 0 : this.current;
+      this.current = 0;
+      this.bucketStart = now;
+    }
+    if (outstanding > this.current) this.current = outstanding;
+    return Math.max(this.current, this.previous);
+  }
+}
+
 export class IssueBatcher {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private readonly inFlight = new Map<string, Promise<CertificateRecord>>();
   private readonly windowMs: number;
   private readonly maxItems: number;
+  private readonly pipelineDepth: number;
   private readonly newRequestId: () => string;
   private readonly inProgress = new Set<Promise<void>>();
+  private readonly demand: DemandPeak;
+  /** Items in batches sent and not yet answered. */
+  private sentItems = 0;
 
   constructor(
     private readonly client: IssueClient,
@@ -86,7 +134,9 @@ export class IssueBatcher {
   ) {
     this.windowMs = options.windowMs ?? 2;
     this.maxItems = Math.min(Math.max(1, options.maxItems ?? 64), MAX_ISSUE_BATCH);
+    this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 2);
     this.newRequestId = options.newRequestId ?? randomUUID;
+    this.demand = new DemandPeak(options.now ?? Date.now);
   }
 
   /** Resolves with the issued (or reused) record; rejects with a GatewayError. */
@@ -98,22 +148,33 @@ export class IssueBatcher {
       this.pending.push({ item: { ...request, requestId: this.newRequestId() }, resolve, reject });
     }).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
+    const demand = this.demand.observe(this.sentItems + this.pending.length);
+    const share = Math.min(this.maxItems, Math.ceil(demand / this.pipelineDepth));
     if (this.pending.length >= this.maxItems) this.flush();
+    // At the end of this event-loop turn, so requests read in the same turn go together.
+    else if (this.pending.length >= share) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
 
-  /** Sends what is pending now. Called by the timer, on a full batch, and on close. */
+  /** Sends what is pending now. Called by the timer, on a full batch or share, and on close. */
   flush(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
+    }
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.observer.onBatch?.(batch.length);
-    const run = this.send(batch);
+    this.sentItems += batch.length;
+    const run = this.send(batch).finally(() => {
+      this.sentItems -= batch.length;
+    });
     this.inProgress.add(run);
     void run.finally(() => this.inProgress.delete(run));
   }
