@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { postJson } from './http-post.js';
 
 const gencertSchema = z.object({ cert: z.string(), key: z.string() });
 
@@ -111,10 +112,7 @@ export async function startCfssl(port: number, options: CfsslOptions = {}): Prom
 const newcertSchema = z.object({ success: z.literal(true), result: z.object({ certificate: z.string(), private_key: z.string() }) });
 
 export async function cfsslNewcert(url: string, commonName: string): Promise<void> {
-  const res = await fetch(`${url}/api/v1/cfssl/newcert`, {
-    method: 'POST',
-    body: JSON.stringify({ request: { CN: commonName, hosts: [commonName], key: { algo: 'ecdsa', size: 256 } } }),
-  });
-  const body: unknown = await res.json();
+  const res = await postJson(`${url}/api/v1/cfssl/newcert`, JSON.stringify({ request: { CN: commonName, hosts: [commonName], key: { algo: 'ecdsa', size: 256 } } }));
+  const body: unknown = JSON.parse(res.body);
   newcertSchema.parse(body);
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, generateKek } from '@fsm-certs/queue';
 import { startStack, type RunFrom, type Stack } from '@fsm-certs/stack';
 import { cfsslNewcert, startCfssl } from './cfssl.js';
+import { postJson } from './http-post.js';
 
 /** The scenario names bench:issue prints; variants are `fsm-certs-<name>`. */
 export const SCENARIOS = {
@@ -65,12 +66,8 @@ function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Prom
   const url = `${stack.gatewayUrl}/v1/certificates`;
   const headers = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
   return async (seq) => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ commonName: `${namePrefix}-${seq}.bench.cluster.local`, keyAlgorithm: 'ecdsa-p256', validity: '24h' }),
-    });
-    const body = (await res.json()) as { privateKey?: unknown };
+    const res = await postJson(url, JSON.stringify({ commonName: `${namePrefix}-${seq}.bench.cluster.local`, keyAlgorithm: 'ecdsa-p256', validity: '24h' }), headers);
+    const body = JSON.parse(res.body) as { privateKey?: unknown };
     if (res.status !== 201 || typeof body.privateKey !== 'string') throw new Error(`gateway answered ${res.status}`);
   };
 }
