@@ -55,12 +55,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   });
   const batcher = new IssueBatcher(
     deps.issueClient,
-    {
-      windowMs: options.batchWindowMs,
-      maxItems: options.batchMax,
-      timeoutMs: options.issueTimeoutMs,
-      ...(options.batchPipelineDepth === undefined ? {} : { pipelineDepth: options.batchPipelineDepth }),
-    },
+    { windowMs: options.batchWindowMs, maxItems: options.batchMax, pipelineDepth: options.batchPipelineDepth, timeoutMs: options.issueTimeoutMs },
     { onBatch: (size) => metrics.observeBatch(size) },
   );
   const authenticator = new Authenticator(options.tokens);

@@ -32,8 +32,8 @@ export interface GatewayAppOptions {
   readonly issueTimeoutMs: number;
   readonly batchWindowMs: number;
   readonly batchMax: number;
-  /** Jobs the batcher aims to keep in flight under steady demand (see IssueBatcher); default 2. */
-  readonly batchPipelineDepth?: number;
+  /** Jobs the batcher aims to keep in flight under steady demand (see IssueBatcher). */
+  readonly batchPipelineDepth: number;
   /** Default validity when a request names none (config serviceCertValidityDuration). */
   readonly defaultValidityMs: number;
   readonly trustDomain: string;

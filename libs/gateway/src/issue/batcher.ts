@@ -83,12 +83,12 @@ export function itemError(error: JobError): GatewayError {
   });
 }
 
-/** How long a peak of outstanding requests counts as the current demand (two halves of this). */
-const DEMAND_MEMORY_MS = 1_000;
+/** How long a peak of outstanding requests counts as the current demand, in two buckets of half. */
+const DEMAND_BUCKET_MS = 500;
 
 /**
- * The most requests outstanding at once within the last DEMAND_MEMORY_MS (at least the last
- * half of it): two buckets that take turns, so a peak is forgotten within a second.
+ * The most requests outstanding at once within the last two buckets (at least the last one's
+ * DEMAND_BUCKET_MS): the buckets take turns, so a peak is forgotten within a second.
  */
 class DemandPeak {
   private current = 0;
@@ -101,10 +101,9 @@ class DemandPeak {
 
   observe(outstanding: number): number {
     const now = this.now();
-    const half = DEMAND_MEMORY_MS / 2;
-    if (now - this.bucketStart >= half) {
-      // A bucket older than two halves says nothing about now.
-      this.previous = now - this.bucketStart >= 2 * half ? 0 : this.current;
+    if (now - this.bucketStart >= DEMAND_BUCKET_MS) {
+      // A bucket that ended more than a bucket ago says nothing about now.
+      this.previous = now - this.bucketStart >= 2 * DEMAND_BUCKET_MS ? 0 : this.current;
       this.current = 0;
       this.bucketStart = now;
     }
@@ -172,11 +171,11 @@ export class IssueBatcher {
     this.pending = [];
     this.observer.onBatch?.(batch.length);
     this.sentItems += batch.length;
-    const run = this.send(batch).finally(() => {
+    const run: Promise<void> = this.send(batch).finally(() => {
       this.sentItems -= batch.length;
+      this.inProgress.delete(run);
     });
     this.inProgress.add(run);
-    void run.finally(() => this.inProgress.delete(run));
   }
 
   /** Flushes what is pending and waits for every batch in flight (graceful shutdown). */

@@ -14,7 +14,7 @@ function unused(): never {
 /** Builds the app with inert dependencies: only its routing table is inspected. */
 function appRoutes(): Set<string> {
   const deps: GatewayDeps = {
-    options: { tokens: [], rateLimitPerSec: 1, bodyLimit: '1kb', issueTimeoutMs: 1, batchWindowMs: 1, batchMax: 1, defaultValidityMs: 1, trustDomain: 'cluster.local' },
+    options: { tokens: [], rateLimitPerSec: 1, bodyLimit: '1kb', issueTimeoutMs: 1, batchWindowMs: 1, batchMax: 1, batchPipelineDepth: 2, defaultValidityMs: 1, trustDomain: 'cluster.local' },
     inventory: { get: unused, delete: unused, list: unused, size: unused, getTrustBundle: unused },
     events: { publish: unused, subscribe: unused },
     issueClient: { issueBatch: unused, queueDepth: unused, close: unused },

@@ -47,6 +47,7 @@ function setup(): { options: IssuerGatewayOptions; startWorker(): Worker<IssueJo
       issueTimeoutMs: 10_000,
       batchWindowMs: 2,
       batchMax: 64,
+      batchPipelineDepth: 2,
       defaultValidityMs: 3600_000,
       trustDomain: 'cluster.local',
     },

@@ -185,6 +185,7 @@ export async function startHarness(
     issueTimeoutMs: 5_000,
     batchWindowMs: 2,
     batchMax: 64,
+    batchPipelineDepth: 2,
     defaultValidityMs: 24 * 3600 * 1000,
     trustDomain: 'cluster.local',
     sseHeartbeatMs: 200,

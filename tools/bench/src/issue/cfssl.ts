@@ -112,7 +112,6 @@ export async function startCfssl(port: number, options: CfsslOptions = {}): Prom
 const newcertSchema = z.object({ success: z.literal(true), result: z.object({ certificate: z.string(), private_key: z.string() }) });
 
 export async function cfsslNewcert(url: string, commonName: string): Promise<void> {
-  const res = await postJson(`${url}/api/v1/cfssl/newcert`, JSON.stringify({ request: { CN: commonName, hosts: [commonName], key: { algo: 'ecdsa', size: 256 } } }));
-  const body: unknown = JSON.parse(res.body);
-  newcertSchema.parse(body);
+  const res = await postJson(`${url}/api/v1/cfssl/newcert`, { request: { CN: commonName, hosts: [commonName], key: { algo: 'ecdsa', size: 256 } } });
+  newcertSchema.parse(res.body);
 }

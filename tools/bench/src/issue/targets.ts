@@ -64,10 +64,10 @@ function batchMeter(stack: Stack): () => Promise<number | undefined> {
 
 function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Promise<void> {
   const url = `${stack.gatewayUrl}/v1/certificates`;
-  const headers = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
+  const headers = { authorization: `Bearer ${stack.adminToken}` };
   return async (seq) => {
-    const res = await postJson(url, JSON.stringify({ commonName: `${namePrefix}-${seq}.bench.cluster.local`, keyAlgorithm: 'ecdsa-p256', validity: '24h' }), headers);
-    const body = JSON.parse(res.body) as { privateKey?: unknown };
+    const res = await postJson(url, { commonName: `${namePrefix}-${seq}.bench.cluster.local`, keyAlgorithm: 'ecdsa-p256', validity: '24h' }, headers);
+    const body = res.body as { privateKey?: unknown };
     if (res.status !== 201 || typeof body.privateKey !== 'string') throw new Error(`gateway answered ${res.status}`);
   };
 }
