@@ -2,7 +2,7 @@
 // verification, PEM/DER helpers and Go-style durations.
 export * from './types.js';
 export { X509Error, isX509Error, type X509ErrorOptions } from './errors.js';
-export { parseDuration, formatDuration } from './durations.js';
+export { parseDuration, formatDuration } from '@fsm-certs/core';
 export { generateKeyPair, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
 export { createCsr, parseCsr, type CreateCsrOptions } from './csr.js';
 export {

@@ -67,11 +67,14 @@ describe('project boundaries', () => {
     expect(providers && productionImports(providers).some((i) => i.spec === '@fsm-certs/x509')).toBe(true);
   });
 
-  it('keeps x509 and config free of any other workspace package', () => {
+  it('keeps core free of any other package, and x509 and config free of any workspace package but core', () => {
+    const core = byName.get('core');
+    if (core === undefined) throw new Error('no core project');
+    expect(productionImports(core).filter((i) => !i.spec.startsWith('.') && !i.spec.startsWith('node:')), 'core imports').toEqual([]);
     for (const name of ['x509', 'config']) {
       const project = byName.get(name);
       if (project === undefined) throw new Error(`no ${name} project`);
-      const ours = productionImports(project).filter((i) => i.spec.startsWith('@fsm-certs/'));
+      const ours = productionImports(project).filter((i) => i.spec.startsWith('@fsm-certs/') && i.spec !== '@fsm-certs/core');
       expect(ours, `${name} imports`).toEqual([]);
     }
   });

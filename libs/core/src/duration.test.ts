@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './durations.js';
-import { expectX509Error } from './openssl.test-helpers.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { CoreError } from './errors.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -35,7 +35,15 @@ describe('parseDuration reads Go duration syntax', () => {
     ['trailing garbage', '1h30'],
     ['an overflowing value', '9999999999999h'],
   ])('rejects %s with INVALID_DURATION naming the input', (_name, input) => {
-    const error = expectX509Error(() => parseDuration(input), 'INVALID_DURATION');
+    let error: unknown;
+    try {
+      parseDuration(input);
+    } catch (caught) {
+      error = caught;
+    }
+    if (!(error instanceof CoreError)) throw new Error(`expected a CoreError, got ${String(error)}`);
+    expect(error.code).toBe('INVALID_DURATION');
+    expect(error.retryable).toBe(false);
     expect(error.httpStatus).toBe(400);
     expect(error.message).toContain(JSON.stringify(input));
   });

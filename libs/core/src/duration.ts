@@ -1,7 +1,7 @@
 // Go's time.ParseDuration / time.Duration.String(), so operators can reuse the seed's values
 // ("24h", "1h30m", "87600h") verbatim. Arithmetic is done in BigInt nanoseconds, as Go does in
 // int64, because 87600h in ns is beyond Number's exact integer range.
-import { X509Error } from './errors.js';
+import { CoreError } from './errors.js';
 
 const NS_PER_MS = 1_000_000n;
 const UNIT_NS: Readonly<Record<string, bigint>> = {
@@ -17,8 +17,8 @@ const UNIT_NS: Readonly<Record<string, bigint>> = {
 const MAX_INT64 = (1n << 63n) - 1n;
 const COMPONENT = /^(\d*)(?:\.(\d*))?([^\d.]+)/u;
 
-function invalid(input: string, why: string): X509Error {
-  return new X509Error(
+function invalid(input: string, why: string): CoreError {
+  return new CoreError(
     'INVALID_DURATION',
     `invalid duration ${JSON.stringify(input)}: ${why}; use Go duration syntax such as "24h", "1h30m", "1.5h", "90s"`,
   );
