@@ -1,4 +1,8 @@
 // The text of `fsm-certs --help`.
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS } from '@fsm-certs/core';
+
+const KEY_CHOICES = KEY_ALGORITHMS.map((a) => (a === DEFAULT_KEY_ALGORITHM ? `${a} (default)` : a)).join(', ');
+
 export const HELP = `fsm-certs — certificate management for the service mesh
 
 Offline (no server):
@@ -33,7 +37,7 @@ Connection (online commands), first found wins:
   --ca FILE: PEM roots to trust for an https:// gateway (the CLI re-runs itself with NODE_EXTRA_CA_CERTS=FILE).
 
 Options:
-  --key ALG        ecdsa-p256 (default), rsa-2048, rsa-3072, rsa-4096
+  --key ALG        ${KEY_CHOICES}
   --validity DUR   Go duration: 24h, 1h30m, 1.5h, 87600h
   -h, --help       this text
 

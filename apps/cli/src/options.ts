@@ -1,9 +1,8 @@
 // Turning flag strings into validated values, each failure one line naming the flag.
-import { KEY_ALGORITHMS, parseDuration } from '@fsm-certs/x509';
-import type { KeyAlgorithm } from '@fsm-certs/x509';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
 import { CliInputError } from './errors.js';
 
-export function keyAlgorithmOption(value: string | undefined, fallback: KeyAlgorithm): KeyAlgorithm {
+export function keyAlgorithmOption(value: string | undefined, fallback: KeyAlgorithm = DEFAULT_KEY_ALGORITHM): KeyAlgorithm {
   if (value === undefined) return fallback;
   const found = KEY_ALGORITHMS.find((k) => k === value);
   if (found === undefined) throw new CliInputError(`--key ${JSON.stringify(value)} is not supported; use one of ${KEY_ALGORITHMS.join(', ')}`);
@@ -12,7 +11,7 @@ export function keyAlgorithmOption(value: string | undefined, fallback: KeyAlgor
 
 export function durationOption(flag: string, value: string | undefined, fallback: string): number {
   try {
-    return parseDuration(value ?? fallback);
+    return parseDurationMs(value ?? fallback);
   } catch (error) {
     throw new CliInputError(`${flag}: ${(error as Error).message}`, { cause: error });
   }

@@ -1,6 +1,6 @@
 // Command-line flags of vault-bootstrap → bootstrap settings (validated by the lib's zod schema).
 import { parseArgs } from 'node:util';
-import { parseGoDurationMs } from '@fsm-certs/config';
+import { parseDurationMs } from '@fsm-certs/core';
 
 export const USAGE = `Usage: vault-bootstrap [--dry-run] [options]
 
@@ -99,8 +99,12 @@ export function parseBootstrapArgs(argv: readonly string[], defaults: { mountPat
   if (values['root-key-type'] !== undefined) root.keyType = values['root-key-type'];
   let healthTimeoutMs: number | undefined;
   if (values.wait !== undefined) {
-    healthTimeoutMs = parseGoDurationMs(values.wait);
-    if (healthTimeoutMs === undefined || healthTimeoutMs <= 0) throw new UsageError(`--wait must be a duration such as 60s, got "${values.wait}"`);
+    try {
+      healthTimeoutMs = parseDurationMs(values.wait);
+    } catch (error) {
+      throw new UsageError(`--wait must be a duration such as 60s, got "${values.wait}"`, { cause: error });
+    }
+    if (healthTimeoutMs <= 0) throw new UsageError(`--wait must be a duration such as 60s, got "${values.wait}"`);
   }
   return {
     help: values.help === true,

@@ -103,6 +103,24 @@ describe('loadConfig environment names', () => {
   });
 });
 
+describe('loadConfig durations', () => {
+  it.each([
+    ['FSM_SERVICE_CERT_VALIDITY', '1.1h', (c: ReturnType<typeof loadConfig>) => c.certificateProvider.serviceCertValidityMs, 3_960_000],
+    ['FSM_ROOT_VALIDITY', '87600.5h', (c: ReturnType<typeof loadConfig>) => c.certificateProvider.rootValidityMs, 87_600.5 * 3_600_000],
+    ['GATEWAY_ISSUE_TIMEOUT', '2.2s', (c: ReturnType<typeof loadConfig>) => c.gateway.issueTimeoutMs, 2_200],
+    ['CA_SERVICE_LOCK_DURATION', '10.0004s', (c: ReturnType<typeof loadConfig>) => c.worker.lockDurationMs, 10_000],
+    ['CERTMANAGER_TIMEOUT', '1.1m', (c: ReturnType<typeof loadConfig>) => c.certmanager.timeoutMs, 66_000],
+  ])('reads %s=%s as exact whole milliseconds', (env, value, pick, expected) => {
+    const ms = pick(loadConfig({ env: { [env]: value } }));
+    expect(ms).toBe(expected);
+    expect(Number.isInteger(ms)).toBe(true);
+  });
+
+  it('refuses a lock duration above 10m on one line', () => {
+    expect(configError({ CA_SERVICE_LOCK_DURATION: '10m1s' }).message).toMatch(/CA_SERVICE_LOCK_DURATION.*between 2s and 10m/);
+  });
+});
+
 describe('loadConfig file and precedence', () => {
   it('reads YAML, and the environment overrides the file', () => {
     const file = tempFile(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration, parseDurationMs } from './duration.js';
 import { CoreError } from './errors.js';
 
 const H = 3_600_000;
@@ -46,6 +46,27 @@ describe('parseDuration reads Go duration syntax', () => {
     expect(error.retryable).toBe(false);
     expect(error.httpStatus).toBe(400);
     expect(error.message).toContain(JSON.stringify(input));
+  });
+});
+
+describe('parseDurationMs gives the whole milliseconds every contract stores', () => {
+  it.each([
+    ['fractional hours "1.1h", which floating point would make 3960000.0000000005', '1.1h', 3_960_000],
+    ['fractional hours "2.2h"', '2.2h', 7_920_000],
+    ['the default service cert validity "24h"', '24h', 24 * H],
+    ['a decade "87600h"', '87600h', 87_600 * H],
+    ['half a millisecond "500us", rounded up', '500us', 1],
+    ['just under half a millisecond "499999ns", rounded down', '499999ns', 0],
+    ['"1.5ms", rounded half up', '1.5ms', 2],
+    ['a sub-millisecond tail "10m0.0004s"', '10m0.0004s', 10 * M],
+  ])('reads %s', (_name, input, expected) => {
+    const ms = parseDurationMs(input);
+    expect(ms).toBe(expected);
+    expect(Number.isInteger(ms)).toBe(true);
+  });
+
+  it('refuses what parseDuration refuses', () => {
+    expect(() => parseDurationMs('3d')).toThrow(CoreError);
   });
 });
 

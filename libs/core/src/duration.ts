@@ -24,13 +24,13 @@ function invalid(input: string, why: string): CoreError {
   );
 }
 
-/** Parses a Go duration ("1h30m", "1.5h", "500ms") into milliseconds (fractional below 1 ms). */
-export function parseDuration(input: string): number {
+/** Parses a Go duration into nanoseconds, exactly. */
+function parseNanoseconds(input: string): bigint {
   if (typeof input !== 'string' || input.trim() === '') throw invalid(String(input), 'it is empty');
   let rest = input;
   if (rest.startsWith('-')) throw invalid(input, 'it is negative');
   if (rest.startsWith('+')) rest = rest.slice(1);
-  if (rest === '0') return 0;
+  if (rest === '0') return 0n;
   if (rest === '') throw invalid(input, 'it has no value');
   let totalNs = 0n;
   while (rest !== '') {
@@ -50,7 +50,24 @@ export function parseDuration(input: string): number {
     if (totalNs > MAX_INT64) throw invalid(input, 'it is too large');
     rest = rest.slice(whole.length);
   }
-  return Number(totalNs / NS_PER_MS) + Number(totalNs % NS_PER_MS) / 1e6;
+  return totalNs;
+}
+
+/** Parses a Go duration ("1h30m", "1.5h", "500ms") into milliseconds (fractional below 1 ms). */
+export function parseDuration(input: string): number {
+  const ns = parseNanoseconds(input);
+  return Number(ns / NS_PER_MS) + Number(ns % NS_PER_MS) / 1e6;
+}
+
+/**
+ * A Go duration as whole milliseconds: the one rule for turning an operator's duration into the
+ * integer milliseconds that config, job payloads and inventory records carry (their schemas
+ * require integers). A sub-millisecond remainder is rounded to the nearest millisecond, half up,
+ * as Go's Duration.Round(time.Millisecond) does: "1.5ms" is 2, "1.1h" is exactly 3960000.
+ */
+export function parseDurationMs(input: string): number {
+  const ns = parseNanoseconds(input);
+  return Number((ns + NS_PER_MS / 2n) / NS_PER_MS);
 }
 
 /** Formats fraction digits the way Go does: trailing zeros dropped, no dot when nothing remains. */

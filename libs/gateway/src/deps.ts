@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { TokenGrant } from './auth/tokens.js';
 import type { CsrCheck } from './issue/issue-request.js';
 import type { IssueClient } from './issue/issue-client.js';
-import type { Clock } from './types.js';
+import type { Clock } from '@fsm-certs/core';
 
 export type InventoryPort = Pick<Inventory, 'get' | 'delete' | 'list' | 'size' | 'getTrustBundle'>;
 export type EventPort = Pick<EventStream, 'publish' | 'subscribe'>;

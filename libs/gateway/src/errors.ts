@@ -1,6 +1,8 @@
 // Every failure the gateway answers with has a stable code, its HTTP status, whether a retry may
 // help, and a cause. The error middleware (http/problem.ts) is the only place that turns these
 // into responses; messages are written for the API caller and never carry keys, tokens or CSRs.
+import { FsmError } from '@fsm-certs/core';
+
 export type GatewayErrorCode =
   | 'INVALID_BODY' // 400: not JSON, or a field has the wrong type / shape
   | 'INVALID_NAME' // 400: commonName or a SAN is not a valid DNS name / IP / URI
@@ -80,23 +82,15 @@ export interface GatewayErrorOptions {
   readonly publicCode?: string;
 }
 
-export class GatewayError extends Error {
+export class GatewayError extends FsmError<GatewayErrorCode> {
   override readonly name = 'GatewayError';
-  readonly httpStatus: number;
-  readonly retryable: boolean;
   readonly title: string;
   readonly retryAfterSeconds: number | undefined;
   /** The code the caller sees: `code` unless a backend supplied a more precise one. */
   readonly publicCode: string;
 
-  constructor(
-    readonly code: GatewayErrorCode,
-    message: string,
-    options: GatewayErrorOptions = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = options.httpStatus ?? STATUS[code];
-    this.retryable = RETRYABLE.has(code);
+  constructor(code: GatewayErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(code, message, { httpStatus: options.httpStatus ?? STATUS[code], retryable: RETRYABLE.has(code), cause: options.cause });
     this.title = TITLES[code];
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.publicCode = options.publicCode ?? code;

@@ -14,7 +14,6 @@ export { BullMqIssueClient, type BullMqIssueClientOptions } from './issue/bullmq
 export { buildIssueItem, MIN_VALIDITY_MS, type CsrCheck } from './issue/issue-request.js';
 export { x509CsrCheck } from './issue/csr-check.js';
 export { openApiDocument } from './openapi/document.js';
-export { systemClock, type Clock } from './types.js';
 export { startIssuerGateway, type IssuerGateway, type IssuerGatewayOptions } from './service/start.js';
 export { listen, type ListenOptions, type RunningServer } from './service/listen.js';
 export { obtainServerCertificate, serverCertificateItem, SERVER_CERT_VALIDITY_MS, type ServerCertificate } from './service/server-certificate.js';

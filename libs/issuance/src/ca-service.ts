@@ -27,7 +27,7 @@ import type { Logger } from 'pino';
 import { announcementLog } from './announced.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { CpuGate } from './concurrency.js';
-import { defaultRandom, systemClock, type Clock, type RandomSource } from './clock.js';
+import { defaultRandom, systemClock, type Clock, type RandomSource } from '@fsm-certs/core';
 import { createIssueProcessor, type PublishedTrustBundle } from './issue-processor.js';
 import { NameLock } from './name-lock.js';
 import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';

@@ -12,8 +12,8 @@ import {
   type RotatedEvent,
   type StoreWrite,
 } from '@fsm-certs/queue';
-import { parseCsr, type KeyAlgorithm } from '@fsm-certs/x509';
-import type { Clock, RandomSource } from './clock.js';
+import { parseCsr } from '@fsm-certs/x509';
+import type { Clock, KeyAlgorithm, RandomSource } from '@fsm-certs/core';
 import type { RenewAtPolicy } from './renew-at.js';
 
 /** What to issue, independent of which request asked: an item or a rotation of a record. */

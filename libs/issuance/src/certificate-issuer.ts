@@ -18,7 +18,7 @@ import type {
   StoreWrite,
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
-import type { Clock, RandomSource } from './clock.js';
+import type { Clock, RandomSource } from '@fsm-certs/core';
 import type { AnnouncementLog } from './announced.js';
 import type { CpuGate } from './concurrency.js';
 import { CertificateFactory, type IssueSpec, type Started } from './certificate-factory.js';

@@ -1,6 +1,8 @@
 // Failures of the issuance pipeline itself (not of a provider or of Redis, which have their own
 // error classes). Each has a stable code, the HTTP status the gateway answers with, whether a
 // retry may help, and a message telling the operator what to do. Never carries key material.
+import { FsmError } from '@fsm-certs/core';
+
 export type IssuanceErrorCode =
   | 'CERTIFICATE_NOT_FOUND' // a scheduled rotation for a name released in the meantime
   | 'CSR_REQUIRED' // a CSR-mode certificate must be rotated with its CSR, which the record lacks
@@ -18,19 +20,11 @@ const STATUS: Record<IssuanceErrorCode, number> = {
 
 const RETRYABLE: ReadonlySet<IssuanceErrorCode> = new Set(['NAME_BUSY']);
 
-export class IssuanceError extends Error {
+export class IssuanceError extends FsmError<IssuanceErrorCode> {
   override readonly name = 'IssuanceError';
-  readonly httpStatus: number;
-  readonly retryable: boolean;
 
-  constructor(
-    readonly code: IssuanceErrorCode,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = STATUS[code];
-    this.retryable = RETRYABLE.has(code);
+  constructor(code: IssuanceErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { httpStatus: STATUS[code], retryable: RETRYABLE.has(code), cause: options.cause });
   }
 }
 

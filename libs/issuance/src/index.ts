@@ -2,7 +2,6 @@
 // rotation-worker's sweep, trust-bundle publishing, KEK load-or-create, and the process plumbing
 // (logger, shutdown) both service apps share.
 export * from './errors.js';
-export * from './clock.js';
 export * from './logger.js';
 export * from './shutdown.js';
 export * from './startup.js';

@@ -5,7 +5,7 @@
 import type { Inventory, RotateQueue } from '@fsm-certs/queue';
 import { rotateJobId } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '@fsm-certs/core';
 
 export interface SweepDeps {
   readonly inventory: Pick<Inventory, 'due' | 'get'>;

@@ -16,7 +16,7 @@ import {
   type RotateQueue,
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '@fsm-certs/core';
 import { sweepOnce, type SweepResult } from './rotation-sweep.js';
 
 export const ROTATION_SWEEP_QUEUE = 'rotation-sweep';

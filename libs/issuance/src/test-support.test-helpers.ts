@@ -22,7 +22,7 @@ import {
 } from '@fsm-certs/queue';
 import { announcementLog } from './announced.js';
 import { CertificateIssuer, type CertificateIssuerDeps } from './certificate-issuer.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '@fsm-certs/core';
 import { CpuGate } from './concurrency.js';
 import { createLogger, type Logger } from './logger.js';
 import { NameLock } from './name-lock.js';

@@ -4,7 +4,7 @@
 import type { CertificateProvider } from '@fsm-certs/providers';
 import type { EventStream, Inventory, TrustBundleRecord } from '@fsm-certs/queue';
 import { fingerprintSha256, inspectCertificate } from '@fsm-certs/x509';
-import type { Clock } from './clock.js';
+import type { Clock } from '@fsm-certs/core';
 
 export interface TrustBundleSync {
   /** Fingerprint of the CA that issues now. */

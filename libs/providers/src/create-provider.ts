@@ -2,7 +2,7 @@
 // vault and cert-manager plug in beside tresor.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FsmConfig } from '@fsm-certs/config';
-import type { Clock } from './clock.js';
+import type { Clock } from '@fsm-certs/core';
 import { createCertManagerProvider } from './cert-manager/provider.js';
 import { ProviderError } from './errors.js';
 import type { CertificateProvider } from './provider.js';

@@ -1,5 +1,7 @@
 // One error class per failure kind, each with a stable code, an HTTP status for the gateway,
 // whether retrying may help, and the cause. Messages tell the operator what to do.
+import { FsmError } from '@fsm-certs/core';
+
 export type ProviderErrorCode =
   | 'INVALID_REQUEST' // 400: the request itself is wrong (bad name, bad CSR, bad validity)
   | 'NAME_NOT_ALLOWED' // 403: the backend's policy refuses this name (e.g. Vault role)
@@ -35,19 +37,15 @@ const STATUS: Record<ProviderErrorCode, number> = {
 
 const RETRYABLE: ReadonlySet<ProviderErrorCode> = new Set(['BACKEND_UNAVAILABLE', 'ISSUANCE_TIMEOUT', 'SECRET_CONFLICT']);
 
-export class ProviderError extends Error {
+export class ProviderError extends FsmError<ProviderErrorCode> {
   override readonly name = 'ProviderError';
-  readonly httpStatus: number;
-  readonly retryable: boolean;
 
-  constructor(
-    readonly code: ProviderErrorCode,
-    message: string,
-    options: { cause?: unknown; retryable?: boolean; httpStatus?: number } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = options.httpStatus ?? STATUS[code];
-    this.retryable = options.retryable ?? RETRYABLE.has(code);
+  constructor(code: ProviderErrorCode, message: string, options: { cause?: unknown; retryable?: boolean; httpStatus?: number } = {}) {
+    super(code, message, {
+      httpStatus: options.httpStatus ?? STATUS[code],
+      retryable: options.retryable ?? RETRYABLE.has(code),
+      cause: options.cause,
+    });
   }
 }
 

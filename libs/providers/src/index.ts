@@ -2,8 +2,6 @@
 export type { CertificateProvider, IssuedCertificate, IssueRequest, ProviderKind, TrustBundle } from './provider.js';
 export { ProviderError, isProviderError } from './errors.js';
 export type { ProviderErrorCode } from './errors.js';
-export { defaultRandom, systemClock } from './clock.js';
-export type { Clock, RandomSource } from './clock.js';
 export type { SecretRef, SecretStore, StoredSecret } from './secret-store/types.js';
 export { FileSecretStore } from './secret-store/file-store.js';
 export type { FileSecretStoreOptions } from './secret-store/file-store.js';

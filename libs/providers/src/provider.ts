@@ -1,7 +1,7 @@
 // The provider contract: a provider turns an issue request into a signed chain. Everything
 // else (caching, single-flight, rotation decisions, announcements) belongs to the certificate
 // manager around it. Each provider splits a backend client from the adapter to this interface.
-import type { KeyAlgorithm } from '@fsm-certs/x509';
+import type { KeyAlgorithm } from '@fsm-certs/core';
 
 export type ProviderKind = 'tresor' | 'vault' | 'cert-manager';
 

@@ -2,6 +2,7 @@
 // should answer with, whether retrying may help, and the cause. Messages tell the operator what
 // to do and never contain key material.
 import { UnrecoverableError } from 'bullmq';
+import { FsmError } from '@fsm-certs/core';
 
 export type QueueErrorCode =
   | 'REDIS_NOT_INSTALLED' // redis-server is not on PATH and no REDIS_URL was given
@@ -22,27 +23,24 @@ const STATUS: Record<QueueErrorCode, number> = {
   INVALID_ARGUMENT: 400,
 };
 
-export class QueueError extends Error {
+export class QueueError extends FsmError<QueueErrorCode> {
   override readonly name = 'QueueError';
-  readonly httpStatus: number;
-  readonly retryable: boolean;
 
-  constructor(
-    readonly code: QueueErrorCode,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = STATUS[code];
-    this.retryable = code === 'REDIS_UNAVAILABLE';
+  constructor(code: QueueErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { httpStatus: STATUS[code], retryable: code === 'REDIS_UNAVAILABLE', cause: options.cause });
   }
 }
 
 /**
  * A job whose payload fails its schema. Extends BullMQ's UnrecoverableError so a worker that
  * lets it propagate fails the job at once instead of retrying a payload that can never parse.
+ * It cannot also extend FsmError, so it implements FsmError's fields (code, httpStatus,
+ * retryable, cause) itself; code that maps errors to job results reads those fields, not the class.
  */
-export class InvalidJobPayloadError extends UnrecoverableError {
+export class InvalidJobPayloadError
+  extends UnrecoverableError
+  implements Pick<FsmError<'INVALID_JOB_PAYLOAD'>, 'code' | 'httpStatus' | 'retryable'>
+{
   override readonly name = 'InvalidJobPayloadError';
   readonly code = 'INVALID_JOB_PAYLOAD' as const;
   readonly httpStatus = 400;

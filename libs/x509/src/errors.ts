@@ -1,3 +1,4 @@
+import { FsmError } from '@fsm-certs/core';
 import type { X509ErrorCode } from './types.js';
 
 /** Codes caused by what a caller sent us; everything else is a server-side (configuration) fault. */
@@ -22,16 +23,16 @@ export interface X509ErrorOptions {
  * The one error type of libs/x509. Nothing here is retryable: the same input fails the same way.
  * Messages never contain key material; they name the offending input and what to do about it.
  */
-export class X509Error extends Error {
+export class X509Error extends FsmError<X509ErrorCode> {
   override readonly name = 'X509Error';
-  readonly code: X509ErrorCode;
-  readonly httpStatus: number;
-  readonly retryable = false as const;
+  declare readonly retryable: false;
 
   constructor(code: X509ErrorCode, message: string, options: X509ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.httpStatus = options.httpStatus ?? (INPUT_ERROR_CODES.has(code) ? 400 : 500);
+    super(code, message, {
+      httpStatus: options.httpStatus ?? (INPUT_ERROR_CODES.has(code) ? 400 : 500),
+      retryable: false,
+      cause: options.cause,
+    });
   }
 }
 

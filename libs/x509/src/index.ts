@@ -1,8 +1,7 @@
 // Public API of @fsm-certs/x509: keys, CSRs, the root CA, leaf issuance, inspection, chain
-// verification, PEM/DER helpers and Go-style durations.
+// verification, PEM/DER helpers. Durations and key algorithms are @fsm-certs/core's.
 export * from './types.js';
 export { X509Error, isX509Error, type X509ErrorOptions } from './errors.js';
-export { parseDuration, formatDuration } from '@fsm-certs/core';
 export { generateKeyPair, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
 export { createCsr, parseCsr, type CreateCsrOptions } from './csr.js';
 export {

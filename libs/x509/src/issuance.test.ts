@@ -11,7 +11,8 @@ import { inspectCertificate } from './inspect.js';
 import { pemToDer, derToPem } from './pem.js';
 import { createRootCa } from './root-ca.js';
 import { expectX509Error, openssl, TempDir } from './openssl.test-helpers.js';
-import type { KeyAlgorithm, RootCa } from './types.js';
+import type { KeyAlgorithm } from '@fsm-certs/core';
+import type { RootCa } from './types.js';
 
 const DAY = 86_400_000;
 const temp = new TempDir();

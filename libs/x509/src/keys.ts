@@ -1,11 +1,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, RSA_PUBLIC_EXPONENT, rsaModulusBits, type KeyAlgorithm } from '@fsm-certs/core';
 import { X509Error } from './errors.js';
-import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, type KeyAlgorithm, type KeyPair } from './types.js';
+import type { KeyPair } from './types.js';
 
-export const keyAlgorithmSchema = z.enum(KEY_ALGORITHMS as [KeyAlgorithm, ...KeyAlgorithm[]]);
-
-const RSA_BITS: Readonly<Record<string, number>> = { 'rsa-2048': 2048, 'rsa-3072': 3072, 'rsa-4096': 4096 };
+export const keyAlgorithmSchema = z.enum(KEY_ALGORITHMS);
 
 function parseAlgorithm(algorithm: unknown): KeyAlgorithm {
   const parsed = keyAlgorithmSchema.safeParse(algorithm);
@@ -17,11 +16,11 @@ function parseAlgorithm(algorithm: unknown): KeyAlgorithm {
 
 export function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM): KeyPair {
   const alg = parseAlgorithm(algorithm);
-  const bits = RSA_BITS[alg];
+  const bits = rsaModulusBits(alg);
   const { privateKey, publicKey } =
     bits === undefined
       ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-      : generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+      : generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: RSA_PUBLIC_EXPONENT });
   return { algorithm: alg, privateKey, publicKey };
 }
 
@@ -31,8 +30,8 @@ export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'ec' && details.namedCurve === 'prime256v1') return 'ecdsa-p256';
   if (type === 'rsa') {
-    const alg = Object.entries(RSA_BITS).find(([, bits]) => bits === details.modulusLength)?.[0];
-    if (alg !== undefined) return parseAlgorithm(alg);
+    const alg = KEY_ALGORITHMS.find((a) => rsaModulusBits(a) === details.modulusLength);
+    if (alg !== undefined) return alg;
   }
   const described = type === 'ec' ? `EC ${details.namedCurve ?? 'unknown curve'}` : type === 'rsa' ? `RSA ${details.modulusLength ?? '?'} bits` : (type ?? key.type);
   throw new X509Error('UNSUPPORTED_KEY', `unsupported key (${described}); use ECDSA P-256 or RSA 2048/3072/4096`);

@@ -1,10 +1,7 @@
 // Public types of libs/x509. Other libs code against these; keep them stable.
+// Key algorithms (KeyAlgorithm, KEY_ALGORITHMS, ...) are @fsm-certs/core's; import them from there.
 import type { KeyObject } from 'node:crypto';
-
-/** Key algorithms we issue. ECDSA P-256 is the default; RSA sizes are selectable (FSM's own default is RSA 2048). */
-export type KeyAlgorithm = 'ecdsa-p256' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
-export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'ecdsa-p256';
+import type { KeyAlgorithm } from '@fsm-certs/core';
 
 export interface KeyPair {
   readonly algorithm: KeyAlgorithm;

@@ -14,7 +14,7 @@ export interface CaCreateArgs {
 
 export function caCreate(args: CaCreateArgs, print: (line: string) => void): void {
   const out = requiredOption('--out', args.out, 'ca/');
-  const keyAlgorithm = keyAlgorithmOption(args.key, 'ecdsa-p256');
+  const keyAlgorithm = keyAlgorithmOption(args.key);
   const validityMs = durationOption('--validity', args.validity, '87600h');
   const certFile = path.join(out, 'ca.crt');
   const keyFile = path.join(out, 'private.key');

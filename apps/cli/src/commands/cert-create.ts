@@ -35,7 +35,7 @@ export function certCreate(args: CertCreateArgs, print: (line: string) => void):
   const caDir = requiredOption('--ca-dir', args.caDir, 'ca/');
   const out = requiredOption('--out', args.out, 'certs/bookstore/');
   const validityMs = durationOption('--validity', args.validity, '24h');
-  const keyAlgorithm = keyAlgorithmOption(args.key, 'ecdsa-p256');
+  const keyAlgorithm = keyAlgorithmOption(args.key);
   const issuer = loadCa(caDir);
   let publicKey;
   if (args.csr !== undefined) {

@@ -23,7 +23,7 @@ export function buildIssueRequest(args: CertIssueArgs): { out: string; body: Iss
   const out = requiredOption('--out', args.out, 'certs/bookstore/');
   // Parsed here only to refuse a typo with exit 2; the gateway gets the operator's own spelling.
   if (args.validity !== undefined) durationOption('--validity', args.validity, '24h');
-  const keyAlgorithm = args.key === undefined ? undefined : keyAlgorithmOption(args.key, 'ecdsa-p256');
+  const keyAlgorithm = args.key === undefined ? undefined : keyAlgorithmOption(args.key);
   const csr = args.csr === undefined ? undefined : readInput(args.csr, 'CSR', 'pass the path of a PEM certificate request');
   const body: IssueCertificateInput = {
     commonName,

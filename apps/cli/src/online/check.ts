@@ -2,7 +2,7 @@
 // Exit 1 with one line per problem when a root expires within N days, or a certificate is past
 // its renew time (the rotation-worker should have replaced it) or expired; else exit 0 and "ok: ...".
 import type { CertificateInfo } from '@fsm-certs/x509';
-import { formatDuration } from '@fsm-certs/x509';
+import { formatDuration } from '@fsm-certs/core';
 import { CliInputError } from '../errors.js';
 import { durationOption } from '../options.js';
 import { fetchRoots } from './ca.js';

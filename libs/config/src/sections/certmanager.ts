@@ -1,8 +1,8 @@
 // certmanager.*: which cert-manager issuer signs our CertificateRequests, and how long we wait.
 import { z } from 'zod';
-import { parseGoDurationMs } from '../duration.js';
-import { goDuration } from './certificate-provider.js';
+import { parseDurationMs } from '@fsm-certs/core';
 import type { EnvBinding } from './env-binding.js';
+import { goDuration } from './go-duration.js';
 
 export const certmanagerSchema = z
   .strictObject({
@@ -12,7 +12,7 @@ export const certmanagerSchema = z
     timeout: goDuration('a Go duration of at least 1s, e.g. 60s', 1000).default('60s'),
   })
   .prefault({})
-  .transform((section) => ({ ...section, timeoutMs: parseGoDurationMs(section.timeout) ?? 60_000 }));
+  .transform((section) => ({ ...section, timeoutMs: parseDurationMs(section.timeout) }));
 
 export const certmanagerEnv: readonly EnvBinding[] = [
   { env: 'CERTMANAGER_ISSUER_NAME', path: ['certmanager', 'issuerName'] },

@@ -2,8 +2,8 @@
 // Tokens are reduced to SHA-256 hashes here, at load, so no plain token outlives config parsing.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parseGoDurationMs } from '../duration.js';
-import { goDuration } from './certificate-provider.js';
+import { parseDurationMs } from '@fsm-certs/core';
+import { goDuration } from './go-duration.js';
 import type { EnvBinding } from './env-binding.js';
 
 export const GATEWAY_SCOPES = ['issue', 'read', 'admin'] as const;
@@ -78,7 +78,7 @@ export const gatewaySchema = z
     const { adminToken, ...rest } = section;
     const grants: GatewayTokenGrant[] = [...section.tokens];
     if (adminToken !== undefined) grants.push({ name: 'admin', sha256: sha256Hex(adminToken), scopes: ['admin', 'issue', 'read'], names: ['*'] });
-    return { ...rest, tokens: grants, issueTimeoutMs: parseGoDurationMs(section.issueTimeout) ?? 30_000 };
+    return { ...rest, tokens: grants, issueTimeoutMs: parseDurationMs(section.issueTimeout) };
   });
 
 /** The brief's name for the section schema. */

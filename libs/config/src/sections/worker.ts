@@ -1,9 +1,9 @@
 // worker.*: the ca-service (issue/rotate job processing) and the rotation-worker (renewal sweeps).
 // Composed into the schema as `worker` (see schema.ts). Durations use Go syntax like the seed's.
 import { z } from 'zod';
-import { parseGoDurationMs } from '../duration.js';
-import { goDuration } from './certificate-provider.js';
+import { parseDurationMs } from '@fsm-certs/core';
 import type { EnvBinding } from './env-binding.js';
+import { goDuration } from './go-duration.js';
 
 function positiveInt(what: string, max: number) {
   const error = `${what}: an integer 1-${max}`;
@@ -18,11 +18,6 @@ function isKek(value: string): boolean {
   return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32;
 }
 
-function ms(value: string): number {
-  // Already validated by goDuration(); the fallback is unreachable.
-  return parseGoDurationMs(value) ?? 0;
-}
-
 export const workerSchema = z
   .strictObject({
     /** Issue/rotate jobs one ca-service process works on at once (CA_SERVICE_CONCURRENCY). */
@@ -32,9 +27,7 @@ export const workerSchema = z
      * Short enough that a replacement picks up a killed replica's batch well inside the gateway's
      * issue timeout; renewed every half of it while the job runs.
      */
-    lockDuration: goDuration('a Go duration between 2s and 10m, e.g. 10s', 2_000)
-      .refine((v) => ms(v) <= 600_000, { error: 'a Go duration between 2s and 10m, e.g. 10s' })
-      .default('10s'),
+    lockDuration: goDuration('a Go duration between 2s and 10m, e.g. 10s', 2_000, 600_000).default('10s'),
     /** How often a ca-service looks for stalled jobs of dead replicas (CA_SERVICE_STALLED_INTERVAL). */
     stalledInterval: goDuration('a Go duration of at least 1s, e.g. 5s', 1_000).default('5s'),
     /** Grace period for finishing in-flight jobs on SIGTERM (WORKER_SHUTDOWN_TIMEOUT). */
@@ -55,10 +48,10 @@ export const workerSchema = z
   .prefault({})
   .transform((section) => ({
     ...section,
-    lockDurationMs: ms(section.lockDuration),
-    stalledIntervalMs: ms(section.stalledInterval),
-    shutdownTimeoutMs: ms(section.shutdownTimeout),
-    sweepIntervalMs: ms(section.sweepInterval),
+    lockDurationMs: parseDurationMs(section.lockDuration),
+    stalledIntervalMs: parseDurationMs(section.stalledInterval),
+    shutdownTimeoutMs: parseDurationMs(section.shutdownTimeout),
+    sweepIntervalMs: parseDurationMs(section.sweepInterval),
   }));
 
 /** The brief's name for the section schema. */

@@ -1,6 +1,6 @@
 // Per-token token bucket: `ratePerSec` refills per second up to `burst`. One bucket per token
 // name; the set of names comes from config, so the map is bounded.
-import type { Clock } from '../types.js';
+import type { Clock } from '@fsm-certs/core';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;

@@ -3,8 +3,9 @@
 // from the authorised commonName/SANs; the CSR contributes only its (verified) public key.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { keyAlgorithmSchema, type KeyAlgorithmName } from '@fsm-certs/queue';
-import { buildSpiffeId, isValidDnsName, isX509Error, parseDuration } from '@fsm-certs/x509';
+import { DEFAULT_KEY_ALGORITHM, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
+import { keyAlgorithmSchema } from '@fsm-certs/queue';
+import { buildSpiffeId, isValidDnsName, isX509Error } from '@fsm-certs/x509';
 import { requireName, type Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueRequestItem } from './batcher.js';
@@ -29,7 +30,7 @@ export type IssueBody = z.infer<typeof issueBodySchema>;
 /** What the CSR check reports; implemented over @fsm-certs/x509 (csr.ts), injectable for tests. */
 export interface CsrCheck {
   /** Throws when the CSR does not parse or its self-signature does not verify. */
-  verify(csrPem: string): { keyAlgorithm: KeyAlgorithmName };
+  verify(csrPem: string): { keyAlgorithm: KeyAlgorithm };
 }
 
 export interface IssueRequestContext {
@@ -62,9 +63,9 @@ export function parseValidity(text: string | undefined, defaultMs: number): numb
   if (text === undefined) return defaultMs;
   let ms: number;
   try {
-    ms = Math.round(parseDuration(text));
+    ms = parseDurationMs(text);
   } catch (error) {
-    const detail = isX509Error(error) ? error.message : `"${text}" is not a Go duration`;
+    const detail = isFsmError(error) ? error.message : `"${text}" is not a Go duration`;
     throw new GatewayError('INVALID_DURATION', `${detail}.`, { cause: error });
   }
   if (ms < MIN_VALIDITY_MS) {
@@ -151,10 +152,10 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
     throw new GatewayError('NAME_NOT_ALLOWED', `Token "${ctx.principal.name}" may not request IP or URI SANs; only tokens with the "*" name pattern may.`);
   }
 
-  let keyAlgorithm: KeyAlgorithmName = parsed.keyAlgorithm ?? 'ecdsa-p256';
+  let keyAlgorithm: KeyAlgorithm = parsed.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
   let csrPem: string | undefined;
   if (parsed.csr !== undefined) {
-    let checked: { keyAlgorithm: KeyAlgorithmName };
+    let checked: { keyAlgorithm: KeyAlgorithm };
     try {
       checked = ctx.csrCheck.verify(parsed.csr);
     } catch (error) {

@@ -1,5 +1,7 @@
 // The OpenAPI 3.1 description of the gateway, served at /openapi.json. A test checks that every
 // express route is described here and every path here is routed, so the two cannot drift.
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS } from '@fsm-certs/core';
+
 const problem = { $ref: '#/components/responses/Problem' };
 const bearer = [{ bearerAuth: [] }];
 const cnParam = { name: 'cn', in: 'path', required: true, description: 'Common name (DNS name, case-insensitive).', schema: { type: 'string', maxLength: 253 } };
@@ -159,7 +161,7 @@ export const openApiDocument = {
           commonName: { type: 'string', maxLength: 253, examples: ['bookstore-v2.bookstore.cluster.local'] },
           sans: { type: 'array', maxItems: 100, items: { type: 'string' }, description: 'DNS names, IP addresses or URIs.' },
           validity: { type: 'string', description: 'Go duration, at least 10m; default serviceCertValidityDuration (24h).', examples: ['24h', '1h30m'] },
-          keyAlgorithm: { type: 'string', enum: ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'], default: 'ecdsa-p256' },
+          keyAlgorithm: { type: 'string', enum: [...KEY_ALGORITHMS], default: DEFAULT_KEY_ALGORITHM },
           csr: { type: 'string', description: 'PEM CSR: only its public key is used; the identity comes from commonName/sans.' },
           spiffe: {
             description: 'Add a SPIFFE URI SAN. `true` derives it from a <sa>.<ns>.<trustDomain> commonName.',

@@ -17,7 +17,7 @@ import { createGatewayApp, type GatewayApp } from '../app.js';
 import type { GatewayAppOptions, GatewayLogger } from '../deps.js';
 import { BullMqIssueClient } from '../issue/bullmq-issue-client.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
-import { systemClock, type Clock } from '../types.js';
+import { systemClock, type Clock } from '@fsm-certs/core';
 import { listen, type RunningServer } from './listen.js';
 import { obtainServerCertificate } from './server-certificate.js';
 

@@ -25,7 +25,7 @@ import { sha256Hex, type TokenGrant } from '../auth/tokens.js';
 import type { GatewayAppOptions, GatewayDeps } from '../deps.js';
 import type { IssueBatchOptions, IssueClient } from '../issue/issue-client.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
-import type { Clock } from '../types.js';
+import type { Clock } from '@fsm-certs/core';
 
 export const TOKENS = {
   admin: 'admin-token-0123456789abcdef',

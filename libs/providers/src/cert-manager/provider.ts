@@ -1,10 +1,10 @@
 // CertManagerProvider: the adapter from our CertificateProvider interface to cert-manager. It
 // runs one CertificateRequest's life cycle per issue: create -> wait -> read -> delete (always).
-import { formatDuration, MIN_LEAF_VALIDITY_MS, splitPemBundle } from '@fsm-certs/x509';
+import { formatDuration, KEY_ALGORITHMS, systemClock, type Clock } from '@fsm-certs/core';
+import { MIN_LEAF_VALIDITY_MS, splitPemBundle } from '@fsm-certs/x509';
 import { setMaxListeners } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { systemClock, type Clock } from '../clock.js';
 import { ProviderError } from '../errors.js';
 import type { CertificateProvider, IssueRequest, IssuedCertificate, TrustBundle } from '../provider.js';
 import type { SecretStore } from '../secret-store/types.js';
@@ -40,7 +40,7 @@ const issueRequestSchema = z.object({
   uris: z.array(z.string().min(1)).max(100),
   ipAddresses: z.array(z.string().min(1)).max(100),
   validityMs: z.number().int().min(MIN_LEAF_VALIDITY_MS, 'must be at least 10 minutes'),
-  keyAlgorithm: z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096']),
+  keyAlgorithm: z.enum(KEY_ALGORITHMS),
   csrPem: z.string().min(1).optional(),
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@fsm-certs/core';
 import { isProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest, TrustBundle } from '../provider.js';
 import { FileSecretStore } from '../secret-store/file-store.js';

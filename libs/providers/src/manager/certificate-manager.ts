@@ -3,9 +3,7 @@
 // get is cache-only, rotate forces a new certificate, release forgets one, and every change is
 // announced. Time and jitter randomness are injected so tests can move the clock.
 import { createHash } from 'node:crypto';
-import type { KeyAlgorithm } from '@fsm-certs/x509';
-import { defaultRandom, systemClock } from '../clock.js';
-import type { Clock, RandomSource } from '../clock.js';
+import { DEFAULT_KEY_ALGORITHM, defaultRandom, systemClock, type Clock, type KeyAlgorithm, type RandomSource } from '@fsm-certs/core';
 import { ProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest } from '../provider.js';
 import { AnnouncementHub } from './announcements.js';
@@ -77,7 +75,7 @@ export class CertificateManager {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? defaultRandom;
     this.validityMs = options.validityMs ?? DAY_MS;
-    this.keyAlgorithm = options.keyAlgorithm ?? 'ecdsa-p256';
+    this.keyAlgorithm = options.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
     this.hub = new AnnouncementHub(options.announcementBuffer);
   }
 

@@ -1,7 +1,7 @@
 // When a certificate becomes due for renewal: at the start of the last third of its lifetime,
 // moved earlier by a random fraction of that window so certificates issued together do not
 // all renew together. Computed once per certificate; the queue's rotation sweep reuses it.
-import type { RandomSource } from '../clock.js';
+import type { RandomSource } from '@fsm-certs/core';
 
 /** Fraction of the lifetime that forms the renewal window (the last third). */
 export const RENEWAL_WINDOW_FRACTION = 1 / 3;

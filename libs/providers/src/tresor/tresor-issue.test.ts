@@ -6,7 +6,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr, createRootCa, generateKeyPair } from '@fsm-certs/x509';
-import type { KeyAlgorithm } from '@fsm-certs/x509';
+import type { KeyAlgorithm } from '@fsm-certs/core';
 import { isProviderError } from '../errors.js';
 import { opensslKeyMatches, opensslText, opensslVerify } from '@fsm-certs/testing';
 import type { IssuedCertificate, IssueRequest } from '../provider.js';

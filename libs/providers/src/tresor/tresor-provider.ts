@@ -1,10 +1,9 @@
 // Tresor: the built-in CA. The root lives in a secret (default fsm-system/fsm-ca-bundle); on start
 // it is loaded, or generated and created when absent. When several replicas start at once exactly
 // one create succeeds (409 AlreadyExists for the others), and the losers load the winner's root.
-import { createRootCa, DEFAULT_KEY_ALGORITHM, isX509Error, issueLeaf, parseCsr } from '@fsm-certs/x509';
-import type { IssuedLeaf, Issuer, KeyAlgorithm } from '@fsm-certs/x509';
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
+import { DEFAULT_KEY_ALGORITHM, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
+import { createRootCa, isX509Error, issueLeaf, parseCsr } from '@fsm-certs/x509';
+import type { IssuedLeaf, Issuer } from '@fsm-certs/x509';
 import { isProviderError, ProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest, TrustBundle } from '../provider.js';
 import type { SecretRef, SecretStore } from '../secret-store/types.js';

@@ -1,5 +1,5 @@
 // What vault-bootstrap sets up: deploy-vault.sh's PKI setup, every value configurable.
-import { parseDuration } from '@fsm-certs/x509';
+import { parseDuration } from '@fsm-certs/core';
 import { z } from 'zod';
 
 const goDuration = z.string().refine((v) => {

@@ -1,9 +1,9 @@
 // Field schemas shared by the job payloads, results, inventory records and events.
 import { z } from 'zod';
+import { KEY_ALGORITHMS } from '@fsm-certs/core';
 
-/** Mirrors @fsm-certs/x509's KeyAlgorithm; kept here so the contracts have no runtime dependency. */
-export const keyAlgorithmSchema = z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096']);
-export type KeyAlgorithmName = z.infer<typeof keyAlgorithmSchema>;
+/** Persisted in payloads and records: adding an algorithm to core's list is a contract change. */
+export const keyAlgorithmSchema = z.enum(KEY_ALGORITHMS);
 
 export const providerKindSchema = z.enum(['tresor', 'vault', 'cert-manager']);
 export type ProviderKindName = z.infer<typeof providerKindSchema>;

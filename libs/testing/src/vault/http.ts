@@ -2,7 +2,7 @@
 // ({"errors":[...]}) and its TTL syntax (Go duration string or integer seconds).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { parseDuration } from '@fsm-certs/x509';
+import { formatDuration, parseDuration } from '@fsm-certs/core';
 
 /** A failure the emulator answers with Vault's error body. */
 export class VaultApiError extends Error {
@@ -122,11 +122,5 @@ export function parseOptionalString(value: unknown): string | undefined {
 
 /** Go's time.Duration.String() for whole seconds, as Vault prints TTLs in warnings ("24h0m0s"). */
 export function goDuration(seconds: number): string {
-  if (seconds === 0) return '0s';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h > 0) return `${h}h${m}m${s}s`;
-  if (m > 0) return `${m}m${s}s`;
-  return `${s}s`;
+  return formatDuration(seconds * 1000);
 }

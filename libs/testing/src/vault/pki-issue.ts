@@ -1,8 +1,9 @@
 // pki/issue/<role> and pki/sign/<role>: the role's name and TTL rules, the CA-expiry refusal,
 // and Vault's response fields (colon-hex serial, unix-seconds expiration, private_key_type).
 import { createPrivateKey } from 'node:crypto';
+import { keyFamilyOf, type KeyAlgorithm } from '@fsm-certs/core';
 import { issueLeaf, parseCsr } from '@fsm-certs/x509';
-import type { KeyAlgorithm, ParsedCsr } from '@fsm-certs/x509';
+import type { ParsedCsr } from '@fsm-certs/x509';
 import { VaultApiError, badRequest, envelope, parseList, parseOptionalString, parseTtlSeconds } from './http.js';
 import { checkNames, decideTtl } from './role-policy.js';
 import { json } from './routes.js';
@@ -23,10 +24,6 @@ function roleKeyAlgorithm(role: RoleEntry): KeyAlgorithm {
     return 'rsa-2048';
   }
   throw badRequest(`role key type "${role.keyType}" not allowed for issuing certificates, only signing`);
-}
-
-function familyOf(algorithm: KeyAlgorithm): 'ec' | 'rsa' {
-  return algorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
 }
 
 function parseCsrOrRefuse(value: unknown): ParsedCsr {
@@ -67,7 +64,7 @@ export function issueOrSign(ctx: PkiContext, mode: 'issue' | 'sign', roleName: s
   const ipSans = useCsrSans ? [...csr.ipAddresses] : parseList(ctx.body.ip_sans);
   checkNames(role, commonName, dnsSans, uriSans, ipSans);
 
-  if (csr !== undefined && role.keyType !== 'any' && familyOf(csr.keyAlgorithm) !== role.keyType) {
+  if (csr !== undefined && role.keyType !== 'any' && keyFamilyOf(csr.keyAlgorithm) !== role.keyType) {
     throw badRequest(`role requires keys of type ${role.keyType}`);
   }
   const keyAlgorithm = csr === undefined ? roleKeyAlgorithm(role) : csr.keyAlgorithm;
@@ -102,7 +99,7 @@ export function issueOrSign(ctx: PkiContext, mode: 'issue' | 'sign', roleName: s
     expiration: Math.floor(leaf.notAfter.getTime() / 1000),
   };
   if (mode === 'issue' && leaf.privateKeyPem !== undefined) {
-    const family = familyOf(keyAlgorithm);
+    const family = keyFamilyOf(keyAlgorithm);
     data.private_key = vaultPrivateKey(leaf.privateKeyPem, family, parseOptionalString(ctx.body.private_key_format));
     data.private_key_type = family;
   }

@@ -1,8 +1,8 @@
 // The PKI secrets engine below a mount: config/urls, roles, root/generate, ca/pem, cert/ca,
 // issue and sign. Paths are relative to the mount (e.g. `roles/fsm`).
 import { X509Certificate, randomUUID } from 'node:crypto';
+import { keyFamilyOf, type KeyAlgorithm } from '@fsm-certs/core';
 import { createRootCa } from '@fsm-certs/x509';
-import type { KeyAlgorithm } from '@fsm-certs/x509';
 import { VaultApiError, badRequest, envelope, goDuration, notFound, parseBool, parseList, parseOptionalString, parseTtlSeconds } from './http.js';
 import { colonHex, issueOrSign } from './pki-issue.js';
 import { empty, json } from './routes.js';
@@ -114,7 +114,7 @@ function generateRoot(ctx: PkiContext, pki: PkiState, exported: boolean): RouteR
     issuer_id: id,
     issuer_name: entry.name,
     key_id: entry.keyId,
-    key_type: keyAlgorithm === 'ecdsa-p256' ? 'ec' : 'rsa',
+    key_type: keyFamilyOf(keyAlgorithm),
   };
   if (exported) data.private_key = root.privateKeyPem;
   return json(200, envelope({ data, warnings }));

@@ -1,7 +1,8 @@
 // The simulated cert-manager controller: an approver, then a CA issuer, working in-process on
 // the emulator's store exactly as the real controllers work through the API (status
 // subresource writes, conditions with reasons). Test hooks decide what happens to a request.
-import { loadIssuer, parseCsr, parseDuration, splitPemBundle, type Issuer } from '@fsm-certs/x509';
+import { parseDuration } from '@fsm-certs/core';
+import { loadIssuer, parseCsr, splitPemBundle, type Issuer } from '@fsm-certs/x509';
 import type { ObjectStore } from '../object-store.js';
 import type { KubeObject, ResourceDefinition } from '../types.js';
 import { decideBehaviour, type CertManagerBehaviour, type BehaviourRule } from './behaviour.js';
