@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, RSA_PUBLIC_EXPONENT, rsaModulusBits, type KeyAlgorithm } from '@fsm-certs/core';
+import { z } from 'zod';
 import { X509Error } from './errors.js';
 import type { KeyPair } from './types.js';
 
