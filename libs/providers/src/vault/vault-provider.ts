@@ -2,7 +2,6 @@
 // (lookup-self, capabilities), publishes the root cert as ca.crt and keeps the token renewed;
 // issue() maps an IssueRequest to pki/issue (server key) or pki/sign (CSR) and reads the result
 // back from the certificate itself.
-import { keyFamilyOf } from '@fsm-certs/core';
 import { exportPrivateKeyPem, fingerprintSha256, importPrivateKeyPem, inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
 import { ProviderError } from '../errors.js';
 import type { CertificateProvider, IssueRequest, IssuedCertificate, TrustBundle } from '../provider.js';
@@ -152,8 +151,8 @@ export class VaultProvider implements CertificateProvider {
       // Vault answers SEC1/PKCS#1; we hand out PKCS#8 like every other provider.
       const keyPair = importPrivateKeyPem(data.private_key);
       privateKeyPem = exportPrivateKeyPem(keyPair.privateKey);
-      const wantedFamily = keyFamilyOf(request.keyAlgorithm);
-      const gotFamily = keyFamilyOf(keyPair.algorithm);
+      const wantedFamily = request.keyAlgorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
+      const gotFamily = keyPair.algorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
       if (wantedFamily !== gotFamily || (gotFamily === 'rsa' && keyPair.algorithm !== request.keyAlgorithm)) {
         warnings.push(`Vault role ${this.options.role} decides the key type: asked for ${request.keyAlgorithm}, got ${keyPair.algorithm}.`);
       }
