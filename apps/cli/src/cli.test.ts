@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,19 +161,7 @@ describe('fsm-certs inspect', () => {
   });
 });
 
-describe('fsm-certs demo and help', () => {
-  it('issues a service certificate from Tresor on the file store and prints both inspections', () => {
-    const dataDir = path.join(work, 'demo-data');
-    const result = cli(['demo'], { FSM_DATA_DIR: dataDir, CERT_MANAGER: '' });
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain('bookstore-v2.bookstore.cluster.local');
-    const demoDir = path.join(dataDir, 'demo');
-    expect(openssl(['verify', '-CAfile', path.join(demoDir, 'ca.pem'), path.join(demoDir, 'cert.pem')])).toContain(': OK');
-    const secret = JSON.parse(readFileSync(path.join(dataDir, 'secrets', 'fsm-system', 'fsm-ca-bundle.json'), 'utf8')) as { data: Record<string, string> };
-    expect(Buffer.from(secret.data['ca.crt'] ?? '', 'base64').toString()).toBe(readFileSync(path.join(demoDir, 'ca.pem'), 'utf8'));
-  });
-
+describe('fsm-certs help', () => {
   it('prints usage with --help and exits 0', () => {
     const result = cli(['--help']);
     expect(result.status).toBe(0);

@@ -13,8 +13,6 @@ Offline (no server):
       --san takes DNS names, IP addresses and URIs (spiffe://...); with --csr only the CSR's key is used.
   fsm-certs inspect FILE [--json] [--dates]
       Show subject, issuer, serial, validity, SANs, key and SHA-256 fingerprint (like openssl x509 -text).
-  fsm-certs demo [--out DIR]
-      Start Tresor on the file store, issue a service certificate and print both inspections.
 
 Online (talk to the issuer-gateway):
   fsm-certs ca show [--json] | ca dates [--json]

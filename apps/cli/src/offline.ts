@@ -1,4 +1,4 @@
-// The offline commands (no server): ca create, cert create, inspect, demo.
+// The offline commands (no server): ca create, cert create, inspect.
 import { caCreate } from './commands/ca-create.js';
 import { certCreate } from './commands/cert-create.js';
 import { inspect } from './commands/inspect.js';
@@ -18,11 +18,6 @@ export async function runOffline(command: ParsedCommand, io: CliIo): Promise<voi
       );
     case 'inspect':
       return inspect({ file: operands[0], json: values.json, dates: values.dates }, io.stdout);
-    case 'demo': {
-      // Loaded on demand: the providers (and the Kubernetes client) are heavy for the other commands.
-      const { demo } = await import('./commands/demo.js');
-      return demo(values.out === undefined ? {} : { out: values.out }, io.stdout);
-    }
     default:
       throw new Error(`no offline command "${command.name}"`);
   }

@@ -54,7 +54,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   { words: ['ca', 'create'], operands: 0, flags: ['out', 'key', 'validity', 'force'], online: false },
   { words: ['cert', 'create'], operands: 1, flags: ['ca-dir', 'out', 'san', 'validity', 'key', 'csr', 'force'], online: false },
   { words: ['inspect'], operands: 1, flags: ['json', 'dates'], online: false },
-  { words: ['demo'], operands: 0, flags: ['out'], online: false },
   { words: ['ca', 'show'], operands: 0, flags: ['json'], online: true },
   { words: ['ca', 'dates'], operands: 0, flags: ['json'], online: true },
   { words: ['cert', 'issue'], operands: 1, flags: ['out', 'san', 'validity', 'key', 'csr', 'spiffe', 'force'], online: true },

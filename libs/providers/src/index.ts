@@ -11,11 +11,6 @@ export { createSecretStore, loadKubeConfig } from './secret-store/create-secret-
 export { TresorProvider } from './tresor/tresor-provider.js';
 export type { TresorStartOptions } from './tresor/tresor-provider.js';
 export { CA_CERT_KEY, CA_PRIVATE_KEY_KEY, rootResetHint } from './tresor/ca-bundle.js';
-export { CertificateManager } from './manager/certificate-manager.js';
-export type { CertificateManagerOptions, ManagedCertificate, ManagerIssueOptions } from './manager/certificate-manager.js';
-export { AnnouncementHub } from './manager/announcements.js';
-export type { Announcement, AnnouncementKind } from './manager/announcements.js';
-export { computeRenewAt, RENEWAL_JITTER_FRACTION, RENEWAL_WINDOW_FRACTION } from './manager/renew-at.js';
 export { createProvider } from './create-provider.js';
 export type { ProviderDeps } from './create-provider.js';
 export * from './vault/index.js';

@@ -1,6 +1,7 @@
 // The provider contract: a provider turns an issue request into a signed chain. Everything
-// else (caching, single-flight, rotation decisions, announcements) belongs to the certificate
-// manager around it. Each provider splits a backend client from the adapter to this interface.
+// else (reuse, single-flight, renewal times, rotation decisions, announcements) belongs to the
+// ca-service (libs/issuance) and the gateway's batcher around it. Each provider splits a backend
+// client from the adapter to this interface.
 import type { KeyAlgorithm } from '@fsm-certs/core';
 
 export type ProviderKind = 'tresor' | 'vault' | 'cert-manager';
