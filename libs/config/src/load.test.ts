@@ -22,7 +22,7 @@ function configError(env: NodeJS.ProcessEnv, file?: string): ConfigError {
 }
 
 describe('loadConfig defaults', () => {
-  it('gives the seed defaults with an empty environment', () => {
+  it("gives FSM's defaults with an empty environment", () => {
     const config = loadConfig({ env: {} });
     expect(config).toMatchObject({
       namespace: 'fsm-system',
@@ -81,7 +81,7 @@ describe('loadConfig environment names', () => {
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6380', prefix: '{mesh}' });
   });
 
-  it("accepts the seed's dev name K8S_NAMESPACE, with FSM_NAMESPACE winning when both are set", () => {
+  it("accepts FSM's development name K8S_NAMESPACE, with FSM_NAMESPACE winning when both are set", () => {
     expect(loadConfig({ env: { K8S_NAMESPACE: 'fsm-system-ns' } }).namespace).toBe('fsm-system-ns');
     expect(loadConfig({ env: { K8S_NAMESPACE: 'a', FSM_NAMESPACE: 'b' } }).namespace).toBe('b');
   });

@@ -63,7 +63,7 @@ function readConfigFile(file: string, origin: string): Tree {
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isTree(parsed)) throw new ConfigError('CONFIG_FILE_INVALID', `Config file ${file} must hold a mapping of options at the top level (see docs/configuration.md).`);
-  // Accept Helm-style values with everything under `fsm:` as the seed's `--set fsm.*` names suggest.
+  // Accept Helm-style values with everything under `fsm:` as FSM's `--set fsm.*` names suggest.
   const keys = Object.keys(parsed);
   const wrapped = parsed.fsm;
   if (keys.length === 1 && isTree(wrapped)) return wrapped;

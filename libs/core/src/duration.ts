@@ -1,4 +1,4 @@
-// Go's time.ParseDuration / time.Duration.String(), so operators can reuse the seed's values
+// Go's time.ParseDuration / time.Duration.String(), so operators can reuse FSM's values
 // ("24h", "1h30m", "87600h") verbatim. Arithmetic is done in BigInt nanoseconds, as Go does in
 // int64, because 87600h in ns is beyond Number's exact integer range.
 import { CoreError } from './errors.js';

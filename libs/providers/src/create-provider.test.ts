@@ -46,7 +46,7 @@ describe('createProvider', () => {
     }
   });
 
-  it('starts the Vault provider from the seed\'s VAULT_* variables and writes the Vault root as ca.crt', async () => {
+  it('starts the Vault provider from FSM\'s VAULT_* variables and writes the Vault root as ca.crt', async () => {
     const vault = await VaultEmulator.start({ rootToken: 'xyz' });
     try {
       await bootstrapEmulator(vault);

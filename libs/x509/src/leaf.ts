@@ -1,5 +1,5 @@
 // Leaf issuance: the hot path. Per-issuer constants come from issuerParts(); for a server-made
-// P-256 key the SPKI and PKCS#8 are assembled from the raw ECDH output (DESIGN §7), so a leaf
+// P-256 key the SPKI and PKCS#8 are assembled from the raw ECDH output (docs/adr/0001-der-writer.md), so a leaf
 // costs about one key generation plus one signature.
 import { createECDH, KeyObject, type ECDH } from 'node:crypto';
 import { z } from 'zod';
@@ -18,7 +18,7 @@ import { BACKDATE_MS } from './root-ca.js';
 import { keyIdentifier, p256Pkcs8FromScalar, p256SpkiFromPoint, spkiDerOf } from './spki.js';
 import type { IssuedLeaf, Issuer, LeafOptions } from './types.js';
 
-/** DESIGN §3: anything shorter is refused; it would expire before rotation could replace it. */
+/** docs/architecture.md (certificates): anything shorter is refused; it would expire before rotation could replace it. */
 export const MIN_LEAF_VALIDITY_MS = 10 * 60_000;
 
 const leafOptionsSchema = z.object({

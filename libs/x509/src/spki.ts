@@ -1,5 +1,5 @@
 // SubjectPublicKeyInfo and PKCS#8 by hand for P-256: KeyObject.export() is a slow path (~170 µs,
-// DESIGN §7), while these layouts are fixed. Other keys go through node and are cached per KeyObject.
+// docs/adr/0001-der-writer.md), while these layouts are fixed. Other keys go through node and are cached per KeyObject.
 import { createPublicKey, hash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { children, content, decodeOid, DerError, expectTag, readRoot, unsignedIntegerBytes } from './der/reader.js';
 import { OID } from './der/oids.js';

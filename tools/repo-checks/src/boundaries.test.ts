@@ -1,4 +1,4 @@
-// The architecture's dependency rules (STYLE.md), checked on the source itself: every import of a
+// The architecture's dependency rules (docs/architecture.md), checked on the source itself: every import of a
 // workspace package or of a forbidden framework is found and judged by the importing project's tag.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';

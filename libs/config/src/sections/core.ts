@@ -26,7 +26,7 @@ export const caBundleSecretNameSchema = z
 export const kubeconfigSchema = z.string().min(1, { error: 'a path to a kubeconfig file' }).optional();
 
 export const coreEnv: readonly EnvBinding[] = [
-  // The seed's dev name first; FSM_NAMESPACE wins when both are set (later bindings override).
+  // FSM's development name first; FSM_NAMESPACE wins when both are set (later bindings override).
   { env: 'K8S_NAMESPACE', path: ['namespace'] },
   { env: 'FSM_NAMESPACE', path: ['namespace'] },
   { env: 'FSM_TRUST_DOMAIN', path: ['trustDomain'] },

@@ -1,4 +1,4 @@
-// Durations in config use Go syntax like the seed's ("24h", "1h30m", "1.5h"), read by core's one
+// Durations in config use Go syntax like FSM's ("24h", "1h30m", "1.5h"), read by core's one
 // parser. The *Ms fields each section derives are whole milliseconds (core's parseDurationMs),
 // because they flow into job payloads and records whose schemas require integers.
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 // worker.*: the ca-service (issue/rotate job processing) and the rotation-worker (renewal sweeps).
-// Composed into the schema as `worker` (see schema.ts). Durations use Go syntax like the seed's.
+// Composed into the schema as `worker` (see schema.ts). Durations use Go syntax like FSM's.
 import { z } from 'zod';
 import { parseDurationMs } from '@fsm-certs/core';
 import type { EnvBinding } from './env-binding.js';

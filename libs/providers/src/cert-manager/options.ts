@@ -1,4 +1,4 @@
-// Options of the cert-manager provider, with the seed's defaults, validated once at construction.
+// Options of the cert-manager provider, with FSM's defaults, validated once at construction.
 import { z } from 'zod';
 import { ProviderError } from '../errors.js';
 

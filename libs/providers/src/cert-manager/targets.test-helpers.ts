@@ -1,4 +1,4 @@
-// Where the cert-manager suite runs, in the order DESIGN.md section 6 fixes: a real cluster from
+// Where the cert-manager suite runs, in the order docs/architecture.md (tests) gives: a real cluster from
 // KUBECONFIG, else k3s + cert-manager in Testcontainers, else the emulator in libs/testing.
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { CertManagerEmulator, KubernetesEmulator } from '@fsm-certs/testing';

@@ -1,5 +1,5 @@
-// Reading the Tresor root from its secret (data keys ca.crt + private.key, the seed's
-// fsm-ca-bundle shape). An unusable bundle is an error that names the secret and the seed's fix;
+// Reading the Tresor root from its secret (data keys ca.crt + private.key, FSM's
+// fsm-ca-bundle shape). An unusable bundle is an error that names the secret and FSM's fix;
 // it is never overwritten silently, because every workload certificate chains to it.
 import { isX509Error, loadIssuer } from '@fsm-certs/x509';
 import type { Issuer } from '@fsm-certs/x509';
@@ -10,7 +10,7 @@ import type { SecretRef, SecretStore, StoredSecret } from '../secret-store/types
 export const CA_CERT_KEY = 'ca.crt';
 export const CA_PRIVATE_KEY_KEY = 'private.key';
 
-/** What an operator does to start over with a new root, per store (the seed's rotation steps). */
+/** What an operator does to start over with a new root, per store (FSM's rotation steps). */
 export function rootResetHint(store: SecretStore, ref: SecretRef): string {
   if (store instanceof FileSecretStore) {
     return `delete ${store.pathOf(ref)} and restart fsm-certs to generate a new root (workloads must then get new certificates)`;

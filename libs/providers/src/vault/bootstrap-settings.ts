@@ -27,7 +27,7 @@ export const bootstrapSettingsSchema = z.strictObject({
     allowBareDomains: z.boolean().default(true),
     allowLocalhost: z.boolean().default(true),
     allowedDomains: z.array(z.string().min(1)).default([]),
-    /** SPIFFE URI SANs (DESIGN §3) need an allowed_uri_sans pattern; deploy-vault.sh predates them. */
+    /** SPIFFE URI SANs (docs/architecture.md, certificates) need an allowed_uri_sans pattern; deploy-vault.sh predates them. */
     allowedUriSans: z.array(z.string().min(1)).default(['spiffe://*']),
     enforceHostnames: z.boolean().default(true),
     maxTtl: goDuration.default('24h'),

@@ -68,7 +68,7 @@ export function desiredRole(settings: BootstrapSettings): RoleParams {
     max_ttl: r.maxTtl,
     key_type: r.keyType,
     key_bits: keyBitsFor(r.keyType, r.keyBits),
-    // The gateway decides the identity, not the CSR (DESIGN §3): Vault's defaults are true.
+    // The gateway decides the identity, not the CSR (docs/architecture.md, certificates): Vault's defaults are true.
     use_csr_common_name: false,
     use_csr_sans: false,
   };

@@ -1,4 +1,4 @@
-// Picks the Vault the integration suite runs against, in DESIGN §6 order: VAULT_ADDR+VAULT_TOKEN
+// Picks the Vault the integration suite runs against, in the order docs/architecture.md (tests) gives: VAULT_ADDR+VAULT_TOKEN
 // from the environment, else a Testcontainers Vault dev server when a runtime answers, else the
 // in-repo emulator. The suite names the target in its output.
 import { VaultEmulator, detectContainerRuntime, startVaultContainer } from '@fsm-certs/testing';

@@ -3,7 +3,7 @@
 import { GenericContainer, Wait, getContainerRuntimeClient } from 'testcontainers';
 import type { StartedTestContainer } from 'testcontainers';
 
-/** Pinned: the API facts in contracts/vault-pki.md were checked against 1.17. */
+/** Pinned: the API facts in docs/reference/vault-pki-api.md were checked against 1.17. */
 export const VAULT_IMAGE = 'hashicorp/vault:1.17.6';
 
 /** true when Docker/Podman answers within the timeout (no engine runs on the CI machines). */

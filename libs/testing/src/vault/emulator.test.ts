@@ -193,7 +193,7 @@ describe('Vault emulator: PKI issue and sign', () => {
     expect(await call(emu, 'POST', 'pki/sign/rsa', { csr, common_name: 'x.example' })).toMatchObject({ status: 400, body: { errors: ['role requires keys of type rsa'] } });
   });
 
-  it('warns about parameters a role write does not know (the seed writes allow_baredomains)', async () => {
+  it("warns about parameters a role write does not know (FSM's deploy-vault.sh writes allow_baredomains)", async () => {
     const res = await call(emu, 'POST', 'pki/roles/seed', { allow_any_name: true, allow_baredomains: true });
     expect(res.status).toBe(200);
     expect(field(res.body, 'warnings')).toEqual(['Endpoint ignored these unrecognized parameters: [allow_baredomains]']);

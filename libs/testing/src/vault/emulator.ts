@@ -1,5 +1,5 @@
 // A Vault HTTP API emulator (test fixture only): the calls fsm-certs makes, with Vault's status
-// codes, error bodies and PKI semantics (see /shared/contracts/vault-pki.md). It listens on
+// codes, error bodies and PKI semantics (see docs/reference/vault-pki-api.md). It listens on
 // 127.0.0.1 and offers outage controls — seal()/unseal() (503) and stop()/start() on the SAME
 // port (connection refused) — so retry and recovery can be tested without a container.
 import http from 'node:http';
