@@ -9,7 +9,6 @@
 // is fine: the command only runs inside this repository (bin/fsm-certs.js), where npm ci put them.
 // Run by the root `prepare` script (so `npm ci` leaves a working node_modules/.bin/fsm-certs),
 // by `npm run build` and by `npm run build:cli`.
-import { build } from 'esbuild';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +36,19 @@ const thirdPartyExternal = {
 // Chunk names are content hashes: remove the last build's so stale ones do not pile up.
 const previous = await readdir(outdir).catch(() => []);
 await Promise.all(previous.filter((name) => ours.test(name)).map((name) => rm(path.join(outdir, name), { force: true })));
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch (error) {
+  // `npm ci --omit=dev` (the app images) runs `prepare` too, without the devDependencies: there is
+  // no CLI to build there. Anywhere else a missing esbuild is an error.
+  if (process.argv.includes('--if-esbuild-installed') && error?.code === 'ERR_MODULE_NOT_FOUND') {
+    console.log('fsm-certs CLI bundle skipped: esbuild is not installed (npm ci --omit=dev)');
+    process.exit(0);
+  }
+  throw error;
+}
+
 await build({
   absWorkingDir: here,
   entryPoints: { 'fsm-certs': 'src/main.ts' },
