@@ -1,7 +1,7 @@
 // `npm start` as an operator runs it: tools/stack/src/main.ts in its own process, its output read
 // line by line. It runs in a process group of its own, so a test can prove that nothing it
 // started outlives it (every child inherits the group).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ export interface NpmStart {
   endpointWritten(): boolean;
   /** True while any process of its group (it or anything it started) is alive. */
   groupAlive(): boolean;
+  /** `ps` lines of the processes still in its group, for failure messages. */
+  survivors(): string;
   /** SIGKILL to the whole group and removal of the data dir: a test's cleanup. */
   destroy(): void;
 }
@@ -109,6 +111,10 @@ export function startNpmStart(env: NodeJS.ProcessEnv): NpmStart {
     },
     endpointWritten: () => existsSync(path.join(dataDir, 'endpoint.json')),
     groupAlive,
+    survivors() {
+      const ps = spawnSync('ps', ['-o', 'pid,ppid,stat,etimes,args', '-g', String(pgid)], { encoding: 'utf8' });
+      return ps.stdout;
+    },
     destroy() {
       if (groupAlive()) process.kill(-pgid, 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
