@@ -75,7 +75,6 @@ export class AppProcess {
   readonly recentOutput: string[] = [];
   /** The current child's ready announcement, once it sent one. */
   private announcement: ReadyAnnouncement | undefined;
-  private readonly announcementListeners = new Set<(announcement: ReadyAnnouncement) => void>();
   private readonly exitListeners = new Set<(exit: ProcessExit) => void>();
   /** Children whose exit we asked for (stop, kill, signal): not reported as unexpected. */
   private readonly requested = new WeakSet<ChildProcess>();
@@ -105,12 +104,6 @@ export class AppProcess {
     return this.announcement;
   }
 
-  /** Calls `listener` with every ready announcement, from this child and restarted ones. */
-  onAnnouncement(listener: (announcement: ReadyAnnouncement) => void): () => void {
-    this.announcementListeners.add(listener);
-    return () => this.announcementListeners.delete(listener);
-  }
-
   /**
    * Calls `listener` whenever the app exits without stop(), kill() or signal() having been
    * called — a crash, or a kill from outside — so a supervisor can start it again.
@@ -135,7 +128,6 @@ export class AppProcess {
       // Only the child's own pid counts: a message about another process proves nothing.
       if (!parsed.success || parsed.data.pid !== child.pid || child !== this.child) return;
       this.announcement = parsed.data;
-      for (const listener of this.announcementListeners) listener(parsed.data);
     });
     const onData = (chunk: Buffer): void => {
       log?.write(chunk);
