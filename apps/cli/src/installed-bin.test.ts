@@ -29,7 +29,7 @@ describe('the installed fsm-certs command', () => {
   it('prints the help with exit 0 when run as node_modules/.bin/fsm-certs --help from any directory', () => {
     const result = run(installed, ['--help'], elsewhere);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe(HELP);
+    expect(result.stdout, 'the bundle differs from src/help.ts: was `npm run build:cli` run after the last change?').toBe(HELP);
     expect(result.status).toBe(0);
   });
 
