@@ -17,6 +17,7 @@ export interface StackOptions {
   readonly redisUrl?: string;
   /** Extra environment for every app (e.g. CERT_MANAGER=vault and VAULT_*). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Default (and 0): a free port. */
   readonly gatewayPort?: number;
   readonly adminToken?: string;
   /** How many rotation-worker replicas to run; default 1. */
@@ -74,7 +75,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     redis = await startRedisServer({ logFile: redisLog, ...(options.persistentRedis === true ? { dir: redisDir } : {}) });
     redisUrl = redis.url;
   }
-  const gatewayPort = options.gatewayPort ?? (await freePort());
+  // 0 means any free port, as GATEWAY_PORT=0 does for the gateway alone; chosen here so the URL is known.
+  const gatewayPort = options.gatewayPort === undefined || options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
