@@ -40,9 +40,10 @@ async function main(): Promise<void> {
   const { mkdir } = await import('node:fs/promises');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const adminToken = await adminTokenFor(dataDir);
-  const port = Number(process.env['GATEWAY_PORT'] ?? 8080);
+  const rawPort = process.env['GATEWAY_PORT'];
+  const port = rawPort === undefined || rawPort === '' ? 8080 : Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`fsm-certs: GATEWAY_PORT=${process.env['GATEWAY_PORT'] ?? ''} is not a port; use a number from 1 to 65535, or 0 for any free one (default 8080)`);
+    console.error(`fsm-certs: GATEWAY_PORT=${rawPort ?? ''} is not a port; use a number from 1 to 65535, or 0 for any free one (default 8080)`);
     process.exit(2);
   }
   const redisUrl = process.env['REDIS_URL'];
