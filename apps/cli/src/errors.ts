@@ -2,6 +2,9 @@
 // exit code a script can branch on: 2 = the operator's input is wrong, 3 = the gateway could not
 // be reached, 1 = the gateway refused or something unexpected happened (see report.ts).
 
+/** Exit codes scripts rely on; here rather than in report.ts so `--help` loads no more than this. */
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
 export type CliInputCode = 'CLI_INVALID_INPUT' | 'NO_SERVER' | 'NO_TOKEN' | 'BAD_ENDPOINT_FILE';
 
 /** The operator's input is wrong (unknown option, missing file, bad duration...): exit 2. */

@@ -1,9 +1,9 @@
 // Any failure → one stderr line `fsm-certs: <code>: <detail>` and the exit code scripts rely on.
 import { GatewayRequestError } from '@fsm-certs/client';
 import { ConfigError } from '@fsm-certs/config';
-import { CliInputError, GatewayUnreachableError } from './errors.js';
+import { CliInputError, EXIT, GatewayUnreachableError } from './errors.js';
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT };
 
 export interface FailureReport {
   readonly line: string;

@@ -1,12 +1,14 @@
 // Argument parsing and dispatch: argv in, exit code out. Each command names the flags it takes, so
 // `cert get X --out d` is refused instead of silently ignored.
+// Operators call the CLI in loops, so start-up matters: only node:util and the help text load up
+// front; zod, the config and client libs, x509 and the providers load with the command (or the
+// failure report) that needs them.
 import { parseArgs } from 'node:util';
-import { resolveConnection, requireToken, type Connection } from './connection.js';
-import { CliInputError } from './errors.js';
+import type { Connection } from './connection.js';
+import { CliInputError, EXIT } from './errors.js';
 import { readInput } from './files.js';
 import { HELP } from './help.js';
 import type { CliIo } from './io.js';
-import { describeFailure, EXIT } from './report.js';
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -107,6 +109,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       await runOffline(command, io);
       return EXIT.ok;
     }
+    const { resolveConnection, requireToken } = await import('./connection.js');
     const connection = resolveConnection({ flags: command.flags, env: io.env, cwd: io.cwd });
     if (command.name !== 'ca show' && command.name !== 'ca dates') requireToken(connection, command.name);
     const relaunch = relaunchForCa(connection, io);
@@ -114,6 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const { runOnline } = await import('./online/dispatch.js');
     return await runOnline(command, connection, io);
   } catch (error) {
+    const { describeFailure } = await import('./report.js');
     const report = describeFailure(error);
     io.stderr(report.line);
     return report.exitCode;

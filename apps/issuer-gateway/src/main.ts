@@ -46,6 +46,9 @@ async function main(): Promise<void> {
     instanceId: id,
   });
   logger.info({ url: service.url, instanceId: id, tokens: gateway.tokens.map((t) => t.name) }, 'issuer-gateway ready for requests');
+  // A parent that started us with an IPC channel (`npm start`) learns that this process holds
+  // the port, whatever the log level; without one (containers) process.send is undefined.
+  process.send?.({ type: 'ready', service: SERVICE, url: service.url, pid: process.pid });
   installShutdownHandlers({ logger, close: () => service.close(), timeoutMs: 25_000 });
 }
 

@@ -2,9 +2,11 @@
 // environment, stopped by SIGTERM. Used by `npm start` and by the end-to-end suites (which also
 // kill -9 it to prove that nothing is lost).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ProcessExit } from './supervisor.js';
 
 export type AppName = 'ca-service' | 'issuer-gateway' | 'rotation-worker';
 
@@ -48,7 +50,22 @@ export interface AppProcessOptions {
   readonly label?: string;
   /** Default: the source through tsx when it exists, else the build output. */
   readonly runFrom?: RunFrom;
+  /** Append the app's output (stdout and stderr) to this file, across restarts. */
+  readonly logFile?: string;
 }
+
+/**
+ * What an app sends its parent over the IPC channel once it serves: the issuer-gateway sends it
+ * after it bound its port, so a parent knows the port is held by this child, not by another
+ * process that happens to answer there.
+ */
+export const readyAnnouncementSchema = z.object({
+  type: z.literal('ready'),
+  service: z.string(),
+  url: z.url(),
+  pid: z.number().int().positive(),
+});
+export type ReadyAnnouncement = z.infer<typeof readyAnnouncementSchema>;
 
 export class AppProcess {
   readonly label: string;
@@ -56,6 +73,11 @@ export class AppProcess {
   private exitPromise: Promise<number | null>;
   /** The last output lines (up to 2,000), for assertions and failure messages. */
   readonly recentOutput: string[] = [];
+  /** The current child's ready announcement, once it sent one. */
+  private announcement: ReadyAnnouncement | undefined;
+  private readonly exitListeners = new Set<(exit: ProcessExit) => void>();
+  /** Children whose exit we asked for (stop, kill, signal): not reported as unexpected. */
+  private readonly requested = new WeakSet<ChildProcess>();
 
   constructor(
     readonly app: AppName,
@@ -73,13 +95,42 @@ export class AppProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  get logFile(): string | undefined {
+    return this.options.logFile;
+  }
+
+  /** The ready announcement of the running child, if it sent one (only the gateway does today). */
+  get announced(): ReadyAnnouncement | undefined {
+    return this.announcement;
+  }
+
+  /**
+   * Calls `listener` whenever the app exits without stop(), kill() or signal() having been
+   * called — a crash, or a kill from outside — so a supervisor can start it again.
+   */
+  onUnexpectedExit(listener: (exit: ProcessExit) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
   private spawnChild(): { child: ChildProcess; exited: Promise<number | null> } {
+    // The IPC channel carries only the ready announcement; an app with no 'message' listener
+    // keeps no event-loop reference on it, so it changes nothing else about the app.
     const child = spawn(process.execPath, entryArgs(this.app, this.options.env, this.options.runFrom), {
       cwd: repoRoot(),
       env: this.options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.announcement = undefined;
+    const log = this.openLog(child);
+    child.on('message', (message: unknown) => {
+      const parsed = readyAnnouncementSchema.safeParse(message);
+      // Only the child's own pid counts: a message about another process proves nothing.
+      if (!parsed.success || parsed.data.pid !== child.pid || child !== this.child) return;
+      this.announcement = parsed.data;
     });
     const onData = (chunk: Buffer): void => {
+      log?.write(chunk);
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.length === 0) continue;
         this.recentOutput.push(line);
@@ -90,7 +141,27 @@ export class AppProcess {
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close' comes after the output is drained, so listeners see the app's last words (such as
+    // the gateway's EADDRINUSE) in recentOutput.
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.requested.has(child)) return;
+      for (const listener of this.exitListeners) listener({ pid: child.pid, code, signal });
+    });
     return { child, exited };
+  }
+
+  /** One append stream per child, ended once its output is drained. */
+  private openLog(child: ChildProcess): NodeJS.WritableStream | undefined {
+    const file = this.options.logFile;
+    if (file === undefined) return undefined;
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
+    stream.on('error', () => undefined); // a full disk must not take the stack down
+    stream.write(`--- ${new Date().toISOString()} ${this.label} started (pid ${String(child.pid)})\n`);
+    child.once('close', (code, signal) => {
+      stream.end(`--- ${new Date().toISOString()} ${this.label} (pid ${String(child.pid)}) ${signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`}\n`);
+    });
+    return stream;
   }
 
   /** Resolves with the first output line matching `pattern`; fails if the app exits first. */
@@ -108,12 +179,14 @@ export class AppProcess {
 
   /** Sends a signal without waiting (e.g. SIGTERM in the middle of a job). */
   signal(signal: NodeJS.Signals): void {
+    this.requested.add(this.child);
     this.child.kill(signal);
   }
 
   /** Graceful stop: SIGTERM, then SIGKILL after the grace period. Resolves with the exit code. */
   async stop(graceMs = 15_000): Promise<number | null> {
     if (!this.running) return this.child.exitCode;
+    this.requested.add(this.child);
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     try {
@@ -126,6 +199,7 @@ export class AppProcess {
   /** kill -9, as a crashed node or an OOM kill would. */
   async kill(): Promise<void> {
     if (!this.running) return;
+    this.requested.add(this.child);
     this.child.kill('SIGKILL');
     await this.exitPromise;
   }

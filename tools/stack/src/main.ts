@@ -1,12 +1,16 @@
 // `npm start`: the whole system on this machine with the embedded defaults — Tresor CA, file
 // secret store under .data/, and a private redis-server unless REDIS_URL is set. Writes
-// .data/endpoint.json once the gateway is ready; Ctrl-C / SIGTERM stops everything cleanly.
+// .data/endpoint.json once OUR gateway is ready (never when another server holds its port);
+// restarts crashed processes, stops everything when one keeps crashing; Ctrl-C / SIGTERM stops
+// everything cleanly. Each process logs to .data/logs/<name>.log as well as to this terminal.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from './app-process.js';
+import { StackError } from './errors.js';
 import { startStack, type Stack } from './stack.js';
+import { restartLine } from './supervisor.js';
 
 async function adminTokenFor(dataDir: string): Promise<string> {
   const fromEnv = process.env['GATEWAY_ADMIN_TOKEN'];
@@ -36,7 +40,12 @@ async function main(): Promise<void> {
   const { mkdir } = await import('node:fs/promises');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const adminToken = await adminTokenFor(dataDir);
-  const port = Number(process.env['GATEWAY_PORT'] ?? 8080);
+  const rawPort = process.env['GATEWAY_PORT'];
+  const port = rawPort === undefined || rawPort === '' ? 8080 : Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`fsm-certs: GATEWAY_PORT=${rawPort ?? ''} is not a port; use a number from 1 to 65535, or 0 for any free one (default 8080)`);
+    process.exit(2);
+  }
   const redisUrl = process.env['REDIS_URL'];
   console.log(`fsm-certs: starting (provider ${process.env['CERT_MANAGER'] ?? 'tresor'}, data in ${dataDir}, ${redisUrl ? `Redis ${redisUrl}` : 'private Redis'})`);
 
@@ -47,6 +56,10 @@ async function main(): Promise<void> {
     adminToken,
     persistentRedis: true,
     onLine: (app, line) => process.stdout.write(`[${app}] ${line}\n`),
+    onEvent: (event) => {
+      // The give-up is reported below, with the crashing process's last lines.
+      if (event.kind === 'restart') console.error(restartLine(event));
+    },
   });
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -59,13 +72,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  let failing = false;
+  const failAndExit = async (error: unknown): Promise<void> => {
+    // waitReady and whenFailed may both report the same failure.
+    if (failing) return;
+    failing = true;
+    stopping = true;
+    const code = error instanceof StackError ? `${error.code}: ` : '';
+    console.error(`fsm-certs: ${code}${error instanceof Error ? error.message : String(error)}`);
+    await stack.stop();
+    console.error('fsm-certs: stopped.');
+    process.exit(1);
+  };
+  void stack.whenFailed().then(failAndExit);
 
   try {
     await stack.waitReady(90_000);
   } catch (error) {
-    console.error(`fsm-certs: ${error instanceof Error ? error.message : String(error)}`);
-    await stack.stop();
-    process.exit(1);
+    await failAndExit(error);
+    return;
   }
   const caFile = path.join(dataDir, 'ca.crt');
   const caRes = await fetch(`${stack.gatewayUrl}/v1/ca`, { headers: { accept: 'application/x-pem-file' } });
@@ -80,19 +105,22 @@ async function main(): Promise<void> {
       `  admin token: ${adminToken}`,
       `  trust root:  ${caFile}`,
       `  written to:  ${path.join(dataDir, 'endpoint.json')}`,
+      `  processes:   ${processList(stack)}`,
+      `  logs:        ${stack.logDir}`,
       '',
       `Try: curl -s -H "authorization: Bearer ${adminToken}" -H 'content-type: application/json' \\`,
       `       -d '{"commonName":"bookstore-v2.bookstore.cluster.local"}' ${stack.gatewayUrl}/v1/certificates`,
-      '     npm run fsm-certs -- ca dates',
-      'Ctrl-C stops everything.',
+      '     npx fsm-certs ca dates',
+      'A crashed process is restarted; Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
-  for (const app of stack.apps) {
-    void app.exited().then((code) => {
-      if (!stopping) console.error(`fsm-certs: ${app.label} exited unexpectedly (code ${code}); the others keep running`);
-    });
-  }
+}
+
+/** `redis-server 1201, ca-service 1202, ...`: what `ps` shows, for operators and tests. */
+function processList(stack: Stack): string {
+  const entries = [...(stack.redis ? [['redis-server', stack.redis.pid] as const] : []), ...stack.apps.map((a) => [a.label, a.pid] as const)];
+  return entries.map(([label, pid]) => `${label} ${String(pid)}`).join(', ');
 }
 
 main().catch((error: unknown) => {

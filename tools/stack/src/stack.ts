@@ -1,10 +1,14 @@
 // The whole system on one machine: a Redis (private unless REDIS_URL is given), ca-service,
 // issuer-gateway and rotation-worker(s) as separate processes, talking only through Redis.
+// Every process is supervised: a crash is restarted with backoff, a crash loop stops the stack.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
 import { AppProcess, type AppName, type RunFrom } from './app-process.js';
+import { gatewayPortInUse, StackError } from './errors.js';
+import { waitForGateway } from './gateway-ready.js';
+import { giveUpMessage, Supervisor, type SupervisionPolicy, type Supervised, type SupervisorEvent } from './supervisor.js';
 
 export interface StackOptions {
   /** Data directory for the file secret store (and the private Redis). */
@@ -13,6 +17,7 @@ export interface StackOptions {
   readonly redisUrl?: string;
   /** Extra environment for every app (e.g. CERT_MANAGER=vault and VAULT_*). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Default (and 0): a free port. */
   readonly gatewayPort?: number;
   readonly adminToken?: string;
   /** How many rotation-worker replicas to run; default 1. */
@@ -25,6 +30,12 @@ export interface StackOptions {
   readonly persistentRedis?: boolean;
   /** Run the apps from source (tsx) or from `npm run build` output; see AppProcess. */
   readonly runFrom?: RunFrom;
+  /** One log file per process (`<label>.log`, `redis.log`); default `<dataDir>/logs`. */
+  readonly logDir?: string;
+  /** Restart crashed processes (default policy: see DEFAULT_SUPERVISION); false: leave them dead. */
+  readonly supervise?: Partial<SupervisionPolicy> | false;
+  /** Every restart and the give-up, as they happen (`npm start` prints them). */
+  readonly onEvent?: (event: SupervisorEvent) => void;
 }
 
 export interface Stack {
@@ -32,27 +43,40 @@ export interface Stack {
   readonly adminToken: string;
   readonly redisUrl: string;
   readonly dataDir: string;
+  readonly logDir: string;
   /** The private Redis, when we launched one. */
   readonly redis: RedisServerHandle | undefined;
   readonly apps: readonly AppProcess[];
   app(label: string): AppProcess;
-  /** Resolves when the gateway's /readyz answers 200. */
+  /**
+   * Resolves when OUR gateway serves and its /readyz answers 200: the gateway child announced
+   * (over IPC, with its pid) that it holds the port, so a server that merely answers on that
+   * port does not count. Rejects with a StackError (GATEWAY_PORT_IN_USE, STACK_GAVE_UP,
+   * STACK_NOT_READY, STACK_START_FAILED).
+   */
   waitReady(timeoutMs?: number): Promise<void>;
+  /** Resolves (it never rejects) if the stack stops on its own: a crash loop or a lost port. */
+  whenFailed(): Promise<StackError>;
+  /** Stops the edge first, then the workers, then Redis. Idempotent. */
   stop(): Promise<void>;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const logDir = path.resolve(options.logDir ?? path.join(dataDir, 'logs'));
+  await mkdir(logDir, { recursive: true, mode: 0o700 });
+  const redisLog = path.join(logDir, 'redis.log');
   let redis: RedisServerHandle | undefined;
   let redisUrl = options.redisUrl;
   if (redisUrl === undefined) {
     const redisDir = path.join(dataDir, 'redis');
     if (options.persistentRedis === true) await mkdir(redisDir, { recursive: true, mode: 0o700 });
-    redis = await startRedisServer(options.persistentRedis === true ? { dir: redisDir } : {});
+    redis = await startRedisServer({ logFile: redisLog, ...(options.persistentRedis === true ? { dir: redisDir } : {}) });
     redisUrl = redis.url;
   }
-  const gatewayPort = options.gatewayPort ?? (await freePort());
+  // 0 means any free port, as GATEWAY_PORT=0 does for the gateway alone; chosen here so the URL is known.
+  const gatewayPort = options.gatewayPort === undefined || options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -69,24 +93,88 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (let i = 1; i <= (options.rotationWorkers ?? 1); i += 1) {
     plan.push(['rotation-worker', i === 1 ? 'rotation-worker' : `rotation-worker-${i}`]);
   }
+
+  let stopping: Promise<void> | undefined;
+  let failure: StackError | undefined;
+  let reportFailure: (error: StackError) => void = () => undefined;
+  const failed = new Promise<StackError>((resolve) => (reportFailure = resolve));
   const apps: AppProcess[] = [];
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      supervisor?.stop();
+      // Stop the edge first so no new work arrives, then the workers, then Redis.
+      const order = [...apps].sort((a, b) => rank(a.app) - rank(b.app));
+      for (const app of order) await app.stop();
+      await redis?.stop();
+    })();
+    return stopping;
+  };
+  const fail = (error: StackError): void => {
+    if (failure !== undefined || stopping !== undefined) return;
+    failure = error;
+    void stop().then(() => reportFailure(error));
+  };
+
+  const supervisor =
+    options.supervise === false
+      ? undefined
+      : new Supervisor({
+          policy: options.supervise ?? {},
+          onEvent: (event) => {
+            options.onEvent?.(event);
+            if (event.kind !== 'give-up') return;
+            const tail = apps.find((a) => a.label === event.label)?.recentOutput.slice(-10) ?? [];
+            fail(new StackError('STACK_GAVE_UP', [giveUpMessage(event), ...(tail.length > 0 ? ['its last lines:', ...tail] : [])].join('\n')));
+          },
+        });
+
   try {
     for (const [app, label] of plan) {
-      apps.push(new AppProcess(app, { env, label, ...(options.onLine ? { onLine: options.onLine } : {}), ...(options.runFrom ? { runFrom: options.runFrom } : {}) }));
+      apps.push(
+        new AppProcess(app, {
+          env,
+          label,
+          logFile: path.join(logDir, `${label}.log`),
+          ...(options.onLine ? { onLine: options.onLine } : {}),
+          ...(options.runFrom ? { runFrom: options.runFrom } : {}),
+        }),
+      );
     }
   } catch (error) {
     // E.g. runFrom 'dist' without a build: leave nothing running behind.
-    for (const app of apps) await app.stop();
-    await redis?.stop();
+    await stop();
     throw error;
   }
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 
-  const stack: Stack = {
+  for (const app of apps) {
+    const target: Supervised = { label: app.label, logFile: app.logFile ?? logDir, restart: () => Promise.resolve(app.restart()) };
+    app.onUnexpectedExit((exit) => {
+      if (stopping !== undefined) return;
+      // Another process holds our port: restarting cannot help, and nothing else may answer for us.
+      if (app.app === 'issuer-gateway' && app.recentOutput.slice(-30).some((line) => line.includes('EADDRINUSE'))) {
+        fail(gatewayPortInUse(gatewayPort));
+        return;
+      }
+      supervisor?.crashed(target, exit);
+    });
+  }
+  if (redis !== undefined) {
+    const handle = redis;
+    const target: Supervised = { label: 'redis-server', logFile: redisLog, restart: () => handle.restart() };
+    handle.onUnexpectedExit((exit) => {
+      if (stopping === undefined) supervisor?.crashed(target, exit);
+    });
+  }
+
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const gateway = apps.find((a) => a.app === 'issuer-gateway');
+  return {
     gatewayUrl,
     adminToken,
     redisUrl,
     dataDir,
+    logDir,
     redis,
     apps,
     app(label) {
@@ -95,33 +183,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return found;
     },
     async waitReady(timeoutMs = options.readyTimeoutMs ?? 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last = 'no answer yet';
-      while (Date.now() < deadline) {
-        const dead = apps.find((a) => !a.running);
-        if (dead !== undefined) {
-          throw new Error(`${dead.label} exited during start-up:\n${dead.recentOutput.slice(-30).join('\n')}`);
-        }
-        try {
-          const res = await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
-          if (res.status === 200) return;
-          last = `${res.status} ${await res.text()}`;
-        } catch (error) {
-          last = error instanceof Error ? error.message : String(error);
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      const tails = apps.map((a) => `--- ${a.label}\n${a.recentOutput.slice(-15).join('\n')}`).join('\n');
-      throw new Error(`the gateway was not ready after ${timeoutMs} ms (last: ${last})\n${tails}`);
+      if (gateway === undefined) throw new StackError('STACK_START_FAILED', 'this stack runs no issuer-gateway');
+      await waitForGateway({
+        gateway,
+        gatewayUrl,
+        timeoutMs,
+        failure: () => failure,
+        // Unsupervised, a process that dies during start-up ends the wait at once.
+        deadApp: () => (supervisor === undefined ? apps.find((a) => !a.running) : undefined),
+        tails: () => apps.map((a) => `--- ${a.label} (${a.logFile ?? 'no log file'})\n${a.recentOutput.slice(-15).join('\n')}`).join('\n'),
+      });
     },
-    async stop() {
-      // Stop the edge first so no new work arrives, then the workers, then Redis.
-      const order = [...apps].sort((a, b) => rank(a.app) - rank(b.app));
-      for (const app of order) await app.stop();
-      await redis?.stop();
-    },
+    whenFailed: () => failed,
+    stop,
   };
-  return stack;
 }
 
 function rank(app: AppName): number {

@@ -39,6 +39,29 @@ describe('startRedisServer', () => {
     expect(await client.get('k')).toBe('v');
   });
 
+  it('tells its owner when the server dies from a kill -9 it did not send, and not when it is restarted or stopped', async () => {
+    const server = await startRedisServer();
+    servers.push(server);
+    const exits: Array<{ pid: number | undefined; signal: string | null }> = [];
+    const died = new Promise<void>((resolve) =>
+      server.onUnexpectedExit((exit) => {
+        exits.push({ pid: exit.pid, signal: exit.signal });
+        resolve();
+      }),
+    );
+    await server.restart();
+    const pid = server.pid;
+    if (pid === undefined) throw new Error('the server has no pid');
+    process.kill(pid, 'SIGKILL');
+    await died;
+    expect(exits).toEqual([{ pid, signal: 'SIGKILL' }]);
+    await server.restart();
+    await server.kill();
+    await server.restart();
+    await server.stop();
+    expect(exits).toHaveLength(1);
+  });
+
   it('says how to get redis-server when the binary is missing', async () => {
     const error = await startRedisServer({ binary: 'redis-server-that-does-not-exist' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueError);

@@ -35,6 +35,18 @@ export interface RedisServerHandle {
   restart(): Promise<void>;
   /** SIGKILL, as a crash would; restart() brings it back. */
   kill(): Promise<void>;
+  /**
+   * Calls `listener` whenever the running server exits on its own — a crash or a kill from
+   * outside — but not for stop(), restart() or kill(), so a supervisor can bring it back.
+   * Returns a function that removes the listener.
+   */
+  onUnexpectedExit(listener: (exit: RedisServerExit) => void): () => void;
+}
+
+export interface RedisServerExit {
+  readonly pid: number | undefined;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 const INSTALL_HINT =
@@ -116,21 +128,33 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   let child: ChildProcess | undefined;
   let stopped = false;
+  // Exits we asked for (stop, restart, kill, a failed start) are not reported as unexpected.
+  const requested = new WeakSet<ChildProcess>();
+  const exitListeners = new Set<(exit: RedisServerExit) => void>();
 
   const spawnAndWait = async (): Promise<void> => {
     const proc = spawn(binary, args, { stdio: 'ignore' });
     child = proc;
     liveChildren.add(proc);
-    proc.once('exit', () => liveChildren.delete(proc));
+    proc.once('exit', (code, signal) => {
+      liveChildren.delete(proc);
+      if (requested.has(proc)) return;
+      for (const listener of exitListeners) listener({ pid: proc.pid, code, signal });
+    });
     const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
     const deadline = Date.now() + startTimeoutMs;
+    // Until it answers, an exit is a start failure, reported by the throw below.
+    requested.add(proc);
     for (;;) {
       const outcome = await Promise.race([
         spawnError,
         waitForExit(proc).then(() => 'exited' as const),
         serverPid(port).then((pid) => (pid !== undefined && pid === proc.pid ? ('ready' as const) : ('retry' as const))),
       ]);
-      if (outcome === 'ready') return;
+      if (outcome === 'ready') {
+        requested.delete(proc);
+        return;
+      }
       if (outcome instanceof Error) {
         liveChildren.delete(proc);
         const notFound = (outcome as NodeJS.ErrnoException).code === 'ENOENT';
@@ -157,6 +181,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
     if (proc === undefined) return;
+    requested.add(proc);
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     await waitForExit(proc);
   };
@@ -188,6 +213,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     async kill() {
       await terminate('SIGKILL');
+    },
+    onUnexpectedExit(listener) {
+      exitListeners.add(listener);
+      return () => exitListeners.delete(listener);
     },
   };
 }
