@@ -11,6 +11,8 @@ const composeFile = path.join(repoRoot(), 'docker-compose.yml');
 const serviceSchema = z.object({
   image: z.string().optional(),
   build: z.object({ context: z.string(), dockerfile: z.string() }).optional(),
+  command: z.array(z.string()).optional(),
+  read_only: z.boolean().optional(),
   environment: z.record(z.string(), z.union([z.string(), z.number()]).nullable()).optional(),
   depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
 });
@@ -34,10 +36,14 @@ const source = resolved?.text ?? readFileSync(composeFile, 'utf8');
 describe(`docker-compose.yml (${resolved ? `resolved by ${resolved.tool}` : 'no compose tool on PATH: parsed as YAML'})`, () => {
   const compose = composeSchema.parse(parse(source, { merge: true }));
 
-  it('has every part of the system, each app built from its own Dockerfile', () => {
+  it('has every part of the system, each app run from the one image with its name as the command', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['ca-service', 'issuer-gateway', 'redis', 'rotation-worker', 'vault', 'vault-bootstrap']);
     for (const app of ['ca-service', 'issuer-gateway', 'rotation-worker', 'vault-bootstrap']) {
-      expect(compose.services[app]?.build?.dockerfile).toBe(`apps/${app}/Dockerfile`);
+      const service = compose.services[app];
+      expect(service?.build?.dockerfile).toBe('Dockerfile');
+      expect(service?.image).toBe('fsm-certs:local');
+      expect(service?.command).toEqual([app]);
+      expect(service?.read_only).toBe(true);
     }
   });
 
@@ -50,12 +56,10 @@ describe(`docker-compose.yml (${resolved ? `resolved by ${resolved.tool}` : 'no 
     expect(compose.services['vault-bootstrap']?.depends_on?.['vault']?.condition).toBe('service_healthy');
   });
 
-  it('gives every app a Dockerfile that runs as a non-root user from a pinned image', () => {
-    for (const app of ['ca-service', 'issuer-gateway', 'rotation-worker', 'vault-bootstrap']) {
-      const dockerfile = readFileSync(path.join(repoRoot(), 'apps', app, 'Dockerfile'), 'utf8');
-      expect(dockerfile).toMatch(/^USER node$/m);
-      expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:\d+\.\d+\.\d+-/);
-      expect(dockerfile).toContain(`apps/${app}/dist/main.js`);
-    }
+  it('builds that image from one Dockerfile that runs as a non-root user from a pinned base image', () => {
+    const dockerfile = readFileSync(path.join(repoRoot(), 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:\d+\.\d+\.\d+-/);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/deploy\/docker\/app\.mjs"\]$/m);
   });
 });
