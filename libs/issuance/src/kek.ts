@@ -3,7 +3,7 @@
 // first one creates — a random KEK in the secret store, with the same create-if-absent race rule
 // as the CA bundle: whoever loses the create reads the winner, so all replicas share one KEK.
 import { generateKek, parseKek, type KeyEncryptionKey } from '@fsm-certs/queue';
-import { ProviderError, type SecretRef, type SecretStore } from '@fsm-certs/providers';
+import { ProviderError, secretStorePermissions, type KubernetesPermission, type SecretRef, type SecretStore } from '@fsm-certs/providers';
 import { IssuanceError } from './errors.js';
 
 export const KEK_SECRET_NAME = 'fsm-certs-kek';
@@ -77,4 +77,14 @@ export async function loadOrCreateKek(options: LoadKekOptions): Promise<LoadedKe
     if (winner === undefined) throw error;
     return { kek: fromSecret(winner.data[KEK_SECRET_KEY], ref), source: 'secret-store' };
   }
+}
+
+/**
+ * The Kubernetes API calls loadOrCreateKek makes, as RBAC sees them: with the Kubernetes secret
+ * store and no FSM_KEY_ENCRYPTION_KEY it reads the Secret fsm-certs-kek (it never creates one
+ * there: allowCreate is for the file store only). The Helm chart grants exactly this.
+ */
+export function kekKubernetesAccess(options: { readonly configured: string | undefined; readonly storeKind: SecretStore['kind'] }): KubernetesPermission[] {
+  if (options.storeKind !== 'kubernetes' || (options.configured !== undefined && options.configured.trim() !== '')) return [];
+  return secretStorePermissions(KEK_SECRET_NAME, ['get']);
 }

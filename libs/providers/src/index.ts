@@ -15,3 +15,15 @@ export { createProvider } from './create-provider.js';
 export type { ProviderDeps } from './create-provider.js';
 export * from './vault/index.js';
 export * from './cert-manager/index.js';
+export {
+  CERT_MANAGER_CA_BUNDLE_OPERATIONS,
+  CERT_MANAGER_CLIENT_CALLS,
+  CERT_MANAGER_PROVIDER_METHODS,
+  TRESOR_CA_BUNDLE_OPERATIONS,
+  VAULT_CA_BUNDLE_OPERATIONS,
+  VAULT_TOKEN_SECRET_OPERATIONS,
+  permissionKey,
+  providerKubernetesAccess,
+  secretStorePermissions,
+} from './kubernetes-access.js';
+export type { AccessConfig, KubernetesPermission, KubernetesVerb, SecretOperation } from './kubernetes-access.js';
