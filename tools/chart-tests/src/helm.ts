@@ -1,7 +1,8 @@
 // Runs the pinned helm (installed by .ci/install-helm into .tools/bin) on the chart and parses
 // what it renders. No cluster is involved: `helm template` and `helm lint` work offline.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -57,8 +58,8 @@ function setArgs(set: SetValues | undefined): string[] {
   return Object.entries(set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
 }
 
-export function templateArgs(options: RenderOptions = {}): string[] {
-  return ['template', options.release ?? 'fsm-certs', chartDir, '--namespace', options.namespace ?? 'fsm-system', ...setArgs(options.set)];
+export function templateArgs(options: RenderOptions = {}, chart: string = chartDir): string[] {
+  return ['template', options.release ?? 'fsm-certs', chart, '--namespace', options.namespace ?? 'fsm-system', ...setArgs(options.set)];
 }
 
 const objectSchema = z.looseObject({
@@ -100,4 +101,28 @@ export function renderError(options: RenderOptions): string {
 
 export function lint(set: SetValues): HelmResult {
   return helm(['lint', '--strict', chartDir, '--namespace', 'fsm-system', ...setArgs(set)]);
+}
+
+/**
+ * NOTES.txt as `helm install` prints it. `helm template` skips NOTES and `helm install
+ * --dry-run` needs a cluster, so a copy of the chart renders the same text into a ConfigMap.
+ */
+export function renderNotes(options: RenderOptions = {}): string {
+  const copy = mkdtempSync(path.join(tmpdir(), 'fsm-certs-chart-'));
+  try {
+    cpSync(chartDir, copy, { recursive: true });
+    const notesFile = path.join(copy, 'templates', 'NOTES.txt');
+    const notes = readFileSync(notesFile, 'utf8');
+    unlinkSync(notesFile);
+    writeFileSync(
+      path.join(copy, 'templates', 'zz-notes.yaml'),
+      `{{- define "chart-tests.notes" }}${notes}{{ end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rendered-notes\ndata:\n  notes: {{ include "chart-tests.notes" . | toJson }}\n`,
+    );
+    const result = helm(templateArgs(options, copy));
+    if (result.status !== 0) throw new Error(`helm template failed (${result.status}): ${result.stderr.trim()}`);
+    const rendered = parseManifests(result.stdout).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'rendered-notes');
+    return z.object({ data: z.object({ notes: z.string() }) }).parse(rendered).data.notes;
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
