@@ -10,6 +10,8 @@ import { render, type SetValues } from './helm.js';
 import { issueWithChartRbac } from './rbac-run.js';
 import { clusterTarget } from './rbac-targets.js';
 
+const RUN_TIMEOUT_MS = 300_000;
+
 const kubeconfigPath = process.env['KUBECONFIG'];
 const haveCluster = kubeconfigPath !== undefined && kubeconfigPath !== '';
 
@@ -40,7 +42,7 @@ describe.skipIf(!haveCluster)(`the chart on ${label}`, () => {
         await target.close();
       }
     }
-  });
+  }, RUN_TIMEOUT_MS);
 
   it("issues a certificate with the apps holding only their own ServiceAccounts' tokens (Tresor)", async () => {
     const namespace = freshNamespace();
@@ -49,5 +51,5 @@ describe.skipIf(!haveCluster)(`the chart on ${label}`, () => {
     const result = await issueWithChartRbac(target, render({ namespace, set: {} }), 'bookstore-v2.bookstore.cluster.local');
     expect(opensslVerify(result.certificatePem, result.caPem).ok).toBe(true);
     expect(result.output.filter((line) => /forbidden|Not allowed/i.test(line))).toEqual([]);
-  });
+  }, RUN_TIMEOUT_MS);
 });

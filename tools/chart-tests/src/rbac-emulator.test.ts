@@ -10,6 +10,8 @@ import { issueWithChartRbac } from './rbac-run.js';
 import { emulatorTarget } from './rbac-targets.js';
 
 const NAMESPACE = 'fsm-system';
+/** Three apps start from source (tsx) on a machine shared with other suites: room for slow starts. */
+const RUN_TIMEOUT_MS = 300_000;
 
 beforeAll(() => {
   console.info('[chart-tests] RBAC target: the Kubernetes API emulator, authorizing by the rendered RoleBindings');
@@ -23,7 +25,7 @@ describe("the apps with only their chart RBAC (Kubernetes API emulator enforcing
     expect(opensslVerify(result.certificatePem, result.caPem).ok).toBe(true);
     expect(target.denied).toEqual([]);
     expect(result.output.filter((line) => /forbidden|Not allowed/i.test(line))).toEqual([]);
-  });
+  }, RUN_TIMEOUT_MS);
 
   describe('with cert-manager and a ClusterIssuer', () => {
     let ca: ReturnType<typeof createRootCa>;
@@ -51,7 +53,7 @@ describe("the apps with only their chart RBAC (Kubernetes API emulator enforcing
       } finally {
         certManager.stop();
       }
-    });
+    }, RUN_TIMEOUT_MS);
   });
 
   it('stops the gateway with a Forbidden error when the chart did not let it read the key-encryption key', async () => {
@@ -64,6 +66,6 @@ describe("the apps with only their chart RBAC (Kubernetes API emulator enforcing
     expect(failure).toMatch(/issuer-gateway exited/);
     expect(failure).toMatch(/Not allowed to read Secret fsm-system\/fsm-certs-kek/);
     expect(target.denied).toContain('system:serviceaccount:fsm-system:fsm-certs-issuer-gateway get secrets/fsm-certs-kek');
-  });
+  }, RUN_TIMEOUT_MS);
 });
 
