@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SetValues } from './helm.js';
 
-/** The seed's Vault install line (docs: "fsm install --set ..."), as the acceptance names it. */
-export const SEED_VAULT_LINE: SetValues = {
+/** FSM's documented Vault install line ("fsm install --set ..."), as the acceptance names it. */
+export const FSM_VAULT_LINE: SetValues = {
   'fsm.certificateProvider.kind': 'vault',
   'fsm.vault.host': 'vault.example',
   'fsm.vault.token': 't',
@@ -13,7 +13,7 @@ export const SEED_VAULT_LINE: SetValues = {
 
 export const COMBINATIONS: Readonly<Record<string, SetValues>> = {
   'Tresor with every default': {},
-  "Vault from the seed's install line": SEED_VAULT_LINE,
+  "Vault from FSM's documented install line": FSM_VAULT_LINE,
   'Vault over https with the token in a Secret of the operator and the bootstrap Job': {
     'fsm.certificateProvider.kind': 'vault',
     'fsm.vault.host': 'vault.vault.svc.cluster.local',

@@ -38,7 +38,7 @@ describe("the apps with only their chart RBAC (Kubernetes API emulator enforcing
       const certManager = CertManagerEmulator.install(target.emulator);
       try {
         certManager.createCaIssuer({ name: 'mesh-root', kind: 'ClusterIssuer', ca });
-        // The operator stores the issuer's root as ca.crt (the seed's cert-manager set-up).
+        // The operator stores the issuer's root as ca.crt (FSM's cert-manager set-up).
         target.emulator.store.create(target.emulator.secrets, NAMESPACE, {
           apiVersion: 'v1',
           kind: 'Secret',

@@ -1,10 +1,10 @@
-// The seed's `--set fsm.*` lines, given to `helm template`, must reach the apps: each app's
+// FSM's documented `--set fsm.*` lines, given to `helm template`, must reach the apps: each app's
 // rendered environment (Secrets resolved, $(VAR) expanded) is loaded with the apps' own
 // loadConfig and the result is what the operator asked for. Bad values are refused by
 // values.schema.json (or by the chart, for options that need each other) with a clear message.
 import { loadConfig, type FsmConfig } from '@fsm-certs/config';
 import { describe, expect, it } from 'vitest';
-import { OPERATOR_SECRETS, SEED_VAULT_LINE } from './combinations.js';
+import { OPERATOR_SECRETS, FSM_VAULT_LINE } from './combinations.js';
 import { render, renderError, type KubeObject, type SetValues } from './helm.js';
 import { mainContainer, resolvedEnv, workload } from './manifests.js';
 
@@ -18,9 +18,9 @@ function appConfig(set: SetValues, app: string): FsmConfig {
   return loadConfig({ env: appEnv(render({ set }), app) });
 }
 
-describe("the seed's install options reach the apps", () => {
-  it("renders the seed's Vault line into a ca-service that runs Vault at vault.example with role fsm and token t", () => {
-    const objects = render({ set: SEED_VAULT_LINE });
+describe("FSM's install options reach the apps", () => {
+  it("renders FSM's documented Vault line into a ca-service that runs Vault at vault.example with role fsm and token t", () => {
+    const objects = render({ set: FSM_VAULT_LINE });
     const env = appEnv(objects, 'ca-service');
     const config = loadConfig({ env });
     expect(config.certificateProvider.kind).toBe('vault');
@@ -87,7 +87,7 @@ describe("the seed's install options reach the apps", () => {
     }
   });
 
-  it("accepts the seed's workstation spelling fsm.serviceCertValidityDuration=1.5h", () => {
+  it("accepts FSM's workstation spelling fsm.serviceCertValidityDuration=1.5h", () => {
     expect(appConfig({ 'fsm.serviceCertValidityDuration': '1.5h' }, 'ca-service').certificateProvider.serviceCertValidityMs).toBe(90 * 60_000);
   });
 

@@ -3,7 +3,7 @@
 // and the objects around them (Services, NetworkPolicies, Redis, the Vault bootstrap hook).
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { COMBINATIONS, SEED_VAULT_LINE } from './combinations.js';
+import { COMBINATIONS, FSM_VAULT_LINE } from './combinations.js';
 import { lint, render, renderNotes, type KubeObject } from './helm.js';
 import { byKind, find, mainContainer, workload, workloads, type Probe, type Workload } from './manifests.js';
 
@@ -170,11 +170,11 @@ describe('Redis', () => {
 
 describe('the Vault bootstrap Job', () => {
   it('is not rendered unless enabled with the Vault provider', () => {
-    expect(byKind(render({ set: SEED_VAULT_LINE }), 'Job')).toEqual([]);
+    expect(byKind(render({ set: FSM_VAULT_LINE }), 'Job')).toEqual([]);
   });
 
   it('runs vault-bootstrap as a pre-install/pre-upgrade hook with the token from a hook Secret', () => {
-    const objects = render({ set: { ...SEED_VAULT_LINE, 'vaultBootstrap.enabled': 'true', 'vaultBootstrap.args[0]': '--max-ttl', 'vaultBootstrap.args[1]': '24h' } });
+    const objects = render({ set: { ...FSM_VAULT_LINE, 'vaultBootstrap.enabled': 'true', 'vaultBootstrap.args[0]': '--max-ttl', 'vaultBootstrap.args[1]': '24h' } });
     const job = workload(objects, 'Job', 'fsm-certs-vault-bootstrap');
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     expect(mainContainer(job).args).toEqual(['vault-bootstrap', '--max-ttl', '24h']);

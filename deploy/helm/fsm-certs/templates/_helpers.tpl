@@ -54,7 +54,7 @@ app.kubernetes.io/component: {{ .app }}
 {{- end -}}
 {{- end -}}
 
-{{/* The service-certificate validity: the seed's two spellings, which must agree. */}}
+{{/* The service-certificate validity: the two spellings in FSM's documentation, which must agree. */}}
 {{- define "fsm-certs.serviceCertValidity" -}}
 {{- $nested := .Values.fsm.certificateProvider.serviceCertValidityDuration | default "" -}}
 {{- $flat := .Values.fsm.serviceCertValidityDuration | default "" -}}
