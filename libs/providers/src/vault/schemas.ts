@@ -17,7 +17,8 @@ export type VaultHealth = z.infer<typeof healthSchema>;
 export const tokenLookupSchema = envelopeSchema(
   z.object({
     ttl: z.number(),
-    renewable: z.boolean(),
+    // A root token from sys/init (a production Vault's first token) has no `renewable` at all.
+    renewable: z.boolean().optional().default(false),
     creation_ttl: z.number().optional(),
     policies: z.array(z.string()).nullish(),
     expire_time: z.string().nullish(),
