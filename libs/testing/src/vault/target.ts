@@ -27,6 +27,10 @@ export interface VaultTargetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Printed as `[<suite>] target: …`; default `vault`. */
   readonly suite?: string;
+  /** Record the target for .ci/run's summary (tests); `npm run dev:vault` does not. Default true. */
+  readonly record?: boolean;
+  /** Where to print the target line; default console.log. */
+  readonly print?: (line: string) => void;
 }
 
 /** What a suite may do to a Vault it owns. */
@@ -75,9 +79,9 @@ function resultsLog(): string | undefined {
   return undefined;
 }
 
-function announce(target: VaultTarget, suite: string): VaultTarget {
-  console.log(`[${suite}] target: ${target.description}`);
-  const file = resultsLog();
+function announce(target: VaultTarget, options: VaultTargetOptions): VaultTarget {
+  (options.print ?? console.log)(`[${options.suite ?? 'vault'}] target: ${target.description}`);
+  const file = options.record === false ? undefined : resultsLog();
   if (file !== undefined) {
     mkdirSync(path.dirname(file), { recursive: true });
     // Without the port, so .ci/run can count suites per kind of target.
@@ -165,7 +169,6 @@ async function emulatorTarget(options: VaultTargetOptions, why: string): Promise
 /** Start (or connect to) the Vault a suite runs against, print it, and record it. */
 export async function startVaultTarget(options: VaultTargetOptions = {}): Promise<VaultTarget> {
   const env = options.env ?? process.env;
-  const suite = options.suite ?? 'vault';
   const forced = forcedKind(env);
   const needsOwnServer = options.needsFaults === true;
   // A dev-mode container has neither https nor disk storage nor a seal we can undo.
@@ -173,16 +176,16 @@ export async function startVaultTarget(options: VaultTargetOptions = {}): Promis
 
   if (forced === 'env' || (forced === undefined && !needsOwnServer)) {
     const target = await envTarget(env);
-    if (target !== undefined) return announce(target, suite);
+    if (target !== undefined) return announce(target, options);
     if (forced === 'env') throw new Error('FSM_TEST_VAULT=env but VAULT_ADDR / VAULT_TOKEN are not set.');
   }
   if (forced === 'container' || (forced === undefined && containerFits && (await detectContainerRuntime()))) {
-    return announce(await containerTarget(options), suite);
+    return announce(await containerTarget(options), options);
   }
   if (forced === 'bao' || forced === undefined) {
-    if (findBaoBinary(env) !== undefined) return announce(await baoTarget(options), suite);
+    if (findBaoBinary(env) !== undefined) return announce(await baoTarget(options), options);
     if (forced === 'bao') throw new Error('FSM_TEST_VAULT=bao but no bao/vault binary was found: run tools/test-tools/install-openbao.sh (or set FSM_BAO_BIN).');
   }
   const why = forced === 'emulator' ? 'FSM_TEST_VAULT=emulator' : 'no Vault server available: run tools/test-tools/install-openbao.sh';
-  return announce(await emulatorTarget(options, why), suite);
+  return announce(await emulatorTarget(options, why), options);
 }
