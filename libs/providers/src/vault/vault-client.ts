@@ -50,6 +50,8 @@ export interface IssueParams {
   readonly ipSans: readonly string[];
   /** Exact validity in whole seconds; sent as "<n>s". */
   readonly ttlSeconds: number;
+  /** Server-key mode: the key asked for. A role with a fixed key_type ignores it (and says so). */
+  readonly key?: { readonly type: 'ec' | 'rsa'; readonly bits: number };
 }
 
 export interface RoleParams {
@@ -148,6 +150,12 @@ export class VaultClient {
 
   async readRole(mount: string, role: string): Promise<VaultRole | undefined> {
     const r = await this.callOrMiss({ method: 'GET', path: `${mount}/roles/${role}`, schema: roleSchema, missOn: [404] });
+    return r?.data;
+  }
+
+  /** The role as far as our token may read it: undefined when absent or not readable (403). */
+  async readRoleIfAllowed(mount: string, role: string): Promise<VaultRole | undefined> {
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/roles/${role}`, schema: roleSchema, missOn: [403, 404], maxAttempts: 1 });
     return r?.data;
   }
 
@@ -276,6 +284,7 @@ function issueBody(params: IssueParams): Record<string, unknown> {
     ...(alt.length > 0 ? { alt_names: alt.join(',') } : {}),
     ...(params.uriSans.length > 0 ? { uri_sans: params.uriSans.join(',') } : {}),
     ...(params.ipSans.length > 0 ? { ip_sans: params.ipSans.join(',') } : {}),
+    ...(params.key === undefined ? {} : { key_type: params.key.type, key_bits: params.key.bits }),
     // Exact seconds: FSM/OSM truncated to whole hours ("30m" became "0h"); we never do.
     ttl: `${params.ttlSeconds}s`,
     format: 'pem',

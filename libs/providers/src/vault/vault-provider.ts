@@ -2,6 +2,8 @@
 // (lookup-self, capabilities), publishes the root cert as ca.crt and keeps the token renewed;
 // issue() maps an IssueRequest to pki/issue (server key) or pki/sign (CSR) and reads the result
 // back from the certificate itself.
+import { keyFamilyOf, rsaModulusBits } from '@fsm-certs/core';
+import type { KeyAlgorithm } from '@fsm-certs/core';
 import { exportPrivateKeyPem, fingerprintSha256, importPrivateKeyPem, inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
 import { ProviderError } from '../errors.js';
 import type { CertificateProvider, IssueRequest, IssuedCertificate, TrustBundle } from '../provider.js';
@@ -40,6 +42,30 @@ function normalisePem(pem: string): string {
   return `${pem.trim()}\n`;
 }
 
+/** The key Vault is asked for: key_type and key_bits of an algorithm. */
+function vaultKeyOf(algorithm: KeyAlgorithm): { type: 'ec' | 'rsa'; bits: number } {
+  return keyFamilyOf(algorithm) === 'ec' ? { type: 'ec', bits: 256 } : { type: 'rsa', bits: rsaModulusBits(algorithm) ?? 2048 };
+}
+
+/** A role's fixed key, or undefined when it takes any (`key_type=any`) or is unknown to us. */
+export interface RoleKey {
+  readonly type: string;
+  readonly bits: number | undefined;
+}
+
+function roleGives(role: RoleKey, algorithm: KeyAlgorithm): boolean {
+  if (role.type === 'any') return true;
+  const wanted = vaultKeyOf(algorithm);
+  if (role.type !== wanted.type) return false;
+  // Vault's key_bits 0 means the type's default (2048 for RSA, 256 for EC).
+  const bits = role.bits === undefined || role.bits === 0 ? (role.type === 'rsa' ? 2048 : 256) : role.bits;
+  return bits === wanted.bits;
+}
+
+function describeRoleKey(role: RoleKey): string {
+  return role.bits === undefined || role.bits === 0 ? role.type : `${role.type} ${role.bits}`;
+}
+
 export class VaultProvider implements CertificateProvider {
   readonly kind = 'vault' as const;
   private readonly mount: string;
@@ -49,6 +75,8 @@ export class VaultProvider implements CertificateProvider {
     private readonly options: VaultProviderOptions,
     private readonly renewer: TokenRenewer,
     rootPem: string,
+    /** The role's key as read at start (when our token may read the role); checked again on every answer. */
+    private roleKey: RoleKey | undefined,
   ) {
     this.mount = options.mountPath ?? 'pki';
     this.trusted = [rootPem];
@@ -83,10 +111,12 @@ export class VaultProvider implements CertificateProvider {
     const rootPem = normalisePem(caPem);
     const written = await publishCaBundle(options.store, options.caBundle, rootPem);
     logger.info({ secret: `${options.caBundle.namespace}/${options.caBundle.name}`, result: written, issuerId: fingerprintSha256(rootPem) }, 'vault root certificate published as ca.crt');
+    const role = await client.readRoleIfAllowed(mount, options.role);
+    const roleKey = role?.key_type === undefined ? undefined : { type: role.key_type, bits: role.key_bits };
     const renewer = new TokenRenewer(client, logger, options.schedule ?? realScheduler, options.tokenRenewIncrement);
     renewer.start(lookup.ttl, lookup.renewable);
     logger.info({ address: client.address, mount, role: options.role, tokenTtlSeconds: lookup.ttl, renewable: lookup.renewable }, 'vault provider ready');
-    return new VaultProvider(options, renewer, rootPem);
+    return new VaultProvider(options, renewer, rootPem, roleKey);
   }
 
   async issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate> {
@@ -94,7 +124,7 @@ export class VaultProvider implements CertificateProvider {
     if (!Number.isFinite(request.validityMs) || request.validityMs < 1000) {
       throw new ProviderError('INVALID_REQUEST', `Validity ${request.validityMs} ms is not a positive duration: ask for e.g. 24h.`);
     }
-    const params: IssueParams = {
+    let params: IssueParams = {
       commonName: request.commonName,
       altNames: request.dnsNames,
       uriSans: request.uris,
@@ -103,6 +133,8 @@ export class VaultProvider implements CertificateProvider {
     };
     const { client, role } = this.options;
     const csrMode = request.csrPem !== undefined;
+    if (!csrMode && this.roleKey !== undefined && !roleGives(this.roleKey, request.keyAlgorithm)) throw this.keyRefused(request.keyAlgorithm, this.roleKey);
+    if (!csrMode) params = { ...params, key: vaultKeyOf(request.keyAlgorithm) };
     const answer = csrMode
       ? await client.sign(this.mount, role, request.csrPem ?? '', params, signal)
       : await client.issue(this.mount, role, params, signal);
@@ -125,6 +157,14 @@ export class VaultProvider implements CertificateProvider {
     return { issuingCaPem: issuing ?? '', trustedCasPem: [...this.trusted] };
   }
 
+  /** A key the role cannot give: a 400 naming the role's key type, never a certificate of another type. */
+  private keyRefused(asked: KeyAlgorithm, role: RoleKey): ProviderError {
+    return new ProviderError(
+      'INVALID_REQUEST',
+      `Vault role ${this.options.role} issues ${describeRoleKey(role)} keys, so keyAlgorithm ${asked} cannot be served: ask for ${role.type === 'ec' ? 'ecdsa-p256' : `rsa-${role.bits === undefined || role.bits === 0 ? 2048 : role.bits}`}, or have the operator set key_type=any (or ${vaultKeyOf(asked).type}) on the role.`,
+    );
+  }
+
   close(): Promise<void> {
     this.renewer.stop();
     return Promise.resolve();
@@ -144,18 +184,20 @@ export class VaultProvider implements CertificateProvider {
     for (const root of roots.length > 0 ? roots : [issuingCaPem]) {
       if (!this.trusted.includes(root) && isSelfSigned(root)) this.trusted = [root, ...this.trusted];
     }
-    const warnings = [...answer.warnings];
+    // Our key_type/key_bits are ignored by a role with a fixed key; the check below covers that case.
+    const warnings = answer.warnings.filter((w) => !/parameters key_type and key_bits ignored/i.test(w));
     let privateKeyPem: string | undefined;
     if (!csrMode) {
       if (data.private_key === undefined) throw new ProviderError('ISSUANCE_FAILED', `Vault ${this.mount}/issue/${this.options.role} returned no private key: check the Vault version and role.`);
       // Vault answers SEC1/PKCS#1; we hand out PKCS#8 like every other provider.
       const keyPair = importPrivateKeyPem(data.private_key);
-      privateKeyPem = exportPrivateKeyPem(keyPair.privateKey);
-      const wantedFamily = request.keyAlgorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
-      const gotFamily = keyPair.algorithm === 'ecdsa-p256' ? 'ec' : 'rsa';
-      if (wantedFamily !== gotFamily || (gotFamily === 'rsa' && keyPair.algorithm !== request.keyAlgorithm)) {
-        warnings.push(`Vault role ${this.options.role} decides the key type: asked for ${request.keyAlgorithm}, got ${keyPair.algorithm}.`);
+      if (keyPair.algorithm !== request.keyAlgorithm) {
+        // The role changed since start (or could not be read): learn it and refuse, never misstate the key.
+        const got = vaultKeyOf(keyPair.algorithm);
+        this.roleKey = { type: got.type, bits: got.bits };
+        throw this.keyRefused(request.keyAlgorithm, this.roleKey);
       }
+      privateKeyPem = exportPrivateKeyPem(keyPair.privateKey);
     }
     for (const warning of warnings) {
       this.options.logger.warn({ commonName: request.commonName, warning, vault: { path: `${this.mount}/${csrMode ? 'sign' : 'issue'}/${this.options.role}` } }, 'vault warning');
