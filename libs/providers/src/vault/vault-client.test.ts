@@ -85,7 +85,7 @@ describe('VaultClient', () => {
   it.each([
     { status: 400, errors: ['common name evil.example not allowed by this role'], code: 'NAME_NOT_ALLOWED', httpStatus: 403 },
     { status: 403, errors: ['permission denied'], code: 'BACKEND_AUTH_FAILED', httpStatus: 502 },
-    { status: 400, errors: ['unknown role: fsm'], code: 'CONFIGURATION_INVALID', httpStatus: 500 },
+    { status: 400, errors: ['unknown role: fsm'], code: 'CONFIGURATION_INVALID', httpStatus: 502 },
     { status: 400, errors: ['error converting input'], code: 'INVALID_REQUEST', httpStatus: 400 },
   ])('does not retry a $status "$errors.0" and maps it to $code', async ({ status, errors, code, httpStatus }) => {
     const { c, transport, sleeps } = client([{ ok: false, status, body: { errors } }]);
