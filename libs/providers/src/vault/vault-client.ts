@@ -9,10 +9,10 @@ import { DEFAULT_RETRY_POLICY, backoffDelayMs, realSleep } from './backoff.js';
 import type { RetryPolicy, Sleep } from './backoff.js';
 import type { VaultLogger } from './logger.js';
 import {
-  capabilitiesSchema, certCaSchema, healthSchema, issuedSchema, mountsSchema, roleSchema, rootSchema,
+  capabilitiesSchema, certCaSchema, healthSchema, issuedSchema, issuerListSchema, issuerSchema, mountsSchema, roleSchema, rootSchema,
   tokenAuthSchema, tokenLookupSchema, tuneSchema, urlsSchema,
 } from './schemas.js';
-import type { TokenLookup, VaultHealth, VaultIssued, VaultRole } from './schemas.js';
+import type { TokenLookup, VaultHealth, VaultIssued, VaultIssuer, VaultRole } from './schemas.js';
 import type { TokenSource } from './token-source.js';
 import { VaultNetworkError } from './transport.js';
 import type { VaultMethod, VaultTransport, VaultTransportResponse } from './transport.js';
@@ -181,6 +181,19 @@ export class VaultClient {
     if (body === undefined || body === '' || body === null) return undefined;
     const r = await this.callOrMiss({ method: 'GET', path: `${mount}/cert/ca`, auth: false, schema: certCaSchema, missOn: [404], ...(signal === undefined ? {} : { signal }) });
     return r !== undefined && r.data.certificate.includes('BEGIN CERTIFICATE') ? `${r.data.certificate.trim()}\n` : undefined;
+  }
+
+  /** The mount's issuer ids; undefined on a Vault without the multi-issuer API (before 1.11). */
+  async listIssuers(mount: string): Promise<string[] | undefined> {
+    // GET ?list=true is Vault's spelling of LIST for clients that only speak standard methods.
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/issuers?list=true`, auth: false, schema: issuerListSchema, missOn: [404, 405] });
+    return r?.data.keys;
+  }
+
+  /** One issuer's certificate and chain (unauthenticated, like ca/pem); undefined when it is gone. */
+  async readIssuer(mount: string, issuerId: string): Promise<VaultIssuer | undefined> {
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/issuer/${encodeURIComponent(issuerId)}/json`, auth: false, schema: issuerSchema, missOn: [404] });
+    return r?.data;
   }
 
   issue(mount: string, role: string, params: IssueParams, signal?: AbortSignal): Promise<VaultIssued> {

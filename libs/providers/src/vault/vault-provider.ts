@@ -14,6 +14,8 @@ import type { VaultIssued } from './schemas.js';
 import { TokenRenewer, realScheduler } from './token-renewer.js';
 import type { Scheduler } from './token-renewer.js';
 import type { IssueParams, VaultClient } from './vault-client.js';
+import { isSelfSigned, normalisePem, readVaultTrust } from './trust.js';
+import type { VaultTrust } from './trust.js';
 
 export interface VaultProviderOptions {
   readonly client: VaultClient;
@@ -31,15 +33,6 @@ export interface VaultProviderOptions {
   readonly tokenRenewIncrement?: string;
   /** Injectable clock (compares the issued notAfter with what was asked for). */
   readonly clock?: () => Date;
-}
-
-function isSelfSigned(pem: string): boolean {
-  const info = inspectCertificate(pem);
-  return info.subject === info.issuer;
-}
-
-function normalisePem(pem: string): string {
-  return `${pem.trim()}\n`;
 }
 
 /** The key Vault is asked for: key_type and key_bits of an algorithm. */
@@ -70,16 +63,24 @@ export class VaultProvider implements CertificateProvider {
   readonly kind = 'vault' as const;
   private readonly mount: string;
   private trusted: string[];
+  private issuing: string;
+  /** The secret still holds an older bundle (a write failed): the next read writes it again. */
+  private publishPending = false;
 
   private constructor(
     private readonly options: VaultProviderOptions,
     private readonly renewer: TokenRenewer,
-    rootPem: string,
+    trust: VaultTrust,
     /** The role's key as read at start (when our token may read the role); checked again on every answer. */
     private roleKey: RoleKey | undefined,
   ) {
     this.mount = options.mountPath ?? 'pki';
-    this.trusted = [rootPem];
+    this.issuing = trust.issuingCaPem;
+    this.trusted = [...trust.trustedCasPem];
+  }
+
+  private clockMs(): number {
+    return (this.options.clock?.() ?? new Date()).getTime();
   }
 
   /** Check the token, publish ca.crt, start renewal. Fails with a clear ProviderError when Vault or the token is unusable. */
@@ -104,19 +105,18 @@ export class VaultProvider implements CertificateProvider {
         throw new ProviderError('BACKEND_AUTH_FAILED', `The Vault token may not write ${path} (capabilities: ${list.join(', ') || 'none'}): attach a policy with path "${path}" { capabilities = ["update"] }, or check vault.role.`);
       }
     }
-    const caPem = await client.readCaPem(mount);
-    if (caPem === undefined) {
+    const trust = await readVaultTrust(client, mount, (options.clock?.() ?? new Date()).getTime());
+    if (trust === undefined) {
       throw new ProviderError('CA_BUNDLE_MISSING', `Vault mount ${mount}/ at ${client.address} has no CA: generate one (vault-bootstrap, or vault write ${mount}/root/generate/internal common_name=fsm.root ttl=87600h).`);
     }
-    const rootPem = normalisePem(caPem);
-    const written = await publishCaBundle(options.store, options.caBundle, rootPem);
-    logger.info({ secret: `${options.caBundle.namespace}/${options.caBundle.name}`, result: written, issuerId: fingerprintSha256(rootPem) }, 'vault root certificate published as ca.crt');
+    const written = await publishCaBundle(options.store, options.caBundle, trust.trustedCasPem.join(''));
+    logger.info({ secret: `${options.caBundle.namespace}/${options.caBundle.name}`, result: written, issuerId: fingerprintSha256(trust.issuingCaPem), roots: trust.trustedCasPem.length }, 'vault root certificates published as ca.crt');
     const role = await client.readRoleIfAllowed(mount, options.role);
     const roleKey = role?.key_type === undefined ? undefined : { type: role.key_type, bits: role.key_bits };
     const renewer = new TokenRenewer(client, logger, options.schedule ?? realScheduler, options.tokenRenewIncrement);
     renewer.start(lookup.ttl, lookup.renewable);
     logger.info({ address: client.address, mount, role: options.role, tokenTtlSeconds: lookup.ttl, renewable: lookup.renewable }, 'vault provider ready');
-    return new VaultProvider(options, renewer, rootPem, roleKey);
+    return new VaultProvider(options, renewer, trust, roleKey);
   }
 
   async issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate> {
@@ -141,20 +141,36 @@ export class VaultProvider implements CertificateProvider {
     return this.toIssued(request, answer, csrMode);
   }
 
+  /**
+   * Follows the mount's issuers: after a root rotation inside Vault the bundle gains the new root
+   * (and keeps the old one while it is an issuer), and the CA-bundle secret is rewritten.
+   */
   async trustBundle(): Promise<TrustBundle> {
     try {
-      const caPem = await this.options.client.readCaPem(this.mount);
-      if (caPem !== undefined) {
-        const pem = normalisePem(caPem);
-        if (!this.trusted.includes(pem)) this.trusted = [pem, ...this.trusted];
-      }
+      const trust = await readVaultTrust(this.options.client, this.mount, this.clockMs());
+      if (trust !== undefined) await this.adopt(trust);
     } catch (error) {
       // Serving the last known roots beats failing while Vault is briefly away.
       if (!(error instanceof ProviderError && error.retryable)) throw error;
       this.options.logger.warn({ err: error.message }, 'vault unavailable; serving the last known trust bundle');
     }
-    const [issuing] = this.trusted;
-    return { issuingCaPem: issuing ?? '', trustedCasPem: [...this.trusted] };
+    return { issuingCaPem: this.issuing, trustedCasPem: [...this.trusted] };
+  }
+
+  private async adopt(trust: VaultTrust): Promise<void> {
+    const same = trust.issuingCaPem === this.issuing && trust.trustedCasPem.length === this.trusted.length && trust.trustedCasPem.every((pem, i) => pem === this.trusted[i]);
+    if (same && !this.publishPending) return;
+    this.issuing = trust.issuingCaPem;
+    this.trusted = [...trust.trustedCasPem];
+    const { store, caBundle, logger } = this.options;
+    try {
+      const written = await publishCaBundle(store, caBundle, this.trusted.join(''));
+      this.publishPending = false;
+      logger.info({ secret: `${caBundle.namespace}/${caBundle.name}`, result: written, issuerId: fingerprintSha256(this.issuing), roots: this.trusted.length }, 'vault issuers changed; ca.crt republished');
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'vault issuers changed but ca.crt could not be written; retried on the next trust bundle read');
+      this.publishPending = true;
+    }
   }
 
   /** A key the role cannot give: a 400 naming the role's key type, never a certificate of another type. */

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError } from '@fsm-certs/client';
-import { opensslKeyMatches, opensslVerify, opensslX509, startVaultTarget } from '@fsm-certs/testing';
+import { VaultAdmin, eventually, opensslKeyMatches, opensslVerify, opensslX509, startVaultTarget } from '@fsm-certs/testing';
 import type { VaultTarget } from '@fsm-certs/testing';
 import { createCsr, exportPrivateKeyPem, generateKeyPair } from '@fsm-certs/x509';
 import { repoRoot } from '../app-process.js';
@@ -73,4 +73,34 @@ describe(`the system with the Vault provider (${vault.description})`, () => {
     const recovered = await h.client.issue({ commonName: 'during-outage.bookstore.cluster.local' });
     expect(opensslVerify(recovered.certificate, rootPem, { chainPem: recovered.chain }).ok).toBe(true);
   }, 120_000);
+
+  // Last: it changes the root every other test verifies against.
+  it('follows a root rotated inside Vault: within 30 s and with no restart a new leaf verifies against GET /v1/ca, and trust-bundle-changed is announced', async () => {
+    const admin = new VaultAdmin(vault);
+    const follow = new AbortController();
+    const announced = (async () => {
+      for await (const event of h.client.events({ signal: follow.signal })) {
+        if (event.type === 'trust-bundle-changed') return event;
+      }
+      return undefined;
+    })();
+    try {
+      const oldLeaf = await h.client.issue({ commonName: 'old-root.bookstore.cluster.local' });
+      const rotated = await admin.call('POST', 'pki/root/rotate/internal', { common_name: 'fsm.root.next', key_type: 'ec', ttl: '87600h' });
+      const issuerId = (rotated as { data: { issuer_id: string } }).data.issuer_id;
+      await admin.call('POST', 'pki/root/replace', { default: issuerId });
+      const newLeaf = await h.client.issue({ commonName: 'new-root.bookstore.cluster.local' });
+      expect(opensslVerify(newLeaf.certificate, rootPem, { chainPem: newLeaf.chain }).ok).toBe(false);
+
+      const bundle = await eventually(async () => {
+        const pem = await h.client.trustBundlePem();
+        return opensslVerify(newLeaf.certificate, pem, { chainPem: newLeaf.chain }).ok ? pem : undefined;
+      }, 30_000, 'GET /v1/ca to hold the new Vault root');
+      // Leaves of the old root stay trusted while its issuer lives in Vault.
+      expect(opensslVerify(oldLeaf.certificate, bundle, { chainPem: oldLeaf.chain }).ok).toBe(true);
+      expect(await announced).toMatchObject({ type: 'trust-bundle-changed' });
+    } finally {
+      follow.abort();
+    }
+  }, 60_000);
 });
