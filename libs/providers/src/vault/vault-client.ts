@@ -267,7 +267,11 @@ export class VaultClient {
           }
         }
       }
-      if (!failure.retryable || attempt >= maxAttempts) throw failure;
+      if (!failure.retryable) throw failure;
+      if (attempt >= maxAttempts) {
+        failure.backendRetriesSpent = true;
+        throw failure;
+      }
       const delayMs = backoffDelayMs(attempt, this.policy, this.random);
       this.options.logger.info({ vault: { method, path }, attempt, delayMs }, 'vault request will be retried');
       await this.sleep(delayMs, options.signal);

@@ -6,6 +6,12 @@ import type { VaultNetworkError } from './transport.js';
 
 /** A ProviderError that also carries what Vault said. */
 export class VaultRequestError extends ProviderError {
+  /**
+   * True once the client has spent its own retries on this transient failure: retrying the whole
+   * job at once would only stack more waiting on the caller, who is told to come back instead.
+   */
+  backendRetriesSpent = false;
+
   constructor(
     code: ProviderErrorCode,
     message: string,
