@@ -12,7 +12,7 @@ import { applyBootstrap } from './vault/bootstrap.js';
 import { bootstrapSettingsSchema } from './vault/bootstrap-settings.js';
 import { silentLogger } from './vault/logger.js';
 import { staticTokenSource } from './vault/token-source.js';
-import { createNodeVaultTransport } from './vault/transport.js';
+import { createVaultTransport } from './vault/transport.js';
 import { VaultClient } from './vault/vault-client.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-factory-'));
@@ -46,7 +46,7 @@ describe('createProvider', () => {
     const mount = admin.scratchMount();
     const vaultData = mkdtempSync(path.join(tmpdir(), 'fsm-factory-vault-'));
     try {
-      const client = new VaultClient({ transport: createNodeVaultTransport({ address: vault.address, ...(vault.caPem === undefined ? {} : { caPem: vault.caPem }) }), tokenSource: staticTokenSource(vault.rootToken), logger: silentLogger });
+      const client = new VaultClient({ transport: createVaultTransport({ address: vault.address, ...(vault.caPem === undefined ? {} : { caPem: vault.caPem }) }), tokenSource: staticTokenSource(vault.rootToken), logger: silentLogger });
       await applyBootstrap(client, bootstrapSettingsSchema.parse({ mountPath: mount }));
       const config = loadConfig({ env: { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken, VAULT_MOUNT_PATH: mount, FSM_DATA_DIR: vaultData, ...(vault.caFile === undefined ? {} : { VAULT_CACERT: vault.caFile }) } });
       const provider = await createProvider(config);

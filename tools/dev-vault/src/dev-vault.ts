@@ -4,7 +4,7 @@
 // tools/test-tools/install-openbao.sh: `bao server -dev`) → the in-repo emulator; `--emulator`
 // picks the emulator. The choice is printed with its version.
 import {
-  VaultClient, applyBootstrap, bootstrapSettingsSchema, createNodeVaultTransport, silentLogger, staticTokenSource, waitForHealth,
+  VaultClient, applyBootstrap, bootstrapSettingsSchema, createVaultTransport, silentLogger, staticTokenSource, waitForHealth,
 } from '@fsm-certs/providers';
 import type { PlannedStep } from '@fsm-certs/providers';
 import { startVaultTarget } from '@fsm-certs/testing';
@@ -74,7 +74,7 @@ export async function startDevVault(options: DevVaultOptions): Promise<DevVault>
   const { vault, caPem } = await startBackend(options);
   try {
     const client = new VaultClient({
-      transport: createNodeVaultTransport({ address: vault.address, ...(caPem === undefined ? {} : { caPem }) }),
+      transport: createVaultTransport({ address: vault.address, ...(caPem === undefined ? {} : { caPem }) }),
       tokenSource: staticTokenSource(vault.token),
       logger: silentLogger,
     });

@@ -16,9 +16,18 @@ export function normalisePem(pem: string): string {
   return `${pem.trim()}\n`;
 }
 
+// The same few CA certificates come back with every issued leaf: parse each once.
+const selfSigned = new Map<string, boolean>();
+
 export function isSelfSigned(pem: string): boolean {
-  const info = inspectCertificate(pem);
-  return info.subject === info.issuer;
+  let known = selfSigned.get(pem);
+  if (known === undefined) {
+    if (selfSigned.size > 64) selfSigned.clear();
+    const info = inspectCertificate(pem);
+    known = info.subject === info.issuer;
+    selfSigned.set(pem, known);
+  }
+  return known;
 }
 
 /** The top of an issuer's chain: its self-signed root, else the last certificate Vault knows. */

@@ -85,6 +85,11 @@ export class VaultClient {
     return this.options.transport.address;
   }
 
+  /** Let go of pooled connections. */
+  close(): void {
+    this.options.transport.close?.();
+  }
+
   /** sys/health, one try: sealed/standby/uninitialised Vaults answer non-200 with the same body. */
   async health(): Promise<VaultHealth> {
     const result = await this.request({ method: 'GET', path: 'sys/health', auth: false, missOn: [429, 472, 473, 501, 503], maxAttempts: 1, rawMiss: true, quiet: true });

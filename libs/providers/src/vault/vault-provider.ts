@@ -4,7 +4,9 @@
 // back from the certificate itself.
 import { keyFamilyOf, rsaModulusBits } from '@fsm-certs/core';
 import type { KeyAlgorithm } from '@fsm-certs/core';
-import { exportPrivateKeyPem, fingerprintSha256, importPrivateKeyPem, inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
+import { fingerprintSha256, inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
+import type { CertificateInfo } from '@fsm-certs/x509';
+import { toPkcs8Pem } from './pkcs8.js';
 import { ProviderError } from '../errors.js';
 import type { CertificateProvider, IssueRequest, IssuedCertificate, TrustBundle } from '../provider.js';
 import type { SecretRef, SecretStore } from '../secret-store/types.js';
@@ -38,6 +40,13 @@ export interface VaultProviderOptions {
 /** The key Vault is asked for: key_type and key_bits of an algorithm. */
 function vaultKeyOf(algorithm: KeyAlgorithm): { type: 'ec' | 'rsa'; bits: number } {
   return keyFamilyOf(algorithm) === 'ec' ? { type: 'ec', bits: 256 } : { type: 'rsa', bits: rsaModulusBits(algorithm) ?? 2048 };
+}
+
+/** The key algorithm of a certificate's public key; undefined for one we do not issue. */
+function algorithmOf(info: CertificateInfo): KeyAlgorithm | undefined {
+  if (info.keyType === 'ec') return info.keySize === 256 ? 'ecdsa-p256' : undefined;
+  if (info.keyType !== 'rsa') return undefined;
+  return info.keySize === 2048 ? 'rsa-2048' : info.keySize === 3072 ? 'rsa-3072' : info.keySize === 4096 ? 'rsa-4096' : undefined;
 }
 
 /** A role's fixed key, or undefined when it takes any (`key_type=any`) or is unknown to us. */
@@ -173,6 +182,19 @@ export class VaultProvider implements CertificateProvider {
     }
   }
 
+  private issuerIds = new Map<string, string>();
+
+  /** Fingerprints of the few issuing CAs, computed once each rather than once per certificate. */
+  private issuerIdOf(pem: string): string {
+    let id = this.issuerIds.get(pem);
+    if (id === undefined) {
+      if (this.issuerIds.size > 32) this.issuerIds.clear();
+      id = fingerprintSha256(pem);
+      this.issuerIds.set(pem, id);
+    }
+    return id;
+  }
+
   /** A key the role cannot give: a 400 naming the role's key type, never a certificate of another type. */
   private keyRefused(asked: KeyAlgorithm, role: RoleKey): ProviderError {
     return new ProviderError(
@@ -183,6 +205,7 @@ export class VaultProvider implements CertificateProvider {
 
   close(): Promise<void> {
     this.renewer.stop();
+    this.options.client.close();
     return Promise.resolve();
   }
 
@@ -200,20 +223,19 @@ export class VaultProvider implements CertificateProvider {
     for (const root of roots.length > 0 ? roots : [issuingCaPem]) {
       if (!this.trusted.includes(root) && isSelfSigned(root)) this.trusted = [root, ...this.trusted];
     }
+    const issuerId = this.issuerIdOf(issuingCaPem);
     // Our key_type/key_bits are ignored by a role with a fixed key; the check below covers that case.
     const warnings = answer.warnings.filter((w) => !/parameters key_type and key_bits ignored/i.test(w));
     let privateKeyPem: string | undefined;
     if (!csrMode) {
       if (data.private_key === undefined) throw new ProviderError('ISSUANCE_FAILED', `Vault ${this.mount}/issue/${this.options.role} returned no private key: check the Vault version and role.`);
-      // Vault answers SEC1/PKCS#1; we hand out PKCS#8 like every other provider.
-      const keyPair = importPrivateKeyPem(data.private_key);
-      if (keyPair.algorithm !== request.keyAlgorithm) {
+      // The certificate's own public key says what was issued (the key is the certificate's pair).
+      if (algorithmOf(info) !== request.keyAlgorithm) {
         // The role changed since start (or could not be read): learn it and refuse, never misstate the key.
-        const got = vaultKeyOf(keyPair.algorithm);
-        this.roleKey = { type: got.type, bits: got.bits };
+        this.roleKey = { type: info.keyType, bits: info.keySize };
         throw this.keyRefused(request.keyAlgorithm, this.roleKey);
       }
-      privateKeyPem = exportPrivateKeyPem(keyPair.privateKey);
+      privateKeyPem = toPkcs8Pem(data.private_key);
     }
     for (const warning of warnings) {
       this.options.logger.warn({ commonName: request.commonName, warning, vault: { path: `${this.mount}/${csrMode ? 'sign' : 'issue'}/${this.options.role}` } }, 'vault warning');
@@ -232,7 +254,7 @@ export class VaultProvider implements CertificateProvider {
       serialNumber: data.serial_number.replace(/:/g, '').toLowerCase(),
       notBefore: info.notBefore,
       notAfter: info.notAfter,
-      issuerId: fingerprintSha256(issuingCaPem),
+      issuerId,
       provider: 'vault',
       warnings,
     };

@@ -18,7 +18,7 @@ import type { VaultLogger } from './logger.js';
 import type { Scheduler } from './token-renewer.js';
 import { staticTokenSource } from './token-source.js';
 import type { TokenSource } from './token-source.js';
-import { createNodeVaultTransport } from './transport.js';
+import { createVaultTransport } from './transport.js';
 import { VaultClient } from './vault-client.js';
 import { VaultProvider } from './vault-provider.js';
 
@@ -73,7 +73,7 @@ export async function startVaultSuite(options: VaultTargetOptions = {}): Promise
   const caBundle = { namespace: 'fsm-system', name: 'fsm-ca-bundle' };
   const providers: VaultProvider[] = [];
   const client = (o: StartOptions = {}): VaultClient => {
-    const transport = createNodeVaultTransport({ address: target.address, timeoutMs: o.timeoutMs ?? 5_000, ...(target.caPem === undefined ? {} : { caPem: target.caPem }) });
+    const transport = createVaultTransport({ address: target.address, timeoutMs: o.timeoutMs ?? 5_000, ...(target.caPem === undefined ? {} : { caPem: target.caPem }) });
     return new VaultClient({
       transport,
       tokenSource: o.tokenSource ?? staticTokenSource(o.token ?? target.rootToken),

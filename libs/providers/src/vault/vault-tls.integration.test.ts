@@ -8,7 +8,7 @@ import { providerFailure } from '../provider-error.test-helpers.js';
 import { createVaultProvider } from './from-config.js';
 import { silentLogger } from './logger.js';
 import { staticTokenSource } from './token-source.js';
-import { createNodeVaultTransport } from './transport.js';
+import { createVaultTransport } from './transport.js';
 import { VaultClient } from './vault-client.js';
 import { issueRequest, startVaultSuite } from './vault-target.test-helpers.js';
 import type { VaultSuite } from './vault-target.test-helpers.js';
@@ -43,7 +43,7 @@ describe(`the Vault provider over https against ${target.description}`, () => {
 
   it('refuses a Vault certificate it cannot verify, as BACKEND_UNAVAILABLE naming the address', async () => {
     const stranger = new VaultClient({
-      transport: createNodeVaultTransport({ address: target.address, caPem: createRootCa().certificatePem }),
+      transport: createVaultTransport({ address: target.address, caPem: createRootCa().certificatePem }),
       tokenSource: staticTokenSource(target.rootToken),
       logger: silentLogger,
       retry: { maxAttempts: 1 },
