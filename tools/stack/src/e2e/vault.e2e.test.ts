@@ -87,6 +87,18 @@ describe(`the system with the Vault provider (${vault.description})`, () => {
     expect(opensslVerify(recovered.certificate, rootPem, { chainPem: recovered.chain }).ok).toBe(true);
   }, 120_000);
 
+  it('answers 400 naming the role\'s key type when asked for RSA from the EC role, and never hands the EC certificate to a later RSA request', async () => {
+    const name = 'key-truth.bookstore.cluster.local';
+    const refused = await h.client.issue({ commonName: name, keyAlgorithm: 'rsa-2048' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GatewayRequestError);
+    expect((refused as GatewayRequestError).status).toBe(400);
+    expect((refused as GatewayRequestError).message).toContain('issues ec');
+    const ec = await h.client.issue({ commonName: name, keyAlgorithm: 'ecdsa-p256' });
+    expect(opensslX509(ec.certificate, ['-noout', '-text'])).toContain('id-ecPublicKey');
+    const again = await h.client.issue({ commonName: name, keyAlgorithm: 'rsa-2048' }).catch((e: unknown) => e);
+    expect((again as GatewayRequestError).status).toBe(400);
+  });
+
   // Last: it changes the root every other test verifies against.
   it('follows a root rotated inside Vault: within 30 s and with no restart a new leaf verifies against GET /v1/ca, and trust-bundle-changed is announced', async () => {
     const admin = new VaultAdmin(vault);
