@@ -159,8 +159,8 @@ export class VaultClient {
   }
 
   /** The role as far as our token may read it: undefined when absent or not readable (403). */
-  async readRoleIfAllowed(mount: string, role: string): Promise<VaultRole | undefined> {
-    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/roles/${role}`, schema: roleSchema, missOn: [403, 404], maxAttempts: 1 });
+  async readRoleIfAllowed(mount: string, role: string, signal?: AbortSignal): Promise<VaultRole | undefined> {
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/roles/${role}`, schema: roleSchema, missOn: [403, 404], maxAttempts: 1, ...(signal === undefined ? {} : { signal }) });
     return r?.data;
   }
 

@@ -46,4 +46,14 @@ describe(`key algorithms through Vault roles, against ${suite.target.description
     expect(opensslKeyMatches(cert.certificatePem, cert.privateKeyPem ?? '')).toBe(true);
     expect(cert.warnings).toEqual([]);
   });
+
+  it('serves rsa-2048 without a restart once the operator widens the role to key_type=any', async () => {
+    const role = { allow_any_name: true, max_ttl: '24h', use_csr_common_name: false, use_csr_sans: false };
+    await admin.call('POST', `${mount}/roles/widened`, { ...role, key_type: 'ec' });
+    const provider = await suite.start({ role: 'widened' });
+    expect(await providerFailure(provider.issue(issueRequest('before-widening.example', { keyAlgorithm: 'rsa-2048' })))).toMatchObject({ code: 'INVALID_REQUEST' });
+    await admin.call('POST', `${mount}/roles/widened`, { ...role, key_type: 'any' });
+    const cert = await provider.issue(issueRequest('after-widening.example', { keyAlgorithm: 'rsa-2048' }));
+    expect(inspectCertificate(cert.certificatePem)).toMatchObject({ keyType: 'rsa', keySize: 2048 });
+  });
 });

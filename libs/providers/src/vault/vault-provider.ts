@@ -142,7 +142,12 @@ export class VaultProvider implements CertificateProvider {
     };
     const { client, role } = this.options;
     const csrMode = request.csrPem !== undefined;
-    if (!csrMode && this.roleKey !== undefined && !roleGives(this.roleKey, request.keyAlgorithm)) throw this.keyRefused(request.keyAlgorithm, this.roleKey);
+    if (!csrMode && this.roleKey !== undefined && !roleGives(this.roleKey, request.keyAlgorithm)) {
+      // What we know of the role may be stale (an operator widened it): look again before refusing.
+      const current = await client.readRoleIfAllowed(this.mount, role, signal);
+      this.roleKey = current?.key_type === undefined ? undefined : { type: current.key_type, bits: current.key_bits };
+      if (this.roleKey !== undefined && !roleGives(this.roleKey, request.keyAlgorithm)) throw this.keyRefused(request.keyAlgorithm, this.roleKey);
+    }
     if (!csrMode) params = { ...params, key: vaultKeyOf(request.keyAlgorithm) };
     const answer = csrMode
       ? await client.sign(this.mount, role, request.csrPem ?? '', params, signal)
