@@ -65,7 +65,7 @@ describe(`vault-bootstrap against ${target.description}`, () => {
     for (const step of ['mount', 'tune', 'urls', 'role', 'root']) expect(text).toMatch(new RegExp(`${step}\\s+(created|updated)`));
     expect(text).toContain(`${target.address}/v1/${mount}/ca`);
     expect(r.out.at(-1)).toBe('done: Vault PKI is set up');
-    // What Vault now holds, read back: the seed's root and role.
+    // What Vault now holds, read back: deploy-vault.sh's root and role.
     const root = new X509Certificate(await caPem());
     expect(root.subject).toBe('CN=fsm.root');
     const decadeMs = 87600 * 3600_000;
