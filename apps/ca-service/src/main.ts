@@ -31,7 +31,7 @@ try {
 const started = (async () => {
   const redisUrl = requireRedisUrl(config.redis.url, SERVICE);
   const store = createSecretStore(config);
-  provider = await createProvider(config, { store });
+  provider = await createProvider(config, { store, logger });
   const { kek, source } = await loadOrCreateKek({ configured: config.worker.keyEncryptionKey, store, namespace: config.namespace });
   logger.info({ provider: provider.kind, kekSource: source }, 'provider and key-encryption key loaded');
   service = await startCaService({

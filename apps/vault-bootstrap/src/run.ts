@@ -3,7 +3,7 @@
 import { ConfigError, loadConfig } from '@fsm-certs/config';
 import type { FsmConfig } from '@fsm-certs/config';
 import {
-  ProviderError, VaultClient, applyBootstrap, bootstrapSettingsSchema, createNodeVaultTransport, createSecretStore,
+  ProviderError, VaultClient, applyBootstrap, bootstrapSettingsSchema, createVaultTransport, createSecretStore,
   planBootstrap, vaultConnection, waitForHealth,
 } from '@fsm-certs/providers';
 import type { PlannedStep, Sleep, VaultLogger } from '@fsm-certs/providers';
@@ -60,7 +60,7 @@ export async function runBootstrap(deps: RunDeps): Promise<number> {
     const store = config.vault.token === undefined ? createSecretStore(config) : undefined;
     const connection = await vaultConnection(config, store);
     const client = new VaultClient({
-      transport: createNodeVaultTransport({ address: connection.address, ...(connection.caPem === undefined ? {} : { caPem: connection.caPem }) }),
+      transport: createVaultTransport({ address: connection.address, ...(connection.caPem === undefined ? {} : { caPem: connection.caPem }) }),
       tokenSource: connection.tokenSource,
       logger: deps.logger ?? quietLogger(err),
       ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),

@@ -32,7 +32,7 @@ import { createIssueProcessor, type PublishedTrustBundle } from './issue-process
 import { NameLock } from './name-lock.js';
 import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';
 import { createRotateProcessor } from './rotate-processor.js';
-import { syncTrustBundle } from './trust-bundle.js';
+import { DEFAULT_TRUST_BUNDLE_REFRESH_MS, startTrustBundleRefresh, syncTrustBundle } from './trust-bundle.js';
 
 export const CA_SERVICE_ROLE = 'ca-service';
 
@@ -55,6 +55,8 @@ export interface CaServiceOptions {
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly renewAt?: RenewAtPolicy;
+  /** How often the provider's trust bundle is re-read (a root rotated inside Vault); default 10000. */
+  readonly trustBundleRefreshMs?: number;
 }
 
 export interface CaService {
@@ -113,6 +115,11 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     resyncTrustBundle().catch((error: unknown) => logger.warn({ err: error }, 'trust bundle re-sync failed; will retry on next reconnect'));
   });
   connectedOnce = commands.status === 'ready';
+  const trustRefresh = startTrustBundleRefresh({
+    intervalMs: options.trustBundleRefreshMs ?? DEFAULT_TRUST_BUNDLE_REFRESH_MS,
+    resync: resyncTrustBundle,
+    onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'trust bundle refresh failed; retrying on the next tick'),
+  });
 
   const issuer = new CertificateIssuer({
     provider: options.provider,
@@ -166,6 +173,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     inventory,
     close() {
       closing ??= (async () => {
+        trustRefresh.stop();
         // Workers first: they finish the jobs in hand, which still need Redis and the provider.
         await Promise.all([issueWorker.close(), rotateWorker.close()]);
         await heartbeat.stop();

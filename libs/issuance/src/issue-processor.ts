@@ -63,6 +63,10 @@ function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
+function backendRetriesSpent(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'backendRetriesSpent' in error && error.backendRetriesSpent === true;
+}
+
 export function createIssueProcessor(deps: IssueProcessorDeps) {
   return async (job: Job<IssueJobPayload, IssueJobResult>, _token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
     const payload = parseJobPayload(issueJobPayloadSchema, job.data);
@@ -80,7 +84,9 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
       );
       return { requestId: item.requestId, ok: false, error: jobError };
     });
-    const transient = results.filter((r) => !r.ok && r.error.retryable).length;
+    // A backend that already spent its own retries (a Vault outage) is answered now with 503 +
+    // Retry-After: retrying the job too would stack waits on the caller for the same outcome.
+    const transient = results.filter((r, i) => !r.ok && r.error.retryable && !backendRetriesSpent(answers[i]?.ok === false ? answers[i].error : undefined)).length;
     if (transient > 0 && !isLastAttempt(job)) {
       throw new TransientBatchError(
         `${transient} of ${results.length} items hit a transient failure (backend or Redis unavailable); retrying the batch — answered items are returned again, not re-issued.`,

@@ -45,3 +45,33 @@ export async function syncTrustBundle(deps: {
   });
   return { issuerId, changed: true, bundle };
 }
+
+/** How often the ca-service re-reads the provider's trust bundle by default (a root change inside Vault shows within it). */
+export const DEFAULT_TRUST_BUNDLE_REFRESH_MS = 10_000;
+
+export interface TrustBundleRefresh {
+  stop(): void;
+}
+
+/**
+ * Re-reads the trust bundle every `intervalMs`, so a root changed inside the backend (a Vault
+ * issuer rotated and made default) reaches /v1/ca, the CA-bundle secret and `trust-bundle-changed`
+ * without a restart. One read at a time; failures are reported and the next tick tries again.
+ */
+export function startTrustBundleRefresh(options: {
+  readonly intervalMs: number;
+  readonly resync: () => Promise<void>;
+  readonly onError: (error: unknown) => void;
+}): TrustBundleRefresh {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    options.resync().catch(options.onError).finally(() => {
+      running = false;
+    });
+  }, options.intervalMs);
+  // The refresh must never keep a stopping process alive.
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@fsm-certs/config';
-import { CertManagerEmulator, KubernetesEmulator, VaultEmulator } from '@fsm-certs/testing';
+import { CertManagerEmulator, KubernetesEmulator, VaultAdmin, startVaultTarget } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
 import { createProvider } from './create-provider.js';
 import { isProviderError } from './errors.js';
@@ -12,14 +12,8 @@ import { applyBootstrap } from './vault/bootstrap.js';
 import { bootstrapSettingsSchema } from './vault/bootstrap-settings.js';
 import { silentLogger } from './vault/logger.js';
 import { staticTokenSource } from './vault/token-source.js';
-import { createNodeVaultTransport } from './vault/transport.js';
+import { createVaultTransport } from './vault/transport.js';
 import { VaultClient } from './vault/vault-client.js';
-
-/** deploy-vault.sh's set-up (pki mount, role fsm, root fsm.root) on the emulator. */
-async function bootstrapEmulator(vault: VaultEmulator): Promise<void> {
-  const client = new VaultClient({ transport: createNodeVaultTransport({ address: vault.address }), tokenSource: staticTokenSource(vault.rootToken), logger: silentLogger });
-  await applyBootstrap(client, bootstrapSettingsSchema.parse({}));
-}
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-factory-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -47,19 +41,23 @@ describe('createProvider', () => {
   });
 
   it('starts the Vault provider from FSM\'s VAULT_* variables and writes the Vault root as ca.crt', async () => {
-    const vault = await VaultEmulator.start({ rootToken: 'xyz' });
+    const vault = await startVaultTarget({ suite: 'createProvider vault' });
+    const admin = new VaultAdmin(vault);
+    const mount = admin.scratchMount();
+    const vaultData = mkdtempSync(path.join(tmpdir(), 'fsm-factory-vault-'));
     try {
-      await bootstrapEmulator(vault);
-      const vaultData = mkdtempSync(path.join(tmpdir(), 'fsm-factory-vault-'));
-      const config = loadConfig({ env: { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: 'xyz', FSM_DATA_DIR: vaultData } });
+      const client = new VaultClient({ transport: createVaultTransport({ address: vault.address, ...(vault.caPem === undefined ? {} : { caPem: vault.caPem }) }), tokenSource: staticTokenSource(vault.rootToken), logger: silentLogger });
+      await applyBootstrap(client, bootstrapSettingsSchema.parse({ mountPath: mount }));
+      const config = loadConfig({ env: { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken, VAULT_MOUNT_PATH: mount, FSM_DATA_DIR: vaultData, ...(vault.caFile === undefined ? {} : { VAULT_CACERT: vault.caFile }) } });
       const provider = await createProvider(config);
       expect(provider.kind).toBe('vault');
       const secret = await new FileSecretStore({ dataDir: vaultData }).get({ namespace: 'fsm-system', name: 'fsm-ca-bundle' });
       expect(secret?.data['ca.crt']?.toString()).toContain('BEGIN CERTIFICATE');
       expect(secret?.data['private.key']).toBeUndefined();
       await provider.close();
-      rmSync(vaultData, { recursive: true, force: true });
     } finally {
+      rmSync(vaultData, { recursive: true, force: true });
+      await admin.cleanup();
       await vault.close();
     }
   });

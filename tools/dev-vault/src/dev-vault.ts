@@ -1,68 +1,61 @@
-// Starts a development Vault — a pinned hashicorp/vault dev server through Testcontainers, or the
-// in-repo emulator with --emulator — and applies vault-bootstrap's setup to it, like deploy-vault.sh.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// Starts a development Vault and applies vault-bootstrap's setup to it, like deploy-vault.sh.
+// Which Vault, in order: VAULT_ADDR + VAULT_TOKEN from the environment → a container runtime
+// (hashicorp/vault dev server) → a local `bao`/`vault` binary (OpenBao from
+// tools/test-tools/install-openbao.sh: `bao server -dev`) → the in-repo emulator; `--emulator`
+// picks the emulator. The choice is printed with its version.
 import {
-  VaultClient, applyBootstrap, bootstrapSettingsSchema, createNodeVaultTransport, silentLogger, staticTokenSource, waitForHealth,
+  VaultClient, applyBootstrap, bootstrapSettingsSchema, createVaultTransport, silentLogger, staticTokenSource, waitForHealth,
 } from '@fsm-certs/providers';
 import type { PlannedStep } from '@fsm-certs/providers';
-import { VAULT_IMAGE, VaultEmulator, detectContainerRuntime, startVaultContainer } from '@fsm-certs/testing';
-import { createRootCa, issueLeaf } from '@fsm-certs/x509';
+import { startVaultTarget } from '@fsm-certs/testing';
+import type { VaultTarget } from '@fsm-certs/testing';
 
 export interface DevVaultOptions {
-  readonly mode: 'container' | 'emulator';
+  /** `auto`: the order above; `emulator`: the in-repo emulator only. */
+  readonly mode: 'auto' | 'emulator';
   /** Host port; 0 = any free port. */
   readonly port: number;
   readonly token: string;
   readonly role: string;
-  /** Emulator only: serve https with a throwaway CA written to a temp file. */
+  /** Serve https (`bao server -dev-tls`, or the emulator with a throwaway CA); prints VAULT_CACERT. */
   readonly https: boolean;
   readonly out: (line: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface DevVault {
   readonly address: string;
   readonly token: string;
   readonly caFile: string | undefined;
+  readonly description: string;
   stop(): Promise<void>;
 }
 
-export class NoContainerRuntimeError extends Error {
-  override readonly name = 'NoContainerRuntimeError';
-  readonly code = 'NO_CONTAINER_RUNTIME';
-  constructor() {
-    super('No container runtime answered (Docker/Podman not running or not reachable through DOCKER_HOST), so the Vault container cannot start. '
-      + 'For offline work run the in-repo emulator instead:  npm run dev:vault -- --emulator');
-  }
-}
-
-/** A self-signed CA and a 127.0.0.1/localhost server certificate for the https emulator. */
-function devTls(): { certificatePem: string; privateKeyPem: string; caFile: string } {
-  const ca = createRootCa({ commonName: 'fsm-certs dev-vault https CA', validityMs: 30 * 24 * 3600_000 });
-  const leaf = issueLeaf(ca.issuer, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityMs: 29 * 24 * 3600_000 });
-  const dir = mkdtempSync(path.join(tmpdir(), 'fsm-dev-vault-'));
-  const caFile = path.join(dir, 'vault-ca.pem');
-  writeFileSync(caFile, ca.certificatePem, { mode: 0o644 });
-  return { certificatePem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem ?? '', caFile };
-}
-
-async function startBackend(options: DevVaultOptions): Promise<DevVault> {
-  if (options.mode === 'container') {
-    if (options.https) throw new Error('--https is only supported with --emulator (a Vault dev server serves plain http).');
-    if (!(await detectContainerRuntime())) throw new NoContainerRuntimeError();
-    options.out(`starting ${VAULT_IMAGE} in dev mode (IPC_LOCK) ...`);
-    const container = await startVaultContainer({ rootToken: options.token, ...(options.port === 0 ? {} : { hostPort: options.port }) });
-    return { address: container.address, token: options.token, caFile: undefined, stop: () => container.stop() };
-  }
-  const tls = options.https ? devTls() : undefined;
-  const emulator = await VaultEmulator.start({
+async function startBackend(options: DevVaultOptions): Promise<{ vault: DevVault; caPem: string | undefined }> {
+  const env = options.env ?? process.env;
+  const target: VaultTarget = await startVaultTarget({
+    env: options.mode === 'emulator' ? { ...env, FSM_TEST_VAULT: 'emulator' } : env,
+    tls: options.https,
     rootToken: options.token,
-    port: options.port,
-    ...(tls === undefined ? {} : { tls: { certificatePem: tls.certificatePem, privateKeyPem: tls.privateKeyPem } }),
+    ...(options.port === 0 ? {} : { port: options.port }),
+    suite: 'dev-vault',
+    record: false,
+    print: options.out,
   });
-  options.out(`started the Vault emulator (test fixture, in-memory) at ${emulator.address}`);
-  return { address: emulator.address, token: options.token, caFile: tls?.caFile, stop: () => emulator.close() };
+  if (target.kind === 'emulator' && target.caPem !== undefined) {
+    // The emulator keeps its CA in memory only: write it where the export line can point.
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'fsm-dev-vault-')), 'vault-ca.pem');
+    writeFileSync(caFile, target.caPem, { mode: 0o644 });
+    return { vault: { address: target.address, token: target.rootToken, caFile, description: target.description, stop: () => target.close() }, caPem: target.caPem };
+  }
+  if (options.https && !target.address.startsWith('https:')) {
+    await target.close();
+    throw new Error(`--https: ${target.description} serves plain http; unset VAULT_ADDR or drop --https.`);
+  }
+  return { vault: { address: target.address, token: target.rootToken, caFile: target.caFile, description: target.description, stop: () => target.close() }, caPem: target.caPem };
 }
 
 function stepLine(step: PlannedStep): string {
@@ -78,11 +71,10 @@ export function exportLines(vault: DevVault, role: string): string[] {
 
 /** Start, bootstrap, print the export lines. The caller keeps it running and calls stop(). */
 export async function startDevVault(options: DevVaultOptions): Promise<DevVault> {
-  const vault = await startBackend(options);
+  const { vault, caPem } = await startBackend(options);
   try {
-    const caPem = vault.caFile === undefined ? undefined : (await import('node:fs')).readFileSync(vault.caFile, 'utf8');
     const client = new VaultClient({
-      transport: createNodeVaultTransport({ address: vault.address, ...(caPem === undefined ? {} : { caPem }) }),
+      transport: createVaultTransport({ address: vault.address, ...(caPem === undefined ? {} : { caPem }) }),
       tokenSource: staticTokenSource(vault.token),
       logger: silentLogger,
     });

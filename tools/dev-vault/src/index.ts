@@ -1,2 +1,2 @@
-export { NoContainerRuntimeError, exportLines, startDevVault } from './dev-vault.js';
+export { exportLines, startDevVault } from './dev-vault.js';
 export type { DevVault, DevVaultOptions } from './dev-vault.js';

@@ -1,11 +1,13 @@
 // npm run dev:vault [-- --emulator [--https]] [--port N] [--token T] [--role R]
 // Composition root: parse flags, start + bootstrap, print the export lines, run until Ctrl-C.
 import { parseArgs } from 'node:util';
-import { NoContainerRuntimeError, exportLines, startDevVault } from './dev-vault.js';
+import { exportLines, startDevVault } from './dev-vault.js';
 
-const USAGE = `Usage: npm run dev:vault -- [--emulator [--https]] [--port 8200] [--token xyz] [--role fsm]
-Starts a Vault dev server (hashicorp/vault via Testcontainers; --emulator: the in-repo emulator),
-applies deploy-vault.sh's PKI setup, prints the export lines and runs until Ctrl-C.`;
+const USAGE = `Usage: npm run dev:vault -- [--emulator] [--https] [--port 8200] [--token xyz] [--role fsm]
+Starts a Vault — VAULT_ADDR+VAULT_TOKEN from the environment, else a container runtime's
+hashicorp/vault, else a local bao/vault binary (OpenBao: tools/test-tools/install-openbao.sh),
+else the in-repo emulator (--emulator: the emulator only) — applies deploy-vault.sh's PKI setup,
+prints the export lines and runs until Ctrl-C.`;
 
 async function main(): Promise<number> {
   let values;
@@ -39,12 +41,12 @@ async function main(): Promise<number> {
   };
   let vault;
   try {
-    vault = await startDevVault({ mode: values.emulator === true ? 'emulator' : 'container', port, token: values.token ?? 'xyz', role, https: values.https === true, out });
+    vault = await startDevVault({ mode: values.emulator === true ? 'emulator' : 'auto', port, token: values.token ?? 'xyz', role, https: values.https === true, out });
   } catch (error) {
     process.stderr.write(`dev-vault: ${error instanceof Error ? error.message : String(error)}\n`);
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
     if (code === 'EADDRINUSE') process.stderr.write('Port in use: pass --port 0 for any free port.\n');
-    return error instanceof NoContainerRuntimeError ? 1 : 3;
+    return 3;
   }
   out('');
   for (const line of exportLines(vault, role)) out(line);

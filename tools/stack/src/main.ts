@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { GatewayClient } from '@fsm-certs/client';
 import { repoRoot } from './app-process.js';
 import { StackError } from './errors.js';
 import { startStack, type Stack } from './stack.js';
@@ -26,6 +27,25 @@ function redisMissing(): boolean {
   if (process.env['REDIS_URL'] !== undefined && process.env['REDIS_URL'] !== '') return false;
   const dirs = (process.env['PATH'] ?? '').split(path.delimiter);
   return !dirs.some((dir) => existsSync(path.join(dir, 'redis-server')));
+}
+
+/** Rewrites ca.crt on every trust-bundle-changed (a root rotated in Vault), so the file never goes stale. */
+async function keepCaFileCurrent(client: GatewayClient, caFile: string, stopping: () => boolean): Promise<void> {
+  while (!stopping()) {
+    try {
+      const events = client.events();
+      // A change while we were not following would otherwise be missed: start from the current bundle.
+      await writeFile(caFile, await client.trustBundlePem(), { mode: 0o644 });
+      for await (const event of events) {
+        if (event.type !== 'trust-bundle-changed') continue;
+        await writeFile(caFile, await client.trustBundlePem(), { mode: 0o644 });
+        console.log(`fsm-certs: trust bundle changed; ${caFile} rewritten`);
+      }
+    } catch {
+      // The gateway restarts or stops: follow again shortly, unless we are stopping.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000).unref());
+  }
 }
 
 async function main(): Promise<void> {
@@ -95,6 +115,7 @@ async function main(): Promise<void> {
   const caFile = path.join(dataDir, 'ca.crt');
   const caRes = await fetch(`${stack.gatewayUrl}/v1/ca`, { headers: { accept: 'application/x-pem-file' } });
   await writeFile(caFile, await caRes.text(), { mode: 0o644 });
+  void keepCaFileCurrent(new GatewayClient({ baseUrl: stack.gatewayUrl, token: adminToken }), caFile, () => stopping);
   const endpoint = { gatewayUrl: stack.gatewayUrl, adminToken, caFile, redisUrl: stack.redisUrl };
   await writeFile(path.join(dataDir, 'endpoint.json'), JSON.stringify(endpoint, null, 2) + '\n', { mode: 0o600 });
   console.log(

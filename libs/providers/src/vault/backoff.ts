@@ -2,15 +2,20 @@
 // sealed). Bounded attempts; sleep and randomness are injectable so tests run instantly.
 
 export interface RetryPolicy {
-  /** Total tries including the first; 1 disables retries. Default 5. */
+  /** Total tries including the first; 1 disables retries. Default 3. */
   readonly maxAttempts: number;
   /** Delay before the 2nd try, doubled each time. Default 200 ms. */
   readonly baseDelayMs: number;
-  /** Upper bound of one delay. Default 5 s. */
+  /** Upper bound of one delay. Default 2 s. */
   readonly maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+/**
+ * Short on purpose: these retries ride out a blip (a leader change, a reset connection) in well
+ * under a second. A longer outage is answered 503 + Retry-After at once — the caller retries —
+ * instead of holding requests while retries stack (ours, the job's, the caller's).
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 };
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 

@@ -8,7 +8,7 @@ import type { RetryPolicy, Sleep } from './backoff.js';
 import type { VaultLogger } from './logger.js';
 import { secretTokenSource, staticTokenSource } from './token-source.js';
 import type { TokenSource } from './token-source.js';
-import { createNodeVaultTransport } from './transport.js';
+import { createVaultTransport } from './transport.js';
 import { VaultClient } from './vault-client.js';
 import { VaultProvider } from './vault-provider.js';
 
@@ -54,7 +54,7 @@ export interface VaultProviderDeps {
 
 export async function createVaultProvider(config: FsmConfig, deps: VaultProviderDeps): Promise<VaultProvider> {
   const connection = await vaultConnection(config, deps.store);
-  const transport = createNodeVaultTransport({ address: connection.address, ...(connection.caPem === undefined ? {} : { caPem: connection.caPem }), ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }) });
+  const transport = createVaultTransport({ address: connection.address, ...(connection.caPem === undefined ? {} : { caPem: connection.caPem }), ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }) });
   const client = new VaultClient({ transport, tokenSource: connection.tokenSource, logger: deps.logger, ...(deps.retry === undefined ? {} : { retry: deps.retry }), ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }) });
   return VaultProvider.start({
     client,

@@ -17,7 +17,8 @@ export type VaultHealth = z.infer<typeof healthSchema>;
 export const tokenLookupSchema = envelopeSchema(
   z.object({
     ttl: z.number(),
-    renewable: z.boolean(),
+    // A root token from sys/init (a production Vault's first token) has no `renewable` at all.
+    renewable: z.boolean().optional().default(false),
     creation_ttl: z.number().optional(),
     policies: z.array(z.string()).nullish(),
     expire_time: z.string().nullish(),
@@ -80,3 +81,16 @@ export const issuedSchema = envelopeSchema(
 export type VaultIssued = z.infer<typeof issuedSchema>;
 
 export const capabilitiesSchema = z.record(z.string(), z.unknown());
+
+/** LIST <mount>/issuers (Vault >= 1.11, OpenBao): issuer ids. */
+export const issuerListSchema = envelopeSchema(z.object({ keys: z.array(z.string()).nullish().transform((k) => k ?? []) }));
+
+/** GET <mount>/issuer/<id>/json: the issuer's certificate and its chain up to a root. */
+export const issuerSchema = envelopeSchema(
+  z.object({
+    certificate: z.string().min(1),
+    ca_chain: z.array(z.string()).nullish().transform((c) => c ?? []),
+    revoked: z.boolean().optional(),
+  }),
+);
+export type VaultIssuer = z.infer<typeof issuerSchema>['data'];

@@ -9,10 +9,10 @@ import { DEFAULT_RETRY_POLICY, backoffDelayMs, realSleep } from './backoff.js';
 import type { RetryPolicy, Sleep } from './backoff.js';
 import type { VaultLogger } from './logger.js';
 import {
-  capabilitiesSchema, certCaSchema, healthSchema, issuedSchema, mountsSchema, roleSchema, rootSchema,
+  capabilitiesSchema, certCaSchema, healthSchema, issuedSchema, issuerListSchema, issuerSchema, mountsSchema, roleSchema, rootSchema,
   tokenAuthSchema, tokenLookupSchema, tuneSchema, urlsSchema,
 } from './schemas.js';
-import type { TokenLookup, VaultHealth, VaultIssued, VaultRole } from './schemas.js';
+import type { TokenLookup, VaultHealth, VaultIssued, VaultIssuer, VaultRole } from './schemas.js';
 import type { TokenSource } from './token-source.js';
 import { VaultNetworkError } from './transport.js';
 import type { VaultMethod, VaultTransport, VaultTransportResponse } from './transport.js';
@@ -50,6 +50,8 @@ export interface IssueParams {
   readonly ipSans: readonly string[];
   /** Exact validity in whole seconds; sent as "<n>s". */
   readonly ttlSeconds: number;
+  /** Server-key mode: the key asked for. A role with a fixed key_type ignores it (and says so). */
+  readonly key?: { readonly type: 'ec' | 'rsa'; readonly bits: number };
 }
 
 export interface RoleParams {
@@ -81,6 +83,11 @@ export class VaultClient {
 
   get address(): string {
     return this.options.transport.address;
+  }
+
+  /** Let go of pooled connections. */
+  close(): void {
+    this.options.transport.close?.();
   }
 
   /** sys/health, one try: sealed/standby/uninitialised Vaults answer non-200 with the same body. */
@@ -151,6 +158,12 @@ export class VaultClient {
     return r?.data;
   }
 
+  /** The role as far as our token may read it: undefined when absent or not readable (403). */
+  async readRoleIfAllowed(mount: string, role: string, signal?: AbortSignal): Promise<VaultRole | undefined> {
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/roles/${role}`, schema: roleSchema, missOn: [403, 404], maxAttempts: 1, ...(signal === undefined ? {} : { signal }) });
+    return r?.data;
+  }
+
   async writeRole(mount: string, role: string, params: RoleParams): Promise<void> {
     await this.request({ method: 'POST', path: `${mount}/roles/${role}`, body: { ...params, allowed_domains: [...params.allowed_domains], allowed_uri_sans: [...params.allowed_uri_sans] } });
   }
@@ -173,6 +186,19 @@ export class VaultClient {
     if (body === undefined || body === '' || body === null) return undefined;
     const r = await this.callOrMiss({ method: 'GET', path: `${mount}/cert/ca`, auth: false, schema: certCaSchema, missOn: [404], ...(signal === undefined ? {} : { signal }) });
     return r !== undefined && r.data.certificate.includes('BEGIN CERTIFICATE') ? `${r.data.certificate.trim()}\n` : undefined;
+  }
+
+  /** The mount's issuer ids; undefined on a Vault without the multi-issuer API (before 1.11). */
+  async listIssuers(mount: string): Promise<string[] | undefined> {
+    // GET ?list=true is Vault's spelling of LIST for clients that only speak standard methods.
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/issuers?list=true`, auth: false, schema: issuerListSchema, missOn: [404, 405] });
+    return r?.data.keys;
+  }
+
+  /** One issuer's certificate and chain (unauthenticated, like ca/pem); undefined when it is gone. */
+  async readIssuer(mount: string, issuerId: string): Promise<VaultIssuer | undefined> {
+    const r = await this.callOrMiss({ method: 'GET', path: `${mount}/issuer/${encodeURIComponent(issuerId)}/json`, auth: false, schema: issuerSchema, missOn: [404] });
+    return r?.data;
   }
 
   issue(mount: string, role: string, params: IssueParams, signal?: AbortSignal): Promise<VaultIssued> {
@@ -246,7 +272,11 @@ export class VaultClient {
           }
         }
       }
-      if (!failure.retryable || attempt >= maxAttempts) throw failure;
+      if (!failure.retryable) throw failure;
+      if (attempt >= maxAttempts) {
+        failure.backendRetriesSpent = true;
+        throw failure;
+      }
       const delayMs = backoffDelayMs(attempt, this.policy, this.random);
       this.options.logger.info({ vault: { method, path }, attempt, delayMs }, 'vault request will be retried');
       await this.sleep(delayMs, options.signal);
@@ -276,6 +306,7 @@ function issueBody(params: IssueParams): Record<string, unknown> {
     ...(alt.length > 0 ? { alt_names: alt.join(',') } : {}),
     ...(params.uriSans.length > 0 ? { uri_sans: params.uriSans.join(',') } : {}),
     ...(params.ipSans.length > 0 ? { ip_sans: params.ipSans.join(',') } : {}),
+    ...(params.key === undefined ? {} : { key_type: params.key.type, key_bits: params.key.bits }),
     // Exact seconds: FSM/OSM truncated to whole hours ("30m" became "0h"); we never do.
     ttl: `${params.ttlSeconds}s`,
     format: 'pem',

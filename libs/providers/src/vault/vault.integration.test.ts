@@ -1,111 +1,46 @@
-// The Vault integration suite: the same file runs against a real Vault (VAULT_ADDR+VAULT_TOKEN),
-// a Testcontainers Vault dev server, or the emulator, and says which. `npm run test:vault` runs it alone.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { createCsr, generateKeyPair } from '@fsm-certs/x509';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IssueRequest } from '../provider.js';
-import { FileSecretStore } from '../secret-store/file-store.js';
+// The Vault provider against a real Vault-API server: OpenBao's `bao server -dev` by default (see
+// startVaultTarget), or VAULT_ADDR+VAULT_TOKEN from the environment, on a scratch mount that is
+// removed afterwards. `npm run test:vault` runs every Vault suite.
+import { createCsr, exportPrivateKeyPem, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
 import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
-import { applyBootstrap } from './bootstrap.js';
-import { bootstrapSettingsSchema } from './bootstrap-settings.js';
-import type { BootstrapSettingsInput } from './bootstrap-settings.js';
-import type { VaultLogger } from './logger.js';
-import type { Scheduler } from './token-renewer.js';
-import { staticTokenSource } from './token-source.js';
-import { createNodeVaultTransport } from './transport.js';
-import { VaultClient } from './vault-client.js';
-import type { RetryPolicy } from './backoff.js';
-import { VaultProvider } from './vault-provider.js';
-import { rootCall, startVaultTarget } from './vault-target.test-helpers.js';
+import type { VaultSnapshot } from '@fsm-certs/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerFailure } from '../provider-error.test-helpers.js';
+import { secretTokenSource } from './token-source.js';
+import { issueRequest, memoryLogger, startVaultSuite } from './vault-target.test-helpers.js';
+import type { VaultSuite } from './vault-target.test-helpers.js';
 
-const target = await startVaultTarget();
-console.log(`Vault integration suite target: ${target.kind} (${target.address})`);
+const suite: VaultSuite = await startVaultSuite({ suite: 'vault integration' });
+const { target, admin, store, caBundle } = suite;
+let before: VaultSnapshot;
 
-// A fresh mount per run, so a shared Vault from the environment is left as it was found.
-const mount = `fsm-it-${randomUUID().slice(0, 8)}`;
-const settings = (input: BootstrapSettingsInput = {}) => bootstrapSettingsSchema.parse({ mountPath: mount, healthTimeoutMs: 10_000, ...input });
-
-function memoryLogger(): VaultLogger & { lines: string[] } {
-  const lines: string[] = [];
-  const push = (obj: Record<string, unknown>, msg: string): void => {
-    lines.push(`${msg} ${JSON.stringify(obj)}`);
-  };
-  return { lines, info: push, warn: push, error: push };
-}
-
-function client(token: string, logger: VaultLogger, retry: Partial<RetryPolicy> = { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 50 }): VaultClient {
-  const transport = createNodeVaultTransport({ address: target.address, timeoutMs: 1_500, ...(target.caPem === undefined ? {} : { caPem: target.caPem }) });
-  return new VaultClient({ transport, tokenSource: staticTokenSource(token), logger, retry });
-}
-
-const request = (commonName: string, extra: Partial<IssueRequest> = {}): IssueRequest => ({
-  commonName,
-  dnsNames: [],
-  uris: [],
-  ipAddresses: [],
-  validityMs: 5400_000,
-  keyAlgorithm: 'ecdsa-p256',
-  ...extra,
-});
-
-describe(`Vault integration (target: ${target.kind})`, () => {
-  let dataDir: string;
-  let store: FileSecretStore;
-  const caBundle = { namespace: 'fsm-system', name: 'fsm-ca-bundle' };
-  const providers: VaultProvider[] = [];
-  const start = async (options: { role?: string; token?: string; retry?: Partial<RetryPolicy>; logger?: VaultLogger; schedule?: Scheduler } = {}): Promise<VaultProvider> => {
-    const logger = options.logger ?? memoryLogger();
-    const provider = await VaultProvider.start({
-      client: client(options.token ?? target.rootToken, logger, options.retry),
-      role: options.role ?? 'fsm',
-      mountPath: mount,
-      store,
-      caBundle,
-      logger,
-      ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
-    });
-    providers.push(provider);
-    return provider;
-  };
-
-  beforeAll(() => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-vault-it-'));
-    store = new FileSecretStore({ dataDir });
+describe(`the Vault provider against ${target.description}`, () => {
+  beforeAll(async () => {
+    before = await admin.snapshot();
   });
-
-  afterAll(async () => {
-    await Promise.all(providers.map((p) => p.close()));
-    if (target.kind === 'env') await rootCall(target, 'DELETE', `sys/mounts/${mount}`).catch(() => undefined);
-    await target.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => suite.close());
 
   it('bootstraps the PKI mount, and a second run changes nothing', async () => {
-    const c = client(target.rootToken, memoryLogger());
-    const first = await applyBootstrap(c, settings());
+    const first = await suite.bootstrap();
     expect(first.changed).toBe(true);
     expect(first.steps.map((s) => `${s.name}:${s.action}`)).toEqual(['mount:create', 'tune:update', 'urls:update', 'role:create', 'root:create']);
-    const second = await applyBootstrap(c, settings());
+    const second = await suite.bootstrap();
     expect(second.changed).toBe(false);
     expect(second.steps.every((s) => s.action === 'none')).toBe(true);
-    // A role restricted to one domain, for the name-policy test.
-    const narrow = await applyBootstrap(c, settings({ role: { name: 'narrow', allowAnyName: false, allowedDomains: ['mesh.local'], allowBareDomains: false } }));
+    // A role restricted to one domain, for the name-policy tests.
+    const narrow = await suite.bootstrap({ role: { name: 'narrow', allowAnyName: false, allowedDomains: ['mesh.local'], allowBareDomains: false } });
     expect(narrow.steps.filter((s) => s.action !== 'none').map((s) => s.name)).toEqual(['role']);
   });
 
   it('issues with a server-generated key and via a CSR; both verify with openssl against ca.crt from the bundle secret', async () => {
-    const provider = await start();
+    const provider = await suite.start();
     const secret = await store.get(caBundle);
     const caCrt = secret?.data['ca.crt']?.toString('utf8') ?? '';
     expect(caCrt).toContain('BEGIN CERTIFICATE');
     expect(secret?.data['private.key']).toBeUndefined();
 
     const before = Date.now();
-    const serverKey = await provider.issue(request('bookstore-v2.bookstore.cluster.local', { dnsNames: ['bookstore-v2'], uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v2'] }));
+    const serverKey = await provider.issue(issueRequest('bookstore-v2.bookstore.cluster.local', { dnsNames: ['bookstore-v2'], uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v2'] }));
     expect(opensslVerify(serverKey.certificatePem, caCrt).output).toMatch(/: OK/);
     expect(opensslKeyMatches(serverKey.certificatePem, serverKey.privateKeyPem ?? '')).toBe(true);
     // 90 minutes exactly (never truncated to whole hours), read from the certificate.
@@ -115,43 +50,73 @@ describe(`Vault integration (target: ${target.kind})`, () => {
 
     const keyPair = generateKeyPair('ecdsa-p256');
     const csrPem = createCsr({ commonName: 'not-the-identity.example', keyPair });
-    const signed = await provider.issue(request('csr-client.bookstore.cluster.local', { csrPem }));
+    const signed = await provider.issue(issueRequest('csr-client.bookstore.cluster.local', { csrPem }));
     expect(signed.privateKeyPem).toBeUndefined();
     expect(signed.commonName).toBe('csr-client.bookstore.cluster.local');
+    // pki/sign was used: the certificate carries the CSR's key, not one Vault made.
+    expect(inspectCertificate(signed.certificatePem).keyType).toBe('ec');
+    expect(opensslKeyMatches(signed.certificatePem, exportPrivateKeyPem(keyPair.privateKey))).toBe(true);
     expect(opensslVerify(signed.certificatePem, caCrt).output).toMatch(/: OK/);
   });
 
   it('turns a name outside the role into NAME_NOT_ALLOWED (403 for the caller) with Vault\'s reason', async () => {
-    const provider = await start({ role: 'narrow' });
-    await expect(provider.issue(request('ok.mesh.local'))).resolves.toMatchObject({ commonName: 'ok.mesh.local' });
-    const error = await providerFailure(provider.issue(request('evil.example')));
+    const provider = await suite.start({ role: 'narrow' });
+    await expect(provider.issue(issueRequest('ok.mesh.local'))).resolves.toMatchObject({ commonName: 'ok.mesh.local' });
+    const error = await providerFailure(provider.issue(issueRequest('evil.example')));
     expect(error).toMatchObject({ code: 'NAME_NOT_ALLOWED', httpStatus: 403, retryable: false });
     expect(error.message).toContain('not allowed by this role');
   });
 
   it('refuses to start with a bad token: BACKEND_AUTH_FAILED naming what to fix', async () => {
-    const error = await providerFailure(start({ token: 'not-a-valid-token' }));
+    const error = await providerFailure(suite.start({ token: 'not-a-valid-token' }));
     expect(error.code).toBe('BACKEND_AUTH_FAILED');
     expect(error.message).toMatch(/vault\.token|VAULT_TOKEN/);
     expect(error.message).not.toContain('not-a-valid-token');
   });
 
+  it('refuses to start with a token whose policy lacks pki/sign, naming the path and the policy to attach', async () => {
+    await admin.writePolicy(`${suite.mount}-issue-only`, `path "${suite.mount}/issue/fsm" { capabilities = ["update"] }\npath "${suite.mount}/ca/pem" { capabilities = ["read"] }`);
+    const token = await admin.createToken({ policies: [`${suite.mount}-issue-only`] });
+    const error = await providerFailure(suite.start({ token }));
+    expect(error.code).toBe('BACKEND_AUTH_FAILED');
+    expect(error.message).toContain(`${suite.mount}/sign/fsm`);
+    expect(error.message).toContain('capabilities = ["update"]');
+  });
+
+  it('answers BACKEND_AUTH_FAILED once its token is revoked, and recovers when the token secret is rotated', async () => {
+    const first = await admin.createToken({ policies: ['root'] });
+    const tokenRef = { namespace: 'fsm-system', name: 'vault-token' };
+    await store.create(tokenRef, { token: Buffer.from(first) });
+    const provider = await suite.start({ tokenSource: secretTokenSource(store, tokenRef, 'token') });
+    await provider.issue(issueRequest('before-revoke.example'));
+
+    await admin.revokeToken(first);
+    const error = await providerFailure(provider.issue(issueRequest('after-revoke.example')));
+    expect(error).toMatchObject({ code: 'BACKEND_AUTH_FAILED', retryable: false });
+    expect(error.message).toContain('vault.secret.name');
+
+    // The operator puts a new token into the secret: the next call re-reads it after the 403.
+    const second = await admin.createToken({ policies: ['root'] });
+    const current = await store.get(tokenRef);
+    await store.update(tokenRef, { token: Buffer.from(second) }, current?.resourceVersion ?? '');
+    await expect(provider.issue(issueRequest('after-rotation.example'))).resolves.toMatchObject({ commonName: 'after-rotation.example' });
+  });
+
   it('caps a validity over the role max_ttl and surfaces Vault\'s warning', async () => {
     const logger = memoryLogger();
-    const provider = await start({ logger });
+    const provider = await suite.start({ logger });
     const before = Date.now();
-    const cert = await provider.issue(request('long-lived.example', { validityMs: 48 * 3600_000 }));
+    const cert = await provider.issue(issueRequest('long-lived.example', { validityMs: 48 * 3600_000 }));
     expect(Math.abs(cert.notAfter.getTime() - (before + 24 * 3600_000))).toBeLessThan(90_000);
     expect(cert.warnings.join('\n')).toMatch(/max.?TTL/i);
     expect(logger.lines.some((l) => l.startsWith('vault warning'))).toBe(true);
   });
 
   it('renews a renewable token before it expires', async () => {
-    const created = await rootCall(target, 'POST', 'auth/token/create', { ttl: '1h', renewable: true, policies: ['root'] });
-    const token = String((created as { auth: { client_token: string } }).auth.client_token);
+    const token = await admin.createToken({ policies: ['root'], ttl: '1h', renewable: true });
     const scheduled: Array<{ fn: () => void; delayMs: number }> = [];
     const logger = memoryLogger();
-    await start({ token, logger, schedule: (fn, delayMs) => {
+    await suite.start({ token, logger, schedule: (fn, delayMs) => {
       scheduled.push({ fn, delayMs });
       return { cancel: () => undefined };
     } });
@@ -163,25 +128,12 @@ describe(`Vault integration (target: ${target.kind})`, () => {
     expect(logger.lines.join('\n')).not.toContain(token);
   });
 
-  it.skipIf(target.outage === undefined)('answers BACKEND_UNAVAILABLE while Vault is down and recovers without a new provider, losing no request', async () => {
-    const outage = target.outage;
-    if (outage === undefined) return;
-    const provider = await start({ retry: { maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 200 } });
-    await provider.issue(request('before.example'));
-    await outage.down();
-    try {
-      const error = await providerFailure(provider.issue(request('during.example')));
-      expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', httpStatus: 503, retryable: true });
-      // Existing trust keeps being served from what the provider already knows.
-      expect((await provider.trustBundle()).trustedCasPem).toHaveLength(1);
-      // Issued while Vault is still down; its retries carry it past the restart.
-      const pending = provider.issue(request('in-flight.example'));
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      await outage.up();
-      await expect(pending).resolves.toMatchObject({ commonName: 'in-flight.example' });
-    } finally {
-      await outage.up();
-    }
-    await expect(provider.issue(request('after.example'))).resolves.toMatchObject({ commonName: 'after.example' });
+  it('leaves the Vault as it found it: no scratch mount, token or policy remains', async () => {
+    await admin.cleanup();
+    const after = await admin.snapshot();
+    expect(after.mounts).toEqual(before.mounts);
+    expect(after.tokenAccessors).toEqual(before.tokenAccessors);
+    expect(after.policies).toEqual(before.policies);
+    expect(after.mounts.some((m) => m.startsWith('fsm-it-'))).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createCsr, generateKeyPair } from '@fsm-certs/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultEmulator } from './emulator.js';
+import { findBaoBinary, startBaoServer } from './openbao.js';
 
 interface Answer {
   status: number;
@@ -13,7 +14,13 @@ interface Answer {
   text: string;
 }
 
-async function call(emu: VaultEmulator, method: string, p: string, body?: unknown, token: string | null = emu.rootToken): Promise<Answer> {
+interface Server {
+  readonly address: string;
+  readonly rootToken: string;
+  close(): Promise<void>;
+}
+
+async function call(emu: Pick<Server, 'address' | 'rootToken'>, method: string, p: string, body?: unknown, token: string | null = emu.rootToken): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (token !== null) headers['X-Vault-Token'] = token;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -42,8 +49,16 @@ function str(value: unknown): string {
   return value;
 }
 
-async function bootstrapped(): Promise<VaultEmulator> {
-  const emu = await VaultEmulator.start();
+// The PKI behaviour below is checked on the emulator and, where OpenBao is installed, on the real
+// server too: the same expectations hold the emulator to what a real Vault-API server answers.
+const bao = findBaoBinary();
+const kinds: ReadonlyArray<{ readonly name: string; readonly start: () => Promise<Server> }> = [
+  { name: 'the emulator', start: () => VaultEmulator.start() },
+  ...(bao === undefined ? [] : [{ name: `${bao.product} ${bao.version}`, start: () => startBaoServer({ binary: bao }) }]),
+];
+
+async function bootstrapped(start: () => Promise<Server>): Promise<Server> {
+  const emu = await start();
   await call(emu, 'POST', 'sys/mounts/pki', { type: 'pki' });
   await call(emu, 'POST', 'sys/mounts/pki/tune', { max_lease_ttl: '87600h' });
   await call(emu, 'POST', 'pki/roles/fsm', { allow_any_name: true, allow_subdomains: true, allow_bare_domains: true, allow_localhost: true, max_ttl: '24h', key_type: 'ec', use_csr_common_name: false, use_csr_sans: false });
@@ -113,11 +128,11 @@ describe('Vault emulator: auth, health, mounts', () => {
   });
 });
 
-describe('Vault emulator: PKI issue and sign', () => {
-  let emu: VaultEmulator;
+describe.each(kinds)('Vault PKI issue and sign on $name', ({ start }) => {
+  let emu: Server;
   let dir: string;
   beforeAll(async () => {
-    emu = await bootstrapped();
+    emu = await bootstrapped(start);
     dir = mkdtempSync(path.join(tmpdir(), 'vault-emu-'));
   });
   afterAll(() => emu.close());
@@ -164,7 +179,7 @@ describe('Vault emulator: PKI issue and sign', () => {
   });
 
   it('refuses a certificate that would outlive the CA', async () => {
-    const short = await VaultEmulator.start();
+    const short = await start();
     try {
       await call(short, 'POST', 'sys/mounts/pki', { type: 'pki' });
       await call(short, 'POST', 'pki/root/generate/internal', { common_name: 'short.root', ttl: '2h', key_type: 'ec' });

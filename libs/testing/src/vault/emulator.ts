@@ -1,5 +1,8 @@
 // A Vault HTTP API emulator (test fixture only): the calls fsm-certs makes, with Vault's status
-// codes, error bodies and PKI semantics (see docs/reference/vault-pki-api.md). It listens on
+// codes, error bodies and PKI semantics (see docs/reference/vault-pki-api.md). Every Vault suite
+// runs against a real OpenBao instead (startVaultTarget); the emulator remains the last fallback for
+// a machine with no Vault binary and `npm run dev:vault -- --emulator`, and emulator.test.ts holds
+// it to OpenBao's answers. It listens on
 // 127.0.0.1 and offers outage controls — seal()/unseal() (503) and stop()/start() on the SAME
 // port (connection refused) — so retry and recovery can be tested without a container.
 import http from 'node:http';

@@ -15,12 +15,17 @@
 // With the sqlite3 shell on PATH, cfssl also runs a second time recording every certificate in
 // its certificate database (as fsm-certs records its inventory): an extra, equal-durability
 // comparison beside the headline ratio (BENCH_CFSSL_DB=0 to skip).
+// With OpenBao installed (tools/test-tools/install-openbao.sh), the Vault pair runs too:
+// `vault-direct` (16 clients straight at bao's pki/issue) against `fsm-certs-vault` (the system
+// with CERT_MANAGER=vault issuing through the same server). BENCH_VAULT=0 skips it, =only runs it alone.
 import { z } from 'zod';
 import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
+import { VAULT_SCENARIOS, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
+import type { BaoServer } from '@fsm-certs/testing';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
@@ -30,6 +35,7 @@ const variantsSchema = z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'variant n
 const variants = variantsSchema.parse(JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}'));
 const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
 const withCfsslDb = process.env['BENCH_CFSSL_DB'] !== '0';
+const vaultMode = process.env['BENCH_VAULT'] ?? '1';
 
 interface RoundResult {
   readonly load: LoadResult;
@@ -87,17 +93,30 @@ function medianCpu(results: readonly RoundResult[]): Record<string, number> {
 }
 
 const targets: Target[] = [];
+let benchVault: BaoServer | undefined;
+const vaultProduct = vaultMode === '0' ? undefined : vaultBenchAvailable();
 try {
-  if (cfsslAvailable()) {
-    targets.push(await cfsslTarget());
-    if (withCfsslDb && sqlite3Available()) targets.push(await cfsslTarget({ certDb: true }));
-    else if (withCfsslDb) console.log(JSON.stringify({ scenario: SCENARIOS.cfsslCertDb, skipped: 'sqlite3 not on PATH (apt-get install sqlite3)' }));
-  } else {
-    console.log(JSON.stringify({ scenario: SCENARIOS.cfssl, skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
+  if (vaultMode !== 'only') {
+    if (cfsslAvailable()) {
+      targets.push(await cfsslTarget());
+      if (withCfsslDb && sqlite3Available()) targets.push(await cfsslTarget({ certDb: true }));
+      else if (withCfsslDb) console.log(JSON.stringify({ scenario: SCENARIOS.cfsslCertDb, skipped: 'sqlite3 not on PATH (apt-get install sqlite3)' }));
+    } else {
+      console.log(JSON.stringify({ scenario: SCENARIOS.cfssl, skipped: 'cfssl not on PATH (apt-get install golang-cfssl)' }));
+    }
+    targets.push(await fsmTarget());
+    for (const [name, env] of Object.entries(variants)) targets.push(await fsmTarget({ scenario: `fsm-certs-${name}`, env }));
+    if (withQueueHop) targets.push(await queueHopTarget());
+
   }
-  targets.push(await fsmTarget());
-  for (const [name, env] of Object.entries(variants)) targets.push(await fsmTarget({ scenario: `fsm-certs-${name}`, env }));
-  if (withQueueHop) targets.push(await queueHopTarget());
+  if (vaultMode !== '0') {
+    if (vaultProduct === undefined) console.log(JSON.stringify({ scenario: VAULT_SCENARIOS.direct, skipped: 'no bao binary: run tools/test-tools/install-openbao.sh' }));
+    else {
+      benchVault = await startBenchVault();
+      targets.push(vaultDirectTarget(benchVault));
+      targets.push(await fsmVaultTarget(benchVault));
+    }
+  }
 
   for (const target of targets) {
     const offset = nextRunOffset();
@@ -147,6 +166,22 @@ try {
       goal: '>= 1.0 now, >= 2.0 target',
     }),
   );
+  if (benchVault !== undefined) {
+    const direct = summary(VAULT_SCENARIOS.direct);
+    const viaFsm = summary(VAULT_SCENARIOS.fsm);
+    console.log(
+      JSON.stringify({
+        scenario: 'summary-vault',
+        server: vaultProduct,
+        rounds,
+        median: { vault_direct: direct, fsm_certs_vault: viaFsm },
+        ratio_fsm_certs_vault_vs_direct: ratioTo(direct)(viaFsm),
+        ratio_per_round: (results.get(VAULT_SCENARIOS.fsm) ?? []).map((r, i) => ratioTo(results.get(VAULT_SCENARIOS.direct)?.[i]?.load)(r.load)),
+        goal: '>= 0.8',
+      }),
+    );
+  }
 } finally {
   for (const target of targets.reverse()) await target.stop().catch((error: unknown) => console.error(`stopping ${target.scenario}:`, error));
+  await benchVault?.close();
 }

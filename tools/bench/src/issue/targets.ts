@@ -42,7 +42,7 @@ export async function cfsslTarget(options: { readonly certDb?: boolean } = {}): 
 }
 
 /** Items per job from the gateway's batch-size histogram, between two readings. */
-function batchMeter(stack: Stack): () => Promise<number | undefined> {
+export function batchMeter(stack: Stack): () => Promise<number | undefined> {
   let last = { sum: 0, count: 0 };
   const read = async (): Promise<{ sum: number; count: number }> => {
     const text = await (await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
@@ -62,7 +62,7 @@ function batchMeter(stack: Stack): () => Promise<number | undefined> {
   };
 }
 
-function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Promise<void> {
+export function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Promise<void> {
   const url = `${stack.gatewayUrl}/v1/certificates`;
   const headers = { authorization: `Bearer ${stack.adminToken}` };
   return async (seq) => {
@@ -72,7 +72,7 @@ function gatewayRequest(stack: Stack, namePrefix: string): (seq: number) => Prom
   };
 }
 
-const BENCH_ENV = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SEC: '1000000' };
+export const BENCH_ENV = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_SEC: '1000000' };
 
 /**
  * The apps run as deployed (the build output, as in the Docker images) unless

@@ -1,53 +1,47 @@
-// The system with CERT_MANAGER=vault: vault-bootstrap prepares a Vault the way deploy-vault.sh does,
-// then gateway + ca-service + rotation-worker issue through Vault PKI. The Vault here is the
-// emulator from libs/testing (no container runtime on CI); `npm run test:vault` covers real Vault.
+// The system with CERT_MANAGER=vault: vault-bootstrap prepares a real Vault-API server the way
+// deploy-vault.sh does, then gateway + ca-service + rotation-worker issue through its PKI. The
+// Vault is OpenBao over https with raft storage (see startVaultTarget), so it can be stopped and
+// started again with its PKI intact.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError } from '@fsm-certs/client';
-import { opensslVerify, opensslX509, VaultEmulator } from '@fsm-certs/testing';
-import { createCsr, createRootCa, generateKeyPair, issueLeaf } from '@fsm-certs/x509';
+import { DEFAULT_RETRY_POLICY } from '@fsm-certs/providers';
+import { VaultAdmin, eventually, opensslKeyMatches, opensslVerify, opensslX509, startVaultTarget } from '@fsm-certs/testing';
+import type { VaultTarget } from '@fsm-certs/testing';
+import { createCsr, exportPrivateKeyPem, generateKeyPair } from '@fsm-certs/x509';
 import { repoRoot } from '../app-process.js';
 import { startHarness, type Harness } from './harness.js';
 
-const TOKEN = 'xyz';
+const vault: VaultTarget = await startVaultTarget({ tls: true, storage: 'disk', needsFaults: true, suite: 'stack vault e2e' });
+const faults = vault.faults;
 
-describe('the system with the Vault provider (Vault PKI emulator over https)', () => {
-  let vault: VaultEmulator;
+describe(`the system with the Vault provider (${vault.description})`, () => {
   let h: Harness;
   let rootPem: string;
-  let tlsDir: string;
+  /** The ca-service's JSON log lines (warn and up), to count the Vault calls a request caused. */
+  const caServiceLines: string[] = [];
 
   beforeAll(async () => {
-    // Vault over https with a private CA, as `npm run dev:vault -- --emulator --https` prints it.
-    const tlsCa = createRootCa({ commonName: 'vault-tls-ca.example' });
-    const serving = issueLeaf(tlsCa.issuer, { commonName: 'localhost', ipAddresses: ['127.0.0.1'], validityMs: 3_600_000 });
-    tlsDir = mkdtempSync(path.join(tmpdir(), 'fsm-vault-tls-'));
-    const caFile = path.join(tlsDir, 'vault-ca.pem');
-    writeFileSync(caFile, tlsCa.certificatePem);
-    vault = await VaultEmulator.start({
-      rootToken: TOKEN,
-      tls: { certificatePem: serving.certificatePem, privateKeyPem: serving.privateKeyPem ?? '' },
-    });
     expect(vault.address).toMatch(/^https:/);
-    // Asynchronously: the emulator answers from this very process.
+    const vaultEnv = { VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken, ...(vault.caFile === undefined ? {} : { VAULT_CACERT: vault.caFile }) };
     await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', '--conditions=development', path.join(repoRoot(), 'apps/vault-bootstrap/src/main.ts')],
-      { cwd: repoRoot(), env: { ...process.env, VAULT_ADDR: vault.address, VAULT_TOKEN: TOKEN, VAULT_CACERT: caFile } },
+      { cwd: repoRoot(), env: { ...process.env, ...vaultEnv } },
     );
     h = await startHarness({
-      env: { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_CACERT: caFile, VAULT_TOKEN: TOKEN, VAULT_ROLE: 'fsm', GATEWAY_ISSUE_TIMEOUT: '60s' },
+      env: { CERT_MANAGER: 'vault', ...vaultEnv, VAULT_ROLE: 'fsm', GATEWAY_ISSUE_TIMEOUT: '60s' },
+      onLine: (app, line) => {
+        if (app === 'ca-service') caServiceLines.push(line);
+      },
     });
     rootPem = await h.client.trustBundlePem();
   }, 150_000);
   afterAll(async () => {
     await h?.close();
-    await vault?.close();
-    if (tlsDir !== undefined) rmSync(tlsDir, { recursive: true, force: true });
+    await vault.close();
   });
 
   it('serves the Vault root (fsm.root) as the trust bundle', () => {
@@ -62,27 +56,76 @@ describe('the system with the Vault provider (Vault PKI emulator over https)', (
     const lifetimeMs = Date.parse(serverKey.notAfter) - Date.parse(serverKey.notBefore);
     expect(Math.abs(lifetimeMs - 90 * 60_000)).toBeLessThan(2 * 60_000);
 
-    const csr = createCsr({ commonName: 'ignored.example', keyPair: generateKeyPair('ecdsa-p256') });
+    const keyPair = generateKeyPair('ecdsa-p256');
+    const csr = createCsr({ commonName: 'ignored.example', keyPair });
     const signed = await h.client.issue({ commonName: 'bookbuyer.bookbuyer.cluster.local', csr });
     expect(signed.privateKey).toBeUndefined();
     expect(opensslVerify(signed.certificate, rootPem, { chainPem: signed.chain }).ok).toBe(true);
-    expect(vault.requests.some((r) => r.path.endsWith('/pki/sign/fsm') && r.status === 200)).toBe(true);
-    expect(vault.requests.some((r) => r.path.endsWith('/pki/issue/fsm') && r.status === 200)).toBe(true);
+    // Signed by pki/sign: the certificate carries the CSR's key.
+    expect(opensslKeyMatches(signed.certificate, exportPrivateKeyPem(keyPair.privateKey))).toBe(true);
   });
 
-  it('answers 503 with Retry-After for new names while Vault is down, keeps serving existing certs, and recovers', async () => {
+  it('answers 503 with Retry-After for new names while Vault is down after one round of Vault retries (none stacked on top), keeps serving existing certs, and recovers', async () => {
+    if (faults === undefined) throw new Error(`${vault.description} cannot be stopped`);
     const existing = await h.client.issue({ commonName: 'reviews.bookstore.cluster.local' });
-    await vault.stop();
+    await faults.stop();
     try {
+      const from = caServiceLines.length;
       const refused = await h.client.issue({ commonName: 'during-outage.bookstore.cluster.local' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(GatewayRequestError);
       expect((refused as GatewayRequestError).status).toBe(503);
       expect((refused as GatewayRequestError).retryAfterSeconds).toBeGreaterThan(0);
+      // The answer came after exactly one round of the Vault client's attempts: the job was not
+      // retried on top of them (it used to be, five times over, ~16 s before the 503).
+      const issueAttempts = caServiceLines.slice(from).filter((l) => l.includes('vault request failed') && l.includes('"path":"pki/issue/fsm"'));
+      expect(issueAttempts).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
       expect((await h.client.get('reviews.bookstore.cluster.local')).serialNumber).toBe(existing.serialNumber);
     } finally {
-      await vault.start();
+      await faults.start();
     }
     const recovered = await h.client.issue({ commonName: 'during-outage.bookstore.cluster.local' });
     expect(opensslVerify(recovered.certificate, rootPem, { chainPem: recovered.chain }).ok).toBe(true);
   }, 120_000);
+
+  it('answers 400 naming the role\'s key type when asked for RSA from the EC role, and never hands the EC certificate to a later RSA request', async () => {
+    const name = 'key-truth.bookstore.cluster.local';
+    const refused = await h.client.issue({ commonName: name, keyAlgorithm: 'rsa-2048' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GatewayRequestError);
+    expect((refused as GatewayRequestError).status).toBe(400);
+    expect((refused as GatewayRequestError).message).toContain('issues ec');
+    const ec = await h.client.issue({ commonName: name, keyAlgorithm: 'ecdsa-p256' });
+    expect(opensslX509(ec.certificate, ['-noout', '-text'])).toContain('id-ecPublicKey');
+    const again = await h.client.issue({ commonName: name, keyAlgorithm: 'rsa-2048' }).catch((e: unknown) => e);
+    expect((again as GatewayRequestError).status).toBe(400);
+  });
+
+  // Last: it changes the root every other test verifies against.
+  it('follows a root rotated inside Vault: within 30 s and with no restart a new leaf verifies against GET /v1/ca, and trust-bundle-changed is announced', async () => {
+    const admin = new VaultAdmin(vault);
+    const follow = new AbortController();
+    const announced = (async () => {
+      for await (const event of h.client.events({ signal: follow.signal })) {
+        if (event.type === 'trust-bundle-changed') return event;
+      }
+      return undefined;
+    })();
+    try {
+      const oldLeaf = await h.client.issue({ commonName: 'old-root.bookstore.cluster.local' });
+      const rotated = await admin.call('POST', 'pki/root/rotate/internal', { common_name: 'fsm.root.next', key_type: 'ec', ttl: '87600h' });
+      const issuerId = (rotated as { data: { issuer_id: string } }).data.issuer_id;
+      await admin.call('POST', 'pki/root/replace', { default: issuerId });
+      const newLeaf = await h.client.issue({ commonName: 'new-root.bookstore.cluster.local' });
+      expect(opensslVerify(newLeaf.certificate, rootPem, { chainPem: newLeaf.chain }).ok).toBe(false);
+
+      const bundle = await eventually(async () => {
+        const pem = await h.client.trustBundlePem();
+        return opensslVerify(newLeaf.certificate, pem, { chainPem: newLeaf.chain }).ok ? pem : undefined;
+      }, 30_000, 'GET /v1/ca to hold the new Vault root');
+      // Leaves of the old root stay trusted while its issuer lives in Vault.
+      expect(opensslVerify(oldLeaf.certificate, bundle, { chainPem: oldLeaf.chain }).ok).toBe(true);
+      expect(await announced).toMatchObject({ type: 'trust-bundle-changed' });
+    } finally {
+      follow.abort();
+    }
+  }, 60_000);
 });

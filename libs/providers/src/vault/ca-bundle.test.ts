@@ -1,43 +1,12 @@
+// Publishing ca.crt and reading the token secret, on a file store (https against a real Vault: vault-tls.integration.test.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { VaultEmulator } from '@fsm-certs/testing';
-import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../errors.js';
 import { FileSecretStore } from '../secret-store/file-store.js';
 import { publishCaBundle } from './ca-bundle.js';
-import { silentLogger } from './logger.js';
-import { secretTokenSource, staticTokenSource } from './token-source.js';
-import { createNodeVaultTransport } from './transport.js';
-import { VaultClient } from './vault-client.js';
-
-describe('https Vault with a CA file', () => {
-  const ca = createRootCa({ commonName: 'vault https test CA' });
-  const serverCert = issueLeaf(ca.issuer, { commonName: 'localhost', ipAddresses: ['127.0.0.1'], validityMs: 24 * 3600_000 });
-  let vault: VaultEmulator;
-  beforeAll(async () => {
-    vault = await VaultEmulator.start({ tls: { certificatePem: serverCert.certificatePem, privateKeyPem: serverCert.privateKeyPem ?? '' } });
-  });
-  afterAll(() => vault.close());
-
-  const clientWith = (caPem?: string): VaultClient =>
-    new VaultClient({
-      transport: createNodeVaultTransport({ address: vault.address, ...(caPem === undefined ? {} : { caPem }) }),
-      tokenSource: staticTokenSource(vault.rootToken),
-      logger: silentLogger,
-      retry: { maxAttempts: 1 },
-    });
-
-  it('talks to Vault over https when given the CA that signed its certificate', async () => {
-    expect(vault.address).toMatch(/^https:/);
-    await expect(clientWith(ca.certificatePem).lookupSelf()).resolves.toMatchObject({ renewable: false });
-  });
-
-  it('refuses a Vault certificate it cannot verify, as BACKEND_UNAVAILABLE', async () => {
-    await expect(clientWith(createRootCa().certificatePem).lookupSelf()).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
-  });
-});
+import { secretTokenSource } from './token-source.js';
 
 describe('ca.crt publication and the token secret', () => {
   let dir: string;
