@@ -1,6 +1,7 @@
 // What the inventory stores per common name and what issue results carry. Persisted in Redis:
 // add optional fields only; anything else needs a migration.
 import { z } from 'zod';
+import { issuanceModeSchema } from '@fsm-certs/api';
 import {
   commonNameSchema,
   isoDateTimeSchema,
@@ -10,8 +11,7 @@ import {
   serialNumberSchema,
 } from './common.js';
 
-export const issuanceModeSchema = z.enum(['server-key', 'csr']);
-export type IssuanceMode = z.infer<typeof issuanceModeSchema>;
+export { issuanceModeSchema, type IssuanceMode } from '@fsm-certs/api';
 
 export const certificateRecordSchema = z.object({
   commonName: commonNameSchema,
