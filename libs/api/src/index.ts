@@ -6,4 +6,4 @@ export * from './problems.js';
 export * from './requests.js';
 export * from './responses.js';
 export * from './operations.js';
-export { openApiDocument } from './openapi.js';
+export { openApiDocument, type OpenApiDocument } from './openapi.js';

@@ -102,8 +102,18 @@ function operation(id: string, op: OperationSpec): Json {
   };
 }
 
-function buildDocument(): Json {
-  const paths: Record<string, Json> = {};
+/** The document's shape, as far as code reading it relies on. */
+export interface OpenApiDocument {
+  readonly openapi: '3.1.0';
+  readonly info: Json;
+  /** Path -> method -> operation object, plus `x-allow`: the methods the path has. */
+  readonly paths: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly components: { readonly schemas: Readonly<Record<string, Json>>; readonly responses: Json; readonly securitySchemes: Json };
+  readonly [key: string]: unknown;
+}
+
+function buildDocument(): OpenApiDocument {
+  const paths: Record<string, Record<string, unknown>> = {};
   for (const [id, op] of Object.entries(OPERATIONS) as Array<[string, OperationSpec]>) {
     paths[op.path] = { ...paths[op.path], [op.method]: operation(id, op) };
   }
@@ -111,7 +121,9 @@ function buildDocument(): Json {
   // Request bodies as the caller writes them, everything else as the server writes it.
   const asInput = components('input');
   const asOutput = components('output');
-  const schemas = Object.fromEntries(Object.keys(asOutput).map((id) => [id, (idOf(OPERATIONS.issueCertificate.body) === id ? asInput : asOutput)[id]]));
+  const inputIds = new Set([idOf(OPERATIONS.issueCertificate.body)]);
+  const schemas: Record<string, Json> = {};
+  for (const [id, schema] of Object.entries(asOutput)) schemas[id] = (inputIds.has(id) ? asInput[id] : undefined) ?? schema;
   return {
     openapi: '3.1.0',
     info: {
@@ -144,4 +156,4 @@ function buildDocument(): Json {
 }
 
 /** The document served at /openapi.json (built once; it only depends on the schemas). */
-export const openApiDocument: Readonly<Json> = buildDocument();
+export const openApiDocument: OpenApiDocument = buildDocument();

@@ -1,17 +1,21 @@
 // GET /v1/events: the announcement stream as Server-Sent Events. `id:` is the Redis stream id,
 // so a reconnecting client's Last-Event-ID resumes exactly after the last event it saw.
 // Comment lines keep idle connections alive through proxies.
-import type { Express, RequestHandler, Response } from 'express';
-import { GatewayError } from '../errors.js';
+import type { Request, RequestHandler, Response } from 'express';
+import { OPERATIONS } from '@fsm-certs/api';
 import type { GatewayDeps } from '../deps.js';
+import { parseOr } from '../http/validate.js';
+import type { OperationHandlers } from './table.js';
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$|^\d{1,20}$/;
+const { streamEvents } = OPERATIONS;
 
-function resumeFrom(header: string | undefined, query: unknown): string | undefined {
-  const value = header ?? (typeof query === 'string' ? query : undefined);
-  if (value === undefined || value === '') return undefined;
-  if (!STREAM_ID.test(value)) throw new GatewayError('INVALID_QUERY', 'Last-Event-ID must be an event id received from this stream (like 1700000000000-0).');
-  return value;
+/** Where to resume: Last-Event-ID, else ?lastEventId; an empty value means "only new events". */
+function resumeFrom(req: Request): string | undefined {
+  const header = req.headers['last-event-id'];
+  const query = req.query['lastEventId'];
+  const headers = parseOr(streamEvents.headers, header === '' ? {} : { 'last-event-id': header }, 'INVALID_QUERY', 'Last-Event-ID');
+  const params = parseOr(streamEvents.query, query === '' ? {} : req.query, 'INVALID_QUERY', 'query');
+  return headers['last-event-id'] ?? params.lastEventId;
 }
 
 function write(res: Response, chunk: string): Promise<void> {
@@ -42,9 +46,9 @@ export class OpenStreams {
   }
 }
 
-export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: RequestHandler, streams: OpenStreams): void {
-  app.get('/v1/events', guard, async (req, res) => {
-    const lastEventId = resumeFrom(req.get('last-event-id'), req.query['lastEventId']);
+export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams): Pick<OperationHandlers, 'streamEvents'> {
+  const handler: RequestHandler = async (req, res) => {
+    const lastEventId = resumeFrom(req);
     const controller = new AbortController();
     streams.add(controller);
     res.on('close', () => controller.abort());
@@ -75,5 +79,6 @@ export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: Requ
       streams.delete(controller);
       res.end();
     }
-  });
+  };
+  return { streamEvents: handler };
 }

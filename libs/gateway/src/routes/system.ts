@@ -1,9 +1,10 @@
 // Unauthenticated operational endpoints: liveness, readiness, Prometheus metrics, the OpenAPI
 // document. None of them reveals anything beyond what a scraper or a load balancer needs.
-import type { Express } from 'express';
+import { PROBLEM_CODES } from '@fsm-certs/api';
 import type { GatewayDeps } from '../deps.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../http/problem.js';
 import { openApiDocument } from '../openapi/document.js';
+import type { OperationHandlers } from './table.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -22,42 +23,44 @@ async function runCheck(check: () => Promise<void>): Promise<string> {
   }
 }
 
-export function registerSystemRoutes(app: Express, deps: GatewayDeps): void {
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+type SystemOperation = 'healthz' | 'readyz' | 'metrics' | 'openapi';
 
-  app.get('/readyz', async (_req, res) => {
-    const names = Object.keys(deps.readiness);
-    const results = await Promise.all(names.map((name) => runCheck(deps.readiness[name] ?? (() => Promise.resolve()))));
-    const checks = Object.fromEntries(names.map((name, i) => [name, results[i] ?? 'failed']));
-    const failing = names.filter((name) => checks[name] !== 'ok');
-    if (failing.length === 0) {
-      res.json({ status: 'ready', checks });
-      return;
-    }
-    res
-      .status(503)
-      .set('Retry-After', String(deps.options.retryAfterSeconds ?? 2))
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(
-        JSON.stringify({
-          type: problemType('NOT_READY'),
-          title: 'Not ready',
-          status: 503,
-          detail: `Not ready: ${failing.map((n) => `${n} (${checks[n]})`).join(', ')}.`,
-          code: 'NOT_READY',
-          checks,
-        }),
-      );
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    const body = await deps.registry.metrics();
-    res.type(deps.registry.contentType).send(body);
-  });
-
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
-  });
+export function systemHandlers(deps: GatewayDeps): Pick<OperationHandlers, SystemOperation> {
+  const documentJson = JSON.stringify(openApiDocument);
+  return {
+    healthz: (_req, res) => {
+      res.json({ status: 'ok' });
+    },
+    readyz: async (_req, res) => {
+      const names = Object.keys(deps.readiness);
+      const results = await Promise.all(names.map((name) => runCheck(deps.readiness[name] ?? (() => Promise.resolve()))));
+      const checks = Object.fromEntries(names.map((name, i) => [name, results[i] ?? 'failed']));
+      const failing = names.filter((name) => checks[name] !== 'ok');
+      if (failing.length === 0) {
+        res.json({ status: 'ready', checks });
+        return;
+      }
+      res
+        .status(503)
+        .set('Retry-After', String(deps.options.retryAfterSeconds ?? 2))
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(
+          JSON.stringify({
+            type: problemType('NOT_READY'),
+            title: PROBLEM_CODES.NOT_READY.title,
+            status: PROBLEM_CODES.NOT_READY.status,
+            detail: `Not ready: ${failing.map((n) => `${n} (${checks[n]})`).join(', ')}.`,
+            code: 'NOT_READY',
+            checks,
+          }),
+        );
+    },
+    metrics: async (_req, res) => {
+      const body = await deps.registry.metrics();
+      res.type(deps.registry.contentType).send(body);
+    },
+    openapi: (_req, res) => {
+      res.type('application/json').send(documentJson);
+    },
+  };
 }
