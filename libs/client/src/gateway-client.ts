@@ -104,13 +104,19 @@ export class GatewayClient {
   }
 }
 
+/**
+ * Problems are read with the contract's schema, tolerating missing descriptive fields: the
+ * `code` is what a caller branches on, and a proxy or an older gateway may leave the rest out.
+ */
+const receivedProblemSchema = problemSchema.partial({ type: true, title: true, detail: true });
+
 async function toError(res: Response): Promise<GatewayRequestError> {
   const retryAfter = res.headers.get('retry-after');
   const retryAfterSeconds = retryAfter === null ? undefined : Number(retryAfter);
   const text = await res.text();
   let problem;
   try {
-    const parsed = problemSchema.safeParse(JSON.parse(text));
+    const parsed = receivedProblemSchema.safeParse(JSON.parse(text));
     if (parsed.success) problem = parsed.data;
   } catch {
     // not JSON

@@ -1,6 +1,6 @@
 // A minimal Server-Sent Events reader over fetch: enough for the gateway's /v1/events
 // (id/event/data fields, comments ignored), resuming with Last-Event-ID.
-import type { GatewayEvent } from './schemas.js';
+import { certEventSchema, type GatewayEvent } from './schemas.js';
 
 export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<GatewayEvent> {
   const decoder = new TextDecoder();
@@ -24,7 +24,8 @@ export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncG
           } catch {
             // not JSON: hand over the text as it is
           }
-          yield { id, type, data: parsed };
+          const event = certEventSchema.safeParse(parsed);
+          yield { id, type, data: parsed, event: event.success ? event.data : undefined };
         }
         type = 'message';
         data = [];

@@ -23,6 +23,11 @@ function cert(commonName: string, renewAt: Date, notAfter: Date): ListedCertific
     notBefore: new Date(now.getTime() - DAY).toISOString(),
     notAfter: notAfter.toISOString(),
     renewAt: renewAt.toISOString(),
+    keyAlgorithm: 'ecdsa-p256',
+    mode: 'server-key',
+    dnsNames: [commonName],
+    uris: [],
+    ipAddresses: [],
   };
 }
 
