@@ -6,7 +6,7 @@
 // path's Allow, and never a certificate for a body the document refuses.
 //
 // Bounded: FSM_FUZZ_RUNS runs (default 200) within a time budget. Seeded: FSM_FUZZ_SEED
-// replays a run (fast-check prints the seed and path of a failure; so does this file).
+// replays a run (a failure prints its seed and shrink path).
 import { gzipSync } from 'node:zlib';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
