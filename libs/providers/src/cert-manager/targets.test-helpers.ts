@@ -1,9 +1,10 @@
 // Where the cert-manager suite runs, in the order docs/architecture.md (tests) gives: a real cluster from
 // KUBECONFIG, else k3s + cert-manager in Testcontainers, else the emulator in libs/testing.
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { CertManagerEmulator, KubernetesEmulator } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
 import { detectContainerRuntime } from '@fsm-certs/testing';
+import { loadKubeConfig } from '../kubeconfig.js';
 import { startK3sWithCertManager } from './k3s-target.test-helpers.js';
 
 export interface EmulatorControls {
@@ -125,8 +126,7 @@ async function emulatorTarget(): Promise<CertManagerTarget> {
 export async function selectTarget(): Promise<CertManagerTarget> {
   const kubeconfigPath = process.env.KUBECONFIG;
   if (kubeconfigPath !== undefined && kubeconfigPath !== '') {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
     return clusterTarget('kubeconfig', kubeConfig, `cluster from KUBECONFIG=${kubeconfigPath} (context ${kubeConfig.getCurrentContext()})`, async () => undefined);
   }
   if (await detectContainerRuntime()) {
