@@ -23,7 +23,7 @@ function configError(env: NodeJS.ProcessEnv, file?: string): ConfigError {
 
 describe('loadConfig defaults', () => {
   it("gives FSM's defaults with an empty environment", () => {
-    const config = loadConfig({ env: {} });
+    const config = loadConfig({ env: {}, serviceAccountTokenFile: path.join(tmpdir(), 'no-such-dir', 'token') });
     expect(config).toMatchObject({
       namespace: 'fsm-system',
       trustDomain: 'cluster.local',
@@ -43,6 +43,29 @@ describe('loadConfig defaults', () => {
     });
     expect(config.redis.url).toBeUndefined();
     expect(config.vault.token).toBeUndefined();
+  });
+});
+
+describe('the secret store follows the environment unless FSM_SECRET_STORE says otherwise', () => {
+  const noPod = path.join(tmpdir(), 'no-such-dir', 'token');
+  const podToken = tempFile('token', 'eyJhbGciOi...');
+
+  it.each([
+    ['a developer machine without KUBECONFIG keeps the file store', {}, noPod, 'file'],
+    ['KUBECONFIG set selects Kubernetes Secrets', { KUBECONFIG: '/home/op/.kube/config' }, noPod, 'kubernetes'],
+    ['a list KUBECONFIG=a:b counts as set', { KUBECONFIG: `/a${path.delimiter}/b` }, noPod, 'kubernetes'],
+    ["a pod's service-account token selects Kubernetes Secrets", {}, podToken, 'kubernetes'],
+    ['an empty KUBECONFIG is unset', { KUBECONFIG: '' }, noPod, 'file'],
+    ['FSM_SECRET_STORE=file wins over KUBECONFIG', { KUBECONFIG: '/home/op/.kube/config', FSM_SECRET_STORE: 'file' }, noPod, 'file'],
+    ['FSM_SECRET_STORE=file wins in a pod', { FSM_SECRET_STORE: 'file' }, podToken, 'file'],
+    ['FSM_SECRET_STORE=kubernetes works without a cluster hint', { FSM_SECRET_STORE: 'kubernetes' }, noPod, 'kubernetes'],
+  ] as const)('%s', (_name, env, serviceAccountTokenFile, kind) => {
+    expect(loadConfig({ env, serviceAccountTokenFile }).secretStore.kind).toBe(kind);
+  });
+
+  it('takes kubeconfig from the config file into account', () => {
+    const file = tempFile('fsm.yaml', 'kubeconfig: /etc/fsm/kubeconfig\n');
+    expect(loadConfig({ env: {}, file, serviceAccountTokenFile: noPod }).secretStore.kind).toBe('kubernetes');
   });
 });
 

@@ -79,6 +79,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const gatewayPort = options.gatewayPort === undefined || options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
   const env: NodeJS.ProcessEnv = {
+    // The embedded mode keeps its secrets under dataDir even when the shell has KUBECONFIG set
+    // (the apps alone would then use the cluster's Secrets); FSM_SECRET_STORE still overrides.
+    FSM_SECRET_STORE: 'file',
     ...process.env,
     ...options.env,
     REDIS_URL: redisUrl,

@@ -1,10 +1,14 @@
 // The cert-manager suite: one file, three possible targets (KUBECONFIG cluster, k3s in
 // Testcontainers, the emulator); it prints which one it ran against. Hook-only scenarios
 // (Denied, Failed, status.ca absent, broken watch) need the emulator and are skipped elsewhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { opensslVerify } from '@fsm-certs/testing';
 import { createCsr, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IssueRequest } from '../provider.js';
+import { FileSecretStore } from '../secret-store/file-store.js';
 import { KubernetesSecretStore } from '../secret-store/kubernetes-store.js';
 import { KubernetesCertManagerClient } from './client.js';
 import { CertManagerProvider } from './provider.js';
@@ -18,10 +22,13 @@ const hooks = target.controls;
 const client = new KubernetesCertManagerClient(target.kubeConfig);
 const secrets = new KubernetesSecretStore({ kubeConfig: target.kubeConfig });
 
-function provider(overrides: Partial<ConstructorParameters<typeof CertManagerProvider>[0]> = {}): CertManagerProvider {
+function provider(
+  overrides: Partial<ConstructorParameters<typeof CertManagerProvider>[0]> = {},
+  deps: Partial<ConstructorParameters<typeof CertManagerProvider>[1]> = {},
+): CertManagerProvider {
   return new CertManagerProvider(
     { issuerName: target.issuerName, namespace: target.namespace, caBundleSecretName: target.caBundleSecretName, timeoutMs: 60_000, pollIntervalMs: 200, ...overrides },
-    { client, secrets },
+    { client, secrets, ...deps },
   );
 }
 
@@ -136,6 +143,19 @@ describe.skipIf(hooks === undefined)(`cert-manager provider: terminal states (ne
     const error = await providerFailure(provider({ caBundleSecretName: 'no-such-bundle' }).issue(request('no-bundle.bookstore.cluster.local')));
     expect(error.code).toBe('CA_BUNDLE_MISSING');
     expect(error.message).toContain(`kubectl create secret -n ${target.namespace} generic no-such-bundle --from-file ca.crt`);
+  });
+
+  it('does not advise kubectl for a missing bundle when this process reads secrets from files', async () => {
+    hooks?.certManager.setBehaviour({ omitCa: true });
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-cm-files-'));
+    try {
+      const error = await providerFailure(provider({}, { secrets: new FileSecretStore({ dataDir }) }).issue(request('file-store.bookstore.cluster.local')));
+      expect(error.code).toBe('CA_BUNDLE_MISSING');
+      expect(error.message).toContain('FSM_SECRET_STORE=kubernetes');
+      expect(error.message).not.toContain('kubectl create secret');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('learns the outcome from the watch, reading the request only once', async () => {

@@ -28,8 +28,8 @@ export interface ProviderLogger {
 
 export interface CertManagerProviderDeps {
   readonly client: CertManagerClient;
-  /** Reads ca.crt from the CA bundle Secret; only `get` is used. */
-  readonly secrets: Pick<SecretStore, 'get'>;
+  /** Reads ca.crt from the CA bundle Secret; only `get` is used (`kind` words the missing-bundle advice). */
+  readonly secrets: Pick<SecretStore, 'get'> & { readonly kind?: SecretStore['kind'] };
   readonly logger?: ProviderLogger;
   readonly clock?: Clock;
 }
@@ -216,6 +216,13 @@ export class CertManagerProvider implements CertificateProvider {
 
   private bundleMissing(): ProviderError {
     const { namespace, caBundleSecretName } = this.options;
+    if (this.deps.secrets.kind === 'file') {
+      // kubectl would not help: this process reads secrets from files, not from the cluster.
+      return new ProviderError(
+        'CA_BUNDLE_MISSING',
+        `The CA bundle ${namespace}/${caBundleSecretName} has no ca.crt in the file secret store (FSM_SECRET_STORE=file), and the issuer did not return its CA. A Secret created with kubectl is read only from the Kubernetes secret store: set FSM_SECRET_STORE=kubernetes (the default in a pod or with KUBECONFIG set).`,
+      );
+    }
     return new ProviderError(
       'CA_BUNDLE_MISSING',
       `The CA bundle Secret ${namespace}/${caBundleSecretName} has no ca.crt and the issuer did not return its CA. Store the issuer's root CA certificate: kubectl create secret -n ${namespace} generic ${caBundleSecretName} --from-file ca.crt`,
@@ -225,7 +232,7 @@ export class CertManagerProvider implements CertificateProvider {
 
 export interface CertManagerProviderFactoryOptions extends CertManagerOptions {
   readonly kubeConfig: KubeConfig;
-  readonly secrets: Pick<SecretStore, 'get'>;
+  readonly secrets: CertManagerProviderDeps['secrets'];
   readonly logger?: ProviderLogger;
 }
 
