@@ -69,6 +69,31 @@ describe('the secret store follows the environment unless FSM_SECRET_STORE says 
   });
 });
 
+describe("the gateway's issue timeout outlasts the provider's own wait", () => {
+  it.each([
+    ['Tresor keeps 30s', {}, 30_000],
+    ['Vault keeps 30s', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't' }, 30_000],
+    ['cert-manager: its 60s wait plus 15s', { CERT_MANAGER: 'cert-manager' }, 75_000],
+    ['cert-manager with CERTMANAGER_TIMEOUT=2m: 2m15s', { CERT_MANAGER: 'cert-manager', CERTMANAGER_TIMEOUT: '2m' }, 135_000],
+    ['cert-manager with a short wait still gets at least 30s', { CERT_MANAGER: 'cert-manager', CERTMANAGER_TIMEOUT: '5s' }, 30_000],
+    ['an explicit GATEWAY_ISSUE_TIMEOUT long enough is kept', { CERT_MANAGER: 'cert-manager', GATEWAY_ISSUE_TIMEOUT: '90s' }, 90_000],
+    ['an explicit GATEWAY_ISSUE_TIMEOUT is free with Tresor', { GATEWAY_ISSUE_TIMEOUT: '5s' }, 5_000],
+  ] as const)('%s', (_name, env, expectedMs) => {
+    const { gateway } = loadConfig({ env });
+    expect(gateway.issueTimeoutMs).toBe(expectedMs);
+  });
+
+  it('reports the derived value in Go syntax', () => {
+    expect(loadConfig({ env: { CERT_MANAGER: 'cert-manager' } }).gateway.issueTimeout).toBe('1m15s');
+  });
+
+  it('refuses a GATEWAY_ISSUE_TIMEOUT shorter than the cert-manager wait, naming both settings', () => {
+    expect(configError({ CERT_MANAGER: 'cert-manager', GATEWAY_ISSUE_TIMEOUT: '30s' }).message).toBe(
+      'Invalid configuration: gateway.issueTimeout="30s" (env GATEWAY_ISSUE_TIMEOUT): allowed: at least certmanager.timeout (CERTMANAGER_TIMEOUT=1m0s) + 15s = 1m15s, so a certificate cert-manager signs in time is never a 504; unset it to derive it, or lower CERTMANAGER_TIMEOUT',
+    );
+  });
+});
+
 describe('loadConfig environment names', () => {
   it('reads every documented variable', () => {
     const config = loadConfig({
