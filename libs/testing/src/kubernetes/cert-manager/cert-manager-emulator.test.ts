@@ -230,6 +230,28 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     expect(condition(missingState, 'Ready')?.message).toBe('Referenced "Issuer" not found: issuers.cert-manager.io "nope" not found');
   });
 
+  it('signs a request that waited on a missing CA key pair once the Secret is created, as the issuer re-sync does', async () => {
+    await api.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1',
+      namespace: NS,
+      plural: 'issuers',
+      body: { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'late-ca' }, spec: { ca: { secretName: 'late-ca-key-pair' } } },
+    });
+    const created = await create(requestBody(meshCsr('late.example'), { issuerRef: { name: 'late-ca', kind: 'Issuer', group: GROUP } }));
+    const waiting = await until(created.metadata.name, (r) => condition(r, 'Ready') !== undefined);
+    expect(condition(waiting, 'Ready')).toMatchObject({ status: 'False', reason: 'Pending' });
+    kube.store.create(kube.secrets, NS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'late-ca-key-pair', namespace: NS },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': Buffer.from(root.certificatePem).toString('base64'), 'tls.key': Buffer.from(root.privateKeyPem).toString('base64') },
+    });
+    const ready = await until(created.metadata.name, isReady);
+    expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem).output).toMatch(/: OK/);
+  });
+
   it('validates Issuers: a CA issuer needs spec.ca.secretName', async () => {
     const { code, body } = await statusError(
       api.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: NS, plural: 'issuers', body: { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'broken' }, spec: { ca: {} } } }),
