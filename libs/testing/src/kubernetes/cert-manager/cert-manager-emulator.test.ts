@@ -200,12 +200,45 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     expect(ready.status?.certificate).toBeDefined();
   });
 
-  it('marks a CSR whose KeyUsage / ExtKeyUsage disagree with spec.usages as InvalidRequest', async () => {
-    const csr = opensslCsr('mismatch.example', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=codeSigning']);
-    const created = await create(requestBody(csr));
-    const done = await until(created.metadata.name, isFinalFalse);
-    expect(condition(done, 'InvalidRequest')?.status).toBe('True');
-    expect(condition(done, 'Ready')?.message).toMatch(/KeyUsages .* do not match/);
+  it.each([
+    [
+      'the usual mTLS CSR (digitalSignature; serverAuth, clientAuth) against the four mesh usages',
+      ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth'],
+      { usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'] },
+      "encoded CSR error: the KeyUsages [ 'digital signature' ] do not match the expected KeyUsages [ 'digital signature', 'key encipherment' ]",
+    ],
+    [
+      'the same ExtKeyUsages in another order',
+      ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth,serverAuth'],
+      { usages: ['digital signature', 'server auth', 'client auth'] },
+      "encoded CSR error: the ExtKeyUsages [ 'client auth', 'server auth' ] do not match the expected ExtKeyUsages [ 'server auth', 'client auth' ]",
+    ],
+    [
+      'an ExtKeyUsage-only CSR against usages with a KeyUsage',
+      ['extendedKeyUsage=serverAuth,clientAuth'],
+      { usages: ['digital signature', 'server auth', 'client auth'] },
+      "encoded CSR error: the KeyUsages [] do not match the expected KeyUsages [ 'digital signature' ]",
+    ],
+    [
+      'a CA CSR for a leaf request',
+      ['basicConstraints=critical,CA:TRUE'],
+      { isCA: false },
+      'encoded CSR error: IsCA true does not match expected value false',
+    ],
+  ] as const)("denies at admission, as cert-manager's webhook does: %s", async (_name, extensions, spec, reason) => {
+    const before = certManager.listCertificateRequests(NS).length;
+    const { code, body } = await statusError(create(requestBody(opensslCsr('mismatch.example', [...extensions]), { ...spec })));
+    expect({ code, reason: body.reason }).toEqual({ code: 403, reason: 'Forbidden' });
+    expect(body.message).toMatch(/^admission webhook "webhook\.cert-manager\.io" denied the request: spec\.request: Invalid value: \[\]byte\{0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x42, /);
+    expect(body.message?.endsWith(`}: ${reason}`)).toBe(true);
+    expect(certManager.listCertificateRequests(NS)).toHaveLength(before);
+  });
+
+  it('admits and signs a CSR whose usages spec.usages repeats, in any spelling of digital signature', async () => {
+    const csr = opensslCsr('honoured.example', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth']);
+    const created = await create(requestBody(csr, { usages: ['signing', 'server auth', 'client auth'] }));
+    const ready = await until(created.metadata.name, isReady);
+    expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
   });
 
   it('signs an openssl-made CSR whose extensions agree with spec.usages', async () => {
