@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { opensslVerify } from '@fsm-certs/testing';
+import { opensslCsr, opensslVerify, opensslX509 } from '@fsm-certs/testing';
 import { createCsr, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IssueRequest } from '../provider.js';
@@ -110,6 +110,63 @@ describe(`cert-manager provider against ${target.kind}`, () => {
       expect(inspectCertificate(cert.certificatePem).commonName).toBe(`svc-${i}.load.cluster.local`);
       expect(opensslVerify(cert.certificatePem, target.caPem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
     }
+  });
+});
+
+describe(`cert-manager provider: the usages a CSR requests (cert-manager's webhook; target is ${target.kind})`, () => {
+  const cn = 'bookstore-v3.bookstore.cluster.local';
+  const mtls = ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth'];
+
+  function usagesOf(certificatePem: string): string[] {
+    return opensslX509(certificatePem, ['-ext', 'keyUsage,extendedKeyUsage']).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  }
+
+  it.each([
+    ['the usual EC mTLS CSR', mtls, 'ec-p256', ['X509v3 Key Usage: critical', 'Digital Signature', 'X509v3 Extended Key Usage:', 'TLS Web Server Authentication, TLS Web Client Authentication']],
+    [
+      'an RSA CSR with keyEncipherment',
+      ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth'],
+      'rsa-2048',
+      ['X509v3 Key Usage: critical', 'Digital Signature, Key Encipherment', 'X509v3 Extended Key Usage:', 'TLS Web Server Authentication, TLS Web Client Authentication'],
+    ],
+    ['a client-only CSR, ExtKeyUsages first', ['extendedKeyUsage=clientAuth'], 'ec-p256', ['X509v3 Extended Key Usage:', 'TLS Web Client Authentication']],
+  ] as const)('issues %s with exactly the usages it requests', async (_name, extensions, keyType, expected) => {
+    const csrPem = opensslCsr(cn, [...extensions], keyType);
+    const issued = await provider().issue(request(cn, { csrPem }));
+    expect(usagesOf(issued.certificatePem)).toEqual(expected);
+    expect(opensslVerify(issued.certificatePem, target.caPem).output).toMatch(/: OK/);
+  });
+
+  it.each([
+    ['keyEncipherment on an EC key', ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth'], /keyEncipherment/],
+    ['codeSigning', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,codeSigning'], /codeSigning/],
+    ['a CA certificate', ['basicConstraints=critical,CA:TRUE'], /CA:TRUE/],
+  ] as const)('refuses a CSR asking for %s with 400 naming it, before creating anything', async (_name, extensions, named) => {
+    const error = await providerFailure(provider().issue(request(cn, { csrPem: opensslCsr(cn, [...extensions]) })));
+    expect({ code: error.code, status: error.httpStatus }).toEqual({ code: 'INVALID_REQUEST', status: 400 });
+    expect(error.message).toMatch(named);
+  });
+
+  it("reports cert-manager's admission denial as 400 with its message, never as RBAC, and without the CSR", async () => {
+    const csrPem = opensslCsr(cn, mtls);
+    const error = await providerFailure(
+      client.createCertificateRequest({
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'CertificateRequest',
+        metadata: { generateName: 'fsm-', namespace: target.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+        spec: {
+          request: Buffer.from(csrPem).toString('base64'),
+          issuerRef: { name: target.issuerName, kind: 'Issuer', group: 'cert-manager.io' },
+          duration: '24h0m0s',
+          usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+          isCA: false,
+        },
+      }),
+    );
+    expect({ code: error.code, status: error.httpStatus }).toEqual({ code: 'INVALID_REQUEST', status: 400 });
+    expect(error.message).toMatch(/webhook\.cert-manager\.io/);
+    expect(error.message).toMatch(/KeyUsages/);
+    expect(error.message).not.toMatch(/RBAC|0x2d|LS0tLS1CRUdJTi/);
   });
 });
 
