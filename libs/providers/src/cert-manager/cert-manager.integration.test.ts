@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { opensslCsr, opensslVerify, opensslX509 } from '@fsm-certs/testing';
+import { eventually, opensslCsr, opensslVerify, opensslX509 } from '@fsm-certs/testing';
 import { createCsr, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IssueRequest } from '../provider.js';
@@ -167,6 +167,38 @@ describe(`cert-manager provider: the usages a CSR requests (cert-manager's webho
     expect(error.message).toMatch(/webhook\.cert-manager\.io/);
     expect(error.message).toMatch(/KeyUsages/);
     expect(error.message).not.toMatch(/RBAC|0x2d|LS0tLS1CRUdJTi/);
+  });
+});
+
+describe(`cert-manager provider: stopping while a request waits (target is ${target.kind})`, () => {
+  // The never-ready issuer keeps the request waiting, on the emulator and on a real cluster alike.
+  const waiting = async (): Promise<string[]> => eventually(async () => {
+    const names = await leftovers();
+    return names.length > 0 ? names : undefined;
+  }, 20_000, 'the CertificateRequest to be created');
+
+  it('close() ends the wait at once, deletes the CertificateRequest, and the issue fails retryably', async () => {
+    const p = provider({ issuerName: target.stalledIssuerName, timeoutMs: 600_000 });
+    const issuing = providerFailure(p.issue(request('stopping.bookstore.cluster.local')));
+    await waiting();
+    await p.close();
+    const error = await issuing;
+    expect({ code: error.code, retryable: error.retryable }).toEqual({ code: 'ISSUANCE_TIMEOUT', retryable: true });
+    expect(error.message).toMatch(/cancelled/);
+    expect(await leftovers()).toEqual([]);
+    const refused = await providerFailure(p.issue(request('after-close.bookstore.cluster.local')));
+    expect(refused.code).toBe('BACKEND_UNAVAILABLE');
+  });
+
+  it("an aborted caller signal ends that issue's wait and deletes its request; the provider keeps serving", async () => {
+    const p = provider({ issuerName: target.stalledIssuerName, timeoutMs: 600_000 });
+    const cancel = new AbortController();
+    const issuing = providerFailure(p.issue(request('aborted.bookstore.cluster.local'), cancel.signal));
+    await waiting();
+    cancel.abort(new Error('shutdown budget nearly spent'));
+    expect((await issuing).code).toBe('ISSUANCE_TIMEOUT');
+    expect(await leftovers()).toEqual([]);
+    await p.close();
   });
 });
 
