@@ -80,6 +80,12 @@ describe.each(Object.entries(COMBINATIONS))('workloads with %s', (_name, set) =>
     }
   });
 
+  it("tells the gateway the ca-service's provider, from which its issue timeout is derived (cert-manager's wait + 15s)", () => {
+    const provider = envValue(workload(objects, 'Deployment', 'fsm-certs-ca-service'), 'CERT_MANAGER');
+    expect(provider).toBeDefined();
+    expect(envValue(workload(objects, 'Deployment', 'fsm-certs-issuer-gateway'), 'CERT_MANAGER')).toBe(provider);
+  });
+
   it('runs every app from the one image, the app named by its first argument', () => {
     for (const w of workloads(objects).filter((x) => x.kind !== 'StatefulSet')) {
       const c = mainContainer(w);
