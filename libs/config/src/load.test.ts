@@ -52,11 +52,11 @@ describe('the secret store follows the environment unless FSM_SECRET_STORE says 
 
   it.each([
     ['a developer machine without KUBECONFIG keeps the file store', {}, noPod, 'file'],
-    ['KUBECONFIG set selects Kubernetes Secrets', { KUBECONFIG: '/home/op/.kube/config' }, noPod, 'kubernetes'],
+    ['KUBECONFIG set selects Kubernetes Secrets', { KUBECONFIG: '/etc/fsm/kubeconfig' }, noPod, 'kubernetes'],
     ['a list KUBECONFIG=a:b counts as set', { KUBECONFIG: `/a${path.delimiter}/b` }, noPod, 'kubernetes'],
     ["a pod's service-account token selects Kubernetes Secrets", {}, podToken, 'kubernetes'],
     ['an empty KUBECONFIG is unset', { KUBECONFIG: '' }, noPod, 'file'],
-    ['FSM_SECRET_STORE=file wins over KUBECONFIG', { KUBECONFIG: '/home/op/.kube/config', FSM_SECRET_STORE: 'file' }, noPod, 'file'],
+    ['FSM_SECRET_STORE=file wins over KUBECONFIG', { KUBECONFIG: '/etc/fsm/kubeconfig', FSM_SECRET_STORE: 'file' }, noPod, 'file'],
     ['FSM_SECRET_STORE=file wins in a pod', { FSM_SECRET_STORE: 'file' }, podToken, 'file'],
     ['FSM_SECRET_STORE=kubernetes works without a cluster hint', { FSM_SECRET_STORE: 'kubernetes' }, noPod, 'kubernetes'],
   ] as const)('%s', (_name, env, serviceAccountTokenFile, kind) => {
