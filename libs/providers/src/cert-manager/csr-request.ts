@@ -2,9 +2,11 @@
 // leaves this process); CSR mode uses the caller's CSR after checking that it asks only for the
 // identity the caller was granted, because cert-manager signs a CSR's names as they are.
 import { createHash, type KeyObject } from 'node:crypto';
+import { keyFamilyOf } from '@fsm-certs/core';
 import { createCsr, exportPrivateKeyPem, generateKeyPair, isX509Error, parseCsr } from '@fsm-certs/x509';
 import { ProviderError } from '../errors.js';
 import type { IssueRequest } from '../provider.js';
+import { meshLeafUsages } from './resources.js';
 
 export interface PreparedCsr {
   readonly csrPem: string;
@@ -12,6 +14,8 @@ export interface PreparedCsr {
   readonly publicKey: KeyObject;
   /** Server-key mode only. */
   readonly privateKeyPem?: string;
+  /** spec.usages: decided by the family of the key being certified (the CSR's in CSR mode). */
+  readonly usages: readonly string[];
   readonly warnings: readonly string[];
 }
 
@@ -29,7 +33,13 @@ export function prepareCsr(request: IssueRequest): PreparedCsr {
     try {
       const keyPair = generateKeyPair(request.keyAlgorithm);
       const csrPem = createCsr({ commonName: request.commonName, dnsNames, uris: request.uris, ipAddresses: request.ipAddresses, keyPair });
-      return { csrPem, publicKey: keyPair.publicKey, privateKeyPem: exportPrivateKeyPem(keyPair.privateKey), warnings: [] };
+      return {
+        csrPem,
+        publicKey: keyPair.publicKey,
+        privateKeyPem: exportPrivateKeyPem(keyPair.privateKey),
+        usages: meshLeafUsages(keyFamilyOf(keyPair.algorithm)),
+        warnings: [],
+      };
     } catch (error) {
       if (isX509Error(error)) throw invalid(`Cannot build a CSR for ${JSON.stringify(request.commonName)}: ${error.message}`, error);
       throw error;
@@ -64,7 +74,7 @@ export function prepareCsr(request: IssueRequest): PreparedCsr {
     notRequested.length === 0
       ? []
       : [`cert-manager signs the CSR's names only; the certificate lacks these requested SANs the CSR does not contain: ${notRequested.join(', ')}`];
-  return { csrPem: parsed.pem, publicKey: parsed.publicKey, warnings };
+  return { csrPem: parsed.pem, publicKey: parsed.publicKey, usages: meshLeafUsages(keyFamilyOf(parsed.keyAlgorithm)), warnings };
 }
 
 /** Label value identifying the common name (label values are limited to 63 characters). */

@@ -15,7 +15,6 @@ import {
   COMMON_NAME_HASH_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
-  MESH_LEAF_USAGES,
   type CertificateRequestBody,
 } from './resources.js';
 import { assembleIssued } from './result.js';
@@ -116,7 +115,7 @@ export class CertManagerProvider implements CertificateProvider {
     await this.verifyIssuer();
     const csr = prepareCsr(request);
     const { namespace } = this.options;
-    const created = await this.deps.client.createCertificateRequest(this.requestBody(request, csr.csrPem));
+    const created = await this.deps.client.createCertificateRequest(this.requestBody(request, csr.csrPem, csr.usages));
     const name = created.metadata.name;
     let waited;
     try {
@@ -147,7 +146,7 @@ export class CertManagerProvider implements CertificateProvider {
     });
   }
 
-  private requestBody(request: IssueRequest, csrPem: string): CertificateRequestBody {
+  private requestBody(request: IssueRequest, csrPem: string, usages: readonly string[]): CertificateRequestBody {
     return {
       apiVersion: 'cert-manager.io/v1',
       kind: 'CertificateRequest',
@@ -160,7 +159,7 @@ export class CertManagerProvider implements CertificateProvider {
         request: Buffer.from(csrPem).toString('base64'),
         issuerRef: { name: this.options.issuerName, kind: this.options.issuerKind, group: this.options.issuerGroup },
         duration: formatDuration(request.validityMs),
-        usages: [...MESH_LEAF_USAGES],
+        usages: [...usages],
         isCA: false,
       },
     };
