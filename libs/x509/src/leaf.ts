@@ -161,5 +161,6 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
     serialNumber: serial.hex,
     notBefore,
     notAfter,
+    dnsNames,
   };
 }

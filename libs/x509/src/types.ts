@@ -77,6 +77,8 @@ export interface IssuedLeaf {
   readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** The DNS SANs written into the certificate, in order: the common name first, then the others once each. */
+  readonly dnsNames: readonly string[];
 }
 
 /** A subject public key as `openssl x509 -text` shows it. Hex is lowercase without colons. */

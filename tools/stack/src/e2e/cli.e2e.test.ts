@@ -87,6 +87,15 @@ describe('the fsm-certs CLI against a running system', () => {
     expect(keyPub).toBe(opensslX509(cert, ['-pubkey']));
   });
 
+  it('cert issue prints the gateway\'s warning when the root caps the validity', async () => {
+    const out = path.join(work, 'capped');
+    const result = await cli(['cert', 'issue', 'capped.bookstore.cluster.local', '--out', out, '--validity', '175200h']);
+    expect(result.status).toBe(0);
+    const rootEnd = opensslX509(await h.client.trustBundlePem(), ['-enddate']);
+    expect(opensslX509(readFileSync(path.join(out, 'cert.pem'), 'utf8'), ['-enddate'])).toBe(rootEnd);
+    expect(result.stdout.split('\n')).toContainEqual(expect.stringMatching(/^warning: validity capped at the root's expiry /));
+  });
+
   it('cert issue --csr writes no key.pem and the certificate carries the CSR key', async () => {
     const out = path.join(work, 'from-csr');
     const keyFile = path.join(work, 'workload.key');
