@@ -17,7 +17,7 @@ export const certificateSchema = z.object({
   renewAt: isoDateTimeSchema.meta({ description: 'When the rotation-worker renews it.' }),
   keyAlgorithm: keyAlgorithmSchema,
   mode: issuanceModeSchema,
-  dnsNames: z.array(z.string()),
+  dnsNames: z.array(z.string()).meta({ description: 'The DNS SANs the certificate carries, in order, the common name first.' }),
   uris: z.array(z.string()),
   ipAddresses: z.array(z.string()),
   privateKey: pemOf('PRIVATE KEY')

@@ -77,6 +77,22 @@ describe(`cert-manager provider against ${target.kind}`, () => {
     expect(inspectCertificate(issued.certificatePem).keyType).toBe('rsa');
   });
 
+  it.each([
+    ['an EC server key', 'Digital Signature', 'ecdsa-p256', false],
+    ['an RSA server key', 'Digital Signature, Key Encipherment', 'rsa-2048', false],
+    ['an EC CSR', 'Digital Signature', 'ecdsa-p256', true],
+    ['an RSA CSR', 'Digital Signature, Key Encipherment', 'rsa-2048', true],
+  ] as const)('asks for the usages the key family allows: %s gets "%s"', async (_name, usages, keyAlgorithm, csrMode) => {
+    const cn = `usages-${keyAlgorithm}-${csrMode ? 'csr' : 'key'}.bookstore.cluster.local`;
+    const csrPem = csrMode ? createCsr({ commonName: cn, keyPair: generateKeyPair(keyAlgorithm) }) : undefined;
+    const issued = await provider().issue(request(cn, { keyAlgorithm, ...(csrPem === undefined ? {} : { csrPem }) }));
+    // RFC 5480: an EC key never carries keyEncipherment; cert-manager signs whatever usages it is asked for.
+    expect(opensslX509(issued.certificatePem, ['-ext', 'keyUsage']).trim().split('\n').map((line) => line.trim())).toEqual([
+      'X509v3 Key Usage: critical',
+      usages,
+    ]);
+  });
+
   it('refuses a CSR asking for a name beyond the caller identity, before creating anything', async () => {
     const csrPem = createCsr({ commonName: 'bookstore-v2.bookstore.cluster.local', dnsNames: ['admin.fsm-system.svc'], keyPair: generateKeyPair() });
     const error = await providerFailure(provider().issue(request('bookstore-v2.bookstore.cluster.local', { csrPem })));

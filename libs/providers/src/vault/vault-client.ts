@@ -65,6 +65,7 @@ export interface RoleParams {
   readonly max_ttl: string;
   readonly key_type: string;
   readonly key_bits: number;
+  readonly key_usage: readonly string[];
   readonly use_csr_common_name: boolean;
   readonly use_csr_sans: boolean;
 }
@@ -165,7 +166,7 @@ export class VaultClient {
   }
 
   async writeRole(mount: string, role: string, params: RoleParams): Promise<void> {
-    await this.request({ method: 'POST', path: `${mount}/roles/${role}`, body: { ...params, allowed_domains: [...params.allowed_domains], allowed_uri_sans: [...params.allowed_uri_sans] } });
+    await this.request({ method: 'POST', path: `${mount}/roles/${role}`, body: { ...params, allowed_domains: [...params.allowed_domains], allowed_uri_sans: [...params.allowed_uri_sans], key_usage: [...params.key_usage] } });
   }
 
   async generateRoot(mount: string, params: { commonName: string; ttl: string; keyType: string; keyBits: number }): Promise<{ certificatePem: string; warnings: string[] }> {

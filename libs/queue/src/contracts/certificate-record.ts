@@ -30,6 +30,7 @@ export const certificateRecordSchema = z.object({
   provider: providerKindSchema,
   keyAlgorithm: keyAlgorithmSchema,
   mode: issuanceModeSchema,
+  /** The DNS SANs the certificate carries, the common name included (older records may omit the CN). */
   dnsNames: z.array(z.string()),
   uris: z.array(z.string()),
   ipAddresses: z.array(z.string()),

@@ -248,6 +248,49 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem, { purpose: 'sslclient' }).output).toMatch(/: OK/);
   });
 
+  it('signs an EC leaf asked for with digitalSignature only, and keyEncipherment only when spec.usages asks for it (as cert-manager does)', async () => {
+    const ec = await create(requestBody(meshCsr('ec-only.example'), { usages: ['digital signature', 'server auth', 'client auth'] }));
+    const ecText = opensslText(decode((await until(ec.metadata.name, isReady)).status?.certificate));
+    expect(ecText).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\s*\n/);
+    // cert-manager does not look at the key type: the usages asked for are the usages signed.
+    const asked = await create(requestBody(meshCsr('ec-ke.example'), { usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'] }));
+    const askedText = opensslText(decode((await until(asked.metadata.name, isReady)).status?.certificate));
+    expect(askedText).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\s*\n/);
+  });
+
+  it.each([
+    [
+      'an ExtKeyUsage without a KeyUsage (its KeyUsages count as none)',
+      ['extendedKeyUsage=serverAuth,clientAuth'],
+      {},
+      "the KeyUsages [] do not match the expected KeyUsages [ 'digital signature', 'key encipherment' ]",
+    ],
+    [
+      'the ExtKeyUsages in another order than spec.usages',
+      ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth,serverAuth'],
+      {},
+      "the ExtKeyUsages [ 'client auth', 'server auth' ] do not match the expected ExtKeyUsages [ 'server auth', 'client auth' ]",
+    ],
+    [
+      'a CA request whose KeyUsage lacks keyCertSign',
+      ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth'],
+      { usages: ['digital signature', 'server auth'], isCA: true },
+      "the KeyUsages [ 'digital signature' ] do not match the expected KeyUsages [ 'digital signature', 'cert sign' ]",
+    ],
+    [
+      'a CSR whose BasicConstraints disagree with spec.isCA',
+      ['basicConstraints=critical,CA:TRUE'],
+      {},
+      'IsCA true does not match expected value false',
+    ],
+  ] as const)("refuses at admission as cert-manager's webhook does %s", async (_name, extensions, spec, message) => {
+    const before = certManager.listCertificateRequests(NS).length;
+    const { code, body } = await statusError(create(requestBody(opensslCsr('strict.example', [...extensions]), { ...spec })));
+    expect({ code, reason: body.reason }).toEqual({ code: 403, reason: 'Forbidden' });
+    expect(body.message?.endsWith(`}: encoded CSR error: ${message}`)).toBe(true);
+    expect(certManager.listCertificateRequests(NS)).toHaveLength(before);
+  });
+
   it('signs for a ClusterIssuer with the CA Secret from the cluster resource namespace', async () => {
     const created = await create(requestBody(meshCsr('cluster.example'), { issuerRef: { name: 'mesh-cluster-ca', kind: 'ClusterIssuer', group: GROUP } }), 'team-a');
     const ready = await until(created.metadata.name, isReady, 'team-a');
