@@ -105,7 +105,8 @@ export const OPERATIONS = {
     pathParams: certificatePathSchema,
     query: getQuerySchema,
     responses: { 200: { description: 'The certificate.', content: json(certificateSchema) } },
-    problems: [400, 404, 503],
+    // 500 RECORD_UNREADABLE: the stored record of that name does not decode.
+    problems: [400, 404, 500, 503],
   },
   deleteCertificate: {
     method: 'delete',
@@ -125,7 +126,7 @@ export const OPERATIONS = {
     access: 'issue',
     pathParams: certificatePathSchema,
     responses: { 200: { description: 'The new certificate.', content: json(certificateSchema) } },
-    problems: [400, 404, 502, 503, 504],
+    problems: [400, 404, 500, 502, 503, 504],
   },
   getTrustBundle: {
     method: 'get',
