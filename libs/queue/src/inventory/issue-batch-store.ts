@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { QueueError } from '../errors.js';
-import { DEFAULT_EVENT_STREAM_MAX_LENGTH } from '../events/event-stream.js';
+import { DEFAULT_EVENT_STREAM_MAX_LENGTH, encodeEvent } from '../events/event-stream.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
@@ -100,8 +100,8 @@ export class IssueBatchStore {
 
   /**
    * Applies writes in order (each atomically with its check); true per write that was applied.
-   * Every record is validated first, as Inventory.put does: if one fails its schema, nothing is
-   * written and RECORD_INVALID names it.
+   * Every record (and announcement) is validated first, as Inventory.put and EventStream.publish
+   * do: if one fails its schema, nothing is written and the error names it.
    */
   async commit(writes: readonly BatchWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
@@ -121,7 +121,7 @@ export class IssueBatchStore {
           record.commonName,
           write.expectSerial ?? '-',
           requestMarker(record.commonName, record.serialNumber),
-          JSON.stringify(write.event),
+          encodeEvent(write.event),
           String(write.requestIds.length),
         );
       } else {
