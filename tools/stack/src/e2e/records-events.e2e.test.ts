@@ -92,6 +92,10 @@ describe('unreadable records, long certificates and a trimmed event stream, on t
       `problem: certificate record ${broken} cannot be read by the gateway (corrupted, or written by another version), so its expiry is unknown: run fsm-certs cert release ${broken} and issue it again\n`,
     );
 
+    // Issuing the name again goes through the ca-service, which refuses it the same way.
+    const reissue = await h.client.issue({ commonName: broken }).catch((error: unknown) => error);
+    expect(reissue).toMatchObject({ status: 500, code: 'RECORD_UNREADABLE' });
+
     const release = await cli(['cert', 'release', broken]);
     expect(release.stderr).toBe('');
     expect(release.status).toBe(0);
