@@ -148,7 +148,7 @@ export const OPERATIONS = {
     tags: ['events'],
     summary: 'Announcements as Server-Sent Events (read scope).',
     description:
-      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. Comment lines keep the connection alive.',
+      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. When events after that id were trimmed from the bounded stream, `event: reset` (no id; `data:` a StreamReset) comes before the oldest kept event: re-list the certificates. A `: subscribed` comment says the subscription is in place; `: keep-alive` comments keep the connection alive.',
     access: 'read',
     query: eventsQuerySchema,
     headers: eventsHeadersSchema,
