@@ -5,7 +5,7 @@
 // `: subscribed` says the subscription is in place; `: keep-alive` comments keep idle
 // connections open through proxies.
 import type { Request, RequestHandler, Response } from 'express';
-import { OPERATIONS } from '@fsm-certs/api';
+import { OPERATIONS, STREAM_RESET_EVENT, type StreamReset } from '@fsm-certs/api';
 import type { StreamGap } from '@fsm-certs/queue';
 import type { GatewayDeps } from '../deps.js';
 import { parseOr } from '../http/validate.js';
@@ -24,7 +24,8 @@ function resumeFrom(req: Request): string | undefined {
 
 /** The SSE message telling a client that events were trimmed before it could get them. */
 export function resetMessage(gap: StreamGap): string {
-  return `event: reset\ndata: ${JSON.stringify({ reason: gap.reason, lastEventId: gap.lastEventId, oldestId: gap.oldestId })}\n\n`;
+  const data: StreamReset = { reason: gap.reason, lastEventId: gap.lastEventId, oldestId: gap.oldestId };
+  return `event: ${STREAM_RESET_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function write(res: Response, chunk: string): Promise<void> {
