@@ -27,6 +27,11 @@ export const PROBLEM_CODES = {
   BODY_TOO_LARGE: { status: 413, title: 'Request body too large', when: 'body over `GATEWAY_BODY_LIMIT`, counted after decompression' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', when: 'a body that is not UTF-8 `application/json`, or a `Content-Encoding` other than gzip, deflate, br or identity' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', when: "the token's bucket is empty; `Retry-After` says when to retry" },
+  RECORD_UNREADABLE: {
+    status: 500,
+    title: 'Stored certificate record unreadable',
+    when: 'the stored record of that name cannot be read (damaged, or written by another version); delete it and issue it again — see [Unreadable records](#unreadable-records)',
+  },
   INTERNAL: { status: 500, title: 'Internal server error', when: "a bug; the detail is generic, the cause is in the gateway's log" },
   ISSUANCE_FAILED: { status: 502, title: 'Issuance failed', when: 'the CA backend failed the job after its retries' },
   BACKEND_UNAVAILABLE: { status: 503, title: 'Backend unavailable', when: 'Redis / the queue is unreachable, or no trust bundle yet; `Retry-After`' },

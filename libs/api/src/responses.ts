@@ -34,6 +34,13 @@ export type ListedCertificate = z.infer<typeof listedCertificateSchema>;
 export const certificateListSchema = z.object({
   items: z.array(listedCertificateSchema),
   nextCursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page; null on the last page.' }),
+  unreadable: z
+    .array(commonNameSchema)
+    .optional()
+    .meta({
+      description:
+        'Names of this page whose stored record cannot be read (damaged, or written by another version): left out of items. Usually empty; delete each and issue it again. Always sent by this version.',
+    }),
 }).meta({ id: 'CertificateList' });
 export type CertificateList = z.infer<typeof certificateListSchema>;
 

@@ -88,13 +88,16 @@ describe('the system with the Tresor provider', () => {
     const name = 'ratings.bookstore.cluster.local';
     const abort = new AbortController();
     const seen: GatewayEvent[] = [];
+    let subscribed!: () => void;
+    const ready = new Promise<void>((resolve) => (subscribed = resolve));
     const reader = (async () => {
-      for await (const event of h.client.events({ signal: abort.signal })) {
+      for await (const event of h.client.events({ signal: abort.signal, onSubscribed: () => subscribed() })) {
         seen.push(event);
         if (seen.some((e) => e.type === 'issued' && hasName(e, name))) break;
       }
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    // The gateway's `: subscribed`: what is issued from now on is announced on this stream.
+    await Promise.race([ready, reader]);
     const first = await h.client.issue({ commonName: name });
     await Promise.race([reader, new Promise((r) => setTimeout(r, 10_000))]);
     abort.abort();
