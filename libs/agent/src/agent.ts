@@ -118,6 +118,7 @@ class Agent extends EventEmitter<AgentEvents> implements AgentHandle {
   private lastSyncAt: number | undefined;
   private gatewayReachable = false;
   private eventsConnected = false;
+  private streamLossLogged = false;
   private lastEventId: string | undefined;
   private wake: (() => void) | undefined;
   private loops: Array<Promise<void>> = [];
@@ -390,6 +391,7 @@ class Agent extends EventEmitter<AgentEvents> implements AgentHandle {
       signal: this.abort.signal,
       onOpen: (resumed) => {
         this.eventsConnected = true;
+        this.streamLossLogged = false;
         logger.info({ resumed, lastEventId: this.lastEventId ?? null }, resumed ? 'event stream resumed; re-reading the certificate and the trust bundle' : 'following the event stream');
         this.emit('connected', { resumed });
         // Anything may have happened while we were not listening.
@@ -403,8 +405,15 @@ class Agent extends EventEmitter<AgentEvents> implements AgentHandle {
         const wasConnected = this.eventsConnected;
         this.eventsConnected = false;
         const { code, message } = error === undefined ? { code: 'STREAM_ENDED', message: 'the gateway ended the event stream' } : describeError(error);
-        if (wasConnected || this.failures === 0) logger.warn({ code, err: message, retryInMs }, `event stream lost (${code}); reconnecting in ${Math.round(retryInMs / 1000)} s`);
-        else logger.debug({ code, err: message, retryInMs }, 'event stream still unavailable');
+        if (error !== undefined) {
+          // Not being able to listen is worth reporting even while no sync is due.
+          this.lastError = { code, message, at: new Date(this.options.clock.now()).toISOString() };
+          if (code === 'GATEWAY_UNREACHABLE') this.gatewayReachable = false;
+        }
+        if (wasConnected || !this.streamLossLogged) {
+          this.streamLossLogged = true;
+          logger.warn({ code, err: message, retryInMs }, `event stream lost (${code}); keeping the current files; reconnecting in ${Math.round(retryInMs / 1000)} s`);
+        } else logger.debug({ code, err: message, retryInMs }, 'event stream still unavailable');
         this.emit('disconnected', { code, message, retryInMs });
       },
     });
