@@ -1,13 +1,28 @@
 // The workload agent against the running system (Redis, ca-service, issuer-gateway and
 // rotation-worker as processes): its files are what openssl and real TLS accept, it follows
 // rotations and renews on its own clock, runs its reload hook, and rides out a gateway outage.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@fsm-certs/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, type AgentHealth, type WrittenEvent } from '@fsm-certs/agent';
-import { AgentFixtures, mutualTls, onDisk, opensslVerifyFiles, WORKLOAD_TOKENS_ENV } from './agent-fixtures.js';
+import { AgentFixtures, mutualTls, onDisk, opensslVerifyFiles, WORKLOAD_TOKEN, WORKLOAD_TOKENS_ENV } from './agent-fixtures.js';
 import { eventually, startHarness, type Harness } from './harness.js';
 import { pullRenewAtToNow } from './inventory-time.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+/** A child process; its output is collected as it comes. */
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, output, exited };
+}
 
 describe('fsm-certs agent with the running system', () => {
   let h: Harness;
@@ -143,6 +158,72 @@ describe('fsm-certs agent with the running system', () => {
     const synced = await sync;
     expect(synced.outcome).toBe('issued');
     expect(a.agent.health().lastError).toBeNull();
+  });
+
+  it('never lets a workload reading the directory see a key and certificate that do not belong together while the agent renews 50 times', async () => {
+    const a = await agents.start({ commonName: 'reader.bookstore.cluster.local' });
+    await eventually(() => onDisk(a.dir), 30_000, 'the first files');
+    const stopFile = path.join(agents.tempDir(), 'stop');
+    const reader = run(process.execPath, ['--import', 'tsx', '--conditions=development', fileURLToPath(new URL('./agent-reader.test-helpers.ts', import.meta.url)), a.dir, stopFile]);
+    await eventually(async () => (reader.output.stdout.includes('ready') ? true : undefined), 30_000, 'the reader to start');
+    let renewals = 0;
+    const readsSoFar = (): number => Number([...reader.output.stdout.matchAll(/progress (\d+)/g)].at(-1)?.[1] ?? 0);
+    // At least 50 renewals and 500 reads (bounded: 500 renewals at most).
+    while ((renewals < 50 || readsSoFar() < 500) && renewals < 500 && reader.child.exitCode === null) {
+      const synced = await a.agent.syncNow('renew');
+      expect(synced.outcome).toBe('issued');
+      renewals += 1;
+    }
+    writeFileSync(stopFile, '');
+    expect(await reader.exited, reader.output.stderr).toBe(0);
+    const summary = JSON.parse(reader.output.stdout.trim().split('\n').at(-1) ?? '{}') as { reads: number; mismatched: number; partial: number; generations: number; problems: string[] };
+    expect(summary.problems).toEqual([]);
+    expect(summary.mismatched).toBe(0);
+    expect(summary.partial).toBe(0);
+    expect(summary.reads).toBeGreaterThanOrEqual(500);
+    expect(summary.generations).toBeGreaterThanOrEqual(10);
+  });
+
+  it('runs as node_modules/.bin/fsm-certs agent: files, /healthz, SIGHUP to the workload from its pid file on every change, exit 0 on SIGTERM', async () => {
+    const home = agents.tempDir();
+    const dir = path.join(home, 'certs');
+    const tokenFile = path.join(home, 'token');
+    writeFileSync(tokenFile, `${WORKLOAD_TOKEN}\n`);
+    const hups = path.join(home, 'hups');
+    const pidFile = path.join(home, 'workload.pid');
+    const workload = run(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); process.on('SIGHUP', () => require('fs').appendFileSync(${JSON.stringify(hups)}, 'HUP\\n')); setInterval(() => {}, 1000);`]);
+    try {
+      await eventually(async () => (existsSync(pidFile) ? true : undefined), 30_000, 'the workload to write its pid file');
+      const port = await freePort();
+      const commonName = 'sidecar.bookstore.cluster.local';
+      const agent = run(path.join(repoRoot, 'node_modules', '.bin', 'fsm-certs'), [
+        'agent', '--gateway', h.stack.gatewayUrl, '--token-file', tokenFile, '--dir', dir, '--name', commonName,
+        '--reload-signal', 'SIGHUP', '--reload-pid-file', pidFile, '--health-addr', `127.0.0.1:${port}`,
+      ]);
+      try {
+        const first = await eventually(() => onDisk(dir), 60_000, 'the agent process to write its files');
+        await eventually(async () => (existsSync(hups) && readFileSync(hups, 'utf8') === 'HUP\n' ? true : undefined), 30_000, 'the first SIGHUP');
+        // Healthy, serving what is on disk, and following events (so the rotation below is heard).
+        const health = await eventually(async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+          const body = res?.status === 200 ? ((await res.json()) as AgentHealth) : undefined;
+          return body?.events.connected === true ? body : undefined;
+        }, 30_000, '/healthz to report a certificate and a connected event stream');
+        expect(health.certificate?.serialNumber).toBe(first.serialNumber);
+        const rotated = await h.client.rotate(commonName);
+        await eventually(async () => ((await onDisk(dir))?.serialNumber === rotated.serialNumber ? true : undefined), 30_000, 'the rotated certificate');
+        await eventually(async () => (readFileSync(hups, 'utf8') === 'HUP\nHUP\n' ? true : undefined), 30_000, 'the SIGHUP for the rotation');
+        expect(opensslVerifyFiles(dir).ok).toBe(true);
+      } finally {
+        agent.child.kill('SIGTERM');
+      }
+      expect(await agent.exited, agent.output.stderr).toBe(0);
+      const lines = agent.output.stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+      expect(lines.at(-1)?.msg).toBe('agent stopped; the files stay in place');
+      expect(existsSync(path.join(dir, 'cert.pem'))).toBe(true);
+    } finally {
+      workload.child.kill('SIGKILL');
+    }
   });
 
   it('writes the new trust bundle before a leaf from the new root when the root is replaced (delete fsm-ca-bundle, restart ca-service)', async () => {
