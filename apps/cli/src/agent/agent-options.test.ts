@@ -16,8 +16,8 @@ function refusal(run: () => unknown): string {
 
 describe('fsm-certs agent flags', () => {
   it('turns the minimal flags into options with the documented defaults', () => {
-    expect(agentOptionsFromFlags(base, '/work')).toEqual({
-      dir: '/work/certs',
+    expect(agentOptionsFromFlags(base, '/srv')).toEqual({
+      dir: '/srv/certs',
       commonName: 'bookstore-v2.bookstore.cluster.local',
       keyMode: 'csr',
       keyAlgorithm: 'ecdsa-p256',
