@@ -6,7 +6,6 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayEvent } from '@fsm-certs/client';
 import { fingerprintSha256 } from '@fsm-certs/x509';
-import { z } from 'zod';
 import { backoffDelay } from './backoff.js';
 import { describeError } from './errors.js';
 import { AtomicDirWriter } from './files/atomic-writer.js';
@@ -84,8 +83,6 @@ export interface AgentHandle {
 
 /** Waits longer than this are cut so a wall-clock jump (NTP, a suspended VM) is noticed. */
 const MAX_WAIT_MS = 5 * 60_000;
-
-const eventNameSchema = z.object({ commonName: z.string().optional() });
 
 interface PendingSync {
   kind: SyncKind;
@@ -421,24 +418,28 @@ class Agent extends EventEmitter<AgentEvents> implements AgentHandle {
 
   private onEvent(event: GatewayEvent): void {
     const { logger } = this.options;
-    switch (event.type) {
-      case 'reset':
-        this.request('refresh', 'the gateway trimmed events we had not seen (reset)');
-        return;
+    // `reset` is the stream's own message, not an announcement: events we had not seen were trimmed.
+    if (event.type === 'reset') {
+      logger.info({ id: event.id }, 'the gateway trimmed events this agent had not seen (reset); re-reading everything');
+      this.request('refresh', 'the event stream was reset');
+      return;
+    }
+    // Announcements as the contract reads them; a kind this version does not know is skipped.
+    const announced = event.event;
+    if (announced === undefined) return;
+    switch (announced.kind) {
       case 'trust-bundle-changed':
       case 'root-rotation-stage':
-        logger.info({ event: event.type, id: event.id }, `${event.type}: re-reading the trust bundle`);
-        this.request('refresh', event.type);
+        logger.info({ event: announced.kind, id: event.id }, `${announced.kind}: re-reading the trust bundle`);
+        this.request('refresh', announced.kind);
         return;
       case 'issued':
       case 'rotated':
-      case 'released': {
-        const parsed = eventNameSchema.safeParse(event.data);
-        if (!parsed.success || parsed.data.commonName?.toLowerCase() !== this.commonName) return;
-        logger.info({ event: event.type, id: event.id }, `${event.type} for this name`);
-        this.request('refresh', `${event.type} event`);
+      case 'released':
+        if (announced.commonName.toLowerCase() !== this.commonName) return;
+        logger.info({ event: announced.kind, id: event.id, serialNumber: announced.serialNumber }, `${announced.kind} for this name`);
+        this.request('refresh', `${announced.kind} event`);
         return;
-      }
       default:
         return;
     }

@@ -3,11 +3,11 @@
 // may have been missed while disconnected (or trimmed from the gateway's bounded stream), so
 // the agent re-reads everything then. A connection on which nothing arrives — not even the
 // gateway's keep-alive comment every 15 s — for idleTimeoutMs is dropped and made again.
-import { GatewayRequestError, readEventStream, type GatewayEvent } from '@fsm-certs/client';
+import { GatewayRequestError, problemSchema, readEventStream, type GatewayEvent } from '@fsm-certs/client';
 import type { RandomSource } from '@fsm-certs/core';
-import { z } from 'zod';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { AgentClock } from './clock.js';
+import { AgentError } from './errors.js';
 import { unreachable, type GatewayAccess } from './gateway.js';
 
 export interface FollowerOptions {
@@ -26,14 +26,15 @@ export interface FollowerOptions {
   readonly onEventId?: (id: string) => void;
 }
 
-const problemSchema = z.object({ code: z.string(), detail: z.string().optional(), title: z.string().optional() });
+/** The contract's problem, tolerating a proxy's or an older gateway's missing descriptive fields. */
+const receivedProblemSchema = problemSchema.partial({ type: true, title: true, detail: true });
 
 async function refusal(res: Response): Promise<GatewayRequestError> {
   const text = await res.text().catch(() => '');
   let code = `HTTP_${res.status}`;
   let detail = text.slice(0, 200);
   try {
-    const problem = problemSchema.safeParse(JSON.parse(text));
+    const problem = receivedProblemSchema.safeParse(JSON.parse(text));
     if (problem.success) {
       code = problem.data.code;
       detail = problem.data.detail ?? problem.data.title ?? '';
@@ -67,7 +68,10 @@ export async function followEvents(options: FollowerOptions): Promise<void> {
     let idle: NodeJS.Timeout | undefined;
     const touch = (): void => {
       clearTimeout(idle);
-      idle = setTimeout(() => connection.abort(new Error(`no data on the event stream for ${options.idleTimeoutMs} ms`)), options.idleTimeoutMs);
+      idle = setTimeout(
+        () => connection.abort(new AgentError('GATEWAY_UNREACHABLE', `GET /v1/events: nothing (not even a keep-alive) from ${gateway.baseUrl} for ${options.idleTimeoutMs} ms; reconnecting`)),
+        options.idleTimeoutMs,
+      );
     };
     let closeError: unknown;
     try {
@@ -86,11 +90,13 @@ export async function followEvents(options: FollowerOptions): Promise<void> {
         options.onEvent(event);
       }
     } catch (error) {
-      closeError = connection.signal.aborted && !signal.aborted ? connection.signal.reason : error;
+      closeError = error;
     } finally {
       clearTimeout(idle);
       signal.removeEventListener('abort', stop);
     }
+    // Our own idle abort may end the stream quietly or with an AbortError: either way, say why.
+    if (connection.signal.aborted && !signal.aborted) closeError = connection.signal.reason;
     if (signal.aborted) return;
     failures += 1;
     const retryInMs = backoffDelay(failures, options.backoff, options.random);
