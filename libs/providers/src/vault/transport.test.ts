@@ -1,7 +1,7 @@
 // What the node-vault transport must do that a real OpenBao cannot be made to show here: stop
 // waiting for a Vault that never answers when the caller gives up, never follow a standby's
-// redirect from https down to http with the token, and never pick a token up from the
-// environment. The servers below are plain node:http(s) listeners on 127.0.0.1 that record what
+// redirect from https down to http with the token, and never take a token or a TLS shortcut
+// from the environment. The servers below are plain node:http(s) listeners on 127.0.0.1 that record what
 // reached them.
 import { once } from 'node:events';
 import http from 'node:http';
@@ -94,6 +94,35 @@ describe('the Vault transport (node-vault)', () => {
     const error = await providerFailure(client.issue('pki', 'fsm', params));
     expect(error.code).toBe('BACKEND_UNAVAILABLE');
     expect(plain.seen).toEqual([]);
+  });
+
+  it('verifies an https Vault against VAULT_CACERT even when VAULT_SKIP_VERIFY is set in the environment', async () => {
+    const root = createRootCa();
+    const leaf = issueLeaf(root.issuer, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], validityMs: 3_600_000 });
+    const seen: string[] = [];
+    const server = https.createServer({ cert: leaf.certificatePem, key: leaf.privateKeyPem }, (req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{}}');
+    });
+    const port = await listen(server);
+    closers.push(() => server.closeAllConnections());
+    const saved = process.env['VAULT_SKIP_VERIFY'];
+    process.env['VAULT_SKIP_VERIFY'] = 'true';
+    try {
+      const client = new VaultClient({
+        transport: createVaultTransport({ address: `https://127.0.0.1:${port}`, caPem: createRootCa().certificatePem }),
+        tokenSource: staticTokenSource('t'),
+        logger: silentLogger,
+        retry: { maxAttempts: 1 },
+      });
+      closers.push(() => client.close());
+      const error = await providerFailure(client.lookupSelf());
+      expect(error.code).toBe('BACKEND_UNAVAILABLE');
+    } finally {
+      if (saved === undefined) delete process.env['VAULT_SKIP_VERIFY'];
+      else process.env['VAULT_SKIP_VERIFY'] = saved;
+    }
+    expect(seen).toEqual([]);
   });
 
   it('sends the configured token on authenticated calls and none on unauthenticated ones, whatever VAULT_TOKEN says', async () => {
