@@ -14,7 +14,7 @@ export const PROBLEM_CODES = {
   INVALID_BODY: { status: 400, title: 'Invalid request body', when: 'not a JSON object, unknown field, wrong type, or a request the issue queue would refuse' },
   INVALID_NAME: { status: 400, title: 'Invalid name', when: 'common name / SAN / path name is not a DNS name, IP or URI, or the path has a malformed percent-escape' },
   INVALID_DURATION: { status: 400, title: 'Invalid validity duration', when: '`validity` is not a Go duration, under `10m`, or over 100 years' },
-  INVALID_CSR: { status: 400, title: 'Invalid certificate signing request', when: 'the CSR is not one PEM CERTIFICATE REQUEST, does not parse, its signature does not verify, or its key contradicts `keyAlgorithm`' },
+  INVALID_CSR: { status: 400, title: 'Invalid certificate signing request', when: 'the CSR is not one PEM CERTIFICATE REQUEST, does not parse, its signature does not verify, its key is unsupported (not P-256 / RSA 2048-4096, or an RSA exponent other than 65537), or its key contradicts `keyAlgorithm`' },
   INVALID_SPIFFE: { status: 400, title: 'Cannot derive a SPIFFE identity', when: '`spiffe: true` with a common name not of the form `<sa>.<ns>.<trustDomain>`, or a bad namespace / service account' },
   INVALID_QUERY: { status: 400, title: 'Invalid query parameter', when: 'bad `limit`, `cursor`, `includeKey` or `Last-Event-ID`' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', when: 'no bearer token, or an unknown one' },

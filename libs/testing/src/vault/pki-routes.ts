@@ -10,9 +10,14 @@ import type { PkiContext, RouteResult } from './routes.js';
 import { defaultIssuer } from './state.js';
 import type { PkiState, RoleEntry } from './state.js';
 
-/** Paths a client may read without a token (Vault marks them unauthenticated). */
-export function isUnauthenticatedPkiPath(subPath: string): boolean {
-  return subPath === 'ca/pem' || subPath === 'ca' || subPath === 'cert/ca' || subPath === 'ca_chain';
+/**
+ * Paths a client may read without a token (Vault marks them unauthenticated): the CA reads, the
+ * issuer list (LIST only) and an issuer's public json / pem / der.
+ */
+export function isUnauthenticatedPkiPath(subPath: string, method: string): boolean {
+  if (subPath === 'ca/pem' || subPath === 'ca' || subPath === 'cert/ca' || subPath === 'ca_chain') return true;
+  if (subPath === 'issuers') return method === 'LIST';
+  return method === 'GET' && /^issuer\/[^/]+\/(json|pem|der)$/.test(subPath);
 }
 
 const ROLE_FIELDS = new Set([
