@@ -4,11 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { DEFAULT_PAGE, OPERATIONS } from '@fsm-certs/api';
 import { principalOf } from '../auth/middleware.js';
-import { requireName, type Principal } from '../auth/tokens.js';
+import { certificateNames, requireCoverage } from '../auth/certificate-names.js';
+import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
-import { isUnreadableRecord, type CertificateRecord } from '@fsm-certs/queue';
+import { isUnreadableRecord, type CertificateRecord, type RemovedRecord } from '@fsm-certs/queue';
 import { sendJson } from '../http/send-json.js';
 import { parseOr } from '../http/validate.js';
 import { certificateResponse, openKey } from '../responses.js';
@@ -26,7 +27,7 @@ export interface IssueRouteSteps<Req extends IncomingMessage = Request, Res exte
   /** Starts the latency / outcome observation (ends when the response is finished). */
   observe(res: Res): void;
   /** Authentication, rate limit, `issue` scope; throws a GatewayError. */
-  authorize(req: Req): Principal;
+  authorize(req: Req): Promise<Principal>;
   /** The parsed JSON body (undefined when there is none); throws 413 / 415 / 400. */
   readBody(req: Req, res: Res): Promise<unknown>;
 }
@@ -42,7 +43,7 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
   const { kek, csrCheck } = deps;
   return async (req, res) => {
     steps.observe(res);
-    const principal = steps.authorize(req);
+    const principal = await steps.authorize(req);
     const body = await steps.readBody(req, res);
     const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
     const record = await batcher.submit(item);
@@ -83,6 +84,7 @@ export function certificateHandlers(
   unreadable: UnreadableRecords,
 ): Pick<OperationHandlers, CertificateOperation> {
   const { inventory, kek } = deps;
+  const { trustDomain } = deps.options;
   const issue: RequestHandler = issueHandler(deps, batcher, issueRoute);
   /** The record of one name; one that does not decode is answered RECORD_UNREADABLE. */
   const read = async (cn: string): Promise<CertificateRecord | undefined> => {
@@ -113,23 +115,50 @@ export function certificateHandlers(
     }
     const record = await read(cn);
     if (record === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}"; issue one with POST /v1/certificates.`);
+    // The certificate itself is public material (list shows the same); its key needs every name.
+    if (includeKey) requireCoverage(principal, certificateNames(record), trustDomain, 'stored');
     res.json(certificateResponse(record, includeKey ? openKey(kek, record) : undefined));
   };
 
   const rotate: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
-    requireName(principalOf(req), cn);
+    const principal = principalOf(req);
     const current = await read(cn);
     if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}" to rotate; issue one first.`);
+    requireCoverage(principal, certificateNames(current), trustDomain, 'stored');
     const record = await batcher.submit(rotationItem(current));
     res.json(certificateResponse(record, current.csrPem === undefined ? openKey(kek, record) : undefined));
   };
 
   const release: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
-    requireName(principalOf(req), cn);
-    const removed = await inventory.delete(cn);
-    if (removed === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+    const principal = principalOf(req);
+    // Remove only the serial that was authorised: a certificate re-issued in between (perhaps
+    // with other names) is checked again rather than removed on the strength of the old one.
+    let removed: RemovedRecord | undefined;
+    for (let attempt = 0; removed === undefined; attempt++) {
+      let expectSerial: string;
+      try {
+        const current = await inventory.get(cn);
+        if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+        requireCoverage(principal, certificateNames(current), trustDomain, 'stored');
+        expectSerial = current.serialNumber;
+      } catch (error) {
+        if (!isUnreadableRecord(error)) throw error;
+        // Deleting is how an unreadable record goes away, but its names cannot be read to be
+        // checked: only a caller that may have every name may do it.
+        if (!principal.names.unrestricted) {
+          throw new GatewayError('NAME_NOT_ALLOWED', `The record for "${cn}" cannot be read, so its names cannot be checked; an operator token with the "*" pattern must release it.`, {
+            cause: error,
+          });
+        }
+        expectSerial = error.serialNumber ?? '';
+      }
+      const outcome = await inventory.deleteSerial(cn, expectSerial);
+      if (outcome === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+      if (outcome !== 'changed') removed = outcome;
+      else if (attempt >= 2) throw new GatewayError('BACKEND_UNAVAILABLE', `The certificate for "${cn}" keeps changing while being released; retry.`, { retryAfterSeconds: 1 });
+    }
     const { serialNumber } = removed;
     try {
       if (serialNumber === undefined) throw new Error('the removed hash held no serial to announce');
