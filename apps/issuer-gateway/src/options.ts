@@ -23,5 +23,7 @@ export function appOptions(config: FsmConfig): GatewayAppOptions {
     batchPipelineDepth: gateway.batchPipelineDepth,
     defaultValidityMs: config.certificateProvider.serviceCertValidityMs,
     trustDomain: config.trustDomain,
+    failedAuth: gateway.authFailures,
+    sse: gateway.sse,
   };
 }

@@ -7,7 +7,7 @@ import { QueueError } from './errors.js';
 export const DEFAULT_PREFIX = '{fsm-certs}';
 
 /** Segments reserved for our keys; a queue with one of these names would collide. */
-export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances'] as const;
+export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'rate', 'audit'] as const;
 
 export interface Keyspace {
   readonly prefix: string;
@@ -25,6 +25,12 @@ export interface Keyspace {
   readonly events: string;
   /** Sorted set per role: member = instance id, score = expiry (Redis server time, ms). */
   instances(role: string): string;
+  /** Hash per rate-limited caller: fields `tokens`, `ts` (Redis server time, ms). */
+  rate(caller: string): string;
+  /** Sorted set: member = audit record id, score = its time (ms); what the retention trims. */
+  readonly auditIndex: string;
+  /** Hash: audit record id -> record JSON. */
+  readonly auditRecords: string;
 }
 
 export function assertValidPrefix(prefix: string): void {
@@ -48,5 +54,8 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     trustBundle: `${prefix}:trust-bundle`,
     events: `${prefix}:events`,
     instances: (role) => `${prefix}:instances:${role}`,
+    rate: (caller) => `${prefix}:rate:${caller}`,
+    auditIndex: `${prefix}:audit:index`,
+    auditRecords: `${prefix}:audit:records`,
   };
 }

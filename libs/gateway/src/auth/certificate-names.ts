@@ -2,6 +2,7 @@
 // may have all of them. Issue, rotate, release and includeKey all go through requireCoverage,
 // so no operation authorises by the common name alone.
 import { GatewayError } from '../errors.js';
+import { policyRefusal, type PolicySubject } from './policy.js';
 import type { Principal } from './tokens.js';
 
 export type CertificateNameKind = 'cn' | 'dns' | 'ip' | 'uri' | 'spiffe';
@@ -91,5 +92,13 @@ function covers(principal: Principal, kind: CertificateNameKind, value: string, 
     case 'ip':
     case 'uri':
       return false;
+  }
+}
+
+/** Throws 403 POLICY_DENIED naming the rule when `subject` is beyond the caller's policy. */
+export function requirePolicy(principal: Principal, subject: PolicySubject): void {
+  const refusal = policyRefusal(principal.policy, subject);
+  if (refusal !== undefined) {
+    throw new GatewayError('POLICY_DENIED', `${principal.label}'s policy refuses this (rule "${refusal.rule}"): ${refusal.detail}.`);
   }
 }

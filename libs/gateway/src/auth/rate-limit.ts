@@ -2,6 +2,7 @@
 // bucket here limits failed authentications per client address (a bounded map: the oldest
 // address is forgotten first); redis-rate-limit.ts shares callers' buckets across replicas.
 import type { Clock } from '@fsm-certs/core';
+import { burstOf } from '@fsm-certs/queue';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;
@@ -78,7 +79,7 @@ export class LocalRateLimiter implements RateLimiter {
   async take(key: string, ratePerSec: number): Promise<RateLimitDecision> {
     let limiter = this.byRate.get(ratePerSec);
     if (limiter === undefined) {
-      limiter = new TokenBucketLimiter(ratePerSec, this.clock);
+      limiter = new TokenBucketLimiter(ratePerSec, this.clock, burstOf(ratePerSec));
       this.byRate.set(ratePerSec, limiter);
     }
     return limiter.take(key);

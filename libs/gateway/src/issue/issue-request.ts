@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import { ISSUE_FIELD_PROBLEMS, IPV4_PATTERN, IPV6_PATTERN, URI_PATTERN, certificatePathSchema, issueRequestSchema, type IssueRequest, type ProblemCode } from '@fsm-certs/api';
 import { DEFAULT_KEY_ALGORITHM, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
 import { buildSpiffeId, isX509Error } from '@fsm-certs/x509';
-import { certificateNames, requireCoverage } from '../auth/certificate-names.js';
+import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
+import { defaultValidityFor } from '../auth/policy.js';
 import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import { parseOr, zodDetail } from '../http/validate.js';
@@ -120,7 +121,7 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
   const parsed = parseIssueBody(body);
   const commonName = parsed.commonName.toLowerCase();
   const sans = classifySans(parsed.sans ?? []);
-  const validityMs = parseValidity(parsed.validity, ctx.defaultValidityMs);
+  const validityMs = parseValidity(parsed.validity, defaultValidityFor(ctx.principal.policy, ctx.defaultValidityMs));
   const spiffeId = spiffeIdFor(parsed.spiffe, commonName, ctx.trustDomain);
 
   const identity = {
@@ -151,6 +152,8 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
     csrPem = parsed.csr;
   }
 
-  const item: IssueRequestItem = { ...identity, validityMs, keyAlgorithm, reason: 'request' };
-  return csrPem === undefined ? item : { ...item, csrPem };
+  const base: IssueRequestItem = { ...identity, validityMs, keyAlgorithm, reason: 'request' };
+  const item = csrPem === undefined ? base : { ...base, csrPem };
+  requirePolicy(ctx.principal, item);
+  return item;
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { DEFAULT_PAGE, OPERATIONS } from '@fsm-certs/api';
 import { principalOf } from '../auth/middleware.js';
-import { certificateNames, requireCoverage } from '../auth/certificate-names.js';
+import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
 import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
@@ -126,7 +126,9 @@ export function certificateHandlers(
     const current = await read(cn);
     if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}" to rotate; issue one first.`);
     requireCoverage(principal, certificateNames(current), trustDomain, 'stored');
-    const record = await batcher.submit(rotationItem(current));
+    const item = rotationItem(current);
+    requirePolicy(principal, item);
+    const record = await batcher.submit(item);
     res.json(certificateResponse(record, current.csrPem === undefined ? openKey(kek, record) : undefined));
   };
 

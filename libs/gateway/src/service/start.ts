@@ -11,6 +11,7 @@ import {
   liveInstances,
   waitForRedis,
   QUEUE_NAMES,
+  SharedRateLimiter,
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
@@ -67,6 +68,8 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
 
   const gateway = createGatewayApp({
     options: options.app,
+    // Callers' rates live in Redis so every replica spends from one bucket.
+    rateLimiter: new SharedRateLimiter(redis, { prefix }),
     inventory,
     events,
     issueClient,
