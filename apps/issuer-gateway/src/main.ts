@@ -2,8 +2,8 @@
 import { loadConfig } from '@fsm-certs/config';
 import { startIssuerGateway } from '@fsm-certs/gateway';
 import { createLogger, installShutdownHandlers, instanceId, loadOrCreateKek, logLevelFromEnv } from '@fsm-certs/issuance';
-import { createSecretStore } from '@fsm-certs/providers';
-import { appOptions, configuredKek } from './options.js';
+import { KubernetesTokenReviewer, createSecretStore, loadKubeConfig } from '@fsm-certs/providers';
+import { appOptions, configuredKek, serviceAccountAuthOptions } from './options.js';
 
 const SERVICE = 'issuer-gateway';
 
@@ -44,8 +44,14 @@ async function main(): Promise<void> {
     kek,
     logger,
     instanceId: id,
+    ...(gateway.serviceAccountAuth.enabled
+      ? { serviceAccounts: { reviewer: new KubernetesTokenReviewer(loadKubeConfig(config)), options: serviceAccountAuthOptions(config) } }
+      : {}),
   });
-  logger.info({ url: service.url, instanceId: id, tokens: gateway.tokens.map((t) => t.name) }, 'issuer-gateway ready for requests');
+  logger.info(
+    { url: service.url, instanceId: id, tokens: gateway.tokens.map((t) => t.name), serviceAccountAudience: gateway.serviceAccountAuth.enabled ? gateway.serviceAccountAuth.audience : null },
+    'issuer-gateway ready for requests',
+  );
   // A parent that started us with an IPC channel (`npm start`) learns that this process holds
   // the port, whatever the log level; without one (containers) process.send is undefined.
   process.send?.({ type: 'ready', service: SERVICE, url: service.url, pid: process.pid });

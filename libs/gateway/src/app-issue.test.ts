@@ -120,7 +120,8 @@ describe('POST /v1/certificates', () => {
   it('batches concurrent requests into one job and lets identical requests share one issuance', async () => {
     // A wide window so a loaded CI machine cannot split the burst into many batches.
     await ctx.restart({ options: { batchWindowMs: 200 } });
-    ctx.h.issueClient.delayMs = 20;
+    // Long enough that the duplicates of the first name, sent last, arrive while it is in flight.
+    ctx.h.issueClient.delayMs = 150;
     const names = Array.from({ length: 10 }, (_, i) => `svc-${i}.bookstore.cluster.local`);
     const requests = [...names, names[0], names[0]].map((commonName) =>
       ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName } }),

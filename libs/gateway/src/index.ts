@@ -17,3 +17,15 @@ export { openApiDocument } from './openapi/document.js';
 export { startIssuerGateway, type IssuerGateway, type IssuerGatewayOptions } from './service/start.js';
 export { listen, type ListenOptions, type RunningServer } from './service/listen.js';
 export { obtainServerCertificate, serverCertificateItem, SERVER_CERT_VALIDITY_MS, type ServerCertificate } from './service/server-certificate.js';
+export {
+  CallerAuthenticatorChain,
+  ServiceAccountAuthenticator,
+  SERVICE_ACCOUNT_DEFAULT_POLICY,
+  serviceAccountPrincipal,
+  type ServiceAccountAuthOptions,
+  type TokenReviewAnswer,
+  type TokenReviewer,
+} from './auth/service-accounts.js';
+export { AccessControl, type CallerAuthenticator } from './auth/middleware.js';
+export { DEFAULT_POLICY, KEY_MODES, type CallerPolicy, type CallerPolicyInput, type KeyMode } from './auth/policy.js';
+export { certificateNames, requireCoverage, spiffeIdentityName, type CertificateName } from './auth/certificate-names.js';

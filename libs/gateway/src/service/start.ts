@@ -15,6 +15,8 @@ import {
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
+import { CallerAuthenticatorChain, ServiceAccountAuthenticator, type ServiceAccountAuthOptions, type TokenReviewer } from '../auth/service-accounts.js';
+import { Authenticator } from '../auth/tokens.js';
 import type { GatewayAppOptions, GatewayLogger } from '../deps.js';
 import { BullMqIssueClient } from '../issue/bullmq-issue-client.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
@@ -37,6 +39,8 @@ export interface IssuerGatewayOptions {
   readonly caServiceRole?: string;
   /** Connection name suffix (instance id) shown in CLIENT LIST. */
   readonly instanceId?: string;
+  /** Accept Kubernetes ServiceAccount tokens, checked with this TokenReview client. */
+  readonly serviceAccounts?: { readonly reviewer: TokenReviewer; readonly options: ServiceAccountAuthOptions };
 }
 
 export interface IssuerGateway {
@@ -70,6 +74,10 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     options: options.app,
     // Callers' rates live in Redis so every replica spends from one bucket.
     rateLimiter: new SharedRateLimiter(redis, { prefix }),
+    authenticator: new CallerAuthenticatorChain(
+      new Authenticator(options.app.tokens),
+      options.serviceAccounts === undefined ? undefined : new ServiceAccountAuthenticator(options.serviceAccounts.reviewer, options.serviceAccounts.options, options.clock ?? systemClock),
+    ),
     inventory,
     events,
     issueClient,
