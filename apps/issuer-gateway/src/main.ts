@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     kek,
     logger,
     instanceId: id,
+    auditRetentionMs: gateway.auditRetentionMs,
     ...(gateway.serviceAccountAuth.enabled
       ? { serviceAccounts: { reviewer: new KubernetesTokenReviewer(loadKubeConfig(config)), options: serviceAccountAuthOptions(config) } }
       : {}),

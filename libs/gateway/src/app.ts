@@ -17,6 +17,8 @@ import { certificateHandlers, issueHandler, type IssueRouteSteps } from './route
 import { OpenStreams, eventsHandlers } from './routes/events.js';
 import { EventHub } from './routes/event-hub.js';
 import { systemHandlers } from './routes/system.js';
+import { auditHandlers } from './routes/audit.js';
+import { Auditor } from './audit/auditor.js';
 import { registerOperations } from './routes/table.js';
 import { UnreadableRecords } from './routes/unreadable-records.js';
 
@@ -79,12 +81,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     authorize: (req) => access.authorize(req, issueScope),
     readBody: (req) => readJsonBody(req, limitBytes),
   };
+  const auditor = new Auditor(deps.audit, logger, () => deps.clock.now());
   const streams = new OpenStreams(options.sse ?? DEFAULT_SSE_LIMITS);
   const hub = new EventHub(deps.events, logger);
 
   registerOperations(
     app,
-    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord())), ...caHandlers(deps), ...eventsHandlers(deps, streams, hub), ...systemHandlers(deps) },
+    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord()), auditor), ...caHandlers(deps), ...auditHandlers(deps), ...eventsHandlers(deps, streams, hub), ...systemHandlers(deps) },
     { forScope: (scope) => access.middleware(scope), inline: new Set(['issueCertificate']) },
     // The issue route first: it carries nearly all the traffic.
     ['issueCertificate'],
@@ -102,7 +105,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   // The fast lane: the same issue handler and steps, minus the router; errors answered the way
   // problemMiddleware answers them.
-  const fastIssue = issueHandler<IncomingMessage, ServerResponse>(deps, batcher, issueRoute);
+  const fastIssue = issueHandler<IncomingMessage, ServerResponse>(deps, batcher, issueRoute, auditor);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method === 'POST' && req.url === '/v1/certificates') {
       fastIssue(req, res).catch((error: unknown) => {

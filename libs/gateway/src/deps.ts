@@ -1,6 +1,6 @@
 // What createGatewayApp needs. Everything that crosses a process boundary is an interface or a
 // narrow slice of a libs/queue class, so tests can run the HTTP semantics without a network.
-import type { EventStream, Inventory, KeyEncryptionKey } from '@fsm-certs/queue';
+import type { AuditLog, EventStream, Inventory, KeyEncryptionKey } from '@fsm-certs/queue';
 import type { Registry } from 'prom-client';
 import type { TokenGrant } from './auth/tokens.js';
 import type { CallerAuthenticator } from './auth/middleware.js';
@@ -10,6 +10,7 @@ import type { IssueClient } from './issue/issue-client.js';
 import type { Clock } from '@fsm-certs/core';
 
 export type InventoryPort = Pick<Inventory, 'get' | 'deleteSerial' | 'list' | 'size' | 'getTrustBundle'>;
+export type AuditStore = Pick<AuditLog, 'append' | 'query'>;
 export type EventPort = Pick<EventStream, 'publish' | 'subscribe' | 'readAfter'>;
 
 /** One named readiness check; throws (or rejects) when not ready. */
@@ -66,6 +67,8 @@ export interface GatewayDeps {
   readonly logger?: GatewayLogger;
   /** Who presents a bearer token; default: the configured tokens only. */
   readonly authenticator?: CallerAuthenticator;
+  /** The audit trail; without it decisions are only logged (and GET /v1/audit answers 503). */
+  readonly audit?: AuditStore;
   /** Per-caller rate; default in-process (RedisRateLimiter shares it across replicas). */
   readonly rateLimiter?: RateLimiter;
 }

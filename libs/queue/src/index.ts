@@ -21,3 +21,4 @@ export * from './heartbeat.js';
 export * from './queues.js';
 export { answersMarker, encodeRecord, isUnreadableRecord, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord } from './inventory/record-codec.js';
 export * from './rate-limit/shared-rate-limiter.js';
+export * from './audit/audit-log.js';

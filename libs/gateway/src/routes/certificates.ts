@@ -11,6 +11,7 @@ import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
 import { isUnreadableRecord, type CertificateRecord, type RemovedRecord } from '@fsm-certs/queue';
 import { sendJson } from '../http/send-json.js';
+import { requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
 import { parseOr } from '../http/validate.js';
 import { certificateResponse, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
@@ -38,17 +39,42 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
   deps: GatewayDeps,
   batcher: IssueBatcher,
   steps: IssueRouteSteps<Req, Res>,
+  auditor: Auditor,
 ): (req: Req, res: Res) => Promise<void> {
   const { defaultValidityMs, trustDomain } = deps.options;
   const { kek, csrCheck } = deps;
   return async (req, res) => {
     steps.observe(res);
-    const principal = await steps.authorize(req);
-    const body = await steps.readBody(req, res);
-    const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
-    const record = await batcher.submit(item);
-    const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
-    sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+    requestIdOf(req, res);
+    let body: unknown;
+    try {
+      const principal = await steps.authorize(req);
+      body = await steps.readBody(req, res);
+      const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
+      // The ca-service stamps issuedAt with its wall clock; one from before this request is a reuse.
+      const arrivedAt = Date.now();
+      const record = await batcher.submit(item);
+      const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
+      await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record });
+      sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+    } catch (error) {
+      await auditor.refused(req, res, 'issueCertificate', error, requestedNames(body));
+      throw error;
+    }
+  };
+}
+
+/** Runs an operation on a stored certificate, recording a refusal of it in the audit trail. */
+function audited(auditor: Auditor, operation: string, handler: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    requestIdOf(req, res);
+    try {
+      await handler(req, res, next);
+    } catch (error) {
+      const cn = typeof req.params['cn'] === 'string' ? req.params['cn'].toLowerCase() : null;
+      await auditor.refused(req, res, operation, error, { commonName: cn, names: cn === null ? [] : [cn] });
+      throw error;
+    }
   };
 }
 
@@ -82,10 +108,11 @@ export function certificateHandlers(
   batcher: IssueBatcher,
   issueRoute: IssueRouteSteps,
   unreadable: UnreadableRecords,
+  auditor: Auditor,
 ): Pick<OperationHandlers, CertificateOperation> {
   const { inventory, kek } = deps;
   const { trustDomain } = deps.options;
-  const issue: RequestHandler = issueHandler(deps, batcher, issueRoute);
+  const issue: RequestHandler = issueHandler(deps, batcher, issueRoute, auditor);
   /** The record of one name; one that does not decode is answered RECORD_UNREADABLE. */
   const read = async (cn: string): Promise<CertificateRecord | undefined> => {
     try {
@@ -116,7 +143,11 @@ export function certificateHandlers(
     const record = await read(cn);
     if (record === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}"; issue one with POST /v1/certificates.`);
     // The certificate itself is public material (list shows the same); its key needs every name.
-    if (includeKey) requireCoverage(principal, certificateNames(record), trustDomain, 'stored');
+    if (includeKey) {
+      requireCoverage(principal, certificateNames(record), trustDomain, 'stored');
+      // Handing out a stored key is a decision like issuing it.
+      await auditor.granted(req, res, 'getCertificate', 'reused', { certificate: record });
+    }
     res.json(certificateResponse(record, includeKey ? openKey(kek, record) : undefined));
   };
 
@@ -129,6 +160,7 @@ export function certificateHandlers(
     const item = rotationItem(current);
     requirePolicy(principal, item);
     const record = await batcher.submit(item);
+    await auditor.granted(req, res, 'rotateCertificate', 'rotated', { certificate: record });
     res.json(certificateResponse(record, current.csrPem === undefined ? openKey(kek, record) : undefined));
   };
 
@@ -162,6 +194,7 @@ export function certificateHandlers(
       else if (attempt >= 2) throw new GatewayError('BACKEND_UNAVAILABLE', `The certificate for "${cn}" keeps changing while being released; retry.`, { retryAfterSeconds: 1 });
     }
     const { serialNumber } = removed;
+    await auditor.granted(req, res, 'deleteCertificate', 'released', removed.record === undefined ? { commonName: cn, names: [cn], serialNumber } : { certificate: removed.record });
     try {
       if (serialNumber === undefined) throw new Error('the removed hash held no serial to announce');
       await deps.events.publish({ version: 1, at: new Date(deps.clock.now()).toISOString(), kind: 'released', commonName: cn, serialNumber });
@@ -172,5 +205,11 @@ export function certificateHandlers(
     res.status(204).end();
   };
 
-  return { issueCertificate: issue, listCertificates: list, getCertificate: get, rotateCertificate: rotate, deleteCertificate: release };
+  return {
+    issueCertificate: issue,
+    listCertificates: list,
+    getCertificate: audited(auditor, 'getCertificate', get),
+    rotateCertificate: audited(auditor, 'rotateCertificate', rotate),
+    deleteCertificate: audited(auditor, 'deleteCertificate', release),
+  };
 }

@@ -12,6 +12,7 @@ import {
   waitForRedis,
   QUEUE_NAMES,
   SharedRateLimiter,
+  AuditLog,
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
@@ -39,6 +40,8 @@ export interface IssuerGatewayOptions {
   readonly caServiceRole?: string;
   /** Connection name suffix (instance id) shown in CLIENT LIST. */
   readonly instanceId?: string;
+  /** How long the audit trail keeps a decision; default 30 days. */
+  readonly auditRetentionMs?: number;
   /** Accept Kubernetes ServiceAccount tokens, checked with this TokenReview client. */
   readonly serviceAccounts?: { readonly reviewer: TokenReviewer; readonly options: ServiceAccountAuthOptions };
 }
@@ -74,6 +77,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     options: options.app,
     // Callers' rates live in Redis so every replica spends from one bucket.
     rateLimiter: new SharedRateLimiter(redis, { prefix }),
+    audit: new AuditLog(redis, { prefix, retentionMs: options.auditRetentionMs ?? 30 * 24 * 3600 * 1000 }),
     authenticator: new CallerAuthenticatorChain(
       new Authenticator(options.app.tokens),
       options.serviceAccounts === undefined ? undefined : new ServiceAccountAuthenticator(options.serviceAccounts.reviewer, options.serviceAccounts.options, options.clock ?? systemClock),

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import {
   EventStream,
   Inventory,
+  AuditLog,
   SharedRateLimiter,
   createRedisConnection,
   generateKek,
@@ -211,6 +212,7 @@ export async function startHarness(
     clock,
     registry,
     readiness: overrides.readiness ?? { redis: async () => void (await shared.redis.ping()) },
+    audit: new AuditLog(shared.redis, { prefix, retentionMs: 30 * 24 * 3600_000, now: () => clock.now() }),
     ...(overrides.sharedRateLimit === true ? { rateLimiter: new SharedRateLimiter(shared.redis, { prefix }) } : {}),
     ...(overrides.authenticator === undefined ? {} : { authenticator: overrides.authenticator }),
     ...(overrides.logger !== undefined
