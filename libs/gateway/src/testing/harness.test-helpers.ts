@@ -170,7 +170,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  shared: SharedRedis,
+  shared: Pick<SharedRedis, 'redis' | 'ca'>,
   overrides: {
     options?: Partial<GatewayAppOptions>;
     readiness?: GatewayDeps['readiness'];
