@@ -27,6 +27,8 @@ Online (talk to the issuer-gateway):
   fsm-certs check [--root-days 30] [--grace 0s]
       Exit 1 with one line per problem when a root expires within N days or a certificate is past its
       renew time (more than --grace) or expired; exit 0 and "ok: ..." otherwise.
+  fsm-certs audit [--name CN] [--caller NAME] [--since 24h|TIME] [--limit N] [--json]
+      The gateway's audit trail (admin token): one decision per line, oldest first.
 
 Workload agent (long-running; keeps a directory's certificate fresh until SIGTERM):
   fsm-certs agent --dir DIR --name CN [--gateway URL] [--token-file FILE | --token T] [--ca-file FILE]

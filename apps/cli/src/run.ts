@@ -41,6 +41,8 @@ const OPTIONS = {
   'reload-pid-file': { type: 'string' },
   'health-addr': { type: 'string' },
   'log-level': { type: 'string' },
+  caller: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,6 +79,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { words: ['cert', 'release'], operands: 1, flags: [], online: true },
   { words: ['events'], operands: 0, flags: ['from', 'count'], online: true },
   { words: ['check'], operands: 0, flags: ['root-days', 'grace'], online: true },
+  { words: ['audit'], operands: 0, flags: ['name', 'caller', 'since', 'limit', 'json'], online: true },
   // Long-running; finds its gateway itself (--gateway, not --server) and may read its token from a file.
   {
     words: ['agent'],

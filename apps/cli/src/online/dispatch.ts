@@ -2,6 +2,7 @@
 import type { Connection } from '../connection.js';
 import type { CliIo } from '../io.js';
 import type { ParsedCommand } from '../run.js';
+import { showAudit } from './audit.js';
 import { caShow } from './ca.js';
 import { certRelease, certRotate } from './cert-change.js';
 import { certIssue } from './cert-issue.js';
@@ -43,6 +44,9 @@ export async function runOnline(command: ParsedCommand, connection: Connection, 
       const policy = { rootDays: rootDaysOption(flags['root-days']), graceMs: graceOption(flags.grace) };
       return check(openGateway(connection), policy, io.now, line);
     }
+    case 'audit':
+      await showAudit(openGateway(connection), { name: flags.name, caller: flags.caller, since: flags.since, limit: flags.limit, json: flags.json }, io.now(), line);
+      return 0;
     default:
       throw new Error(`no online command "${command.name}"`);
   }
