@@ -22,18 +22,21 @@ afterAll(async () => {
 });
 
 describe('issuer-gateway main', () => {
-  it('exits 1 with one line naming the bad option', () => {
+  it('exits 2 with one line naming the bad option, its value and what is allowed', () => {
     const result = spawnSync(process.execPath, args, {
       env: { PATH: process.env['PATH'] ?? '', GATEWAY_BATCH_MAX: 'lots', REDIS_URL: redis.url },
       encoding: 'utf8',
       timeout: 30_000,
     });
-    expect(result.status).toBe(1);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/GATEWAY_BATCH_MAX|gateway\.batchMax/);
+    expect(result.status).toBe(2);
+    const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter((l) => l.trim() !== '');
+    expect(lines, lines.join('\n')).toHaveLength(1);
+    expect((JSON.parse(lines[0] ?? '{}') as { msg?: string }).msg).toBe(
+      'issuer-gateway failed to start: Invalid configuration: gateway.batchMax="lots" (env GATEWAY_BATCH_MAX): allowed: requests per batch: an integer 1-500',
+    );
   });
 
-  it('serves /healthz, is not ready without a ca-service, and exits 0 on SIGTERM', async () => {
+  it('serves /healthz and /metrics on its own port, is not ready without a ca-service, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, args, {
       env: { PATH: process.env['PATH'] ?? '', REDIS_URL: redis.url, GATEWAY_PORT: String(port), GATEWAY_ADMIN_TOKEN: 'admin-token-0123456789', FSM_DATA_DIR: dataDir },
@@ -53,6 +56,11 @@ describe('issuer-gateway main', () => {
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.text()).toContain('no live ca-service heartbeat');
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toContain('fsm_certs_gateway_issuance_total');
     expect(output).toContain('"msg":"issuer-gateway ready for requests"');
     expect(output).not.toContain('admin-token-0123456789');
     child.kill('SIGTERM');

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, startCaService, type CaService } from '@fsm-certs/issuance';
+import { startCaService, type CaService } from '@fsm-certs/issuance';
+import { createLogger } from '@fsm-certs/runtime';
 import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
 import {
   EventStream,
@@ -60,6 +61,7 @@ describe('rotation-worker processes', () => {
       FSM_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       ROTATION_SWEEP_INTERVAL: '200ms',
+      HEALTH_PORT: '0',
     };
     replicas.push(new AppProcess('rotation-worker', { env }), new AppProcess('rotation-worker', { env }));
     await Promise.all(replicas.map((r) => r.waitForLine(/rotation-worker ready/, 60_000)));

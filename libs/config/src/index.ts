@@ -9,3 +9,4 @@ export type { EnvBinding } from './sections/env-binding.js';
 export { GATEWAY_SCOPES } from './sections/gateway.js';
 export type { GatewayConfig, GatewayScope, GatewayTokenGrant } from './sections/gateway.js';
 export type { WorkerConfig } from './sections/worker.js';
+export type { HealthConfig } from './sections/health.js';

@@ -7,6 +7,7 @@ import { certificateProviderEnv, certificateProviderSchema } from './sections/ce
 import { certmanagerEnv, certmanagerSchema } from './sections/certmanager.js';
 import type { EnvBinding } from './sections/env-binding.js';
 import { gatewayEnv, gatewaySchema } from './sections/gateway.js';
+import { healthEnv, healthSchema } from './sections/health.js';
 import { redisEnv, redisSchema } from './sections/redis.js';
 import { secretStoreEnv, secretStoreSchema } from './sections/secret-store.js';
 import { vaultEnv, vaultSchema } from './sections/vault.js';
@@ -25,6 +26,7 @@ export const fsmConfigSchema = z
     redis: redisSchema,
     gateway: gatewaySchema,
     worker: workerSchema,
+    health: healthSchema,
   })
   .superRefine((config, ctx) => {
     if (config.certificateProvider.kind !== 'vault') return;
@@ -55,4 +57,5 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   ...redisEnv,
   ...gatewayEnv,
   ...workerEnv,
+  ...healthEnv,
 ];

@@ -3,10 +3,10 @@
 // nothing about internals; the real error goes to the log.
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
+import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '@fsm-certs/runtime';
 import { GatewayError, isGatewayError } from '../errors.js';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-const TYPE_BASE = 'https://fsm-certs.dev/problems/';
+export { PROBLEM_CONTENT_TYPE };
 
 export interface ProblemBody {
   readonly type: string;
@@ -17,7 +17,7 @@ export interface ProblemBody {
 }
 
 export function problemType(code: string): string {
-  return TYPE_BASE + code.toLowerCase().replaceAll('_', '-');
+  return problemTypeUri(code);
 }
 
 export function toProblem(error: GatewayError): ProblemBody {

@@ -37,10 +37,15 @@ export class VaultNetworkError extends Error {
 
 export interface VaultTransport {
   readonly address: string;
+  /** The longest one request may take before it counts as a network error; default DEFAULT_VAULT_REQUEST_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
   send(request: VaultTransportRequest): Promise<VaultTransportResponse>;
   /** Close idle connections (the provider is closing). */
   close?(): void;
 }
+
+/** Per-request timeout of the transport unless one is given. */
+export const DEFAULT_VAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface VaultTransportOptions {
   /** http(s)://host:port */
@@ -74,7 +79,7 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 }
 
 export function createVaultTransport(options: VaultTransportOptions): VaultTransport {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_VAULT_REQUEST_TIMEOUT_MS;
   const base = new URL(options.address);
   const secure = base.protocol === 'https:';
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, maxFreeSockets: options.maxSockets ?? 32, scheduling: 'lifo' as const };
@@ -105,6 +110,7 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
 
   return {
     address: options.address,
+    timeoutMs,
     async send(request) {
       const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
       let url = new URL(`/v1/${request.path}`, base);

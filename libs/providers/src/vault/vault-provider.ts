@@ -70,6 +70,8 @@ function describeRoleKey(role: RoleKey): string {
 
 export class VaultProvider implements CertificateProvider {
   readonly kind = 'vault' as const;
+  /** A cancelled issue retries no more, but its HTTP request in flight runs to its timeout. */
+  readonly cancelSettleMs: number;
   private readonly mount: string;
   private trusted: string[];
   private issuing: string;
@@ -86,6 +88,7 @@ export class VaultProvider implements CertificateProvider {
     this.mount = options.mountPath ?? 'pki';
     this.issuing = trust.issuingCaPem;
     this.trusted = [...trust.trustedCasPem];
+    this.cancelSettleMs = options.client.requestTimeoutMs;
   }
 
   private clockMs(): number {
