@@ -81,7 +81,9 @@ export function runService(definition: ServiceDefinition, options: RunServiceOpt
   const env = options.env ?? process.env;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const service = definition.name;
-  const logger = createLogger({ service, level: logLevelFromEnv(env), ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
+  // `silent` still lets the one fatal line through: a process that refuses to start must say why.
+  const level = logLevelFromEnv(env);
+  const logger = createLogger({ service, level: level === 'silent' ? 'fatal' : level, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
   const readiness = new ServiceReadiness();
   let health: HealthServer | undefined;
   let running: StartedService | undefined;
