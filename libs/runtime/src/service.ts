@@ -127,8 +127,10 @@ export function runService(definition: ServiceDefinition, options: RunServiceOpt
     close: async (cancel) => {
       // A signal during start-up waits for it (nothing half-started is left behind), unless the
       // budget runs out first: then nothing is in hand yet and there is nothing to finish.
-      const cancelled = new Promise<void>((resolve) => cancel.addEventListener('abort', () => resolve(), { once: true }));
-      await Promise.race([started.catch(() => undefined), cancelled]);
+      const cancelled = new Promise<'cancelled'>((resolve) => cancel.addEventListener('abort', () => resolve('cancelled'), { once: true }));
+      const outcome = await Promise.race([started.then(() => 'started' as const, () => 'failed' as const), cancelled]);
+      // A start that failed reports itself (one fatal line, exit 1 or 2); stopping adds nothing.
+      if (outcome === 'failed') return new Promise<void>(() => undefined);
       try {
         if (running !== undefined) await running.close(cancel);
       } finally {
