@@ -46,7 +46,7 @@ describe('issuer-gateway main', () => {
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     let health = 0;
     while (Date.now() < deadline && health !== 200) {
       health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
@@ -65,5 +65,5 @@ describe('issuer-gateway main', () => {
     expect(output).not.toContain('admin-token-0123456789');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  }, 40_000);
+  }, 90_000);
 });
