@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VaultClient, applyBootstrap, bootstrapSettingsSchema, createNodeVaultTransport, silentLogger, staticTokenSource } from '@fsm-certs/providers';
+import { VaultClient, applyBootstrap, bootstrapSettingsSchema, createVaultTransport, silentLogger, staticTokenSource } from '@fsm-certs/providers';
 import {
   createIssueQueue,
   createQueueEvents,
@@ -20,7 +20,7 @@ import {
   type RedisServerHandle,
 } from '@fsm-certs/queue';
 import { AppProcess } from '@fsm-certs/stack';
-import { CertManagerEmulator, KubernetesEmulator, VaultEmulator, eventually } from '@fsm-certs/testing';
+import { CertManagerEmulator, KubernetesEmulator, VaultAdmin, eventually, startVaultTarget, type VaultTarget } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
 
 interface LogLine {
@@ -89,27 +89,43 @@ describe('ca-service with its provider', () => {
   });
 
   describe('Vault', () => {
-    let vault: VaultEmulator;
+    let vault: VaultTarget;
+    let admin: VaultAdmin;
+    let mount: string;
     let token: string;
+    let vaultEnv: NodeJS.ProcessEnv;
 
     beforeAll(async () => {
-      vault = await VaultEmulator.start();
-      console.log(`ca-service Vault target: emulator (${vault.address})`);
-      const client = new VaultClient({ transport: createNodeVaultTransport({ address: vault.address }), tokenSource: staticTokenSource(vault.rootToken), logger: silentLogger });
-      await applyBootstrap(client, bootstrapSettingsSchema.parse({ healthTimeoutMs: 10_000 }));
-      // A renewable token with a lifetime, as an operator would give the ca-service.
-      token = vault.createToken({ ttlSeconds: 3_600, renewable: true, policies: ['root'] });
-    });
+      vault = await startVaultTarget({ suite: 'ca-service with Vault' });
+      admin = new VaultAdmin(vault);
+      mount = admin.scratchMount();
+      const client = new VaultClient({
+        transport: createVaultTransport({ address: vault.address, ...(vault.caPem === undefined ? {} : { caPem: vault.caPem }) }),
+        tokenSource: staticTokenSource(vault.rootToken),
+        logger: silentLogger,
+      });
+      try {
+        await applyBootstrap(client, bootstrapSettingsSchema.parse({ mountPath: mount, healthTimeoutMs: 30_000 }));
+      } finally {
+        client.close();
+      }
+      // What an operator gives the ca-service: a renewable token that may issue and sign with the role.
+      const policy = `fsm-ca-service-${mount}`;
+      await admin.writePolicy(policy, `path "${mount}/issue/fsm" { capabilities = ["update"] }\npath "${mount}/sign/fsm" { capabilities = ["update"] }\n`);
+      token = await admin.createToken({ policies: [policy], ttl: '1h', renewable: true });
+      vaultEnv = { CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: token, VAULT_MOUNT_PATH: mount, ...(vault.caFile === undefined ? {} : { VAULT_CACERT: vault.caFile }) };
+    }, 120_000);
     afterAll(async () => {
+      await admin?.cleanup();
       await vault?.close();
     });
 
     it('writes the Vault provider lines into its own output: requests, token renewal, TTL-cap warnings — never the token', async () => {
-      app = new AppProcess('ca-service', { env: baseEnv({ CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: token }) });
+      app = new AppProcess('ca-service', { env: baseEnv(vaultEnv) });
       await app.waitForLine(/ca-service ready/, 60_000);
       const startLines = parsed(app).filter((l) => l.component === 'provider');
       expect(startLines.some((l) => l.msg === 'vault request' && l.vault?.path === 'auth/token/lookup-self' && l.vault.status === 200)).toBe(true);
-      expect(startLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['vault token renewal scheduled', 'vault root certificate published as ca.crt', 'vault provider ready']));
+      expect(startLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['vault token renewal scheduled', 'vault root certificates published as ca.crt', 'vault provider ready']));
 
       // Two days asked for, the role allows 24h: Vault caps it and says so.
       const job = await queue.add('issue-batch', { version: 1, requests: [item('capped.bookstore.cluster.local', 48 * 3_600_000)] });
@@ -117,13 +133,13 @@ describe('ca-service with its provider', () => {
       expect(result.results[0]?.ok).toBe(true);
       await app.waitForLine(/"msg":"vault warning"/, 10_000);
       const lines = parsed(app).filter((l) => l.component === 'provider');
-      expect(lines.some((l) => l.msg === 'vault request' && l.vault?.path === 'pki/issue/fsm' && l.vault.status === 200)).toBe(true);
-      expect(lines.find((l) => l.msg === 'vault warning')?.warning).toMatch(/max_ttl|TTL/i);
+      expect(lines.some((l) => l.msg === 'vault request' && l.vault?.path === `${mount}/issue/fsm` && l.vault.status === 200)).toBe(true);
+      expect(lines.find((l) => l.msg === 'vault warning')?.warning).toMatch(/max_?ttl/i);
       expect(app.recentOutput.join('\n')).not.toContain(token);
     }, 120_000);
 
     it('refuses to start (exit 2, naming the option) with a shutdown budget shorter than a Vault request may take to finish', async () => {
-      app = new AppProcess('ca-service', { env: baseEnv({ CERT_MANAGER: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: token, WORKER_SHUTDOWN_TIMEOUT: '5s' }) });
+      app = new AppProcess('ca-service', { env: baseEnv({ ...vaultEnv, WORKER_SHUTDOWN_TIMEOUT: '5s' }) });
       expect(await app.exited()).toBe(2);
       const fatal = parsed(app).filter((l) => l.level === 60);
       expect(fatal.map((l) => l.msg)).toEqual([
