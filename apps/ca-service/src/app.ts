@@ -14,7 +14,7 @@ export async function startCaServiceApp(context: ServiceContext): Promise<Starte
   try {
     const cancelLeadMs = cancelLeadFor(provider.cancelSettleMs ?? 0, config.worker.shutdownTimeoutMs, `the ${provider.kind} provider`);
     const { kek, source } = await loadOrCreateKek({ configured: config.worker.keyEncryptionKey, store, namespace: config.namespace });
-    logger.info({ provider: provider.kind, kekSource: source }, 'provider and key-encryption key loaded');
+    logger.info({ provider: provider.kind, secretStore: store.kind, kekSource: source }, 'provider and key-encryption key loaded');
     const service = await startCaService({
       redisUrl,
       prefix: config.redis.prefix,

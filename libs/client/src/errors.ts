@@ -1,6 +1,9 @@
 import { FsmError } from '@fsm-certs/core';
 import type { Problem } from './schemas.js';
 
+/** A problem as received: the contract's, possibly without its descriptive fields. */
+export type ReceivedProblem = Pick<Problem, 'status' | 'code'> & Partial<Omit<Problem, 'status' | 'code'>>;
+
 /** Statuses the gateway answers for failures that may pass: 429 rate limit, 503 backend down, 504 timeout. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
 
@@ -13,7 +16,7 @@ export class GatewayRequestError extends FsmError {
     code: string,
     message: string,
     readonly retryAfterSeconds: number | undefined,
-    readonly problem: Problem | undefined,
+    readonly problem: ReceivedProblem | undefined,
   ) {
     super(code, message, { httpStatus: status, retryable: RETRYABLE_STATUSES.has(status) });
   }

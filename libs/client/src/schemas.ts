@@ -1,53 +1,29 @@
-// Response shapes of the issuer-gateway API (docs/http-api.md, /openapi.json). Validated on
-// arrival: the client trusts nothing it did not check.
-import { z } from 'zod';
+// Response shapes of the issuer-gateway API: the contract's own schemas (@fsm-certs/api), the
+// ones the gateway answers with and /openapi.json publishes. Validated on arrival: the client
+// trusts nothing it did not check.
+import type { z } from 'zod';
+import type { CertEvent, issueRequestSchema } from '@fsm-certs/api';
 
-export const certificateResponseSchema = z.object({
-  commonName: z.string(),
-  certificate: z.string(),
-  chain: z.array(z.string()),
-  issuingCA: z.string(),
-  trustedCAs: z.array(z.string()),
-  serialNumber: z.string(),
-  notBefore: z.string(),
-  notAfter: z.string(),
-  renewAt: z.string(),
-  privateKey: z.string().optional(),
-});
-export type CertificateResponse = z.infer<typeof certificateResponseSchema>;
+export {
+  certificateSchema as certificateResponseSchema,
+  certificateListSchema,
+  trustBundleSchema,
+  problemSchema,
+  certEventSchema,
+  type Certificate as CertificateResponse,
+  type CertificateList,
+  type TrustBundle as TrustBundleResponse,
+  type Problem,
+  type CertEvent,
+} from '@fsm-certs/api';
 
-export const certificateListSchema = z.object({
-  items: z.array(certificateResponseSchema.omit({ privateKey: true }).passthrough()),
-  nextCursor: z.string().nullable().optional(),
-});
-export type CertificateList = z.infer<typeof certificateListSchema>;
-
-export const trustBundleSchema = z.object({
-  issuingCA: z.string(),
-  trustedCAs: z.array(z.string()),
-});
-export type TrustBundleResponse = z.infer<typeof trustBundleSchema>;
-
-export const problemSchema = z.object({
-  type: z.string().optional(),
-  title: z.string().optional(),
-  status: z.number(),
-  detail: z.string().optional(),
-  code: z.string(),
-});
-export type Problem = z.infer<typeof problemSchema>;
-
-export interface IssueCertificateInput {
-  readonly commonName: string;
-  readonly sans?: readonly string[];
-  readonly validity?: string;
-  readonly keyAlgorithm?: string;
-  readonly csr?: string;
-  readonly spiffe?: boolean | { readonly namespace: string; readonly serviceAccount: string };
-}
+/** The body of POST /v1/certificates as a caller writes it. */
+export type IssueCertificateInput = z.input<typeof issueRequestSchema>;
 
 export interface GatewayEvent {
   readonly id: string;
   readonly type: string;
   readonly data: unknown;
+  /** `data` read with the contract's CertEvent schema; undefined for a kind this client does not know. */
+  readonly event?: CertEvent | undefined;
 }

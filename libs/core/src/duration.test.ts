@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration, parseDurationMs } from './duration.js';
+import fc from 'fast-check';
+import { GO_DURATION_PATTERN, formatDuration, parseDuration, parseDurationMs } from './duration.js';
 import { CoreError } from './errors.js';
 
 const H = 3_600_000;
@@ -89,5 +90,30 @@ describe("formatDuration prints Go's time.Duration.String()", () => {
   it.each(['24h', '1h30m', '1.5h', '30m', '90s', '87600h', '500ms', '1h0m0s'])('round-trips %s through format and parse', (input) => {
     const ms = parseDuration(input);
     expect(parseDuration(formatDuration(ms))).toBe(ms);
+  });
+});
+
+describe('GO_DURATION_PATTERN', () => {
+  // The pattern is what API documents publish; parseDuration is what the server runs. They must
+  // agree on every string, or a document would promise what the server refuses (or the reverse).
+  const text = fc.oneof(
+    fc.stringMatching(GO_DURATION_PATTERN, { size: 'small' }),
+    fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '+', '-', 'h', 'm', 's', 'n', 'u', 'µ', 'μ', ' ', 'x'), maxLength: 12 }),
+  );
+
+  it('accepts exactly the strings parseDuration reads (too-large values aside)', () => {
+    fc.assert(
+      fc.property(text, (input) => {
+        let parsed = true;
+        try {
+          parseDuration(input);
+        } catch (error) {
+          // A well-formed duration beyond int64 nanoseconds is refused for its size, not its form.
+          parsed = error instanceof CoreError && error.message.includes('too large');
+        }
+        expect(GO_DURATION_PATTERN.test(input), JSON.stringify(input)).toBe(parsed);
+      }),
+      { numRuns: 2000, seed: 20260101 },
+    );
   });
 });

@@ -15,6 +15,19 @@ const UNIT_NS: Readonly<Record<string, bigint>> = {
   h: 3_600_000_000_000n,
 };
 const MAX_INT64 = (1n << 63n) - 1n;
+
+/**
+ * The syntax parseDuration reads, as one regular expression (for schemas and API documents that
+ * must say what is accepted): an optional "+", then "0" or components like "1.5h". Longer unit
+ * names first so "ms" is not read as "m" followed by garbage. A match can still be refused for
+ * its size ("too large"), never for its form.
+ */
+export const GO_DURATION_PATTERN = new RegExp(
+  `^\\+?(?:0|(?:(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:${Object.keys(UNIT_NS)
+    .sort((a, b) => b.length - a.length)
+    .join('|')}))+)$`,
+  'u',
+);
 const COMPONENT = /^(\d*)(?:\.(\d*))?([^\d.]+)/u;
 
 function invalid(input: string, why: string): CoreError {

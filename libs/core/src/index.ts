@@ -1,6 +1,6 @@
 // Public API of @fsm-certs/core: the facts every package shares, each defined here once.
 export { FsmError, isFsmError, CoreError, type CoreErrorCode, type FsmErrorInit } from './errors.js';
-export { parseDuration, parseDurationMs, formatDuration } from './duration.js';
+export { parseDuration, parseDurationMs, formatDuration, GO_DURATION_PATTERN } from './duration.js';
 export { systemClock, defaultRandom, type Clock, type RandomSource } from './clock.js';
 export {
   KEY_ALGORITHMS,

@@ -1,38 +1,10 @@
-// JSON representations of inventory records. Kept small: PEMs only where the caller needs them
-// (single certificate), summaries in lists.
+// JSON representations of inventory records, shaped by the contract's response schemas.
+import type { Certificate, TrustBundle } from '@fsm-certs/api';
 import { openPrivateKey, type CertificateRecord, type KeyEncryptionKey, type TrustBundleRecord } from '@fsm-certs/queue';
 import { GatewayError } from './errors.js';
 
-export interface CertificateResponse {
-  commonName: string;
-  serialNumber: string;
-  certificate: string;
-  /** Intermediates between the leaf and the root (leaf excluded); empty when the root signs directly. */
-  chain: string[];
-  issuingCA: string;
-  trustedCAs: string[];
-  notBefore: string;
-  notAfter: string;
-  renewAt: string;
-  keyAlgorithm: string;
-  mode: string;
-  dnsNames: string[];
-  uris: string[];
-  ipAddresses: string[];
-  privateKey?: string;
-  warnings?: string[];
-}
-
-export interface CertificateSummary {
-  commonName: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  renewAt: string;
-  keyAlgorithm: string;
-  mode: string;
-  provider: string;
-}
+/** The JSON bodies, as the contract (@fsm-certs/api) defines them. */
+export type CertificateResponse = Certificate;
 
 /** Decrypts the sealed server-generated key. The only synchronous crypto on the request path. */
 export function openKey(kek: KeyEncryptionKey, record: CertificateRecord): string | undefined {
@@ -70,20 +42,7 @@ export function certificateResponse(record: CertificateRecord, privateKeyPem?: s
   return body;
 }
 
-export function certificateSummary(record: CertificateRecord): CertificateSummary {
-  return {
-    commonName: record.commonName,
-    serialNumber: record.serialNumber,
-    notBefore: record.notBefore,
-    notAfter: record.notAfter,
-    renewAt: record.renewAt,
-    keyAlgorithm: record.keyAlgorithm,
-    mode: record.mode,
-    provider: record.provider,
-  };
-}
-
-export function trustBundleResponse(bundle: TrustBundleRecord): Record<string, unknown> {
+export function trustBundleResponse(bundle: TrustBundleRecord): TrustBundle {
   return {
     issuingCA: bundle.issuingCaPem,
     trustedCAs: bundle.trustedCasPem,

@@ -3,6 +3,8 @@
 // gateway send: 200 {"status":"ready","checks":{…}} or 503 problem+json with code NOT_READY
 // naming every failing check.
 
+import { PROBLEM_CODES, PROBLEM_CONTENT_TYPE, problemType } from '@fsm-certs/api';
+
 /** One named readiness check; resolves when ready, throws (or rejects) with the reason when not. */
 export type ReadinessCheck = () => Promise<void>;
 
@@ -39,14 +41,6 @@ export async function checkReadiness(checks: ReadinessChecks, timeoutMs = READIN
   return { ready: names.every((name) => byName[name] === 'ok'), checks: byName };
 }
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-const PROBLEM_TYPE_BASE = 'https://fsm-certs.dev/problems/';
-
-/** The `type` URI of a problem+json body for an error code (NOT_READY → …/problems/not-ready). */
-export function problemTypeUri(code: string): string {
-  return PROBLEM_TYPE_BASE + code.toLowerCase().replaceAll('_', '-');
-}
-
 export interface ReadinessAnswer {
   readonly status: 200 | 503;
   readonly headers: Readonly<Record<string, string>>;
@@ -59,12 +53,12 @@ export function readinessAnswer(report: ReadinessReport, retryAfterSeconds = 2):
   }
   const failing = Object.entries(report.checks).filter(([, result]) => result !== 'ok');
   return {
-    status: 503,
+    status: PROBLEM_CODES.NOT_READY.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': String(retryAfterSeconds) },
     body: JSON.stringify({
-      type: problemTypeUri('NOT_READY'),
-      title: 'Not ready',
-      status: 503,
+      type: problemType('NOT_READY'),
+      title: PROBLEM_CODES.NOT_READY.title,
+      status: PROBLEM_CODES.NOT_READY.status,
       detail: `Not ready: ${failing.map(([name, result]) => `${name} (${result})`).join(', ')}.`,
       code: 'NOT_READY',
       checks: report.checks,

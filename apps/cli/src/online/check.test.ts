@@ -23,6 +23,11 @@ function cert(commonName: string, renewAt: Date, notAfter: Date): ListedCertific
     notBefore: new Date(now.getTime() - DAY).toISOString(),
     notAfter: notAfter.toISOString(),
     renewAt: renewAt.toISOString(),
+    keyAlgorithm: 'ecdsa-p256',
+    mode: 'server-key',
+    dnsNames: [commonName],
+    uris: [],
+    ipAddresses: [],
   };
 }
 
@@ -68,6 +73,13 @@ describe('check: evaluate', () => {
     const verdict = evaluate(roots(), certs, now, { rootDays: rootDays ?? 30, graceMs: graceMs ?? 0 });
     expect(verdict.problems).toHaveLength(problems.length);
     problems.forEach((pattern, i) => expect(verdict.problems[i]).toMatch(pattern));
+  });
+
+  it('reports each record the gateway could not read as a problem, since its expiry is unknown', () => {
+    const verdict = evaluate([root(3650)], [cert('fine.example', at(DAY), at(2 * DAY))], now, policy, ['broken.example']);
+    expect(verdict.problems).toEqual([
+      'certificate record broken.example cannot be read by the gateway (corrupted, or written by another version), so its expiry is unknown: run fsm-certs cert release broken.example and issue it again',
+    ]);
   });
 
   it('reports an expired root as expired', () => {

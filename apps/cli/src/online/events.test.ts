@@ -37,6 +37,7 @@ describe('cert list table', () => {
   const now = new Date('2026-01-01T12:00:00Z');
   const row = (commonName: string, renewAt: string, notAfter: string) => ({
     commonName, serialNumber: 'ab', certificate: '', chain: [], issuingCA: '', trustedCAs: [], notBefore: '2026-01-01T00:00:00.000Z', renewAt, notAfter,
+    keyAlgorithm: 'ecdsa-p256' as const, mode: 'server-key' as const, dnsNames: [commonName], uris: [], ipAddresses: [],
   });
 
   it('aligns columns and marks renew-due and expired certificates', () => {

@@ -1,24 +1,13 @@
 // The one error middleware: maps every thrown value to application/problem+json
-// {type, title, status, detail, code}. Unknown errors become a generic 500 whose detail says
-// nothing about internals; the real error goes to the log.
+// {type, title, status, detail, code} (the contract's problemSchema). Unknown errors become a
+// generic 500 whose detail says nothing about internals; the real error goes to the log.
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '@fsm-certs/runtime';
+import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '@fsm-certs/api';
 import { GatewayError, isGatewayError } from '../errors.js';
 
-export { PROBLEM_CONTENT_TYPE };
-
-export interface ProblemBody {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly code: string;
-}
-
-export function problemType(code: string): string {
-  return problemTypeUri(code);
-}
+export { PROBLEM_CONTENT_TYPE, problemType };
+export type ProblemBody = Problem;
 
 export function toProblem(error: GatewayError): ProblemBody {
   return {
@@ -31,24 +20,16 @@ export function toProblem(error: GatewayError): ProblemBody {
 }
 
 /** Writes the problem+json answer (plain node response, so the fast lane can use it too). */
-export function sendProblem(res: ServerResponse, error: GatewayError): void {
-  const payload = JSON.stringify(toProblem(error));
+export function sendProblem(res: ServerResponse, error: GatewayError, extra: Readonly<Record<string, unknown>> = {}): void {
+  const payload = JSON.stringify({ ...toProblem(error), ...extra });
   const headers: Record<string, string | number> = {
     'Content-Type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
     'Content-Length': Buffer.byteLength(payload),
   };
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
+  if (error.allow !== undefined) headers['Allow'] = error.allow.join(', ');
   res.writeHead(error.httpStatus, headers);
   res.end(payload);
-}
-
-interface BodyParserError {
-  readonly type: string;
-  readonly status?: number;
-}
-
-function isBodyParserError(value: unknown): value is BodyParserError {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && 'expose' in value;
 }
 
 /** Redis down as seen through ioredis / libs/queue: the caller should retry, not report a bug. */
@@ -59,21 +40,19 @@ export function isBackendDown(error: unknown): boolean {
   return /Connection is closed|ECONNREFUSED|ECONNRESET|Stream isn't writeable|enableOfflineQueue/.test(error.message);
 }
 
-/** Translates body-parser's errors (which carry a `type` and `status`) into ours. */
+/**
+ * express's router decodes path parameters with decodeURIComponent and passes the URIError of a
+ * malformed percent-escape (status 400) to the error handler. Only path parameters are decoded
+ * that way; a common name is the only one this API has.
+ */
+function isUndecodablePath(error: unknown): boolean {
+  return error instanceof URIError && (error as { status?: unknown }).status === 400;
+}
+
 export function normaliseError(error: unknown): GatewayError {
   if (isGatewayError(error)) return error;
-  if (isBodyParserError(error)) {
-    switch (error.type) {
-      case 'entity.too.large':
-        return new GatewayError('BODY_TOO_LARGE', 'The request body exceeds the configured limit; send a smaller body.', { cause: error });
-      case 'entity.parse.failed':
-        return new GatewayError('INVALID_BODY', 'The request body is not valid JSON.', { cause: error });
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 application/json.', { cause: error });
-      default:
-        return new GatewayError('INVALID_BODY', 'The request body could not be read.', { cause: error });
-    }
+  if (isUndecodablePath(error)) {
+    return new GatewayError('INVALID_NAME', 'The path has a malformed percent-escape; percent-encode the common name as UTF-8.', { cause: error });
   }
   if (isBackendDown(error)) {
     return new GatewayError('BACKEND_UNAVAILABLE', 'Redis is unreachable; retry after the indicated delay.', { cause: error, retryAfterSeconds: 2 });

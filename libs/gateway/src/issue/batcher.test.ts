@@ -146,3 +146,17 @@ describe('IssueBatcher', () => {
     expect(singleFlightKey(item('a.b'))).not.toBe(singleFlightKey(item('a.b', { reason: 'rotate-manual' })));
   });
 });
+
+describe('IssueBatcher: the job contract is checked before enqueueing', () => {
+  it('refuses an item the issue job schema would refuse with 400 for that request alone; the rest of the batch is issued', async () => {
+    const client = new RecordingClient();
+    const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    // 101 URIs: the HTTP schema bounds `sans` to 100, and a derived SPIFFE id adds one more.
+    const tooMany = item('b.example.com', { uris: Array.from({ length: 101 }, (_, i) => `spiffe://cluster.local/u/${i}`) });
+    const results = await Promise.allSettled([batcher.submit(item('a.example.com')), batcher.submit(tooMany), batcher.submit(item('c.example.com'))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refusal = results[1];
+    expect(refusal?.status === 'rejected' ? refusal.reason : undefined).toMatchObject({ code: 'INVALID_BODY', httpStatus: 400 });
+    expect(client.batches.flat().map((i) => i.commonName)).toEqual(['a.example.com', 'c.example.com']);
+  });
+});

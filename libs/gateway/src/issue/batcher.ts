@@ -12,8 +12,9 @@
 // lone request at once (demand 1), and requests that arrive in the same event-loop turn still
 // leave together.
 import { randomUUID } from 'node:crypto';
-import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
+import { MAX_ISSUE_BATCH, issueItemSchema, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
+import { zodDetail } from '../http/validate.js';
 import type { IssueClient } from './issue-client.js';
 
 export type IssueRequestItem = Omit<IssueItem, 'requestId'>;
@@ -138,13 +139,26 @@ export class IssueBatcher {
     this.demand = new DemandPeak(options.now ?? Date.now);
   }
 
-  /** Resolves with the issued (or reused) record; rejects with a GatewayError. */
+  /**
+   * Resolves with the issued (or reused) record; rejects with a GatewayError. An item its job
+   * contract (issueItemSchema) refuses is refused here, 400 for this request alone: it never
+   * joins a batch, where the ca-service would fail the whole job.
+   */
   submit(request: IssueRequestItem): Promise<CertificateRecord> {
     const key = singleFlightKey(request);
     const shared = this.inFlight.get(key);
     if (shared !== undefined) return shared;
+    const checked = issueItemSchema.safeParse({ ...request, requestId: this.newRequestId() });
+    if (!checked.success) {
+      return Promise.reject(
+        new GatewayError('INVALID_BODY', `The request cannot be queued for issuance: ${zodDetail(checked.error)}; ask for fewer or shorter names.`, {
+          cause: checked.error,
+        }),
+      );
+    }
+    const item = checked.data;
     const promise = new Promise<CertificateRecord>((resolve, reject) => {
-      this.pending.push({ item: { ...request, requestId: this.newRequestId() }, resolve, reject });
+      this.pending.push({ item, resolve, reject });
     }).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
     const demand = this.demand.observe(this.sentItems + this.pending.length);

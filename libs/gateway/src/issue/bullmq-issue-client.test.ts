@@ -88,6 +88,27 @@ describe('BullMqIssueClient', () => {
     await s.close();
   });
 
+  it('answers an item its job schema refuses with 400 without enqueueing it; the valid items of the batch travel on', async () => {
+    const seen: string[][] = [];
+    const s = await setup(async (payload) => {
+      seen.push(payload.requests.map((r) => r.commonName));
+      return {
+        version: 1,
+        results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false, error: { code: 'X', message: r.commonName, httpStatus: 409, retryable: false } })),
+      };
+    });
+    const refused = { ...item('b.example.com'), ipAddresses: Array.from({ length: 101 }, (_, i) => `10.0.0.${i}`) };
+    const results = await s.client.issueBatch([item('a.example.com'), refused, item('c.example.com')], { timeoutMs: 5_000 });
+    expect(seen).toEqual([['a.example.com', 'c.example.com']]);
+    const byName = new Map(results.map((r) => [r.requestId, r]));
+    expect(byName.get(refused.requestId)).toMatchObject({ ok: false, error: { code: 'INVALID_BODY', httpStatus: 400 } });
+    expect(results.filter((r) => !r.ok && r.error.httpStatus === 409)).toHaveLength(2);
+    // Nothing valid left: nothing is enqueued at all.
+    expect(await s.client.issueBatch([refused], { timeoutMs: 5_000 })).toMatchObject([{ ok: false, error: { code: 'INVALID_BODY' } }]);
+    expect(seen).toHaveLength(1);
+    await s.close();
+  });
+
   it('answers many concurrent batches, each with its own results', async () => {
     const s = await setup(async (payload) => ({
       version: 1,

@@ -12,6 +12,7 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import {
   ISSUE_JOB_OPTIONS,
   JOB_NAMES,
+  issueItemSchema,
   issueJobResultSchema,
   type IssueItem,
   type IssueItemResult,
@@ -19,6 +20,7 @@ import {
   type IssueJobResult,
 } from '@fsm-certs/queue';
 import { GatewayError } from '../errors.js';
+import { zodDetail } from '../http/validate.js';
 import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
 import type { IssueBatchOptions, IssueClient } from './issue-client.js';
 
@@ -88,7 +90,30 @@ export class BullMqIssueClient implements IssueClient {
     });
   }
 
+  /**
+   * Items the job contract refuses are answered here (400, per item) and never enqueued: a
+   * payload the ca-service cannot parse fails as a whole, taking the valid items with it.
+   */
   async issueBatch(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
+    const valid: IssueItem[] = [];
+    const refused: IssueItemResult[] = [];
+    for (const item of items) {
+      const checked = issueItemSchema.safeParse(item);
+      if (checked.success) valid.push(checked.data);
+      else {
+        refused.push({
+          requestId: item.requestId,
+          ok: false,
+          error: { code: 'INVALID_BODY', message: `The request cannot be queued for issuance: ${zodDetail(checked.error)}.`, httpStatus: 400, retryable: false },
+        });
+      }
+    }
+    if (valid.length === 0) return refused;
+    const results = await this.enqueue(valid, options);
+    return refused.length === 0 ? results : [...results, ...refused];
+  }
+
+  private async enqueue(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
     const payload: IssueJobPayload =
       this.compact === undefined ? { version: 1, requests: [...items] } : { version: 1, requests: [...items], resultVersion: 2 };
     const jobId = randomUUID();

@@ -1,31 +1,20 @@
-// POST /v1/certificates body: shape (zod), then meaning (names, duration, CSR, SPIFFE), then
-// authorisation. The result is the queue item the batcher sends. In CSR mode the identity comes
-// from the authorised commonName/SANs; the CSR contributes only its (verified) public key.
-import { isIP } from 'node:net';
-import { z } from 'zod';
+// POST /v1/certificates body: shape and syntax (the contract's issueRequestSchema, the schema the
+// OpenAPI document publishes), then meaning (validity range, CSR signature, SPIFFE derivation),
+// then authorisation. The result is the queue item the batcher sends. In CSR mode the identity
+// comes from the authorised commonName/SANs; the CSR contributes only its (verified) public key.
+import type { z } from 'zod';
+import { ISSUE_FIELD_PROBLEMS, IPV4_PATTERN, IPV6_PATTERN, URI_PATTERN, certificatePathSchema, issueRequestSchema, type IssueRequest, type ProblemCode } from '@fsm-certs/api';
 import { DEFAULT_KEY_ALGORITHM, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
-import { keyAlgorithmSchema } from '@fsm-certs/queue';
-import { buildSpiffeId, isValidDnsName, isX509Error } from '@fsm-certs/x509';
+import { buildSpiffeId, isX509Error } from '@fsm-certs/x509';
 import { requireName, type Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import { parseOr, zodDetail } from '../http/validate.js';
 import type { IssueRequestItem } from './batcher.js';
 
 export const MIN_VALIDITY_MS = 10 * 60 * 1000;
 const MAX_VALIDITY_MS = 100 * 365 * 24 * 3600 * 1000;
 
-export const issueBodySchema = z
-  .object({
-    commonName: z.string().min(1).max(253),
-    sans: z.array(z.string().min(1).max(2048)).max(100).optional(),
-    validity: z.string().min(1).max(64).optional(),
-    keyAlgorithm: keyAlgorithmSchema.optional(),
-    csr: z.string().min(1).max(32 * 1024).optional(),
-    spiffe: z
-      .union([z.boolean(), z.object({ namespace: z.string().min(1).max(253), serviceAccount: z.string().min(1).max(253) }).strict()])
-      .optional(),
-  })
-  .strict();
-export type IssueBody = z.infer<typeof issueBodySchema>;
+export type IssueBody = IssueRequest;
 
 /** What the CSR check reports; implemented over @fsm-certs/x509 (csr.ts), injectable for tests. */
 export interface CsrCheck {
@@ -40,23 +29,22 @@ export interface IssueRequestContext {
   readonly csrCheck: CsrCheck;
 }
 
-function zodDetail(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`)
-    .join('; ');
+/** A wrong type or an unknown field is INVALID_BODY; a wrong value, its field's code. */
+function codeFor(issue: z.core.$ZodIssue): ProblemCode {
+  const field = issue.path[0];
+  if (issue.code === 'invalid_type' || issue.code === 'unrecognized_keys' || typeof field !== 'string') return 'INVALID_BODY';
+  return ISSUE_FIELD_PROBLEMS[field as keyof IssueRequest] ?? 'INVALID_BODY';
 }
 
 export function parseIssueBody(body: unknown): IssueBody {
-  if (body === undefined || body === null || typeof body !== 'object') {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new GatewayError('INVALID_BODY', 'Send a JSON object with at least "commonName" (Content-Type: application/json).');
   }
-  const parsed = issueBodySchema.safeParse(body);
-  if (!parsed.success) {
-    const onName = parsed.error.issues.every((i) => i.path[0] === 'commonName');
-    throw new GatewayError(onName ? 'INVALID_NAME' : 'INVALID_BODY', `Invalid request: ${zodDetail(parsed.error)}.`, { cause: parsed.error });
-  }
-  return parsed.data;
+  const parsed = issueRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const codes = new Set(parsed.error.issues.map(codeFor));
+  const [only] = codes;
+  throw new GatewayError(codes.size === 1 && only !== undefined ? only : 'INVALID_BODY', `Invalid request: ${zodDetail(parsed.error)}.`, { cause: parsed.error });
 }
 
 export function parseValidity(text: string | undefined, defaultMs: number): number {
@@ -75,12 +63,9 @@ export function parseValidity(text: string | undefined, defaultMs: number): numb
   return ms;
 }
 
+/** A common name from a path: the contract's DNS name, lower-cased. */
 export function normaliseCommonName(name: string): string {
-  const cn = name.trim().toLowerCase();
-  if (!isValidDnsName(cn)) {
-    throw new GatewayError('INVALID_NAME', `commonName "${name}" is not a DNS name (RFC 1123 labels of letters, digits and "-", at most 253 characters).`);
-  }
-  return cn;
+  return parseOr(certificatePathSchema.shape.cn, name, 'INVALID_NAME', 'common name').toLowerCase();
 }
 
 interface SortedSans {
@@ -89,20 +74,13 @@ interface SortedSans {
   ipAddresses: string[];
 }
 
-/** A SAN is an IP literal, a URI (has "scheme:"), or a DNS name. */
+/** Sorts SANs the schema accepted: an IP literal, else a URI (has "scheme:"), else a DNS name. */
 export function classifySans(sans: readonly string[]): SortedSans {
   const out: SortedSans = { dnsNames: [], uris: [], ipAddresses: [] };
-  for (const raw of sans) {
-    const san = raw.trim();
-    if (isIP(san) !== 0) out.ipAddresses.push(san);
-    else if (/^[a-z][a-z0-9+.-]*:/i.test(san)) {
-      if (!URL.canParse(san) || !/^[\x21-\x7e]+$/.test(san)) throw new GatewayError('INVALID_NAME', `SAN "${san}" is not a valid absolute URI.`);
-      out.uris.push(san);
-    } else {
-      const dns = san.toLowerCase();
-      if (!isValidDnsName(dns)) throw new GatewayError('INVALID_NAME', `SAN "${san}" is neither a DNS name, an IP address nor a URI.`);
-      out.dnsNames.push(dns);
-    }
+  for (const san of sans) {
+    if (IPV4_PATTERN.test(san) || IPV6_PATTERN.test(san)) out.ipAddresses.push(san);
+    else if (URI_PATTERN.test(san)) out.uris.push(san);
+    else out.dnsNames.push(san.toLowerCase());
   }
   return out;
 }
@@ -139,7 +117,7 @@ function dedupe(values: readonly string[]): string[] {
 /** Validates and authorises a POST /v1/certificates body into a queue item (reason `request`). */
 export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRequestItem {
   const parsed = parseIssueBody(body);
-  const commonName = normaliseCommonName(parsed.commonName);
+  const commonName = parsed.commonName.toLowerCase();
   const sans = classifySans(parsed.sans ?? []);
   const validityMs = parseValidity(parsed.validity, ctx.defaultValidityMs);
   const spiffeId = spiffeIdFor(parsed.spiffe, commonName, ctx.trustDomain);

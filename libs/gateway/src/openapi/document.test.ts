@@ -28,7 +28,8 @@ function appRoutes(): Set<string> {
   const routes = new Set<string>();
   const stack = (app.router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack;
   for (const layer of stack) {
-    if (layer.route === undefined) continue;
+    // app.all() layers (every method: the 405 answers) are not operations.
+    if (layer.route === undefined || Object.keys(layer.route.methods).length > 3) continue;
     const path = layer.route.path.replace(/:(\w+)/g, '{$1}');
     for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') routes.add(`${method.toUpperCase()} ${path}`);
   }
@@ -38,7 +39,7 @@ function appRoutes(): Set<string> {
 function documentedRoutes(): Set<string> {
   const routes = new Set<string>();
   for (const [path, item] of Object.entries(openApiDocument.paths)) {
-    for (const method of Object.keys(item)) routes.add(`${method.toUpperCase()} ${path}`);
+    for (const method of Object.keys(item).filter((k) => !k.startsWith('x-'))) routes.add(`${method.toUpperCase()} ${path}`);
   }
   return routes;
 }
@@ -60,7 +61,7 @@ describe('openapi.json', () => {
   });
 
   it('lists every stable error code', () => {
-    const description = openApiDocument.components.schemas.Problem.properties.code.description;
+    const description = JSON.stringify(openApiDocument.components.schemas['Problem']);
     for (const code of GATEWAY_ERROR_CODES) expect(description).toContain(code);
   });
 });

@@ -1,16 +1,20 @@
 // /v1/certificates: issue (batched through the queue), read / list (straight from the
 // inventory), rotate (a rotate-manual item built from the stored record), delete (+ `released`).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Express, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { DEFAULT_PAGE, OPERATIONS } from '@fsm-certs/api';
 import { principalOf } from '../auth/middleware.js';
 import { requireName, type Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
-import { buildIssueItem, normaliseCommonName } from '../issue/issue-request.js';
-import type { CertificateRecord } from '@fsm-certs/queue';
+import { buildIssueItem } from '../issue/issue-request.js';
+import { isUnreadableRecord, type CertificateRecord } from '@fsm-certs/queue';
 import { sendJson } from '../http/send-json.js';
+import { parseOr } from '../http/validate.js';
 import { certificateResponse, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
+import type { OperationHandlers } from './table.js';
+import type { UnreadableRecords } from './unreadable-records.js';
 
 /**
  * The steps of POST /v1/certificates. They run inline in one handler instead of as a middleware
@@ -27,11 +31,6 @@ export interface IssueRouteSteps<Req extends IncomingMessage = Request, Res exte
   readBody(req: Req, res: Res): Promise<unknown>;
 }
 
-export interface CertificateRouteGuards {
-  readonly read: RequestHandler;
-  readonly issue: RequestHandler;
-  readonly issueRoute: IssueRouteSteps;
-}
 
 /** POST /v1/certificates: authorise, validate, batch, answer 201 with the certificate (and key). */
 export function issueHandler<Req extends IncomingMessage, Res extends ServerResponse>(
@@ -52,35 +51,11 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
   };
 }
 
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
+const { getCertificate, listCertificates } = OPERATIONS;
 
+/** The common name of a /v1/certificates/{cn} path, lower-cased. */
 function cnParam(req: Request): string {
-  const raw = req.params['cn'];
-  if (typeof raw !== 'string') throw new GatewayError('INVALID_NAME', 'The path needs a common name.');
-  return normaliseCommonName(raw);
-}
-
-function parseLimit(value: unknown): number {
-  if (value === undefined) return DEFAULT_PAGE;
-  if (typeof value !== 'string' || !/^\d{1,4}$/.test(value)) throw new GatewayError('INVALID_QUERY', `limit must be an integer 1..${MAX_PAGE}.`);
-  const limit = Number(value);
-  if (limit < 1 || limit > MAX_PAGE) throw new GatewayError('INVALID_QUERY', `limit must be an integer 1..${MAX_PAGE}; got ${limit}.`);
-  return limit;
-}
-
-function parseCursor(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || value.length > 253 || /[\s/:]/.test(value)) {
-    throw new GatewayError('INVALID_QUERY', 'cursor must be the nextCursor value of a previous page.');
-  }
-  return value;
-}
-
-function parseIncludeKey(value: unknown): boolean {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new GatewayError('INVALID_QUERY', 'includeKey must be "true" or "false".');
+  return parseOr(OPERATIONS.getCertificate.pathParams, req.params, 'INVALID_NAME', 'common name in the path').cn.toLowerCase();
 }
 
 /** The parameters of a stored certificate as a new queue item (manual rotation re-issues them). */
@@ -98,50 +73,73 @@ export function rotationItem(record: CertificateRecord): IssueRequestItem {
   return record.csrPem === undefined ? item : { ...item, csrPem: record.csrPem };
 }
 
-export function registerCertificateRoutes(app: Express, deps: GatewayDeps, batcher: IssueBatcher, guards: CertificateRouteGuards): void {
+type CertificateOperation = 'issueCertificate' | 'listCertificates' | 'getCertificate' | 'rotateCertificate' | 'deleteCertificate';
+
+/** The handlers of /v1/certificates; authentication runs before them (the issue route's inline). */
+export function certificateHandlers(
+  deps: GatewayDeps,
+  batcher: IssueBatcher,
+  issueRoute: IssueRouteSteps,
+  unreadable: UnreadableRecords,
+): Pick<OperationHandlers, CertificateOperation> {
   const { inventory, kek } = deps;
+  const issue: RequestHandler = issueHandler(deps, batcher, issueRoute);
+  /** The record of one name; one that does not decode is answered RECORD_UNREADABLE. */
+  const read = async (cn: string): Promise<CertificateRecord | undefined> => {
+    try {
+      return await inventory.get(cn);
+    } catch (error) {
+      throw isUnreadableRecord(error) ? unreadable.refusal(error) : error;
+    }
+  };
 
-  app.post('/v1/certificates', issueHandler(deps, batcher, guards.issueRoute));
+  const list: RequestHandler = async (req, res) => {
+    const { limit, cursor } = parseOr(listCertificates.query, req.query, 'INVALID_QUERY', 'query');
+    const page = await inventory.list({ limit: limit ?? DEFAULT_PAGE, ...(cursor === undefined || cursor === '' ? {} : { cursor }) });
+    for (const error of page.unreadable) unreadable.report(error);
+    res.json({
+      items: page.items.map((r) => certificateResponse(r)),
+      nextCursor: page.nextCursor ?? null,
+      unreadable: page.unreadable.map((error) => error.commonName),
+    });
+  };
 
-  app.get('/v1/certificates', guards.read, async (req, res) => {
-    const limit = parseLimit(req.query['limit']);
-    const cursor = parseCursor(req.query['cursor']);
-    const page = await inventory.list(cursor === undefined ? { limit } : { cursor, limit });
-    res.json({ items: page.items.map((r) => certificateResponse(r)), nextCursor: page.nextCursor ?? null });
-  });
-
-  app.get('/v1/certificates/:cn', guards.read, async (req, res) => {
+  const get: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
-    const includeKey = parseIncludeKey(req.query['includeKey']);
+    const includeKey = parseOr(getCertificate.query, req.query, 'INVALID_QUERY', 'query').includeKey ?? false;
     const principal = principalOf(req);
     if (includeKey && !principal.isAdmin) {
       throw new GatewayError('FORBIDDEN', 'includeKey=true needs an admin token; workloads get their key only in the issue response.');
     }
-    const record = await inventory.get(cn);
+    const record = await read(cn);
     if (record === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}"; issue one with POST /v1/certificates.`);
     res.json(certificateResponse(record, includeKey ? openKey(kek, record) : undefined));
-  });
+  };
 
-  app.post('/v1/certificates/:cn/rotate', guards.issue, async (req, res) => {
+  const rotate: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
     requireName(principalOf(req), cn);
-    const current = await inventory.get(cn);
+    const current = await read(cn);
     if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}" to rotate; issue one first.`);
     const record = await batcher.submit(rotationItem(current));
     res.json(certificateResponse(record, current.csrPem === undefined ? openKey(kek, record) : undefined));
-  });
+  };
 
-  app.delete('/v1/certificates/:cn', guards.issue, async (req, res) => {
+  const release: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
     requireName(principalOf(req), cn);
     const removed = await inventory.delete(cn);
     if (removed === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+    const { serialNumber } = removed;
     try {
-      await deps.events.publish({ version: 1, at: new Date(deps.clock.now()).toISOString(), kind: 'released', commonName: cn, serialNumber: removed.serialNumber });
+      if (serialNumber === undefined) throw new Error('the removed hash held no serial to announce');
+      await deps.events.publish({ version: 1, at: new Date(deps.clock.now()).toISOString(), kind: 'released', commonName: cn, serialNumber });
     } catch (error) {
       // The delete happened; a lost announcement must not turn it into an error for the caller.
       deps.logger?.warn({ err: error, commonName: cn }, 'released event not published');
     }
     res.status(204).end();
-  });
+  };
+
+  return { issueCertificate: issue, listCertificates: list, getCertificate: get, rotateCertificate: rotate, deleteCertificate: release };
 }

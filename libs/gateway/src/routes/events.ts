@@ -1,17 +1,31 @@
 // GET /v1/events: the announcement stream as Server-Sent Events. `id:` is the Redis stream id,
-// so a reconnecting client's Last-Event-ID resumes exactly after the last event it saw.
-// Comment lines keep idle connections alive through proxies.
-import type { Express, RequestHandler, Response } from 'express';
-import { GatewayError } from '../errors.js';
+// so a reconnecting client's Last-Event-ID resumes exactly after the last event it saw. The
+// stream is bounded: when events a client should have had were trimmed, it gets `event: reset`
+// (no id, so its Last-Event-ID stays put) before the oldest kept one, and must re-list.
+// `: subscribed` says the subscription is in place; `: keep-alive` comments keep idle
+// connections open through proxies.
+import type { Request, RequestHandler, Response } from 'express';
+import { OPERATIONS, STREAM_RESET_EVENT, type StreamReset } from '@fsm-certs/api';
+import type { StreamGap } from '@fsm-certs/queue';
 import type { GatewayDeps } from '../deps.js';
+import { parseOr } from '../http/validate.js';
+import type { OperationHandlers } from './table.js';
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$|^\d{1,20}$/;
+const { streamEvents } = OPERATIONS;
 
-function resumeFrom(header: string | undefined, query: unknown): string | undefined {
-  const value = header ?? (typeof query === 'string' ? query : undefined);
-  if (value === undefined || value === '') return undefined;
-  if (!STREAM_ID.test(value)) throw new GatewayError('INVALID_QUERY', 'Last-Event-ID must be an event id received from this stream (like 1700000000000-0).');
-  return value;
+/** Where to resume: Last-Event-ID, else ?lastEventId; an empty value means "only new events". */
+function resumeFrom(req: Request): string | undefined {
+  const header = req.headers['last-event-id'];
+  const query = req.query['lastEventId'];
+  const headers = parseOr(streamEvents.headers, header === '' ? {} : { 'last-event-id': header }, 'INVALID_QUERY', 'Last-Event-ID');
+  const params = parseOr(streamEvents.query, query === '' ? {} : req.query, 'INVALID_QUERY', 'query');
+  return headers['last-event-id'] ?? params.lastEventId;
+}
+
+/** The SSE message telling a client that events were trimmed before it could get them. */
+export function resetMessage(gap: StreamGap): string {
+  const data: StreamReset = { reason: gap.reason, lastEventId: gap.lastEventId, oldestId: gap.oldestId };
+  return `event: ${STREAM_RESET_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function write(res: Response, chunk: string): Promise<void> {
@@ -42,9 +56,9 @@ export class OpenStreams {
   }
 }
 
-export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: RequestHandler, streams: OpenStreams): void {
-  app.get('/v1/events', guard, async (req, res) => {
-    const lastEventId = resumeFrom(req.get('last-event-id'), req.query['lastEventId']);
+export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams): Pick<OperationHandlers, 'streamEvents'> {
+  const handler: RequestHandler = async (req, res) => {
+    const lastEventId = resumeFrom(req);
     const controller = new AbortController();
     streams.add(controller);
     res.on('close', () => controller.abort());
@@ -61,6 +75,11 @@ export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: Requ
       const stream = deps.events.subscribe({
         ...(lastEventId === undefined ? {} : { fromId: lastEventId }),
         signal: controller.signal,
+        onSubscribed: () => res.write(': subscribed\n\n'),
+        onGap: (gap) => {
+          deps.logger?.info({ lastEventId: gap.lastEventId, oldestId: gap.oldestId }, 'SSE client missed trimmed events; sent reset');
+          res.write(resetMessage(gap));
+        },
         onError: (error) => deps.logger?.warn({ err: error }, 'event stream read failed; retrying'),
       });
       for await (const { id, event } of stream) {
@@ -75,5 +94,6 @@ export function registerEventsRoute(app: Express, deps: GatewayDeps, guard: Requ
       streams.delete(controller);
       res.end();
     }
-  });
+  };
+  return { streamEvents: handler };
 }

@@ -117,6 +117,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
       const obtain = (): Promise<ServerCertificate> =>
         obtainServerCertificate(issueClient, options.kek, {
           namespace: options.namespace,
+          timeoutMs: options.app.issueTimeoutMs,
           ...(validityMs === undefined ? {} : { validityMs }),
           onRetry: (error) => logger.info({ err: error instanceof Error ? error.message : String(error) }, 'waiting for the ca-service to issue the gateway certificate'),
         });

@@ -22,7 +22,7 @@ import {
 import { createRootCa, fingerprintSha256, issueLeaf, parseCsr, type RootCa } from '@fsm-certs/x509';
 import { createGatewayApp, type GatewayApp } from '../app.js';
 import { sha256Hex, type TokenGrant } from '../auth/tokens.js';
-import type { GatewayAppOptions, GatewayDeps } from '../deps.js';
+import type { GatewayAppOptions, GatewayDeps, GatewayLogger } from '../deps.js';
 import type { IssueBatchOptions, IssueClient } from '../issue/issue-client.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
 import type { Clock } from '@fsm-certs/core';
@@ -169,7 +169,7 @@ export interface Harness {
 
 export async function startHarness(
   shared: SharedRedis,
-  overrides: { options?: Partial<GatewayAppOptions>; readiness?: GatewayDeps['readiness'] } = {},
+  overrides: { options?: Partial<GatewayAppOptions>; readiness?: GatewayDeps['readiness']; logger?: GatewayLogger } = {},
 ): Promise<Harness> {
   const prefix = `{gw-${randomBytes(6).toString('hex')}}`;
   const inventory = new Inventory(shared.redis, { prefix });
@@ -201,7 +201,11 @@ export async function startHarness(
     clock,
     registry,
     readiness: overrides.readiness ?? { redis: async () => void (await shared.redis.ping()) },
-    ...(process.env['GW_TEST_LOG'] ? { logger: { debug: console.log, info: console.log, warn: console.log, error: console.log } } : {}),
+    ...(overrides.logger !== undefined
+      ? { logger: overrides.logger }
+      : process.env['GW_TEST_LOG']
+        ? { logger: { debug: console.log, info: console.log, warn: console.log, error: console.log } }
+        : {}),
   });
   const server: Server = await new Promise((resolve) => {
     // The listener the service serves (issue fast lane in front of express), as in production.
@@ -285,6 +289,27 @@ export function harnessPerTest(): HarnessContext {
       return current;
     },
   };
+}
+
+/** A logger that keeps what it was given, to assert on what an operator would see. */
+export class RecordingLogger implements GatewayLogger {
+  readonly entries: Array<{ level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg: string | undefined }> = [];
+  debug(obj: object, msg?: string): void {
+    this.entries.push({ level: 'debug', obj, msg });
+  }
+  info(obj: object, msg?: string): void {
+    this.entries.push({ level: 'info', obj, msg });
+  }
+  warn(obj: object, msg?: string): void {
+    this.entries.push({ level: 'warn', obj, msg });
+  }
+  error(obj: object, msg?: string): void {
+    this.entries.push({ level: 'error', obj, msg });
+  }
+  /** Entries at warn or error, or carrying an error object (whose stack a real logger prints). */
+  alarming(): typeof this.entries {
+    return this.entries.filter((e) => e.level === 'warn' || e.level === 'error' || 'err' in e.obj);
+  }
 }
 
 export interface ProblemJson {

@@ -70,7 +70,10 @@ function describeRoleKey(role: RoleKey): string {
 
 export class VaultProvider implements CertificateProvider {
   readonly kind = 'vault' as const;
-  /** A cancelled issue retries no more, but its HTTP request in flight runs to its timeout. */
+  /**
+   * A cancelled issue retries no more and stops waiting on its request in flight; the bound stays
+   * one request timeout, the longest a Vault call can take with a transport that cannot be cut.
+   */
   readonly cancelSettleMs: number;
   private readonly mount: string;
   private trusted: string[];
@@ -262,6 +265,7 @@ export class VaultProvider implements CertificateProvider {
       serialNumber: data.serial_number.replace(/:/g, '').toLowerCase(),
       notBefore: info.notBefore,
       notAfter: info.notAfter,
+      dnsNames: info.dnsNames,
       issuerId,
       provider: 'vault',
       warnings,

@@ -2,10 +2,12 @@
 // startVaultTarget), or VAULT_ADDR+VAULT_TOKEN from the environment, on a scratch mount that is
 // removed afterwards. `npm run test:vault` runs every Vault suite.
 import { createCsr, exportPrivateKeyPem, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
-import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
+import { opensslKeyMatches, opensslVerify, opensslX509 } from '@fsm-certs/testing';
 import type { VaultSnapshot } from '@fsm-certs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerFailure } from '../provider-error.test-helpers.js';
+import { planBootstrap } from './bootstrap.js';
+import { bootstrapSettingsSchema } from './bootstrap-settings.js';
 import { secretTokenSource } from './token-source.js';
 import { issueRequest, memoryLogger, startVaultSuite } from './vault-target.test-helpers.js';
 import type { VaultSuite } from './vault-target.test-helpers.js';
@@ -57,6 +59,26 @@ describe(`the Vault provider against ${target.description}`, () => {
     expect(inspectCertificate(signed.certificatePem).keyType).toBe('ec');
     expect(opensslKeyMatches(signed.certificatePem, exportPrivateKeyPem(keyPair.privateKey))).toBe(true);
     expect(opensslVerify(signed.certificatePem, caCrt).output).toMatch(/: OK/);
+  });
+
+  it('writes key_usage for the role\'s key family (ec: DigitalSignature only, RFC 5480), so its leaves carry no keyEncipherment', async () => {
+    const keyUsageOf = async (role: string): Promise<unknown> => {
+      const answer = (await admin.call('GET', `${suite.mount}/roles/${role}`)) as { data: { key_usage?: unknown } };
+      return answer.data.key_usage;
+    };
+    expect(await keyUsageOf('fsm')).toEqual(['DigitalSignature']);
+    await suite.bootstrap({ role: { name: 'rsa-leaves', keyType: 'rsa' } });
+    expect(await keyUsageOf('rsa-leaves')).toEqual(['DigitalSignature', 'KeyEncipherment']);
+
+    const provider = await suite.start();
+    const issued = await provider.issue(issueRequest('usages.bookstore.cluster.local'));
+    expect(opensslX509(issued.certificatePem, ['-ext', 'keyUsage']).split('\n').map((line) => line.trim())).toContain('Digital Signature');
+    expect(opensslX509(issued.certificatePem, ['-ext', 'keyUsage'])).not.toContain('Key Encipherment');
+
+    // A role written without key_usage has Vault's default (DigitalSignature, KeyAgreement, KeyEncipherment): bootstrap corrects it.
+    await admin.call('POST', `${suite.mount}/roles/legacy`, { allow_any_name: true, key_type: 'ec', max_ttl: '24h' });
+    const plan = await planBootstrap(suite.client(), bootstrapSettingsSchema.parse({ mountPath: suite.mount, role: { name: 'legacy' } }));
+    expect(plan.find((step) => step.name === 'role')?.summary).toMatch(/key_usage: \[DigitalSignature,KeyAgreement,KeyEncipherment\] -> \[DigitalSignature\]/);
   });
 
   it('turns a name outside the role into NAME_NOT_ALLOWED (403 for the caller) with Vault\'s reason', async () => {

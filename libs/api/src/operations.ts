@@ -1,0 +1,220 @@
+// Every operation of the issuer-gateway, in one table: method, path, who may call it, its
+// parameters, body and responses, each a zod schema. The gateway registers one handler per entry
+// (its handler map is typed by this table, so a missing handler does not compile), validates
+// with these schemas, and serves the OpenAPI document generated from them (openapi.ts).
+// Adding a route is: one entry here, one handler in the gateway.
+import type { z } from 'zod';
+import { PROBLEM_CONTENT_TYPE, notReadyProblemSchema } from './problems.js';
+import {
+  certificatePathSchema,
+  eventsHeadersSchema,
+  eventsQuerySchema,
+  getQuerySchema,
+  issueRequestSchema,
+  listQuerySchema,
+} from './requests.js';
+import {
+  certificateListSchema,
+  certificateSchema,
+  healthSchema,
+  openApiDocumentSchema,
+  readySchema,
+  textSchema,
+  trustBundleSchema,
+} from './responses.js';
+
+export type HttpMethod = 'get' | 'post' | 'delete';
+
+/** `public`: no token. Otherwise the scope a bearer token needs (admin has every scope). */
+export type Access = 'public' | 'read' | 'issue';
+
+export interface ResponseHeaderSpec {
+  readonly description: string;
+  readonly schema: z.ZodType;
+}
+
+export interface ResponseSpec {
+  readonly description: string;
+  /** Media type -> body schema; absent for an empty body. */
+  readonly content?: Readonly<Record<string, z.ZodType>>;
+  readonly headers?: Readonly<Record<string, ResponseHeaderSpec>>;
+}
+
+export interface OperationSpec {
+  readonly method: HttpMethod;
+  /** OpenAPI path template, e.g. /v1/certificates/{cn}. */
+  readonly path: string;
+  readonly tags: readonly string[];
+  readonly summary: string;
+  readonly description?: string;
+  readonly access: Access;
+  readonly pathParams?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  /** Request headers, by lower-case name. */
+  readonly headers?: z.ZodObject;
+  /** A JSON request body (application/json). */
+  readonly body?: z.ZodType;
+  /** Successful answers by status. */
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /**
+   * Statuses answered with problem+json besides the ones every operation of its kind may answer
+   * (see problemStatuses): route-specific refusals such as 404 or 406.
+   */
+  readonly problems: readonly number[];
+  /** A problem status with a body of its own (e.g. /readyz's 503 carries `checks`). */
+  readonly problemBodies?: Readonly<Record<number, z.ZodType>>;
+}
+
+const json = (schema: z.ZodType): Readonly<Record<string, z.ZodType>> => ({ 'application/json': schema });
+
+export const OPERATIONS = {
+  issueCertificate: {
+    method: 'post',
+    path: '/v1/certificates',
+    tags: ['certificates'],
+    summary: 'Issue a certificate (server-generated key, or CSR mode).',
+    description:
+      'Needs the `issue` scope and a name pattern covering commonName and every DNS SAN; IP and URI SANs need the `*` pattern. Concurrent requests are batched into one queue job; identical concurrent requests share one issuance. A request matching a still-valid certificate (same parameters) gets that certificate back. The body may be sent with Content-Encoding gzip, deflate or br; the body limit applies to the decoded size.',
+    access: 'issue',
+    body: issueRequestSchema,
+    responses: {
+      201: {
+        description: 'Issued (or reused).',
+        content: json(certificateSchema),
+        headers: { Location: { description: 'The certificate\'s path: /v1/certificates/{cn}.', schema: textSchema } },
+      },
+    },
+    problems: [400, 413, 415, 502, 503, 504],
+  },
+  listCertificates: {
+    method: 'get',
+    path: '/v1/certificates',
+    tags: ['certificates'],
+    summary: 'List certificates in name order (read scope). Never includes private keys.',
+    access: 'read',
+    query: listQuerySchema,
+    responses: { 200: { description: 'One page.', content: json(certificateListSchema) } },
+    problems: [400, 503],
+  },
+  getCertificate: {
+    method: 'get',
+    path: '/v1/certificates/{cn}',
+    tags: ['certificates'],
+    summary: 'The current certificate for a name, from the inventory (read scope).',
+    access: 'read',
+    pathParams: certificatePathSchema,
+    query: getQuerySchema,
+    responses: { 200: { description: 'The certificate.', content: json(certificateSchema) } },
+    // 500 RECORD_UNREADABLE: the stored record of that name does not decode.
+    problems: [400, 404, 500, 503],
+  },
+  deleteCertificate: {
+    method: 'delete',
+    path: '/v1/certificates/{cn}',
+    tags: ['certificates'],
+    summary: 'Release a name: remove it from the inventory and announce `released` (issue scope covering the name).',
+    access: 'issue',
+    pathParams: certificatePathSchema,
+    responses: { 204: { description: 'Removed.' } },
+    problems: [400, 404, 503],
+  },
+  rotateCertificate: {
+    method: 'post',
+    path: '/v1/certificates/{cn}/rotate',
+    tags: ['certificates'],
+    summary: 'Re-issue the certificate now with its stored parameters (issue scope covering the name).',
+    access: 'issue',
+    pathParams: certificatePathSchema,
+    responses: { 200: { description: 'The new certificate.', content: json(certificateSchema) } },
+    problems: [400, 404, 500, 502, 503, 504],
+  },
+  getTrustBundle: {
+    method: 'get',
+    path: '/v1/ca',
+    tags: ['ca'],
+    summary: 'The trust bundle: PEM (default) or JSON by Accept. Public.',
+    access: 'public',
+    responses: {
+      200: {
+        description: 'The roots a workload should trust.',
+        content: { 'application/x-pem-file': textSchema, 'text/plain': textSchema, 'application/json': trustBundleSchema },
+      },
+    },
+    problems: [406, 503],
+  },
+  streamEvents: {
+    method: 'get',
+    path: '/v1/events',
+    tags: ['events'],
+    summary: 'Announcements as Server-Sent Events (read scope).',
+    description:
+      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. When events after that id were trimmed from the bounded stream, `event: reset` (no id; `data:` a StreamReset) comes before the oldest kept event: re-list the certificates. A `: subscribed` comment says the subscription is in place; `: keep-alive` comments keep the connection alive.',
+    access: 'read',
+    query: eventsQuerySchema,
+    headers: eventsHeadersSchema,
+    responses: { 200: { description: 'An endless event stream; each `data:` is a CertEvent.', content: { 'text/event-stream': textSchema } } },
+    problems: [400],
+  },
+  healthz: {
+    method: 'get',
+    path: '/healthz',
+    tags: ['operations'],
+    summary: 'Liveness.',
+    access: 'public',
+    responses: { 200: { description: 'The process serves HTTP.', content: json(healthSchema) } },
+    problems: [],
+  },
+  readyz: {
+    method: 'get',
+    path: '/readyz',
+    tags: ['operations'],
+    summary: 'Readiness: Redis answers, the issue queue is reachable, a ca-service heartbeat is live.',
+    access: 'public',
+    responses: { 200: { description: 'Ready; `checks` lists each check.', content: json(readySchema) } },
+    problems: [503],
+    problemBodies: { 503: notReadyProblemSchema },
+  },
+  metrics: {
+    method: 'get',
+    path: '/metrics',
+    tags: ['operations'],
+    summary: 'Prometheus metrics.',
+    access: 'public',
+    responses: { 200: { description: 'Text exposition format.', content: { 'text/plain': textSchema } } },
+    problems: [],
+  },
+  openapi: {
+    method: 'get',
+    path: '/openapi.json',
+    tags: ['operations'],
+    summary: 'This document.',
+    access: 'public',
+    responses: { 200: { description: 'OpenAPI 3.1.', content: json(openApiDocumentSchema) } },
+    problems: [],
+  },
+} as const satisfies Record<string, OperationSpec>;
+
+export type OperationId = keyof typeof OPERATIONS;
+export const OPERATION_IDS = Object.keys(OPERATIONS) as OperationId[];
+
+/** Every problem status an operation may answer: its own, plus authentication's for tokened routes. */
+export function problemStatuses(op: OperationSpec): number[] {
+  const statuses = new Set<number>(op.problems);
+  if (op.access !== 'public') for (const s of [401, 403, 429]) statuses.add(s);
+  // A path parameter that does not decode (a malformed percent-escape) or validate is a 400.
+  if (op.pathParams !== undefined) statuses.add(400);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+/** The methods a path template has, upper-case, for `Allow` (HEAD wherever GET is). */
+export function allowedMethods(path: string): string[] {
+  const methods = new Set<string>();
+  for (const op of Object.values(OPERATIONS) as OperationSpec[]) {
+    if (op.path !== path) continue;
+    methods.add(op.method.toUpperCase());
+    if (op.method === 'get') methods.add('HEAD');
+  }
+  return [...methods].sort();
+}
+
+export { PROBLEM_CONTENT_TYPE };
