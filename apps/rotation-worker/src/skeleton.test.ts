@@ -42,8 +42,8 @@ describe('rotation-worker on the service skeleton', () => {
     );
   });
 
-  it('answers /healthz and /metrics, is ready only while its sweep schedule is registered, and exits 0 on SIGTERM', async () => {
-    const app = new AppProcess('rotation-worker', { env: env() });
+  it('answers /healthz and /metrics, is ready only while its sweep schedule is registered, and exits 0 on SIGTERM within its budget', async () => {
+    const app = new AppProcess('rotation-worker', { env: env({ WORKER_SHUTDOWN_TIMEOUT: '3s' }) });
     try {
       const line = await app.waitForLine(/health endpoints listening/, 60_000);
       const url = String((JSON.parse(line) as { url?: unknown }).url);
@@ -69,6 +69,9 @@ describe('rotation-worker on the service skeleton', () => {
 
       app.signal('SIGTERM');
       expect(await app.exited()).toBe(0);
+      const lines = app.recentOutput.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; budgetMs?: number });
+      expect(lines.find((l) => l.msg === 'shutting down: finishing in-flight work')?.budgetMs).toBe(3_000);
+      expect(lines.map((l) => l.msg)).toContain('stopped cleanly');
     } finally {
       await app.stop();
     }
