@@ -2,7 +2,7 @@
 // verification, PEM/DER helpers. Durations and key algorithms are @fsm-certs/core's.
 export * from './types.js';
 export { X509Error, isX509Error, type X509ErrorOptions } from './errors.js';
-export { generateKeyPair, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
+export { generateKeyPair, generateKeyPairOffThread, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
 export { createCsr, parseCsr, type CreateCsrOptions } from './csr.js';
 export {
   createRootCa, DEFAULT_ROOT_COMMON_NAME, DEFAULT_ROOT_ORGANIZATION, DEFAULT_ROOT_VALIDITY_MS, BACKDATE_MS,
