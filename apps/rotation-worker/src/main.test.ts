@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, startCaService, type CaService } from '@fsm-certs/issuance';
+import { ROTATION_SWEEP_QUEUE, createLogger, startCaService, type CaService } from '@fsm-certs/issuance';
 import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
 import {
   EventStream,
@@ -18,6 +18,7 @@ import {
   createRedisConnection,
   generateKek,
   startRedisServer,
+  type CertEvent,
   type IssueJobResult,
   type IssueQueue,
   type RedisServerHandle,
@@ -34,7 +35,35 @@ describe('rotation-worker processes', () => {
   let queue: IssueQueue;
   let events: QueueEvents;
   let inventory: Inventory;
+  let sweeps: QueueEvents;
   const replicas: AppProcess[] = [];
+
+  /** The first announcement after `afterId` that `matches` accepts. */
+  async function firstEvent(afterId: string, matches: (event: CertEvent) => boolean): Promise<CertEvent> {
+    const stop = new AbortController();
+    try {
+      for await (const { event } of new EventStream(redis, { prefix: PREFIX }).subscribe({ fromId: afterId, signal: stop.signal })) {
+        if (matches(event)) return event;
+      }
+      throw new Error('the event stream ended');
+    } finally {
+      stop.abort();
+    }
+  }
+
+  /** Resolves once `count` more sweeps (by either replica) have finished. */
+  function sweepsFinished(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      let left = count;
+      const onCompleted = (): void => {
+        left -= 1;
+        if (left > 0) return;
+        sweeps.off('completed', onCompleted);
+        resolve();
+      };
+      sweeps.on('completed', onCompleted);
+    });
+  }
 
   beforeAll(async () => {
     redisServer = await startRedisServer();
@@ -52,6 +81,8 @@ describe('rotation-worker processes', () => {
     events = createQueueEvents(createRedisConnection(redisServer.url, { role: 'worker' }), 'issue', PREFIX);
     await events.waitUntilReady();
     inventory = new Inventory(redis, { prefix: PREFIX });
+    sweeps = new QueueEvents(ROTATION_SWEEP_QUEUE, { connection: createRedisConnection(redisServer.url, { role: 'worker' }), prefix: PREFIX });
+    await sweeps.waitUntilReady();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
       HOME: process.env['HOME'],
@@ -68,6 +99,7 @@ describe('rotation-worker processes', () => {
   afterAll(async () => {
     for (const r of replicas) await r.stop();
     await ca?.close();
+    await sweeps?.close();
     await events?.close();
     await queue?.close();
     redis?.disconnect();
@@ -87,20 +119,17 @@ describe('rotation-worker processes', () => {
     // The whole record from the inventory: a result record may reference the trust bundle (v2).
     const original = await inventory.get(name);
     if (original?.serialNumber !== first.certificate.serialNumber) throw new Error('the issued certificate is not in the inventory');
+    const key = new EventStream(redis, { prefix: PREFIX }).key;
+    const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
     // Time passes: its renewAt arrives.
     const moved = await inventory.put({ ...original, renewAt: new Date(Date.now() - 1_000).toISOString() }, { expectSerial: original.serialNumber });
     expect(moved.stored).toBe(true);
 
-    const deadline = Date.now() + 20_000;
-    let current = await inventory.get(name);
-    while (current?.serialNumber === original.serialNumber && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      current = await inventory.get(name);
-    }
+    await firstEvent(last?.[0] ?? '0', (e) => e.kind === 'rotated' && e.commonName === name);
+    const current = await inventory.get(name);
     expect(current?.previousSerialNumber).toBe(original.serialNumber);
-    // Let both replicas sweep several more times, then count.
-    await new Promise((r) => setTimeout(r, 1_500));
-    const key = new EventStream(redis, { prefix: PREFIX }).key;
+    // Let the replicas sweep several more times (each finds the new certificate not due), then count.
+    await sweepsFinished(4);
     const rotated = (await redis.xrange(key, '-', '+'))
       .map(([, fields]) => certEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1] ?? 'null')))
       .filter((e) => e.kind === 'rotated' && e.commonName === name);
