@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '@fsm-certs/testing';
 import type { IssuedEvent } from '../contracts/events.js';
 import { createRedisConnection } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
@@ -62,8 +63,10 @@ describe('EventStream', () => {
     await stream.publish(issued());
     const controller = new AbortController();
     const iterator = stream.subscribe({ signal: controller.signal, blockMs: 50 });
+    const reads = await xreadCalls();
     const pending = take(iterator, 2);
-    await new Promise((r) => setTimeout(r, 150)); // several empty blocking rounds pass
+    // Several blocking reads come back empty before anything is published.
+    await eventually(async () => ((await xreadCalls()) >= reads + 3 ? true : undefined), 10_000, 'three empty blocking reads');
     const fresh = [issued(), issued()];
     for (const e of fresh) await stream.publish(e);
     expect((await pending).map((g) => g.event)).toEqual(fresh);
@@ -81,13 +84,12 @@ describe('EventStream', () => {
 
   it('ends cleanly when the signal aborts while blocked in XREAD', async () => {
     const controller = new AbortController();
-    const iterator = stream.subscribe({ signal: controller.signal, blockMs: 10_000 });
+    // Blocked far longer than this test may run: only the abort can end the read.
+    const iterator = stream.subscribe({ signal: controller.signal, blockMs: 3_600_000 });
     const next = iterator.next();
-    await new Promise((r) => setTimeout(r, 100));
-    const before = Date.now();
+    await eventually(async () => ((await readerCommands()).includes('xread') ? true : undefined), 10_000, 'the reader to block in XREAD');
     controller.abort();
     expect(await next).toEqual({ done: true, value: undefined });
-    expect(Date.now() - before).toBeLessThan(1_000);
   });
 
   it('closes its dedicated connection when the consumer breaks out of for-await', async () => {
@@ -98,8 +100,7 @@ describe('EventStream', () => {
       expect(await connectedClients()).toBe(clientsBefore + 1);
       break;
     }
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await connectedClients()).toBe(clientsBefore);
+    await eventually(async () => ((await connectedClients()) === clientsBefore ? true : undefined), 10_000, 'the reader connection to close');
   });
 
   it('skips entries it cannot parse and reports them', async () => {
@@ -149,6 +150,17 @@ describe('EventStream', () => {
     controller.abort();
   });
 });
+
+/** XREAD commands this Redis has executed (one per blocking read of a subscriber). */
+async function xreadCalls(): Promise<number> {
+  return Number(/^cmdstat_xread:calls=(\d+)/m.exec(await redis.info('commandstats'))?.[1] ?? '0');
+}
+
+/** The command each subscriber connection is running or ran last (CLIENT LIST `cmd`). */
+async function readerCommands(): Promise<string[]> {
+  const list = String(await redis.client('LIST')).split('\n');
+  return list.filter((line) => line.includes('name=fsm-certs-events')).map((line) => /\bcmd=(\S+)/.exec(line)?.[1] ?? '');
+}
 
 async function connectedClients(): Promise<number> {
   const list = await redis.client('LIST');
