@@ -36,6 +36,7 @@ describe('rotation-worker processes', () => {
   let events: QueueEvents;
   let inventory: Inventory;
   let sweeps: QueueEvents;
+  let sweepsConnection: Redis;
   const replicas: AppProcess[] = [];
 
   /** The first announcement after `afterId` that `matches` accepts. */
@@ -81,7 +82,8 @@ describe('rotation-worker processes', () => {
     events = createQueueEvents(createRedisConnection(redisServer.url, { role: 'worker' }), 'issue', PREFIX);
     await events.waitUntilReady();
     inventory = new Inventory(redis, { prefix: PREFIX });
-    sweeps = new QueueEvents(ROTATION_SWEEP_QUEUE, { connection: createRedisConnection(redisServer.url, { role: 'worker' }), prefix: PREFIX });
+    sweepsConnection = createRedisConnection(redisServer.url, { role: 'worker' });
+    sweeps = new QueueEvents(ROTATION_SWEEP_QUEUE, { connection: sweepsConnection, prefix: PREFIX });
     await sweeps.waitUntilReady();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
@@ -100,6 +102,7 @@ describe('rotation-worker processes', () => {
     for (const r of replicas) await r.stop();
     await ca?.close();
     await sweeps?.close();
+    sweepsConnection?.disconnect();
     await events?.close();
     await queue?.close();
     redis?.disconnect();

@@ -33,16 +33,18 @@ function issued(): IssuedEvent {
 /** Takes `count` events from an iterator, failing instead of hanging if they do not come. */
 async function take(iterator: AsyncIterator<StreamedEvent>, count: number, timeoutMs = 5_000): Promise<StreamedEvent[]> {
   const out: StreamedEvent[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (out.length < count) {
-    const remaining = deadline - Date.now();
-    const next = await Promise.race([
-      iterator.next(),
-      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(remaining, 0))),
-    ]);
-    if (next === 'timeout') throw new Error(`only ${out.length} of ${count} events arrived`);
-    if (next.done === true) break;
-    out.push(next.value);
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`only ${out.length} of ${count} events arrived within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    while (out.length < count) {
+      const next = await Promise.race([iterator.next(), guard]);
+      if (next.done === true) break;
+      out.push(next.value);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   return out;
 }
