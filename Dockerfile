@@ -2,7 +2,8 @@
 # One image for every app, built once (context: the repository root):
 #   docker build -t fsm-certs:0.1.0 .
 # The first argument picks the app (deploy/docker/app.mjs): ca-service, issuer-gateway,
-# rotation-worker, vault-bootstrap or cli, e.g. `docker run fsm-certs:0.1.0 vault-bootstrap --help`.
+# rotation-worker, vault-bootstrap or cli, e.g. `docker run fsm-certs:0.1.0 vault-bootstrap --help`;
+# `agent` is the workload agent sidecar (`cli agent`, docs/agent.md).
 # The Helm chart (deploy/helm/fsm-certs) and docker-compose.yml run it this way.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 

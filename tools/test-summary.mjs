@@ -4,9 +4,10 @@
 // into one closing line, `N passed, N failed` (`, N skipped` when any were skipped). The only
 // place that sums: `.ci/run` runs `npm test`.
 //
-//   node tools/test-summary.mjs [nx run-many options...]   run, then sum (what `npm test` does)
+//   node tools/test-summary.mjs -- nx run-many -t typecheck test [options...]
+//                                    run that command (a node_modules/.bin tool), then sum (`npm test`)
 //   node tools/test-summary.mjs --sum-only [--exit-code N] [--root DIR]
-//                                                          sum the reports already there
+//                                    sum the reports already there
 //
 // What counts as a failure, so a broken suite can never pass silently: a failed test; a test file
 // that failed outside its tests (an import error, a failing beforeAll); a project with a `test`
@@ -19,7 +20,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RESULTS_DIR = '.vitest-results';
-const NX_ARGS = ['run-many', '-t', 'typecheck', 'test', '--parallel=2', '--outputStyle=stream'];
 
 /** Every workspace project with a `test` script, by the name its report carries (`@fsm-certs/` dropped). */
 export function testedProjects(root) {
@@ -93,12 +93,18 @@ function main(args) {
   }
   // Reports of an earlier run must not stand in for a project that crashes this time.
   rmSync(path.join(defaultRoot, RESULTS_DIR), { recursive: true, force: true });
-  const nx = path.join(defaultRoot, 'node_modules', '.bin', 'nx');
+  const separator = args.indexOf('--');
+  const [tool, ...toolArgs] = separator === -1 ? [] : args.slice(separator + 1);
+  if (tool === undefined) {
+    console.error('[test] usage: node tools/test-summary.mjs -- nx run-many -t typecheck test [options...]');
+    return 2;
+  }
+  const command = path.join(defaultRoot, 'node_modules', '.bin', tool);
   const started = Date.now();
-  const run = spawnSync(nx, [...NX_ARGS, ...args], { cwd: defaultRoot, stdio: 'inherit' });
-  if (run.error !== undefined) console.error(`[test] could not run ${nx}: ${run.error.message} (run npm ci first)`);
+  const run = spawnSync(command, toolArgs, { cwd: defaultRoot, stdio: 'inherit' });
+  if (run.error !== undefined) console.error(`[test] could not run ${command}: ${run.error.message} (run npm ci first)`);
   const code = run.status ?? 1;
-  console.log(`[test] nx run-many exited ${run.signal ?? code} after ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(`[test] ${tool} ${toolArgs.join(' ')} exited ${run.signal ?? code} after ${Math.round((Date.now() - started) / 1000)} s`);
   return summarize(defaultRoot, code);
 }
 

@@ -7,6 +7,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The apps the image runs, by the name given as the first argument. */
 export const APPS = ['ca-service', 'issuer-gateway', 'rotation-worker', 'vault-bootstrap', 'cli'];
 
+/**
+ * Names that run a command of one of the apps: `app.mjs agent --dir /certs ...` is the workload
+ * agent sidecar, `fsm-certs agent --dir /certs ...` (docs/agent.md).
+ */
+export const COMMANDS = { agent: { app: 'cli', args: ['agent'] } };
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function entryPoint(app) {
@@ -14,7 +20,7 @@ export function entryPoint(app) {
 }
 
 function usage() {
-  return `usage: app.mjs <${APPS.join('|')}> [arguments...]\n`;
+  return `usage: app.mjs <${[...APPS, ...Object.keys(COMMANDS)].join('|')}> [arguments...]\n`;
 }
 
 async function main() {
@@ -23,15 +29,16 @@ async function main() {
     process.stdout.write(usage());
     return;
   }
-  if (app === undefined || !APPS.includes(app)) {
+  const command = app === undefined ? undefined : Object.hasOwn(COMMANDS, app) ? COMMANDS[app] : APPS.includes(app) ? { app, args: [] } : undefined;
+  if (command === undefined) {
     process.stderr.write(`${app === undefined ? 'no app given' : `unknown app "${app}"`}; ${usage()}`);
     process.exitCode = 2;
     return;
   }
-  const entry = entryPoint(app);
+  const entry = entryPoint(command.app);
   // The app sees itself as the main script: [node, apps/<app>/dist/main.js, ...its arguments]
   // (vault-bootstrap and the cli read their flags from process.argv.slice(2)).
-  process.argv = [process.argv[0] ?? 'node', entry, ...rest];
+  process.argv = [process.argv[0] ?? 'node', entry, ...command.args, ...rest];
   await import(pathToFileURL(entry).href);
 }
 

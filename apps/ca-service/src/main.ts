@@ -33,7 +33,7 @@ const started = (async () => {
   const store = createSecretStore(config);
   provider = await createProvider(config, { store, logger });
   const { kek, source } = await loadOrCreateKek({ configured: config.worker.keyEncryptionKey, store, namespace: config.namespace });
-  logger.info({ provider: provider.kind, kekSource: source }, 'provider and key-encryption key loaded');
+  logger.info({ provider: provider.kind, secretStore: store.kind, kekSource: source }, 'provider and key-encryption key loaded');
   service = await startCaService({
     redisUrl,
     prefix: config.redis.prefix,

@@ -28,6 +28,16 @@ Online (talk to the issuer-gateway):
       Exit 1 with one line per problem when a root expires within N days or a certificate is past its
       renew time (more than --grace) or expired; exit 0 and "ok: ..." otherwise.
 
+Workload agent (long-running; keeps a directory's certificate fresh until SIGTERM):
+  fsm-certs agent --dir DIR --name CN [--gateway URL] [--token-file FILE | --token T] [--ca-file FILE]
+                  [--san NAME]... [--spiffe] [--key-mode csr|server] [--key ALG] [--validity DUR]
+                  [--reload-cmd CMD | --reload-signal SIG (--reload-pid PID | --reload-pid-file FILE)]
+                  [--health-addr 127.0.0.1:9097|none] [--log-level info]
+      DIR/cert.pem, key.pem (0600), ca.pem, swapped atomically (DIR/..data); renewed at renewAt, on
+      rotation events and trust-bundle changes; the reload hook runs after each change; GET /healthz.
+      --key-mode csr (default): the key is made here and never sent; server: the gateway makes it.
+      --token-file is read for every request (a projected ServiceAccount token). See docs/agent.md.
+
 Connection (online commands), first found wins:
   --server URL --token T [--ca FILE]   flags
   FSM_CERTS_SERVER, FSM_CERTS_TOKEN, FSM_CERTS_CA   environment

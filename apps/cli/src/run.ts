@@ -29,6 +29,18 @@ const OPTIONS = {
   server: { type: 'string' },
   token: { type: 'string' },
   ca: { type: 'string' },
+  gateway: { type: 'string' },
+  'token-file': { type: 'string' },
+  dir: { type: 'string' },
+  name: { type: 'string' },
+  'key-mode': { type: 'string' },
+  'ca-file': { type: 'string' },
+  'reload-cmd': { type: 'string' },
+  'reload-signal': { type: 'string' },
+  'reload-pid': { type: 'string' },
+  'reload-pid-file': { type: 'string' },
+  'health-addr': { type: 'string' },
+  'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -65,6 +77,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   { words: ['cert', 'release'], operands: 1, flags: [], online: true },
   { words: ['events'], operands: 0, flags: ['from', 'count'], online: true },
   { words: ['check'], operands: 0, flags: ['root-days', 'grace'], online: true },
+  // Long-running; finds its gateway itself (--gateway, not --server) and may read its token from a file.
+  {
+    words: ['agent'],
+    operands: 0,
+    flags: ['gateway', 'token', 'token-file', 'ca-file', 'dir', 'name', 'san', 'spiffe', 'key-mode', 'key', 'validity', 'reload-cmd', 'reload-signal', 'reload-pid', 'reload-pid-file', 'health-addr', 'log-level'],
+    online: false,
+  },
 ];
 
 /** Parses argv into a known command with only the flags it takes; `undefined` means "print help". */
@@ -103,6 +122,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command === undefined) {
       io.stdout(HELP);
       return EXIT.ok;
+    }
+    if (command.name === 'agent') {
+      const { runAgentCommand } = await import('./agent/agent-command.js');
+      return await runAgentCommand(command, io, { relaunchForCa });
     }
     if (!isOnline(command.name)) {
       const { runOffline } = await import('./offline.js');

@@ -71,3 +71,21 @@ export type RotatedEvent = z.infer<typeof rotatedEventSchema>;
 export type ReleasedEvent = z.infer<typeof releasedEventSchema>;
 export type TrustBundleChangedEvent = z.infer<typeof trustBundleChangedEventSchema>;
 export type RootRotationStageEvent = z.infer<typeof rootRotationStageEventSchema>;
+
+/** The SSE event name of a reset on GET /v1/events. */
+export const STREAM_RESET_EVENT = 'reset';
+
+/**
+ * The `data:` of `event: reset` (sent without an `id:`): the events after `lastEventId` were
+ * trimmed from the gateway's bounded stream before this client got them; the stream goes on with
+ * `oldestId`. Whatever a client keeps in step with the events must be re-read from the API.
+ */
+export const streamResetSchema = z
+  .object({
+    /** Why events were skipped; `trimmed` (the stream's length cap) is the only one so far. */
+    reason: z.string().min(1),
+    lastEventId: z.string().min(1),
+    oldestId: z.string().min(1),
+  })
+  .meta({ id: 'StreamReset', description: 'The `data:` of `event: reset`: events after lastEventId were trimmed; the stream goes on with oldestId. Re-list.' });
+export type StreamReset = z.infer<typeof streamResetSchema>;

@@ -105,7 +105,8 @@ export const OPERATIONS = {
     pathParams: certificatePathSchema,
     query: getQuerySchema,
     responses: { 200: { description: 'The certificate.', content: json(certificateSchema) } },
-    problems: [400, 404, 503],
+    // 500 RECORD_UNREADABLE: the stored record of that name does not decode.
+    problems: [400, 404, 500, 503],
   },
   deleteCertificate: {
     method: 'delete',
@@ -125,7 +126,7 @@ export const OPERATIONS = {
     access: 'issue',
     pathParams: certificatePathSchema,
     responses: { 200: { description: 'The new certificate.', content: json(certificateSchema) } },
-    problems: [400, 404, 502, 503, 504],
+    problems: [400, 404, 500, 502, 503, 504],
   },
   getTrustBundle: {
     method: 'get',
@@ -147,7 +148,7 @@ export const OPERATIONS = {
     tags: ['events'],
     summary: 'Announcements as Server-Sent Events (read scope).',
     description:
-      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. Comment lines keep the connection alive.',
+      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. When events after that id were trimmed from the bounded stream, `event: reset` (no id; `data:` a StreamReset) comes before the oldest kept event: re-list the certificates. A `: subscribed` comment says the subscription is in place; `: keep-alive` comments keep the connection alive.',
     access: 'read',
     query: eventsQuerySchema,
     headers: eventsHeadersSchema,

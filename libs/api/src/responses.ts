@@ -17,7 +17,7 @@ export const certificateSchema = z.object({
   renewAt: isoDateTimeSchema.meta({ description: 'When the rotation-worker renews it.' }),
   keyAlgorithm: keyAlgorithmSchema,
   mode: issuanceModeSchema,
-  dnsNames: z.array(z.string()),
+  dnsNames: z.array(z.string()).meta({ description: 'The DNS SANs the certificate carries, in order, the common name first.' }),
   uris: z.array(z.string()),
   ipAddresses: z.array(z.string()),
   privateKey: pemOf('PRIVATE KEY')
@@ -34,6 +34,13 @@ export type ListedCertificate = z.infer<typeof listedCertificateSchema>;
 export const certificateListSchema = z.object({
   items: z.array(listedCertificateSchema),
   nextCursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page; null on the last page.' }),
+  unreadable: z
+    .array(commonNameSchema)
+    .optional()
+    .meta({
+      description:
+        'Names of this page whose stored record cannot be read (damaged, or written by another version): left out of items. Usually empty; delete each and issue it again. Always sent by this version.',
+    }),
 }).meta({ id: 'CertificateList' });
 export type CertificateList = z.infer<typeof certificateListSchema>;
 

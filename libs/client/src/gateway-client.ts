@@ -62,14 +62,22 @@ export class GatewayClient {
     return res.text();
   }
 
-  /** Follows /v1/events; resumes after `lastEventId` when given. Ends when the signal aborts. */
-  async *events(options: { lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<GatewayEvent> {
+  /**
+   * Follows /v1/events; resumes after `lastEventId` when given. Ends when the signal aborts.
+   * `onSubscribed` runs once the gateway's subscription is in place (events published from then
+   * on will arrive). A `reset` event (see streamResetOf) means events were trimmed: re-list.
+   */
+  async *events(options: { lastEventId?: string; signal?: AbortSignal; onSubscribed?: () => void } = {}): AsyncGenerator<GatewayEvent> {
     const headers: Record<string, string> = { accept: 'text/event-stream', ...this.authHeader() };
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
     const res = await fetch(`${this.baseUrl}/v1/events`, { headers, ...(options.signal ? { signal: options.signal } : {}) });
     if (!res.ok || res.body === null) throw await toError(res);
     try {
-      yield* readEventStream(res.body);
+      const { onSubscribed } = options;
+      const onComment = (text: string): void => {
+        if (text === 'subscribed') onSubscribed?.();
+      };
+      yield* readEventStream(res.body, { onComment });
     } catch (error) {
       if (options.signal?.aborted === true) return;
       throw error;

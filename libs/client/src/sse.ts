@@ -1,10 +1,30 @@
 // A minimal Server-Sent Events reader over fetch: enough for the gateway's /v1/events
-// (id/event/data fields, comments ignored), resuming with Last-Event-ID.
+// (id/event/data fields, comments handed to onComment), resuming with Last-Event-ID.
+import { STREAM_RESET_EVENT, streamResetSchema, type StreamReset } from '@fsm-certs/api';
 import { certEventSchema, type GatewayEvent } from './schemas.js';
 
-export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<GatewayEvent> {
+export { STREAM_RESET_EVENT, streamResetSchema, type StreamReset };
+
+export interface ReadEventStreamOptions {
+  /** Comment lines (`: text`), e.g. the gateway's `subscribed` and `keep-alive`. */
+  readonly onComment?: (text: string) => void;
+}
+
+/**
+ * The reset an event announces (`event: reset`: events were trimmed before this client got them;
+ * re-list), or undefined for any other event or a reset that does not parse.
+ */
+export function streamResetOf(event: GatewayEvent): StreamReset | undefined {
+  if (event.type !== STREAM_RESET_EVENT) return undefined;
+  const parsed = streamResetSchema.safeParse(event.data);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export async function* readEventStream(body: ReadableStream<Uint8Array>, options: ReadEventStreamOptions = {}): AsyncGenerator<GatewayEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
+  // The last event id persists across events, as in EventSource: an event without `id:` (a
+  // reset) keeps the one before it, so resuming with it stays correct.
   let id = '';
   let type = 'message';
   let data: string[] = [];
@@ -31,7 +51,10 @@ export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncG
         data = [];
         continue;
       }
-      if (line.startsWith(':')) continue;
+      if (line.startsWith(':')) {
+        options.onComment?.(line.slice(1).trim());
+        continue;
+      }
       const colon = line.indexOf(':');
       const field = colon < 0 ? line : line.slice(0, colon);
       const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');

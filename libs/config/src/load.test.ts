@@ -23,7 +23,7 @@ function configError(env: NodeJS.ProcessEnv, file?: string): ConfigError {
 
 describe('loadConfig defaults', () => {
   it("gives FSM's defaults with an empty environment", () => {
-    const config = loadConfig({ env: {} });
+    const config = loadConfig({ env: {}, serviceAccountTokenFile: path.join(tmpdir(), 'no-such-dir', 'token') });
     expect(config).toMatchObject({
       namespace: 'fsm-system',
       trustDomain: 'cluster.local',
@@ -43,6 +43,54 @@ describe('loadConfig defaults', () => {
     });
     expect(config.redis.url).toBeUndefined();
     expect(config.vault.token).toBeUndefined();
+  });
+});
+
+describe('the secret store follows the environment unless FSM_SECRET_STORE says otherwise', () => {
+  const noPod = path.join(tmpdir(), 'no-such-dir', 'token');
+  const podToken = tempFile('token', 'eyJhbGciOi...');
+
+  it.each([
+    ['a developer machine without KUBECONFIG keeps the file store', {}, noPod, 'file'],
+    ['KUBECONFIG set selects Kubernetes Secrets', { KUBECONFIG: '/etc/fsm/kubeconfig' }, noPod, 'kubernetes'],
+    ['a list KUBECONFIG=a:b counts as set', { KUBECONFIG: `/a${path.delimiter}/b` }, noPod, 'kubernetes'],
+    ["a pod's service-account token selects Kubernetes Secrets", {}, podToken, 'kubernetes'],
+    ['an empty KUBECONFIG is unset', { KUBECONFIG: '' }, noPod, 'file'],
+    ['FSM_SECRET_STORE=file wins over KUBECONFIG', { KUBECONFIG: '/etc/fsm/kubeconfig', FSM_SECRET_STORE: 'file' }, noPod, 'file'],
+    ['FSM_SECRET_STORE=file wins in a pod', { FSM_SECRET_STORE: 'file' }, podToken, 'file'],
+    ['FSM_SECRET_STORE=kubernetes works without a cluster hint', { FSM_SECRET_STORE: 'kubernetes' }, noPod, 'kubernetes'],
+  ] as const)('%s', (_name, env, serviceAccountTokenFile, kind) => {
+    expect(loadConfig({ env, serviceAccountTokenFile }).secretStore.kind).toBe(kind);
+  });
+
+  it('takes kubeconfig from the config file into account', () => {
+    const file = tempFile('fsm.yaml', 'kubeconfig: /etc/fsm/kubeconfig\n');
+    expect(loadConfig({ env: {}, file, serviceAccountTokenFile: noPod }).secretStore.kind).toBe('kubernetes');
+  });
+});
+
+describe("the gateway's issue timeout outlasts the provider's own wait", () => {
+  it.each([
+    ['Tresor keeps 30s', {}, 30_000],
+    ['Vault keeps 30s', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't' }, 30_000],
+    ['cert-manager: its 60s wait plus 15s', { CERT_MANAGER: 'cert-manager' }, 75_000],
+    ['cert-manager with CERTMANAGER_TIMEOUT=2m: 2m15s', { CERT_MANAGER: 'cert-manager', CERTMANAGER_TIMEOUT: '2m' }, 135_000],
+    ['cert-manager with a short wait still gets at least 30s', { CERT_MANAGER: 'cert-manager', CERTMANAGER_TIMEOUT: '5s' }, 30_000],
+    ['an explicit GATEWAY_ISSUE_TIMEOUT long enough is kept', { CERT_MANAGER: 'cert-manager', GATEWAY_ISSUE_TIMEOUT: '90s' }, 90_000],
+    ['an explicit GATEWAY_ISSUE_TIMEOUT is free with Tresor', { GATEWAY_ISSUE_TIMEOUT: '5s' }, 5_000],
+  ] as const)('%s', (_name, env, expectedMs) => {
+    const { gateway } = loadConfig({ env });
+    expect(gateway.issueTimeoutMs).toBe(expectedMs);
+  });
+
+  it('reports the derived value in Go syntax', () => {
+    expect(loadConfig({ env: { CERT_MANAGER: 'cert-manager' } }).gateway.issueTimeout).toBe('1m15s');
+  });
+
+  it('refuses a GATEWAY_ISSUE_TIMEOUT shorter than the cert-manager wait, naming both settings', () => {
+    expect(configError({ CERT_MANAGER: 'cert-manager', GATEWAY_ISSUE_TIMEOUT: '30s' }).message).toBe(
+      'Invalid configuration: gateway.issueTimeout="30s" (env GATEWAY_ISSUE_TIMEOUT): allowed: at least certmanager.timeout (CERTMANAGER_TIMEOUT=1m0s) + 15s = 1m15s, so a certificate cert-manager signs in time is never a 504; unset it to derive it, or lower CERTMANAGER_TIMEOUT',
+    );
   });
 });
 

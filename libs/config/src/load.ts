@@ -1,17 +1,23 @@
 // loadConfig: defaults < file (YAML or JSON) < environment. A bad value throws ConfigError with
 // one line naming the key, the value (secrets redacted), where it came from and what is allowed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { ENV_BINDINGS, fsmConfigSchema } from './schema.js';
 import type { FsmConfig } from './schema.js';
+import { SERVICE_ACCOUNT_TOKEN_FILE, defaultSecretStoreKind } from './sections/secret-store.js';
 
 export interface LoadConfigOptions {
   /** Environment to read; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /** YAML or JSON file; default $FSM_CONFIG_FILE; none when neither is set. */
   readonly file?: string;
+  /**
+   * The pod's service-account token; when it exists the Kubernetes secret store is the default.
+   * Default /var/run/secrets/kubernetes.io/serviceaccount/token (tests point it elsewhere).
+   */
+  readonly serviceAccountTokenFile?: string;
 }
 
 type Tree = Record<string, unknown>;
@@ -128,6 +134,15 @@ export function loadConfig(options: LoadConfigOptions = {}): FsmConfig {
       setPath(raw, write.path, write.value);
       sources.set(write.path.join('.'), `env ${binding.env}`);
     }
+  }
+
+  if (getPath(raw, ['secretStore', 'kind']) === undefined) {
+    const kubeconfig = getPath(raw, ['kubeconfig']);
+    const kind = defaultSecretStoreKind({
+      kubeconfig: typeof kubeconfig === 'string' ? kubeconfig : undefined,
+      inPod: existsSync(options.serviceAccountTokenFile ?? SERVICE_ACCOUNT_TOKEN_FILE),
+    });
+    setPath(raw, ['secretStore', 'kind'], kind);
   }
 
   const result = fsmConfigSchema.safeParse(raw);

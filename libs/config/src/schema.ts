@@ -2,15 +2,25 @@
 // section (gateway, worker, ...): write sections/<name>.ts exporting `<name>Schema` (with
 // .prefault({}) so it may be omitted) and `<name>Env` bindings, then add both below.
 import { z } from 'zod';
+import { formatDuration } from '@fsm-certs/core';
 import { caBundleSecretNameSchema, coreEnv, kubeconfigSchema, namespaceSchema, trustDomainSchema } from './sections/core.js';
 import { certificateProviderEnv, certificateProviderSchema } from './sections/certificate-provider.js';
 import { certmanagerEnv, certmanagerSchema } from './sections/certmanager.js';
 import type { EnvBinding } from './sections/env-binding.js';
 import { gatewayEnv, gatewaySchema } from './sections/gateway.js';
+import { effectiveIssueTimeoutMs, issueTimeoutProblem, type IssueTimeoutInputs } from './sections/issue-timeout.js';
 import { redisEnv, redisSchema } from './sections/redis.js';
 import { secretStoreEnv, secretStoreSchema } from './sections/secret-store.js';
 import { vaultEnv, vaultSchema } from './sections/vault.js';
 import { workerEnv, workerSchema } from './sections/worker.js';
+
+function issueTimeoutInputs(config: {
+  readonly certificateProvider: { readonly kind: string };
+  readonly certmanager: { readonly timeoutMs: number };
+  readonly gateway: { readonly issueTimeout: { readonly ms: number } | undefined };
+}): IssueTimeoutInputs {
+  return { providerKind: config.certificateProvider.kind, certManagerTimeoutMs: config.certmanager.timeoutMs, explicitMs: config.gateway.issueTimeout?.ms };
+}
 
 export const fsmConfigSchema = z
   .strictObject({
@@ -27,6 +37,8 @@ export const fsmConfigSchema = z
     worker: workerSchema,
   })
   .superRefine((config, ctx) => {
+    const tooShort = issueTimeoutProblem(issueTimeoutInputs(config));
+    if (tooShort !== undefined) ctx.addIssue({ code: 'custom', path: ['gateway', 'issueTimeout'], message: tooShort });
     if (config.certificateProvider.kind !== 'vault') return;
     if (config.vault.host === undefined) {
       ctx.addIssue({ code: 'custom', path: ['vault', 'host'], message: 'required when certificateProvider.kind is vault (a host name such as vault.fsm-system.svc.cluster.local)' });
@@ -40,6 +52,12 @@ export const fsmConfigSchema = z
           'required when certificateProvider.kind is vault: set vault.token (VAULT_TOKEN), or both vault.secret.name and vault.secret.key (VAULT_TOKEN_SECRET_NAME / VAULT_TOKEN_SECRET_KEY)',
       });
     }
+  })
+  .transform((config) => {
+    // The one place the gateway's wait is settled (derived from the provider's unless given).
+    const issueTimeoutMs = effectiveIssueTimeoutMs(issueTimeoutInputs(config));
+    const { issueTimeout: _given, ...gateway } = config.gateway;
+    return { ...config, gateway: { ...gateway, issueTimeout: formatDuration(issueTimeoutMs), issueTimeoutMs } };
   });
 
 export type FsmConfig = z.output<typeof fsmConfigSchema>;

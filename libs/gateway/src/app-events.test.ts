@@ -1,6 +1,7 @@
-// GET /v1/events: Server-Sent Events from the Redis stream, with Last-Event-ID resume.
+// GET /v1/events: Server-Sent Events from the Redis stream, with Last-Event-ID resume and a
+// reset when the events a client asks for were trimmed.
 import { describe, expect, it } from 'vitest';
-import type { CertEvent } from '@fsm-certs/queue';
+import { EventStream, type CertEvent } from '@fsm-certs/queue';
 import { TOKENS, harnessPerTest, problemOf } from './testing/harness.test-helpers.js';
 
 const ctx = harnessPerTest();
@@ -12,35 +13,49 @@ interface SseMessage {
   comment?: string;
 }
 
-/** Reads raw SSE blocks until `enough` says stop. */
-async function readSse(res: Response, enough: (messages: SseMessage[]) => boolean): Promise<SseMessage[]> {
+/** Reads raw SSE blocks as they come; `until` returns every block so far once `enough` holds. */
+function sseReader(res: Response): { until(enough: (messages: SseMessage[]) => boolean): Promise<SseMessage[]>; close(): Promise<void> } {
   const reader = res.body?.getReader();
   if (reader === undefined) throw new Error('no body');
   const decoder = new TextDecoder();
   const messages: SseMessage[] = [];
   let buffer = '';
-  while (!enough(messages)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const message: SseMessage = {};
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) message.comment = line.slice(1).trim();
-        else if (line.startsWith('id: ')) message.id = line.slice(4);
-        else if (line.startsWith('event: ')) message.event = line.slice(7);
-        else if (line.startsWith('data: ')) message.data = line.slice(6);
+  return {
+    async until(enough) {
+      while (!enough(messages)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const message: SseMessage = {};
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) message.comment = line.slice(1).trim();
+            else if (line.startsWith('id: ')) message.id = line.slice(4);
+            else if (line.startsWith('event: ')) message.event = line.slice(7);
+            else if (line.startsWith('data: ')) message.data = line.slice(6);
+          }
+          messages.push(message);
+          end = buffer.indexOf('\n\n');
+        }
       }
-      messages.push(message);
-      end = buffer.indexOf('\n\n');
-    }
-  }
-  await reader.cancel();
+      return messages;
+    },
+    close: () => reader.cancel(),
+  };
+}
+
+/** Reads raw SSE blocks until `enough` says stop. */
+async function readSse(res: Response, enough: (messages: SseMessage[]) => boolean): Promise<SseMessage[]> {
+  const sse = sseReader(res);
+  const messages = await sse.until(enough);
+  await sse.close();
   return messages;
 }
+
+const subscribed = (ms: SseMessage[]): boolean => ms.some((m) => m.comment === 'subscribed');
 
 function issued(commonName: string, serial: string): CertEvent {
   return { version: 1, at: new Date().toISOString(), kind: 'issued', commonName, serialNumber: serial, notAfter: new Date(Date.now() + 3600_000).toISOString() };
@@ -53,11 +68,13 @@ describe('GET /v1/events', () => {
     const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reading = readSse(res, (ms) => withData(ms).length >= 2);
-    await new Promise((r) => setTimeout(r, 150)); // let the subscription start
+    const sse = sseReader(res);
+    // The gateway says when its subscription is in place: what is published after that arrives.
+    expect((await sse.until(subscribed)).filter((m) => m.comment === 'subscribed')).toHaveLength(1);
     const id1 = await ctx.h.events.publish(issued('a.bookstore.cluster.local', '0a'));
     const id2 = await ctx.h.events.publish(issued('b.bookstore.cluster.local', '0b'));
-    const events = withData(await reading);
+    const events = withData(await sse.until((ms) => withData(ms).length >= 2));
+    await sse.close();
     expect(events.map((e) => e.id)).toEqual([id1, id2]);
     expect(events.map((e) => e.event)).toEqual(['issued', 'issued']);
     expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({ kind: 'issued', commonName: 'a.bookstore.cluster.local', serialNumber: '0a' });
@@ -70,6 +87,34 @@ describe('GET /v1/events', () => {
     const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': first } });
     const events = withData(await readSse(res, (ms) => withData(ms).length >= 2));
     expect(events.map((e) => JSON.parse(e.data ?? '{}').commonName)).toEqual(['two.bookstore.cluster.local', 'three.bookstore.cluster.local']);
+  });
+
+  it('tells a client resuming after trimmed events with `event: reset` before the oldest kept event, then resumes from it', async () => {
+    // The same stream, written by a publisher that keeps only ~10 events.
+    const trimming = new EventStream(ctx.shared.redis, { prefix: ctx.h.prefix, maxLength: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push(await trimming.publish(issued(`t${i}.bookstore.cluster.local`, (i + 1).toString(16))));
+    const oldest = await ctx.h.events.oldestId();
+    expect(ids.indexOf(oldest ?? '')).toBeGreaterThan(1);
+
+    const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': ids[0] ?? '' } });
+    const messages = (await readSse(res, (ms) => withData(ms).length >= 3)).filter((m) => m.data !== undefined || m.comment === 'subscribed');
+    expect(messages[0]).toEqual({ comment: 'subscribed' });
+    // No id: the client's Last-Event-ID stays the one it sent until a real event replaces it.
+    expect(messages[1]).toEqual({ event: 'reset', data: JSON.stringify({ reason: 'trimmed', lastEventId: ids[0], oldestId: oldest }) });
+    expect(messages.slice(2, 4).map((m) => m.id)).toEqual([oldest, ids[ids.indexOf(oldest ?? '') + 1]]);
+    expect(messages.filter((m) => m.event === 'reset')).toHaveLength(1);
+  });
+
+  it('sends no reset to a client resuming from an event the stream still holds, nor to one asking for everything with 0', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await ctx.h.events.publish(issued(`k${i}.bookstore.cluster.local`, (i + 1).toString(16))));
+    for (const [from, expected] of [[ids[0], ids.slice(1)], ['0', ids]] as const) {
+      const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': from ?? '' } });
+      const messages = withData(await readSse(res, (ms) => withData(ms).length >= expected.length)).slice(0, expected.length);
+      expect(messages.map((m) => m.event)).toEqual(expected.map(() => 'issued'));
+      expect(messages.map((m) => m.id)).toEqual(expected);
+    }
   });
 
   it('sends keep-alive comments while idle', async () => {

@@ -67,6 +67,17 @@ describe('POST /v1/certificates', () => {
     expect(certPub).toBe(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   });
 
+  it('refuses an RSA CSR with public exponent 3 (made by openssl) with 400 INVALID_CSR naming 65537', async () => {
+    const keyFile = path.join(dir, 'e3.key');
+    const csr = openssl(['req', '-new', '-newkey', 'rsa:2048', '-pkeyopt', 'rsa_keygen_pubexp:3', '-nodes', '-keyout', keyFile, '-subj', '/CN=e3.bookstore.cluster.local']);
+    const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'e3.bookstore.cluster.local', csr } });
+    expect(res.status).toBe(400);
+    const problem = await problemOf(res);
+    expect(problem.code).toBe('INVALID_CSR');
+    expect(problem.detail).toContain('65537');
+    expect(ctx.h.issueClient.batches).toEqual([]);
+  });
+
   it('adds a SPIFFE URI derived from a <sa>.<ns>.<trustDomain> common name', async () => {
     const res = await ctx.h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'bookstore-v1.bookstore.cluster.local', spiffe: true } });
     expect(res.status).toBe(201);

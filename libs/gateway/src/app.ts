@@ -17,6 +17,7 @@ import { certificateHandlers, issueHandler, type IssueRouteSteps } from './route
 import { OpenStreams, eventsHandlers } from './routes/events.js';
 import { systemHandlers } from './routes/system.js';
 import { registerOperations } from './routes/table.js';
+import { UnreadableRecords } from './routes/unreadable-records.js';
 
 export interface GatewayApp {
   readonly app: Express;
@@ -76,7 +77,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   registerOperations(
     app,
-    { ...certificateHandlers(deps, batcher, issueRoute), ...caHandlers(deps), ...eventsHandlers(deps, streams), ...systemHandlers(deps) },
+    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord())), ...caHandlers(deps), ...eventsHandlers(deps, streams), ...systemHandlers(deps) },
     { forScope: (scope) => authorize(authenticator, limiter, scope), inline: new Set(['issueCertificate']) },
     // The issue route first: it carries nearly all the traffic.
     ['issueCertificate'],
@@ -86,7 +87,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     throw new GatewayError('NOT_FOUND', `No route ${req.method} ${req.path}; see /openapi.json.`);
   });
   const logError: ErrorLogger = (error, context) => {
-    if (error.httpStatus >= 500) logger.error({ err: error.cause ?? error, code: error.code, ...context }, error.message);
+    // RECORD_UNREADABLE is logged once per record by UnreadableRecords, not once per request.
+    if (error.httpStatus >= 500 && error.code !== 'RECORD_UNREADABLE') logger.error({ err: error.cause ?? error, code: error.code, ...context }, error.message);
     else logger.debug({ code: error.publicCode, status: error.httpStatus, ...context }, error.message);
   };
   app.use(problemMiddleware(logError));

@@ -15,6 +15,8 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   observeIssuance(outcome: IssuanceOutcome, seconds: number): void;
   observeBatch(size: number): void;
+  /** A read met a stored record that does not decode (skipped in a list, or refused for its name). */
+  countUndecodableRecord(): void;
 }
 
 export function outcomeForStatus(status: number): IssuanceOutcome {
@@ -44,6 +46,11 @@ export function createGatewayMetrics(registry: Registry, sources: ScrapeSources)
     name: 'fsm_certs_gateway_issue_batch_size',
     help: 'Requests carried per issue job.',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 500],
+    registers: [registry],
+  });
+  const undecodable = new Counter({
+    name: 'fsm_certs_inventory_undecodable_records_total',
+    help: 'Reads that met a stored certificate record that does not decode (left out of a list, or refused for its name). Non-zero: see the gateway log for the name, delete it and issue it again.',
     registers: [registry],
   });
   // A failed Redis read leaves the gauge at its last value rather than failing the scrape.
@@ -102,6 +109,9 @@ export function createGatewayMetrics(registry: Registry, sources: ScrapeSources)
     },
     observeBatch(size) {
       batchSize.observe(size);
+    },
+    countUndecodableRecord() {
+      undecodable.inc();
     },
   };
 }

@@ -18,7 +18,7 @@ import {
   type CertificateRecord,
 } from '@fsm-certs/queue';
 import { createCsr, generateKeyPair, exportPrivateKeyPem, inspectCertificate } from '@fsm-certs/x509';
-import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
+import { opensslKeyMatches, opensslVerify, opensslX509 } from '@fsm-certs/testing';
 import { startCaService, type CaService } from './ca-service.js';
 import {
   PREFIX,
@@ -117,6 +117,13 @@ describe('ca-service issuing from the issue queue', () => {
     expect(b.keyAlgorithm).toBe('rsa-2048');
     expect(opensslKeyMatches(b.certificatePem, exportPrivateKeyPem(workload.privateKey))).toBe(true);
     expect(inspectCertificate(b.certificatePem).commonName).toBe('bookstore-v2.bookstore.cluster.local');
+    // The records list exactly the DNS SANs each certificate carries, the common name included.
+    for (const record of [a, b]) {
+      const carried = [...opensslX509(record.certificatePem, ['-ext', 'subjectAltName']).matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]);
+      expect(record.dnsNames).toEqual(carried);
+    }
+    expect(a.dnsNames).toEqual(['bookstore-v1.bookstore.cluster.local', 'bookstore.local']);
+    expect(b.dnsNames).toEqual(['bookstore-v2.bookstore.cluster.local']);
     // The inventory holds what the caller got, and each got one `issued` announcement.
     expect((await inventory.get(a.commonName))?.serialNumber).toBe(a.serialNumber);
     const issued = (await readAllEvents(env.connect())).filter((e) => e.kind === 'issued');

@@ -94,7 +94,8 @@ export class CertificateFactory {
       provider: issued.provider,
       keyAlgorithm,
       mode: item.csrPem === undefined ? 'server-key' : 'csr',
-      dnsNames: [...item.dnsNames],
+      // What the certificate carries (the common name included), not what was asked for.
+      dnsNames: [...issued.dnsNames],
       uris: [...item.uris],
       ipAddresses: [...item.ipAddresses],
       validityMs: item.validityMs,

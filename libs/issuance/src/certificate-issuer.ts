@@ -169,6 +169,8 @@ export class CertificateIssuer {
       const lookup = lookups[i];
       if (work === undefined || lookup === undefined) continue;
       try {
+        // Only this item fails: its name holds a record nobody can read (delete it, then issue).
+        if (lookup.unreadable !== undefined) throw lookup.unreadable;
         let decision: Decision = decide(work.item, lookup, context);
         if (decision.kind === 'marker-elsewhere') {
           const record = await this.deps.inventory.findByRequestId(work.item.requestId);

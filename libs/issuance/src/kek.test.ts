@@ -57,9 +57,9 @@ describe('loadOrCreateKek', () => {
     expect(sameKey(first.kek, second.kek)).toBe(true);
   });
 
-  it('never invents a key outside the embedded file-store mode', async () => {
+  it('never invents a key outside the embedded file-store mode, and says how to create the Secret', async () => {
     await expect(loadOrCreateKek({ configured: undefined, store, namespace: 'fsm-system', allowCreate: false })).rejects.toThrow(
-      /set FSM_KEY_ENCRYPTION_KEY/,
+      'kubectl create secret generic -n fsm-system fsm-certs-kek --from-literal=kek="$(openssl rand -base64 32)"',
     );
     await expect(loadOrCreateKek({ configured: undefined, namespace: 'fsm-system' })).rejects.toThrow(/openssl rand -base64 32/);
   });

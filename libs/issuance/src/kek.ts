@@ -63,7 +63,8 @@ export async function loadOrCreateKek(options: LoadKekOptions): Promise<LoadedKe
   if (!allowCreate) {
     throw new IssuanceError(
       'KEK_INVALID',
-      `No key-encryption key: set FSM_KEY_ENCRYPTION_KEY (e.g. from a Kubernetes Secret) — only the embedded file-store mode creates one by itself (${ref.namespace}/${ref.name}).`,
+      `No key-encryption key: neither FSM_KEY_ENCRYPTION_KEY nor Secret ${ref.namespace}/${ref.name} (key "${KEK_SECRET_KEY}") is set, and only the embedded file-store mode creates one by itself. ` +
+        `Create the Secret once for all services: kubectl create secret generic -n ${ref.namespace} ${ref.name} --from-literal=${KEK_SECRET_KEY}="$(openssl rand -base64 32)"`,
     );
   }
   const fresh = generateKek();

@@ -29,11 +29,20 @@ export function sameCsrKey(a: string, b: string): boolean {
   return left !== undefined && right !== undefined && left.equals(right);
 }
 
+/**
+ * DNS names as a certificate for `commonName` carries them: the CN is always among them. A record
+ * lists the certificate's DNS SANs (CN included; records written before that omit it), a request
+ * only the extra names.
+ */
+function dnsNamesWithCn(commonName: string, names: readonly string[]): string[] {
+  return [...new Set([commonName, ...names].map((name) => name.toLowerCase()))];
+}
+
 export function sameParameters(record: CertificateRecord, item: IssueItem): boolean {
   const itemMode = item.csrPem === undefined ? 'server-key' : 'csr';
   if (record.mode !== itemMode) return false;
   if (record.validityMs !== item.validityMs) return false;
-  if (!sameSet(record.dnsNames, item.dnsNames)) return false;
+  if (!sameSet(dnsNamesWithCn(record.commonName, record.dnsNames), dnsNamesWithCn(item.commonName, item.dnsNames))) return false;
   if (!sameSet(record.uris, item.uris)) return false;
   if (!sameSet(record.ipAddresses, item.ipAddresses)) return false;
   if (itemMode === 'server-key') return record.keyAlgorithm === item.keyAlgorithm;

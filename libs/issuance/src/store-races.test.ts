@@ -54,8 +54,9 @@ describe('issue items racing for one name across replicas', () => {
     const answers = await race([[wide], [narrow]]);
     const a = answers[0]?.[0];
     const b = answers[1]?.[0];
-    expect(a?.ok && a.outcome.record.dnsNames).toEqual(['wide.cluster.local']);
-    expect(b?.ok && b.outcome.record.dnsNames).toEqual([]);
+    // Records list the certificate's DNS SANs, the common name first.
+    expect(a?.ok && a.outcome.record.dnsNames).toEqual([name, 'wide.cluster.local']);
+    expect(b?.ok && b.outcome.record.dnsNames).toEqual([name]);
     expect(serialOf(a)).not.toBe(serialOf(b));
     // Whichever stored second replaced the first; both were announced, in order.
     const current = await inventory.get(name);

@@ -1,7 +1,8 @@
 // Which Kubernetes API a suite talks to: a real cluster when KUBECONFIG is set, otherwise the
 // emulator from @fsm-certs/testing. Suites print the target so a run says what it proved.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesEmulator } from '@fsm-certs/testing';
+import { loadKubeConfig } from './kubeconfig.js';
 
 export interface KubernetesTarget {
   readonly label: string;
@@ -14,8 +15,8 @@ export interface KubernetesTarget {
 export async function kubernetesTarget(): Promise<KubernetesTarget> {
   const kubeconfigPath = process.env.KUBECONFIG;
   if (kubeconfigPath !== undefined && kubeconfigPath !== '') {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    // The apps' loader, so a list (KUBECONFIG=a:b) means here what it means to them.
+    const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
     return {
       label: `real cluster ${kubeConfig.getCurrentCluster()?.server ?? '?'} (KUBECONFIG)`,
       kubeConfig,

@@ -41,6 +41,8 @@ export interface IssuedCertificate {
   /** Read from the certificate itself, not from what was requested. */
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** The DNS SANs the certificate carries (the common name included), read from the certificate itself. */
+  readonly dnsNames: readonly string[];
   /** SHA-256 fingerprint (lowercase hex) of the issuing CA certificate. */
   readonly issuerId: string;
   readonly provider: ProviderKind;

@@ -10,7 +10,8 @@ export type QueueErrorCode =
   | 'REDIS_UNAVAILABLE' // a command failed because Redis is down: retry later
   | 'INVALID_KEK' // the key-encryption key from config is not 32 bytes of base64/hex
   | 'ENVELOPE_INVALID' // an encrypted key blob is malformed, tampered with or under another KEK
-  | 'RECORD_INVALID' // a stored inventory record / trust bundle / event fails its schema
+  | 'RECORD_INVALID' // a record to be stored fails its schema, or a stored trust bundle / event does
+  | 'RECORD_UNREADABLE' // a stored certificate record does not decode (corrupted, or another version's)
   | 'INVALID_ARGUMENT'; // a caller passed a value this lib refuses (e.g. limit <= 0)
 
 const STATUS: Record<QueueErrorCode, number> = {
@@ -20,6 +21,7 @@ const STATUS: Record<QueueErrorCode, number> = {
   INVALID_KEK: 500,
   ENVELOPE_INVALID: 500,
   RECORD_INVALID: 500,
+  RECORD_UNREADABLE: 500,
   INVALID_ARGUMENT: 400,
 };
 

@@ -19,4 +19,4 @@ export * from './inventory/trust-bundle-digest.js';
 export * from './events/event-stream.js';
 export * from './heartbeat.js';
 export * from './queues.js';
-export { answersMarker, parseRequestMarker, requestMarker } from './inventory/record-codec.js';
+export { answersMarker, encodeRecord, isUnreadableRecord, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord } from './inventory/record-codec.js';

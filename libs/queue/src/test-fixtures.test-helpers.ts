@@ -1,5 +1,6 @@
 // Shared fixtures for this lib's tests (excluded from the build by tsconfig.json).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import type { CertificateRecord } from './contracts/certificate-record.js';
 import type { IssueItem } from './contracts/issue-job.js';
 
@@ -47,4 +48,14 @@ export function certificateRecord(overrides: Partial<CertificateRecord> = {}): C
     warnings: [],
     ...overrides,
   };
+}
+
+/**
+ * A real leaf whose PEM is longer than 64 KiB: 60 URI SANs of 1.5 kB, as an issue item may carry
+ * (up to 100 of 2 kB).
+ */
+export function longLeafPem(): string {
+  const ca = createRootCa();
+  const uris = Array.from({ length: 60 }, (_, i) => `https://long.example/${String(i).padStart(2, '0')}/${'p'.repeat(1_480)}`);
+  return issueLeaf(ca.issuer, { commonName: 'long.x', uris, validityMs: 24 * 3600 * 1000 }).certificatePem;
 }

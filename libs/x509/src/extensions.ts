@@ -1,4 +1,5 @@
 // Extension encoders. Constant extensions are encoded once at module load.
+import { leafKeyUsages, type KeyFamily, type KeyUsage } from '@fsm-certs/core';
 import { OID } from './der/oids.js';
 import { contextTag, DER_TRUE, encodeOid, octetString, sequence, tlv } from './der/writer.js';
 
@@ -12,8 +13,30 @@ function keyUsage(firstByte: number, unusedBits: number): Buffer {
   return extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, unusedBits, firstByte]));
 }
 
-/** digitalSignature (bit 0) + keyEncipherment (bit 2): 1010 0000, 5 unused bits. */
-export const LEAF_KEY_USAGE = keyUsage(0xa0, 5);
+/** RFC 5280 §4.2.1.3 bit numbers of the usages a leaf may carry. */
+const KEY_USAGE_BIT: Readonly<Record<KeyUsage, number>> = { digitalSignature: 0, keyEncipherment: 2, keyAgreement: 4 };
+
+/** A DER named-bit BIT STRING keeps no trailing zero bits, so the unused-bit count follows the highest bit set. */
+function keyUsageFor(usages: readonly KeyUsage[]): Buffer {
+  let byte = 0;
+  let highest = 0;
+  for (const usage of usages) {
+    const bit = KEY_USAGE_BIT[usage];
+    byte |= 0x80 >> bit;
+    highest = Math.max(highest, bit);
+  }
+  return keyUsage(byte, 7 - highest);
+}
+
+/** The leaf KeyUsage of each key family (core's leafKeyUsages): EC digitalSignature; RSA + keyEncipherment. */
+const LEAF_KEY_USAGE_BY_FAMILY: Readonly<Record<KeyFamily, Buffer>> = {
+  ec: keyUsageFor(leafKeyUsages('ec')),
+  rsa: keyUsageFor(leafKeyUsages('rsa')),
+};
+
+export function leafKeyUsageExtension(family: KeyFamily): Buffer {
+  return LEAF_KEY_USAGE_BY_FAMILY[family];
+}
 /** digitalSignature (0) + keyCertSign (5) + cRLSign (6): 1000 0110, 1 unused bit. */
 export const CA_KEY_USAGE = keyUsage(0x86, 1);
 export const LEAF_EXT_KEY_USAGE = extension(OID.extKeyUsage, false, sequence([encodeOid(OID.serverAuth), encodeOid(OID.clientAuth)]));

@@ -4,6 +4,7 @@ export * from './types.js';
 export { X509Error, isX509Error, type X509ErrorOptions } from './errors.js';
 export { generateKeyPair, generateKeyPairOffThread, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
 export { createCsr, parseCsr, type CreateCsrOptions } from './csr.js';
+export { readCsrRequestedExtensions, KEY_USAGE_BIT_NAMES, type CsrRequestedExtensions, type KeyUsageBitName } from './csr-extensions.js';
 export {
   createRootCa, DEFAULT_ROOT_COMMON_NAME, DEFAULT_ROOT_ORGANIZATION, DEFAULT_ROOT_VALIDITY_MS, BACKDATE_MS,
 } from './root-ca.js';

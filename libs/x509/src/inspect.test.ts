@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatInspection, inspectCertificate } from './inspect.js';
+import { generateKeyPair } from './keys.js';
 import { issueLeaf } from './leaf.js';
 import { pemToDer } from './pem.js';
 import { createRootCa } from './root-ca.js';
@@ -48,14 +50,37 @@ describe('inspection agrees with openssl', () => {
     expect(inspectCertificate(cases[1][1])).toMatchObject({ isCA: true, keyType: 'rsa', keySize: 2048 });
   });
 
-  it('formats text like `openssl x509 -text -noout` for the fields an operator reads', () => {
-    const text = formatInspection(inspectCertificate(cases[2][1]));
-    expect(text).toContain('Subject: CN = bookstore.bookstore.cluster.local');
-    expect(text).toContain('Issuer: O = Flomesh Service Mesh, CN = fsm-ca.flomesh.io');
-    expect(text).toMatch(/Not After : \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} GMT/);
-    expect(text).toContain('Public-Key: (256 bit)');
-    expect(text).toContain('DNS:bookstore.bookstore.cluster.local, IP Address:10.0.0.1');
-    expect(text).toContain('CA:FALSE');
-    expect(text).toMatch(/SHA256 Fingerprint=([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+  it.each([
+    ...cases,
+    ['an RSA 3072 leaf issued for a CSR key', issueLeaf(root.issuer, { commonName: 'csr.example', publicKey: generateKeyPair('rsa-3072').publicKey, validityMs: 86_400_000 }).certificatePem],
+    ['an openssl-made P-384 CA with a small serial, pathlen, AIA, CRL distribution points and IPv6/email SANs', opensslMadeCa()],
+  ] as const)('%s: formatInspection prints exactly what `openssl x509 -noout -text -fingerprint -sha256` prints', (_name, pem) => {
+    const result = openssl(['x509', '-in', temp.write(`${Math.random()}.pem`, pem), '-noout', '-text', '-fingerprint', '-sha256']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(formatInspection(inspectCertificate(pem)).split('\n')).toEqual(result.stdout.split('\n'));
+  });
+
+  it('lists an extension it does not decode by name and critical flag, saying so instead of guessing', () => {
+    const pem = opensslMadeCa(['-addext', 'certificatePolicies=1.2.3.4']);
+    const ours = formatInspection(inspectCertificate(pem)).split('\n');
+    const theirs = openssl(['x509', '-in', temp.write('policies.pem', pem), '-noout', '-text']).stdout.split('\n');
+    const at = ours.indexOf('            X509v3 Certificate Policies: ');
+    expect(at).toBeGreaterThan(0);
+    expect(theirs).toContain(ours[at]);
+    expect(ours[at + 1]).toBe('                (not decoded here; run openssl x509 -text)');
   });
 });
+
+/** A CA made by openssl, not by us, with the fields our own certificates never have. */
+function opensslMadeCa(extra: readonly string[] = []): string {
+  const out = `${temp.dir}/openssl-ca-${Math.random()}.pem`;
+  const made = openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', `${out}.key`,
+    '-subj', '/C=US/O=Acme/CN=acme-ca', '-set_serial', '4096', '-days', '30',
+    '-addext', 'authorityInfoAccess=caIssuers;URI:http://ca.example/ca,OCSP;URI:http://ocsp.example',
+    '-addext', 'crlDistributionPoints=URI:http://ca.example/crl,URI:http://mirror.example/crl',
+    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext', 'subjectAltName=DNS:acme-ca.example,IP:2001:db8::1,email:pki@acme.example,IP:10.1.2.3',
+    ...extra, '-out', out]);
+  if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
+  return readFileSync(out, 'utf8');
+}

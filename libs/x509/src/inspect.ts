@@ -1,9 +1,14 @@
-// What an operator asks of a certificate: `openssl x509 -text -noout` essentials and `-dates`.
+// What an operator asks of a certificate: what `openssl x509 -text -noout` shows, and `-dates`.
 import { createHash, type KeyObject } from 'node:crypto';
+import { certificateText, formatOpensslDate } from './certificate-text.js';
 import { children, content, decodeOid, expectTag, readRoot } from './der/reader.js';
 import { OID, SIGNATURE_ALGORITHMS } from './der/oids.js';
 import { commonNameOf, parseCertificateOrThrow, formatName, parseIsCa, parseKeyIdentifier, parseSubjectAltNames } from './parse-certificate.js';
 import { certificateDer } from './pem.js';
+import {
+  authorityInfoAccess, crlDistributionPoints, extensionInfo, OID_AUTHORITY_INFO_ACCESS, OID_CRL_DISTRIBUTION_POINTS, pathLength,
+  publicKeyInfo, subjectAltNameEntries,
+} from './inspect-fields.js';
 import { publicKeyFromSpki } from './spki.js';
 import type { CertificateInfo } from './types.js';
 
@@ -61,7 +66,13 @@ export function inspectCertificate(pem: string | Buffer): CertificateInfo {
   const aki = parseKeyIdentifier(ext(OID.authorityKeyIdentifier), true);
   const keyUsage = keyUsageNames(ext(OID.keyUsage));
   const extendedKeyUsage = extKeyUsageNames(ext(OID.extKeyUsage));
+  const sanValue = ext(OID.subjectAltName);
+  const basicConstraints = ext(OID.basicConstraints);
+  const pathLen = basicConstraints === undefined ? undefined : pathLength(basicConstraints);
+  const aia = ext(OID_AUTHORITY_INFO_ACCESS);
+  const crlDp = ext(OID_CRL_DISTRIBUTION_POINTS);
   return {
+    version: cert.version,
     subject: formatName(cert.subject),
     issuer: formatName(cert.issuer),
     commonName: commonNameOf(cert.subject),
@@ -80,53 +91,23 @@ export function inspectCertificate(pem: string | Buffer): CertificateInfo {
     ...(aki === undefined ? {} : { authorityKeyIdentifier: colonHex(aki) }),
     ...(keyUsage === undefined ? {} : { keyUsage }),
     ...(extendedKeyUsage === undefined ? {} : { extendedKeyUsage }),
+    publicKey: publicKeyInfo(cert.spki),
+    extensions: [...cert.extensions].map(([oid, extension]) => extensionInfo(oid, extension.critical)),
+    ...(sanValue === undefined ? {} : { subjectAltNames: subjectAltNameEntries(sanValue) }),
+    ...(pathLen === undefined ? {} : { pathLength: pathLen }),
+    ...(aia === undefined ? {} : { authorityInfoAccess: authorityInfoAccess(aia) }),
+    ...(crlDp === undefined ? {} : { crlDistributionPoints: crlDistributionPoints(crlDp) }),
+    signatureValue: cert.signature.toString('hex'),
   };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+export { formatOpensslDate } from './certificate-text.js';
 
-/** openssl's ASN1_TIME_print form: "Jan  2 03:04:05 2025 GMT". */
-export function formatOpensslDate(date: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const day = String(date.getUTCDate()).padStart(2, ' ');
-  const clock = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
-  return `${MONTHS[date.getUTCMonth()] ?? '???'} ${day} ${clock} ${date.getUTCFullYear()} GMT`;
-}
-
-/** Text for operators, laid out like `openssl x509 -text -noout`, or `-dates` with { dates: true }. */
+/**
+ * Text for operators: with { dates: true } exactly what `openssl x509 -noout -dates` prints;
+ * otherwise what `openssl x509 -noout -text -fingerprint -sha256` prints (see certificateText).
+ */
 export function formatInspection(info: CertificateInfo, opts: { dates?: boolean } = {}): string {
-  const notBefore = formatOpensslDate(info.notBefore);
-  const notAfter = formatOpensslDate(info.notAfter);
-  if (opts.dates === true) return `notBefore=${notBefore}\nnotAfter=${notAfter}\n`;
-  const sans = [
-    ...info.dnsNames.map((n) => `DNS:${n}`),
-    ...info.uris.map((u) => `URI:${u}`),
-    ...info.ipAddresses.map((ip) => `IP Address:${ip}`),
-  ];
-  const serialHex = info.serialNumber.length % 2 === 1 ? `0${info.serialNumber}` : info.serialNumber;
-  const lines = [
-    'Certificate:',
-    '    Data:',
-    '        Serial Number:',
-    `            ${(serialHex.match(/../g) ?? []).join(':')}`,
-    ...(info.signatureAlgorithm === undefined ? [] : [`        Signature Algorithm: ${info.signatureAlgorithm}`]),
-    `        Issuer: ${info.issuer}`,
-    '        Validity',
-    `            Not Before: ${notBefore}`,
-    `            Not After : ${notAfter}`,
-    `        Subject: ${info.subject}`,
-    '        Subject Public Key Info:',
-    `            Public Key Algorithm: ${info.keyType === 'ec' ? 'id-ecPublicKey' : info.keyType === 'rsa' ? 'rsaEncryption' : 'other'}`,
-    `                Public-Key: (${info.keySize} bit)`,
-    '        X509v3 extensions:',
-    '            X509v3 Basic Constraints:',
-    `                CA:${info.isCA ? 'TRUE' : 'FALSE'}`,
-    ...(info.keyUsage === undefined ? [] : ['            X509v3 Key Usage:', `                ${info.keyUsage.join(', ')}`]),
-    ...(info.extendedKeyUsage === undefined ? [] : ['            X509v3 Extended Key Usage:', `                ${info.extendedKeyUsage.join(', ')}`]),
-    ...(info.subjectKeyIdentifier === undefined ? [] : ['            X509v3 Subject Key Identifier:', `                ${info.subjectKeyIdentifier}`]),
-    ...(info.authorityKeyIdentifier === undefined ? [] : ['            X509v3 Authority Key Identifier:', `                ${info.authorityKeyIdentifier}`]),
-    ...(sans.length === 0 ? [] : ['            X509v3 Subject Alternative Name:', `                ${sans.join(', ')}`]),
-    `SHA256 Fingerprint=${info.fingerprintSha256}`,
-  ];
-  return `${lines.join('\n')}\n`;
+  if (opts.dates === true) return `notBefore=${formatOpensslDate(info.notBefore)}\nnotAfter=${formatOpensslDate(info.notAfter)}\n`;
+  return certificateText(info);
 }

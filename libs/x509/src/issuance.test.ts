@@ -1,6 +1,6 @@
 // Issuance checked by `openssl verify`: both root key types x both modes x both leaf key types,
 // plus the refusals an operator relies on.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCsr, parseCsr } from './csr.js';
@@ -85,7 +85,12 @@ describe('leaves pass `openssl verify -x509_strict`', () => {
     }
     const info = inspectCertificate(leaf.certificatePem);
     expect(info.signatureAlgorithm).toBe(rootAlg === 'rsa-2048' ? 'sha256WithRSAEncryption' : 'ecdsa-with-SHA256');
-    expect(info.keyUsage).toEqual(['Digital Signature', 'Key Encipherment']);
+    // RFC 5480 §3: no keyEncipherment on an EC key; RSA keys keep it for TLS key transport.
+    const keyUsage = openssl(['x509', '-noout', '-ext', 'keyUsage', '-in', temp.write(`ku-${Math.random()}.pem`, leaf.certificatePem)]).stdout;
+    expect(keyUsage.trim().split('\n').map((l) => l.trim())).toEqual([
+      'X509v3 Key Usage: critical',
+      leafAlg === 'rsa-2048' ? 'Digital Signature, Key Encipherment' : 'Digital Signature',
+    ]);
     expect(info.extendedKeyUsage).toEqual(['TLS Web Server Authentication', 'TLS Web Client Authentication']);
     expect(info.isCA).toBe(false);
     expect(info.authorityKeyIdentifier).toBe(inspectCertificate(root.certificatePem).subjectKeyIdentifier);
@@ -163,6 +168,24 @@ describe('issuance refuses what it must', () => {
   it('refuses CSR text that is not a CSR with INVALID_CSR', () => {
     expectX509Error(() => parseCsr('hello'), 'INVALID_CSR');
     expectX509Error(() => parseCsr('-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n'), 'INVALID_CSR');
+  });
+
+  it('refuses an RSA CSR with public exponent 3 made by openssl, and accepts the same request with 65537', () => {
+    const csrFor = (exponent: number): string => {
+      const out = `${temp.dir}/rsa-e${exponent}.csr`;
+      const made = openssl(['req', '-new', '-newkey', 'rsa:2048', '-pkeyopt', `rsa_keygen_pubexp:${exponent}`, '-nodes',
+        '-keyout', `${temp.dir}/rsa-e${exponent}.key`, '-subj', '/CN=small-exponent.example', '-out', out]);
+      expect(made.status, made.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    const weak = csrFor(3);
+    expect(openssl(['req', '-noout', '-text', '-in', temp.write('weak.csr', weak)]).stdout).toContain('Exponent: 3 (0x3)');
+    const error = expectX509Error(() => parseCsr(weak), 'UNSUPPORTED_KEY');
+    expect(error.httpStatus).toBe(400);
+    expect(error.message).toContain('65537');
+    const weakKey = createPublicKey(openssl(['req', '-noout', '-pubkey', '-in', temp.write('weak2.csr', weak)]).stdout);
+    expectX509Error(() => issueLeaf(issuer, { commonName: 'small-exponent.example', publicKey: weakKey, validityMs: DAY }), 'UNSUPPORTED_KEY');
+    expect(parseCsr(csrFor(65537)).keyAlgorithm).toBe('rsa-2048');
   });
 
   it('reads CN and SANs from a CSR made by openssl', () => {

@@ -48,6 +48,14 @@ export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'ec' && details.namedCurve === 'prime256v1') return 'ecdsa-p256';
   if (type === 'rsa') {
+    // A small exponent such as 3 invites the low-exponent attacks on PKCS#1 v1.5; every mainstream
+    // toolkit uses F4, so anything else is refused rather than certified.
+    if (details.publicExponent !== BigInt(RSA_PUBLIC_EXPONENT)) {
+      throw new X509Error(
+        'UNSUPPORTED_KEY',
+        `unsupported RSA key: public exponent ${details.publicExponent ?? '?'}; generate the key with the exponent ${RSA_PUBLIC_EXPONENT} (openssl's default)`,
+      );
+    }
     const alg = KEY_ALGORITHMS.find((a) => rsaModulusBits(a) === details.modulusLength);
     if (alg !== undefined) return alg;
   }

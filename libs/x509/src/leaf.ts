@@ -2,12 +2,13 @@
 // P-256 key the SPKI and PKCS#8 are assembled from the raw ECDH output (docs/adr/0001-der-writer.md), so a leaf
 // costs about one key generation plus one signature.
 import { createECDH, KeyObject, type ECDH } from 'node:crypto';
+import { keyFamilyOf, type KeyFamily } from '@fsm-certs/core';
 import { z } from 'zod';
 import { buildCertificate, truncateToSeconds } from './certificate.js';
 import { encodeName } from './der/name.js';
 import { X509Error } from './errors.js';
 import {
-  LEAF_BASIC_CONSTRAINTS, LEAF_EXT_KEY_USAGE, LEAF_KEY_USAGE, subjectAltNameExtension, subjectKeyIdentifierExtension,
+  LEAF_BASIC_CONSTRAINTS, LEAF_EXT_KEY_USAGE, leafKeyUsageExtension, subjectAltNameExtension, subjectKeyIdentifierExtension,
 } from './extensions.js';
 import { issuerParts } from './issuer.js';
 import { exportPrivateKeyPem, generateKeyPair, keyAlgorithmOf, keyAlgorithmSchema } from './keys.js';
@@ -86,21 +87,22 @@ function freshP256(): { point: Buffer; scalar: Buffer } {
 
 interface SubjectKey {
   readonly spki: Buffer;
+  /** Decides the KeyUsage: the certified key's family, whoever generated it. */
+  readonly family: KeyFamily;
   readonly privateKeyPem?: string;
 }
 
 function subjectKey(opts: z.infer<typeof leafOptionsSchema>): SubjectKey {
   if (opts.publicKey !== undefined) {
-    keyAlgorithmOf(opts.publicKey);
-    return { spki: spkiDerOf(opts.publicKey) };
+    return { spki: spkiDerOf(opts.publicKey), family: keyFamilyOf(keyAlgorithmOf(opts.publicKey)) };
   }
   const algorithm = opts.keyAlgorithm ?? 'ecdsa-p256';
   if (algorithm === 'ecdsa-p256') {
     const { point, scalar } = freshP256();
-    return { spki: p256SpkiFromPoint(point), privateKeyPem: derToPem(p256Pkcs8FromScalar(scalar, point), 'PRIVATE KEY') };
+    return { spki: p256SpkiFromPoint(point), family: 'ec', privateKeyPem: derToPem(p256Pkcs8FromScalar(scalar, point), 'PRIVATE KEY') };
   }
   const pair = generateKeyPair(algorithm);
-  return { spki: spkiDerOf(pair.publicKey), privateKeyPem: exportPrivateKeyPem(pair.privateKey) };
+  return { spki: spkiDerOf(pair.publicKey), family: keyFamilyOf(algorithm), privateKeyPem: exportPrivateKeyPem(pair.privateKey) };
 }
 
 /**
@@ -143,7 +145,7 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
     subjectName: encodeName({ commonName: opts.commonName }),
     spki: key.spki,
     extensions: [
-      LEAF_KEY_USAGE,
+      leafKeyUsageExtension(key.family),
       LEAF_EXT_KEY_USAGE,
       LEAF_BASIC_CONSTRAINTS,
       subjectKeyIdentifierExtension(keyIdentifier(key.spki)),
@@ -159,5 +161,6 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
     serialNumber: serial.hex,
     notBefore,
     notAfter,
+    dnsNames,
   };
 }

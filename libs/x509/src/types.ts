@@ -77,9 +77,40 @@ export interface IssuedLeaf {
   readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** The DNS SANs written into the certificate, in order: the common name first, then the others once each. */
+  readonly dnsNames: readonly string[];
+}
+
+/** A subject public key as `openssl x509 -text` shows it. Hex is lowercase without colons. */
+export interface PublicKeyInfo {
+  /** openssl's name ("id-ecPublicKey", "rsaEncryption"); the OID when unknown. */
+  readonly algorithm: string;
+  readonly bits: number;
+  /** EC: the encoded point, its OpenSSL curve name ("prime256v1") and NIST name ("P-256"). */
+  readonly point?: string;
+  readonly curve?: string;
+  readonly nistCurve?: string;
+  /** RSA: modulus (magnitude bytes) and public exponent (decimal). */
+  readonly modulus?: string;
+  readonly exponent?: string;
+}
+
+/** One extension, in certificate order: its OID, openssl's name for it, and the critical flag. */
+export interface ExtensionInfo {
+  readonly oid: string;
+  readonly name: string;
+  readonly critical: boolean;
+}
+
+/** An Authority Information Access entry: "CA Issuers" / "OCSP" and where, e.g. "URI:http://...". */
+export interface AccessDescriptionInfo {
+  readonly method: string;
+  readonly location: string;
 }
 
 export interface CertificateInfo {
+  /** 1 or 3 (every certificate we issue is v3). */
+  readonly version: number;
   readonly subject: string;
   readonly issuer: string;
   readonly commonName: string | undefined;
@@ -103,6 +134,18 @@ export interface CertificateInfo {
   readonly keyUsage?: readonly string[];
   /** openssl's names, e.g. ["TLS Web Server Authentication"]. */
   readonly extendedKeyUsage?: readonly string[];
+  readonly publicKey: PublicKeyInfo;
+  /** Every extension, in the order the certificate carries them. */
+  readonly extensions: readonly ExtensionInfo[];
+  /** SubjectAltName entries in certificate order, spelled as openssl prints them ("DNS:a", "IP Address:10.0.0.1"). */
+  readonly subjectAltNames?: readonly string[];
+  /** BasicConstraints pathLenConstraint. */
+  readonly pathLength?: number;
+  readonly authorityInfoAccess?: readonly AccessDescriptionInfo[];
+  /** The full names of each CRL distribution point, as openssl prints them ("URI:http://..."). */
+  readonly crlDistributionPoints?: readonly (readonly string[])[];
+  /** The signature BIT STRING's bytes, lowercase hex. */
+  readonly signatureValue: string;
 }
 
 export type X509ErrorCode =

@@ -18,6 +18,12 @@ async function launcherApps(): Promise<string[]> {
   return z.object({ APPS: z.array(z.string()) }).parse(mod).APPS;
 }
 
+/** Names that run a command of an app (`agent` is `cli agent`). */
+async function launcherCommands(): Promise<Record<string, { app: string; args: string[] }>> {
+  const mod: unknown = await import(pathToFileURL(launcher).href);
+  return z.object({ COMMANDS: z.record(z.string(), z.object({ app: z.string(), args: z.array(z.string()) })) }).parse(mod).COMMANDS;
+}
+
 /** Every app of the repository: a directory under apps/ with a main entry point. */
 function repositoryApps(): string[] {
   return readdirSync(path.join(repoRoot, 'apps')).filter((app) => existsSync(path.join(repoRoot, 'apps', app, 'src', 'main.ts'))).sort();
@@ -55,10 +61,18 @@ describe('the image entry point', () => {
     }
   });
 
+  it('runs the workload agent as the cli\'s agent command, with its arguments after it', async () => {
+    expect(await launcherCommands()).toEqual({ agent: { app: 'cli', args: ['agent'] } });
+    const root = fakeImage(await launcherApps());
+    const result = spawnSync(process.execPath, [path.join(root, 'deploy', 'docker', 'app.mjs'), 'agent', '--dir', '/certs', '--name', 'a.b.cluster.local'], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ app: 'cli', argv: [path.join(root, 'apps', 'cli', 'dist', 'main.js'), 'agent', '--dir', '/certs', '--name', 'a.b.cluster.local'] });
+  });
+
   it('refuses an unknown app with exit code 2 and the list of apps', () => {
     const result = spawnSync(process.execPath, [launcher, 'fsm-controller'], { encoding: 'utf8' });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('unknown app "fsm-controller"; usage: app.mjs <ca-service|issuer-gateway|rotation-worker|vault-bootstrap|cli>');
+    expect(result.stderr).toContain('unknown app "fsm-controller"; usage: app.mjs <ca-service|issuer-gateway|rotation-worker|vault-bootstrap|cli|agent>');
   });
 });
 

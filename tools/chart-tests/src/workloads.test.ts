@@ -80,6 +80,13 @@ describe.each(Object.entries(COMBINATIONS))('workloads with %s', (_name, set) =>
     }
   });
 
+  it("tells the gateway about cert-manager, from whose wait its issue timeout is derived (+15s), and nothing else of the provider", () => {
+    const provider = envValue(workload(objects, 'Deployment', 'fsm-certs-ca-service'), 'CERT_MANAGER');
+    expect(provider).toBeDefined();
+    const gatewayProvider = envValue(workload(objects, 'Deployment', 'fsm-certs-issuer-gateway'), 'CERT_MANAGER');
+    expect(gatewayProvider).toBe(provider === 'cert-manager' ? 'cert-manager' : undefined);
+  });
+
   it('runs every app from the one image, the app named by its first argument', () => {
     for (const w of workloads(objects).filter((x) => x.kind !== 'StatefulSet')) {
       const c = mainContainer(w);

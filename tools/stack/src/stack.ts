@@ -78,7 +78,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // 0 means any free port, as GATEWAY_PORT=0 does for the gateway alone; chosen here so the URL is known.
   const gatewayPort = options.gatewayPort === undefined || options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const provider = options.env?.['CERT_MANAGER'] ?? process.env['CERT_MANAGER'];
   const env: NodeJS.ProcessEnv = {
+    // The embedded mode keeps its secrets under dataDir even when the shell has KUBECONFIG set
+    // (the apps alone would then use the cluster's Secrets). cert-manager's issuer and CA bundle
+    // live in the cluster, so with it the apps' own default applies. FSM_SECRET_STORE overrides.
+    ...(provider === 'cert-manager' ? {} : { FSM_SECRET_STORE: 'file' }),
     ...process.env,
     ...options.env,
     REDIS_URL: redisUrl,

@@ -1,5 +1,5 @@
 // fsm-certs ca show | ca dates: the live trust bundle (GET /v1/ca), every root in it, printed
-// like `openssl x509 -text -noout` / `openssl x509 -noout -dates`.
+// exactly as `openssl x509 -noout -text -fingerprint -sha256` / `openssl x509 -noout -dates` print them.
 import { formatInspection, inspectCertificate, isX509Error, splitPemBundle } from '@fsm-certs/x509';
 import type { CertificateInfo } from '@fsm-certs/x509';
 import type { Gateway } from './gateway.js';

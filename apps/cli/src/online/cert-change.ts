@@ -21,6 +21,7 @@ export async function certRotate(gateway: Gateway, args: CertRotateArgs, print: 
     wrote = `; wrote ${[files.cert, ...(files.key === undefined ? [] : [files.key]), files.ca, files.chain].join(', ')}`;
   }
   print(`rotated ${cert.commonName}: serial=${cert.serialNumber}, notAfter=${cert.notAfter}, renewAt=${cert.renewAt}${wrote}`);
+  for (const warning of cert.warnings ?? []) print(`warning: ${warning}`);
 }
 
 export async function certRelease(gateway: Gateway, args: { commonName?: string | undefined }, print: (line: string) => void): Promise<void> {

@@ -43,4 +43,5 @@ export async function certIssue(gateway: Gateway, args: CertIssueArgs, print: (l
   const files = writeCertFiles(out, cert);
   const written = [files.cert, ...(files.key === undefined ? [] : [files.key]), files.ca, files.chain];
   print(`wrote ${written.join(', ')} (CN=${cert.commonName}, serial=${cert.serialNumber}, notAfter=${cert.notAfter}, renewAt=${cert.renewAt})`);
+  for (const warning of cert.warnings ?? []) print(`warning: ${warning}`);
 }

@@ -18,16 +18,31 @@ export function limitOption(value: string | undefined): number | undefined {
   return n;
 }
 
-export async function listAll(gateway: Gateway, limit: number | undefined): Promise<ListedCertificate[]> {
+export interface Listing {
+  readonly items: ListedCertificate[];
+  /** Names whose stored record the gateway could not read: left out of items. */
+  readonly unreadable: string[];
+}
+
+export async function listAll(gateway: Gateway, limit: number | undefined): Promise<Listing> {
   const items: ListedCertificate[] = [];
+  const unreadable: string[] = [];
   let cursor: string | undefined;
   do {
     const want = limit === undefined ? MAX_PAGE : Math.min(MAX_PAGE, limit - items.length);
     const page = await gateway.call((client) => client.list({ limit: want, ...(cursor === undefined ? {} : { cursor }) }));
     items.push(...page.items);
+    unreadable.push(...(page.unreadable ?? []));
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && (limit === undefined || items.length < limit));
-  return limit === undefined ? items : items.slice(0, limit);
+  return { items: limit === undefined ? items : items.slice(0, limit), unreadable };
+}
+
+/** One line for the records a listing had to leave out, or undefined when there were none. */
+export function unreadableWarning(names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  const records = names.length === 1 ? '1 stored certificate record' : `${names.length} stored certificate records`;
+  return `warning: ${records} could not be read by the gateway and ${names.length === 1 ? 'is' : 'are'} not listed: ${names.join(', ')}; release each (fsm-certs cert release NAME) and issue it again`;
 }
 
 /** ok / renew due / expired, as an operator reads the inventory. */
@@ -47,9 +62,17 @@ export function formatList(items: readonly ListedCertificate[], now: Date): stri
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')).join('\n') + '\n';
 }
 
-export async function certList(gateway: Gateway, args: { limit?: string | undefined; json?: boolean | undefined }, now: Date, print: (text: string) => void): Promise<void> {
-  const items = await listAll(gateway, limitOption(args.limit));
+export async function certList(
+  gateway: Gateway,
+  args: { limit?: string | undefined; json?: boolean | undefined },
+  now: Date,
+  print: (text: string) => void,
+  warn: (line: string) => void,
+): Promise<void> {
+  const { items, unreadable } = await listAll(gateway, limitOption(args.limit));
   print(args.json === true ? `${JSON.stringify(items, null, 2)}\n` : formatList(items, now));
+  const warning = unreadableWarning(unreadable);
+  if (warning !== undefined) warn(warning);
 }
 
 export function formatCertificate(cert: CertificateResponse, now: Date): string {

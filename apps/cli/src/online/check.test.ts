@@ -75,6 +75,13 @@ describe('check: evaluate', () => {
     problems.forEach((pattern, i) => expect(verdict.problems[i]).toMatch(pattern));
   });
 
+  it('reports each record the gateway could not read as a problem, since its expiry is unknown', () => {
+    const verdict = evaluate([root(3650)], [cert('fine.example', at(DAY), at(2 * DAY))], now, policy, ['broken.example']);
+    expect(verdict.problems).toEqual([
+      'certificate record broken.example cannot be read by the gateway (corrupted, or written by another version), so its expiry is unknown: run fsm-certs cert release broken.example and issue it again',
+    ]);
+  });
+
   it('reports an expired root as expired', () => {
     const expired = inspectCertificate(createRootCa({ now: new Date(now.getTime() - 400 * DAY), validityMs: 365 * DAY }).certificatePem);
     expect(evaluate([expired], [], now, policy).problems).toEqual([expect.stringMatching(/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expired at .*: every certificate it signed is now refused; rotate the root$/)]);

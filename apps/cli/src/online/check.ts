@@ -34,8 +34,17 @@ export function graceOption(value: string | undefined): number {
   return durationOption('--grace', value, '0s');
 }
 
-/** Pure: the problems in a trust bundle and an inventory at `now`. */
-export function evaluate(roots: readonly CertificateInfo[], certs: readonly ListedCertificate[], now: Date, policy: CheckPolicy): CheckVerdict {
+/**
+ * Pure: the problems in a trust bundle and an inventory at `now`. `unreadable` names records the
+ * gateway could not read: their expiry is unknown, so each is a problem of its own.
+ */
+export function evaluate(
+  roots: readonly CertificateInfo[],
+  certs: readonly ListedCertificate[],
+  now: Date,
+  policy: CheckPolicy,
+  unreadable: readonly string[] = [],
+): CheckVerdict {
   const problems: string[] = [];
   const t = now.getTime();
   for (const root of roots) {
@@ -61,6 +70,11 @@ export function evaluate(roots: readonly CertificateInfo[], certs: readonly List
       );
     }
   }
+  for (const name of unreadable) {
+    problems.push(
+      `certificate record ${name} cannot be read by the gateway (corrupted, or written by another version), so its expiry is unknown: run fsm-certs cert release ${name} and issue it again`,
+    );
+  }
   const first = [...roots].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime())[0];
   const rootPart = first === undefined ? 'no root' : `root ${first.commonName ?? first.subject} valid until ${first.notAfter.toISOString()} (${Math.floor((first.notAfter.getTime() - t) / DAY_MS)} days)`;
   const summary = `ok: ${rootPart}; ${certs.length} certificate${certs.length === 1 ? '' : 's'}, none past its renew time`;
@@ -69,8 +83,8 @@ export function evaluate(roots: readonly CertificateInfo[], certs: readonly List
 
 export async function check(gateway: Gateway, policy: CheckPolicy, now: () => Date, print: (line: string) => void): Promise<number> {
   const roots = await fetchRoots(gateway);
-  const certs = await listAll(gateway, undefined);
-  const verdict = evaluate(roots, certs, now(), policy);
+  const { items, unreadable } = await listAll(gateway, undefined);
+  const verdict = evaluate(roots, items, now(), policy, unreadable);
   if (verdict.problems.length === 0) {
     print(verdict.summary);
     return 0;

@@ -26,7 +26,7 @@ export async function runOnline(command: ParsedCommand, connection: Connection, 
       await certGet(openGateway(connection), { commonName, json: flags.json }, io.now(), io.stdout);
       return 0;
     case 'cert list':
-      await certList(openGateway(connection), { limit: flags.limit, json: flags.json }, io.now(), io.stdout);
+      await certList(openGateway(connection), { limit: flags.limit, json: flags.json }, io.now(), io.stdout, (warning) => io.stderr(`fsm-certs: ${warning}\n`));
       return 0;
     case 'cert rotate':
       await certRotate(openGateway(connection), { commonName, out: flags.out, force: flags.force }, line);

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /** Each /v1/events request gets the next script: events to send, then the stream closes. */
-async function sseServer(scripts: Array<{ status?: number; events: Array<{ id: string; type: string; data: object }> }>): Promise<{ url: string; requests: IncomingHttpHeaders[] }> {
+async function sseServer(scripts: Array<{ status?: number; events: Array<{ id?: string; type: string; data: object }> }>): Promise<{ url: string; requests: IncomingHttpHeaders[] }> {
   const requests: IncomingHttpHeaders[] = [];
   server = createServer((req, res) => {
     if (req.url === '/healthz') {
@@ -27,7 +27,7 @@ async function sseServer(scripts: Array<{ status?: number; events: Array<{ id: s
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(script.events.map((e) => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`).join(''));
+    res.end(script.events.map((e) => `${e.id === undefined ? '' : `id: ${e.id}\n`}event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`).join(''));
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -50,6 +50,28 @@ describe('followEvents', () => {
     expect(requests.map((h) => h['last-event-id'])).toEqual(['9-0', '10-0']);
     expect(requests[0]?.authorization).toBe('Bearer t');
     expect(notes).toEqual([`following events at ${url}/v1/events after 9-0 (Ctrl-C stops)`, 'the gateway ended the stream; reconnecting']);
+  });
+
+  it('prints a reset on its own line and explains it, without counting it or moving the resume point', async () => {
+    const { url, requests } = await sseServer([
+      {
+        events: [
+          { type: 'reset', data: { reason: 'trimmed', lastEventId: '9-0', oldestId: '500-0' } },
+          { id: '500-0', type: 'issued', data: { commonName: 'a.example', serialNumber: '01' } },
+        ],
+      },
+      { events: [{ id: '501-0', type: 'issued', data: { commonName: 'b.example', serialNumber: '02' } }] },
+    ]);
+    const lines: string[] = [];
+    const notes: string[] = [];
+    await followEvents(openGateway({ server: url, token: 't', source: '--server' }), { from: '9-0', count: 2, signal: new AbortController().signal, reconnectDelayMs: 10 }, (l) => lines.push(l), (n) => notes.push(n));
+    expect(lines).toEqual([
+      '-  reset                 -  reason=trimmed  after=9-0  oldest=500-0',
+      '500-0  issued                a.example  serial=01',
+      '501-0  issued                b.example  serial=02',
+    ]);
+    expect(notes).toContain("events after 9-0 were trimmed from the gateway's stream before they could be shown; continuing with 500-0. Re-read the inventory (fsm-certs cert list) for what changed meanwhile");
+    expect(requests.map((h) => h['last-event-id'])).toEqual(['9-0', '500-0']);
   });
 
   it('stops when aborted (Ctrl-C) while waiting to reconnect', async () => {

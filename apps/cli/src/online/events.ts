@@ -1,7 +1,9 @@
 // fsm-certs events [--from ID] [--count N]: follows GET /v1/events, one line per announcement,
-// until Ctrl-C. A dropped stream is resumed from the last id seen, so no event is skipped.
-import type { GatewayEvent } from '@fsm-certs/client';
-import { GatewayRequestError } from '@fsm-certs/client';
+// until Ctrl-C. A dropped stream is resumed from the last id seen, so no event is skipped; when
+// the gateway's bounded stream no longer holds what came after it, the gateway says so with a
+// reset, printed as its own line (and explained on stderr) before the stream goes on.
+import type { GatewayEvent, StreamReset } from '@fsm-certs/client';
+import { GatewayRequestError, streamResetOf } from '@fsm-certs/client';
 import { z } from 'zod';
 import { CliInputError } from '../errors.js';
 import { asUnreachable, type Gateway } from './gateway.js';
@@ -39,6 +41,18 @@ export function formatEvent(event: GatewayEvent): string {
   return [event.id || '-', event.type.padEnd(KIND_WIDTH), data.commonName ?? '-', ...extra].join('  ');
 }
 
+/** `-  reset  -  reason=trimmed  after=<id>  oldest=<id>`: in the column layout of formatEvent. */
+export function formatReset(reset: StreamReset): string {
+  return ['-', 'reset'.padEnd(KIND_WIDTH), '-', `reason=${reset.reason}`, `after=${reset.lastEventId}`, `oldest=${reset.oldestId}`].join('  ');
+}
+
+export function resetNote(reset: StreamReset): string {
+  return (
+    `events after ${reset.lastEventId} were trimmed from the gateway's stream before they could be shown; continuing with ${reset.oldestId}. ` +
+    'Re-read the inventory (fsm-certs cert list) for what changed meanwhile'
+  );
+}
+
 export function countOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -65,6 +79,13 @@ export async function followEvents(gateway: Gateway, options: EventsOptions, out
   while (!signal.aborted) {
     try {
       for await (const event of gateway.client.events({ signal, ...(lastEventId === undefined ? {} : { lastEventId }) })) {
+        const reset = streamResetOf(event);
+        if (reset !== undefined) {
+          // Not an announcement: it neither moves the resume point nor counts toward --count.
+          out(formatReset(reset));
+          note(resetNote(reset));
+          continue;
+        }
         out(formatEvent(event));
         if (event.id !== '') lastEventId = event.id;
         seen += 1;

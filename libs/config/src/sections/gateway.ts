@@ -68,7 +68,11 @@ export const gatewaySchema = z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, { error: 'a size such as 64kb or 1mb' })
       .default('64kb'),
-    issueTimeout: goDuration('a Go duration of at least 100ms, e.g. 30s', 100).default('30s'),
+    /**
+     * How long a request waits for its certificate before 504. Unset: derived from the provider's
+     * own bound (see issue-timeout.ts), 30s for Tresor and Vault.
+     */
+    issueTimeout: goDuration('a Go duration of at least 100ms, e.g. 30s', 100).optional(),
     batchWindowMs: intBetween('batch window in ms', 0, 1000).default(2),
     batchMax: intBetween('requests per batch', 1, 500).default(64),
     batchPipelineDepth: intBetween('jobs the batcher keeps in flight', 1, 64).default(2),
@@ -78,7 +82,9 @@ export const gatewaySchema = z
     const { adminToken, ...rest } = section;
     const grants: GatewayTokenGrant[] = [...section.tokens];
     if (adminToken !== undefined) grants.push({ name: 'admin', sha256: sha256Hex(adminToken), scopes: ['admin', 'issue', 'read'], names: ['*'] });
-    return { ...rest, tokens: grants, issueTimeoutMs: parseDurationMs(section.issueTimeout) };
+    const { issueTimeout, ...others } = rest;
+    // issueTimeoutMs is settled in schema.ts, where the provider's timeout is known.
+    return { ...others, tokens: grants, issueTimeout: issueTimeout === undefined ? undefined : { value: issueTimeout, ms: parseDurationMs(issueTimeout) } };
   });
 
 /** The brief's name for the section schema. */

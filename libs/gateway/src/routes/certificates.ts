@@ -8,12 +8,13 @@ import { requireName, type Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
-import type { CertificateRecord } from '@fsm-certs/queue';
+import { isUnreadableRecord, type CertificateRecord } from '@fsm-certs/queue';
 import { sendJson } from '../http/send-json.js';
 import { parseOr } from '../http/validate.js';
 import { certificateResponse, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
 import type { OperationHandlers } from './table.js';
+import type { UnreadableRecords } from './unreadable-records.js';
 
 /**
  * The steps of POST /v1/certificates. They run inline in one handler instead of as a middleware
@@ -75,14 +76,32 @@ export function rotationItem(record: CertificateRecord): IssueRequestItem {
 type CertificateOperation = 'issueCertificate' | 'listCertificates' | 'getCertificate' | 'rotateCertificate' | 'deleteCertificate';
 
 /** The handlers of /v1/certificates; authentication runs before them (the issue route's inline). */
-export function certificateHandlers(deps: GatewayDeps, batcher: IssueBatcher, issueRoute: IssueRouteSteps): Pick<OperationHandlers, CertificateOperation> {
+export function certificateHandlers(
+  deps: GatewayDeps,
+  batcher: IssueBatcher,
+  issueRoute: IssueRouteSteps,
+  unreadable: UnreadableRecords,
+): Pick<OperationHandlers, CertificateOperation> {
   const { inventory, kek } = deps;
   const issue: RequestHandler = issueHandler(deps, batcher, issueRoute);
+  /** The record of one name; one that does not decode is answered RECORD_UNREADABLE. */
+  const read = async (cn: string): Promise<CertificateRecord | undefined> => {
+    try {
+      return await inventory.get(cn);
+    } catch (error) {
+      throw isUnreadableRecord(error) ? unreadable.refusal(error) : error;
+    }
+  };
 
   const list: RequestHandler = async (req, res) => {
     const { limit, cursor } = parseOr(listCertificates.query, req.query, 'INVALID_QUERY', 'query');
     const page = await inventory.list({ limit: limit ?? DEFAULT_PAGE, ...(cursor === undefined || cursor === '' ? {} : { cursor }) });
-    res.json({ items: page.items.map((r) => certificateResponse(r)), nextCursor: page.nextCursor ?? null });
+    for (const error of page.unreadable) unreadable.report(error);
+    res.json({
+      items: page.items.map((r) => certificateResponse(r)),
+      nextCursor: page.nextCursor ?? null,
+      unreadable: page.unreadable.map((error) => error.commonName),
+    });
   };
 
   const get: RequestHandler = async (req, res) => {
@@ -92,7 +111,7 @@ export function certificateHandlers(deps: GatewayDeps, batcher: IssueBatcher, is
     if (includeKey && !principal.isAdmin) {
       throw new GatewayError('FORBIDDEN', 'includeKey=true needs an admin token; workloads get their key only in the issue response.');
     }
-    const record = await inventory.get(cn);
+    const record = await read(cn);
     if (record === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}"; issue one with POST /v1/certificates.`);
     res.json(certificateResponse(record, includeKey ? openKey(kek, record) : undefined));
   };
@@ -100,7 +119,7 @@ export function certificateHandlers(deps: GatewayDeps, batcher: IssueBatcher, is
   const rotate: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
     requireName(principalOf(req), cn);
-    const current = await inventory.get(cn);
+    const current = await read(cn);
     if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}" to rotate; issue one first.`);
     const record = await batcher.submit(rotationItem(current));
     res.json(certificateResponse(record, current.csrPem === undefined ? openKey(kek, record) : undefined));
@@ -111,8 +130,10 @@ export function certificateHandlers(deps: GatewayDeps, batcher: IssueBatcher, is
     requireName(principalOf(req), cn);
     const removed = await inventory.delete(cn);
     if (removed === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+    const { serialNumber } = removed;
     try {
-      await deps.events.publish({ version: 1, at: new Date(deps.clock.now()).toISOString(), kind: 'released', commonName: cn, serialNumber: removed.serialNumber });
+      if (serialNumber === undefined) throw new Error('the removed hash held no serial to announce');
+      await deps.events.publish({ version: 1, at: new Date(deps.clock.now()).toISOString(), kind: 'released', commonName: cn, serialNumber });
     } catch (error) {
       // The delete happened; a lost announcement must not turn it into an error for the caller.
       deps.logger?.warn({ err: error, commonName: cn }, 'released event not published');

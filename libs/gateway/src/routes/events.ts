@@ -1,8 +1,12 @@
 // GET /v1/events: the announcement stream as Server-Sent Events. `id:` is the Redis stream id,
-// so a reconnecting client's Last-Event-ID resumes exactly after the last event it saw.
-// Comment lines keep idle connections alive through proxies.
+// so a reconnecting client's Last-Event-ID resumes exactly after the last event it saw. The
+// stream is bounded: when events a client should have had were trimmed, it gets `event: reset`
+// (no id, so its Last-Event-ID stays put) before the oldest kept one, and must re-list.
+// `: subscribed` says the subscription is in place; `: keep-alive` comments keep idle
+// connections open through proxies.
 import type { Request, RequestHandler, Response } from 'express';
-import { OPERATIONS } from '@fsm-certs/api';
+import { OPERATIONS, STREAM_RESET_EVENT, type StreamReset } from '@fsm-certs/api';
+import type { StreamGap } from '@fsm-certs/queue';
 import type { GatewayDeps } from '../deps.js';
 import { parseOr } from '../http/validate.js';
 import type { OperationHandlers } from './table.js';
@@ -16,6 +20,12 @@ function resumeFrom(req: Request): string | undefined {
   const headers = parseOr(streamEvents.headers, header === '' ? {} : { 'last-event-id': header }, 'INVALID_QUERY', 'Last-Event-ID');
   const params = parseOr(streamEvents.query, query === '' ? {} : req.query, 'INVALID_QUERY', 'query');
   return headers['last-event-id'] ?? params.lastEventId;
+}
+
+/** The SSE message telling a client that events were trimmed before it could get them. */
+export function resetMessage(gap: StreamGap): string {
+  const data: StreamReset = { reason: gap.reason, lastEventId: gap.lastEventId, oldestId: gap.oldestId };
+  return `event: ${STREAM_RESET_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function write(res: Response, chunk: string): Promise<void> {
@@ -65,6 +75,11 @@ export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams): Pick<Op
       const stream = deps.events.subscribe({
         ...(lastEventId === undefined ? {} : { fromId: lastEventId }),
         signal: controller.signal,
+        onSubscribed: () => res.write(': subscribed\n\n'),
+        onGap: (gap) => {
+          deps.logger?.info({ lastEventId: gap.lastEventId, oldestId: gap.oldestId }, 'SSE client missed trimmed events; sent reset');
+          res.write(resetMessage(gap));
+        },
         onError: (error) => deps.logger?.warn({ err: error }, 'event stream read failed; retrying'),
       });
       for await (const { id, event } of stream) {

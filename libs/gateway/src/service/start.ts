@@ -94,6 +94,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     if (options.tls) {
       const cert = await obtainServerCertificate(issueClient, options.kek, {
         namespace: options.namespace,
+        timeoutMs: options.app.issueTimeoutMs,
         onRetry: (error) => logger.info({ err: error instanceof Error ? error.message : String(error) }, 'waiting for the ca-service to issue the gateway certificate'),
       });
       logger.info({ serialNumber: cert.serialNumber, notAfter: cert.notAfter }, 'serving HTTPS with the mesh-issued gateway certificate');

@@ -2,9 +2,12 @@
 // leaves this process); CSR mode uses the caller's CSR after checking that it asks only for the
 // identity the caller was granted, because cert-manager signs a CSR's names as they are.
 import { createHash, type KeyObject } from 'node:crypto';
-import { createCsr, exportPrivateKeyPem, generateKeyPair, isX509Error, parseCsr } from '@fsm-certs/x509';
+import { keyFamilyOf } from '@fsm-certs/core';
+import { createCsr, exportPrivateKeyPem, generateKeyPair, isX509Error, parseCsr, readCsrRequestedExtensions } from '@fsm-certs/x509';
 import { ProviderError } from '../errors.js';
 import type { IssueRequest } from '../provider.js';
+import { csrModeUsages } from './csr-usages.js';
+import { meshLeafUsages } from './resources.js';
 
 export interface PreparedCsr {
   readonly csrPem: string;
@@ -12,6 +15,11 @@ export interface PreparedCsr {
   readonly publicKey: KeyObject;
   /** Server-key mode only. */
   readonly privateKeyPem?: string;
+  /**
+   * spec.usages: the mesh leaf's for the key's family, or in CSR mode what the CSR requests when
+   * it states usages (cert-manager's webhook refuses any difference).
+   */
+  readonly usages: readonly string[];
   readonly warnings: readonly string[];
 }
 
@@ -29,7 +37,13 @@ export function prepareCsr(request: IssueRequest): PreparedCsr {
     try {
       const keyPair = generateKeyPair(request.keyAlgorithm);
       const csrPem = createCsr({ commonName: request.commonName, dnsNames, uris: request.uris, ipAddresses: request.ipAddresses, keyPair });
-      return { csrPem, publicKey: keyPair.publicKey, privateKeyPem: exportPrivateKeyPem(keyPair.privateKey), warnings: [] };
+      return {
+        csrPem,
+        publicKey: keyPair.publicKey,
+        privateKeyPem: exportPrivateKeyPem(keyPair.privateKey),
+        usages: meshLeafUsages(keyFamilyOf(keyPair.algorithm)),
+        warnings: [],
+      };
     } catch (error) {
       if (isX509Error(error)) throw invalid(`Cannot build a CSR for ${JSON.stringify(request.commonName)}: ${error.message}`, error);
       throw error;
@@ -55,16 +69,19 @@ export function prepareCsr(request: IssueRequest): PreparedCsr {
   if (notGranted.length > 0) {
     throw invalid(`The CSR asks for names this caller may not have: ${notGranted.join(', ')}. Remove them from the CSR.`);
   }
+  const csrUsages = csrModeUsages(readCsrRequestedExtensions(parsed.pem), keyFamilyOf(parsed.keyAlgorithm));
   const notRequested = [
     ...missingFrom(dnsNames, new Set(parsed.dnsNames)),
     ...missingFrom(request.uris, new Set(parsed.uris)),
     ...missingFrom(request.ipAddresses, new Set(parsed.ipAddresses)),
   ];
-  const warnings =
-    notRequested.length === 0
+  const warnings = [
+    ...(notRequested.length === 0
       ? []
-      : [`cert-manager signs the CSR's names only; the certificate lacks these requested SANs the CSR does not contain: ${notRequested.join(', ')}`];
-  return { csrPem: parsed.pem, publicKey: parsed.publicKey, warnings };
+      : [`cert-manager signs the CSR's names only; the certificate lacks these requested SANs the CSR does not contain: ${notRequested.join(', ')}`]),
+    ...csrUsages.warnings,
+  ];
+  return { csrPem: parsed.pem, publicKey: parsed.publicKey, usages: csrUsages.usages, warnings };
 }
 
 /** Label value identifying the common name (label values are limited to 63 characters). */

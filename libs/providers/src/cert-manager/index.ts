@@ -4,7 +4,7 @@ export { KubernetesCertManagerClient } from './client.js';
 export type { CertManagerClient, CertificateRequestWatcher, IssuerLookup, WatchEventType, WatchHandle } from './client.js';
 export { certManagerOptionsSchema, resolveCertManagerOptions } from './options.js';
 export type { CertManagerOptions, ResolvedCertManagerOptions } from './options.js';
-export { COMMON_NAME_HASH_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LEAF_USAGES } from './resources.js';
+export { COMMON_NAME_HASH_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, meshLeafUsages } from './resources.js';
 export type { CertificateRequestObject, IssuerKind, IssuerObject } from './resources.js';
 export { evaluateCertificateRequest, waitForCertificateRequest } from './wait.js';
 export { commonNameHash } from './csr-request.js';

@@ -45,8 +45,39 @@ export function httpFailureOf(error: unknown): HttpFailure | undefined {
 }
 
 /**
+ * The API server's messages may quote what was sent: a webhook's field.Invalid prints spec.request
+ * as Go bytes, schema validation quotes the base64 CSR. A CSR is never returned or logged.
+ */
+export function redactRequestBytes(message: string): string {
+  return message.replace(/\[\]byte\{[^}]*\}/g, '<the CSR>').replace(/"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"/g, '<the CSR>');
+}
+
+const WEBHOOK_DENIAL = /^admission webhook "([^"]+)" denied the request:?\s*([\s\S]*)$/;
+
+/**
+ * A validating admission webhook refused the write. It is not RBAC: cert-manager's own webhook
+ * refuses a CertificateRequest that breaks its validation (our request was wrong: 400); another
+ * webhook (a policy engine) refuses by policy (403). Either way its message is what to act on.
+ */
+function webhookDenial(status: number, message: string | undefined, action: string, cause: unknown): ProviderError | undefined {
+  const match = message === undefined ? null : WEBHOOK_DENIAL.exec(message);
+  if (match === null || status < 400 || status >= 500) return undefined;
+  const webhook = match[1] ?? '';
+  const said = redactRequestBytes(match[2] ?? '') || 'no reason given';
+  if (webhook.endsWith('cert-manager.io')) {
+    return new ProviderError(
+      'INVALID_REQUEST',
+      `cert-manager's admission webhook (${webhook}) refused to ${action}: ${said}. The request breaks cert-manager's validation; nothing was created.`,
+      { cause },
+    );
+  }
+  return new ProviderError('ISSUANCE_DENIED', `The admission webhook ${webhook} refused to ${action}: ${said}. Review that webhook's policy for fsm-certs' requests.`, { cause });
+}
+
+/**
  * `action` completes "while trying to ...", e.g. "create a CertificateRequest in namespace fsm-system".
- * Messages carry the API server's Status message (it never contains our key: the key is never sent).
+ * Messages carry the API server's Status message (it never contains our key: the key is never
+ * sent; a quoted CSR is cut out).
  */
 export function toProviderError(error: unknown, action: string): ProviderError {
   if (isProviderError(error)) return error;
@@ -59,7 +90,9 @@ export function toProviderError(error: unknown, action: string): ProviderError {
       { cause: error },
     );
   }
-  const said = failure.message === undefined ? '' : `: ${failure.message}`;
+  const denied = webhookDenial(failure.status, failure.message, action, error);
+  if (denied !== undefined) return denied;
+  const said = failure.message === undefined ? '' : `: ${redactRequestBytes(failure.message)}`;
   const head = `The Kubernetes API answered ${failure.status}${failure.reason === undefined ? '' : ` ${failure.reason}`} when asked to ${action}${said}`;
   switch (true) {
     case failure.status === 401:

@@ -15,7 +15,6 @@ import {
   COMMON_NAME_HASH_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
-  MESH_LEAF_USAGES,
   type CertificateRequestBody,
 } from './resources.js';
 import { assembleIssued } from './result.js';
@@ -28,8 +27,8 @@ export interface ProviderLogger {
 
 export interface CertManagerProviderDeps {
   readonly client: CertManagerClient;
-  /** Reads ca.crt from the CA bundle Secret; only `get` is used. */
-  readonly secrets: Pick<SecretStore, 'get'>;
+  /** Reads ca.crt from the CA bundle Secret; only `get` is used (`kind` words the missing-bundle advice). */
+  readonly secrets: Pick<SecretStore, 'get'> & { readonly kind?: SecretStore['kind'] };
   readonly logger?: ProviderLogger;
   readonly clock?: Clock;
 }
@@ -116,7 +115,7 @@ export class CertManagerProvider implements CertificateProvider {
     await this.verifyIssuer();
     const csr = prepareCsr(request);
     const { namespace } = this.options;
-    const created = await this.deps.client.createCertificateRequest(this.requestBody(request, csr.csrPem));
+    const created = await this.deps.client.createCertificateRequest(this.requestBody(request, csr.csrPem, csr.usages));
     const name = created.metadata.name;
     let waited;
     try {
@@ -147,7 +146,7 @@ export class CertManagerProvider implements CertificateProvider {
     });
   }
 
-  private requestBody(request: IssueRequest, csrPem: string): CertificateRequestBody {
+  private requestBody(request: IssueRequest, csrPem: string, usages: readonly string[]): CertificateRequestBody {
     return {
       apiVersion: 'cert-manager.io/v1',
       kind: 'CertificateRequest',
@@ -160,7 +159,7 @@ export class CertManagerProvider implements CertificateProvider {
         request: Buffer.from(csrPem).toString('base64'),
         issuerRef: { name: this.options.issuerName, kind: this.options.issuerKind, group: this.options.issuerGroup },
         duration: formatDuration(request.validityMs),
-        usages: [...MESH_LEAF_USAGES],
+        usages: [...usages],
         isCA: false,
       },
     };
@@ -216,6 +215,13 @@ export class CertManagerProvider implements CertificateProvider {
 
   private bundleMissing(): ProviderError {
     const { namespace, caBundleSecretName } = this.options;
+    if (this.deps.secrets.kind === 'file') {
+      // kubectl would not help: this process reads secrets from files, not from the cluster.
+      return new ProviderError(
+        'CA_BUNDLE_MISSING',
+        `The CA bundle ${namespace}/${caBundleSecretName} has no ca.crt in the file secret store (FSM_SECRET_STORE=file), and the issuer did not return its CA. A Secret created with kubectl is read only from the Kubernetes secret store: set FSM_SECRET_STORE=kubernetes (the default in a pod or with KUBECONFIG set).`,
+      );
+    }
     return new ProviderError(
       'CA_BUNDLE_MISSING',
       `The CA bundle Secret ${namespace}/${caBundleSecretName} has no ca.crt and the issuer did not return its CA. Store the issuer's root CA certificate: kubectl create secret -n ${namespace} generic ${caBundleSecretName} --from-file ca.crt`,
@@ -225,7 +231,7 @@ export class CertManagerProvider implements CertificateProvider {
 
 export interface CertManagerProviderFactoryOptions extends CertManagerOptions {
   readonly kubeConfig: KubeConfig;
-  readonly secrets: Pick<SecretStore, 'get'>;
+  readonly secrets: CertManagerProviderDeps['secrets'];
   readonly logger?: ProviderLogger;
 }
 

@@ -1,5 +1,6 @@
 // The slice of cert-manager's API objects we read, validated with zod at the edge: whatever the
 // API server (or a proxy in front of it) returns is untrusted until it parses here.
+import { leafKeyUsages, type KeyFamily, type KeyUsage } from '@fsm-certs/core';
 import { z } from 'zod';
 
 export const CERT_MANAGER_GROUP = 'cert-manager.io';
@@ -8,8 +9,21 @@ export const CERTIFICATE_REQUESTS = 'certificaterequests';
 
 export type IssuerKind = 'Issuer' | 'ClusterIssuer';
 
-/** The usages fsm-certs asks for: exactly what a mesh leaf carries (KeyUsage + ExtKeyUsage). */
-export const MESH_LEAF_USAGES = ['digital signature', 'key encipherment', 'server auth', 'client auth'] as const;
+/** cert-manager's spelling (its KeyUsage enum) of the X.509 key usages a leaf may carry. */
+const CERT_MANAGER_KEY_USAGE: Readonly<Record<KeyUsage, string>> = {
+  digitalSignature: 'digital signature',
+  keyEncipherment: 'key encipherment',
+  keyAgreement: 'key agreement',
+};
+
+/**
+ * The usages fsm-certs asks for: exactly what a mesh leaf with a key of this family carries. The
+ * key family decides, because cert-manager signs the usages it is given whatever the key (an EC
+ * leaf with keyEncipherment breaks RFC 5480).
+ */
+export function meshLeafUsages(family: KeyFamily): string[] {
+  return [...leafKeyUsages(family).map((usage) => CERT_MANAGER_KEY_USAGE[usage]), 'server auth', 'client auth'];
+}
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'fsm-certs';

@@ -76,6 +76,7 @@ export function assembleIssued(input: AssembleInput): IssuedCertificate {
     serialNumber: info.serialNumber.toLowerCase(),
     notBefore: info.notBefore,
     notAfter: info.notAfter,
+    dnsNames: info.dnsNames,
     issuerId: fingerprintSha256(issuingCaPem),
     provider: 'cert-manager',
     warnings: input.warnings,

@@ -1,9 +1,10 @@
 // Where the cert-manager suite runs, in the order docs/architecture.md (tests) gives: a real cluster from
 // KUBECONFIG, else k3s + cert-manager in Testcontainers, else the emulator in libs/testing.
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { CertManagerEmulator, KubernetesEmulator, eventually } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
 import { detectContainerRuntime } from '@fsm-certs/testing';
+import { loadKubeConfig } from '../kubeconfig.js';
 import { startK3sWithCertManager } from './k3s-target.test-helpers.js';
 
 export interface EmulatorControls {
@@ -53,9 +54,47 @@ async function createObjects(kubeConfig: KubeConfig, namespace: string, suffix: 
   return { issuerName, stalled, acme, bundle };
 }
 
-async function clusterTarget(kind: 'kubeconfig' | 'k3s', kubeConfig: KubeConfig, description: string, stop: () => Promise<void>): Promise<CertManagerTarget> {
+/**
+ * Removes what createObjects made (and the ACME account key cert-manager may have generated for
+ * the ACME issuer) from a namespace the suite was given rather than created. Everything is tried;
+ * what cannot be removed is reported, so a shared namespace is never left quietly littered.
+ */
+async function removeObjects(kubeConfig: KubeConfig, namespace: string, names: { issuerName: string; stalled: string; acme: string; bundle: string }): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const absent = (error: unknown): boolean => typeof error === 'object' && error !== null && 'code' in error && error.code === 404;
+  const failures: string[] = [];
+  const attempt = async (what: string, remove: () => Promise<unknown>): Promise<void> => {
+    try {
+      await remove();
+    } catch (error) {
+      if (!absent(error)) failures.push(`${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  };
+  for (const name of [names.issuerName, names.stalled, names.acme]) {
+    await attempt(`Issuer ${name}`, () => custom.deleteNamespacedCustomObject({ group: GROUP, version: 'v1', namespace, plural: 'issuers', name }));
+  }
+  for (const name of [`${names.issuerName}-key-pair`, names.bundle, `${names.acme}-account`]) {
+    await attempt(`Secret ${name}`, () => core.deleteNamespacedSecret({ namespace, name }));
+  }
+  if (failures.length > 0) throw new Error(`could not clean up namespace ${namespace}: ${failures.join('; ')}`);
+}
+
+export interface ClusterTargetOptions {
+  /** Use this existing namespace (CERT_MANAGER_TEST_NAMESPACE) and remove only our objects from it; default: a fresh namespace, deleted afterwards. */
+  readonly namespace?: string | undefined;
+}
+
+export async function clusterTarget(
+  kind: 'kubeconfig' | 'k3s',
+  kubeConfig: KubeConfig,
+  description: string,
+  stop: () => Promise<void>,
+  options: ClusterTargetOptions = {},
+): Promise<CertManagerTarget> {
   const suffix = Math.random().toString(36).slice(2, 8);
-  const namespace = process.env.CERT_MANAGER_TEST_NAMESPACE ?? `fsm-certs-test-${suffix}`;
+  const given = options.namespace;
+  const namespace = given ?? `fsm-certs-test-${suffix}`;
   const ca = createRootCa({ commonName: `fsm-certs suite CA ${suffix}` });
   const names = await createObjects(kubeConfig, namespace, suffix, ca);
   const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -71,8 +110,12 @@ async function clusterTarget(kind: 'kubeconfig' | 'k3s', kubeConfig: KubeConfig,
     stalledIssuerName: names.stalled,
     acmeIssuerName: names.acme,
     close: async () => {
-      if (process.env.CERT_MANAGER_TEST_NAMESPACE === undefined) await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await stop();
+      try {
+        if (given === undefined) await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+        else await removeObjects(kubeConfig, namespace, names);
+      } finally {
+        await stop();
+      }
     },
   };
 }
@@ -117,13 +160,14 @@ async function emulatorTarget(): Promise<CertManagerTarget> {
 export async function selectTarget(): Promise<CertManagerTarget> {
   const kubeconfigPath = process.env.KUBECONFIG;
   if (kubeconfigPath !== undefined && kubeconfigPath !== '') {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
-    return clusterTarget('kubeconfig', kubeConfig, `cluster from KUBECONFIG=${kubeconfigPath} (context ${kubeConfig.getCurrentContext()})`, async () => undefined);
+    const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
+    return clusterTarget('kubeconfig', kubeConfig, `cluster from KUBECONFIG=${kubeconfigPath} (context ${kubeConfig.getCurrentContext()})`, async () => undefined, {
+      namespace: process.env.CERT_MANAGER_TEST_NAMESPACE,
+    });
   }
   if (await detectContainerRuntime()) {
     const k3s = await startK3sWithCertManager();
-    return clusterTarget('k3s', k3s.kubeConfig, 'k3s + cert-manager in Testcontainers', k3s.stop);
+    return clusterTarget('k3s', k3s.kubeConfig, 'k3s + cert-manager in Testcontainers', k3s.stop, { namespace: process.env.CERT_MANAGER_TEST_NAMESPACE });
   }
   return emulatorTarget();
 }

@@ -51,6 +51,26 @@ describe('mapping Kubernetes API failures to provider errors', () => {
     expect(error.message).toContain('server says why');
   });
 
+  it.each([
+    ['webhook.cert-manager.io', 'INVALID_REQUEST', 400],
+    ['validate.kyverno.svc-fail', 'ISSUANCE_DENIED', 403],
+  ] as const)('reads a 403 from admission webhook %s as %s (%i), not as RBAC, without the CSR bytes', (webhook, expected, httpStatus) => {
+    const message = `admission webhook "${webhook}" denied the request: spec.request: Invalid value: []byte{0x2d, 0x2d, 0x2d}: encoded CSR error: the KeyUsages [ 'digital signature' ] do not match`;
+    const error = toProviderError(new ApiException(403, 'x', status(403, 'Forbidden', message), {}), 'create a CertificateRequest in namespace fsm-system');
+    expect({ code: error.code, httpStatus: error.httpStatus, retryable: error.retryable }).toEqual({ code: expected, httpStatus, retryable: false });
+    expect(error.message).toContain("encoded CSR error: the KeyUsages [ 'digital signature' ] do not match");
+    expect(error.message).toContain(webhook);
+    expect(error.message).not.toMatch(/RBAC|0x2d/);
+  });
+
+  it('cuts a quoted base64 CSR out of any API message', () => {
+    const error = toProviderError(
+      new ApiException(422, 'x', status(422, 'Invalid', 'CertificateRequest.cert-manager.io "x" is invalid: spec.request: Invalid value: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K": bad'), {}),
+      'create a CertificateRequest',
+    );
+    expect(error.message).toContain('spec.request: Invalid value: <the CSR>: bad');
+  });
+
   it('treats a network failure as BACKEND_UNAVAILABLE', () => {
     const error = toProviderError(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:6443'), { code: 'ECONNREFUSED' }), 'read Issuer fsm-system/fsm-ca');
     expect(error.code).toBe('BACKEND_UNAVAILABLE');

@@ -114,6 +114,7 @@ export class TresorProvider implements CertificateProvider {
       serialNumber: leaf.serialNumber,
       notBefore: leaf.notBefore,
       notAfter: leaf.notAfter,
+      dnsNames: leaf.dnsNames,
       issuerId: this.issuer.fingerprint,
       provider: 'tresor',
       warnings,

@@ -1,5 +1,5 @@
 // What vault-bootstrap sets up: deploy-vault.sh's PKI setup, every value configurable.
-import { parseDuration } from '@fsm-certs/core';
+import { leafKeyUsages, parseDuration, type KeyUsage } from '@fsm-certs/core';
 import { z } from 'zod';
 
 const goDuration = z.string().refine((v) => {
@@ -55,6 +55,23 @@ export type BootstrapSettingsInput = z.input<typeof bootstrapSettingsSchema>;
 export function keyBitsFor(type: 'ec' | 'rsa', bits: number): number {
   if (bits > 0) return bits;
   return type === 'ec' ? 256 : 2048;
+}
+
+/** Vault's names for key usages: Go's x509.KeyUsage constants without the "KeyUsage" prefix. */
+const VAULT_KEY_USAGE: Readonly<Record<KeyUsage, string>> = {
+  digitalSignature: 'DigitalSignature',
+  keyEncipherment: 'KeyEncipherment',
+  keyAgreement: 'KeyAgreement',
+};
+
+/**
+ * The role's key_usage. A role has one key_type, so its leaves' usages follow that key family.
+ * Vault applies key_usage as written whatever the key (its default adds KeyAgreement and
+ * KeyEncipherment), and RFC 5480 forbids keyEncipherment on EC keys: an ec role gets
+ * DigitalSignature only, an rsa role DigitalSignature and KeyEncipherment.
+ */
+export function roleKeyUsage(type: 'ec' | 'rsa'): string[] {
+  return leafKeyUsages(type).map((usage) => VAULT_KEY_USAGE[usage]);
 }
 
 export function secondsOf(duration: string): number {

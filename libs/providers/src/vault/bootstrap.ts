@@ -4,7 +4,7 @@
 import { ProviderError } from '../errors.js';
 import { realSleep } from './backoff.js';
 import type { Sleep } from './backoff.js';
-import { keyBitsFor, secondsOf } from './bootstrap-settings.js';
+import { keyBitsFor, roleKeyUsage, secondsOf } from './bootstrap-settings.js';
 import type { BootstrapSettings } from './bootstrap-settings.js';
 import type { VaultRole } from './schemas.js';
 import type { RoleParams, VaultClient } from './vault-client.js';
@@ -68,6 +68,7 @@ export function desiredRole(settings: BootstrapSettings): RoleParams {
     max_ttl: r.maxTtl,
     key_type: r.keyType,
     key_bits: keyBitsFor(r.keyType, r.keyBits),
+    key_usage: roleKeyUsage(r.keyType),
     // The gateway decides the identity, not the CSR (docs/architecture.md, certificates): Vault's defaults are true.
     use_csr_common_name: false,
     use_csr_sans: false,
@@ -94,6 +95,8 @@ export function roleDifferences(have: VaultRole, want: RoleParams): string[] {
   if (have.max_ttl !== secondsOf(want.max_ttl)) diffs.push(`max_ttl: ${String(have.max_ttl)}s -> ${secondsOf(want.max_ttl)}s`);
   if (have.key_type !== want.key_type) diffs.push(`key_type: ${String(have.key_type)} -> ${want.key_type}`);
   if (have.key_bits !== want.key_bits) diffs.push(`key_bits: ${String(have.key_bits)} -> ${want.key_bits}`);
+  // Vault reads key_usage back as written; a role without it has Vault's default, which includes KeyEncipherment.
+  if (!sameSet(have.key_usage, want.key_usage)) diffs.push(`key_usage: [${have.key_usage.join(',')}] -> [${want.key_usage.join(',')}]`);
   return diffs;
 }
 

@@ -55,6 +55,7 @@ export const roleSchema = envelopeSchema(
     max_ttl: z.number().optional(),
     key_type: z.string().optional(),
     key_bits: z.number().optional(),
+    key_usage: stringList,
     use_csr_common_name: z.boolean().optional(),
     use_csr_sans: z.boolean().optional(),
   }),

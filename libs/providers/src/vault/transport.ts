@@ -1,11 +1,22 @@
-// The one place that speaks HTTP to Vault: node:http(s) with a keep-alive agent of bounded size,
-// so every issue reuses a warm connection instead of paying a TCP (and TLS) handshake, and a burst
-// cannot open more sockets than Vault is willing to serve. Profiling the ca-service under load
-// showed the generic client it replaced (node-vault over axios and follow-redirects) costing more
-// CPU per certificate than Vault's own signing. Bodies are handed up unvalidated: vault-client.ts
-// validates every answer with zod, and tests can swap in a fake transport.
+// The one place that speaks HTTP to Vault. node-vault 0.12 (axios underneath) is the client:
+// the owner named it, and it already speaks Vault's conventions (X-Vault-Token, /v1 paths, error
+// bodies, standby redirects). We call only its generic `request()`, never the generated command
+// methods, whose mustache path templates and tv4 schema checks cost CPU on every certificate and
+// whose loosely typed answers we would validate with zod anyway (vault-client.ts does, for every
+// answer; tests swap in a fake transport).
+//
+// What we add around it, and why:
+// - Our own keep-alive agent of bounded size, handed to axios on every call (`httpAgent` /
+//   `httpsAgent` are passed through by node-vault). Without it axios opens a new TCP (and TLS)
+//   connection per call; with it a burst reuses warm connections and never opens more than
+//   Vault is willing to serve. Owning the agent also lets close() drop the pool.
+// - The CA of vault.caFile goes into that agent, not into node-vault's `requestOptions.ca`: node-
+//   vault would build a second, non-keep-alive https.Agent from it.
+// - An AbortSignal: node-vault does not pass one to axios, so a cancelled call stops waiting at
+//   once and its answer, when it comes, is dropped (the socket is reused or times out).
 import http from 'node:http';
 import https from 'node:https';
+import nodeVault from 'node-vault';
 
 export type VaultMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'LIST';
 
@@ -16,14 +27,20 @@ export interface VaultTransportRequest {
   readonly body?: Record<string, unknown>;
   /** Omitted for unauthenticated calls (sys/health, pki/ca/pem). */
   readonly token?: string;
+  /** Stop waiting for the answer (shutdown, a cancelled job): rejects with VaultNetworkError ABORTED. */
+  readonly signal?: AbortSignal;
 }
 
-/** A response Vault sent: `ok` for 2xx (Vault answers writes with 200 or 204). */
+/**
+ * A response Vault sent: `ok` for 200 and 204. node-vault resolves those with the body alone, so
+ * no status is known on success (and it resolves every sys/health answer, sealed or standby too,
+ * which the health check reads from the body).
+ */
 export type VaultTransportResponse =
   | { readonly ok: true; readonly body: unknown }
   | { readonly ok: false; readonly status: number; readonly body: unknown };
 
-/** No HTTP answer at all: refused, reset, DNS, TLS, timeout. */
+/** No HTTP answer at all: refused, reset, DNS, TLS, timeout, or the caller gave up (ABORTED). */
 export class VaultNetworkError extends Error {
   override readonly name = 'VaultNetworkError';
   constructor(
@@ -38,7 +55,7 @@ export class VaultNetworkError extends Error {
 export interface VaultTransport {
   readonly address: string;
   send(request: VaultTransportRequest): Promise<VaultTransportResponse>;
-  /** Close idle connections (the provider is closing). */
+  /** Close pooled connections (the provider is closing). */
   close?(): void;
 }
 
@@ -49,82 +66,93 @@ export interface VaultTransportOptions {
   readonly caPem?: string;
   /** Per-request timeout; a hung Vault counts as a network error. Default 10 s. */
   readonly timeoutMs?: number;
-  /** Connections kept to Vault at most (in use + idle). Default 32. */
+  /** Connections kept to Vault at most (in use + idle); calls beyond wait for one. Default 32. */
   readonly maxSockets?: number;
 }
 
-/** Vault standbys redirect to the active node; a few hops at most. */
-const MAX_REDIRECTS = 3;
+/** node-vault's ApiResponseError: Vault answered with a status other than 200/204. */
+function statusResponse(error: unknown): { statusCode: number; body: unknown } | undefined {
+  if (typeof error !== 'object' || error === null || !('response' in error)) return undefined;
+  const response: unknown = error.response;
+  if (typeof response !== 'object' || response === null || !('statusCode' in response) || typeof response.statusCode !== 'number') return undefined;
+  return { statusCode: response.statusCode, body: 'body' in response ? response.body : undefined };
+}
 
 function errorCode(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
   return 'UNKNOWN';
 }
 
-function parseBody(text: string, contentType: string | undefined): unknown {
-  if (text === '') return '';
-  if (contentType?.includes('json') === true || text.startsWith('{')) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text;
-    }
+function toNetworkError(error: unknown): VaultNetworkError {
+  const code = errorCode(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new VaultNetworkError(code, `${code}: ${reason}`, { cause: error });
+}
+
+function aborted(signal: AbortSignal): VaultNetworkError {
+  return new VaultNetworkError('ABORTED', 'ABORTED: the caller stopped waiting for Vault', { cause: signal.reason });
+}
+
+/** The call, or an ABORTED rejection as soon as the signal fires (node-vault cannot cancel it). */
+function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return call;
+  if (signal.aborted) {
+    call.catch(() => undefined);
+    return Promise.reject(aborted(signal));
   }
-  return text;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export function createVaultTransport(options: VaultTransportOptions): VaultTransport {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const base = new URL(options.address);
-  const secure = base.protocol === 'https:';
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, maxFreeSockets: options.maxSockets ?? 32, scheduling: 'lifo' as const };
+  const timeout = options.timeoutMs ?? 10_000;
+  const secure = new URL(options.address).protocol === 'https:';
+  const maxSockets = options.maxSockets ?? 32;
+  // lifo: the most recently used socket is the one least likely to have been closed by Vault.
+  const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
   const agent = secure ? new https.Agent({ ...agentOptions, ...(options.caPem === undefined ? {} : { ca: options.caPem }) }) : new http.Agent(agentOptions);
-  const requester = secure ? https.request : http.request;
+  // The same agent for both schemes on purpose. axios follows a standby's redirect with the agent
+  // of the new URL's scheme, and the X-Vault-Token header goes along; with no http agent given it
+  // would take Node's global one and send the token in the clear after a redirect from https.
+  // An agent of the other scheme makes Node refuse that hop (ERR_INVALID_PROTOCOL).
+  const agents = { httpAgent: agent, httpsAgent: agent };
 
-  const once = (url: URL, request: VaultTransportRequest, payload: string | undefined): Promise<{ status: number; location: string | undefined; body: unknown }> =>
-    new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = { accept: 'application/json' };
-      if (request.token !== undefined) headers['X-Vault-Token'] = request.token;
-      if (payload !== undefined) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = Buffer.byteLength(payload);
-      }
-      const req = requester(url, { method: request.method, agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          resolve({ status, location: res.headers.location, body: parseBody(Buffer.concat(chunks).toString('utf8'), res.headers['content-type']) });
-        });
-      });
-      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const client = nodeVault({ endpoint: options.address, apiVersion: 'v1' });
+  // node-vault falls back to VAULT_TOKEN, VAULT_PREFIX and VAULT_NAMESPACE from the environment;
+  // the configuration is our one source: the token goes per call, only on authenticated calls.
+  Object.assign(client, { token: '', pathPrefix: '', namespace: undefined });
 
   return {
     address: options.address,
     async send(request) {
-      const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
-      let url = new URL(`/v1/${request.path}`, base);
+      const call = client.request({
+        path: `/${request.path}`,
+        method: request.method,
+        headers: request.token === undefined ? {} : { 'X-Vault-Token': request.token },
+        timeout,
+        ...agents,
+        ...(request.body === undefined ? {} : { json: request.body }),
+      });
       try {
-        for (let hop = 0; ; hop++) {
-          const answer = await once(url, request, payload);
-          if ((answer.status === 307 || answer.status === 308) && answer.location !== undefined && hop < MAX_REDIRECTS) {
-            const next = new URL(answer.location, url);
-            // The token goes along: follow only within the same scheme (never from https down to http).
-            if (next.protocol === base.protocol) {
-              url = next;
-              continue;
-            }
-          }
-          return answer.status >= 200 && answer.status < 300 ? { ok: true, body: answer.body } : { ok: false, status: answer.status, body: answer.body };
-        }
+        const body: unknown = await untilAborted(call, request.signal);
+        return { ok: true, body };
       } catch (error) {
-        const code = errorCode(error);
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new VaultNetworkError(code, `${code}: ${reason}`, { cause: error });
+        if (error instanceof VaultNetworkError) throw error;
+        const answered = statusResponse(error);
+        if (answered !== undefined) return { ok: false, status: answered.statusCode, body: answered.body };
+        throw toNetworkError(error);
       }
     },
     close() {

@@ -128,7 +128,7 @@ describe('VaultClient', () => {
   it('accepts 204 and 200 answers to writes alike', async () => {
     const { c } = client([{ ok: true, body: '' }, { ok: true, body: { data: { allow_any_name: true }, warnings: null } }]);
     await expect(c.enableMount('pki', 'pki')).resolves.toBeUndefined();
-    await expect(c.writeRole('pki', 'fsm', { allow_any_name: true, allow_subdomains: true, allow_bare_domains: true, allow_localhost: true, allowed_domains: [], allowed_uri_sans: [], enforce_hostnames: true, max_ttl: '24h', key_type: 'ec', key_bits: 256, use_csr_common_name: false, use_csr_sans: false })).resolves.toBeUndefined();
+    await expect(c.writeRole('pki', 'fsm', { allow_any_name: true, allow_subdomains: true, allow_bare_domains: true, allow_localhost: true, allowed_domains: [], allowed_uri_sans: [], enforce_hostnames: true, max_ttl: '24h', key_type: 'ec', key_bits: 256, key_usage: ['DigitalSignature'], use_csr_common_name: false, use_csr_sans: false })).resolves.toBeUndefined();
   });
 
   it('refuses an answer of the wrong shape with ISSUANCE_FAILED instead of passing it on', async () => {

@@ -65,6 +65,7 @@ export interface RoleParams {
   readonly max_ttl: string;
   readonly key_type: string;
   readonly key_bits: number;
+  readonly key_usage: readonly string[];
   readonly use_csr_common_name: boolean;
   readonly use_csr_sans: boolean;
 }
@@ -165,7 +166,7 @@ export class VaultClient {
   }
 
   async writeRole(mount: string, role: string, params: RoleParams): Promise<void> {
-    await this.request({ method: 'POST', path: `${mount}/roles/${role}`, body: { ...params, allowed_domains: [...params.allowed_domains], allowed_uri_sans: [...params.allowed_uri_sans] } });
+    await this.request({ method: 'POST', path: `${mount}/roles/${role}`, body: { ...params, allowed_domains: [...params.allowed_domains], allowed_uri_sans: [...params.allowed_uri_sans], key_usage: [...params.key_usage] } });
   }
 
   async generateRoot(mount: string, params: { commonName: string; ttl: string; keyType: string; keyBits: number }): Promise<{ certificatePem: string; warnings: string[] }> {
@@ -240,8 +241,12 @@ export class VaultClient {
       if (options.signal?.aborted === true) throw new ProviderError('ISSUANCE_TIMEOUT', `Vault ${method} /v1/${path} was cancelled by the caller.`, { cause: options.signal.reason });
       const token = useToken ? await this.currentToken() : undefined;
       const started = performance.now();
-      const outcome = await this.sendOnce(method, path, options.body, token);
+      const outcome = await this.sendOnce(method, path, options.body, token, options.signal);
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      if (outcome instanceof VaultNetworkError && outcome.code === 'ABORTED') {
+        this.options.logger.info({ vault: { method, path, status: 0, durationMs, attempt } }, 'vault request cancelled');
+        throw new ProviderError('ISSUANCE_TIMEOUT', `Vault ${method} /v1/${path} was cancelled by the caller.`, { cause: outcome });
+      }
       let failure: VaultRequestError;
       const logFailure = options.quiet === true ? this.options.logger.info.bind(this.options.logger) : this.options.logger.warn.bind(this.options.logger);
       if (outcome instanceof VaultNetworkError) {
@@ -283,9 +288,15 @@ export class VaultClient {
     }
   }
 
-  private async sendOnce(method: VaultMethod, path: string, body: Record<string, unknown> | undefined, token: string | undefined): Promise<VaultTransportResponse | VaultNetworkError> {
+  private async sendOnce(
+    method: VaultMethod,
+    path: string,
+    body: Record<string, unknown> | undefined,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<VaultTransportResponse | VaultNetworkError> {
     try {
-      return await this.options.transport.send({ method, path, ...(body === undefined ? {} : { body }), ...(token === undefined ? {} : { token }) });
+      return await this.options.transport.send({ method, path, ...(body === undefined ? {} : { body }), ...(token === undefined ? {} : { token }), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (error instanceof VaultNetworkError) return error;
       throw error;

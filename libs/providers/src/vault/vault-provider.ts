@@ -259,6 +259,7 @@ export class VaultProvider implements CertificateProvider {
       serialNumber: data.serial_number.replace(/:/g, '').toLowerCase(),
       notBefore: info.notBefore,
       notAfter: info.notAfter,
+      dnsNames: info.dnsNames,
       issuerId,
       provider: 'vault',
       warnings,

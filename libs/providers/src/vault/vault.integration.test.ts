@@ -2,10 +2,12 @@
 // startVaultTarget), or VAULT_ADDR+VAULT_TOKEN from the environment, on a scratch mount that is
 // removed afterwards. `npm run test:vault` runs every Vault suite.
 import { createCsr, exportPrivateKeyPem, generateKeyPair, inspectCertificate } from '@fsm-certs/x509';
-import { opensslKeyMatches, opensslVerify } from '@fsm-certs/testing';
+import { opensslKeyMatches, opensslVerify, opensslX509 } from '@fsm-certs/testing';
 import type { VaultSnapshot } from '@fsm-certs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerFailure } from '../provider-error.test-helpers.js';
+import { planBootstrap } from './bootstrap.js';
+import { bootstrapSettingsSchema } from './bootstrap-settings.js';
 import { secretTokenSource } from './token-source.js';
 import { issueRequest, memoryLogger, startVaultSuite } from './vault-target.test-helpers.js';
 import type { VaultSuite } from './vault-target.test-helpers.js';
@@ -41,10 +43,13 @@ describe(`the Vault provider against ${target.description}`, () => {
 
     const before = Date.now();
     const serverKey = await provider.issue(issueRequest('bookstore-v2.bookstore.cluster.local', { dnsNames: ['bookstore-v2'], uris: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v2'] }));
+    const answered = Date.now();
     expect(opensslVerify(serverKey.certificatePem, caCrt).output).toMatch(/: OK/);
     expect(opensslKeyMatches(serverKey.certificatePem, serverKey.privateKeyPem ?? '')).toBe(true);
-    // 90 minutes exactly (never truncated to whole hours), read from the certificate.
-    expect(Math.abs(serverKey.notAfter.getTime() - (before + 5400_000))).toBeLessThan(90_000);
+    // 90 minutes exactly (never truncated to whole hours), read from the certificate: Vault's now + 90m,
+    // bracketed between asking and the answer (less a second: X.509 times are whole seconds).
+    expect(serverKey.notAfter.getTime()).toBeGreaterThanOrEqual(before - 1_000 + 5400_000);
+    expect(serverKey.notAfter.getTime()).toBeLessThanOrEqual(answered + 5400_000);
     expect(serverKey).toMatchObject({ provider: 'vault', chainPem: [], trustedCasPem: [caCrt], warnings: [] });
     expect(serverKey.serialNumber).toMatch(/^[0-9a-f]+$/);
 
@@ -57,6 +62,26 @@ describe(`the Vault provider against ${target.description}`, () => {
     expect(inspectCertificate(signed.certificatePem).keyType).toBe('ec');
     expect(opensslKeyMatches(signed.certificatePem, exportPrivateKeyPem(keyPair.privateKey))).toBe(true);
     expect(opensslVerify(signed.certificatePem, caCrt).output).toMatch(/: OK/);
+  });
+
+  it('writes key_usage for the role\'s key family (ec: DigitalSignature only, RFC 5480), so its leaves carry no keyEncipherment', async () => {
+    const keyUsageOf = async (role: string): Promise<unknown> => {
+      const answer = (await admin.call('GET', `${suite.mount}/roles/${role}`)) as { data: { key_usage?: unknown } };
+      return answer.data.key_usage;
+    };
+    expect(await keyUsageOf('fsm')).toEqual(['DigitalSignature']);
+    await suite.bootstrap({ role: { name: 'rsa-leaves', keyType: 'rsa' } });
+    expect(await keyUsageOf('rsa-leaves')).toEqual(['DigitalSignature', 'KeyEncipherment']);
+
+    const provider = await suite.start();
+    const issued = await provider.issue(issueRequest('usages.bookstore.cluster.local'));
+    expect(opensslX509(issued.certificatePem, ['-ext', 'keyUsage']).split('\n').map((line) => line.trim())).toContain('Digital Signature');
+    expect(opensslX509(issued.certificatePem, ['-ext', 'keyUsage'])).not.toContain('Key Encipherment');
+
+    // A role written without key_usage has Vault's default (DigitalSignature, KeyAgreement, KeyEncipherment): bootstrap corrects it.
+    await admin.call('POST', `${suite.mount}/roles/legacy`, { allow_any_name: true, key_type: 'ec', max_ttl: '24h' });
+    const plan = await planBootstrap(suite.client(), bootstrapSettingsSchema.parse({ mountPath: suite.mount, role: { name: 'legacy' } }));
+    expect(plan.find((step) => step.name === 'role')?.summary).toMatch(/key_usage: \[DigitalSignature,KeyAgreement,KeyEncipherment\] -> \[DigitalSignature\]/);
   });
 
   it('turns a name outside the role into NAME_NOT_ALLOWED (403 for the caller) with Vault\'s reason', async () => {
@@ -107,7 +132,10 @@ describe(`the Vault provider against ${target.description}`, () => {
     const provider = await suite.start({ logger });
     const before = Date.now();
     const cert = await provider.issue(issueRequest('long-lived.example', { validityMs: 48 * 3600_000 }));
-    expect(Math.abs(cert.notAfter.getTime() - (before + 24 * 3600_000))).toBeLessThan(90_000);
+    const answered = Date.now();
+    // Capped at the role's 24h max_ttl, counted from Vault's now (whole seconds).
+    expect(cert.notAfter.getTime()).toBeGreaterThanOrEqual(before - 1_000 + 24 * 3600_000);
+    expect(cert.notAfter.getTime()).toBeLessThanOrEqual(answered + 24 * 3600_000);
     expect(cert.warnings.join('\n')).toMatch(/max.?TTL/i);
     expect(logger.lines.some((l) => l.startsWith('vault warning'))).toBe(true);
   });

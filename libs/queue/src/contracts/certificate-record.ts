@@ -1,5 +1,7 @@
 // What the inventory stores per common name and what issue results carry. Persisted in Redis:
-// add optional fields only; anything else needs a migration.
+// add optional fields only; anything else needs a migration. This one schema is what every
+// writer validates against before storing and every reader decodes with (inventory/record-codec.ts),
+// so nothing can be written that a reader then refuses.
 import { z } from 'zod';
 import { issuanceModeSchema } from '@fsm-certs/api';
 import {
@@ -13,6 +15,16 @@ import {
 
 export { issuanceModeSchema, type IssuanceMode } from '@fsm-certs/api';
 
+/**
+ * Upper bound on one certificate PEM in a record, issue result or trust bundle. It bounds what a
+ * reader buffers per field, far above what a certificate legitimately reaches: a leaf grows with
+ * its SANs, which an issue item allows up to ~230 kB of (100 URIs of 2 kB, 100 DNS names), i.e.
+ * ~320 kB of PEM; CA certificates come from Vault or cert-manager as they are.
+ */
+export const MAX_CERTIFICATE_PEM_CHARS = 1024 * 1024;
+
+export const certificatePemSchema = z.string().min(1).max(MAX_CERTIFICATE_PEM_CHARS);
+
 export const certificateRecordSchema = z.object({
   commonName: commonNameSchema,
   serialNumber: serialNumberSchema,
@@ -20,21 +32,25 @@ export const certificateRecordSchema = z.object({
   notAfter: isoDateTimeSchema,
   /** When the rotation-worker should renew it (inside the renewal window, with jitter). */
   renewAt: isoDateTimeSchema,
-  certificatePem: pemSchema,
+  certificatePem: certificatePemSchema,
   /** Intermediates between leaf and root, leaf excluded. */
-  chainPem: z.array(pemSchema),
-  issuingCaPem: pemSchema,
-  trustedCasPem: z.array(pemSchema),
+  chainPem: z.array(certificatePemSchema),
+  issuingCaPem: certificatePemSchema,
+  trustedCasPem: z.array(certificatePemSchema),
   /** SHA-256 fingerprint (lowercase hex) of the issuing CA. */
   issuerId: z.string().min(1),
   provider: providerKindSchema,
   keyAlgorithm: keyAlgorithmSchema,
   mode: issuanceModeSchema,
+  /** The DNS SANs the certificate carries, the common name included (older records may omit the CN). */
   dnsNames: z.array(z.string()),
   uris: z.array(z.string()),
   ipAddresses: z.array(z.string()),
   validityMs: z.int().positive(),
-  /** Kept in CSR mode so the rotation can re-sign the same CSR (the key lives in the workload). */
+  /**
+   * Kept in CSR mode so the rotation can re-sign the same CSR (the key lives in the workload).
+   * The issue item's own bound: a record holds only CSRs an item carried.
+   */
   csrPem: pemSchema.optional(),
   /** Server-key mode only: the key sealed by sealPrivateKey() (`v1.<iv>.<tag>.<ct>`), never clear. */
   encryptedPrivateKey: z.string().startsWith('v1.').optional(),
@@ -50,16 +66,16 @@ export type CertificateRecord = z.infer<typeof certificateRecordSchema>;
  * Both present or both absent; the reader checks which, and fills them in from the bundle.
  */
 export const compactCertificateRecordSchema = certificateRecordSchema.extend({
-  issuingCaPem: pemSchema.optional(),
-  trustedCasPem: z.array(pemSchema).optional(),
+  issuingCaPem: certificatePemSchema.optional(),
+  trustedCasPem: z.array(certificatePemSchema).optional(),
 });
 export type CompactCertificateRecord = z.infer<typeof compactCertificateRecordSchema>;
 
 /** The trust bundle the gateway serves at /v1/ca. */
 export const trustBundleRecordSchema = z.object({
   version: z.literal(1),
-  issuingCaPem: pemSchema,
-  trustedCasPem: z.array(pemSchema).min(1),
+  issuingCaPem: certificatePemSchema,
+  trustedCasPem: z.array(certificatePemSchema).min(1),
   /** Earliest notAfter among the trusted roots; /metrics exports it, `check` warns on it. */
   rootNotAfter: isoDateTimeSchema,
   updatedAt: isoDateTimeSchema,

@@ -136,6 +136,79 @@ describe('EventStream', () => {
     expect(length).toBeLessThan(300); // MAXLEN ~ trims whole radix-tree nodes
   });
 
+  it('calls onSubscribed once the start is fixed, so an event published right after it is delivered', async () => {
+    await stream.publish(issued());
+    const controller = new AbortController();
+    let subscribed!: () => void;
+    const ready = new Promise<void>((resolve) => (subscribed = resolve));
+    const iterator = stream.subscribe({ signal: controller.signal, onSubscribed: () => subscribed() });
+    const pending = take(iterator, 1);
+    await within(ready, 'onSubscribed');
+    const fresh = issued();
+    await stream.publish(fresh);
+    expect((await pending).map((g) => g.event)).toEqual([fresh]);
+    controller.abort();
+  });
+
+  describe('after the stream was trimmed (MAXLEN)', () => {
+    const small = (maxLength = 10): EventStream => new EventStream(redis, { prefix: '{ev-trim}', maxLength });
+    beforeEach(async () => {
+      await redis.del(small().key);
+    });
+    /** Publishes n events in one pipeline (XADD MAXLEN ~ trims whole radix-tree nodes, 4 kB or 100 entries). */
+    async function publishMany(target: EventStream, n: number): Promise<string[]> {
+      return Promise.all(Array.from({ length: n }, () => target.publish(issued())));
+    }
+
+    it('a reader resuming from a trimmed id is told, before the oldest kept event, which it then gets', async () => {
+      const target = small();
+      const ids = await publishMany(target, 500);
+      const oldest = await target.oldestId();
+      expect(oldest).toBeDefined();
+      expect(ids.indexOf(oldest ?? '')).toBeGreaterThan(1);
+      expect(await target.gapAfter(ids[0] ?? '')).toEqual({ reason: 'trimmed', lastEventId: ids[0], oldestId: oldest });
+
+      const seen: string[] = [];
+      const controller = new AbortController();
+      const iterator = target.subscribe({ fromId: ids[0], signal: controller.signal, onGap: (gap) => seen.push(`gap ${gap.lastEventId} ${gap.oldestId}`) });
+      for (const { id } of await take(iterator, 3)) seen.push(id);
+      controller.abort();
+      const at = ids.indexOf(oldest ?? '');
+      expect(seen).toEqual([`gap ${ids[0]} ${oldest}`, ...ids.slice(at, at + 3)]);
+    });
+
+    it('a reader resuming from an id still kept, or asking for everything with "0", is not told of a gap', async () => {
+      const target = small();
+      const ids = await publishMany(target, 500);
+      const kept = ids[ids.length - 5] ?? '';
+      expect(await target.gapAfter(kept)).toBeUndefined();
+      expect(await target.gapAfter('0')).toBeUndefined();
+      for (const fromId of [kept, '0', '0-0']) {
+        const gaps: unknown[] = [];
+        const controller = new AbortController();
+        const got = await take(target.subscribe({ fromId, signal: controller.signal, onGap: (gap) => gaps.push(gap) }), 4);
+        controller.abort();
+        expect(got).toHaveLength(4);
+        expect(gaps).toEqual([]);
+      }
+    });
+
+    it('a reader that falls behind past the trim point is told before it goes on', async () => {
+      const target = small(100);
+      const first = await publishMany(target, 50);
+      expect(await target.oldestId()).toBe(first[0]);
+      const gaps: Array<{ lastEventId: string; oldestId: string }> = [];
+      const controller = new AbortController();
+      const iterator = target.subscribe({ fromId: '0', signal: controller.signal, onGap: (gap) => gaps.push(gap) });
+      expect((await take(iterator, 50)).map((g) => g.id)).toEqual(first);
+      const later = await publishMany(target, 1_000);
+      const next = await take(iterator, 1);
+      controller.abort();
+      expect(gaps).toEqual([{ reason: 'trimmed', lastEventId: first[49], oldestId: next[0]?.id }]);
+      expect(later.indexOf(next[0]?.id ?? '')).toBeGreaterThan(0);
+    });
+  });
+
   it('survives a Redis restart: reconnects and continues from the last id seen', async () => {
     const controller = new AbortController();
     const errors: unknown[] = [];
@@ -162,6 +235,17 @@ async function xreadCalls(): Promise<number> {
 async function readerCommands(): Promise<string[]> {
   const list = String(await redis.client('LIST')).split('\n');
   return list.filter((line) => line.includes('name=fsm-certs-events')).map((line) => /\bcmd=(\S+)/.exec(line)?.[1] ?? '');
+}
+
+/** Awaits a promise, failing instead of hanging when it never settles. */
+async function within<T>(promise: Promise<T>, what: string, timeoutMs = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen`)), timeoutMs)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function connectedClients(): Promise<number> {

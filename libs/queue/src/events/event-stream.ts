@@ -1,6 +1,9 @@
 // Announcements on a bounded Redis Stream. publish() appends; subscribe() is an async iterator
 // on its own connection (XREAD BLOCK would stall every other command sharing one), resuming
 // from any id (SSE Last-Event-ID) and riding out a Redis restart from the last id it saw.
+// The stream is trimmed (XADD MAXLEN ~), so a reader resuming from an id older than what is kept,
+// or falling that far behind, would skip events without knowing: every read checks the oldest
+// kept id in the same MULTI and reports such a gap before delivering what follows it.
 import type { Redis } from 'ioredis';
 import { certEventSchema, type CertEvent } from '../contracts/events.js';
 import { QueueError } from '../errors.js';
@@ -12,12 +15,34 @@ export interface EventStreamOptions {
   readonly maxLength?: number;
 }
 
+/**
+ * Events after `lastEventId` were trimmed from the stream before this reader got them; delivery
+ * goes on with `oldestId`. The reader should re-read the state it follows (the inventory).
+ * Reported at most once per gap; when `lastEventId` itself was the last entry trimmed, nothing
+ * was lost after all, which the stream cannot tell apart — re-reading is always safe.
+ */
+export interface StreamGap {
+  readonly reason: 'trimmed';
+  /** The id the reader asked to resume after, or the last it was given. */
+  readonly lastEventId: string;
+  /** The oldest event the stream still holds: the next one delivered. */
+  readonly oldestId: string;
+}
+
 export interface SubscribeOptions {
   /** '$' (default) = only events published after subscribing; '0' = from the oldest kept; or an id to resume after. */
   readonly fromId?: string;
   readonly signal?: AbortSignal;
-  /** XREAD BLOCK time per round trip; default 5000 ms. Bounds how long a dead reader lingers. */
+  /** How long one blocking wait for new events lasts; default 5000 ms. Bounds how long a dead reader lingers. */
   readonly blockMs?: number;
+  /**
+   * Called once the start is fixed: every event published from then on will be delivered. For
+   * '$' that is after the newest id was read, so a caller can publish (or tell its client to)
+   * without racing the subscription.
+   */
+  readonly onSubscribed?: () => void;
+  /** Called when events were trimmed before they could be delivered, before the next one is yielded. */
+  readonly onGap?: (gap: StreamGap) => void;
   /** Called for entries that do not parse (e.g. a kind from a newer version); they are skipped. */
   readonly onInvalid?: (id: string, error: unknown) => void;
   /** Called when a read fails (Redis down); the subscriber retries from the last id seen. */
@@ -36,7 +61,37 @@ const FIELD = EVENT_FIELD;
 export const DEFAULT_EVENT_STREAM_MAX_LENGTH = 10_000;
 const STREAM_ID = /^\d+-\d+$|^\d+$/;
 
-type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
+/** Entries read per round trip. */
+const READ_COUNT = 100;
+
+type Entries = Array<[string, string[]]>;
+type XReadReply = Array<[string, Entries]> | null;
+
+/** Orders two stream ids (`<ms>-<seq>`, or `<ms>` meaning `<ms>-0`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs = 0n, aSeq = 0n] = a.split('-').map((part) => BigInt(part));
+  const [bMs = 0n, bSeq = 0n] = b.split('-').map((part) => BigInt(part));
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}
+
+/** The ids that mean "everything the stream holds" rather than "resume after this event". */
+function isStreamStart(id: string): boolean {
+  return compareStreamIds(id, '0-0') === 0;
+}
+
+/** Validates an event and serialises it for the stream's entry field. */
+export function encodeEvent(event: CertEvent): string {
+  const parsed = certEventSchema.safeParse(event);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new QueueError('INVALID_ARGUMENT', `Event rejected: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}.`, {
+      cause: parsed.error,
+    });
+  }
+  return JSON.stringify(parsed.data);
+}
 
 export class EventStream {
   readonly key: string;
@@ -52,14 +107,7 @@ export class EventStream {
 
   /** Validates and appends an event; returns its stream id (use it as the SSE id). */
   async publish(event: CertEvent): Promise<string> {
-    const parsed = certEventSchema.safeParse(event);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw new QueueError('INVALID_ARGUMENT', `Event rejected: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}.`, {
-        cause: parsed.error,
-      });
-    }
-    const id = await this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxLength), '*', FIELD, JSON.stringify(parsed.data));
+    const id = await this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxLength), '*', FIELD, encodeEvent(event));
     if (id === null) throw new QueueError('REDIS_UNAVAILABLE', 'XADD returned no id; retry the publish.');
     return id;
   }
@@ -69,8 +117,12 @@ export class EventStream {
    * than this has missed trimmed events and should re-read the inventory.
    */
   async oldestId(): Promise<string | undefined> {
-    const first = await this.redis.xrange(this.key, '-', '+', 'COUNT', 1);
-    return first[0]?.[0];
+    return oldestOf(await this.redis.xrange(this.key, '-', '+', 'COUNT', 1));
+  }
+
+  /** The gap a reader resuming after lastEventId would meet now, if any (see StreamGap). */
+  async gapAfter(lastEventId: string): Promise<StreamGap | undefined> {
+    return gapBetween(lastEventId, await this.oldestId());
   }
 
   /** Number of events currently retained. */
@@ -97,29 +149,51 @@ export class EventStream {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let lastId = fromId === '$' ? await this.lastIdOrZero(reader, options) : fromId;
+      // Asking for everything kept (or subscribing to an empty stream) cannot miss anything until
+      // the first delivery; from then on lastId is a real entry and gaps after it count.
+      let checkGaps = !isStreamStart(lastId);
+      options.onSubscribed?.();
+      let caughtUp = false;
       while (!signal?.aborted) {
-        let reply: XReadReply;
+        let batch: { oldestId: string | undefined; entries: Entries };
         try {
-          reply = (await reader.xread('COUNT', 100, 'BLOCK', options.blockMs ?? 5_000, 'STREAMS', this.key, lastId)) as XReadReply;
+          // While caught up, wait for something newer first; the read itself always goes through
+          // the MULTI below, so it is checked against the oldest kept id at the same instant.
+          if (caughtUp) await reader.xread('COUNT', 1, 'BLOCK', options.blockMs ?? 5_000, 'STREAMS', this.key, lastId);
+          batch = await this.readChecked(reader, lastId);
         } catch (error) {
           if (signal?.aborted) return;
           options.onError?.(error);
           await delay(200, signal);
           continue;
         }
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) {
-            lastId = id;
-            const event = decodeEntry(id, fields, options.onInvalid);
-            if (event !== undefined) yield { id, event };
-            if (signal?.aborted) return;
-          }
+        caughtUp = batch.entries.length < READ_COUNT;
+        if (batch.entries.length === 0) continue;
+        const gap = checkGaps ? gapBetween(lastId, batch.oldestId) : undefined;
+        if (gap !== undefined) options.onGap?.(gap);
+        checkGaps = true;
+        for (const [id, fields] of batch.entries) {
+          lastId = id;
+          const event = decodeEntry(id, fields, options.onInvalid);
+          if (event !== undefined) yield { id, event };
+          if (signal?.aborted) return;
         }
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
       reader.disconnect();
     }
+  }
+
+  /** The entries after lastId and the oldest kept id, read atomically (MULTI). */
+  private async readChecked(reader: Redis, lastId: string): Promise<{ oldestId: string | undefined; entries: Entries }> {
+    const replies = await reader.multi().xrange(this.key, '-', '+', 'COUNT', 1).xread('COUNT', READ_COUNT, 'STREAMS', this.key, lastId).exec();
+    if (replies === null) throw new QueueError('REDIS_UNAVAILABLE', 'The event stream read was aborted; retrying.');
+    const [[oldestError, oldest] = [null, []], [readError, read] = [null, null]] = replies;
+    if (oldestError) throw oldestError;
+    if (readError) throw readError;
+    const entries = ((read as XReadReply) ?? []).flatMap(([, streamEntries]) => streamEntries);
+    return { oldestId: oldestOf(oldest as Entries), entries };
   }
 
   /** Resolves '$' once, so events published between two blocking reads are not missed. */
@@ -135,6 +209,15 @@ export class EventStream {
       }
     }
   }
+}
+
+function oldestOf(entries: Entries): string | undefined {
+  return entries[0]?.[0];
+}
+
+function gapBetween(lastEventId: string, oldestId: string | undefined): StreamGap | undefined {
+  if (oldestId === undefined || isStreamStart(lastEventId)) return undefined;
+  return compareStreamIds(lastEventId, oldestId) < 0 ? { reason: 'trimmed', lastEventId, oldestId } : undefined;
 }
 
 function decodeEntry(id: string, fields: string[], onInvalid: SubscribeOptions['onInvalid']): CertEvent | undefined {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from '@fsm-certs/testing';
+import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
 import { createRedisConnection } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
@@ -114,7 +115,7 @@ describe('Inventory', () => {
   it('delete returns the removed record and clears every index', async () => {
     const record = certificateRecord({ commonName: 'gone.x', renewAt: at('2030-01-01T00:00:00Z') });
     await inventory.put(record);
-    expect(await inventory.delete('gone.x')).toEqual(record);
+    expect(await inventory.delete('gone.x')).toEqual({ commonName: 'gone.x', serialNumber: record.serialNumber, record });
     expect(await inventory.get('gone.x')).toBeUndefined();
     expect(await inventory.size()).toBe(0);
     expect(await inventory.due(Date.parse('2031-01-01T00:00:00Z'), 10)).toEqual([]);
@@ -161,11 +162,38 @@ describe('Inventory', () => {
     });
   });
 
-  it('reports a corrupt stored record with RECORD_INVALID', async () => {
+  it('get reports a stored record that does not decode as RECORD_UNREADABLE, naming it and its serial', async () => {
     await redis.hset(inventory.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
-    await expect(inventory.get('bad.x')).rejects.toMatchObject({ code: 'RECORD_INVALID' });
+    await expect(inventory.get('bad.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE', commonName: 'bad.x', serialNumber: 'ab' });
     await redis.hset(inventory.keys.cert('bad.x'), 'record', 'not json');
-    await expect(inventory.get('bad.x')).rejects.toMatchObject({ code: 'RECORD_INVALID' });
+    await expect(inventory.get('bad.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE', detail: 'it is not valid JSON' });
+  });
+
+  it('list leaves out records that do not decode and names them, instead of failing the page', async () => {
+    await inventory.put(certificateRecord({ commonName: 'a.x' }));
+    await inventory.put(certificateRecord({ commonName: 'c.x' }));
+    const newer = certificateRecord({ commonName: 'b.x' });
+    await inventory.put(newer);
+    // As a version with another key algorithm would have written it.
+    await redis.hset(inventory.keys.cert('b.x'), 'record', JSON.stringify({ ...newer, keyAlgorithm: 'ml-dsa-65' }));
+    const page = await inventory.list({ limit: 10 });
+    expect(page.items.map((r) => r.commonName)).toEqual(['a.x', 'c.x']);
+    expect(page.unreadable.map((e) => [e.commonName, e.serialNumber, e.code])).toEqual([['b.x', newer.serialNumber, 'RECORD_UNREADABLE']]);
+    expect(page.unreadable[0]?.detail).toMatch(/^keyAlgorithm: /);
+  });
+
+  it('delete removes a record that does not decode and says which serial it held', async () => {
+    await inventory.put(certificateRecord({ commonName: 'bad.x', serialNumber: 'beef' }));
+    await redis.hset(inventory.keys.cert('bad.x'), 'record', '{');
+    expect(await inventory.delete('bad.x')).toEqual({ commonName: 'bad.x', serialNumber: 'beef', record: undefined });
+    expect(await inventory.size()).toBe(0);
+    expect(await inventory.due(Date.parse('2040-01-01T00:00:00Z'), 10)).toEqual([]);
+  });
+
+  it('put refuses, before writing, a record its own readers would refuse', async () => {
+    const bad = certificateRecord({ commonName: 'huge.x', chainPem: ['A'.repeat(MAX_CERTIFICATE_PEM_CHARS + 1)] });
+    await expect(inventory.put(bad)).rejects.toMatchObject({ code: 'RECORD_INVALID', message: expect.stringContaining('huge.x: chainPem.0') });
+    expect(await inventory.size()).toBe(0);
   });
 
   it('writes only keys under its prefix, all sharing its cluster hash tag', async () => {

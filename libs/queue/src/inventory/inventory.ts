@@ -2,17 +2,22 @@
 // O(due), a name index for stable pagination, request-id markers for job idempotency, and the
 // trust bundle. The source of truth the gateway reads without a queue hop.
 import type { Redis } from 'ioredis';
-import {
-  certificateRecordSchema,
-  trustBundleRecordSchema,
-  type CertificateRecord,
-  type TrustBundleRecord,
-} from '../contracts/certificate-record.js';
+import { trustBundleRecordSchema, type CertificateRecord, type TrustBundleRecord } from '../contracts/certificate-record.js';
 import { parseStored } from '../contracts/parse.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
-import { answersMarker, decodeRecord, parseJson, parseRequestMarker, requestMarker } from './record-codec.js';
+import {
+  RECORD_FIELDS,
+  UnreadableRecordError,
+  answersMarker,
+  decodeRecord,
+  encodeRecord,
+  fieldsOf,
+  parseJson,
+  parseRequestMarker,
+  requestMarker,
+} from './record-codec.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
 
 export interface PutOptions {
@@ -35,6 +40,17 @@ export interface ListPage {
   readonly items: CertificateRecord[];
   /** Pass back as `cursor` for the next page; absent on the last page. */
   readonly nextCursor?: string;
+  /** Names of this page whose stored record does not decode: left out of items, never a failure of the page. */
+  readonly unreadable: readonly UnreadableRecordError[];
+}
+
+/** What delete() removed. */
+export interface RemovedRecord {
+  readonly commonName: string;
+  /** The serial the hash held; undefined only for a hash damaged beyond that. */
+  readonly serialNumber: string | undefined;
+  /** The record as it was; undefined when it did not decode (it is removed all the same). */
+  readonly record: CertificateRecord | undefined;
 }
 
 export interface DueEntry {
@@ -71,17 +87,7 @@ export class Inventory {
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
-    const checked = certificateRecordSchema.safeParse(record);
-    if (!checked.success) {
-      const first = checked.error.issues[0];
-      throw new QueueError(
-        'RECORD_INVALID',
-        `Refusing to store the certificate record for ${record.commonName}: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}. This is a bug in the caller.`,
-        { cause: checked.error },
-      );
-    }
-    const valid = checked.data;
-    const { previousSerialNumber: _derived, ...stored } = valid;
+    const { record: valid, json } = encodeRecord(record);
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
     const expect = options.expectSerial === undefined ? '' : options.expectSerial === null ? '-' : options.expectSerial;
@@ -90,7 +96,7 @@ export class Inventory {
       PUT_SCRIPT,
       [this.keys.cert(valid.commonName), this.keys.renewIndex, this.keys.names, ...requestIds.map((id) => this.keys.request(id))],
       [
-        JSON.stringify(stored),
+        json,
         valid.serialNumber,
         String(renewAtMs),
         valid.commonName,
@@ -106,17 +112,27 @@ export class Inventory {
     };
   }
 
+  /** The current record of a name, or undefined; throws UnreadableRecordError when it does not decode. */
   async get(commonName: string): Promise<CertificateRecord | undefined> {
-    const [json, previousSerial] = await this.redis.hmget(this.keys.cert(commonName), 'record', 'previousSerial');
-    return this.decode(commonName, json ?? null, previousSerial ?? null);
+    const { json, previousSerial, serial } = fieldsOf(await this.redis.hmget(this.keys.cert(commonName), ...RECORD_FIELDS));
+    return decodeRecord(commonName, json, previousSerial, serial);
   }
 
-  /** Removes the name everywhere and returns what was removed (undefined if it was absent). */
-  async delete(commonName: string): Promise<CertificateRecord | undefined> {
+  /**
+   * Removes the name everywhere and says what was removed (undefined if it was absent). A record
+   * that does not decode is removed too: deleting it is how an operator gets rid of it.
+   */
+  async delete(commonName: string): Promise<RemovedRecord | undefined> {
     const reply = await runScript(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName]);
     if (!Array.isArray(reply)) return undefined;
-    const [json, previousSerial] = reply;
-    return this.decode(commonName, typeof json === 'string' ? json : null, typeof previousSerial === 'string' ? previousSerial : null);
+    const { json, previousSerial, serial } = fieldsOf(reply);
+    let record: CertificateRecord | undefined;
+    try {
+      record = decodeRecord(commonName, json, previousSerial, serial);
+    } catch (error) {
+      if (!(error instanceof UnreadableRecordError)) throw error;
+    }
+    return { commonName, serialNumber: serial ?? record?.serialNumber, record };
   }
 
   /** Records in name order, `limit` per page (1..1000); stable while names are added or removed. */
@@ -129,21 +145,28 @@ export class Inventory {
     const names = await this.redis.zrangebylex(this.keys.names, start, '+', 'LIMIT', 0, limit + 1);
     const page = names.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const name of page) pipeline.hmget(this.keys.cert(name), 'record', 'previousSerial');
+    for (const name of page) pipeline.hmget(this.keys.cert(name), ...RECORD_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
     const items: CertificateRecord[] = [];
+    const unreadable: UnreadableRecordError[] = [];
     page.forEach((name, i) => {
       const entry = replies[i];
       if (entry === undefined) return;
       const [error, value] = entry;
       if (error) throw error;
-      const [json, previousSerial] = Array.isArray(value) ? value : [];
-      // A name deleted between the two reads simply drops out of the page.
-      const record = this.decode(name, typeof json === 'string' ? json : null, typeof previousSerial === 'string' ? previousSerial : null);
-      if (record !== undefined) items.push(record);
+      const { json, previousSerial, serial } = fieldsOf(value);
+      try {
+        // A name deleted between the two reads simply drops out of the page.
+        const record = decodeRecord(name, json, previousSerial, serial);
+        if (record !== undefined) items.push(record);
+      } catch (decodeError) {
+        // One bad record must not take the whole list down for every reader.
+        if (!(decodeError instanceof UnreadableRecordError)) throw decodeError;
+        unreadable.push(decodeError);
+      }
     });
     const last = page[page.length - 1];
-    return names.length > limit && last !== undefined ? { items, nextCursor: last } : { items };
+    return names.length > limit && last !== undefined ? { items, nextCursor: last, unreadable } : { items, unreadable };
   }
 
   /** Names whose renewAt <= nowMs, earliest first, at most `limit`: O(log n + due). */
@@ -211,9 +234,5 @@ export class Inventory {
   async getTrustBundle(): Promise<TrustBundleRecord | undefined> {
     const json = await this.redis.get(this.keys.trustBundle);
     return json === null ? undefined : parseStored(trustBundleRecordSchema, parseJson(json, 'Trust bundle'), 'Trust bundle');
-  }
-
-  private decode(commonName: string, json: string | null, previousSerial: string | null): CertificateRecord | undefined {
-    return decodeRecord(commonName, json, previousSerial);
   }
 }

@@ -6,7 +6,8 @@ import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { EventStream } from '../events/event-stream.js';
 import { createRedisConnection } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
-import { certificateRecord } from '../test-fixtures.test-helpers.js';
+import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
+import { certificateRecord, longLeafPem } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
 
@@ -129,9 +130,38 @@ describe('IssueBatchStore', () => {
     expect(await store.lookup([])).toEqual([]);
   });
 
-  it('validates records it reads back: a corrupt one is RECORD_INVALID', async () => {
+  it('marks a stored record that does not decode on its own item; the other items of the batch look up as usual', async () => {
+    const good = certificateRecord({ commonName: 'good.x' });
+    await store.commit([storeWrite(good, null)]);
     await redis.hset(store.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
-    await expect(store.lookup([{ requestId: randomUUID(), commonName: 'bad.x' }])).rejects.toMatchObject({ code: 'RECORD_INVALID' });
+    const [bad, fine] = await store.lookup([
+      { requestId: randomUUID(), commonName: 'bad.x' },
+      { requestId: randomUUID(), commonName: 'good.x' },
+    ]);
+    expect(bad?.current).toBeUndefined();
+    expect(bad?.unreadable).toMatchObject({ code: 'RECORD_UNREADABLE', commonName: 'bad.x', serialNumber: 'ab' });
+    expect(fine).toEqual({ marker: undefined, current: good });
+  });
+
+  it('stores a certificate whose PEM exceeds 64 KiB (a long chain) so that Inventory reads it back unchanged', async () => {
+    const leaf = longLeafPem();
+    expect(leaf.length).toBeGreaterThan(65_536);
+    const record = certificateRecord({ commonName: 'long.x', certificatePem: leaf, chainPem: [leaf, certificateRecord().issuingCaPem] });
+    expect(await store.commit([storeWrite(record, null)])).toEqual([true]);
+    expect(await inventory.get('long.x')).toEqual(record);
+    expect((await inventory.list({ limit: 10 })).items).toEqual([record]);
+    expect((await store.lookup([{ requestId: randomUUID(), commonName: 'long.x' }]))[0]?.current).toEqual(record);
+  });
+
+  it('refuses a batch holding a record that readers would refuse, writing nothing of it', async () => {
+    const good = certificateRecord({ commonName: 'ok.x' });
+    const bad = certificateRecord({ commonName: 'huge.x', certificatePem: 'A'.repeat(MAX_CERTIFICATE_PEM_CHARS + 1) });
+    await expect(store.commit([storeWrite(good, null), storeWrite(bad, null)])).rejects.toMatchObject({
+      code: 'RECORD_INVALID',
+      message: expect.stringContaining('huge.x: certificatePem'),
+    });
+    expect(await inventory.size()).toBe(0);
+    expect(await announced()).toEqual([]);
   });
 
   it('keeps working after Redis forgot its scripts', async () => {

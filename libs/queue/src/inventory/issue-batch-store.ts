@@ -6,11 +6,11 @@ import type { Redis } from 'ioredis';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { QueueError } from '../errors.js';
-import { DEFAULT_EVENT_STREAM_MAX_LENGTH } from '../events/event-stream.js';
+import { DEFAULT_EVENT_STREAM_MAX_LENGTH, encodeEvent } from '../events/event-stream.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
-import { decodeRecord, parseRequestMarker, requestMarker } from './record-codec.js';
+import { UnreadableRecordError, decodeRecord, encodeRecord, parseRequestMarker, requestMarker } from './record-codec.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
 export interface BatchLookupKey {
@@ -21,8 +21,13 @@ export interface BatchLookupKey {
 export interface BatchLookup {
   /** What the request id produced before (a retry), as its marker says; undefined if unknown. */
   readonly marker: { readonly serialNumber: string; readonly commonName: string } | undefined;
-  /** The current record of the item's common name. */
+  /** The current record of the item's common name (undefined too when it is unreadable). */
   readonly current: CertificateRecord | undefined;
+  /**
+   * Set when the name holds a record that does not decode. The item must fail with it: its
+   * serial is unknown to the writer's compare-and-set, and the other items of the batch go on.
+   */
+  readonly unreadable?: UnreadableRecordError;
 }
 
 /**
@@ -31,7 +36,7 @@ export interface BatchLookup {
  */
 export interface StoreWrite {
   readonly kind: 'store';
-  /** Built by the caller from provider output; typed, so not validated again here. */
+  /** Built by the caller from provider output; validated by commit() like every stored record. */
   readonly record: CertificateRecord;
   readonly expectSerial: string | null;
   readonly requestIds: readonly string[];
@@ -71,47 +76,52 @@ export class IssueBatchStore {
     this.eventMaxLength = String(options.eventMaxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH);
   }
 
-  /** One entry per key, in order. Records read back are validated (Redis is an edge). */
+  /** One entry per key, in order. Records read back are decoded with the shared codec (Redis is an edge). */
   async lookup(items: readonly BatchLookupKey[]): Promise<BatchLookup[]> {
     if (items.length === 0) return [];
     const keys: string[] = [];
     for (const item of items) keys.push(this.keys.request(item.requestId), this.keys.cert(item.commonName));
     const reply = await runScript(this.redis, LOOKUP_BATCH_SCRIPT, keys, []);
-    if (!Array.isArray(reply) || reply.length !== items.length * 3) {
+    if (!Array.isArray(reply) || reply.length !== items.length * 4) {
       throw new QueueError('RECORD_INVALID', 'The batch lookup script returned an unexpected reply; check that Redis runs the scripts of this version.');
     }
-    return items.map((item, i) => {
-      const marker: unknown = reply[i * 3];
-      const json: unknown = reply[i * 3 + 1];
-      const previous: unknown = reply[i * 3 + 2];
-      return {
-        marker: typeof marker === 'string' ? parseRequestMarker(marker) : undefined,
-        current: decodeRecord(item.commonName, typeof json === 'string' ? json : null, typeof previous === 'string' ? previous : null),
-      };
+    const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+    return items.map((item, i): BatchLookup => {
+      const marker = text(reply[i * 4]);
+      const found = { marker: marker === null ? undefined : parseRequestMarker(marker) };
+      try {
+        return { ...found, current: decodeRecord(item.commonName, text(reply[i * 4 + 1]), text(reply[i * 4 + 2]), text(reply[i * 4 + 3])) };
+      } catch (error) {
+        if (!(error instanceof UnreadableRecordError)) throw error;
+        return { ...found, current: undefined, unreadable: error };
+      }
     });
   }
 
-  /** Applies writes in order (each atomically with its check); true per write that was applied. */
+  /**
+   * Applies writes in order (each atomically with its check); true per write that was applied.
+   * Every record (and announcement) is validated first, as Inventory.put and EventStream.publish
+   * do: if one fails its schema, nothing is written and the error names it.
+   */
   async commit(writes: readonly BatchWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
     const keys = [this.keys.renewIndex, this.keys.names, this.keys.events];
     const args = [this.requestTtl, this.eventMaxLength, String(writes.length)];
     for (const write of writes) {
       if (write.kind === 'store') {
-        const { record } = write;
-        // previousSerialNumber is derived on read from the hash, never stored in the JSON.
-        const { previousSerialNumber: _derived, ...stored } = record;
+        // Throws before anything is sent: the script runs only after every write is encoded.
+        const { record, json } = encodeRecord(write.record);
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
         args.push(
           's',
-          JSON.stringify(stored),
+          json,
           record.serialNumber,
           String(Date.parse(record.renewAt)),
           record.commonName,
           write.expectSerial ?? '-',
           requestMarker(record.commonName, record.serialNumber),
-          JSON.stringify(write.event),
+          encodeEvent(write.event),
           String(write.requestIds.length),
         );
       } else {

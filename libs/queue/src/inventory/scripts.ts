@@ -30,11 +30,11 @@ return {1, cur}
 
 /**
  * KEYS: cert hash, renew index, names. ARGV: commonName.
- * Returns {record JSON, previousSerial} of what was deleted, or false.
+ * Returns {record JSON, previousSerial, serial} of what was deleted (as RECORD_FIELDS), or false.
  */
 export const DELETE_SCRIPT = luaScript(`
-local fields = redis.call('HMGET', KEYS[1], 'record', 'previousSerial')
-if not fields[1] then return false end
+local fields = redis.call('HMGET', KEYS[1], 'record', 'previousSerial', 'serial')
+if not fields[1] and not fields[3] then return false end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
@@ -44,15 +44,16 @@ return fields
 /**
  * Reads what an issue batch needs to decide, in one round trip.
  * KEYS: per item its request key, then its cert hash.
- * Returns, per item, three entries: request marker, record JSON, previousSerial (each or false).
+ * Returns, per item, four entries: request marker, record JSON, previousSerial, serial (each or false).
  */
 export const LOOKUP_BATCH_SCRIPT = luaScript(`
 local out = {}
 for i = 1, #KEYS, 2 do
-  local fields = redis.call('HMGET', KEYS[i + 1], 'record', 'previousSerial')
+  local fields = redis.call('HMGET', KEYS[i + 1], 'record', 'previousSerial', 'serial')
   out[#out + 1] = redis.call('GET', KEYS[i])
   out[#out + 1] = fields[1]
   out[#out + 1] = fields[2]
+  out[#out + 1] = fields[3]
 end
 return out
 `);

@@ -8,5 +8,5 @@ export { SECRET_RESOURCE } from './secrets.js';
 export { KubeApiError, alreadyExists, conflict, invalid, notFound, successStatus } from './status.js';
 export type { StatusBody, StatusDetails, StatusReason } from './status.js';
 export { apiVersionOf, resourceKey } from './types.js';
-export type { FieldCause, KubeObject, ObjectMeta, ResourceDefinition, WatchEvent, WatchEventType } from './types.js';
+export type { FieldCause, KubeObject, ObjectMeta, ResourceDefinition, ValidatingWebhook, WatchEvent, WatchEventType } from './types.js';
 export { isDns1123Label, isDns1123Subdomain, validateObjectName } from './validation.js';

@@ -65,6 +65,14 @@ export function matchesFilter(object: KubeObject, filter: ListFilter): boolean {
   return true;
 }
 
+/** A validating webhook's denial, worded and coded as the API server words and codes it. */
+function admit(def: ResourceDefinition, object: KubeObject, existing: KubeObject | undefined): void {
+  const denial = def.admission?.check(object, existing);
+  if (denial !== undefined && def.admission !== undefined) {
+    throw new KubeApiError('Forbidden', `admission webhook "${def.admission.webhook}" denied the request: ${denial}`);
+  }
+}
+
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly watchers = new Set<Watcher>();
@@ -92,6 +100,7 @@ export class ObjectStore {
     const name = prepared.metadata.name ?? '';
     const causes = [...validateObjectName(prepared.metadata.name), ...(def.validate?.(prepared, undefined) ?? [])];
     if (causes.length > 0) throw invalid(def.kind, def.group, name, causes);
+    admit(def, prepared, undefined);
     const bucket = this.bucket(def);
     const key = this.key(namespace, name);
     if (bucket.has(key)) throw alreadyExists(def.plural, def.group, name);
@@ -169,6 +178,7 @@ export class ObjectStore {
       const prepared = def.prepare ? def.prepare(next, structuredClone(existing)) : next;
       const causes = def.validate?.(prepared, structuredClone(existing)) ?? [];
       if (causes.length > 0) throw invalid(def.kind, def.group, name, causes);
+      admit(def, prepared, structuredClone(existing));
       next = prepared;
     }
     const stored: KubeObject = {

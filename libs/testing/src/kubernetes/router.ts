@@ -30,6 +30,8 @@
  * routing; return `{ status, body }` to answer instead (e.g. 503, 403), undefined to pass.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { discoveryAnswer } from './discovery.js';
+import { decodeSecretProtobuf, isProtobuf } from './protobuf.js';
 import { KubeApiError, successStatus } from './status.js';
 import type { ListFilter, ObjectStore } from './object-store.js';
 import { apiVersionOf } from './types.js';
@@ -129,7 +131,7 @@ function isKubeObjectBody(value: unknown): value is KubeObject {
   return metadata === undefined || (metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -138,7 +140,21 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new KubeApiError('RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** A create/replace body: JSON, or Kubernetes protobuf for a core Secret (what kubectl sends). */
+async function readObject(req: IncomingMessage, def: ResourceDefinition): Promise<unknown> {
+  if (!isProtobuf(req.headers['content-type'])) return readJson(req);
+  if (def.group !== '' || def.kind !== 'Secret') {
+    req.resume();
+    throw new KubeApiError('UnsupportedMediaType', `the emulator reads protobuf only for core/v1 Secrets, not ${def.kind}; send application/json`);
+  }
+  return decodeSecretProtobuf(await readBytes(req));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBytes(req)).toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -227,6 +243,14 @@ export class ResourceRouter {
       req.resume();
       throw new KubeApiError('Unauthorized', 'Unauthorized');
     }
+    if (method === 'GET') {
+      const discovered = discoveryAnswer(url.pathname, [...this.definitions.values()], req.headers.host ?? '127.0.0.1');
+      if (discovered !== undefined) {
+        req.resume();
+        send(res, 200, discovered);
+        return;
+      }
+    }
     const parsed = parseApiPath(url.pathname);
     const def = parsed === undefined ? undefined : this.resource(parsed.group, parsed.version, parsed.plural);
     if (parsed === undefined || def === undefined || (parsed.namespace !== undefined && !def.namespaced)) {
@@ -259,7 +283,7 @@ export class ResourceRouter {
       }
       if (method === 'POST') {
         if (def.namespaced && namespace === undefined) throw new KubeApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
-        const object = objectBody(await readJson(req), def);
+        const object = objectBody(await readObject(req, def), def);
         if (def.namespaced && object.metadata.namespace !== undefined && object.metadata.namespace !== namespace) {
           throw new KubeApiError('BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
         }
@@ -280,7 +304,7 @@ export class ResourceRouter {
         send(res, 200, this.store.get(def, namespace, name));
         return;
       case 'PUT': {
-        const object = objectBody(await readJson(req), def);
+        const object = objectBody(await readObject(req, def), def);
         if (def.namespaced && object.metadata.namespace !== undefined && object.metadata.namespace !== namespace) {
           throw new KubeApiError('BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
         }

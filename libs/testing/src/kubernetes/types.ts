@@ -58,6 +58,19 @@ export interface ResourceDefinition {
   readonly prepare?: (incoming: KubeObject, existing: KubeObject | undefined) => KubeObject;
   /** Returns the invalid fields; a non-empty list becomes a 422 Invalid Status. `existing` is set on update. */
   readonly validate?: (object: KubeObject, existing: KubeObject | undefined) => readonly FieldCause[];
+  /**
+   * A validating admission webhook, consulted after `validate` passed (the API server's order:
+   * schema validation, then validating admission). A message denies the write as the API server
+   * reports a webhook's denial: 403 Forbidden, `admission webhook "<webhook>" denied the request: <message>`.
+   */
+  readonly admission?: ValidatingWebhook;
+}
+
+export interface ValidatingWebhook {
+  /** The webhook's name in its ValidatingWebhookConfiguration, e.g. webhook.cert-manager.io. */
+  readonly webhook: string;
+  /** undefined admits; a string is the webhook's denial message. `existing` is set on update. */
+  readonly check: (object: KubeObject, existing: KubeObject | undefined) => string | undefined;
 }
 
 export function resourceKey(def: Pick<ResourceDefinition, 'group' | 'plural'>): string {

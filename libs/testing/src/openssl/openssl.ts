@@ -66,10 +66,11 @@ export function opensslKeyMatches(certPem: string, keyPem: string): boolean {
 }
 
 /** A P-256 CSR made by openssl itself, with extra request extensions (e.g. "keyUsage=critical,digitalSignature"). */
-export function opensslCsr(commonName: string, addext: readonly string[] = []): string {
+export function opensslCsr(commonName: string, addext: readonly string[] = [], keyType: 'ec-p256' | 'rsa-2048' = 'ec-p256'): string {
   return withTempFiles({}, (p) => {
     const key = path.join(p['dir'] ?? '', 'key.pem');
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], { stdio: 'pipe' });
+    const algorithm = keyType === 'ec-p256' ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
+    execFileSync('openssl', ['genpkey', ...algorithm, '-out', key], { stdio: 'pipe' });
     return execFileSync(
       'openssl',
       ['req', '-new', '-key', key, '-subj', `/CN=${commonName}`, '-addext', `subjectAltName=DNS:${commonName}`, ...addext.flatMap((ext) => ['-addext', ext])],

@@ -183,7 +183,7 @@ export class VaultEmulator {
     if (this.state.sealed) throw new VaultApiError(503, ['Vault is sealed']);
     const mount = this.mountFor(path);
     const subPath = mount === undefined ? '' : path.slice(mount.path.length + 1);
-    const unauthenticated = mount?.pki !== undefined && isUnauthenticatedPkiPath(subPath);
+    const unauthenticated = mount?.pki !== undefined && isUnauthenticatedPkiPath(subPath, method);
     const token = this.tokenFrom(tokenHeader, now);
     if (token === undefined && !unauthenticated) throw permissionDenied();
     const ctx: RouteContext = { method, body, now, token };

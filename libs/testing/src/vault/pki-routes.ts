@@ -10,17 +10,25 @@ import type { PkiContext, RouteResult } from './routes.js';
 import { defaultIssuer } from './state.js';
 import type { PkiState, RoleEntry } from './state.js';
 
-/** Paths a client may read without a token (Vault marks them unauthenticated). */
-export function isUnauthenticatedPkiPath(subPath: string): boolean {
-  return subPath === 'ca/pem' || subPath === 'ca' || subPath === 'cert/ca' || subPath === 'ca_chain';
+/**
+ * Paths a client may read without a token (Vault marks them unauthenticated): the CA reads, the
+ * issuer list (LIST only) and an issuer's public json / pem / der.
+ */
+export function isUnauthenticatedPkiPath(subPath: string, method: string): boolean {
+  if (subPath === 'ca/pem' || subPath === 'ca' || subPath === 'cert/ca' || subPath === 'ca_chain') return true;
+  if (subPath === 'issuers') return method === 'LIST';
+  return method === 'GET' && /^issuer\/[^/]+\/(json|pem|der)$/.test(subPath);
 }
 
 const ROLE_FIELDS = new Set([
   'allow_any_name', 'allow_subdomains', 'allow_bare_domains', 'allow_localhost', 'allow_glob_domains', 'allow_ip_sans',
   'allowed_domains', 'allowed_uri_sans', 'enforce_hostnames', 'ttl', 'max_ttl', 'key_type', 'key_bits', 'server_flag',
   'client_flag', 'use_csr_common_name', 'use_csr_sans', 'require_cn', 'organization', 'ou', 'not_before_duration',
-  'generate_lease', 'no_store', 'issuer_ref',
+  'generate_lease', 'no_store', 'issuer_ref', 'key_usage',
 ]);
+
+/** Vault's default role key_usage. */
+const DEFAULT_KEY_USAGE = ['DigitalSignature', 'KeyAgreement', 'KeyEncipherment'];
 
 function parseRole(body: Record<string, unknown>): { role: RoleEntry; warnings: string[] } {
   const keyTypeRaw = parseOptionalString(body.key_type) ?? 'rsa';
@@ -45,6 +53,7 @@ function parseRole(body: Record<string, unknown>): { role: RoleEntry; warnings: 
     keyBits,
     serverFlag: parseBool(body.server_flag, true),
     clientFlag: parseBool(body.client_flag, true),
+    keyUsage: body.key_usage === undefined ? DEFAULT_KEY_USAGE : parseList(body.key_usage),
     useCsrCommonName: parseBool(body.use_csr_common_name, true),
     useCsrSans: parseBool(body.use_csr_sans, true),
   };
@@ -70,6 +79,7 @@ function roleData(role: RoleEntry): Record<string, unknown> {
     key_bits: role.keyBits,
     server_flag: role.serverFlag,
     client_flag: role.clientFlag,
+    key_usage: [...role.keyUsage],
     use_csr_common_name: role.useCsrCommonName,
     use_csr_sans: role.useCsrSans,
   };

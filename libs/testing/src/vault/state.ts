@@ -32,6 +32,11 @@ export interface RoleEntry {
   readonly keyBits: number;
   readonly serverFlag: boolean;
   readonly clientFlag: boolean;
+  /**
+   * key_usage as written (Vault's default: DigitalSignature, KeyAgreement, KeyEncipherment). Stored
+   * and read back only: the emulator signs with issueLeaf, whose KeyUsage follows the key family.
+   */
+  readonly keyUsage: readonly string[];
   /** sign/: take the CN / SANs from the CSR (Vault's default) instead of the request body. */
   readonly useCsrCommonName: boolean;
   readonly useCsrSans: boolean;

@@ -18,13 +18,14 @@
 // With OpenBao installed (tools/test-tools/install-openbao.sh), the Vault pair runs too:
 // `vault-direct` (16 clients straight at bao's pki/issue) against `fsm-certs-vault` (the system
 // with CERT_MANAGER=vault issuing through the same server). BENCH_VAULT=0 skips it, =only runs it alone.
+// BENCH_VAULT_BASELINE=<checkout> adds that checkout's system (built) as `fsm-certs-vault-baseline`.
 import { z } from 'zod';
 import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
-import { VAULT_SCENARIOS, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
+import { VAULT_SCENARIOS, baselineStartStack, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
 import type { BaoServer } from '@fsm-certs/testing';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
@@ -36,6 +37,7 @@ const variants = variantsSchema.parse(JSON.parse(process.env['BENCH_VARIANTS'] ?
 const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
 const withCfsslDb = process.env['BENCH_CFSSL_DB'] !== '0';
 const vaultMode = process.env['BENCH_VAULT'] ?? '1';
+const vaultBaseline = process.env['BENCH_VAULT_BASELINE'];
 
 interface RoundResult {
   readonly load: LoadResult;
@@ -115,6 +117,9 @@ try {
       benchVault = await startBenchVault();
       targets.push(vaultDirectTarget(benchVault));
       targets.push(await fsmVaultTarget(benchVault));
+      if (vaultBaseline !== undefined && vaultBaseline !== '') {
+        targets.push(await fsmVaultTarget(benchVault, { start: await baselineStartStack(vaultBaseline), scenario: VAULT_SCENARIOS.baseline }));
+      }
     }
   }
 
@@ -153,7 +158,8 @@ try {
     }),
   );
   const perRound = (results.get(SCENARIOS.fsm) ?? []).map((r, i) => ratioTo(results.get(SCENARIOS.cfssl)?.[i]?.load)(r.load));
-  console.log(
+  // BENCH_VAULT=only measured none of these: no empty summary line.
+  if (vaultMode !== 'only') console.log(
     JSON.stringify({
       scenario: 'summary',
       rounds,
@@ -169,14 +175,25 @@ try {
   if (benchVault !== undefined) {
     const direct = summary(VAULT_SCENARIOS.direct);
     const viaFsm = summary(VAULT_SCENARIOS.fsm);
+    const baseline = summary(VAULT_SCENARIOS.baseline);
+    const perRoundVs = (scenario: string): Array<number | null> =>
+      (results.get(scenario) ?? []).map((r, i) => ratioTo(results.get(VAULT_SCENARIOS.direct)?.[i]?.load)(r.load));
     console.log(
       JSON.stringify({
         scenario: 'summary-vault',
         server: vaultProduct,
         rounds,
-        median: { vault_direct: direct, fsm_certs_vault: viaFsm },
+        median: { vault_direct: direct, fsm_certs_vault: viaFsm, ...(baseline !== undefined ? { fsm_certs_vault_baseline: baseline } : {}) },
         ratio_fsm_certs_vault_vs_direct: ratioTo(direct)(viaFsm),
-        ratio_per_round: (results.get(VAULT_SCENARIOS.fsm) ?? []).map((r, i) => ratioTo(results.get(VAULT_SCENARIOS.direct)?.[i]?.load)(r.load)),
+        ratio_per_round: perRoundVs(VAULT_SCENARIOS.fsm),
+        ...(baseline !== undefined
+          ? {
+              baseline: vaultBaseline,
+              ratio_baseline_vs_direct: ratioTo(direct)(baseline),
+              ratio_baseline_per_round: perRoundVs(VAULT_SCENARIOS.baseline),
+              ratio_fsm_certs_vault_vs_baseline: ratioTo(baseline)(viaFsm),
+            }
+          : {}),
         goal: '>= 0.8',
       }),
     );

@@ -2,9 +2,13 @@
 // baseline) against the whole fsm-certs system with CERT_MANAGER=vault issuing through the same
 // server (`fsm-certs-vault`). Both ask for P-256 server-key leaves from one `bao server -dev`
 // (found like the Vault test suites find it: .tools/bin/bao from tools/test-tools/install-openbao.sh).
-import { mkdtempSync, rmSync } from 'node:fs';
+// BENCH_VAULT_BASELINE=<another checkout, built> adds `fsm-certs-vault-baseline`: that checkout's
+// system issuing through the same server in the same rounds, to judge a change of the Vault
+// path (e.g. its HTTP transport) against the code before it, on the same machine at the same time.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { VaultAdmin, findBaoBinary, startBaoServer } from '@fsm-certs/testing';
 import type { BaoServer } from '@fsm-certs/testing';
 import { startStack } from '@fsm-certs/stack';
@@ -14,7 +18,23 @@ import { BENCH_ENV, benchRunFrom, batchMeter, gatewayRequest, type Target } from
 export const VAULT_SCENARIOS = {
   direct: 'vault-direct-p256-server-key',
   fsm: 'fsm-certs-vault-p256-server-key',
+  baseline: 'fsm-certs-vault-baseline-p256-server-key',
 } as const;
+
+type StartStack = typeof startStack;
+
+function isStackModule(module: unknown): module is { startStack: StartStack } {
+  return typeof module === 'object' && module !== null && 'startStack' in module && typeof module.startStack === 'function';
+}
+
+/** startStack of another checkout: its apps then run from that checkout's build output. */
+export async function baselineStartStack(checkout: string): Promise<StartStack> {
+  const entry = path.resolve(checkout, 'tools/stack/dist/index.js');
+  if (!existsSync(entry)) throw new Error(`BENCH_VAULT_BASELINE: ${entry} does not exist; run \`npm ci && npx tsc -b tsconfig.json\` in ${checkout} first`);
+  const module: unknown = await import(pathToFileURL(entry).href);
+  if (!isStackModule(module)) throw new Error(`BENCH_VAULT_BASELINE: ${entry} exports no startStack`);
+  return module.startStack;
+}
 
 /** `openbao 2.7.2` when a bao/vault binary is there, else undefined (the pair is skipped). */
 export function vaultBenchAvailable(): string | undefined {
@@ -25,8 +45,8 @@ export function vaultBenchAvailable(): string | undefined {
 const ROLE = { allow_any_name: true, allow_subdomains: true, allow_bare_domains: true, allow_localhost: true, max_ttl: '24h', key_type: 'ec', key_bits: 256, use_csr_common_name: false, use_csr_sans: false };
 
 /** A dev server set up like deploy-vault.sh (pki mount, role fsm, EC root). */
-export async function startBenchVault(): Promise<BaoServer> {
-  const server = await startBaoServer({ storage: 'dev' });
+export async function startBenchVault(options: { readonly tls?: boolean } = {}): Promise<BaoServer> {
+  const server = await startBaoServer({ storage: 'dev', tls: options.tls === true });
   const admin = new VaultAdmin(server);
   try {
     await admin.call('POST', 'sys/mounts/pki', { type: 'pki' });
@@ -56,10 +76,14 @@ export function vaultDirectTarget(server: BaoServer): Target {
   };
 }
 
-/** The whole system issuing through the same Vault. */
-export async function fsmVaultTarget(server: BaoServer, env: NodeJS.ProcessEnv = {}): Promise<Target> {
+/** The whole system issuing through the same Vault (another checkout's with `start` and `scenario`). */
+export async function fsmVaultTarget(
+  server: BaoServer,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly start?: StartStack; readonly scenario?: string } = {},
+): Promise<Target> {
+  const env = options.env ?? {};
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-vault-'));
-  const stack = await startStack({
+  const stack = await (options.start ?? startStack)({
     dataDir,
     env: { ...BENCH_ENV, CERT_MANAGER: 'vault', VAULT_ADDR: server.address, VAULT_TOKEN: server.rootToken, VAULT_ROLE: 'fsm', ...env },
     runFrom: benchRunFrom(),
@@ -73,7 +97,7 @@ export async function fsmVaultTarget(server: BaoServer, env: NodeJS.ProcessEnv =
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, bao: server.pid, client: process.pid };
   for (const app of stack.apps) pids[app.label] = app.pid;
   return {
-    scenario: VAULT_SCENARIOS.fsm,
+    scenario: options.scenario ?? VAULT_SCENARIOS.fsm,
     pids,
     request: gatewayRequest(stack, 'vault'),
     batchSince: batchMeter(stack),

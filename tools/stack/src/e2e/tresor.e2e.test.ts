@@ -48,6 +48,28 @@ describe('the system with the Tresor provider', () => {
     expect(opensslX509(cert.certificate, ['-pubkey']).trim()).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString().trim());
   });
 
+  it('answers with exactly the DNS SANs the certificate carries, the common name included (read by openssl)', async () => {
+    const body = { commonName: 'productpage.bookstore.cluster.local', sans: ['productpage.bookstore.svc', 'productpage', '10.0.0.9'] };
+    const issued = await rawCall(h, 'POST', '/v1/certificates', body);
+    expect(issued.status).toBe(201);
+    const answer = (await issued.json()) as { certificate: string; dnsNames: string[] };
+    const carried = [...opensslX509(answer.certificate, ['-ext', 'subjectAltName']).matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]);
+    expect(carried).toEqual(['productpage.bookstore.cluster.local', 'productpage.bookstore.svc', 'productpage']);
+    expect(answer.dnsNames).toEqual(carried);
+    const stored = (await (await rawCall(h, 'GET', `/v1/certificates/${body.commonName}`)).json()) as { dnsNames: string[] };
+    expect(stored.dnsNames).toEqual(carried);
+  });
+
+  it('caps a validity past the root\'s expiry at the root\'s notAfter, and says so in warnings', async () => {
+    const rootNotAfter = new Date(opensslX509(rootPem, ['-enddate']).trim().replace('notAfter=', '')).toISOString();
+    const capped = await h.client.issue({ commonName: 'longlived.bookstore.cluster.local', validity: '175200h' }); // 20 years
+    expect(capped.notAfter).toBe(rootNotAfter);
+    expect(new Date(opensslX509(capped.certificate, ['-enddate']).trim().replace('notAfter=', '')).toISOString()).toBe(rootNotAfter);
+    expect(capped.warnings).toEqual([expect.stringMatching(/capped at the root's expiry/)]);
+    const normal = await h.client.issue({ commonName: 'shortlived.bookstore.cluster.local', validity: '1h' });
+    expect(normal.warnings).toBeUndefined();
+  });
+
   it('answers GET from the inventory with the certificate it issued', async () => {
     const issued = await h.client.issue({ commonName: 'reviews.bookstore.cluster.local', validity: '1h' });
     const got = await h.client.get('reviews.bookstore.cluster.local');
@@ -69,15 +91,19 @@ describe('the system with the Tresor provider', () => {
     const name = 'ratings.bookstore.cluster.local';
     const abort = new AbortController();
     const seen: GatewayEvent[] = [];
+    let subscribed!: () => void;
+    const ready = new Promise<void>((resolve) => (subscribed = resolve));
     const reader = (async () => {
-      for await (const event of h.client.events({ signal: abort.signal })) {
+      for await (const event of h.client.events({ signal: abort.signal, onSubscribed: () => subscribed() })) {
         seen.push(event);
         if (seen.some((e) => e.type === 'issued' && hasName(e, name))) break;
       }
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    // The gateway's `: subscribed`: what is issued from now on is announced on this stream.
+    await Promise.race([ready, reader]);
     const first = await h.client.issue({ commonName: name });
-    await Promise.race([reader, new Promise((r) => setTimeout(r, 10_000))]);
+    // The reader stops at the issued event itself; the test's own timeout bounds a stream that never sends it.
+    await reader;
     abort.abort();
     const issuedEvent = seen.find((e) => e.type === 'issued' && hasName(e, name));
     expect(issuedEvent).toBeDefined();
@@ -117,6 +143,15 @@ describe('the system with the Tresor provider', () => {
     expect(rotations).toBe(1);
   });
 });
+
+/** The HTTP API as any client sees it, without our client's parsing in between. */
+function rawCall(h: Harness, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${h.stack.gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${h.stack.adminToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
 
 function hasName(event: GatewayEvent, name: string): boolean {
   const data = event.data;

@@ -214,12 +214,45 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     expect(ready.status?.certificate).toBeDefined();
   });
 
-  it('marks a CSR whose KeyUsage / ExtKeyUsage disagree with spec.usages as InvalidRequest', async () => {
-    const csr = opensslCsr('mismatch.example', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=codeSigning']);
-    const created = await create(requestBody(csr));
-    const done = await until(created.metadata.name, isFinalFalse);
-    expect(condition(done, 'InvalidRequest')?.status).toBe('True');
-    expect(condition(done, 'Ready')?.message).toMatch(/KeyUsages .* do not match/);
+  it.each([
+    [
+      'the usual mTLS CSR (digitalSignature; serverAuth, clientAuth) against the four mesh usages',
+      ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth'],
+      { usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'] },
+      "encoded CSR error: the KeyUsages [ 'digital signature' ] do not match the expected KeyUsages [ 'digital signature', 'key encipherment' ]",
+    ],
+    [
+      'the same ExtKeyUsages in another order',
+      ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth,serverAuth'],
+      { usages: ['digital signature', 'server auth', 'client auth'] },
+      "encoded CSR error: the ExtKeyUsages [ 'client auth', 'server auth' ] do not match the expected ExtKeyUsages [ 'server auth', 'client auth' ]",
+    ],
+    [
+      'an ExtKeyUsage-only CSR against usages with a KeyUsage',
+      ['extendedKeyUsage=serverAuth,clientAuth'],
+      { usages: ['digital signature', 'server auth', 'client auth'] },
+      "encoded CSR error: the KeyUsages [] do not match the expected KeyUsages [ 'digital signature' ]",
+    ],
+    [
+      'a CA CSR for a leaf request',
+      ['basicConstraints=critical,CA:TRUE'],
+      { isCA: false },
+      'encoded CSR error: IsCA true does not match expected value false',
+    ],
+  ] as const)("denies at admission, as cert-manager's webhook does: %s", async (_name, extensions, spec, reason) => {
+    const before = certManager.listCertificateRequests(NS).length;
+    const { code, body } = await statusError(create(requestBody(opensslCsr('mismatch.example', [...extensions]), { ...spec })));
+    expect({ code, reason: body.reason }).toEqual({ code: 403, reason: 'Forbidden' });
+    expect(body.message).toMatch(/^admission webhook "webhook\.cert-manager\.io" denied the request: spec\.request: Invalid value: \[\]byte\{0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x42, /);
+    expect(body.message?.endsWith(`}: ${reason}`)).toBe(true);
+    expect(certManager.listCertificateRequests(NS)).toHaveLength(before);
+  });
+
+  it('admits and signs a CSR whose usages spec.usages repeats, in any spelling of digital signature', async () => {
+    const csr = opensslCsr('honoured.example', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth']);
+    const created = await create(requestBody(csr, { usages: ['signing', 'server auth', 'client auth'] }));
+    const ready = await until(created.metadata.name, isReady);
+    expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem, { purpose: 'sslserver' }).output).toMatch(/: OK/);
   });
 
   it('signs an openssl-made CSR whose extensions agree with spec.usages', async () => {
@@ -227,6 +260,49 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     const created = await create(requestBody(csr));
     const ready = await until(created.metadata.name, isReady);
     expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem, { purpose: 'sslclient' }).output).toMatch(/: OK/);
+  });
+
+  it('signs an EC leaf asked for with digitalSignature only, and keyEncipherment only when spec.usages asks for it (as cert-manager does)', async () => {
+    const ec = await create(requestBody(meshCsr('ec-only.example'), { usages: ['digital signature', 'server auth', 'client auth'] }));
+    const ecText = opensslText(decode((await until(ec.metadata.name, isReady)).status?.certificate));
+    expect(ecText).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\s*\n/);
+    // cert-manager does not look at the key type: the usages asked for are the usages signed.
+    const asked = await create(requestBody(meshCsr('ec-ke.example'), { usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'] }));
+    const askedText = opensslText(decode((await until(asked.metadata.name, isReady)).status?.certificate));
+    expect(askedText).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\s*\n/);
+  });
+
+  it.each([
+    [
+      'an ExtKeyUsage without a KeyUsage (its KeyUsages count as none)',
+      ['extendedKeyUsage=serverAuth,clientAuth'],
+      {},
+      "the KeyUsages [] do not match the expected KeyUsages [ 'digital signature', 'key encipherment' ]",
+    ],
+    [
+      'the ExtKeyUsages in another order than spec.usages',
+      ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth,serverAuth'],
+      {},
+      "the ExtKeyUsages [ 'client auth', 'server auth' ] do not match the expected ExtKeyUsages [ 'server auth', 'client auth' ]",
+    ],
+    [
+      'a CA request whose KeyUsage lacks keyCertSign',
+      ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth'],
+      { usages: ['digital signature', 'server auth'], isCA: true },
+      "the KeyUsages [ 'digital signature' ] do not match the expected KeyUsages [ 'digital signature', 'cert sign' ]",
+    ],
+    [
+      'a CSR whose BasicConstraints disagree with spec.isCA',
+      ['basicConstraints=critical,CA:TRUE'],
+      {},
+      'IsCA true does not match expected value false',
+    ],
+  ] as const)("refuses at admission as cert-manager's webhook does %s", async (_name, extensions, spec, message) => {
+    const before = certManager.listCertificateRequests(NS).length;
+    const { code, body } = await statusError(create(requestBody(opensslCsr('strict.example', [...extensions]), { ...spec })));
+    expect({ code, reason: body.reason }).toEqual({ code: 403, reason: 'Forbidden' });
+    expect(body.message?.endsWith(`}: encoded CSR error: ${message}`)).toBe(true);
+    expect(certManager.listCertificateRequests(NS)).toHaveLength(before);
   });
 
   it('signs for a ClusterIssuer with the CA Secret from the cluster resource namespace', async () => {
@@ -242,6 +318,28 @@ describe('cert-manager emulator: simulated approver and CA issuer', () => {
     const missingState = await until(missing.metadata.name, (r) => condition(r, 'Ready') !== undefined);
     expect(condition(acmeState, 'Ready')).toMatchObject({ status: 'False', reason: 'Pending' });
     expect(condition(missingState, 'Ready')?.message).toBe('Referenced "Issuer" not found: issuers.cert-manager.io "nope" not found');
+  });
+
+  it('signs a request that waited on a missing CA key pair once the Secret is created, as the issuer re-sync does', async () => {
+    await api.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1',
+      namespace: NS,
+      plural: 'issuers',
+      body: { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'late-ca' }, spec: { ca: { secretName: 'late-ca-key-pair' } } },
+    });
+    const created = await create(requestBody(meshCsr('late.example'), { issuerRef: { name: 'late-ca', kind: 'Issuer', group: GROUP } }));
+    const waiting = await until(created.metadata.name, (r) => condition(r, 'Ready') !== undefined);
+    expect(condition(waiting, 'Ready')).toMatchObject({ status: 'False', reason: 'Pending' });
+    kube.store.create(kube.secrets, NS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'late-ca-key-pair', namespace: NS },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': Buffer.from(root.certificatePem).toString('base64'), 'tls.key': Buffer.from(root.privateKeyPem).toString('base64') },
+    });
+    const ready = await until(created.metadata.name, isReady);
+    expect(opensslVerify(decode(ready.status?.certificate), root.certificatePem).output).toMatch(/: OK/);
   });
 
   it('validates Issuers: a CA issuer needs spec.ca.secretName', async () => {

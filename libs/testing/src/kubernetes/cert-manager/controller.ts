@@ -40,7 +40,9 @@ export interface ControllerOptions {
 
 export class SimulatedCertManagerController {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribes: Array<() => void> = [];
+  /** What each live request was decided to get when it was created, by namespace/name. */
+  private readonly decided = new Map<string, CertManagerBehaviour>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -49,20 +51,44 @@ export class SimulatedCertManagerController {
   ) {}
 
   start(): void {
-    this.unsubscribe = this.store.watch(this.resources.certificateRequests, {}, (event) => {
-      if (event.type !== 'ADDED') return;
-      const { namespace, name } = event.object.metadata;
-      if (namespace === undefined || name === undefined) return;
-      const behaviour = decideBehaviour(this.options.behaviour(), this.options.rules(), event.object);
-      this.later(behaviour.delayMs, () => this.approve(namespace, name, behaviour));
-    });
+    this.unsubscribes.push(
+      this.store.watch(this.resources.certificateRequests, {}, (event) => {
+        const { namespace, name } = event.object.metadata;
+        if (namespace === undefined || name === undefined) return;
+        const key = `${namespace}/${name}`;
+        if (event.type === 'DELETED') {
+          this.decided.delete(key);
+          return;
+        }
+        if (event.type !== 'ADDED') return;
+        const behaviour = decideBehaviour(this.options.behaviour(), this.options.rules(), event.object);
+        this.decided.set(key, behaviour);
+        this.later(behaviour.delayMs, () => this.approve(namespace, name, behaviour));
+      }),
+      // cert-manager re-syncs an issuer when its Secret changes, and the requests waiting on a
+      // not-ready issuer with it: a CA key pair created late still gets them signed.
+      this.store.watch(this.resources.secrets, {}, (event) => {
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') this.resyncWaiting();
+      }),
+    );
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /** Approved requests not yet issued, failed or denied go through the issuer again. */
+  private resyncWaiting(): void {
+    for (const request of this.store.list(this.resources.certificateRequests, {}).items) {
+      const { namespace, name } = request.metadata;
+      if (namespace === undefined || name === undefined || conditionOf(request, 'Approved')?.status !== 'True') continue;
+      const ready = conditionOf(request, 'Ready');
+      if (ready !== undefined && ready.reason !== 'Pending') continue;
+      const behaviour = this.decided.get(`${namespace}/${name}`) ?? decideBehaviour(this.options.behaviour(), this.options.rules(), request);
+      this.later(behaviour.delayMs, () => this.sign(namespace, name, behaviour));
+    }
   }
 
   private later(delayMs: number, step: () => void): void {

@@ -14,6 +14,7 @@ export interface CsrDetails {
   readonly spkiDer: Buffer;
   /** undefined when the CSR does not request a KeyUsage extension. */
   readonly keyUsageBits: readonly number[] | undefined;
+  /** In the CSR's order (cert-manager compares them in order); undefined when not requested. */
   readonly extKeyUsageOids: readonly string[] | undefined;
   /** undefined when the CSR has no BasicConstraints extension. */
   readonly isCA: boolean | undefined;
@@ -46,7 +47,7 @@ export function readCsrDetails(csrDer: Buffer): CsrDetails {
       const inner = value.length > 0 ? readNode(value, 0) : undefined;
       if (inner === undefined) continue;
       if (oid === OID_KEY_USAGE) keyUsageBits = readNamedBits(contentOf(value, inner));
-      else if (oid === OID_EXT_KEY_USAGE) extKeyUsageOids = childrenOf(value, inner).map((node) => decodeOid(contentOf(value, node))).sort();
+      else if (oid === OID_EXT_KEY_USAGE) extKeyUsageOids = childrenOf(value, inner).map((node) => decodeOid(contentOf(value, node)));
       else if (oid === OID_BASIC_CONSTRAINTS) {
         const [first] = childrenOf(value, inner);
         isCA = first !== undefined && first.tag === 0x01 && contentOf(value, first)[0] !== 0;

@@ -1,8 +1,10 @@
 // cert-manager.io/v1 resources as the API server + cert-manager's CRD schema and webhook accept
 // them: CertificateRequest (namespaced, spec immutable), Issuer (namespaced), ClusterIssuer.
 import { isDeepStrictEqual } from 'node:util';
-import type { FieldCause, KubeObject, ResourceDefinition } from '../types.js';
-import { CERT_MANAGER_USAGES, isCertManagerUsage } from './usages.js';
+import type { FieldCause, KubeObject, ResourceDefinition, ValidatingWebhook } from '../types.js';
+import { readCsrDetails } from './csr.js';
+import { requestedUsagesMismatch } from './usage-check.js';
+import { CERT_MANAGER_USAGES, DEFAULT_USAGES, isCertManagerUsage } from './usages.js';
 
 export const CERT_MANAGER_GROUP = 'cert-manager.io';
 
@@ -98,6 +100,37 @@ function validateIssuerSpec(object: KubeObject): FieldCause[] {
   return causes;
 }
 
+/** How Go's %#v prints a []byte, as field.Invalid shows spec.request (the PEM bytes) in a message. */
+function goByteSlice(bytes: Buffer): string {
+  return `[]byte{${[...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}}`;
+}
+
+/**
+ * cert-manager's validating webhook on CertificateRequest creation (ValidateCertificateRequestSpec
+ * since v1.15): the CSR's BasicConstraints and, when it requests KeyUsage or ExtKeyUsage, its
+ * usages must be exactly those spec.usages / spec.isCA yield (usage-check.ts). The denial names
+ * spec.request with its bytes, as field.Invalid does.
+ */
+export const CERT_MANAGER_WEBHOOK: ValidatingWebhook = {
+  webhook: 'webhook.cert-manager.io',
+  check: (object, existing) => {
+    if (existing !== undefined || !isRecord(object.spec)) return undefined;
+    const spec = object.spec;
+    const pem = decodeRequestPem(spec.request);
+    if (pem === undefined) return undefined; // refused as invalid before admission
+    const der = Buffer.from(pem.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    let details;
+    try {
+      details = readCsrDetails(der);
+    } catch (error) {
+      return `spec.request: Invalid value: ${goByteSlice(Buffer.from(pem))}: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const usages = Array.isArray(spec.usages) && spec.usages.length > 0 ? spec.usages.filter(isCertManagerUsage) : [...DEFAULT_USAGES];
+    const mismatch = requestedUsagesMismatch(details, usages, spec.isCA === true);
+    return mismatch === undefined ? undefined : `spec.request: Invalid value: ${goByteSlice(Buffer.from(pem))}: ${mismatch}`;
+  },
+};
+
 export const CERTIFICATE_REQUEST_RESOURCE: ResourceDefinition = {
   group: CERT_MANAGER_GROUP,
   version: 'v1',
@@ -107,6 +140,7 @@ export const CERTIFICATE_REQUEST_RESOURCE: ResourceDefinition = {
   allowUnconditionalUpdate: false,
   statusSubresource: true,
   validate: validateCertificateRequest,
+  admission: CERT_MANAGER_WEBHOOK,
 };
 
 export const ISSUER_RESOURCE: ResourceDefinition = {

@@ -1,6 +1,8 @@
-// The emulated CA issuer's signing step. The usages a mesh leaf carries go through
-// @fsm-certs/x509's issueLeaf (the code the product ships); any other usages or isCA go through
-// the fixture's own builder, which honours them exactly.
+// The emulated CA issuer's signing step. The usages a mesh leaf carries for its key family go
+// through @fsm-certs/x509's issueLeaf (the code the product ships); any other usages or isCA go
+// through the fixture's own builder, which honours them exactly, as cert-manager does (it never
+// drops a usage because of the key type).
+import { keyFamilyOf, leafKeyUsages, type KeyUsage } from '@fsm-certs/core';
 import { issueLeaf, type Issuer, type ParsedCsr } from '@fsm-certs/x509';
 import { buildCertificate } from './certificate-builder.js';
 import type { CsrDetails } from './csr.js';
@@ -21,11 +23,20 @@ export interface SignInput {
 /** Returns the signed certificate as DER. Throws with a message fit for a Failed condition. */
 export type CaSigner = (input: SignInput) => Buffer;
 
-const MESH_KEY_USAGE_BITS = [0, 2]; // digitalSignature, keyEncipherment
+const CERT_MANAGER_SPELLING: Readonly<Record<KeyUsage, CertManagerUsage>> = {
+  digitalSignature: 'digital signature',
+  keyEncipherment: 'key encipherment',
+  keyAgreement: 'key agreement',
+};
 const MESH_EXT_KEY_USAGES = ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']; // serverAuth, clientAuth
 
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** The KeyUsage bits issueLeaf gives a leaf with this CSR's key. */
+function meshKeyUsageBits(csr: ParsedCsr): readonly number[] {
+  return toX509Usages(leafKeyUsages(keyFamilyOf(csr.keyAlgorithm)).map((usage) => CERT_MANAGER_SPELLING[usage])).keyUsageBits;
 }
 
 export const defaultCaSigner: CaSigner = (input) => {
@@ -33,7 +44,7 @@ export const defaultCaSigner: CaSigner = (input) => {
   const parsed = input.parsedCsr;
   const meshLeaf =
     !input.isCA &&
-    sameList(usages.keyUsageBits, MESH_KEY_USAGE_BITS) &&
+    sameList(usages.keyUsageBits, meshKeyUsageBits(parsed)) &&
     sameList(usages.extKeyUsageOids, MESH_EXT_KEY_USAGES) &&
     parsed.commonName !== undefined;
   if (meshLeaf && parsed.commonName !== undefined) {
