@@ -2,7 +2,7 @@
 // closing "N passed, N failed" line of `npm test` and `.ci/run`: a crashed or empty suite is a
 // failure, a skipped test is never a pass, and any failure makes the exit code non-zero.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,5 +103,14 @@ describe('tools/test-summary.mjs', () => {
     const pkg = readJson<{ scripts: Record<string, string> }>(path.join(repoRoot, 'package.json'));
     // The summary wraps the Nx run of every project's typecheck and tests.
     expect(pkg.scripts['test']).toMatch(/^node tools\/test-summary\.mjs -- nx run-many -t typecheck test( |$)/);
+  });
+
+  it('is what CI runs too, after the same install script as npm test, with no summing of its own', () => {
+    const pkg = readJson<{ scripts: Record<string, string> }>(path.join(repoRoot, 'package.json'));
+    expect(pkg.scripts['pretest']).toBe('tools/test-tools/install.sh');
+    const ci = readFileSync(path.join(repoRoot, '.ci', 'run'), 'utf8');
+    expect(ci).toMatch(/^tools\/test-tools\/install\.sh --system\b/m);
+    expect(ci).toMatch(/^npm test\b/m);
+    expect(ci).not.toMatch(/numPassedTests|numFailedTests/);
   });
 });
