@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   EventStream,
   Inventory,
@@ -149,34 +149,43 @@ describe('ca-service process', () => {
     expect(issued.every((e) => e.kind === 'issued' && serials.has(e.serialNumber))).toBe(true);
   }, 120_000);
 
-  it('on SIGTERM finishes the job in hand, then exits 0', async () => {
-    app = await startApp();
-    const requests = Array.from({ length: 6 }, (_, i) => item(`term-${i}.cluster.local`));
-    const jobId = randomUUID();
-    const taken = new Promise<void>((resolve) => {
-      const onActive = (args: { jobId: string }): void => {
-        if (args.jobId !== jobId) return;
-        events.off('active', onActive);
-        resolve();
-      };
-      events.on('active', onActive);
+  describe('on SIGTERM', () => {
+    // Start-up is the fixture, with its own budget (the ready line); the test is the shutdown.
+    beforeEach(async () => {
+      app = await startApp();
     });
-    const job = await queue.add('issue-batch', { version: 1, requests }, { jobId });
-    // The ca-service reports it took the job.
-    await taken;
-    // Frozen while it holds the job, so SIGTERM is sure to find it in hand.
-    app.signal('SIGSTOP');
-    expect(await job.getState()).toBe('active');
-    app.signal('SIGTERM');
-    app.signal('SIGCONT');
-    const exit = await app.exited();
-    if ((await job.getState()) !== 'completed') console.log(app.recentOutput.join('\n'));
-    expect(exit).toBe(0);
-    expect(await job.getState()).toBe('completed');
-    const done = await queue.getJob(String(job.id));
-    expect(done?.returnvalue?.results.every((r) => r.ok)).toBe(true);
-    expect(app.recentOutput.some((l) => l.includes('stopped cleanly'))).toBe(true);
-    // Keys never reach the logs, neither clear nor sealed.
-    expect(app.recentOutput.join('\n')).not.toMatch(/PRIVATE KEY|"v1\.[A-Za-z0-9_-]{8,}\./);
-  }, 60_000);
+
+    it('finishes the job in hand, then exits 0', async () => {
+      if (app === undefined) throw new Error('the ca-service did not start');
+      const running = app;
+      // RSA keys: the job lasts long enough to still be in hand when SIGSTOP freezes the service.
+      const requests = Array.from({ length: 6 }, (_, i) => item(`term-${i}.cluster.local`));
+      const jobId = randomUUID();
+      const taken = new Promise<void>((resolve) => {
+        const onActive = (args: { jobId: string }): void => {
+          if (args.jobId !== jobId) return;
+          events.off('active', onActive);
+          resolve();
+        };
+        events.on('active', onActive);
+      });
+      const job = await queue.add('issue-batch', { version: 1, requests }, { jobId });
+      // The ca-service reports it took the job.
+      await taken;
+      // Frozen while it holds the job, so SIGTERM is sure to find it in hand.
+      running.signal('SIGSTOP');
+      expect(await job.getState()).toBe('active');
+      running.signal('SIGTERM');
+      running.signal('SIGCONT');
+      const exit = await running.exited();
+      if ((await job.getState()) !== 'completed') console.log(running.recentOutput.join('\n'));
+      expect(exit).toBe(0);
+      expect(await job.getState()).toBe('completed');
+      const done = await queue.getJob(String(job.id));
+      expect(done?.returnvalue?.results.every((r) => r.ok)).toBe(true);
+      expect(running.recentOutput.some((l) => l.includes('stopped cleanly'))).toBe(true);
+      // Keys never reach the logs, neither clear nor sealed.
+      expect(running.recentOutput.join('\n')).not.toMatch(/PRIVATE KEY|"v1\.[A-Za-z0-9_-]{8,}\./);
+    }, 60_000);
+  });
 });
