@@ -21,6 +21,8 @@ export interface RunDeps {
   readonly err: (line: string) => void;
   readonly logger?: VaultLogger;
   readonly sleep?: Sleep;
+  /** Milliseconds clock of the health wait's deadline; tests pass one their sleep moves on. */
+  readonly now?: () => number;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function runBootstrap(deps: RunDeps): Promise<number> {
       ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
     });
     out(`vault-bootstrap: ${connection.address}, mount ${settings.mountPath}/, role ${settings.role.name}${args.dryRun ? ' (dry run)' : ''}`);
-    out(`  health unchanged      ${await waitForHealth(client, settings, deps.sleep === undefined ? {} : { sleep: deps.sleep })}`);
+    out(`  health unchanged      ${await waitForHealth(client, settings, { ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }), ...(deps.now === undefined ? {} : { now: deps.now }) })}`);
     if (args.dryRun) {
       const plan = await planBootstrap(client, settings);
       for (const step of plan) out(stepLine(step, true));

@@ -141,7 +141,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     renewAt: options.renewAt ?? defaultRenewAt,
     logger,
     currentIssuerId: () => currentIssuerId,
-    announcements: announcementLog(commands, events.key),
+    announcements: announcementLog(commands, events.key, clock),
     cpuGate: new CpuGate(),
   });
 

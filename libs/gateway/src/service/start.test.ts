@@ -117,12 +117,10 @@ describe('startIssuerGateway', () => {
     expect(res.status).toBe(201);
     expect(((await res.json()) as { privateKey?: string }).privateKey).toMatch(/PRIVATE KEY/);
 
-    // An open SSE stream must not hold up shutdown.
+    // An open SSE stream must not hold up shutdown: it never ends by itself, so close() would hang.
     const sse = await fetch(`${gw.url}/v1/events`, { headers: { authorization: `Bearer ${TOKENS.reader}` } });
     expect(sse.status).toBe(200);
-    const started = Date.now();
     await gw.close();
-    expect(Date.now() - started).toBeLessThan(3_000);
     await worker.close();
     await beat.stop();
   });
