@@ -1,6 +1,6 @@
 // runService, in-process: the same exit codes, log lines and readiness phases for every app.
 // (The apps' own tests run the real processes.)
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FsmError } from '@fsm-certs/core';
 import { memoryStream } from './memory-logger.test-helpers.js';
 import { runService, type ServiceDefinition, type StartedService } from './service.js';
@@ -130,12 +130,14 @@ describe('startupExitCode', () => {
   });
 });
 
+/** Polls until `probe` returns a value; the timeout is a failure guard, not a measurement. */
 async function waitFor<T>(probe: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('gave up waiting');
+  return vi.waitFor(
+    () => {
+      const value = probe();
+      if (value === undefined) throw new Error('not yet');
+      return value;
+    },
+    { timeout: 30_000, interval: 10 },
+  );
 }
