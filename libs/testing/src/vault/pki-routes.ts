@@ -104,7 +104,8 @@ function generateRoot(ctx: PkiContext, pki: PkiState, exported: boolean, rotate:
     ttl = ctx.mount.maxLeaseTtlSeconds;
   }
   const keyAlgorithm = rootKeyAlgorithm(ctx.body);
-  const root = createRootCa({ commonName, validityMs: ttl * 1000, keyAlgorithm, now: ctx.now });
+  // Like Vault: the subject is the common name, plus an O only when `organization` is given.
+  const root = createRootCa({ commonName, organization: parseOptionalString(ctx.body.organization) ?? null, validityMs: ttl * 1000, keyAlgorithm, now: ctx.now });
   const id = randomUUID();
   const entry = {
     id,
