@@ -56,6 +56,7 @@ describe('ca-service process', () => {
     CA_SERVICE_CONCURRENCY: '2',
     CA_SERVICE_LOCK_DURATION: '2s',
     CA_SERVICE_STALLED_INTERVAL: '1s',
+    HEALTH_PORT: '0',
   });
 
   beforeAll(async () => {

@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
       certmanager: { issuerName: 'fsm-ca', issuerKind: 'Issuer', issuerGroup: 'cert-manager.io', timeout: '60s', timeoutMs: 60_000 },
       secretStore: { kind: 'file', dataDir: '.data' },
       redis: { prefix: '{fsm-certs}' },
+      health: { host: '127.0.0.1', port: 9090 },
     });
     expect(config.redis.url).toBeUndefined();
     expect(config.vault.token).toBeUndefined();
@@ -126,6 +127,8 @@ describe('loadConfig environment names', () => {
         KUBECONFIG: '/root/.kube/config',
         REDIS_URL: 'redis://127.0.0.1:6380',
         FSM_REDIS_PREFIX: '{mesh}',
+        HEALTH_HOST: '0.0.0.0',
+        HEALTH_PORT: '0',
       },
     });
     expect(config.namespace).toBe('mesh');
@@ -138,6 +141,7 @@ describe('loadConfig environment names', () => {
     expect(config.secretStore).toEqual({ kind: 'kubernetes', dataDir: '/var/lib/fsm' });
     expect(config.kubeconfig).toBe('/root/.kube/config');
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6380', prefix: '{mesh}' });
+    expect(config.health).toEqual({ host: '0.0.0.0', port: 0 });
   });
 
   it("accepts FSM's development name K8S_NAMESPACE, with FSM_NAMESPACE winning when both are set", () => {
@@ -258,6 +262,11 @@ describe('loadConfig rejects bad values with one line naming key, value and what
       name: 'a Redis prefix without a hash tag',
       env: { FSM_REDIS_PREFIX: 'fsm' },
       expected: 'Invalid configuration: redis.prefix="fsm" (env FSM_REDIS_PREFIX): allowed: a key prefix containing a Redis Cluster hash tag, e.g. {fsm-certs}',
+    },
+    {
+      name: 'a health port that is not a port',
+      env: { HEALTH_PORT: '70000' },
+      expected: 'Invalid configuration: health.port="70000" (env HEALTH_PORT): allowed: TCP port 0-65535 (0 = any free port)',
     },
     {
       name: 'vault without a token or a token secret, naming both options',

@@ -8,6 +8,7 @@ import { certificateProviderEnv, certificateProviderSchema } from './sections/ce
 import { certmanagerEnv, certmanagerSchema } from './sections/certmanager.js';
 import type { EnvBinding } from './sections/env-binding.js';
 import { gatewayEnv, gatewaySchema } from './sections/gateway.js';
+import { healthEnv, healthSchema } from './sections/health.js';
 import { effectiveIssueTimeoutMs, issueTimeoutProblem, type IssueTimeoutInputs } from './sections/issue-timeout.js';
 import { redisEnv, redisSchema } from './sections/redis.js';
 import { secretStoreEnv, secretStoreSchema } from './sections/secret-store.js';
@@ -44,6 +45,7 @@ export const fsmConfigSchema = z
     redis: redisSchema,
     gateway: gatewaySchema,
     worker: workerSchema,
+    health: healthSchema,
   })
   .superRefine((config, ctx) => {
     const tooShort = issueTimeoutProblem(issueTimeoutInputs(config));
@@ -83,4 +85,5 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   ...redisEnv,
   ...gatewayEnv,
   ...workerEnv,
+  ...healthEnv,
 ];

@@ -52,10 +52,15 @@ export class VaultNetworkError extends Error {
 
 export interface VaultTransport {
   readonly address: string;
+  /** The longest one request may take before it counts as a network error; default DEFAULT_VAULT_REQUEST_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
   send(request: VaultTransportRequest): Promise<VaultTransportResponse>;
   /** Close pooled connections (the provider is closing). */
   close?(): void;
 }
+
+/** Per-request timeout of the transport unless one is given. */
+export const DEFAULT_VAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface VaultTransportOptions {
   /** http(s)://host:port */
@@ -115,7 +120,7 @@ function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 export function createVaultTransport(options: VaultTransportOptions): VaultTransport {
-  const timeout = options.timeoutMs ?? 10_000;
+  const timeout = options.timeoutMs ?? DEFAULT_VAULT_REQUEST_TIMEOUT_MS;
   const secure = new URL(options.address).protocol === 'https:';
   const maxSockets = options.maxSockets ?? 32;
   // lifo: the most recently used socket is the one least likely to have been closed by Vault.
@@ -129,6 +134,7 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
 
   return {
     address: options.address,
+    timeoutMs: timeout,
     async send(request) {
       const call = client.request({
         path: `/${request.path}`,

@@ -70,6 +70,11 @@ function describeRoleKey(role: RoleKey): string {
 
 export class VaultProvider implements CertificateProvider {
   readonly kind = 'vault' as const;
+  /**
+   * A cancelled issue retries no more and stops waiting on its request in flight; the bound stays
+   * one request timeout, the longest a Vault call can take with a transport that cannot be cut.
+   */
+  readonly cancelSettleMs: number;
   private readonly mount: string;
   private trusted: string[];
   private issuing: string;
@@ -86,6 +91,7 @@ export class VaultProvider implements CertificateProvider {
     this.mount = options.mountPath ?? 'pki';
     this.issuing = trust.issuingCaPem;
     this.trusted = [...trust.trustedCasPem];
+    this.cancelSettleMs = options.client.requestTimeoutMs;
   }
 
   private clockMs(): number {
