@@ -6,8 +6,6 @@
 // capability check).
 import { VaultApiError } from './http.js';
 
-export type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'sudo' | 'deny' | 'patch';
-
 interface Rule {
   readonly pattern: string;
   readonly capabilities: ReadonlySet<string>;
