@@ -70,6 +70,17 @@ describe('the secret store follows the environment unless FSM_SECRET_STORE says 
   });
 });
 
+describe("the gateway's batch pipeline depth follows the provider unless given", () => {
+  it.each([
+    ['Tresor: 2 jobs in flight', {}, 2],
+    ['cert-manager: 2', { CERT_MANAGER: 'cert-manager' }, 2],
+    ['Vault: 1 (its ca-service only waits for Vault)', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't' }, 1],
+    ['an explicit GATEWAY_BATCH_PIPELINE_DEPTH wins with Vault', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't', GATEWAY_BATCH_PIPELINE_DEPTH: '3' }, 3],
+  ] as const)('%s', (_name, env, depth) => {
+    expect(loadConfig({ env }).gateway.batchPipelineDepth).toBe(depth);
+  });
+});
+
 describe("the gateway's issue timeout outlasts the provider's own wait", () => {
   it.each([
     ['Tresor keeps 30s', {}, 30_000],

@@ -11,6 +11,7 @@ export {
 export { loadIssuer } from './issuer.js';
 export { issueLeaf, MIN_LEAF_VALIDITY_MS } from './leaf.js';
 export { inspectCertificate, formatInspection, formatOpensslDate } from './inspect.js';
+export { certificateFacts, type CertificateFacts } from './facts.js';
 export { verifyChain, type VerifyChainOptions } from './verify-chain.js';
 export { splitPemBundle, pemToDer, derToPem, fingerprintSha256 } from './pem.js';
 export { isValidDnsName, buildSpiffeId } from './names.js';
