@@ -1,8 +1,8 @@
 // Tresor: the built-in CA. The root lives in a secret (default fsm-system/fsm-ca-bundle); on start
 // it is loaded, or generated and created when absent. When several replicas start at once exactly
 // one create succeeds (409 AlreadyExists for the others), and the losers load the winner's root.
-import { DEFAULT_KEY_ALGORITHM, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
-import { createRootCa, isX509Error, issueLeaf, parseCsr } from '@fsm-certs/x509';
+import { DEFAULT_KEY_ALGORITHM, keyFamilyOf, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
+import { createRootCa, exportPrivateKeyPem, generateKeyPairOffThread, isX509Error, issueLeaf, parseCsr } from '@fsm-certs/x509';
 import type { IssuedLeaf, Issuer } from '@fsm-certs/x509';
 import { isProviderError, ProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest, TrustBundle } from '../provider.js';
@@ -71,12 +71,22 @@ export class TresorProvider implements CertificateProvider {
 
   async issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate> {
     signal?.throwIfAborted();
-    const now = new Date(this.clock.now());
     let leaf: IssuedLeaf;
+    let privateKeyPem: string | undefined;
+    let now: Date;
     try {
       // CSR mode certifies the CSR's key, but the identity comes from the request (the
       // authenticated caller), never from the CSR's subject or SANs.
-      const publicKey = request.csrPem === undefined ? undefined : parseCsr(request.csrPem).publicKey;
+      let publicKey = request.csrPem === undefined ? undefined : parseCsr(request.csrPem).publicKey;
+      // An RSA key takes from 50 ms to seconds of CPU: made on the thread pool, so the job lock's
+      // renewal and the heartbeat keep running meanwhile. An EC key costs microseconds, made inline.
+      if (publicKey === undefined && keyFamilyOf(request.keyAlgorithm) === 'rsa') {
+        const pair = await generateKeyPairOffThread(request.keyAlgorithm);
+        signal?.throwIfAborted();
+        publicKey = pair.publicKey;
+        privateKeyPem = exportPrivateKeyPem(pair.privateKey);
+      }
+      now = new Date(this.clock.now());
       leaf = issueLeaf(this.issuer, {
         commonName: request.commonName,
         dnsNames: request.dnsNames,
@@ -86,6 +96,7 @@ export class TresorProvider implements CertificateProvider {
         now,
         ...(publicKey === undefined ? { keyAlgorithm: request.keyAlgorithm } : { publicKey }),
       });
+      privateKeyPem ??= leaf.privateKeyPem;
     } catch (error) {
       throw this.mapIssueError(error);
     }
@@ -99,7 +110,7 @@ export class TresorProvider implements CertificateProvider {
       chainPem: [],
       issuingCaPem: this.issuer.certificatePem,
       trustedCasPem: [this.issuer.certificatePem],
-      ...(leaf.privateKeyPem === undefined ? {} : { privateKeyPem: leaf.privateKeyPem }),
+      ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
       serialNumber: leaf.serialNumber,
       notBefore: leaf.notBefore,
       notAfter: leaf.notAfter,
