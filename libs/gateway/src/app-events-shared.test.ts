@@ -1,6 +1,7 @@
 // GET /v1/events at scale: one Redis reader per gateway however many subscribers, and caps per
 // caller (429) and per gateway (503) so streams cannot exhaust Redis or the process.
 import { describe, expect, it } from 'vitest';
+import { eventually } from '@fsm-certs/testing';
 import { TOKENS, harnessPerTest, problemOf } from './testing/harness.test-helpers.js';
 import { sseReader, type SseMessage } from './testing/sse.test-helpers.js';
 
@@ -21,15 +22,6 @@ async function openStream(token: string): Promise<ReturnType<typeof sseReader>> 
   return sse;
 }
 
-/** Polls `check` until it holds (bounded: 200 tries, 25 ms apart). */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  expect(await check()).toBe(true);
-}
-
 describe('GET /v1/events subscribers', () => {
   it('share one Redis reader: 30 streams on one token add at most one Redis client, and each gets every event', async () => {
     await ctx.restart({ options: { sse: { maxStreamsPerCaller: 50, maxStreams: 100 } } });
@@ -44,7 +36,7 @@ describe('GET /v1/events subscribers', () => {
     }
     await Promise.all(streams.map((s) => s.close()));
     // The reader goes away with the last subscriber.
-    await eventually(async () => (await redisClients()) <= before);
+    await eventually(async () => ((await redisClients()) <= before ? true : undefined), 10_000, 'the shared reader to go away with its last subscriber', 25);
   });
 
   it('answer 429 with Retry-After past the per-caller cap and 503 past the gateway cap, and free a place when a stream closes', async () => {
@@ -62,12 +54,17 @@ describe('GET /v1/events subscribers', () => {
     expect(full.headers.get('retry-after')).not.toBeNull();
 
     await a.close();
-    let reopened: Response | undefined;
-    await eventually(async () => {
-      reopened = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader });
-      if (reopened.status !== 200) await reopened.body?.cancel();
-      return reopened.status === 200;
-    });
-    await reopened?.body?.cancel();
+    const reopened = await eventually(
+      async () => {
+        const res = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader });
+        if (res.status === 200) return res;
+        await res.body?.cancel();
+        return undefined;
+      },
+      10_000,
+      'a place for the reader token once one of its streams closed',
+      25,
+    );
+    await reopened.body?.cancel();
   });
 });
