@@ -44,6 +44,7 @@ const started = (async () => {
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
     stalledIntervalMs: config.worker.stalledIntervalMs,
+    rotationTickMs: config.worker.rotationTickMs,
   });
 })();
 

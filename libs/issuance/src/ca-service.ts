@@ -13,7 +13,11 @@ import {
   createRedisConnection,
   redisOptionsFor,
   createRotateWorker,
+  createRotateQueue,
+  createRootRotationWorker,
+  liveInstances,
   publishHeartbeat,
+  RotationStatusStore,
   trustBundleDigest,
   waitForRedis,
   type Heartbeat,
@@ -22,6 +26,8 @@ import {
   type KeyEncryptionKey,
   type RotateJobPayload,
   type RotateJobResult,
+  type RootRotationJobPayload,
+  type RootRotationJobResult,
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
 import { announcementLog } from './announced.js';
@@ -33,6 +39,8 @@ import { NameLock } from './name-lock.js';
 import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';
 import { createRotateProcessor } from './rotate-processor.js';
 import { DEFAULT_TRUST_BUNDLE_REFRESH_MS, startTrustBundleRefresh, syncTrustBundle } from './trust-bundle.js';
+import { RootRotationController } from './root-rotation/controller.js';
+import { createRootRotationProcessor } from './root-rotation/processor.js';
 
 export const CA_SERVICE_ROLE = 'ca-service';
 
@@ -57,11 +65,15 @@ export interface CaServiceOptions {
   readonly renewAt?: RenewAtPolicy;
   /** How often the provider's trust bundle is re-read (a root rotated inside Vault); default 10000. */
   readonly trustBundleRefreshMs?: number;
+  /** Period of the root rotation controller (re-read the CA secret, move leaves, auto steps); default 2000. */
+  readonly rotationTickMs?: number;
 }
 
 export interface CaService {
   readonly issueWorker: Worker<IssueJobPayload, IssueJobResult>;
   readonly rotateWorker: Worker<RotateJobPayload, RotateJobResult>;
+  readonly rootRotationWorker: Worker<RootRotationJobPayload, RootRotationJobResult>;
+  readonly rootRotation: RootRotationController;
   readonly inventory: Inventory;
   /** Finishes in-flight jobs, stops the heartbeat, closes the provider and every connection. */
   close(): Promise<void>;
@@ -84,7 +96,8 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const commands = connection(options.redisUrl, 'fsm-certs-ca-service', logger, { autoPipelining: true });
   const issueConnection = connection(options.redisUrl, 'fsm-certs-ca-service-issue', logger);
   const rotateConnection = connection(options.redisUrl, 'fsm-certs-ca-service-rotate', logger);
-  const connections = [commands, issueConnection, rotateConnection];
+  const rootRotationConnection = connection(options.redisUrl, 'fsm-certs-ca-service-root-rotation', logger);
+  const connections = [commands, issueConnection, rotateConnection, rootRotationConnection];
   try {
     await waitForRedis(commands, 30_000);
   } catch (error) {
@@ -147,9 +160,29 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   };
   const issueWorker = createIssueWorker(issueConnection, createIssueProcessor({ issuer, logger, trustBundle: () => published }), settings, prefix);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger }), settings, prefix);
+  const rotateQueue = createRotateQueue(commands, prefix);
+  rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));
+  const rootRotation = new RootRotationController({
+    provider: options.provider,
+    inventory,
+    events,
+    status: new RotationStatusStore(commands, { prefix }),
+    rotateQueue,
+    liveInstances: () => liveInstances(commands, CA_SERVICE_ROLE, prefix),
+    instanceId: options.instanceId,
+    clock,
+    logger,
+    resyncTrustBundle,
+    currentIssuerId: () => currentIssuerId,
+    publishedBundle: () => published,
+    ...(options.rotationTickMs === undefined ? {} : { tickMs: options.rotationTickMs }),
+  });
+  // One action at a time per replica; across replicas the secret's optimistic concurrency decides.
+  const rootRotationWorker = createRootRotationWorker(rootRotationConnection, createRootRotationProcessor(rootRotation, logger), { ...settings, concurrency: 1 }, prefix);
   for (const [queue, worker] of [
     ['issue', issueWorker],
     ['rotate', rotateWorker],
+    ['root-rotation', rootRotationWorker],
   ] as const) {
     worker.on('error', (error: Error) => logger.warn({ queue, err: error.message }, 'worker error (retrying)'));
     worker.on('failed', (job, error) => logger.warn({ queue, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'job failed'));
@@ -163,19 +196,25 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     prefix,
     onError: (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed'),
   });
-  await Promise.all([issueWorker.waitUntilReady(), rotateWorker.waitUntilReady(), heartbeat.ready]);
+  await Promise.all([issueWorker.waitUntilReady(), rotateWorker.waitUntilReady(), rootRotationWorker.waitUntilReady(), heartbeat.ready]);
+  await rootRotation.tickOnce();
+  rootRotation.start();
   logger.info({ instanceId: options.instanceId, concurrency: settings.concurrency, issuerId: currentIssuerId }, 'ca-service ready');
 
   let closing: Promise<void> | undefined;
   return {
     issueWorker,
     rotateWorker,
+    rootRotationWorker,
+    rootRotation,
     inventory,
     close() {
       closing ??= (async () => {
         trustRefresh.stop();
         // Workers first: they finish the jobs in hand, which still need Redis and the provider.
-        await Promise.all([issueWorker.close(), rotateWorker.close()]);
+        await Promise.all([issueWorker.close(), rotateWorker.close(), rootRotationWorker.close()]);
+        await rootRotation.stop();
+        await rotateQueue.close();
         await heartbeat.stop();
         await options.provider.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
