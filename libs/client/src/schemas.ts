@@ -13,6 +13,7 @@ export {
   rootRotationStatusSchema,
   type RootRotationStatus,
   type RootRotationRequest,
+  type RotationRoot,
   type Certificate as CertificateResponse,
   type CertificateList,
   type TrustBundle as TrustBundleResponse,

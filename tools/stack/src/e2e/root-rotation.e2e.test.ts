@@ -1,18 +1,19 @@
-// The staged root rotation against the running system (Redis, ca-service, issuer-gateway,
-// rotation-worker as processes), proven by live traffic: two workloads, each with an agent, a
-// TLS server and a client, do mutual TLS continuously with the agents' files while
-// `fsm-certs ca rotate --auto --propagation 5s --spread 5s` runs prepare → activate → retire.
+// The staged root rotation against the running system (Redis, two ca-service replicas,
+// issuer-gateway, rotation-worker as processes), proven by live traffic: two workloads, each with
+// an agent, a TLS server and a client, do mutual TLS continuously with the agents' files while
+// `fsm-certs ca rotate --auto --propagation 5s --spread 5s` runs prepare → activate → retire; then
+// again with a ca-service replica killed (kill -9) during activate; then a rollback after activate.
+// The three rotations run one after the other on the same system and workloads.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CertEvent, RootRotationStatus } from '@fsm-certs/client';
+import type { CertEvent, RootRotationStatus, RotationRoot } from '@fsm-certs/client';
 import { opensslVerify } from '@fsm-certs/testing';
 import { fingerprintSha256, splitPemBundle } from '@fsm-certs/x509';
 import { AgentFixtures, onDisk, WORKLOAD_TOKENS_ENV } from './agent-fixtures.js';
 import { eventually, startHarness, type Harness } from './harness.js';
-import { startTraffic, startWorkload, stopWorkload, type Workload } from './mtls-traffic.js';
+import { startTraffic, startWorkload, stopWorkload, type Traffic, type Workload } from './mtls-traffic.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
@@ -57,105 +58,165 @@ function rootsIn(pem: string): string[] {
   return splitPemBundle(pem).map((block) => fingerprintSha256(block));
 }
 
+async function waitFor(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
+  await eventually(async () => (probe() ? true : undefined), timeoutMs, what);
+}
+
+function stagesOf(events: readonly CertEvent[]): string[] {
+  return events.flatMap((e) => (e.kind === 'root-rotation-stage' ? [`${e.stage}${e.auto === true ? ' (auto)' : ''}`] : []));
+}
+
 describe('staged root rotation under live mutual-TLS traffic', () => {
   let h: Harness;
   let agents: AgentFixtures;
   const workloads: Workload[] = [];
+  let web: Workload;
+  let buyer: Workload;
 
   beforeAll(async () => {
-    h = await startHarness({ env: { GATEWAY_TOKENS: WORKLOAD_TOKENS_ENV, CA_ROTATION_TICK: '250ms' } });
+    h = await startHarness({ caServices: 2, env: { GATEWAY_TOKENS: WORKLOAD_TOKENS_ENV, CA_ROTATION_TICK: '250ms' } });
     agents = new AgentFixtures(h.stack.gatewayUrl);
-  }, 120_000);
-  afterAll(async () => {
-    for (const w of workloads) await stopWorkload(w);
-    await agents?.close();
-    await h?.close();
-  });
-
-  it('prepares, activates and retires with --auto --propagation 5s --spread 5s: zero failed handshakes, every leaf on the new root, the old root gone from every bundle', async () => {
-    const before: RootRotationStatus = await eventually(() => h.client.rootRotation().catch(() => undefined), 30_000, 'the first rotation status');
-    expect(before.stage).toBe('idle');
-    const oldRoot = before.roots.find((r) => r.role === 'current');
-    if (oldRoot === undefined) throw new Error('no current root in the status');
-
     for (const [name, keyMode] of [['web', 'csr'], ['buyer', 'server']] as const) {
       const a = await agents.start({ commonName: `${name}.bookstore.cluster.local`, keyMode });
       await eventually(() => onDisk(a.dir), 30_000, `the ${name} agent's first files`);
       await eventually(async () => (a.agent.health().events.connected ? true : undefined), 30_000, `the ${name} agent's event stream`);
       workloads.push(await startWorkload(name, a));
     }
-    const [web, buyer] = workloads;
-    if (web === undefined || buyer === undefined) throw new Error('workloads missing');
+    [web, buyer] = workloads as [Workload, Workload];
+  }, 180_000);
+  afterAll(async () => {
+    for (const w of workloads) await stopWorkload(w);
+    await agents?.close();
+    await h?.close();
+  });
 
-    const traffic = startTraffic([web, buyer], { perSecond: 20, maxHandshakes: 20 * 300 });
-    const announcements = collectEvents(h);
-    try {
-      await announcements.subscribed;
-      await eventually(async () => (traffic.ok() >= 20 ? true : undefined), 30_000, 'traffic before the rotation');
-
-      const started = await cli(h, ['ca', 'rotate', '--auto', '--propagation', '5s', '--spread', '5s']);
-      expect(started.stderr).toBe('');
-      expect(started.code).toBe(0);
-      expect(started.stdout).toMatch(/^stage: prepared \(rotation \S+\), auto; propagation 5s, spread 5s; since /);
-      const prepared = await h.client.rootRotation();
-      const newRoot = prepared.roots.find((r) => r.role === 'new');
-      expect(prepared.roots.find((r) => r.role === 'old')).toMatchObject({ fingerprint: oldRoot.fingerprint, signing: true, trusted: true });
-      expect(newRoot).toMatchObject({ signing: false, trusted: true, liveLeaves: 0 });
-      if (newRoot === undefined) throw new Error('no new root');
-
-      // Every agent holds both roots before the new one signs (propagation), and keeps traffic going.
-      for (const w of workloads) {
-        await eventually(async () => ((w.agent.agent.health().trustBundle?.roots ?? []).includes(newRoot.fingerprint) ? true : undefined), 5_000, `${w.name}'s agent to fetch the new root`);
-      }
-      traffic.mark('prepared');
-      await eventually(async () => (stageReached(announcements.events, 'activated') ? true : undefined), 60_000, 'the activation');
-      expect(traffic.okSince('prepared')).toBeGreaterThan(0);
-      traffic.mark('activated');
-      await eventually(async () => (stageReached(announcements.events, 'retired') ? true : undefined), 90_000, 'the old root to retire');
-      expect(traffic.okSince('activated')).toBeGreaterThan(0);
-      traffic.mark('retired');
-      // Every agent takes the bundle without the old root; traffic goes on with it.
-      for (const w of workloads) {
-        await eventually(async () => {
-          const roots = w.agent.agent.health().trustBundle?.roots ?? [];
-          return roots.length === 1 && roots[0] === newRoot.fingerprint ? true : undefined;
-        }, 30_000, `${w.name}'s agent to drop the old root`);
-      }
-      const afterRetire = traffic.ok();
-      await eventually(async () => (traffic.ok() >= afterRetire + 20 ? true : undefined), 30_000, 'traffic after the retirement');
-    } finally {
-      await traffic.stop();
-      announcements.stop();
+  /** Waits until every agent's ca.pem holds exactly these roots. */
+  async function agentsTrustExactly(fingerprints: readonly string[]): Promise<void> {
+    for (const w of workloads) {
+      await eventually(async () => {
+        const roots = [...(w.agent.agent.health().trustBundle?.roots ?? [])].sort();
+        return JSON.stringify(roots) === JSON.stringify([...fingerprints].sort()) ? true : undefined;
+      }, 30_000, `${w.name}'s agent to trust exactly ${fingerprints.map((f) => f.slice(0, 12)).join(', ')}`);
     }
+  }
 
-    console.info(`[root-rotation] handshakes: ${traffic.ok()} ok, ${traffic.failures.length} failed; reloads web ${web.reloads}, buyer ${buyer.reloads}`);
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.ok()).toBeGreaterThan(100);
-
-    const stages = announcements.events.filter((e) => e.kind === 'root-rotation-stage').map((e) => (e.kind === 'root-rotation-stage' ? `${e.stage}${e.auto === true ? ' (auto)' : ''}` : ''));
-    expect(stages).toEqual(['prepared', 'activated (auto)', 'retired (auto)']);
-    expect(announcements.events.filter((e) => e.kind === 'trust-bundle-changed').map((e) => (e.kind === 'trust-bundle-changed' ? e.trustedCaCount : 0))).toEqual([2, 2, 1]);
-
-    const status = await h.client.rootRotation();
-    expect(status.stage).toBe('retired');
-    const newRootPem = status.roots[0]?.certificate ?? '';
-    expect(status.roots.map((r) => [r.role, r.fingerprint])).toEqual([['current', fingerprintSha256(newRootPem)]]);
-    expect(fingerprintSha256(newRootPem)).not.toBe(oldRoot.fingerprint);
-    expect(status.otherLiveLeaves).toBe(0);
-
-    expect(rootsIn(await h.client.trustBundlePem())).toEqual([fingerprintSha256(newRootPem)]);
-    const rootFile = path.join(agents.tempDir(), 'new-root.pem');
-    writeFileSync(rootFile, newRootPem);
+  /** Every agent's files, every inventory leaf and GET /v1/ca end on `root` alone. */
+  async function expectEverythingOn(root: RotationRoot): Promise<void> {
+    expect(rootsIn(await h.client.trustBundlePem())).toEqual([root.fingerprint]);
     for (const w of workloads) {
       const files = await onDisk(w.agent.dir);
-      expect(rootsIn(files?.ca ?? '')).toEqual([fingerprintSha256(newRootPem)]);
-      expect(opensslVerify(files?.cert ?? '', newRootPem).output).toMatch(/: OK\s*$/);
+      expect(rootsIn(files?.ca ?? '')).toEqual([root.fingerprint]);
+      expect(opensslVerify(files?.cert ?? '', root.certificate).output, w.name).toMatch(/: OK\s*$/);
     }
     const { items } = await h.client.list({ limit: 1000 });
     expect(items.length).toBeGreaterThanOrEqual(2);
     for (const item of items) {
-      expect(opensslVerify(item.certificate, newRootPem).output, item.commonName).toMatch(/: OK\s*$/);
-      expect(fingerprintSha256(item.issuingCA)).toBe(fingerprintSha256(newRootPem));
+      expect(opensslVerify(item.certificate, root.certificate).output, item.commonName).toMatch(/: OK\s*$/);
+      expect(fingerprintSha256(item.issuingCA)).toBe(root.fingerprint);
     }
+  }
+
+  /** Runs `during` with traffic flowing and announcements collected; checks no handshake failed. */
+  async function underTraffic(label: string, during: (ctx: { traffic: Traffic; events: CertEvent[] }) => Promise<void>): Promise<{ ok: number; events: CertEvent[] }> {
+    const traffic = startTraffic([web, buyer], { perSecond: 20, maxHandshakes: 20 * 300 });
+    const announcements = collectEvents(h);
+    try {
+      await announcements.subscribed;
+      await waitFor('traffic before the rotation', () => traffic.ok() >= 20, 30_000);
+      await during({ traffic, events: announcements.events });
+      const before = traffic.ok();
+      await waitFor('traffic after the last stage', () => traffic.ok() >= before + 20, 30_000);
+    } finally {
+      await traffic.stop();
+      announcements.stop();
+    }
+    console.info(`[root-rotation] ${label}: ${traffic.ok()} handshakes ok, ${traffic.failures.length} failed; reloads so far web ${web.reloads}, buyer ${buyer.reloads}`);
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.ok()).toBeGreaterThan(100);
+    return { ok: traffic.ok(), events: announcements.events };
+  }
+
+  /** Starts an auto rotation with the CLI; returns the old and new roots. */
+  async function startAuto(): Promise<{ oldRoot: RotationRoot; newRoot: RotationRoot }> {
+    const started = await cli(h, ['ca', 'rotate', '--auto', '--propagation', '5s', '--spread', '5s']);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/^stage: prepared \(rotation \S+\), auto; propagation 5s, spread 5s; since /);
+    const prepared = await h.client.rootRotation();
+    const oldRoot = prepared.roots.find((r) => r.role === 'old');
+    const newRoot = prepared.roots.find((r) => r.role === 'new');
+    expect(oldRoot).toMatchObject({ signing: true, trusted: true });
+    expect(newRoot).toMatchObject({ signing: false, trusted: true, liveLeaves: 0 });
+    if (oldRoot === undefined || newRoot === undefined) throw new Error('the prepared status lacks a root');
+    // Every agent holds both roots before the new one signs: the propagation period is for this.
+    await agentsTrustExactly([oldRoot.fingerprint, newRoot.fingerprint]);
+    return { oldRoot, newRoot };
+  }
+
+  it('prepares, activates and retires with --auto --propagation 5s --spread 5s: zero failed handshakes, every leaf on the new root, the old root gone from every bundle', async () => {
+    const before: RootRotationStatus = await eventually(() => h.client.rootRotation().catch(() => undefined), 30_000, 'the first rotation status');
+    expect(before.stage).toBe('idle');
+    let newRoot: RotationRoot | undefined;
+    const { events } = await underTraffic('rotation', async ({ traffic, events }) => {
+      const roots = await startAuto();
+      expect(roots.oldRoot.fingerprint).toBe(before.roots[0]?.fingerprint);
+      newRoot = roots.newRoot;
+      traffic.mark('prepared');
+      await waitFor('the activation', () => stageReached(events, 'activated'), 60_000);
+      expect(traffic.okSince('prepared')).toBeGreaterThan(0);
+      traffic.mark('activated');
+      await waitFor('the old root to retire', () => stageReached(events, 'retired'), 90_000);
+      expect(traffic.okSince('activated')).toBeGreaterThan(0);
+      await agentsTrustExactly([roots.newRoot.fingerprint]);
+    });
+    expect(stagesOf(events)).toEqual(['prepared', 'activated (auto)', 'retired (auto)']);
+    expect(events.flatMap((e) => (e.kind === 'trust-bundle-changed' ? [e.trustedCaCount] : []))).toEqual([2, 2, 1]);
+    const status = await h.client.rootRotation();
+    expect(status).toMatchObject({ stage: 'retired', otherLiveLeaves: 0 });
+    expect(status.roots.map((r) => [r.role, r.fingerprint])).toEqual([['current', newRoot?.fingerprint]]);
+    if (newRoot === undefined) throw new Error('no new root');
+    await expectEverythingOn(newRoot);
+  }, 240_000);
+
+  it('completes the rotation when one of two ca-service replicas is killed (kill -9) during activate: zero failed handshakes', async () => {
+    let newRoot: RotationRoot | undefined;
+    const victim = h.stack.app('ca-service-2');
+    const { events } = await underTraffic('rotation with kill -9', async ({ events }) => {
+      newRoot = (await startAuto()).newRoot;
+      await waitFor('the activation', () => stageReached(events, 'activated'), 60_000);
+      await victim.kill();
+      // Its replacement starts at once, as a Deployment's would; the rotation must not care.
+      victim.restart();
+      await waitFor('the old root to retire', () => stageReached(events, 'retired'), 120_000);
+      if (newRoot !== undefined) await agentsTrustExactly([newRoot.fingerprint]);
+    });
+    expect(stagesOf(events)).toEqual(['prepared', 'activated (auto)', 'retired (auto)']);
+    if (newRoot === undefined) throw new Error('no new root');
+    await expectEverythingOn(newRoot);
+    await h.stack.waitReady(60_000);
+  }, 300_000);
+
+  it('rolls back after activate: the old root signs again, leaves chain to it again, the new root leaves the bundle; zero failed handshakes', async () => {
+    let oldRoot: RotationRoot | undefined;
+    const { events } = await underTraffic('rollback', async ({ events }) => {
+      const roots = await startAuto();
+      oldRoot = roots.oldRoot;
+      await waitFor('the activation', () => stageReached(events, 'activated'), 60_000);
+      const rolledBack = await cli(h, ['ca', 'rotation', 'rollback']);
+      expect(rolledBack.stderr).toBe('');
+      expect(rolledBack.stdout).toMatch(/^stage: rolled-back \(rotation \S+\), manual;/);
+      // The new root stays trusted until nothing chains to it and agents had the propagation period.
+      const removed = await eventually(async () => {
+        const run = await cli(h, ['ca', 'rotation', 'rollback']);
+        if (run.code === 0) return run;
+        expect(run.stderr).toMatch(/^fsm-certs: ROTATION_CONFLICT: Cannot remove the new root yet: /);
+        return undefined;
+      }, 60_000, 'the second rollback to remove the new root', 1_000);
+      expect(removed.stdout).toMatch(/^stage: idle \(rotation \S+\), manual;/);
+      await agentsTrustExactly([roots.oldRoot.fingerprint]);
+    });
+    expect(stagesOf(events)).toEqual(['prepared', 'activated (auto)', 'rolled-back', 'idle']);
+    if (oldRoot === undefined) throw new Error('no old root');
+    await expectEverythingOn(oldRoot);
   }, 240_000);
 });
