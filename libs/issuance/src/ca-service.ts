@@ -4,7 +4,7 @@
 // pauses the service instead of ending it.
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { CertificateProvider } from '@fsm-certs/providers';
+import { TresorProvider, type CertificateProvider } from '@fsm-certs/providers';
 import {
   EventStream,
   Inventory,
@@ -110,6 +110,9 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   let currentIssuerId: string | undefined;
   let published: PublishedTrustBundle | undefined;
   const resyncTrustBundle = async (): Promise<void> => {
+    // A replica publishing from a stale view would undo a root rotation step another replica
+    // just stored: read the CA secret first (Tresor; the others ask their backend anyway).
+    if (options.provider instanceof TresorProvider) await options.provider.reload();
     const sync = await syncTrustBundle({ provider: options.provider, inventory, events, clock });
     currentIssuerId = sync.issuerId;
     const { issuingCaPem, trustedCasPem } = sync.bundle;
