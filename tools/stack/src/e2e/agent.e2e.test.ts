@@ -243,6 +243,8 @@ describe('fsm-certs agent with the running system', () => {
       const now = await onDisk(a.dir);
       return now !== undefined && now.ca !== before.ca && now.serialNumber !== before.serialNumber ? now : undefined;
     }, 60_000, 'the agent to follow the new root');
+    // The files change on disk just before the agent reports the write: wait for its report.
+    await eventually(async () => (written.some((w) => w.changed.includes('cert')) ? true : undefined), 30_000, "the agent's report of the new leaf");
 
     expect(written.map((w) => w.changed)).toEqual([['ca'], ['cert', 'key']]);
     expect(written[0]?.serialNumber).toBe(before.serialNumber);
