@@ -11,7 +11,9 @@ import {
   RotationStatusStore,
   createRedisConnection,
   liveInstances,
+  publishHeartbeat,
   waitForRedis,
+  ISSUER_GATEWAY_ROLE,
   QUEUE_NAMES,
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
@@ -127,12 +129,21 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     throw error;
   }
   logger.info({ url: server.url }, 'issuer-gateway listening');
+  // Tells the ca-service's root rotation that agents can reach a gateway (its clock stops otherwise).
+  const heartbeat = publishHeartbeat(redis, {
+    role: ISSUER_GATEWAY_ROLE,
+    instanceId: options.instanceId ?? `${process.pid}`,
+    ttlMs: 10_000,
+    prefix,
+    onError: (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed'),
+  });
 
   return {
     url: server.url,
     gateway,
     async close() {
       gateway.closeStreams();
+      await heartbeat.stop();
       await server.close();
       await gateway.drain();
       await queueEvents.close();

@@ -42,6 +42,18 @@ describe('root rotation conditions', () => {
     expect(dropReadiness(state('activated', { drainedAt }), facts(13_000, { [OLD]: 1, [NEW]: 1 })).ready).toBe(false);
   });
 
+  it('stops the clock while no issuer-gateway is live, and counts the propagation period again from its return', () => {
+    const down = activateReadiness(state('prepared', { gatewayDownAt: new Date(T0 + 1_000).toISOString() }), facts(60_000, {}));
+    expect(down.ready).toBe(false);
+    expect(down.reason).toMatch(/^no issuer-gateway has been live since 2026-01-01T00:00:01\.000Z/);
+    const back = state('prepared', { clockFrom: new Date(T0 + 30_000).toISOString() });
+    expect(activateReadiness(back, facts(34_999, {}))).toMatchObject({ ready: false, atMs: T0 + 35_000 });
+    expect(activateReadiness(back, facts(35_000, {})).ready).toBe(true);
+    const drainedBack = state('activated', { drainedAt: new Date(T0 + 8_000).toISOString(), clockFrom: new Date(T0 + 20_000).toISOString() });
+    expect(dropReadiness(drainedBack, facts(24_999, { [NEW]: 2 })).ready).toBe(false);
+    expect(dropReadiness(drainedBack, facts(25_000, { [NEW]: 2 })).ready).toBe(true);
+  });
+
   it('drops an expired old root whatever still chains to it', () => {
     expect(dropReadiness(state('activated'), { ...facts(1_000, { [OLD]: 7 }), leavingRootNotAfterMs: T0 }).reason).toBe('the old root has expired');
   });

@@ -47,10 +47,25 @@ export function drained(state: RotationState, facts: RotationFacts): { drained: 
   return { drained: parts.length === 0, reason: parts.join('; ') };
 }
 
-/** activate: the propagation period since prepare (or rollback) has passed. */
+/** A period counts from `fromIso`, or from when a gateway came back after an outage, whichever is later. */
+function periodStart(state: RotationState, fromIso: string): number {
+  return Math.max(Date.parse(fromIso), state.clockFrom === undefined ? 0 : Date.parse(state.clockFrom));
+}
+
+function gatewayDown(state: RotationState): Readiness | undefined {
+  if (state.gatewayDownAt === undefined) return undefined;
+  return {
+    ready: false,
+    reason: `no issuer-gateway has been live since ${state.gatewayDownAt}, so agents cannot fetch bundles or leaves; the propagation period starts again when one is back`,
+  };
+}
+
+/** activate: the propagation period since prepare (or rollback) has passed, with a gateway up all along. */
 export function activateReadiness(state: RotationState, facts: RotationFacts): Readiness {
   if (state.stage !== 'prepared' && state.stage !== 'rolled-back') return { ready: false, reason: `stage "${state.stage}" cannot be activated` };
-  const atMs = Date.parse(state.stageSince) + state.propagationMs;
+  const down = gatewayDown(state);
+  if (down !== undefined) return down;
+  const atMs = periodStart(state, state.stageSince) + state.propagationMs;
   if (facts.nowMs >= atMs) return { ready: true, reason: 'the propagation period has passed', atMs };
   return {
     ready: false,
@@ -71,7 +86,9 @@ export function dropReadiness(state: RotationState, facts: RotationFacts): Readi
   const d = drained(state, facts);
   if (!d.drained) return { ready: false, reason: d.reason };
   if (state.drainedAt === undefined) return { ready: false, reason: 'waiting for the next pass to note that every leaf has moved' };
-  const atMs = Date.parse(state.drainedAt) + state.propagationMs;
+  const down = gatewayDown(state);
+  if (down !== undefined) return down;
+  const atMs = periodStart(state, state.drainedAt) + state.propagationMs;
   if (facts.nowMs >= atMs) return { ready: true, reason: 'every leaf has moved and agents had the propagation period to fetch them', atMs };
   return { ready: false, reason: `every leaf has moved; agents get the propagation period (${formatDuration(state.propagationMs)}) to fetch them, until ${iso(atMs)}`, atMs };
 }

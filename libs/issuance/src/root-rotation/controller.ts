@@ -37,6 +37,8 @@ export interface RootRotationControllerDeps {
   readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;
   /** Live ca-service instance ids (heartbeats). */
   readonly liveInstances: () => Promise<string[]>;
+  /** Live issuer-gateway instance ids (heartbeats): without one, agents cannot follow, and the rotation's clock stops. */
+  readonly liveGateways: () => Promise<string[]>;
   readonly instanceId: string;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -251,6 +253,19 @@ export class RootRotationController {
   private async advance(facts: RotationFacts): Promise<boolean> {
     const state = this.material().rotation;
     try {
+      if (state.stage === 'prepared' || leavingRoot(state) !== undefined) {
+        const live = (await this.deps.liveGateways()).length > 0;
+        if (!live && state.gatewayDownAt === undefined) {
+          this.deps.logger.warn({ stage: state.stage }, 'root rotation: no issuer-gateway is live; agents cannot follow, so the rotation waits');
+          await this.tresor?.applyRotationStep({ kind: 'flags', gatewayDownAt: new Date(facts.nowMs).toISOString() }, state.generation);
+          return false;
+        }
+        if (live && state.gatewayDownAt !== undefined) {
+          this.deps.logger.info({ stage: state.stage }, 'root rotation: an issuer-gateway is back; the propagation period starts again');
+          await this.tresor?.applyRotationStep({ kind: 'flags', gatewayDownAt: null, clockFrom: new Date(facts.nowMs).toISOString() }, state.generation);
+          return false;
+        }
+      }
       if (leavingRoot(state) !== undefined) {
         const d = drained(state, facts);
         if (d.drained && state.drainedAt === undefined) {

@@ -31,6 +31,10 @@ export const rotationStateSchema = z.object({
   newFingerprint: fingerprint.optional(),
   /** When the leaves to move away from (old root when activated, new when rolled back) were first seen gone. */
   drainedAt: z.iso.datetime({ offset: true }).optional(),
+  /** Since when no issuer-gateway is live: agents cannot fetch anything, so the clock stops. */
+  gatewayDownAt: z.iso.datetime({ offset: true }).optional(),
+  /** When a gateway came back: periods count from here at the earliest. */
+  clockFrom: z.iso.datetime({ offset: true }).optional(),
 });
 export type RotationState = z.infer<typeof rotationStateSchema>;
 

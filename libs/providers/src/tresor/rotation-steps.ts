@@ -21,7 +21,14 @@ export type RotationStep =
   | { readonly kind: 'activate' }
   | { readonly kind: 'retire' }
   | { readonly kind: 'rollback' }
-  | { readonly kind: 'flags'; readonly paused?: boolean; readonly auto?: boolean; readonly drainedAt?: string | null };
+  | {
+      readonly kind: 'flags';
+      readonly paused?: boolean;
+      readonly auto?: boolean;
+      readonly drainedAt?: string | null;
+      readonly gatewayDownAt?: string | null;
+      readonly clockFrom?: string;
+    };
 
 export interface StepContext {
   readonly state: RotationState;
@@ -63,6 +70,7 @@ export function applyStep(step: RotationStep, ctx: StepContext): Record<string, 
     if (stageChange) {
       merged.stageSince = now.toISOString();
       delete merged.drainedAt;
+      delete merged.clockFrom;
     }
     return merged;
   };
@@ -110,6 +118,9 @@ export function applyStep(step: RotationStep, ctx: StepContext): Record<string, 
       const nextState = next(changes, false);
       if (step.drainedAt === null) delete nextState.drainedAt;
       else if (step.drainedAt !== undefined) nextState.drainedAt = step.drainedAt;
+      if (step.gatewayDownAt === null) delete nextState.gatewayDownAt;
+      else if (step.gatewayDownAt !== undefined) nextState.gatewayDownAt = step.gatewayDownAt;
+      if (step.clockFrom !== undefined) nextState.clockFrom = step.clockFrom;
       return encode({ ...data }, nextState);
     }
   }

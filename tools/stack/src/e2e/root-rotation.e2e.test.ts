@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertEvent, RootRotationStatus, RotationRoot } from '@fsm-certs/client';
 import { opensslVerify } from '@fsm-certs/testing';
+import { RotationStatusStore } from '@fsm-certs/queue';
 import { fingerprintSha256, splitPemBundle } from '@fsm-certs/x509';
 import { AgentFixtures, onDisk, WORKLOAD_TOKENS_ENV } from './agent-fixtures.js';
 import { eventually, startHarness, type Harness } from './harness.js';
@@ -36,17 +37,27 @@ function cli(h: Harness, args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** Every announcement from now on, collected in the background. */
+/** Every announcement from now on, collected in the background; reconnects (resuming by id) across gateway restarts. */
 function collectEvents(h: Harness): { events: CertEvent[]; subscribed: Promise<void>; stop: () => void } {
   const events: CertEvent[] = [];
   const controller = new AbortController();
   let markSubscribed: () => void = () => undefined;
   const subscribed = new Promise<void>((resolve) => (markSubscribed = resolve));
+  let lastEventId: string | undefined;
   void (async () => {
-    for await (const event of h.client.events({ signal: controller.signal, onSubscribed: markSubscribed })) {
-      if (event.event !== undefined) events.push(event.event);
+    // Bounded: one reconnection per 200 ms at most, for as long as the test runs.
+    for (let attempt = 0; attempt < 5_000 && !controller.signal.aborted; attempt += 1) {
+      try {
+        for await (const event of h.client.events({ signal: controller.signal, onSubscribed: markSubscribed, ...(lastEventId === undefined ? {} : { lastEventId }) })) {
+          if (event.id !== '') lastEventId = event.id;
+          if (event.event !== undefined) events.push(event.event);
+        }
+      } catch {
+        // The gateway is down: try again.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  })().catch(() => undefined);
+  })();
   return { events, subscribed, stop: () => controller.abort() };
 }
 
@@ -136,12 +147,12 @@ describe('staged root rotation under live mutual-TLS traffic', () => {
     return { ok: traffic.ok(), events: announcements.events };
   }
 
-  /** Starts an auto rotation with the CLI; returns the old and new roots. */
-  async function startAuto(): Promise<{ oldRoot: RotationRoot; newRoot: RotationRoot }> {
-    const started = await cli(h, ['ca', 'rotate', '--auto', '--propagation', '5s', '--spread', '5s']);
+  /** Starts a rotation with the CLI (auto: on timers); returns the old and new roots. */
+  async function startRotation(auto = true): Promise<{ oldRoot: RotationRoot; newRoot: RotationRoot }> {
+    const started = await cli(h, ['ca', 'rotate', ...(auto ? ['--auto'] : []), '--propagation', '5s', '--spread', '5s']);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
-    expect(started.stdout).toMatch(/^stage: prepared \(rotation \S+\), auto; propagation 5s, spread 5s; since /);
+    expect(started.stdout).toMatch(new RegExp(`^stage: prepared \\(rotation \\S+\\), ${auto ? 'auto' : 'manual'}; propagation 5s, spread 5s; since `));
     const prepared = await h.client.rootRotation();
     const oldRoot = prepared.roots.find((r) => r.role === 'old');
     const newRoot = prepared.roots.find((r) => r.role === 'new');
@@ -153,12 +164,22 @@ describe('staged root rotation under live mutual-TLS traffic', () => {
     return { oldRoot, newRoot };
   }
 
+  /** Runs `fsm-certs ca rotation <action>` until its condition holds (ROTATION_CONFLICT meanwhile). */
+  async function whenAllowed(action: string, what: string): Promise<CliRun> {
+    return eventually(async () => {
+      const run = await cli(h, ['ca', 'rotation', action]);
+      if (run.code === 0) return run;
+      expect(run.stderr).toMatch(/^fsm-certs: ROTATION_CONFLICT: Cannot /);
+      return undefined;
+    }, 60_000, what, 1_000);
+  }
+
   it('prepares, activates and retires with --auto --propagation 5s --spread 5s: zero failed handshakes, every leaf on the new root, the old root gone from every bundle', async () => {
     const before: RootRotationStatus = await eventually(() => h.client.rootRotation().catch(() => undefined), 30_000, 'the first rotation status');
     expect(before.stage).toBe('idle');
     let newRoot: RotationRoot | undefined;
     const { events } = await underTraffic('rotation', async ({ traffic, events }) => {
-      const roots = await startAuto();
+      const roots = await startRotation();
       expect(roots.oldRoot.fingerprint).toBe(before.roots[0]?.fingerprint);
       newRoot = roots.newRoot;
       traffic.mark('prepared');
@@ -182,7 +203,7 @@ describe('staged root rotation under live mutual-TLS traffic', () => {
     let newRoot: RotationRoot | undefined;
     const victim = h.stack.app('ca-service-2');
     const { events } = await underTraffic('rotation with kill -9', async ({ events }) => {
-      newRoot = (await startAuto()).newRoot;
+      newRoot = (await startRotation()).newRoot;
       await waitFor('the activation', () => stageReached(events, 'activated'), 60_000);
       await victim.kill();
       // Its replacement starts at once, as a Deployment's would; the rotation must not care.
@@ -196,26 +217,58 @@ describe('staged root rotation under live mutual-TLS traffic', () => {
     await h.stack.waitReady(60_000);
   }, 300_000);
 
+  it('waits while the gateway is unreachable during prepare, and completes once it is back: zero failed handshakes', async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(h.stack.redisUrl);
+    const statusStore = new RotationStatusStore(redis);
+    const gateway = h.stack.app('issuer-gateway');
+    let newRoot: RotationRoot | undefined;
+    try {
+      const { events } = await underTraffic('rotation with the gateway down during prepare', async ({ events }) => {
+        newRoot = (await startRotation()).newRoot;
+        await gateway.stop();
+        try {
+          // The ca-service notices and holds the rotation; read its status from Redis (the gateway is down).
+          const held = await eventually(async () => {
+            const status = await statusStore.get();
+            return status?.stage === 'prepared' && /no issuer-gateway has been live/.test(status.waitingFor ?? '') ? status : undefined;
+          }, 30_000, 'the rotation to wait for the gateway');
+          // Held past the propagation period it would otherwise have used.
+          const propagationEnds = Date.parse(held.stageSince ?? '') + held.propagationSeconds * 1000;
+          await eventually(async () => (Date.now() > propagationEnds + 1_000 && (await statusStore.get())?.stage === 'prepared' ? true : undefined), 30_000, 'the propagation period to pass while held');
+          expect(stageReached(events, 'activated')).toBe(false);
+        } finally {
+          if (!gateway.running) gateway.restart();
+        }
+        await h.stack.waitReady(60_000);
+        await waitFor('the old root to retire', () => stageReached(events, 'retired'), 120_000);
+        if (newRoot !== undefined) await agentsTrustExactly([newRoot.fingerprint]);
+      });
+      expect(stagesOf(events).slice(-2)).toEqual(['activated (auto)', 'retired (auto)']);
+    } finally {
+      redis.disconnect();
+    }
+    if (newRoot === undefined) throw new Error('no new root');
+    await expectEverythingOn(newRoot);
+  }, 300_000);
+
   it('rolls back after activate: the old root signs again, leaves chain to it again, the new root leaves the bundle; zero failed handshakes', async () => {
     let oldRoot: RotationRoot | undefined;
     const { events } = await underTraffic('rollback', async ({ events }) => {
-      const roots = await startAuto();
+      const roots = await startRotation(false);
       oldRoot = roots.oldRoot;
-      await waitFor('the activation', () => stageReached(events, 'activated'), 60_000);
+      const activated = await whenAllowed('activate', 'the propagation period to allow activate');
+      expect(activated.stdout).toMatch(/^stage: activated \(rotation \S+\), manual;/);
+      await waitFor('the activation', () => stageReached(events, 'activated'), 10_000);
       const rolledBack = await cli(h, ['ca', 'rotation', 'rollback']);
       expect(rolledBack.stderr).toBe('');
       expect(rolledBack.stdout).toMatch(/^stage: rolled-back \(rotation \S+\), manual;/);
       // The new root stays trusted until nothing chains to it and agents had the propagation period.
-      const removed = await eventually(async () => {
-        const run = await cli(h, ['ca', 'rotation', 'rollback']);
-        if (run.code === 0) return run;
-        expect(run.stderr).toMatch(/^fsm-certs: ROTATION_CONFLICT: Cannot remove the new root yet: /);
-        return undefined;
-      }, 60_000, 'the second rollback to remove the new root', 1_000);
+      const removed = await whenAllowed('rollback', 'the second rollback to remove the new root');
       expect(removed.stdout).toMatch(/^stage: idle \(rotation \S+\), manual;/);
       await agentsTrustExactly([roots.oldRoot.fingerprint]);
     });
-    expect(stagesOf(events)).toEqual(['prepared', 'activated (auto)', 'rolled-back', 'idle']);
+    expect(stagesOf(events)).toEqual(['prepared', 'activated', 'rolled-back', 'idle']);
     if (oldRoot === undefined) throw new Error('no old root');
     await expectEverythingOn(oldRoot);
   }, 240_000);
