@@ -6,6 +6,9 @@ import { constants } from 'node:os';
 import { runCli } from './run.js';
 
 const stop = new AbortController();
+// The agent stops on the abort by itself (files finished, last line logged, exit 0), however long
+// a loaded machine takes for that; a grace timer would turn its clean stop into exit 130.
+const stopsOnAbort = process.argv[2] === 'agent';
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     // A second Ctrl-C means "now".
@@ -13,7 +16,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stop.abort();
     // `events` ends cleanly on the abort (exit 0); a request still in flight elsewhere has no
     // reason to hold the prompt, so after a short grace the process goes regardless.
-    setTimeout(() => process.exit(130), 500).unref();
+    if (!stopsOnAbort) setTimeout(() => process.exit(130), 500).unref();
   });
 }
 

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '@fsm-certs/config';
 import { startIssuerGateway, type IssuerGateway } from '@fsm-certs/gateway';
-import { createLogger, loadOrCreateKek, startCaService, type CaService } from '@fsm-certs/issuance';
+import { loadOrCreateKek, startCaService, type CaService } from '@fsm-certs/issuance';
+import { createLogger } from '@fsm-certs/runtime';
 import {
   KubernetesCertManagerClient,
   KubernetesSecretStore,

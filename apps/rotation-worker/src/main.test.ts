@@ -4,10 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, startCaService, type CaService } from '@fsm-certs/issuance';
+import { ROTATION_SWEEP_QUEUE, startCaService, type CaService } from '@fsm-certs/issuance';
+import { createLogger } from '@fsm-certs/runtime';
 import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
 import {
   EventStream,
@@ -23,6 +24,7 @@ import {
   type RedisServerHandle,
 } from '@fsm-certs/queue';
 import { AppProcess } from '@fsm-certs/stack';
+import { eventually } from '@fsm-certs/testing';
 
 const PREFIX = '{fsm-rw-app-test}';
 
@@ -34,6 +36,9 @@ describe('rotation-worker processes', () => {
   let queue: IssueQueue;
   let events: QueueEvents;
   let inventory: Inventory;
+  let sweeps: QueueEvents;
+  let sweepsConnection: Redis;
+  let eventsConnection: Redis;
   const replicas: AppProcess[] = [];
 
   beforeAll(async () => {
@@ -49,9 +54,13 @@ describe('rotation-worker processes', () => {
     });
     redis = createRedisConnection(redisServer.url, { role: 'worker' });
     queue = createIssueQueue(redis, PREFIX);
-    events = createQueueEvents(createRedisConnection(redisServer.url, { role: 'worker' }), 'issue', PREFIX);
+    eventsConnection = createRedisConnection(redisServer.url, { role: 'worker' });
+    events = createQueueEvents(eventsConnection, 'issue', PREFIX);
     await events.waitUntilReady();
     inventory = new Inventory(redis, { prefix: PREFIX });
+    sweepsConnection = createRedisConnection(redisServer.url, { role: 'worker' });
+    sweeps = new QueueEvents(ROTATION_SWEEP_QUEUE, { connection: sweepsConnection, prefix: PREFIX });
+    await sweeps.waitUntilReady();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
       HOME: process.env['HOME'],
@@ -60,6 +69,7 @@ describe('rotation-worker processes', () => {
       FSM_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       ROTATION_SWEEP_INTERVAL: '200ms',
+      HEALTH_PORT: '0',
     };
     replicas.push(new AppProcess('rotation-worker', { env }), new AppProcess('rotation-worker', { env }));
     await Promise.all(replicas.map((r) => r.waitForLine(/rotation-worker ready/, 60_000)));
@@ -67,8 +77,11 @@ describe('rotation-worker processes', () => {
 
   afterAll(async () => {
     for (const r of replicas) await r.stop();
+    await sweeps?.close();
+    sweepsConnection?.disconnect();
     await ca?.close();
     await events?.close();
+    eventsConnection?.disconnect();
     await queue?.close();
     redis?.disconnect();
     await redisServer?.stop();
@@ -91,21 +104,26 @@ describe('rotation-worker processes', () => {
     const moved = await inventory.put({ ...original, renewAt: new Date(Date.now() - 1_000).toISOString() }, { expectSerial: original.serialNumber });
     expect(moved.stored).toBe(true);
 
-    const deadline = Date.now() + 20_000;
-    let current = await inventory.get(name);
-    while (current?.serialNumber === original.serialNumber && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      current = await inventory.get(name);
+    const current = await eventually(async () => {
+      const record = await inventory.get(name);
+      return record !== undefined && record.serialNumber !== original.serialNumber ? record : undefined;
+    }, 30_000, 'the certificate to be rotated');
+    expect(current.previousSerialNumber).toBe(original.serialNumber);
+    // Both replicas go on sweeping: wait for three more completed sweeps, then count.
+    let swept = 0;
+    const onSwept = (): void => void (swept += 1);
+    sweeps.on('completed', onSwept);
+    try {
+      await eventually(async () => (swept >= 3 ? true : undefined), 30_000, 'three more sweeps');
+    } finally {
+      sweeps.off('completed', onSwept);
     }
-    expect(current?.previousSerialNumber).toBe(original.serialNumber);
-    // Let both replicas sweep several more times, then count.
-    await new Promise((r) => setTimeout(r, 1_500));
     const key = new EventStream(redis, { prefix: PREFIX }).key;
     const rotated = (await redis.xrange(key, '-', '+'))
       .map(([, fields]) => certEventSchema.parse(JSON.parse(fields[fields.indexOf('event') + 1] ?? 'null')))
       .filter((e) => e.kind === 'rotated' && e.commonName === name);
     expect(rotated).toHaveLength(1);
-    expect((await inventory.get(name))?.serialNumber).toBe(current?.serialNumber);
+    expect((await inventory.get(name))?.serialNumber).toBe(current.serialNumber);
 
     for (const r of replicas) r.signal('SIGTERM');
     const exits = await Promise.all(replicas.map((r) => r.exited()));

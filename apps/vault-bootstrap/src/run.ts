@@ -1,5 +1,6 @@
 // One vault-bootstrap run: config → client → wait for health → plan (dry run) or apply, printing
 // each step and whether it changed anything. Returns the process exit code.
+import { Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '@fsm-certs/config';
 import type { FsmConfig } from '@fsm-certs/config';
 import {
@@ -7,9 +8,11 @@ import {
   planBootstrap, vaultConnection, waitForHealth,
 } from '@fsm-certs/providers';
 import type { PlannedStep, Sleep, VaultLogger } from '@fsm-certs/providers';
+import { EXIT_CODES, createLogger, logLevelFromEnv } from '@fsm-certs/runtime';
 import { USAGE, UsageError, parseBootstrapArgs } from './args.js';
 
-export const EXIT = { ok: 0, failed: 1, badConfig: 2, unreachable: 3, refused: 4 } as const;
+/** The services' exit codes (0 ok, 1 failed, 2 bad configuration), plus two a one-shot job can tell apart. */
+export const EXIT = { ...EXIT_CODES, unreachable: 3, refused: 4 } as const;
 
 export interface RunDeps {
   readonly argv: readonly string[];
@@ -18,13 +21,24 @@ export interface RunDeps {
   readonly err: (line: string) => void;
   readonly logger?: VaultLogger;
   readonly sleep?: Sleep;
+  /** Milliseconds clock of the health wait's deadline; tests pass one their sleep moves on. */
+  readonly now?: () => number;
 }
 
-const quietLogger = (err: (line: string) => void): VaultLogger => ({
-  info: () => undefined,
-  warn: (obj, msg) => err(JSON.stringify({ level: 'warn', msg, ...obj })),
-  error: (obj, msg) => err(JSON.stringify({ level: 'error', msg, ...obj })),
-});
+/**
+ * The services' logger (JSON, redacted) on the error stream: the human-readable steps own
+ * stdout, so Vault request lines show only from LOG_LEVEL=info on; warnings and errors always.
+ */
+function stderrLogger(env: NodeJS.ProcessEnv, err: (line: string) => void): VaultLogger {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') err(line);
+      done();
+    },
+  });
+  const level = env['LOG_LEVEL'] === undefined ? 'warn' : logLevelFromEnv(env);
+  return createLogger({ service: 'vault-bootstrap', level, destination });
+}
 
 function stepLine(step: PlannedStep, dryRun: boolean): string {
   const mark = step.action === 'none' ? 'unchanged' : dryRun ? `would ${step.action}` : step.action === 'create' ? 'created' : 'updated';
@@ -62,11 +76,11 @@ export async function runBootstrap(deps: RunDeps): Promise<number> {
     const client = new VaultClient({
       transport: createVaultTransport({ address: connection.address, ...(connection.caPem === undefined ? {} : { caPem: connection.caPem }) }),
       tokenSource: connection.tokenSource,
-      logger: deps.logger ?? quietLogger(err),
+      logger: deps.logger ?? stderrLogger(deps.env, err),
       ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
     });
     out(`vault-bootstrap: ${connection.address}, mount ${settings.mountPath}/, role ${settings.role.name}${args.dryRun ? ' (dry run)' : ''}`);
-    out(`  health unchanged      ${await waitForHealth(client, settings, deps.sleep === undefined ? {} : { sleep: deps.sleep })}`);
+    out(`  health unchanged      ${await waitForHealth(client, settings, { ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }), ...(deps.now === undefined ? {} : { now: deps.now }) })}`);
     if (args.dryRun) {
       const plan = await planBootstrap(client, settings);
       for (const step of plan) out(stepLine(step, true));

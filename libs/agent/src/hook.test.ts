@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runHook, type HookContext } from './hook.js';
 
@@ -10,25 +11,34 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const context: HookContext = { dir: '/certs', serialNumber: '0a1b2c', notAfter: '2026-01-02T00:00:00.000Z', changed: ['cert', 'key'], reason: 'its renew time was reached' };
 
-/** A process that writes a line to `file` for every SIGHUP, and says when it is listening. */
-function signalCatcher(file: string): Promise<{ pid: number; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    ['-e', `process.on('SIGHUP', () => require('fs').appendFileSync(${JSON.stringify(file)}, 'HUP\\n')); console.log('listening'); setInterval(() => {}, 1000);`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', () => resolve({ pid: child.pid ?? 0, stop: () => child.kill('SIGKILL') }));
-  });
+interface SignalCatcher {
+  readonly pid: number;
+  /** Resolves once the process has reported `count` SIGHUPs (it prints `HUP` on stdout as it handles one). */
+  hupsSeen(count: number): Promise<void>;
+  stop(): void;
 }
 
-async function until(probe: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i += 1) {
-    if (probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** A process that writes a line to `file` for every SIGHUP, reports each on stdout, and says when it is listening. */
+function signalCatcher(file: string): Promise<SignalCatcher> {
+  const child = spawn(
+    process.execPath,
+    ['-e', `process.on('SIGHUP', () => { require('fs').appendFileSync(${JSON.stringify(file)}, 'HUP\\n'); console.log('HUP'); }); console.log('listening'); setInterval(() => {}, 1000);`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  let hups = 0;
+  const waiters: Array<{ readonly count: number; readonly resolve: () => void }> = [];
+  lines.on('line', (line) => {
+    if (line !== 'HUP') return;
+    hups += 1;
+    for (const waiter of waiters.filter((w) => w.count <= hups)) waiter.resolve();
+  });
+  const hupsSeen = (count: number): Promise<void> => (hups >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the signal catcher exited (${signal ?? code}) before it was listening`)));
+    lines.once('line', () => resolve({ pid: child.pid ?? 0, hupsSeen, stop: () => child.kill('SIGKILL') }));
+  });
 }
 
 describe('the reload hook', () => {
@@ -55,7 +65,8 @@ describe('the reload hook', () => {
     const catcher = await signalCatcher(file);
     try {
       expect(await runHook({ signal: 'SIGHUP', pid: catcher.pid }, context)).toEqual({ kind: 'signal', detail: String(catcher.pid) });
-      await until(() => existsSync(file) && readFileSync(file, 'utf8') === 'HUP\n', 'the SIGHUP to arrive');
+      await catcher.hupsSeen(1);
+      expect(readFileSync(file, 'utf8')).toBe('HUP\n');
     } finally {
       catcher.stop();
     }
@@ -70,10 +81,12 @@ describe('the reload hook', () => {
     try {
       writeFileSync(pidFile, `${a.pid}\n`);
       await runHook({ signal: 'SIGHUP', pidFile }, context);
-      await until(() => existsSync(first), 'the first workload to get SIGHUP');
+      await a.hupsSeen(1);
+      expect(existsSync(second)).toBe(false);
       writeFileSync(pidFile, `${b.pid}\n`);
       await runHook({ signal: 'SIGHUP', pidFile }, context);
-      await until(() => existsSync(second), 'the restarted workload to get SIGHUP');
+      await b.hupsSeen(1);
+      expect(readFileSync(first, 'utf8')).toBe('HUP\n');
     } finally {
       a.stop();
       b.stop();

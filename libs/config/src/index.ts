@@ -9,5 +9,6 @@ export type { EnvBinding } from './sections/env-binding.js';
 export { GATEWAY_SCOPES } from './sections/gateway.js';
 export type { GatewayConfig, GatewayScope, GatewayTokenGrant } from './sections/gateway.js';
 export type { WorkerConfig } from './sections/worker.js';
+export type { HealthConfig } from './sections/health.js';
 export { SECRET_STORE_KINDS, SERVICE_ACCOUNT_TOKEN_FILE, defaultSecretStoreKind } from './sections/secret-store.js';
 export type { SecretStoreEnvironment, SecretStoreKind } from './sections/secret-store.js';

@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
       certmanager: { issuerName: 'fsm-ca', issuerKind: 'Issuer', issuerGroup: 'cert-manager.io', timeout: '60s', timeoutMs: 60_000 },
       secretStore: { kind: 'file', dataDir: '.data' },
       redis: { prefix: '{fsm-certs}' },
+      health: { host: '127.0.0.1', port: 9090 },
     });
     expect(config.redis.url).toBeUndefined();
     expect(config.vault.token).toBeUndefined();
@@ -66,6 +67,17 @@ describe('the secret store follows the environment unless FSM_SECRET_STORE says 
   it('takes kubeconfig from the config file into account', () => {
     const file = tempFile('fsm.yaml', 'kubeconfig: /etc/fsm/kubeconfig\n');
     expect(loadConfig({ env: {}, file, serviceAccountTokenFile: noPod }).secretStore.kind).toBe('kubernetes');
+  });
+});
+
+describe("the gateway's batch pipeline depth follows the provider unless given", () => {
+  it.each([
+    ['Tresor: 2 jobs in flight', {}, 2],
+    ['cert-manager: 2', { CERT_MANAGER: 'cert-manager' }, 2],
+    ['Vault: 1 (its ca-service only waits for Vault)', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't' }, 1],
+    ['an explicit GATEWAY_BATCH_PIPELINE_DEPTH wins with Vault', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't', GATEWAY_BATCH_PIPELINE_DEPTH: '3' }, 3],
+  ] as const)('%s', (_name, env, depth) => {
+    expect(loadConfig({ env }).gateway.batchPipelineDepth).toBe(depth);
   });
 });
 
@@ -115,6 +127,8 @@ describe('loadConfig environment names', () => {
         KUBECONFIG: '/root/.kube/config',
         REDIS_URL: 'redis://127.0.0.1:6380',
         FSM_REDIS_PREFIX: '{mesh}',
+        HEALTH_HOST: '0.0.0.0',
+        HEALTH_PORT: '0',
       },
     });
     expect(config.namespace).toBe('mesh');
@@ -127,6 +141,7 @@ describe('loadConfig environment names', () => {
     expect(config.secretStore).toEqual({ kind: 'kubernetes', dataDir: '/var/lib/fsm' });
     expect(config.kubeconfig).toBe('/root/.kube/config');
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6380', prefix: '{mesh}' });
+    expect(config.health).toEqual({ host: '0.0.0.0', port: 0 });
   });
 
   it("accepts FSM's development name K8S_NAMESPACE, with FSM_NAMESPACE winning when both are set", () => {
@@ -247,6 +262,11 @@ describe('loadConfig rejects bad values with one line naming key, value and what
       name: 'a Redis prefix without a hash tag',
       env: { FSM_REDIS_PREFIX: 'fsm' },
       expected: 'Invalid configuration: redis.prefix="fsm" (env FSM_REDIS_PREFIX): allowed: a key prefix containing a Redis Cluster hash tag, e.g. {fsm-certs}',
+    },
+    {
+      name: 'a health port that is not a port',
+      env: { HEALTH_PORT: '70000' },
+      expected: 'Invalid configuration: health.port="70000" (env HEALTH_PORT): allowed: TCP port 0-65535 (0 = any free port)',
     },
     {
       name: 'vault without a token or a token secret, naming both options',

@@ -15,6 +15,13 @@ export { buildIssueItem, MIN_VALIDITY_MS, type CsrCheck } from './issue/issue-re
 export { x509CsrCheck } from './issue/csr-check.js';
 export { openApiDocument } from './openapi/document.js';
 export { startIssuerGateway, type IssuerGateway, type IssuerGatewayOptions } from './service/start.js';
-export { listen, type ListenOptions, type RunningServer } from './service/listen.js';
+export { listen, type ListenOptions, type RunningServer, type TlsMaterial } from './service/listen.js';
 export { obtainServerCertificate, serverCertificateItem, SERVER_CERT_VALIDITY_MS, type ServerCertificate } from './service/server-certificate.js';
 export { BullMqRootRotation, type RootRotationPort } from './rotation/root-rotation-port.js';
+export {
+  ServerCertificateRenewal,
+  realRenewalScheduler,
+  MAX_TIMER_DELAY_MS,
+  type RenewalScheduler,
+  type ServerCertificateRenewalEvents,
+} from './service/server-certificate-renewal.js';

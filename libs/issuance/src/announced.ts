@@ -4,6 +4,7 @@
 // short while, since a retried batch asks once per remembered item; serials announced by this
 // process meanwhile are remembered locally so a reused scan never repeats an announcement.
 import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '@fsm-certs/core';
 
 const SCAN_WINDOW = 2_000;
 const REUSE_MS = 500;
@@ -14,11 +15,11 @@ export interface AnnouncementLog {
   noteAnnounced(serialNumber: string): void;
 }
 
-export function announcementLog(redis: Redis, streamKey: string): AnnouncementLog {
+export function announcementLog(redis: Redis, streamKey: string, clock: Clock = systemClock): AnnouncementLog {
   let cached: { at: number; text: Promise<string> } | undefined;
   const noted = new Set<string>();
   const scan = (): Promise<string> => {
-    const now = Date.now();
+    const now = clock.now();
     if (cached === undefined || now - cached.at > REUSE_MS) {
       noted.clear(); // a fresh scan sees everything announced before it
       const text = redis

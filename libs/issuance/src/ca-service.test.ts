@@ -74,16 +74,6 @@ describe('ca-service issuing from the issue queue', () => {
     return job.waitUntilFinished(events, 30_000);
   }
 
-  async function eventuallyCompleted(jobId: string): Promise<IssueJobResult> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const job = await queue.getJob(jobId);
-      if (job !== undefined && (await job.getState()) === 'completed' && job.returnvalue !== null) return job.returnvalue;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`job ${jobId} did not complete again`);
-  }
-
   function okRecord(result: IssueJobResult, requestId: string): CertificateRecord {
     // Payloads here do not ask for compact results, so every record comes whole (v1).
     if (result.version !== 1) throw new Error(`expected a v1 result, got v${result.version}`);
@@ -150,7 +140,7 @@ describe('ca-service issuing from the issue queue', () => {
     const again = await run(requests);
     // ...and BullMQ re-running the very same job.
     await job.retry('completed');
-    const rerun = await eventuallyCompleted(job.id ?? '');
+    const rerun: IssueJobResult = await job.waitUntilFinished(events, 30_000);
     for (const answer of [again, rerun]) {
       for (const r of requests) {
         expect(okRecord(answer, r.requestId).serialNumber).toBe(okRecord(first, r.requestId).serialNumber);

@@ -76,6 +76,14 @@ export interface CaService {
   readonly rootRotationWorker: Worker<RootRotationJobPayload, RootRotationJobResult>;
   readonly rootRotation: RootRotationController;
   readonly inventory: Inventory;
+  /** For /readyz: Redis answers, the provider is started (not closed), both workers run. */
+  readonly readiness: Readonly<Record<string, () => Promise<void>>>;
+  /**
+   * Aborts the provider calls of every job in hand; each job then goes back to the queue for
+   * another replica (cert-manager deletes its pending CertificateRequest first). For a stop
+   * whose budget is nearly spent; close() still has to be awaited.
+   */
+  cancelInFlight(reason: string): void;
   /** Finishes in-flight jobs, stops the heartbeat, closes the provider and every connection. */
   close(): Promise<void>;
 }
@@ -150,7 +158,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     renewAt: options.renewAt ?? defaultRenewAt,
     logger,
     currentIssuerId: () => currentIssuerId,
-    announcements: announcementLog(commands, events.key),
+    announcements: announcementLog(commands, events.key, clock),
     cpuGate: new CpuGate(),
   });
 
@@ -213,6 +221,21 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     rootRotationWorker,
     rootRotation,
     inventory,
+    readiness: {
+      redis: async () => {
+        await commands.ping();
+      },
+      provider: () => (closing === undefined ? Promise.resolve() : Promise.reject(new Error(`${options.provider.kind} provider is closing`))),
+      workers: () => {
+        const stopped = [issueWorker, rotateWorker, rootRotationWorker].filter((w) => !w.isRunning() || w.closing !== undefined).map((w) => w.name);
+        return stopped.length === 0 ? Promise.resolve() : Promise.reject(new Error(`not consuming: ${stopped.join(', ')}`));
+      },
+    },
+    cancelInFlight(reason) {
+      logger.warn({ reason }, 'cancelling the jobs in hand: they go back to the queue');
+      issueWorker.cancelAllJobs(reason);
+      rotateWorker.cancelAllJobs(reason);
+    },
     close() {
       closing ??= (async () => {
         trustRefresh.stop();

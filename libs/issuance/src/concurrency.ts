@@ -35,8 +35,14 @@ export class CpuGate {
   private readonly queue: Array<() => void> = [];
   private scheduled = false;
 
-  /** @param budgetMs CPU time one turn may spend on queued sections; default 10 ms. */
-  constructor(private readonly budgetMs = 10) {}
+  /**
+   * @param budgetMs CPU time one turn may spend on queued sections; default 10 ms.
+   * @param now Milliseconds clock the budget is measured with (tests pass their own).
+   */
+  constructor(
+    private readonly budgetMs = 10,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   run<T>(section: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -59,13 +65,13 @@ export class CpuGate {
 
   private drain(): void {
     this.scheduled = false;
-    const start = performance.now();
+    const start = this.now();
     // Always run at least one section per turn, then more while the budget lasts.
     do {
       const next = this.queue.shift();
       if (next === undefined) return;
       next();
-    } while (performance.now() - start < this.budgetMs);
+    } while (this.now() - start < this.budgetMs);
     if (this.queue.length > 0) this.schedule();
   }
 }

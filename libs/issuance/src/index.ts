@@ -1,10 +1,7 @@
 // Public API of @fsm-certs/issuance: the ca-service's issue/rotate job processing, the
-// rotation-worker's sweep, trust-bundle publishing, KEK load-or-create, and the process plumbing
-// (logger, shutdown) both service apps share.
+// rotation-worker's sweep, trust-bundle publishing and KEK load-or-create. The process plumbing
+// (logger, shutdown, health) is @fsm-certs/runtime.
 export * from './errors.js';
-export * from './logger.js';
-export * from './shutdown.js';
-export * from './startup.js';
 export * from './kek.js';
 export * from './name-lock.js';
 export * from './concurrency.js';

@@ -12,6 +12,7 @@ import {
   type IssueJobResult,
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
+import { handBackIfCancelled } from './cancelled-job.js';
 import type { AttemptContext, CertificateIssuer } from './certificate-issuer.js';
 import { toJobError } from './job-error.js';
 
@@ -68,10 +69,11 @@ function backendRetriesSpent(error: unknown): boolean {
 }
 
 export function createIssueProcessor(deps: IssueProcessorDeps) {
-  return async (job: Job<IssueJobPayload, IssueJobResult>, _token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
+  return async (job: Job<IssueJobPayload, IssueJobResult>, token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
     const payload = parseJobPayload(issueJobPayloadSchema, job.data);
     const attempt = attemptContext(job, signal);
     const answers = await deps.issuer.handleItems(payload.requests, attempt);
+    await handBackIfCancelled(job, token, signal);
     const results = payload.requests.map((item, i): IssueItemResult => {
       const answer = answers[i];
       if (answer?.ok === true) return { requestId: item.requestId, ok: true, certificate: answer.outcome.record };

@@ -1,74 +1,121 @@
 // Per-name mutual exclusion across instances with separate connections (as replicas have),
-// and recovery from a holder that died without releasing.
+// and recovery from a holder that died without releasing. Nothing here waits for a period of
+// time: each step waits for what Redis saw (a refused SET, a key's TTL) or for the code under test.
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@fsm-certs/testing';
 import { IssuanceError } from './errors.js';
 import { NameLock } from './name-lock.js';
 import { PREFIX, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
+const lockKey = (name: string): string => `${PREFIX}:issuance:lock:${name}`;
+
+/** How many SET commands this Redis has executed (each lock attempt is one, refused or not). */
+async function setCalls(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return Number(/^cmdstat_set:calls=(\d+)/m.exec(stats)?.[1] ?? '0');
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const isNameBusy = (e: unknown): boolean => e instanceof IssuanceError && e.code === 'NAME_BUSY' && e.retryable;
+
 describe('NameLock', () => {
   let env: TestEnv;
+  let redis: Redis;
   beforeAll(async () => {
     env = await startTestEnv();
+    redis = env.connect();
   });
   afterAll(async () => {
     await env?.close();
   });
 
-  it('never lets two instances hold the same name at once, but lets different names run together', async () => {
+  it('never lets two instances hold the same name at once: the second gets it only after the first released it', async () => {
     const a = new NameLock(env.connect(), { prefix: PREFIX });
     const b = new NameLock(env.connect(), { prefix: PREFIX });
-    let inside = 0;
-    let peak = 0;
-    const critical = async (): Promise<void> => {
-      inside += 1;
-      peak = Math.max(peak, inside);
-      await new Promise((r) => setTimeout(r, 15));
-      inside -= 1;
-    };
-    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).withLock('same.local', critical)));
-    expect(peak).toBe(1);
-
-    let together = 0;
-    let both = 0;
-    await Promise.all(
-      ['x.local', 'y.local'].map((name, i) =>
-        (i === 0 ? a : b).withLock(name, async () => {
-          together += 1;
-          await new Promise((r) => setTimeout(r, 30));
-          both = Math.max(both, together);
-          together -= 1;
-        }),
-      ),
-    );
-    expect(both).toBe(2);
-  });
-
-  it('frees a name held by a crashed holder once its TTL runs out, and gives up with NAME_BUSY before that', async () => {
-    const redis = env.connect();
-    // A holder that died: the key exists with a TTL and nobody will delete it.
-    await redis.set(`${PREFIX}:issuance:lock:dead.local`, 'dead-holder', 'PX', 600);
-    const impatient = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 100 });
-    await expect(impatient.withLock('dead.local', async () => 'never')).rejects.toSatisfy(
-      (e) => e instanceof IssuanceError && e.code === 'NAME_BUSY' && e.retryable,
-    );
-    const patient = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 5_000 });
-    const started = Date.now();
-    await expect(patient.withLock('dead.local', async () => 'ran')).resolves.toBe('ran');
-    expect(Date.now() - started).toBeLessThan(2_000);
-  });
-
-  it('keeps a lock alive while its holder works longer than the TTL', async () => {
-    const holder = new NameLock(env.connect(), { prefix: PREFIX, ttlMs: 200 });
-    const other = new NameLock(env.connect(), { prefix: PREFIX, ttlMs: 200, waitMs: 5_000 });
     const order: string[] = [];
-    const long = holder.withLock('slow.local', async () => {
-      order.push('holder-start');
-      await new Promise((r) => setTimeout(r, 600));
-      order.push('holder-end');
+    let second: Promise<unknown> = Promise.resolve();
+    await a.withLock('same.local', async () => {
+      order.push('a holds');
+      const before = await setCalls(redis);
+      second = b.withLock('same.local', async () => order.push('b holds'));
+      // Hold on until Redis has refused b twice (or b got in, which the order below reports).
+      await eventually(async () => ((await setCalls(redis)) >= before + 2 || order.includes('b holds') ? true : undefined), 10_000, 'b to try the lock');
+      order.push('a releases');
     });
-    await new Promise((r) => setTimeout(r, 20));
-    await other.withLock('slow.local', async () => order.push('other'));
-    await long;
-    expect(order).toEqual(['holder-start', 'holder-end', 'other']);
+    await second;
+    expect(order).toEqual(['a holds', 'a releases', 'b holds']);
+  });
+
+  it('lets different names be held at once', async () => {
+    const a = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 5_000 });
+    const b = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 5_000 });
+    const bothInside = deferred();
+    let inside = 0;
+    const holdUntilBoth = async (): Promise<void> => {
+      inside += 1;
+      if (inside === 2) bothInside.resolve();
+      await bothInside.promise;
+    };
+    // Were the names one lock, the second would give up with NAME_BUSY while the first waits.
+    await Promise.all([a.withLock('x.local', holdUntilBoth), b.withLock('y.local', holdUntilBoth)]);
+    expect(inside).toBe(2);
+  });
+
+  it('gives up with NAME_BUSY on a name a crashed holder left locked, and frees it once its TTL runs out', async () => {
+    // A holder that died: the key exists with a TTL and nobody will delete it.
+    await redis.set(lockKey('dead.local'), 'dead-holder', 'PX', 60_000);
+    const impatient = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 100 });
+    await expect(impatient.withLock('dead.local', async () => 'never')).rejects.toSatisfy(isNameBusy);
+    // The dead holder's TTL nearly ran out.
+    await redis.pexpire(lockKey('dead.local'), 200);
+    const patient = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 30_000 });
+    await expect(patient.withLock('dead.local', async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('keeps a lock alive while its holder works longer than the TTL, and stops renewing once released', async () => {
+    let renew: () => Promise<boolean> = async () => false;
+    let renewEveryMs = 0;
+    let renewing = false;
+    const holder = new NameLock(env.connect(), {
+      prefix: PREFIX,
+      ttlMs: 30_000,
+      renewal: (everyMs, fn) => {
+        renewEveryMs = everyMs;
+        renew = fn;
+        renewing = true;
+        return () => (renewing = false);
+      },
+    });
+    const entered = deferred();
+    const finish = deferred();
+    const working = holder.withLock('slow.local', async () => {
+      entered.resolve();
+      await finish.promise;
+    });
+    await entered.promise;
+    expect(renewing).toBe(true);
+    expect(renewEveryMs).toBe(10_000); // a third of the TTL: two renewals may fail before it lapses
+
+    // Most of the TTL went by in work; a renewal gives the whole TTL back.
+    await redis.pexpire(lockKey('slow.local'), 10_000);
+    await expect(renew()).resolves.toBe(true);
+    expect(await redis.pttl(lockKey('slow.local'))).toBeGreaterThan(10_000);
+    const other = new NameLock(env.connect(), { prefix: PREFIX, waitMs: 100 });
+    await expect(other.withLock('slow.local', async () => 'never')).rejects.toSatisfy(isNameBusy);
+
+    finish.resolve();
+    await working;
+    expect(renewing).toBe(false);
+    expect(await redis.exists(lockKey('slow.local'))).toBe(0);
+    // A late renewal never extends a lock that is someone else's by now.
+    await other.withLock('slow.local', async () => {
+      await expect(renew()).resolves.toBe(false);
+    });
   });
 });

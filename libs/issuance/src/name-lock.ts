@@ -14,7 +14,18 @@ export interface NameLockOptions {
   readonly ttlMs?: number;
   /** How long to wait for a busy name before giving up with NAME_BUSY (retryable). Default 15000. */
   readonly waitMs?: number;
+  /** Runs `renew` every `everyMs` while a lock is held and returns how to stop; default a timer. Tests renew by hand. */
+  readonly renewal?: RenewalSchedule;
 }
+
+/** `renew` resolves true when the lock was still ours and got its full TTL back. */
+export type RenewalSchedule = (everyMs: number, renew: () => Promise<boolean>) => () => void;
+
+const renewOnTimer: RenewalSchedule = (everyMs, renew) => {
+  const timer = setInterval(() => void renew(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -73,14 +84,16 @@ export class NameLock {
       await sleep(delay);
       delay = Math.min(delay * 2, 100);
     }
-    const renew = setInterval(() => {
-      this.redis.eval(EXTEND_SCRIPT, 1, key, token, String(this.ttlMs)).catch(() => undefined);
-    }, Math.max(50, Math.floor(this.ttlMs / 3)));
-    renew.unref();
+    const stopRenewal = (this.options.renewal ?? renewOnTimer)(Math.max(50, Math.floor(this.ttlMs / 3)), () =>
+      this.redis.eval(EXTEND_SCRIPT, 1, key, token, String(this.ttlMs)).then(
+        (extended) => extended === 1,
+        () => false,
+      ),
+    );
     try {
       return await fn();
     } finally {
-      clearInterval(renew);
+      stopRenewal();
       // A failed release only delays the next holder until the TTL runs out.
       await this.redis.eval(RELEASE_SCRIPT, 1, key, token).catch(() => undefined);
     }

@@ -4,6 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { parseJobPayload, rotateJobPayloadSchema, type RotateJobPayload, type RotateJobResult } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
 import type { CertificateIssuer } from './certificate-issuer.js';
+import { handBackIfCancelled } from './cancelled-job.js';
 import { attemptContext } from './issue-processor.js';
 import { toJobError } from './job-error.js';
 
@@ -13,7 +14,7 @@ export interface RotateProcessorDeps {
 }
 
 export function createRotateProcessor(deps: RotateProcessorDeps) {
-  return async (job: Job<RotateJobPayload, RotateJobResult>, _token?: string, signal?: AbortSignal): Promise<RotateJobResult> => {
+  return async (job: Job<RotateJobPayload, RotateJobResult>, token?: string, signal?: AbortSignal): Promise<RotateJobResult> => {
     const payload = parseJobPayload(rotateJobPayloadSchema, job.data);
     try {
       const outcome = await deps.issuer.rotate(payload.commonName, payload.serialNumber, payload.reason, attemptContext(job, signal));
@@ -26,6 +27,7 @@ export function createRotateProcessor(deps: RotateProcessorDeps) {
         ...(outcome.kind === 'not-found' ? {} : { certificate: outcome.record }),
       };
     } catch (error) {
+      await handBackIfCancelled(job, token, signal);
       const jobError = toJobError(error, String(job.id));
       deps.logger.warn({ commonName: payload.commonName, serialNumber: payload.serialNumber, code: jobError.code }, 'rotation failed');
       if (jobError.retryable) throw error;

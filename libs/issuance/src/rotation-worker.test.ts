@@ -2,9 +2,9 @@
 // instance, as replicas would have: a ca-service and TWO rotation-workers sharing one Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory, createIssueQueue, createQueueEvents, type IssueJobResult, type IssueQueue, type CertificateRecord } from '@fsm-certs/queue';
-import type { QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import { startCaService, type CaService } from './ca-service.js';
-import { startRotationWorker, type RotationWorker } from './rotation-worker.js';
+import { ROTATION_SWEEP_QUEUE, startRotationWorker, type RotationWorker } from './rotation-worker.js';
 import { opensslVerify } from '@fsm-certs/testing';
 import { PREFIX, eventually, item, memoryLogger, readAllEvents, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
@@ -15,6 +15,21 @@ describe('rotation-worker replicas and the ca-service', () => {
   let queue: IssueQueue;
   let events: QueueEvents;
   let inventory: Inventory;
+  let sweeps: QueueEvents;
+
+  /** Resolves once `count` more scheduled sweeps (by either replica) have finished. */
+  function sweepsFinished(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      let left = count;
+      const onCompleted = (): void => {
+        left -= 1;
+        if (left > 0) return;
+        sweeps.off('completed', onCompleted);
+        resolve();
+      };
+      sweeps.on('completed', onCompleted);
+    });
+  }
 
   beforeAll(async () => {
     env = await startTestEnv();
@@ -43,12 +58,15 @@ describe('rotation-worker replicas and the ca-service', () => {
     queue = createIssueQueue(client, PREFIX);
     events = createQueueEvents(env.connect(), 'issue', PREFIX);
     await events.waitUntilReady();
+    sweeps = new QueueEvents(ROTATION_SWEEP_QUEUE, { connection: env.connect(), prefix: PREFIX });
+    await sweeps.waitUntilReady();
     inventory = new Inventory(client, { prefix: PREFIX });
   });
 
   afterAll(async () => {
     for (const w of workers) await w.close();
     await service?.close();
+    await sweeps?.close();
     await events?.close();
     await queue?.close();
     await env?.close();
@@ -95,10 +113,12 @@ describe('rotation-worker replicas and the ca-service', () => {
 
     const rotated = await rotatedFrom(name, original.serialNumber);
     expect(rotated.previousSerialNumber).toBe(original.serialNumber);
-    expect(Date.parse(rotated.renewAt)).toBeGreaterThan(Date.now());
+    // Its renewal is well inside its own lifetime, not due at once.
+    const notBefore = Date.parse(rotated.notBefore);
+    expect(Date.parse(rotated.renewAt) - notBefore).toBeGreaterThan((Date.parse(rotated.notAfter) - notBefore) / 2);
     expect(opensslVerify(rotated.certificatePem, rotated.trustedCasPem).ok).toBe(true);
     // Many sweeps by both replicas later, still one rotation.
-    await new Promise((r) => setTimeout(r, 1_200));
+    await sweepsFinished(6);
     expect((await inventory.get(name))?.serialNumber).toBe(rotated.serialNumber);
     const announced = (await readAllEvents(env.connect())).filter((e) => e.kind === 'rotated' && e.commonName === name);
     expect(announced).toHaveLength(1);
@@ -113,7 +133,7 @@ describe('rotation-worker replicas and the ca-service', () => {
     // Sweep by hand from both replicas at once as well, on top of the schedule.
     await Promise.all(workers.map((w) => w.sweepNow()));
     await Promise.all(originals.map((r) => rotatedFrom(r.commonName, r.serialNumber)));
-    await new Promise((r) => setTimeout(r, 800));
+    await sweepsFinished(4);
     const rotated = (await readAllEvents(env.connect())).filter((e) => e.kind === 'rotated' && names.includes(e.commonName));
     expect(rotated).toHaveLength(names.length);
   });

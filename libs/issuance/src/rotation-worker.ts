@@ -43,6 +43,8 @@ export interface RotationWorker {
   readonly rotateQueue: RotateQueue;
   /** Runs one sweep now, outside the schedule (tests, `fsm-certs check`-style tooling). */
   sweepNow(): Promise<SweepResult>;
+  /** For /readyz: Redis answers, the sweep schedule is registered, the sweep worker runs. */
+  readonly readiness: Readonly<Record<string, () => Promise<void>>>;
   close(): Promise<void>;
 }
 
@@ -123,6 +125,16 @@ export async function startRotationWorker(options: RotationWorkerOptions): Promi
     sweepQueue,
     rotateQueue,
     sweepNow: sweep,
+    readiness: {
+      redis: async () => {
+        await commands.ping();
+      },
+      // A Redis that came back empty has lost it until the reconnect handler puts it back.
+      scheduler: async () => {
+        if ((await sweepQueue.getJobScheduler(ROTATION_SCHEDULER_ID)) === undefined) throw new Error(`sweep schedule ${ROTATION_SCHEDULER_ID} is not registered`);
+      },
+      worker: () => (worker.isRunning() && worker.closing === undefined ? Promise.resolve() : Promise.reject(new Error('the sweep worker is not consuming'))),
+    },
     close() {
       closing ??= (async () => {
         await worker.close();

@@ -20,11 +20,11 @@ import {
   type KeyEncryptionKey,
   type RedisServerHandle,
 } from '@fsm-certs/queue';
+import { createLogger, type Logger } from '@fsm-certs/runtime';
 import { announcementLog } from './announced.js';
 import { CertificateIssuer, type CertificateIssuerDeps } from './certificate-issuer.js';
 import { systemClock } from '@fsm-certs/core';
 import { CpuGate } from './concurrency.js';
-import { createLogger, type Logger } from './logger.js';
 import { NameLock } from './name-lock.js';
 import { defaultRenewAt } from './renew-at.js';
 

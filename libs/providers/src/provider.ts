@@ -52,6 +52,13 @@ export interface IssuedCertificate {
 
 export interface CertificateProvider {
   readonly kind: ProviderKind;
+  /**
+   * Upper bound, in ms, between aborting the signal of an issue() in flight and that call
+   * settling, its clean-up included (cert-manager deletes its CertificateRequest; Vault retries
+   * no more and stops waiting for its HTTP request in flight). A stopping ca-service cancels this
+   * long before its shutdown budget ends. Absent: settles at once (local signing).
+   */
+  readonly cancelSettleMs?: number;
   issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate>;
   trustBundle(): Promise<TrustBundle>;
   close(): Promise<void>;

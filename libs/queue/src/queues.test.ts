@@ -1,12 +1,14 @@
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@fsm-certs/testing';
 import { issueJobPayloadSchema, type IssueJobPayload, type IssueJobResult } from './contracts/issue-job.js';
 import { parseJobPayload } from './contracts/parse.js';
 import { JOB_NAMES, QUEUE_NAMES } from './contracts/queue-names.js';
 import { rotateJobId, type RotateJobPayload, type RotateJobResult } from './contracts/rotate-job.js';
 import { QueueError } from './errors.js';
 import { liveInstances, publishHeartbeat } from './heartbeat.js';
+import { keyspace } from './keys.js';
 import { createIssueQueue, createIssueWorker, createQueueEvents, createRotateQueue, createRotateWorker, type IssueQueue } from './queues.js';
 import { createRedisConnection } from './redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from './redis/launcher.js';
@@ -103,11 +105,14 @@ describe('queue factories', () => {
     );
     worker.on('error', () => undefined);
     closers.push(() => worker.close());
-    await waitFor(async () => (await rotateQueue.getCompletedCount()) === 2);
-    // A completed job id is kept, so a later sweep re-finding the same serial adds nothing.
+    await eventually(async () => ((await rotateQueue.getCompletedCount()) === 2 ? true : undefined), 10_000, 'both rotate jobs to complete');
+    // A completed job id is kept, so a later sweep re-finding the same serial adds nothing: the
+    // job stays completed, with nothing waiting (the worker paused, so nothing could hide it).
+    await worker.pause();
     const again = await rotateQueue.add(JOB_NAMES.rotate, payload, { jobId: rotateJobId(payload.commonName, payload.serialNumber) });
-    await new Promise((r) => setTimeout(r, 200));
     expect(again.id).toBe(first.id);
+    expect(await rotateQueue.getJobState(String(first.id))).toBe('completed');
+    expect(await rotateQueue.getWaitingCount()).toBe(0);
     expect(seen.sort()).toEqual(['abc1', 'abc2']);
   });
 
@@ -133,24 +138,24 @@ describe('queue factories', () => {
 
 describe('heartbeat', () => {
   it('lists live instances and drops them on stop() and after the TTL', async () => {
-    const a = publishHeartbeat(producerConn, { role: 'ca-service', instanceId: 'ca-a', ttlMs: 800, prefix: PREFIX });
-    const b = publishHeartbeat(producerConn, { role: 'ca-service', instanceId: 'ca-b', ttlMs: 400, intervalMs: 10_000, prefix: PREFIX });
+    // a beats often and lives long; b beats once only (interval > TTL).
+    const a = publishHeartbeat(producerConn, { role: 'ca-service', instanceId: 'ca-a', ttlMs: 60_000, intervalMs: 100, prefix: PREFIX });
+    const b = publishHeartbeat(producerConn, { role: 'ca-service', instanceId: 'ca-b', ttlMs: 400, intervalMs: 600_000, prefix: PREFIX });
     await Promise.all([a.ready, b.ready]);
     expect((await liveInstances(producerConn, 'ca-service', PREFIX)).sort()).toEqual(['ca-a', 'ca-b']);
     expect(await liveInstances(producerConn, 'rotation-worker', PREFIX)).toEqual([]);
-    // b beats once only (interval > TTL): it must expire while a keeps beating.
-    await new Promise((r) => setTimeout(r, 650));
-    expect(await liveInstances(producerConn, 'ca-service', PREFIX)).toEqual(['ca-a']);
+    // b lapses once its TTL has passed on Redis's clock...
+    const live = await eventually(async () => {
+      const ids = await liveInstances(producerConn, 'ca-service', PREFIX);
+      return ids.includes('ca-b') ? undefined : ids;
+    }, 10_000, 'ca-b to lapse');
+    expect(live).toEqual(['ca-a']);
+    // ...while a keeps beating: its expiry moves on.
+    const key = keyspace(PREFIX).instances('ca-service');
+    const expiry = Number(await producerConn.zscore(key, 'ca-a'));
+    await eventually(async () => (Number(await producerConn.zscore(key, 'ca-a')) > expiry ? true : undefined), 10_000, 'another beat of ca-a');
     await a.stop();
     await b.stop();
     expect(await liveInstances(producerConn, 'ca-service', PREFIX)).toEqual([]);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -50,6 +50,12 @@ describe('the root CA', () => {
     expect(Math.round(years)).toBe(10);
     expect(createPrivateKey(root.privateKeyPem).asymmetricKeyType).toBe(alg === 'rsa-2048' ? 'rsa' : 'ec');
   });
+
+  it('with organization null has the common name alone as subject, as a root Vault generates from common_name', () => {
+    const root = createRootCa({ commonName: 'fsm.root', organization: null });
+    const text = openssl(['x509', '-noout', '-subject', '-issuer', '-in', temp.write('root-no-o.pem', root.certificatePem)]).stdout;
+    expect(text.trim().split('\n')).toEqual(['subject=CN = fsm.root', 'issuer=CN = fsm.root']);
+  });
 });
 
 describe('leaves pass `openssl verify -x509_strict`', () => {

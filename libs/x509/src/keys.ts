@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCallback, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, RSA_PUBLIC_EXPONENT, rsaModulusBits, type KeyAlgorithm } from '@fsm-certs/core';
 import { z } from 'zod';
 import { X509Error } from './errors.js';
@@ -22,6 +22,24 @@ export function generateKeyPair(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM)
       ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
       : generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: RSA_PUBLIC_EXPONENT });
   return { algorithm: alg, privateKey, publicKey };
+}
+
+/**
+ * As generateKeyPair, on libuv's thread pool instead of the event loop. An RSA key costs 50 ms of
+ * CPU on an idle core and seconds on a busy one; generated inline it would hold up every timer of
+ * the process meanwhile (a job lock's renewal, a heartbeat), and the lock would be lost mid-job.
+ */
+export function generateKeyPairOffThread(algorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM): Promise<KeyPair> {
+  const alg = parseAlgorithm(algorithm);
+  const bits = rsaModulusBits(alg);
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject): void => {
+      if (error === null) resolve({ algorithm: alg, privateKey, publicKey });
+      else reject(new X509Error('UNSUPPORTED_KEY', `generating a ${alg} key failed: ${error.message}`, { cause: error, httpStatus: 500 }));
+    };
+    if (bits === undefined) generateKeyPairCallback('ec', { namedCurve: 'prime256v1' }, done);
+    else generateKeyPairCallback('rsa', { modulusLength: bits, publicExponent: RSA_PUBLIC_EXPONENT }, done);
+  });
 }
 
 /** Which of our algorithms a key (public or private) is; anything else is UNSUPPORTED_KEY. */

@@ -20,7 +20,7 @@ export const BACKDATE_MS = 60_000;
 
 const rootOptionsSchema = z.object({
   commonName: z.string().min(1).max(256).default(DEFAULT_ROOT_COMMON_NAME),
-  organization: z.string().min(1).max(256).default(DEFAULT_ROOT_ORGANIZATION),
+  organization: z.string().min(1).max(256).nullable().default(DEFAULT_ROOT_ORGANIZATION),
   validityMs: z.number().finite().min(600_000).default(DEFAULT_ROOT_VALIDITY_MS),
   keyAlgorithm: keyAlgorithmSchema.default('ecdsa-p256'),
   now: z.date().optional(),
@@ -41,7 +41,7 @@ export function createRootCa(options: RootCaOptions = {}): RootCa {
   const now = opts.now ?? new Date();
   const keyPair = generateKeyPair(opts.keyAlgorithm);
   const spki = spkiDerOf(keyPair.publicKey);
-  const name = encodeName({ organization: opts.organization, commonName: opts.commonName });
+  const name = encodeName({ ...(opts.organization === null ? {} : { organization: opts.organization }), commonName: opts.commonName });
   const der = buildCertificate({
     serialDer: randomSerial(opts.randomBytes).der,
     signatureAlgorithm: signatureAlgorithmFor(keyPair.algorithm),

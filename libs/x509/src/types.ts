@@ -38,7 +38,8 @@ export interface Issuer {
 
 export interface RootCaOptions {
   readonly commonName?: string; // default 'fsm-ca.flomesh.io'
-  readonly organization?: string; // default 'Flomesh Service Mesh'
+  /** default 'Flomesh Service Mesh'; null: no O attribute (a subject of the common name alone, as Vault's roots). */
+  readonly organization?: string | null;
   readonly validityMs?: number; // default 87600h
   readonly keyAlgorithm?: KeyAlgorithm; // default ecdsa-p256
   readonly now?: Date;

@@ -91,6 +91,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     GATEWAY_HOST: '127.0.0.1',
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_ADMIN_TOKEN: adminToken,
+    // Replicas share this host: each health server takes a free port (logged at start).
+    HEALTH_HOST: '127.0.0.1',
+    HEALTH_PORT: '0',
   };
   const plan: Array<[AppName, string]> = [];
   for (let i = 1; i <= (options.caServices ?? 1); i += 1) plan.push(['ca-service', i === 1 ? 'ca-service' : `ca-service-${i}`]);

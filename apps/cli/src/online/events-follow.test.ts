@@ -77,9 +77,15 @@ describe('followEvents', () => {
   it('stops when aborted (Ctrl-C) while waiting to reconnect', async () => {
     const { url } = await sseServer([]);
     const stop = new AbortController();
-    const done = followEvents(openGateway({ server: url, token: 't', source: '--server' }), { signal: stop.signal, reconnectDelayMs: 60_000 }, () => undefined, () => undefined);
-    setTimeout(() => stop.abort(), 100);
+    const notes: string[] = [];
+    // Ctrl-C once it says it is waiting to reconnect (a minute away).
+    const onNote = (note: string): void => {
+      notes.push(note);
+      if (note.includes('reconnecting')) stop.abort();
+    };
+    const done = followEvents(openGateway({ server: url, token: 't', source: '--server' }), { signal: stop.signal, reconnectDelayMs: 60_000 }, () => undefined, onNote);
     await expect(done).resolves.toBeUndefined();
+    expect(notes.at(-1)).toBe('the gateway ended the stream; reconnecting');
   });
 
   it('gives up at once on a refusal instead of reconnecting forever', async () => {

@@ -1,6 +1,8 @@
-// The gateway's own HTTPS certificate: a decade-long leaf for issuer-gateway.<namespace>.svc
-// obtained through the issue queue like any workload's (the gateway holds no signing power).
-// Issued with reason `request`, so a restart gets the stored one back instead of a new one.
+// The gateway's own HTTPS certificate: a leaf for issuer-gateway.<namespace>.svc obtained
+// through the issue queue like any workload's (the gateway holds no signing power). It asks for a
+// decade; Vault (role max_ttl) or cert-manager may give far less, so it is renewed at its
+// renewAt while the process runs (server-certificate-renewal.ts). Issued with reason `request`:
+// a restart, or a renewal after the rotation-worker already rotated it, gets the stored one back.
 import { randomUUID } from 'node:crypto';
 import type { IssueItem, KeyEncryptionKey } from '@fsm-certs/queue';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -16,12 +18,16 @@ export interface ServerCertificate {
   readonly privateKeyPem: string;
   readonly serialNumber: string;
   readonly notAfter: string;
+  /** When to replace it (the inventory's renewAt: inside the last third of its lifetime). */
+  readonly renewAt: string;
   /** The roots clients should trust. */
   readonly trustedCasPem: readonly string[];
 }
 
 export interface ServerCertificateOptions {
   readonly namespace: string;
+  /** Requested validity; default SERVER_CERT_VALIDITY_MS. The provider may cap it (Vault's role max_ttl). */
+  readonly validityMs?: number;
   /** Per attempt; the ca-service may still be starting. Default 30 s. */
   readonly timeoutMs?: number;
   /** Give up after this long in total. Default 5 min. */
@@ -29,7 +35,7 @@ export interface ServerCertificateOptions {
   readonly onRetry?: (error: unknown) => void;
 }
 
-export function serverCertificateItem(namespace: string): IssueItem {
+export function serverCertificateItem(namespace: string, validityMs: number = SERVER_CERT_VALIDITY_MS): IssueItem {
   const service = 'issuer-gateway';
   return {
     requestId: randomUUID(),
@@ -37,7 +43,7 @@ export function serverCertificateItem(namespace: string): IssueItem {
     dnsNames: [service, `${service}.${namespace}`, `${service}.${namespace}.svc.cluster.local`, 'localhost'],
     uris: [],
     ipAddresses: ['127.0.0.1', '::1'],
-    validityMs: SERVER_CERT_VALIDITY_MS,
+    validityMs,
     keyAlgorithm: 'ecdsa-p256',
     reason: 'request',
   };
@@ -47,7 +53,7 @@ export async function obtainServerCertificate(client: IssueClient, kek: KeyEncry
   const deadline = Date.now() + (options.deadlineMs ?? 300_000);
   for (;;) {
     try {
-      const item = serverCertificateItem(options.namespace);
+      const item = serverCertificateItem(options.namespace, options.validityMs);
       const [result] = await client.issueBatch([item], { timeoutMs: options.timeoutMs ?? 30_000 });
       if (result === undefined) throw new GatewayError('ISSUANCE_FAILED', 'The CA service returned no result for the gateway certificate.');
       if (!result.ok) throw itemError(result.error);
@@ -55,7 +61,14 @@ export async function obtainServerCertificate(client: IssueClient, kek: KeyEncry
       const key = openKey(kek, record);
       if (key === undefined) throw new GatewayError('ISSUANCE_FAILED', 'The gateway certificate came back without a server-generated key.');
       const chain = [record.certificatePem, ...record.chainPem].map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
-      return { certificateChainPem: chain, privateKeyPem: key, serialNumber: record.serialNumber, notAfter: record.notAfter, trustedCasPem: record.trustedCasPem };
+      return {
+        certificateChainPem: chain,
+        privateKeyPem: key,
+        serialNumber: record.serialNumber,
+        notAfter: record.notAfter,
+        renewAt: record.renewAt,
+        trustedCasPem: record.trustedCasPem,
+      };
     } catch (error) {
       const retryable = isGatewayError(error) && error.retryable;
       if (!retryable || Date.now() >= deadline) throw error;

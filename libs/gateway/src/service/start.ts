@@ -1,7 +1,9 @@
 // The running issuer-gateway: Redis connections, the issue queue + its events, inventory, event
-// stream, readiness checks, optional HTTPS, and an orderly close. apps/issuer-gateway maps the
-// configuration onto these options and installs the signal handlers.
-import { Registry, collectDefaultMetrics } from 'prom-client';
+// stream, readiness checks, optional HTTPS (its certificate renewed while running), and an
+// orderly close. apps/issuer-gateway maps the configuration onto these options; libs/runtime
+// handles signals and the shutdown budget.
+import type { Registry } from 'prom-client';
+import { createMetricsRegistry } from '@fsm-certs/runtime';
 import {
   EventStream,
   Inventory,
@@ -18,13 +20,14 @@ import {
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
-import type { GatewayAppOptions, GatewayLogger } from '../deps.js';
+import type { GatewayAppOptions, GatewayLogger, ReadinessCheck } from '../deps.js';
 import { BullMqIssueClient } from '../issue/bullmq-issue-client.js';
 import { BullMqRootRotation } from '../rotation/root-rotation-port.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
 import { systemClock, type Clock } from '@fsm-certs/core';
 import { listen, type RunningServer } from './listen.js';
-import { obtainServerCertificate } from './server-certificate.js';
+import { obtainServerCertificate, type ServerCertificate } from './server-certificate.js';
+import { ServerCertificateRenewal, type RenewalScheduler } from './server-certificate-renewal.js';
 
 export interface IssuerGatewayOptions {
   readonly redisUrl: string;
@@ -41,13 +44,30 @@ export interface IssuerGatewayOptions {
   readonly caServiceRole?: string;
   /** Connection name suffix (instance id) shown in CLIENT LIST. */
   readonly instanceId?: string;
+  /** The process's metrics registry (libs/runtime); default a new one with Node's process metrics. */
+  readonly registry?: Registry;
+  /** The gateway's own HTTPS certificate (tls: true). */
+  readonly serverCertificate?: {
+    /** Requested validity; default a decade (SERVER_CERT_VALIDITY_MS). */
+    readonly validityMs?: number;
+    /** When renewals run; default setTimeout. Tests pass their own to decide when time has passed. */
+    readonly schedule?: RenewalScheduler;
+  };
 }
 
 export interface IssuerGateway {
   readonly url: string;
   readonly gateway: GatewayApp;
-  /** Stops HTTP (ends SSE streams), flushes batches in flight, closes queue and Redis. */
-  close(): Promise<void>;
+  /** The checks /readyz runs. */
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** With tls: keeps the served certificate fresh; emits `renewed` with each new one. */
+  readonly serverCertificate: ServerCertificateRenewal | undefined;
+  /**
+   * Stops HTTP (ends SSE streams), flushes batches in flight, closes queue and Redis. When
+   * `cancel` aborts, open connections are cut and batches still in flight are no longer awaited
+   * (their jobs stay queued: the ca-service still issues and stores them).
+   */
+  close(cancel?: AbortSignal): Promise<void>;
 }
 
 export async function startIssuerGateway(options: IssuerGatewayOptions): Promise<IssuerGateway> {
@@ -72,8 +92,18 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   const issueClient = new BullMqIssueClient({ queue, queueEvents, retryAfterSeconds: options.app.retryAfterSeconds ?? 2, compactResults: inventory });
   const events = new EventStream(redis, { prefix });
   const role = options.caServiceRole ?? 'ca-service';
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = options.registry ?? createMetricsRegistry();
+  const readiness: Record<string, ReadinessCheck> = {
+    redis: async () => {
+      await redis.ping();
+    },
+    queue: async () => {
+      await issueClient.queueDepth();
+    },
+    [role]: async () => {
+      if ((await liveInstances(redis, role, prefix)).length === 0) throw new Error(`no live ${role} heartbeat`);
+    },
+  };
 
   const gateway = createGatewayApp({
     options: options.app,
@@ -92,32 +122,35 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     clock: options.clock ?? systemClock,
     registry,
     logger,
-    readiness: {
-      redis: async () => {
-        await redis.ping();
-      },
-      queue: async () => {
-        await issueClient.queueDepth();
-      },
-      [role]: async () => {
-        if ((await liveInstances(redis, role, prefix)).length === 0) throw new Error(`no live ${role} heartbeat`);
-      },
-    },
+    readiness,
   });
 
   let server: RunningServer;
+  let renewal: ServerCertificateRenewal | undefined;
   try {
-    let tls: { certificateChainPem: string; privateKeyPem: string } | undefined;
+    let tls: ServerCertificate | undefined;
     if (options.tls) {
-      const cert = await obtainServerCertificate(issueClient, options.kek, {
-        namespace: options.namespace,
-        timeoutMs: options.app.issueTimeoutMs,
-        onRetry: (error) => logger.info({ err: error instanceof Error ? error.message : String(error) }, 'waiting for the ca-service to issue the gateway certificate'),
+      const validityMs = options.serverCertificate?.validityMs;
+      const obtain = (): Promise<ServerCertificate> =>
+        obtainServerCertificate(issueClient, options.kek, {
+          namespace: options.namespace,
+          timeoutMs: options.app.issueTimeoutMs,
+          ...(validityMs === undefined ? {} : { validityMs }),
+          onRetry: (error) => logger.info({ err: error instanceof Error ? error.message : String(error) }, 'waiting for the ca-service to issue the gateway certificate'),
+        });
+      tls = await obtain();
+      logger.info({ serialNumber: tls.serialNumber, notAfter: tls.notAfter, renewAt: tls.renewAt }, 'serving HTTPS with the mesh-issued gateway certificate');
+      const schedule = options.serverCertificate?.schedule;
+      renewal = new ServerCertificateRenewal(tls, {
+        obtain,
+        apply: (certificate) => server.setCertificate(certificate),
+        logger,
+        clock: options.clock ?? systemClock,
+        ...(schedule === undefined ? {} : { schedule }),
       });
-      logger.info({ serialNumber: cert.serialNumber, notAfter: cert.notAfter }, 'serving HTTPS with the mesh-issued gateway certificate');
-      tls = cert;
     }
     server = await listen(gateway.handler, { host: options.host, port: options.port, ...(tls === undefined ? {} : { tls }) });
+    renewal?.start();
   } catch (error) {
     await queueEvents.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
@@ -141,11 +174,18 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   return {
     url: server.url,
     gateway,
-    async close() {
+    readiness,
+    serverCertificate: renewal,
+    async close(cancel) {
+      renewal?.stop();
       gateway.closeStreams();
       await heartbeat.stop();
-      await server.close();
-      await gateway.drain();
+      await server.close(cancel);
+      const cancelled = new Promise<void>((resolve) => {
+        if (cancel?.aborted === true) resolve();
+        cancel?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await Promise.race([gateway.drain(), cancelled]);
       await queueEvents.close();
       await queue.close();
       await rotationEvents.close();

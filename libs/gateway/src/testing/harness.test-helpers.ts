@@ -60,9 +60,10 @@ export class FakeIssueClient implements IssueClient {
   failWith: unknown;
   /** Per-item override: return a result to use instead of issuing. */
   behaviour: Behaviour | undefined;
-  /** Delay before answering, to let concurrent requests pile up. */
-  delayMs = 0;
   depth = 0;
+  /** While held, batches wait for the release (so concurrent requests pile up, in flight). */
+  private held: Promise<void> | undefined;
+  private readonly itemWaiters: Array<{ count: number; resolve: () => void }> = [];
 
   constructor(
     private readonly ca: RootCa,
@@ -70,9 +71,36 @@ export class FakeIssueClient implements IssueClient {
     private readonly kek: KeyEncryptionKey,
   ) {}
 
+  /** Holds every batch (sent now or later) until the returned release is called. */
+  hold(): () => void {
+    let release: () => void = () => undefined;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
+  /** Resolves once batches holding `count` items in all have been sent. */
+  whenItems(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.itemWaiters.push({ count, resolve });
+      this.notifyItems();
+    });
+  }
+
+  private notifyItems(): void {
+    const items = this.batches.reduce((n, b) => n + b.length, 0);
+    for (const waiter of this.itemWaiters.filter((w) => w.count <= items)) {
+      this.itemWaiters.splice(this.itemWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+
   async issueBatch(items: readonly IssueItem[], _options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
     this.batches.push([...items]);
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.notifyItems();
+    if (this.held !== undefined) await this.held;
     if (this.failWith !== undefined) throw this.failWith;
     const results: IssueItemResult[] = [];
     for (const item of items) {
@@ -162,6 +190,8 @@ export interface Harness {
   readonly kek: KeyEncryptionKey;
   readonly registry: Registry;
   readonly prefix: string;
+  /** Resolves once the batcher has been handed `count` issue requests in all (the HTTP requests reached it). */
+  submitted(count: number): Promise<void>;
   /** fetch with a bearer token (or none when token is undefined). */
   call(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   close(): Promise<void>;
@@ -207,6 +237,18 @@ export async function startHarness(
         ? { logger: { debug: console.log, info: console.log, warn: console.log, error: console.log } }
         : {}),
   });
+  // Counts what reaches the batcher, so a test can wait for concurrent requests to have arrived.
+  let submissions = 0;
+  const submissionWaiters: Array<{ count: number; resolve: () => void }> = [];
+  const submit = gateway.batcher.submit.bind(gateway.batcher);
+  gateway.batcher.submit = (request) => {
+    submissions += 1;
+    for (const waiter of submissionWaiters.filter((w) => w.count <= submissions)) {
+      submissionWaiters.splice(submissionWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+    return submit(request);
+  };
   const server: Server = await new Promise((resolve) => {
     // The listener the service serves (issue fast lane in front of express), as in production.
     const s = createServer(gateway.handler).listen(0, '127.0.0.1', () => resolve(s));
@@ -223,6 +265,9 @@ export async function startHarness(
     kek,
     registry,
     prefix,
+    submitted(count) {
+      return count <= submissions ? Promise.resolve() : new Promise((resolve) => submissionWaiters.push({ count, resolve }));
+    },
     call(method, path, { token, body, headers = {} } = {}) {
       const all: Record<string, string> = { ...headers };
       if (token !== undefined) all['authorization'] = `Bearer ${token}`;

@@ -3,6 +3,7 @@
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { parseAllDocuments } from 'yaml';
+import { eventually } from '@fsm-certs/testing';
 
 export const K3S_IMAGE = 'rancher/k3s:v1.31.4-k3s1';
 export const CERT_MANAGER_MANIFEST = 'https://github.com/cert-manager/cert-manager/releases/download/v1.16.2/cert-manager.yaml';
@@ -35,14 +36,6 @@ async function applyManifest(kubeConfig: KubeConfig, manifest: string): Promise<
     .filter((object): object is KubernetesObject => object !== null && typeof object.kind === 'string');
   for (const object of objects) {
     // CRDs and namespaces first would be nicer; the manifest is already ordered that way.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await api.create(object);
-        break;
-      } catch (error) {
-        if (attempt >= 30) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
-      }
-    }
+    await eventually(() => api.create(object).then(() => true, () => undefined), 60_000, `the cluster to accept ${object.kind ?? 'an object'} ${object.metadata?.name ?? ''}`, 2_000);
   }
 }

@@ -43,8 +43,19 @@ const issueRequestSchema = z.object({
   csrPem: z.string().min(1).optional(),
 });
 
+/**
+ * How long the delete of a finished (or cancelled) CertificateRequest may take before we give up
+ * on it and log the kubectl command that removes it: a hung API server must not hold up a stop.
+ */
+export const DELETE_REQUEST_TIMEOUT_MS = 5_000;
+
 export class CertManagerProvider implements CertificateProvider {
   readonly kind = 'cert-manager' as const;
+  /**
+   * Once cancelled, an issue finishes the one Kubernetes call it is in (create or issuer read),
+   * stops waiting at once, and deletes its CertificateRequest (bounded by DELETE_REQUEST_TIMEOUT_MS).
+   */
+  readonly cancelSettleMs = 2 * DELETE_REQUEST_TIMEOUT_MS;
   readonly options: ResolvedCertManagerOptions;
   private issuerChecked: Promise<void> | undefined;
   private readonly closing = new AbortController();
@@ -166,13 +177,19 @@ export class CertManagerProvider implements CertificateProvider {
   }
 
   private async deleteRequest(name: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.deps.client.deleteCertificateRequest(this.options.namespace, name);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${DELETE_REQUEST_TIMEOUT_MS} ms`)), DELETE_REQUEST_TIMEOUT_MS);
+      });
+      await Promise.race([this.deps.client.deleteCertificateRequest(this.options.namespace, name), timeout]);
     } catch (error) {
       this.deps.logger?.warn(
         { namespace: this.options.namespace, certificateRequest: name, err: error instanceof Error ? error.message : String(error) },
         `could not delete CertificateRequest; remove it with kubectl delete certificaterequest -n ${this.options.namespace} ${name}`,
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,7 +1,7 @@
 // Where the cert-manager suite runs, in the order docs/architecture.md (tests) gives: a real cluster from
 // KUBECONFIG, else k3s + cert-manager in Testcontainers, else the emulator in libs/testing.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { CertManagerEmulator, KubernetesEmulator } from '@fsm-certs/testing';
+import { CertManagerEmulator, KubernetesEmulator, eventually } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
 import { detectContainerRuntime } from '@fsm-certs/testing';
 import { loadKubeConfig } from '../kubeconfig.js';
@@ -48,15 +48,7 @@ async function createObjects(kubeConfig: KubeConfig, namespace: string, suffix: 
   const issuer = (name: string, spec: Record<string, unknown>): Promise<unknown> =>
     custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace, plural: 'issuers', body: { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name }, spec } });
   // cert-manager's webhook may still be starting on a fresh cluster: retry the first create.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await issuer(issuerName, { ca: { secretName: `${issuerName}-key-pair` } });
-      break;
-    } catch (error) {
-      if (attempt >= 60) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-  }
+  await eventually(() => issuer(issuerName, { ca: { secretName: `${issuerName}-key-pair` } }).then(() => true, () => undefined), 120_000, "cert-manager's webhook to accept an Issuer", 2_000);
   await issuer(stalled, { ca: { secretName: `${stalled}-does-not-exist` } });
   await issuer(acme, { acme: { server: 'https://acme.invalid/directory', privateKeySecretRef: { name: `${acme}-account` }, solvers: [{ http01: { ingress: {} } }] } });
   return { issuerName, stalled, acme, bundle };

@@ -50,6 +50,16 @@ describe('TresorProvider.issue', () => {
     expect(cert.notAfter.getTime() - cert.notBefore.getTime()).toBeGreaterThanOrEqual(24 * 3_600_000);
   });
 
+  it('makes an RSA key off the event loop, so timers such as a job lock\'s renewal still run meanwhile', async () => {
+    const issuing = provider.issue(request('rsa-3072.bookstore.cluster.local', { keyAlgorithm: 'rsa-3072' }));
+    // Made inline, the key would be done before the event loop could turn even once.
+    const turned = new Promise<'the event loop turned'>((resolve) => setImmediate(() => resolve('the event loop turned')));
+    expect(await Promise.race([issuing.then(() => 'the key was made'), turned])).toBe('the event loop turned');
+    const cert = await issuing;
+    expect(opensslText(cert.certificatePem)).toContain('Public-Key: (3072 bit)');
+    expect(opensslKeyMatches(cert.certificatePem, cert.privateKeyPem ?? '')).toBe(true);
+  });
+
   it.each(keyAlgorithms)('signs a %s CSR, takes the identity from the request not the CSR, and returns no key', async (keyAlgorithm) => {
     const keyPair = generateKeyPair(keyAlgorithm);
     const csrPem = createCsr({ commonName: 'evil.example.com', dnsNames: ['evil.example.com'], keyPair });

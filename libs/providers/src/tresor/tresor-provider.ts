@@ -1,8 +1,8 @@
 // Tresor: the built-in CA. The root lives in a secret (default fsm-system/fsm-ca-bundle); on start
 // it is loaded, or generated and created when absent. When several replicas start at once exactly
 // one create succeeds (409 AlreadyExists for the others), and the losers load the winner's root.
-import { DEFAULT_KEY_ALGORITHM, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
-import { createRootCa, isX509Error, issueLeaf, loadIssuer, parseCsr } from '@fsm-certs/x509';
+import { DEFAULT_KEY_ALGORITHM, keyFamilyOf, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
+import { createRootCa, exportPrivateKeyPem, generateKeyPairOffThread, isX509Error, issueLeaf, loadIssuer, parseCsr } from '@fsm-certs/x509';
 import type { IssuedLeaf, Issuer } from '@fsm-certs/x509';
 import { isProviderError, ProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest, TrustBundle } from '../provider.js';
@@ -26,6 +26,11 @@ export interface TresorMaterial {
   readonly standby: Issuer | undefined;
   readonly rotation: RotationState;
   readonly resourceVersion: string;
+}
+
+function trustedRootsOf({ signer, standby, rotation }: TresorMaterial): Issuer[] {
+  if (standby === undefined) return [signer];
+  return standby.fingerprint === rotation.oldFingerprint ? [standby, signer] : [signer, standby];
 }
 
 function materialFrom(store: SecretStore, secret: StoredSecret, now: Date): TresorMaterial {
@@ -132,9 +137,7 @@ export class TresorProvider implements CertificateProvider {
 
   /** Every root a workload must trust: the signer, plus the standby root during a rotation (old root first). */
   trustedRoots(): Issuer[] {
-    const { signer, standby, rotation } = this.current;
-    if (standby === undefined) return [signer];
-    return standby.fingerprint === rotation.oldFingerprint ? [standby, signer] : [signer, standby];
+    return trustedRootsOf(this.current);
   }
 
   static async start(options: TresorStartOptions): Promise<TresorProvider> {
@@ -173,14 +176,26 @@ export class TresorProvider implements CertificateProvider {
 
   async issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate> {
     signal?.throwIfAborted();
-    const now = new Date(this.clock.now());
-    // One signer for the whole call, even if a reload swaps it meanwhile.
-    const signer = this.current.signer;
+    // One signer and bundle for the whole call, even if a reload swaps them meanwhile.
+    const material = this.current;
+    const signer = material.signer;
+    const trusted = trustedRootsOf(material).map((root) => root.certificatePem);
     let leaf: IssuedLeaf;
+    let privateKeyPem: string | undefined;
+    let now: Date;
     try {
       // CSR mode certifies the CSR's key, but the identity comes from the request (the
       // authenticated caller), never from the CSR's subject or SANs.
-      const publicKey = request.csrPem === undefined ? undefined : parseCsr(request.csrPem).publicKey;
+      let publicKey = request.csrPem === undefined ? undefined : parseCsr(request.csrPem).publicKey;
+      // An RSA key takes from 50 ms to seconds of CPU: made on the thread pool, so the job lock's
+      // renewal and the heartbeat keep running meanwhile. An EC key costs microseconds, made inline.
+      if (publicKey === undefined && keyFamilyOf(request.keyAlgorithm) === 'rsa') {
+        const pair = await generateKeyPairOffThread(request.keyAlgorithm);
+        signal?.throwIfAborted();
+        publicKey = pair.publicKey;
+        privateKeyPem = exportPrivateKeyPem(pair.privateKey);
+      }
+      now = new Date(this.clock.now());
       leaf = issueLeaf(signer, {
         commonName: request.commonName,
         dnsNames: request.dnsNames,
@@ -190,11 +205,11 @@ export class TresorProvider implements CertificateProvider {
         now,
         ...(publicKey === undefined ? { keyAlgorithm: request.keyAlgorithm } : { publicKey }),
       });
+      privateKeyPem ??= leaf.privateKeyPem;
     } catch (error) {
       throw this.mapIssueError(error);
     }
     const warnings: string[] = [];
-    const trusted = this.trustedRoots().map((root) => root.certificatePem);
     if (leaf.notAfter.getTime() < now.getTime() + request.validityMs - 1000) {
       warnings.push(`validity capped at the root's expiry ${signer.notAfter.toISOString()}; rotate the root soon (fsm-certs ca rotate --auto)`);
     }
@@ -204,7 +219,7 @@ export class TresorProvider implements CertificateProvider {
       chainPem: [],
       issuingCaPem: signer.certificatePem,
       trustedCasPem: trusted,
-      ...(leaf.privateKeyPem === undefined ? {} : { privateKeyPem: leaf.privateKeyPem }),
+      ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
       serialNumber: leaf.serialNumber,
       notBefore: leaf.notBefore,
       notAfter: leaf.notAfter,

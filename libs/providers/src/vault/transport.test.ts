@@ -96,6 +96,44 @@ describe('the Vault transport (node-vault)', () => {
     expect(plain.seen).toEqual([]);
   });
 
+  it('follows a standby redirecting to the active node on the same scheme, with the token and body, and reads its answer', async () => {
+    const bodies: string[] = [];
+    const active = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(`${req.method ?? ''} ${req.url ?? ''} ${String(req.headers['x-vault-token'])} ${text}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"errors":[],"data":{"ok":true}}');
+      });
+    });
+    const activePort = await listen(active);
+    closers.push(() => active.closeAllConnections());
+    const standby = await recordingServer((req, res) => res.writeHead(307, { location: `http://127.0.0.1:${activePort}${req.url ?? '/'}` }).end());
+    const transport = createVaultTransport({ address: standby.address });
+    closers.push(() => transport.close?.());
+    const answer = await transport.send({ method: 'POST', path: 'pki/issue/fsm', body: { common_name: 'a.example' }, token: 'tok' });
+    expect(answer).toEqual({ ok: true, body: { errors: [], data: { ok: true } } });
+    expect(standby.seen).toEqual([{ method: 'POST', url: '/v1/pki/issue/fsm', token: 'tok' }]);
+    expect(bodies).toEqual(['POST /v1/pki/issue/fsm tok {"common_name":"a.example"}']);
+  });
+
+  it('answers a Vault that keeps silent past the timeout as BACKEND_UNAVAILABLE', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    const port = await listen(silent);
+    closers.push(() => held.forEach((s) => s.destroy()));
+    const client = new VaultClient({
+      transport: createVaultTransport({ address: `http://127.0.0.1:${port}`, timeoutMs: 200 }),
+      tokenSource: staticTokenSource('t'),
+      logger: silentLogger,
+      retry: { maxAttempts: 1 },
+    });
+    closers.push(() => client.close());
+    const error = await providerFailure(client.issue('pki', 'fsm', params));
+    expect(error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(error.message).toContain('ETIMEDOUT');
+  });
+
   it('verifies an https Vault against VAULT_CACERT even when VAULT_SKIP_VERIFY is set in the environment', async () => {
     const root = createRootCa();
     const leaf = issueLeaf(root.issuer, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], validityMs: 3_600_000 });

@@ -1,22 +1,20 @@
-// The one place that speaks HTTP to Vault. node-vault 0.12 (axios underneath) is the client:
-// the owner named it, and it already speaks Vault's conventions (X-Vault-Token, /v1 paths, error
-// bodies, standby redirects). We call only its generic `request()`, never the generated command
-// methods, whose mustache path templates and tv4 schema checks cost CPU on every certificate and
-// whose loosely typed answers we would validate with zod anyway (vault-client.ts does, for every
-// answer; tests swap in a fake transport).
+// The one place that speaks HTTP to Vault. node-vault 0.12 is the client: the owner named it, and
+// it already speaks Vault's conventions (X-Vault-Token, /v1 paths, error bodies). We call only its
+// generic `request()`, never the generated command methods, whose mustache path templates and tv4
+// schema checks cost CPU on every certificate and whose loosely typed answers we would validate
+// with zod anyway (vault-client.ts does, for every answer; tests swap in a fake transport).
 //
 // What we add around it, and why:
-// - Our own keep-alive agent of bounded size, handed to axios on every call (`httpAgent` /
-//   `httpsAgent` are passed through by node-vault). Without it axios opens a new TCP (and TLS)
-//   connection per call; with it a burst reuses warm connections and never opens more than
-//   Vault is willing to serve. Owning the agent also lets close() drop the pool.
-// - The CA of vault.caFile goes into that agent, not into node-vault's `requestOptions.ca`: node-
-//   vault would build a second, non-keep-alive https.Agent from it.
-// - An AbortSignal: node-vault does not pass one to axios, so a cancelled call stops waiting at
-//   once and its answer, when it comes, is dropped (the socket is reused or times out).
+// - Its HTTP layer (node-http-request.ts, through node-vault's documented `request-promise`
+//   option): axios cost more CPU per certificate than OpenBao spends issuing it.
+// - Our own keep-alive agent of bounded size. A burst reuses warm connections and never opens
+//   more than Vault is willing to serve; owning the agent also lets close() drop the pool. The CA
+//   of vault.caFile goes into it; VAULT_SKIP_VERIFY in the environment does not.
+// - An AbortSignal: a cancelled call stops waiting at once and its request is torn down.
 import http from 'node:http';
 import https from 'node:https';
 import nodeVault from 'node-vault';
+import { nodeVaultRequester } from './node-http-request.js';
 
 export type VaultMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'LIST';
 
@@ -54,10 +52,15 @@ export class VaultNetworkError extends Error {
 
 export interface VaultTransport {
   readonly address: string;
+  /** The longest one request may take before it counts as a network error; default DEFAULT_VAULT_REQUEST_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
   send(request: VaultTransportRequest): Promise<VaultTransportResponse>;
   /** Close pooled connections (the provider is closing). */
   close?(): void;
 }
+
+/** Per-request timeout of the transport unless one is given. */
+export const DEFAULT_VAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface VaultTransportOptions {
   /** http(s)://host:port */
@@ -93,7 +96,7 @@ function aborted(signal: AbortSignal): VaultNetworkError {
   return new VaultNetworkError('ABORTED', 'ABORTED: the caller stopped waiting for Vault', { cause: signal.reason });
 }
 
-/** The call, or an ABORTED rejection as soon as the signal fires (node-vault cannot cancel it). */
+/** The call, or an ABORTED rejection as soon as the signal fires (whatever the request is doing). */
 function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return call;
   if (signal.aborted) {
@@ -117,32 +120,28 @@ function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 export function createVaultTransport(options: VaultTransportOptions): VaultTransport {
-  const timeout = options.timeoutMs ?? 10_000;
+  const timeout = options.timeoutMs ?? DEFAULT_VAULT_REQUEST_TIMEOUT_MS;
   const secure = new URL(options.address).protocol === 'https:';
   const maxSockets = options.maxSockets ?? 32;
   // lifo: the most recently used socket is the one least likely to have been closed by Vault.
   const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
   const agent = secure ? new https.Agent({ ...agentOptions, ...(options.caPem === undefined ? {} : { ca: options.caPem }) }) : new http.Agent(agentOptions);
-  // The same agent for both schemes on purpose. axios follows a standby's redirect with the agent
-  // of the new URL's scheme, and the X-Vault-Token header goes along; with no http agent given it
-  // would take Node's global one and send the token in the clear after a redirect from https.
-  // An agent of the other scheme makes Node refuse that hop (ERR_INVALID_PROTOCOL).
-  const agents = { httpAgent: agent, httpsAgent: agent };
-
-  const client = nodeVault({ endpoint: options.address, apiVersion: 'v1' });
+  // The agent speaks only the address' scheme: a standby's redirect from https to http is refused.
+  const client = nodeVault({ endpoint: options.address, apiVersion: 'v1', 'request-promise': nodeVaultRequester(agent) });
   // node-vault falls back to VAULT_TOKEN, VAULT_PREFIX and VAULT_NAMESPACE from the environment;
   // the configuration is our one source: the token goes per call, only on authenticated calls.
   Object.assign(client, { token: '', pathPrefix: '', namespace: undefined });
 
   return {
     address: options.address,
+    timeoutMs: timeout,
     async send(request) {
       const call = client.request({
         path: `/${request.path}`,
         method: request.method,
         headers: request.token === undefined ? {} : { 'X-Vault-Token': request.token },
         timeout,
-        ...agents,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
         ...(request.body === undefined ? {} : { json: request.body }),
       });
       try {

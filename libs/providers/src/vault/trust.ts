@@ -2,7 +2,7 @@
 // a live leaf may chain to — every issuer of the mount that is neither revoked nor expired, not
 // just the default one. After `pki/root/rotate/internal` + `pki/root/replace`, leaves come from
 // the new root while leaves of the old one are still live, so both belong in the bundle.
-import { inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
+import { certificateFacts, splitPemBundle } from '@fsm-certs/x509';
 import type { VaultClient } from './vault-client.js';
 
 export interface VaultTrust {
@@ -23,7 +23,7 @@ export function isSelfSigned(pem: string): boolean {
   let known = selfSigned.get(pem);
   if (known === undefined) {
     if (selfSigned.size > 64) selfSigned.clear();
-    const info = inspectCertificate(pem);
+    const info = certificateFacts(pem);
     known = info.subject === info.issuer;
     selfSigned.set(pem, known);
   }
@@ -51,7 +51,7 @@ export async function readVaultTrust(client: VaultClient, mount: string, nowMs: 
   for (const issuer of issuers) {
     if (issuer === undefined || issuer.revoked === true) continue;
     const root = rootOf(issuer.certificate, issuer.ca_chain);
-    if (inspectCertificate(root).notAfter.getTime() <= nowMs) continue;
+    if (certificateFacts(root).notAfter.getTime() <= nowMs) continue;
     if (!roots.includes(root)) roots.push(root);
   }
   const defaultIssuer = fallback ?? issuers.find((i) => i !== undefined);

@@ -82,6 +82,27 @@ describe('VaultClient', () => {
     expect(transport.seen).toHaveLength(4);
   });
 
+  it('turns a cancel during the backoff into a retryable ISSUANCE_TIMEOUT and sends nothing more', async () => {
+    const transport = scriptedTransport([refused(), issued]);
+    const controller = new AbortController();
+    const c = new VaultClient({
+      transport,
+      tokenSource: fixedToken('s.secret-token'),
+      logger: recordingLogger(),
+      retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 300 },
+      random: () => 0.5,
+      // The cancel arrives while the client waits to retry (a ca-service shutting down).
+      sleep: (_ms, signal) => {
+        controller.abort('shutting down');
+        return Promise.reject(signal?.reason);
+      },
+    });
+    const error = await providerFailure(c.issue('pki', 'fsm', params, controller.signal));
+    expect(error).toMatchObject({ code: 'ISSUANCE_TIMEOUT', retryable: true });
+    expect(error.message).toContain('/v1/pki/issue/fsm was cancelled');
+    expect(transport.seen).toHaveLength(1);
+  });
+
   it.each([
     { status: 400, errors: ['common name evil.example not allowed by this role'], code: 'NAME_NOT_ALLOWED', httpStatus: 403 },
     { status: 403, errors: ['permission denied'], code: 'BACKEND_AUTH_FAILED', httpStatus: 502 },

@@ -14,7 +14,7 @@ import {
 } from './schemas.js';
 import type { TokenLookup, VaultHealth, VaultIssued, VaultIssuer, VaultRole } from './schemas.js';
 import type { TokenSource } from './token-source.js';
-import { VaultNetworkError } from './transport.js';
+import { DEFAULT_VAULT_REQUEST_TIMEOUT_MS, VaultNetworkError } from './transport.js';
 import type { VaultMethod, VaultTransport, VaultTransportResponse } from './transport.js';
 import { VaultRequestError, fromNetworkError, fromStatus } from './vault-errors.js';
 
@@ -89,6 +89,11 @@ export class VaultClient {
   /** Let go of pooled connections. */
   close(): void {
     this.options.transport.close?.();
+  }
+
+  /** The longest one HTTP request to Vault may take; a request in flight cannot be cut short. */
+  get requestTimeoutMs(): number {
+    return this.options.transport.timeoutMs ?? DEFAULT_VAULT_REQUEST_TIMEOUT_MS;
   }
 
   /** sys/health, one try: sealed/standby/uninitialised Vaults answer non-200 with the same body. */
@@ -284,7 +289,14 @@ export class VaultClient {
       }
       const delayMs = backoffDelayMs(attempt, this.policy, this.random);
       this.options.logger.info({ vault: { method, path }, attempt, delayMs }, 'vault request will be retried');
-      await this.sleep(delayMs, options.signal);
+      try {
+        await this.sleep(delayMs, options.signal);
+      } catch (error) {
+        // Cancelled between attempts: the same retryable failure as a cancel before one.
+        const { signal } = options;
+        if (signal === undefined || !isAborted(signal)) throw error;
+        throw new ProviderError('ISSUANCE_TIMEOUT', `Vault ${method} /v1/${path} was cancelled by the caller.`, { cause: signal.reason });
+      }
     }
   }
 
@@ -308,6 +320,11 @@ export class VaultClient {
     if (parsed.success) return parsed.data;
     throw new ProviderError('ISSUANCE_FAILED', `Vault ${method} /v1/${path} answered with an unexpected body (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}). Is VAULT_ADDR a Vault server of a supported version?`);
   }
+}
+
+/** Read through a call: the compiler keeps `signal.aborted` narrowed from an earlier check. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 function issueBody(params: IssueParams): Record<string, unknown> {

@@ -4,8 +4,8 @@
 // back from the certificate itself.
 import { keyFamilyOf, rsaModulusBits } from '@fsm-certs/core';
 import type { KeyAlgorithm } from '@fsm-certs/core';
-import { fingerprintSha256, inspectCertificate, splitPemBundle } from '@fsm-certs/x509';
-import type { CertificateInfo } from '@fsm-certs/x509';
+import { certificateFacts, fingerprintSha256, splitPemBundle } from '@fsm-certs/x509';
+import type { CertificateFacts } from '@fsm-certs/x509';
 import { toPkcs8Pem } from './pkcs8.js';
 import { ProviderError } from '../errors.js';
 import type { CertificateProvider, IssueRequest, IssuedCertificate, TrustBundle } from '../provider.js';
@@ -43,7 +43,7 @@ function vaultKeyOf(algorithm: KeyAlgorithm): { type: 'ec' | 'rsa'; bits: number
 }
 
 /** The key algorithm of a certificate's public key; undefined for one we do not issue. */
-function algorithmOf(info: CertificateInfo): KeyAlgorithm | undefined {
+function algorithmOf(info: CertificateFacts): KeyAlgorithm | undefined {
   if (info.keyType === 'ec') return info.keySize === 256 ? 'ecdsa-p256' : undefined;
   if (info.keyType !== 'rsa') return undefined;
   return info.keySize === 2048 ? 'rsa-2048' : info.keySize === 3072 ? 'rsa-3072' : info.keySize === 4096 ? 'rsa-4096' : undefined;
@@ -70,6 +70,11 @@ function describeRoleKey(role: RoleKey): string {
 
 export class VaultProvider implements CertificateProvider {
   readonly kind = 'vault' as const;
+  /**
+   * A cancelled issue retries no more and stops waiting on its request in flight; the bound stays
+   * one request timeout, the longest a Vault call can take with a transport that cannot be cut.
+   */
+  readonly cancelSettleMs: number;
   private readonly mount: string;
   private trusted: string[];
   private issuing: string;
@@ -86,6 +91,7 @@ export class VaultProvider implements CertificateProvider {
     this.mount = options.mountPath ?? 'pki';
     this.issuing = trust.issuingCaPem;
     this.trusted = [...trust.trustedCasPem];
+    this.cancelSettleMs = options.client.requestTimeoutMs;
   }
 
   private clockMs(): number {
@@ -217,7 +223,7 @@ export class VaultProvider implements CertificateProvider {
   private toIssued(request: IssueRequest, answer: VaultIssued, csrMode: boolean): IssuedCertificate {
     const { data } = answer;
     const certificatePem = normalisePem(data.certificate);
-    const info = inspectCertificate(certificatePem);
+    const info = certificateFacts(certificatePem);
     if (info.commonName !== request.commonName) {
       throw new ProviderError('ISSUANCE_FAILED', `Vault issued a certificate for "${info.commonName ?? ''}" instead of "${request.commonName}": set use_csr_common_name=false and use_csr_sans=false on role ${this.options.role} (vault-bootstrap does) so the requested identity is used.`);
     }

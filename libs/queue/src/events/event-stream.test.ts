@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '@fsm-certs/testing';
 import type { IssuedEvent } from '../contracts/events.js';
 import { createRedisConnection } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
@@ -32,16 +33,18 @@ function issued(): IssuedEvent {
 /** Takes `count` events from an iterator, failing instead of hanging if they do not come. */
 async function take(iterator: AsyncIterator<StreamedEvent>, count: number, timeoutMs = 5_000): Promise<StreamedEvent[]> {
   const out: StreamedEvent[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (out.length < count) {
-    const remaining = deadline - Date.now();
-    const next = await Promise.race([
-      iterator.next(),
-      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(remaining, 0))),
-    ]);
-    if (next === 'timeout') throw new Error(`only ${out.length} of ${count} events arrived`);
-    if (next.done === true) break;
-    out.push(next.value);
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`only ${out.length} of ${count} events arrived within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    while (out.length < count) {
+      const next = await Promise.race([iterator.next(), guard]);
+      if (next.done === true) break;
+      out.push(next.value);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   return out;
 }
@@ -62,8 +65,10 @@ describe('EventStream', () => {
     await stream.publish(issued());
     const controller = new AbortController();
     const iterator = stream.subscribe({ signal: controller.signal, blockMs: 50 });
+    const reads = await xreadCalls();
     const pending = take(iterator, 2);
-    await new Promise((r) => setTimeout(r, 150)); // several empty blocking rounds pass
+    // Several blocking reads come back empty before anything is published.
+    await eventually(async () => ((await xreadCalls()) >= reads + 3 ? true : undefined), 10_000, 'three empty blocking reads');
     const fresh = [issued(), issued()];
     for (const e of fresh) await stream.publish(e);
     expect((await pending).map((g) => g.event)).toEqual(fresh);
@@ -81,13 +86,12 @@ describe('EventStream', () => {
 
   it('ends cleanly when the signal aborts while blocked in XREAD', async () => {
     const controller = new AbortController();
-    const iterator = stream.subscribe({ signal: controller.signal, blockMs: 10_000 });
+    // Blocked far longer than this test may run: only the abort can end the read.
+    const iterator = stream.subscribe({ signal: controller.signal, blockMs: 3_600_000 });
     const next = iterator.next();
-    await new Promise((r) => setTimeout(r, 100));
-    const before = Date.now();
+    await eventually(async () => ((await readerCommands()).includes('xread') ? true : undefined), 10_000, 'the reader to block in XREAD');
     controller.abort();
     expect(await next).toEqual({ done: true, value: undefined });
-    expect(Date.now() - before).toBeLessThan(1_000);
   });
 
   it('closes its dedicated connection when the consumer breaks out of for-await', async () => {
@@ -98,8 +102,7 @@ describe('EventStream', () => {
       expect(await connectedClients()).toBe(clientsBefore + 1);
       break;
     }
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await connectedClients()).toBe(clientsBefore);
+    await eventually(async () => ((await connectedClients()) === clientsBefore ? true : undefined), 10_000, 'the reader connection to close');
   });
 
   it('skips entries it cannot parse and reports them', async () => {
@@ -222,6 +225,17 @@ describe('EventStream', () => {
     controller.abort();
   });
 });
+
+/** XREAD commands this Redis has executed (one per blocking read of a subscriber). */
+async function xreadCalls(): Promise<number> {
+  return Number(/^cmdstat_xread:calls=(\d+)/m.exec(await redis.info('commandstats'))?.[1] ?? '0');
+}
+
+/** The command each subscriber connection is running or ran last (CLIENT LIST `cmd`). */
+async function readerCommands(): Promise<string[]> {
+  const list = String(await redis.client('LIST')).split('\n');
+  return list.filter((line) => line.includes('name=fsm-certs-events')).map((line) => /\bcmd=(\S+)/.exec(line)?.[1] ?? '');
+}
 
 /** Awaits a promise, failing instead of hanging when it never settles. */
 async function within<T>(promise: Promise<T>, what: string, timeoutMs = 5_000): Promise<T> {

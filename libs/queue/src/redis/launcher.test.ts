@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '@fsm-certs/testing';
 import { QueueError } from '../errors.js';
 import { createRedisConnection, reconnectDelay, waitForRedis } from './connection.js';
 import { startRedisServer, type RedisServerHandle } from './launcher.js';
@@ -10,6 +14,13 @@ afterAll(async () => {
   for (const c of clients) c.disconnect();
   for (const s of servers) await s.stop();
 });
+
+/** Everything in the server's append-only files (Redis 7 keeps them in appendonlydir/). */
+function appendOnlyText(dir: string): string {
+  const aofDir = path.join(dir, 'appendonlydir');
+  if (!existsSync(aofDir)) return '';
+  return readdirSync(aofDir).map((f) => readFileSync(path.join(aofDir, f), 'latin1')).join('');
+}
 
 describe('startRedisServer', () => {
   it('starts a private server with noeviction and append-only on, and keeps data across restart()', async () => {
@@ -31,12 +42,14 @@ describe('startRedisServer', () => {
     servers.push(server);
     const client = createRedisConnection(server.url, { role: 'worker' });
     clients.push(client);
-    await client.set('k', 'v');
-    await new Promise((r) => setTimeout(r, 1_100)); // appendfsync everysec
+    const value = randomUUID();
+    await client.set('survivor', value);
+    // In the append-only file (the OS keeps what was written when the process dies).
+    await eventually(async () => (appendOnlyText(server.dir).includes(value) ? true : undefined), 10_000, 'the write to reach the append-only file');
     await server.kill();
     await server.restart();
     await waitForRedis(client, 5_000);
-    expect(await client.get('k')).toBe('v');
+    expect(await client.get('survivor')).toBe(value);
   });
 
   it('tells its owner when the server dies from a kill -9 it did not send, and not when it is restarted or stopped', async () => {

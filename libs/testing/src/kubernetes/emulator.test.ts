@@ -189,7 +189,7 @@ describe('Kubernetes API emulator: core/v1 Secrets through @kubernetes/client-no
         () => undefined,
       );
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // From the resourceVersion on: what happens before the watch is connected is delivered too.
     await core.createNamespacedSecret({ namespace: 'ns-w', body: secret('other') });
     await core.replaceNamespacedSecret({ namespace: 'ns-w', name: 'watched', body: { ...secret('watched'), data: {} } });
     await core.deleteNamespacedSecret({ namespace: 'ns-w', name: 'watched' });

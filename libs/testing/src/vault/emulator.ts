@@ -10,10 +10,12 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { VaultApiError, permissionDenied, readJsonBody, sendEmpty, sendError, sendJson } from './http.js';
+import { handlePkiIssuers } from './pki-issuers.js';
 import { handlePki, handlePkiRoot, isUnauthenticatedPkiPath } from './pki-routes.js';
 import type { RouteContext, RouteResult } from './routes.js';
 import type { MountEntry, TokenEntry } from './state.js';
-import { createToken, handleCapabilitiesSelf, handleMounts, handleToken, healthBody, newMount } from './sys-routes.js';
+import { aclDenied, allowed, capabilitiesOn } from './acl.js';
+import { createToken, handleCapabilitiesSelf, handleMounts, handlePolicies, handleToken, healthBody, newMount } from './sys-routes.js';
 import type { NewTokenOptions, SysState } from './sys-routes.js';
 
 export interface VaultEmulatorOptions {
@@ -56,7 +58,7 @@ export class VaultEmulator {
     this.clock = options.clock ?? (() => new Date());
     this.boundPort = options.port ?? 0;
     this.rootToken = options.rootToken ?? 'root';
-    this.state = { mounts: new Map<string, MountEntry>(), tokens: new Map<string, TokenEntry>(), sealed: false, version: options.version ?? '1.17.6+emulator', clusterId: randomUUID() };
+    this.state = { mounts: new Map<string, MountEntry>(), tokens: new Map<string, TokenEntry>(), policies: new Map<string, string>(), sealed: false, version: options.version ?? '1.17.6+emulator', clusterId: randomUUID() };
     for (const [path, type] of DEV_MOUNTS) this.state.mounts.set(path, newMount(path, type));
     createToken(this.state, this.clock(), { id: this.rootToken, ttlSeconds: 0, renewable: false, policies: ['root'] });
   }
@@ -186,13 +188,15 @@ export class VaultEmulator {
     const unauthenticated = mount?.pki !== undefined && isUnauthenticatedPkiPath(subPath, method);
     const token = this.tokenFrom(tokenHeader, now);
     if (token === undefined && !unauthenticated) throw permissionDenied();
+    if (token !== undefined && !unauthenticated && !allowed(capabilitiesOn(this.state.policies, token.policies, path), method)) throw aclDenied();
     const ctx: RouteContext = { method, body, now, token };
     if (path === 'sys/mounts' || path.startsWith('sys/mounts/')) return handleMounts(this.state, ctx, path.slice('sys/mounts'.length).replace(/^\//, ''));
-    if (path === 'sys/capabilities-self' && (method === 'POST' || method === 'PUT')) return handleCapabilitiesSelf(ctx);
+    if (path === 'sys/capabilities-self' && (method === 'POST' || method === 'PUT')) return handleCapabilitiesSelf(this.state, ctx);
+    if (path === 'sys/policies/acl' || path.startsWith('sys/policies/acl/')) return handlePolicies(this.state, ctx, path.slice('sys/policies/acl'.length).replace(/^\//, ''));
     if (path.startsWith('auth/token/')) return handleToken(this.state, ctx, path.slice('auth/token/'.length));
     if (mount?.pki !== undefined) {
       const pkiCtx = { ...ctx, mount, subPath };
-      return handlePkiRoot(pkiCtx) ?? handlePki(pkiCtx);
+      return handlePkiRoot(pkiCtx) ?? handlePkiIssuers(pkiCtx) ?? handlePki(pkiCtx);
     }
     throw new VaultApiError(404, []);
   }

@@ -128,13 +128,16 @@ interface RawAnswer {
 /** One HTTP call to the server, trusting its CA; network errors resolve to status 0. */
 export function baoCall(address: string, caPem: string | undefined, method: string, apiPath: string, token?: string, body?: unknown, timeoutMs = 5_000): Promise<RawAnswer> {
   const url = new URL(`/v1/${apiPath}`, address);
+  // Vault takes GET ?list=true for LIST; the emulator must (Node's HTTP parser has no LIST verb).
+  if (method === 'LIST') url.searchParams.set('list', 'true');
+  const verb = method === 'LIST' ? 'GET' : method;
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token !== undefined) headers['X-Vault-Token'] = token;
   if (payload !== undefined) headers['content-type'] = 'application/json';
   const requester = url.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve) => {
-    const req = requester(url, { method, headers, timeout: timeoutMs, ...(caPem === undefined ? {} : { ca: caPem }), agent: false }, (res) => {
+    const req = requester(url, { method: verb, headers, timeout: timeoutMs, ...(caPem === undefined ? {} : { ca: caPem }), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

@@ -16,14 +16,35 @@ export function colonHex(hex: string): string {
   return (even.match(/../g) ?? []).join(':');
 }
 
-function roleKeyAlgorithm(role: RoleEntry): KeyAlgorithm {
-  if (role.keyType === 'ec') return 'ecdsa-p256';
-  if (role.keyType === 'rsa') {
-    if (role.keyBits === 3072) return 'rsa-3072';
-    if (role.keyBits === 4096) return 'rsa-4096';
-    return 'rsa-2048';
+function algorithmFor(keyType: string, bits: number): KeyAlgorithm {
+  if (keyType === 'ec') {
+    if (bits !== 0 && bits !== 256) throw new VaultApiError(500, [`1 error occurred:\n\t* failed to validate role: unsupported bit length for EC key: ${bits}\n\n`]);
+    return 'ecdsa-p256';
   }
-  throw badRequest(`role key type "${role.keyType}" not allowed for issuing certificates, only signing`);
+  if (keyType === 'rsa') {
+    if (bits === 3072) return 'rsa-3072';
+    if (bits === 4096) return 'rsa-4096';
+    if (bits === 0 || bits === 2048) return 'rsa-2048';
+    throw new VaultApiError(500, [`1 error occurred:\n\t* failed to validate role: unsupported bit length for RSA key: ${bits}\n\n`]);
+  }
+  throw badRequest(`role key type "${keyType}" not allowed for issuing certificates, only signing`);
+}
+
+/**
+ * The key pki/issue generates: the role's, or with key_type=any the request's key_type/key_bits.
+ * A role with a fixed type ignores the request's, with Vault's warning.
+ */
+function issueKeyAlgorithm(role: RoleEntry, body: Record<string, unknown>, warnings: string[]): KeyAlgorithm {
+  const askedType = parseOptionalString(body.key_type);
+  const askedBits = body.key_bits === undefined ? undefined : Number(body.key_bits);
+  if (role.keyType === 'any') {
+    if (askedType === undefined || askedType === '' || askedType === 'any') {
+      throw badRequest('role key type "any" not allowed for issuing certificates without providing key_type and/or key_bits request parameters');
+    }
+    return algorithmFor(askedType, askedBits ?? 0);
+  }
+  if (askedType !== undefined || askedBits !== undefined) warnings.push('parameters key_type and key_bits ignored as role had specific values');
+  return algorithmFor(role.keyType, role.keyBits);
 }
 
 function parseCsrOrRefuse(value: unknown): ParsedCsr {
@@ -67,7 +88,8 @@ export function issueOrSign(ctx: PkiContext, mode: 'issue' | 'sign', roleName: s
   if (csr !== undefined && role.keyType !== 'any' && keyFamilyOf(csr.keyAlgorithm) !== role.keyType) {
     throw badRequest(`role requires keys of type ${role.keyType}`);
   }
-  const keyAlgorithm = csr === undefined ? roleKeyAlgorithm(role) : csr.keyAlgorithm;
+  const keyWarnings: string[] = [];
+  const keyAlgorithm = csr === undefined ? issueKeyAlgorithm(role, ctx.body, keyWarnings) : csr.keyAlgorithm;
 
   const decision = decideTtl(role, parseTtlSeconds(ctx.body.ttl, 'ttl'), ctx.mount.defaultLeaseTtlSeconds, ctx.mount.maxLeaseTtlSeconds);
   const notAfter = new Date(ctx.now.getTime() + decision.ttlSeconds * 1000);
@@ -103,5 +125,5 @@ export function issueOrSign(ctx: PkiContext, mode: 'issue' | 'sign', roleName: s
     data.private_key = vaultPrivateKey(leaf.privateKeyPem, family, parseOptionalString(ctx.body.private_key_format));
     data.private_key_type = family;
   }
-  return json(200, envelope({ data, warnings: decision.warnings }));
+  return json(200, envelope({ data, warnings: [...decision.warnings, ...keyWarnings] }));
 }

@@ -5,6 +5,7 @@ import { keyFamilyOf, type KeyAlgorithm } from '@fsm-certs/core';
 import { createRootCa } from '@fsm-certs/x509';
 import { VaultApiError, badRequest, envelope, goDuration, notFound, parseBool, parseList, parseOptionalString, parseTtlSeconds } from './http.js';
 import { colonHex, issueOrSign } from './pki-issue.js';
+import { setDefaultIssuer } from './pki-issuers.js';
 import { empty, json } from './routes.js';
 import type { PkiContext, RouteResult } from './routes.js';
 import { defaultIssuer } from './state.js';
@@ -35,7 +36,7 @@ function parseRole(body: Record<string, unknown>): { role: RoleEntry; warnings: 
   if (keyTypeRaw !== 'rsa' && keyTypeRaw !== 'ec' && keyTypeRaw !== 'ed25519' && keyTypeRaw !== 'any') {
     throw badRequest(`unknown key_type ${keyTypeRaw}`);
   }
-  const bitsDefault = keyTypeRaw === 'ec' ? 256 : 2048;
+  const bitsDefault = keyTypeRaw === 'ec' ? 256 : keyTypeRaw === 'rsa' ? 2048 : 0;
   const keyBits = body.key_bits === undefined || Number(body.key_bits) === 0 ? bitsDefault : Number(body.key_bits);
   const role: RoleEntry = {
     allowAnyName: parseBool(body.allow_any_name, false),
@@ -93,7 +94,7 @@ function rootKeyAlgorithm(body: Record<string, unknown>): KeyAlgorithm {
   throw badRequest(`unsupported key_type ${keyType} for root generation in the emulator`);
 }
 
-function generateRoot(ctx: PkiContext, pki: PkiState, exported: boolean): RouteResult {
+function generateRoot(ctx: PkiContext, pki: PkiState, exported: boolean, rotate: boolean): RouteResult {
   const commonName = parseOptionalString(ctx.body.common_name);
   if (commonName === undefined || commonName === '') throw badRequest('the common_name field is required');
   const warnings: string[] = [];
@@ -103,7 +104,8 @@ function generateRoot(ctx: PkiContext, pki: PkiState, exported: boolean): RouteR
     ttl = ctx.mount.maxLeaseTtlSeconds;
   }
   const keyAlgorithm = rootKeyAlgorithm(ctx.body);
-  const root = createRootCa({ commonName, validityMs: ttl * 1000, keyAlgorithm, now: ctx.now });
+  // Like Vault: the subject is the common name, plus an O only when `organization` is given.
+  const root = createRootCa({ commonName, organization: parseOptionalString(ctx.body.organization) ?? null, validityMs: ttl * 1000, keyAlgorithm, now: ctx.now });
   const id = randomUUID();
   const entry = {
     id,
@@ -115,7 +117,7 @@ function generateRoot(ctx: PkiContext, pki: PkiState, exported: boolean): RouteR
   pki.issuers.push(entry);
   // Like Vault >= 1.11: a second root adds an issuer; the default only moves when there was none.
   if (pki.defaultIssuerId === undefined) pki.defaultIssuerId = id;
-  else warnings.push('This mount already had a default issuer; the new issuer was added but is not the default.');
+  else if (!rotate) warnings.push('This mount already had a default issuer; the new issuer was added but is not the default.');
   const data: Record<string, unknown> = {
     certificate: root.certificatePem.trim(),
     issuing_ca: root.certificatePem.trim(),
@@ -193,12 +195,17 @@ export function handlePki(ctx: PkiContext): RouteResult {
   throw new VaultApiError(404, []);
 }
 
-/** root/generate/<type> has three segments, handled apart from the two-segment table above. */
+/** root/generate|rotate/<type> (three segments) and root/replace, apart from the two-segment table above. */
 export function handlePkiRoot(ctx: PkiContext): RouteResult | undefined {
   const pki = ctx.mount.pki;
   if (pki === undefined) return undefined;
-  const match = /^root\/generate\/(internal|exported)$/.exec(ctx.subPath);
+  if (ctx.subPath === 'root/replace') {
+    if (ctx.method !== 'POST' && ctx.method !== 'PUT') throw new VaultApiError(405, ['unsupported operation']);
+    return setDefaultIssuer(pki, ctx.body.default);
+  }
+  const match = /^root\/(generate|rotate)\/(internal|exported)$/.exec(ctx.subPath);
   if (match === null) return undefined;
   if (ctx.method !== 'POST' && ctx.method !== 'PUT') throw new VaultApiError(405, ['unsupported operation']);
-  return generateRoot(ctx, pki, match[1] === 'exported');
+  // rotate adds an issuer beside the default one and never moves the default (root/replace does).
+  return generateRoot(ctx, pki, match[2] === 'exported', match[1] === 'rotate');
 }

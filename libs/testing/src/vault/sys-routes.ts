@@ -1,6 +1,8 @@
-// sys/health, sys/mounts (+ tune) and auth/token/* of the emulated Vault.
+// sys/health, sys/mounts (+ tune), sys/policies/acl, sys/capabilities-self and auth/token/* of the
+// emulated Vault.
 import { randomUUID } from 'node:crypto';
 import { VaultApiError, badRequest, envelope, notFound, parseBool, parseList, parseOptionalString, parseTtlSeconds } from './http.js';
+import { capabilitiesOn, parsePolicy } from './acl.js';
 import { empty, json } from './routes.js';
 import type { RouteContext, RouteResult } from './routes.js';
 import { SYSTEM_MAX_TTL_SECONDS, newPkiState } from './state.js';
@@ -9,6 +11,8 @@ import type { MountEntry, TokenEntry } from './state.js';
 export interface SysState {
   readonly mounts: Map<string, MountEntry>;
   readonly tokens: Map<string, TokenEntry>;
+  /** ACL policies by name (text as written); `root` and `default` are built in. */
+  readonly policies: Map<string, string>;
   sealed: boolean;
   readonly version: string;
   readonly clusterId: string;
@@ -197,13 +201,35 @@ export function handleToken(state: SysState, ctx: RouteContext, rest: string): R
     return json(200, envelope({ auth: authBlock(token, ctx.now) }));
   }
   if (rest === 'create' && (ctx.method === 'POST' || ctx.method === 'PUT')) {
+    const asked = parseList(ctx.body.policies);
+    // Like Vault: a token gets `default` unless asked not to; a root token gets nothing else.
+    const policies = asked.includes('root')
+      ? ['root']
+      : [...new Set([...(parseBool(ctx.body.no_default_policy, false) ? [] : ['default']), ...asked])].sort();
     const created = createToken(state, ctx.now, {
       ttlSeconds: parseTtlSeconds(ctx.body.ttl, 'ttl') ?? 0,
       renewable: parseBool(ctx.body.renewable, true),
-      policies: parseList(ctx.body.policies).length > 0 ? parseList(ctx.body.policies) : ['default'],
+      policies,
       maxTtlSeconds: parseTtlSeconds(ctx.body.explicit_max_ttl, 'explicit_max_ttl') ?? 0,
     });
     return json(200, envelope({ auth: authBlock(created, ctx.now) }));
+  }
+  if (rest === 'revoke' && (ctx.method === 'POST' || ctx.method === 'PUT')) {
+    // An unknown token is not an error: it is revoked either way.
+    const id = parseOptionalString(ctx.body.token);
+    if (id === undefined || id === '') throw badRequest('missing token');
+    state.tokens.delete(id);
+    return empty();
+  }
+  if (rest === 'revoke-accessor' && (ctx.method === 'POST' || ctx.method === 'PUT')) {
+    const accessor = parseOptionalString(ctx.body.accessor);
+    const entry = [...state.tokens.values()].find((t) => t.accessor === accessor);
+    if (entry === undefined) return json(200, envelope({ warnings: ['No token found with this accessor'] }));
+    state.tokens.delete(entry.id);
+    return empty();
+  }
+  if (rest === 'accessors' && ctx.method === 'LIST') {
+    return json(200, envelope({ data: { keys: [...state.tokens.values()].map((t) => t.accessor) } }));
   }
   if (rest === 'revoke-self' && (ctx.method === 'POST' || ctx.method === 'PUT')) {
     state.tokens.delete(token.id);
@@ -212,11 +238,40 @@ export function handleToken(state: SysState, ctx: RouteContext, rest: string): R
   throw notFound();
 }
 
-/** sys/capabilities-self: the emulator has no policy engine, so every token may do everything. */
-export function handleCapabilitiesSelf(ctx: RouteContext): RouteResult {
+/** sys/capabilities-self: what the token's policies allow on each path (acl.ts). */
+export function handleCapabilitiesSelf(state: SysState, ctx: RouteContext): RouteResult {
   const paths = parseList(ctx.body.paths ?? ctx.body.path);
   if (paths.length === 0) throw badRequest('"paths" must be provided');
-  const caps: Record<string, unknown> = { capabilities: ['root'] };
-  for (const path of paths) caps[path] = ['root'];
+  const caps: Record<string, unknown> = {};
+  for (const path of paths) caps[path] = capabilitiesOn(state.policies, ctx.token?.policies ?? [], path);
+  // Vault adds the combined `capabilities` key when asked about one path.
+  if (paths.length === 1) caps.capabilities = caps[paths[0] ?? ''];
   return json(200, { ...envelope({ data: caps }), ...caps });
+}
+
+/** sys/policies/acl[/<name>]: write, read, delete and list ACL policies. */
+export function handlePolicies(state: SysState, ctx: RouteContext, name: string): RouteResult {
+  if (name === '') {
+    if (ctx.method !== 'LIST') throw new VaultApiError(405, ['unsupported operation']);
+    return json(200, envelope({ data: { keys: [...new Set(['default', ...state.policies.keys(), 'root'])].sort() } }));
+  }
+  if (ctx.method === 'POST' || ctx.method === 'PUT') {
+    if (name === 'root') throw badRequest('cannot update "root" policy');
+    const text = parseOptionalString(ctx.body.policy);
+    if (text === undefined) throw badRequest("'policy' parameter not supplied or empty");
+    parsePolicy(text);
+    state.policies.set(name, text);
+    return empty();
+  }
+  if (ctx.method === 'GET') {
+    const text = state.policies.get(name);
+    if (text === undefined) throw notFound();
+    return json(200, envelope({ data: { name, policy: text } }));
+  }
+  if (ctx.method === 'DELETE') {
+    if (name === 'root' || name === 'default') throw badRequest(`cannot delete "${name}" policy`);
+    state.policies.delete(name);
+    return empty();
+  }
+  throw new VaultApiError(405, ['unsupported operation']);
 }

@@ -4,7 +4,8 @@
 // only stands in when no real server can run. FSM_TEST_VAULT=env|container|bao|emulator forces
 // one (CI sets `bao`, so a missing OpenBao fails the run instead of quietly emulating).
 // Every suite prints its target and records it for .ci/run's summary.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import { detectContainerRuntime, startVaultContainer, VAULT_IMAGE } from './container.js';
@@ -143,11 +144,15 @@ async function baoTarget(options: VaultTargetOptions): Promise<VaultTarget> {
 async function emulatorTarget(options: VaultTargetOptions, why: string): Promise<VaultTarget> {
   let tls: { certificatePem: string; privateKeyPem: string } | undefined;
   let caPem: string | undefined;
+  let caFile: string | undefined;
   if (options.tls === true) {
     const ca = createRootCa({ commonName: 'fsm-certs test Vault emulator https CA' });
     const leaf = issueLeaf(ca.issuer, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityMs: 24 * 3600_000 });
     tls = { certificatePem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem ?? '' };
     caPem = ca.certificatePem;
+    // Like `bao server -dev-tls`: the CA is also a file, for VAULT_CACERT.
+    caFile = path.join(mkdtempSync(path.join(tmpdir(), 'fsm-vault-emulator-')), 'vault-ca.pem');
+    writeFileSync(caFile, caPem);
   }
   const emulator = await VaultEmulator.start({
     ...(options.rootToken === undefined ? {} : { rootToken: options.rootToken }),
@@ -160,9 +165,13 @@ async function emulatorTarget(options: VaultTargetOptions, why: string): Promise
     address: emulator.address,
     rootToken: emulator.rootToken,
     ...(caPem === undefined ? {} : { caPem }),
+    ...(caFile === undefined ? {} : { caFile }),
     emulator,
     faults: { stop: () => emulator.stop(), start: () => emulator.start(), seal: () => Promise.resolve(emulator.seal()), unseal: () => Promise.resolve(emulator.unseal()) },
-    close: () => emulator.close(),
+    async close() {
+      await emulator.close();
+      if (caFile !== undefined) rmSync(path.dirname(caFile), { recursive: true, force: true });
+    },
   };
 }
 

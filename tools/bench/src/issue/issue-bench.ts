@@ -18,7 +18,8 @@
 // With OpenBao installed (tools/test-tools/install-openbao.sh), the Vault pair runs too:
 // `vault-direct` (16 clients straight at bao's pki/issue) against `fsm-certs-vault` (the system
 // with CERT_MANAGER=vault issuing through the same server). BENCH_VAULT=0 skips it, =only runs it alone.
-// BENCH_VAULT_BASELINE=<checkout> adds that checkout's system (built) as `fsm-certs-vault-baseline`.
+// BENCH_VAULT_BASELINE=<checkout> adds that checkout's system (built) as `fsm-certs-vault-baseline`;
+// BENCH_VAULT_VARIANTS (same form as BENCH_VARIANTS) adds `fsm-certs-vault-<name>` stacks.
 import { z } from 'zod';
 import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
@@ -38,6 +39,8 @@ const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';
 const withCfsslDb = process.env['BENCH_CFSSL_DB'] !== '0';
 const vaultMode = process.env['BENCH_VAULT'] ?? '1';
 const vaultBaseline = process.env['BENCH_VAULT_BASELINE'];
+// Like BENCH_VARIANTS, for the Vault pair: `fsm-certs-vault-<name>` stacks issuing through the same OpenBao.
+const vaultVariants = variantsSchema.parse(JSON.parse(process.env['BENCH_VAULT_VARIANTS'] ?? '{}'));
 
 interface RoundResult {
   readonly load: LoadResult;
@@ -120,6 +123,7 @@ try {
       if (vaultBaseline !== undefined && vaultBaseline !== '') {
         targets.push(await fsmVaultTarget(benchVault, { start: await baselineStartStack(vaultBaseline), scenario: VAULT_SCENARIOS.baseline }));
       }
+      for (const [name, env] of Object.entries(vaultVariants)) targets.push(await fsmVaultTarget(benchVault, { env, scenario: `fsm-certs-vault-${name}` }));
     }
   }
 
@@ -192,6 +196,16 @@ try {
               ratio_baseline_vs_direct: ratioTo(direct)(baseline),
               ratio_baseline_per_round: perRoundVs(VAULT_SCENARIOS.baseline),
               ratio_fsm_certs_vault_vs_baseline: ratioTo(baseline)(viaFsm),
+            }
+          : {}),
+        ...(Object.keys(vaultVariants).length > 0
+          ? {
+              variants: Object.fromEntries(
+                Object.keys(vaultVariants).map((name) => {
+                  const medianOf = summary(`fsm-certs-vault-${name}`);
+                  return [name, medianOf === undefined ? null : { ...medianOf, ratio_vs_direct: ratioTo(direct)(medianOf), ratio_per_round: perRoundVs(`fsm-certs-vault-${name}`) }];
+                }),
+              ),
             }
           : {}),
         goal: '>= 0.8',

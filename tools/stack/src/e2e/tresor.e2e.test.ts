@@ -3,6 +3,9 @@ import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError, type GatewayEvent } from '@fsm-certs/client';
 import { createCsr, importPrivateKeyPem } from '@fsm-certs/x509';
+import { QueueEvents } from 'bullmq';
+import { ROTATION_SWEEP_QUEUE } from '@fsm-certs/issuance';
+import { DEFAULT_PREFIX, EventStream, createRedisConnection } from '@fsm-certs/queue';
 import { eventually, startHarness, type Harness } from './harness.js';
 import { opensslVerify, opensslX509 } from '@fsm-certs/testing';
 
@@ -99,7 +102,8 @@ describe('the system with the Tresor provider', () => {
     // The gateway's `: subscribed`: what is issued from now on is announced on this stream.
     await Promise.race([ready, reader]);
     const first = await h.client.issue({ commonName: name });
-    await Promise.race([reader, new Promise((r) => setTimeout(r, 10_000))]);
+    // The reader stops at the issued event itself; the test's own timeout bounds a stream that never sends it.
+    await reader;
     abort.abort();
     const issuedEvent = seen.find((e) => e.type === 'issued' && hasName(e, name));
     expect(issuedEvent).toBeDefined();
@@ -131,8 +135,8 @@ describe('the system with the Tresor provider', () => {
       'the rotation-worker to rotate the certificate',
     );
     expect(opensslVerify(after.certificate, rootPem, { chainPem: after.chain }).ok).toBe(true);
-    // Give a second sweep (and the second replica) time to misbehave, then count rotations.
-    await new Promise((r) => setTimeout(r, 7_000));
+    // Let two more sweeps (by either replica) finish, a chance to misbehave, then count rotations.
+    await sweepsFinished(h, 2);
     const final = await h.client.get(name);
     expect(final.serialNumber).toBe(after.serialNumber);
     const rotations = await countEvents(h, 'rotated', name);
@@ -154,21 +158,43 @@ function hasName(event: GatewayEvent, name: string): boolean {
   return typeof data === 'object' && data !== null && 'commonName' in data && data.commonName === name;
 }
 
+/** Announcements of `type` for `name`, from the first kept one up to the newest (read from Redis first). */
 async function countEvents(h: Harness, type: string, name: string): Promise<number> {
+  const redis = createRedisConnection(h.stack.redisUrl, { role: 'worker' });
+  const [newest] = await redis.xrevrange(new EventStream(redis).key, '+', '-', 'COUNT', 1).finally(() => redis.disconnect());
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 1_500);
   let count = 0;
   try {
     for await (const event of h.client.events({ lastEventId: '0', signal: abort.signal })) {
       if (event.type === type && hasName(event, name)) count += 1;
+      if (event.id === newest?.[0]) break;
     }
   } finally {
-    clearTimeout(timer);
+    abort.abort();
   }
   return count;
 }
 
-/** Moves the certificate's renew time to now, as the passage of time would. */
+/** Resolves once `count` sweeps of the rotation-workers have finished from now on. */
+async function sweepsFinished(h: Harness, count: number): Promise<void> {
+  const connection = createRedisConnection(h.stack.redisUrl, { role: 'worker' });
+  connection.on('error', () => undefined);
+  const sweeps = new QueueEvents(ROTATION_SWEEP_QUEUE, { connection, prefix: DEFAULT_PREFIX });
+  try {
+    await sweeps.waitUntilReady();
+    await new Promise<void>((resolve) => {
+      let left = count;
+      sweeps.on('completed', () => {
+        left -= 1;
+        if (left === 0) resolve();
+      });
+    });
+  } finally {
+    await sweeps.close();
+    connection.disconnect();
+  }
+}
+
 async function pullIntoRenewalWindow(h: Harness, name: string): Promise<void> {
   const { pullRenewAtToNow } = await import('./inventory-time.js');
   await pullRenewAtToNow(h.stack.redisUrl, name);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesEmulator } from '../emulator.js';
 import { CertManagerEmulator } from './cert-manager-emulator.js';
 import { opensslCsr, opensslText, opensslVerify } from '../../openssl/openssl.js';
+import { eventually } from '../../eventually.js';
 
 const NS = 'fsm-system';
 const GROUP = 'cert-manager.io';
@@ -67,14 +68,17 @@ async function get(name: string, namespace = NS): Promise<RequestObject> {
   return (await api.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace, plural: 'certificaterequests', name })) as RequestObject;
 }
 
-/** Polls until `done` holds for the request (the emulator answers within milliseconds). */
+/** Polls until `done` holds for the request. */
 async function until(name: string, done: (request: RequestObject) => boolean, namespace = NS): Promise<RequestObject> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const request = await get(name, namespace);
-    if (done(request)) return request;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`CertificateRequest ${name} never reached the expected state`);
+  return eventually(
+    async () => {
+      const request = await get(name, namespace);
+      return done(request) ? request : undefined;
+    },
+    20_000,
+    `CertificateRequest ${name} to reach the expected state`,
+    10,
+  );
 }
 
 const condition = (request: RequestObject, type: string): Condition | undefined => request.status?.conditions?.find((c) => c.type === type);
@@ -110,13 +114,17 @@ describe('cert-manager emulator: CertificateRequest API', () => {
   });
 
   it('honours spec.duration in the certificate it signs', async () => {
+    const asked = Date.now();
     const created = await create(requestBody(meshCsr('short.ns.cluster.local'), { duration: '1h30m0s' }));
     const ready = await until(created.metadata.name, isReady);
+    const answered = Date.now();
     const text = opensslText(decode(ready.status?.certificate));
     const notBefore = Date.parse(/Not Before: (.+)/.exec(text)?.[1] ?? '');
     const notAfter = Date.parse(/Not After : (.+)/.exec(text)?.[1] ?? '');
-    // issueLeaf backdates notBefore a little for clock skew; the end is 90 minutes from now.
-    expect(Math.abs(notAfter - Date.now() - 90 * 60_000)).toBeLessThan(5_000);
+    // issueLeaf backdates notBefore a little for clock skew; the end is 90 minutes after it was
+    // signed (to the second), which happened between asking and the answer.
+    expect(notAfter).toBeGreaterThanOrEqual(Math.floor((asked + 90 * 60_000) / 1000) * 1000);
+    expect(notAfter).toBeLessThanOrEqual(answered + 90 * 60_000);
     expect(notAfter).toBeGreaterThan(notBefore);
   });
 
@@ -159,15 +167,21 @@ describe('cert-manager emulator: CertificateRequest API', () => {
   it('streams only the named request to a watch with fieldSelector=metadata.name', async () => {
     const first = await create(requestBody(meshCsr('watched.example'), {}, { 'emulator.fsm-certs.io/signing': 'stall' }));
     const seen: string[] = [];
+    let deleted: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (deleted = resolve));
     const controller = await new Watch(kube.kubeConfig()).watch(
       `/apis/${GROUP}/v1/namespaces/${NS}/certificaterequests`,
       { fieldSelector: `metadata.name=${first.metadata.name}` },
-      (type, object: RequestObject) => seen.push(`${type}:${object.metadata.name}`),
+      (type, object: RequestObject) => {
+        seen.push(`${type}:${object.metadata.name}`);
+        if (type === 'DELETED') deleted();
+      },
       () => undefined,
     );
     await create(requestBody(meshCsr('other.example')));
     await api.deleteNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: NS, plural: 'certificaterequests', name: first.metadata.name });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Events come in order: anything about the other request would have come before this one.
+    await gone;
     controller.abort();
     expect(new Set(seen.map((entry) => entry.split(':')[1]))).toEqual(new Set([first.metadata.name]));
     expect(seen.at(-1)).toBe(`DELETED:${first.metadata.name}`);

@@ -1,7 +1,7 @@
 // Keys, tokens and CSRs never reach a log line, wherever they appear in a logged object.
 import { describe, expect, it } from 'vitest';
 import { logLevelFromEnv } from './logger.js';
-import { memoryLogger } from './test-support.test-helpers.js';
+import { memoryLogger } from './memory-logger.test-helpers.js';
 
 describe('service logger', () => {
   it.each([

@@ -1,5 +1,6 @@
-// Structured JSON logs for every service process. Anything that could carry key material, a
-// token or a CSR is redacted by path, so a careless `log.info({ item })` cannot leak it.
+// Structured JSON logs for every service process, and for every component it wires (queues,
+// providers, the gateway): one logger per process, passed down. Anything that could carry key
+// material, a token or a CSR is redacted by path, so a careless `log.info({ item })` cannot leak it.
 import os from 'node:os';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 
@@ -30,6 +31,10 @@ export const REDACT_PATHS: readonly string[] = [
   'record.encryptedPrivateKey',
   'record.csrPem',
   'req.headers.authorization',
+  'headers.authorization',
+  'headers["x-vault-token"]',
+  '*.headers.authorization',
+  '*.headers["x-vault-token"]',
   'config.vault.token',
   'config.worker.keyEncryptionKey',
 ];
