@@ -13,6 +13,7 @@ import { normaliseError, problemMiddleware, sendProblem, type ErrorLogger } from
 import { IssueBatcher } from './issue/batcher.js';
 import { createGatewayMetrics, outcomeForStatus, type GatewayMetrics } from './metrics.js';
 import { caHandlers } from './routes/ca.js';
+import { rotationHandlers } from './routes/rotation.js';
 import { certificateHandlers, issueHandler, type IssueRouteSteps } from './routes/certificates.js';
 import { OpenStreams, eventsHandlers } from './routes/events.js';
 import { systemHandlers } from './routes/system.js';
@@ -46,6 +47,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       const bundle = await deps.inventory.getTrustBundle();
       return bundle === undefined ? undefined : Math.floor(Date.parse(bundle.rootNotAfter) / 1000);
     },
+    rootRotation: async () => deps.rootRotation?.status(),
   });
   const batcher = new IssueBatcher(
     deps.issueClient,
@@ -77,7 +79,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   registerOperations(
     app,
-    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord())), ...caHandlers(deps), ...eventsHandlers(deps, streams), ...systemHandlers(deps) },
+    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord())), ...caHandlers(deps), ...rotationHandlers(deps), ...eventsHandlers(deps, streams), ...systemHandlers(deps) },
     { forScope: (scope) => authorize(authenticator, limiter, scope), inline: new Set(['issueCertificate']) },
     // The issue route first: it carries nearly all the traffic.
     ['issueCertificate'],

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { TokenGrant } from './auth/tokens.js';
 import type { CsrCheck } from './issue/issue-request.js';
 import type { IssueClient } from './issue/issue-client.js';
+import type { RootRotationPort } from './rotation/root-rotation-port.js';
 import type { Clock } from '@fsm-certs/core';
 
 export type InventoryPort = Pick<Inventory, 'get' | 'delete' | 'list' | 'size' | 'getTrustBundle'>;
@@ -52,6 +53,8 @@ export interface GatewayDeps {
   readonly csrCheck: CsrCheck;
   readonly clock: Clock;
   readonly registry: Registry;
+  /** The staged root rotation (GET/POST /v1/ca/rotation); without it those routes answer 503. */
+  readonly rootRotation?: RootRotationPort;
   /** Named checks for /readyz (e.g. redis, queue, ca-service heartbeat). */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly logger?: GatewayLogger;

@@ -7,7 +7,7 @@ import { QueueError } from './errors.js';
 export const DEFAULT_PREFIX = '{fsm-certs}';
 
 /** Segments reserved for our keys; a queue with one of these names would collide. */
-export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances'] as const;
+export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'ca-rotation'] as const;
 
 export interface Keyspace {
   readonly prefix: string;
@@ -25,6 +25,12 @@ export interface Keyspace {
   readonly events: string;
   /** Sorted set per role: member = instance id, score = expiry (Redis server time, ms). */
   instances(role: string): string;
+  /** String: JSON root-rotation status served at GET /v1/ca/rotation. */
+  readonly rotationStatus: string;
+  /** Hash: ca-service instance id -> fingerprint of the root it signs with. */
+  readonly rotationSigners: string;
+  /** String with a TTL: the ca-service instance running the rotation controller's pass. */
+  readonly rotationLease: string;
 }
 
 export function assertValidPrefix(prefix: string): void {
@@ -48,5 +54,8 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     trustBundle: `${prefix}:trust-bundle`,
     events: `${prefix}:events`,
     instances: (role) => `${prefix}:instances:${role}`,
+    rotationStatus: `${prefix}:ca-rotation:status`,
+    rotationSigners: `${prefix}:ca-rotation:signers`,
+    rotationLease: `${prefix}:ca-rotation:lease`,
   };
 }
