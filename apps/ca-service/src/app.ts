@@ -25,6 +25,7 @@ export async function startCaServiceApp(context: ServiceContext): Promise<Starte
       concurrency: config.worker.concurrency,
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
+      rotationTickMs: config.worker.rotationTickMs,
     });
     return {
       readiness: service.readiness,

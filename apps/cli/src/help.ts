@@ -24,9 +24,17 @@ Online (talk to the issuer-gateway):
   fsm-certs cert rotate CN [--out DIR]      re-issue now with the stored parameters (--out keeps the new files)
   fsm-certs cert release CN                 remove CN from the inventory; it is no longer renewed
   fsm-certs events [--from ID] [--count N]  follow announcements, one line each (id, type, CN, serial) until Ctrl-C
-  fsm-certs check [--root-days 30] [--grace 0s]
+  fsm-certs check [--root-days 30] [--root-warn 8760h] [--grace 0s]
       Exit 1 with one line per problem when a root expires within N days or a certificate is past its
-      renew time (more than --grace) or expired; exit 0 and "ok: ..." otherwise.
+      renew time (more than --grace) or expired; exit 0 and "ok: ..." otherwise. A root expiring
+      within --root-warn (default a year) is a warning naming the rotation command.
+  fsm-certs ca rotate [--auto] [--propagation 10m] [--spread 1h] [--json]
+      Start a staged root rotation (Tresor, admin token): a new root is trusted beside the old one.
+      --auto: activate after --propagation, re-issue live leaves over --spread, retire the old root
+      once nothing chains to it. See docs/operations.md.
+  fsm-certs ca rotation status [--json]     stage, both roots, live leaves chaining to each
+  fsm-certs ca rotation activate|retire|rollback [--force] | pause | resume [--json]
+      Advance, pause or roll back the rotation by hand (--force skips the stage's condition).
   fsm-certs audit [--name CN] [--caller NAME] [--since 24h|TIME] [--limit N] [--json]
       The gateway's audit trail (admin token): one decision per line, oldest first.
 

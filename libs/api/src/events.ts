@@ -3,6 +3,7 @@
 // (e.g. a kind added by a newer version) and goes on.
 import { z } from 'zod';
 import { commonNameSchema, isoDateTimeSchema, issueReasonSchema, serialNumberSchema } from './fields.js';
+import { rootRotationActionSchema, rootRotationStageSchema } from './rotation.js';
 
 const base = { version: z.literal(1), at: isoDateTimeSchema };
 
@@ -45,8 +46,16 @@ export const trustBundleChangedEventSchema = z.object({
 export const rootRotationStageEventSchema = z.object({
   ...base,
   kind: z.literal('root-rotation-stage'),
-  stage: z.string().min(1),
+  stage: rootRotationStageSchema,
+  /** The stage it left. */
+  previousStage: rootRotationStageSchema.optional(),
+  /** What moved it: an admin's action, or `auto` timers. */
+  action: rootRotationActionSchema.optional(),
+  auto: z.boolean().optional(),
+  rotationId: z.string().min(1).optional(),
+  /** Fingerprint of the root that signs from now on. */
   issuerId: z.string().min(1).optional(),
+  paused: z.boolean().optional(),
   detail: z.string().optional(),
 });
 

@@ -15,7 +15,8 @@ export const issuanceModeSchema = z.enum(['server-key', 'csr']);
 export type IssuanceMode = z.infer<typeof issuanceModeSchema>;
 
 /** Why a certificate is being (re-)issued; carried into the `issued` / `rotated` event. */
-export const issueReasonSchema = z.enum(['request', 'rotate-manual', 'rotate-scheduled']);
+/** `root-rotation`: re-issued from the new root during a staged root rotation (or back from it in a rollback). */
+export const issueReasonSchema = z.enum(['request', 'rotate-manual', 'rotate-scheduled', 'root-rotation']);
 export type IssueReason = z.infer<typeof issueReasonSchema>;
 
 /**

@@ -2,6 +2,7 @@
 // these schemas, the client parses with them, and /openapi.json is generated from them.
 export * from './fields.js';
 export * from './events.js';
+export * from './rotation.js';
 export * from './problems.js';
 export * from './requests.js';
 export * from './responses.js';

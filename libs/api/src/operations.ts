@@ -23,6 +23,7 @@ import {
   textSchema,
   trustBundleSchema,
 } from './responses.js';
+import { rootRotationRequestSchema, rootRotationStatusSchema } from './rotation.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -142,6 +143,28 @@ export const OPERATIONS = {
       },
     },
     problems: [406, 503],
+  },
+  getRootRotation: {
+    method: 'get',
+    path: '/v1/ca/rotation',
+    tags: ['ca'],
+    summary: 'The staged root rotation: stage, both roots, live leaves chaining to each (admin).',
+    description: 'Served from what the ca-service last published (it refreshes it every `CA_ROTATION_TICK`). Tresor only; with Vault or cert-manager the stage stays `idle` and the roots are the provider\'s.',
+    access: 'admin',
+    responses: { 200: { description: 'The rotation status.', content: json(rootRotationStatusSchema) } },
+    problems: [503],
+  },
+  changeRootRotation: {
+    method: 'post',
+    path: '/v1/ca/rotation',
+    tags: ['ca'],
+    summary: 'Start, advance (activate, retire), pause, resume or roll back the staged root rotation (admin).',
+    description:
+      'The ca-service carries the action out and answers with the new status. `start` (idle or retired) generates a new root and trusts it beside the old one; `activate` (prepared or rolled-back) makes it sign after the propagation period; `retire` (activated) drops the old root once no live leaf chains to it and every ca-service signs with the new one; `rollback` before retire returns signing to the old root with both trusted (from prepared, or a second time from rolled-back once no live leaf chains to the new root, it removes the new root). 409 ROTATION_CONFLICT when the action does not apply to the stage or its condition does not hold (`force` overrides a condition); 409 ROTATION_UNSUPPORTED with Vault or cert-manager.',
+    access: 'admin',
+    body: rootRotationRequestSchema,
+    responses: { 200: { description: 'The status after the action.', content: json(rootRotationStatusSchema) } },
+    problems: [400, 409, 413, 415, 503, 504],
   },
   streamEvents: {
     method: 'get',

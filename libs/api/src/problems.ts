@@ -26,6 +26,12 @@ export const PROBLEM_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', when: 'the path exists but not with this method; `Allow` lists the methods it has' },
   NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', when: '`/v1/ca` asked for an unsupported media type' },
   BODY_TOO_LARGE: { status: 413, title: 'Request body too large', when: 'body over `GATEWAY_BODY_LIMIT`, counted after decompression' },
+  ROTATION_CONFLICT: {
+    status: 409,
+    title: 'Root rotation action refused',
+    when: '`POST /v1/ca/rotation`: the action does not apply to the current stage, or its condition does not hold yet (the detail says which and when; `force` overrides a condition)',
+  },
+  ROTATION_UNSUPPORTED: { status: 409, title: 'Root rotation not supported by this provider', when: '`POST /v1/ca/rotation` with Vault or cert-manager: rotate the root in the backend; the bundle follows it' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', when: 'a body that is not UTF-8 `application/json`, or a `Content-Encoding` other than gzip, deflate, br or identity' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', when: "the caller's rate (policy rule `rate`) is spent, its client address failed authentication too often, or it holds its limit of event streams; `Retry-After` says when to retry" },
   RECORD_UNREADABLE: {

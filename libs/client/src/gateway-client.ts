@@ -7,7 +7,10 @@ import {
   certificateListSchema,
   certificateResponseSchema,
   problemSchema,
+  rootRotationStatusSchema,
   trustBundleSchema,
+  type RootRotationRequest,
+  type RootRotationStatus,
   type AuditPage,
   type CertificateList,
   type CertificateResponse,
@@ -65,6 +68,16 @@ export class GatewayClient {
 
   trustBundle(): Promise<TrustBundleResponse> {
     return this.json('GET', '/v1/ca', trustBundleSchema, undefined, 'application/json');
+  }
+
+  /** GET /v1/ca/rotation (admin): the staged root rotation's status. */
+  rootRotation(): Promise<RootRotationStatus> {
+    return this.json('GET', '/v1/ca/rotation', rootRotationStatusSchema);
+  }
+
+  /** POST /v1/ca/rotation (admin): start, activate, retire, pause, resume or roll back. */
+  changeRootRotation(request: RootRotationRequest): Promise<RootRotationStatus> {
+    return this.json('POST', '/v1/ca/rotation', rootRotationStatusSchema, request);
   }
 
   async trustBundlePem(): Promise<string> {

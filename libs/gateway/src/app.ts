@@ -13,6 +13,7 @@ import { normaliseError, problemMiddleware, sendProblem, type ErrorLogger } from
 import { IssueBatcher } from './issue/batcher.js';
 import { createGatewayMetrics, outcomeForStatus, type GatewayMetrics } from './metrics.js';
 import { caHandlers } from './routes/ca.js';
+import { rotationHandlers } from './routes/rotation.js';
 import { certificateHandlers, issueHandler, type IssueRouteSteps } from './routes/certificates.js';
 import { OpenStreams, eventsHandlers } from './routes/events.js';
 import { EventHub } from './routes/event-hub.js';
@@ -49,6 +50,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       const bundle = await deps.inventory.getTrustBundle();
       return bundle === undefined ? undefined : Math.floor(Date.parse(bundle.rootNotAfter) / 1000);
     },
+    rootRotation: async () => deps.rootRotation?.status(),
   });
   const batcher = new IssueBatcher(
     deps.issueClient,
@@ -87,7 +89,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   registerOperations(
     app,
-    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord()), auditor), ...caHandlers(deps), ...auditHandlers(deps), ...eventsHandlers(deps, streams, hub), ...systemHandlers(deps) },
+    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord()), auditor), ...caHandlers(deps), ...rotationHandlers(deps), ...auditHandlers(deps), ...eventsHandlers(deps, streams, hub), ...systemHandlers(deps) },
     { forScope: (scope) => access.middleware(scope), inline: new Set(['issueCertificate']) },
     // The issue route first: it carries nearly all the traffic.
     ['issueCertificate'],

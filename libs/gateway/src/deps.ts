@@ -7,6 +7,7 @@ import type { CallerAuthenticator } from './auth/middleware.js';
 import type { RateLimiter } from './auth/rate-limit.js';
 import type { CsrCheck } from './issue/issue-request.js';
 import type { IssueClient } from './issue/issue-client.js';
+import type { RootRotationPort } from './rotation/root-rotation-port.js';
 import type { Clock } from '@fsm-certs/core';
 
 export type InventoryPort = Pick<Inventory, 'get' | 'deleteSerial' | 'list' | 'size' | 'getTrustBundle'>;
@@ -62,6 +63,8 @@ export interface GatewayDeps {
   readonly csrCheck: CsrCheck;
   readonly clock: Clock;
   readonly registry: Registry;
+  /** The staged root rotation (GET/POST /v1/ca/rotation); without it those routes answer 503. */
+  readonly rootRotation?: RootRotationPort;
   /** Named checks for /readyz (e.g. redis, queue, ca-service heartbeat). */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly logger?: GatewayLogger;

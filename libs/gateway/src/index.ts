@@ -17,6 +17,7 @@ export { openApiDocument } from './openapi/document.js';
 export { startIssuerGateway, type IssuerGateway, type IssuerGatewayOptions } from './service/start.js';
 export { listen, type ListenOptions, type RunningServer, type TlsMaterial } from './service/listen.js';
 export { obtainServerCertificate, serverCertificateItem, SERVER_CERT_VALIDITY_MS, type ServerCertificate } from './service/server-certificate.js';
+export { BullMqRootRotation, type RootRotationPort } from './rotation/root-rotation-port.js';
 export {
   ServerCertificateRenewal,
   realRenewalScheduler,

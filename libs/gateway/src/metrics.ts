@@ -1,6 +1,7 @@
 // Prometheus metrics of the gateway. Gauges that cost a Redis round trip (queue depth, inventory
 // size, root expiry) are read at scrape time, not on the request path.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ROOT_ROTATION_STAGES, type RootRotationStatus } from '@fsm-certs/api';
 
 export type IssuanceOutcome = 'issued' | 'client_error' | 'denied' | 'timeout' | 'unavailable' | 'failed';
 
@@ -9,6 +10,8 @@ export interface ScrapeSources {
   inventorySize(): Promise<number>;
   /** Epoch seconds of the earliest trusted root's notAfter, or undefined when no bundle yet. */
   rootNotAfterSeconds(): Promise<number | undefined>;
+  /** The staged root rotation's last published status, if any. */
+  rootRotation?(): Promise<RootRotationStatus | undefined>;
 }
 
 export interface GatewayMetrics {
@@ -86,6 +89,43 @@ export function createGatewayMetrics(registry: Registry, sources: ScrapeSources)
       try {
         const value = await sources.rootNotAfterSeconds();
         if (value !== undefined) this.set(value);
+      } catch {
+        /* keep the last value */
+      }
+    },
+  });
+  let rotation: Promise<RootRotationStatus | undefined> | undefined;
+  // Both gauges read one status per scrape.
+  const rotationStatus = (): Promise<RootRotationStatus | undefined> => {
+    rotation ??= (sources.rootRotation?.() ?? Promise.resolve(undefined)).finally(() => setImmediate(() => (rotation = undefined)));
+    return rotation;
+  };
+  new Gauge({
+    name: 'fsm_certs_root_rotation_stage',
+    help: 'The staged root rotation\'s stage: 1 for the current one, 0 for the others.',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const status = await rotationStatus();
+        if (status === undefined) return;
+        for (const stage of ROOT_ROTATION_STAGES) this.set({ stage }, stage === status.stage ? 1 : 0);
+      } catch {
+        /* keep the last value */
+      }
+    },
+  });
+  new Gauge({
+    name: 'fsm_certs_root_rotation_live_leaves',
+    help: 'Live leaf certificates chaining to each root of the staged root rotation (role old, new, or current outside a rotation).',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const status = await rotationStatus();
+        if (status === undefined) return;
+        this.reset();
+        for (const root of status.roots) this.inc({ role: root.role }, root.liveLeaves);
       } catch {
         /* keep the last value */
       }

@@ -4,7 +4,7 @@
 // pauses the service instead of ending it.
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { CertificateProvider } from '@fsm-certs/providers';
+import { TresorProvider, type CertificateProvider } from '@fsm-certs/providers';
 import {
   EventStream,
   Inventory,
@@ -13,7 +13,12 @@ import {
   createRedisConnection,
   redisOptionsFor,
   createRotateWorker,
+  createRotateQueue,
+  createRootRotationWorker,
+  liveInstances,
+  ISSUER_GATEWAY_ROLE,
   publishHeartbeat,
+  RotationStatusStore,
   trustBundleDigest,
   waitForRedis,
   type Heartbeat,
@@ -22,6 +27,8 @@ import {
   type KeyEncryptionKey,
   type RotateJobPayload,
   type RotateJobResult,
+  type RootRotationJobPayload,
+  type RootRotationJobResult,
 } from '@fsm-certs/queue';
 import type { Logger } from 'pino';
 import { announcementLog } from './announced.js';
@@ -33,6 +40,8 @@ import { NameLock } from './name-lock.js';
 import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';
 import { createRotateProcessor } from './rotate-processor.js';
 import { DEFAULT_TRUST_BUNDLE_REFRESH_MS, startTrustBundleRefresh, syncTrustBundle } from './trust-bundle.js';
+import { RootRotationController } from './root-rotation/controller.js';
+import { createRootRotationProcessor } from './root-rotation/processor.js';
 
 export const CA_SERVICE_ROLE = 'ca-service';
 
@@ -57,11 +66,15 @@ export interface CaServiceOptions {
   readonly renewAt?: RenewAtPolicy;
   /** How often the provider's trust bundle is re-read (a root rotated inside Vault); default 10000. */
   readonly trustBundleRefreshMs?: number;
+  /** Period of the root rotation controller (re-read the CA secret, move leaves, auto steps); default 2000. */
+  readonly rotationTickMs?: number;
 }
 
 export interface CaService {
   readonly issueWorker: Worker<IssueJobPayload, IssueJobResult>;
   readonly rotateWorker: Worker<RotateJobPayload, RotateJobResult>;
+  readonly rootRotationWorker: Worker<RootRotationJobPayload, RootRotationJobResult>;
+  readonly rootRotation: RootRotationController;
   readonly inventory: Inventory;
   /** For /readyz: Redis answers, the provider is started (not closed), both workers run. */
   readonly readiness: Readonly<Record<string, () => Promise<void>>>;
@@ -92,7 +105,8 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const commands = connection(options.redisUrl, 'fsm-certs-ca-service', logger, { autoPipelining: true });
   const issueConnection = connection(options.redisUrl, 'fsm-certs-ca-service-issue', logger);
   const rotateConnection = connection(options.redisUrl, 'fsm-certs-ca-service-rotate', logger);
-  const connections = [commands, issueConnection, rotateConnection];
+  const rootRotationConnection = connection(options.redisUrl, 'fsm-certs-ca-service-root-rotation', logger);
+  const connections = [commands, issueConnection, rotateConnection, rootRotationConnection];
   try {
     await waitForRedis(commands, 30_000);
   } catch (error) {
@@ -105,6 +119,9 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   let currentIssuerId: string | undefined;
   let published: PublishedTrustBundle | undefined;
   const resyncTrustBundle = async (): Promise<void> => {
+    // A replica publishing from a stale view would undo a root rotation step another replica
+    // just stored: read the CA secret first (Tresor; the others ask their backend anyway).
+    if (options.provider instanceof TresorProvider) await options.provider.reload();
     const sync = await syncTrustBundle({ provider: options.provider, inventory, events, clock });
     currentIssuerId = sync.issuerId;
     const { issuingCaPem, trustedCasPem } = sync.bundle;
@@ -155,9 +172,30 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   };
   const issueWorker = createIssueWorker(issueConnection, createIssueProcessor({ issuer, logger, trustBundle: () => published }), settings, prefix);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger }), settings, prefix);
+  const rotateQueue = createRotateQueue(commands, prefix);
+  rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));
+  const rootRotation = new RootRotationController({
+    provider: options.provider,
+    inventory,
+    events,
+    status: new RotationStatusStore(commands, { prefix }),
+    rotateQueue,
+    liveInstances: () => liveInstances(commands, CA_SERVICE_ROLE, prefix),
+    liveGateways: () => liveInstances(commands, ISSUER_GATEWAY_ROLE, prefix),
+    instanceId: options.instanceId,
+    clock,
+    logger,
+    resyncTrustBundle,
+    currentIssuerId: () => currentIssuerId,
+    publishedBundle: () => published,
+    ...(options.rotationTickMs === undefined ? {} : { tickMs: options.rotationTickMs }),
+  });
+  // One action at a time per replica; across replicas the secret's optimistic concurrency decides.
+  const rootRotationWorker = createRootRotationWorker(rootRotationConnection, createRootRotationProcessor(rootRotation, logger), { ...settings, concurrency: 1 }, prefix);
   for (const [queue, worker] of [
     ['issue', issueWorker],
     ['rotate', rotateWorker],
+    ['root-rotation', rootRotationWorker],
   ] as const) {
     worker.on('error', (error: Error) => logger.warn({ queue, err: error.message }, 'worker error (retrying)'));
     worker.on('failed', (job, error) => logger.warn({ queue, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'job failed'));
@@ -171,13 +209,17 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     prefix,
     onError: (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed'),
   });
-  await Promise.all([issueWorker.waitUntilReady(), rotateWorker.waitUntilReady(), heartbeat.ready]);
+  await Promise.all([issueWorker.waitUntilReady(), rotateWorker.waitUntilReady(), rootRotationWorker.waitUntilReady(), heartbeat.ready]);
+  await rootRotation.tickOnce();
+  rootRotation.start();
   logger.info({ instanceId: options.instanceId, concurrency: settings.concurrency, issuerId: currentIssuerId }, 'ca-service ready');
 
   let closing: Promise<void> | undefined;
   return {
     issueWorker,
     rotateWorker,
+    rootRotationWorker,
+    rootRotation,
     inventory,
     readiness: {
       redis: async () => {
@@ -185,7 +227,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
       },
       provider: () => (closing === undefined ? Promise.resolve() : Promise.reject(new Error(`${options.provider.kind} provider is closing`))),
       workers: () => {
-        const stopped = [issueWorker, rotateWorker].filter((w) => !w.isRunning() || w.closing !== undefined).map((w) => w.name);
+        const stopped = [issueWorker, rotateWorker, rootRotationWorker].filter((w) => !w.isRunning() || w.closing !== undefined).map((w) => w.name);
         return stopped.length === 0 ? Promise.resolve() : Promise.reject(new Error(`not consuming: ${stopped.join(', ')}`));
       },
     },
@@ -198,7 +240,9 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
       closing ??= (async () => {
         trustRefresh.stop();
         // Workers first: they finish the jobs in hand, which still need Redis and the provider.
-        await Promise.all([issueWorker.close(), rotateWorker.close()]);
+        await Promise.all([issueWorker.close(), rotateWorker.close(), rootRotationWorker.close()]);
+        await rootRotation.stop();
+        await rotateQueue.close();
         await heartbeat.stop();
         await options.provider.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

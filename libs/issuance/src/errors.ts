@@ -8,6 +8,7 @@ export type IssuanceErrorCode =
   | 'CSR_REQUIRED' // a CSR-mode certificate must be rotated with its CSR, which the record lacks
   | 'NAME_BUSY' // another issuance for the same name held the lock too long
   | 'KEK_INVALID' // the key-encryption key in config or in the secret store is unusable
+  | 'ROTATION_UNSUPPORTED' // a staged root rotation asked of a provider that has none (Vault, cert-manager)
   | 'INTERNAL'; // anything unexpected: a bug, reported without internals
 
 const STATUS: Record<IssuanceErrorCode, number> = {
@@ -15,6 +16,7 @@ const STATUS: Record<IssuanceErrorCode, number> = {
   CSR_REQUIRED: 409,
   NAME_BUSY: 503,
   KEK_INVALID: 500,
+  ROTATION_UNSUPPORTED: 409,
   INTERNAL: 500,
 };
 

@@ -16,3 +16,7 @@ export * from './trust-bundle.js';
 export * from './rotation-sweep.js';
 export * from './ca-service.js';
 export * from './rotation-worker.js';
+export * from './root-rotation/controller.js';
+export * from './root-rotation/processor.js';
+export { activateReadiness, dropReadiness, drained, type RotationFacts, type Readiness } from './root-rotation/conditions.js';
+export { scanLeaves, spreadFraction, type LeafScan, type LeafToMove, type ScanPlan } from './root-rotation/leaf-scan.js';

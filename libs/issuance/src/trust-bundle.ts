@@ -34,7 +34,10 @@ export async function syncTrustBundle(deps: {
     return { issuerId, changed: false, bundle: existing };
   }
   const rootNotAfter = new Date(Math.min(...trustedCasPem.map((pem) => inspectCertificate(pem).notAfter.getTime())));
-  const bundle = await deps.inventory.setTrustBundle({ issuingCaPem, trustedCasPem, rootNotAfter });
+  const { bundle, previous } = await deps.inventory.swapTrustBundle({ issuingCaPem, trustedCasPem, rootNotAfter });
+  // Another replica stored this very change since our read (a root rotation step both followed):
+  // it announces it, not us.
+  if (previous !== undefined && sameBundle(previous, issuingCaPem, trustedCasPem)) return { issuerId, changed: false, bundle };
   await deps.events.publish({
     version: 1,
     kind: 'trust-bundle-changed',

@@ -16,6 +16,7 @@ export type ProviderErrorCode =
   | 'SECRET_ALREADY_EXISTS' // 409
   | 'SECRET_CONFLICT' // 409: stale resourceVersion
   | 'SECRET_STORE_ERROR' // 500
+  | 'ROTATION_CONFLICT' // 409: a root-rotation step does not apply to the stored stage (or it changed meanwhile)
   | 'CONFIGURATION_INVALID'; // 500
 
 const STATUS: Record<ProviderErrorCode, number> = {
@@ -32,6 +33,7 @@ const STATUS: Record<ProviderErrorCode, number> = {
   SECRET_ALREADY_EXISTS: 409,
   SECRET_CONFLICT: 409,
   SECRET_STORE_ERROR: 500,
+  ROTATION_CONFLICT: 409,
   CONFIGURATION_INVALID: 500,
 };
 

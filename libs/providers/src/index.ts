@@ -10,7 +10,17 @@ export type { KubernetesSecretStoreOptions } from './secret-store/kubernetes-sto
 export { createSecretStore } from './secret-store/create-secret-store.js';
 export { kubeconfigFiles, loadKubeConfig } from './kubeconfig.js';
 export { TresorProvider } from './tresor/tresor-provider.js';
-export type { TresorStartOptions } from './tresor/tresor-provider.js';
+export type { TresorStartOptions, TresorMaterial } from './tresor/tresor-provider.js';
+export {
+  DEFAULT_PROPAGATION_MS,
+  DEFAULT_SPREAD_MS,
+  ROTATION_STATE_KEY,
+  STANDBY_CERT_KEY,
+  STANDBY_PRIVATE_KEY_KEY,
+  type RotationState,
+  type TresorRotationStage,
+} from './tresor/rotation-state.js';
+export type { RotationStep } from './tresor/rotation-steps.js';
 export { CA_CERT_KEY, CA_PRIVATE_KEY_KEY, rootResetHint } from './tresor/ca-bundle.js';
 export { createProvider } from './create-provider.js';
 export type { ProviderDeps } from './create-provider.js';

@@ -68,15 +68,17 @@ function verbsMade(): string[] {
 }
 
 describe('the Kubernetes calls of the providers are the ones kubernetes-access.ts declares', () => {
-  it('Tresor reads the CA bundle Secret and creates it when absent, nothing else', async () => {
+  it('Tresor reads the CA bundle Secret, creates it when absent, and updates it in a staged root rotation, nothing else', async () => {
     const config = configFor({ CERT_MANAGER: 'tresor', FSM_CA_BUNDLE_SECRET_NAME: 'mesh-root' });
     const store = new KubernetesSecretStore({ kubeConfig: kube.kubeConfig() });
+    const provider = await TresorProvider.start({ store, namespace: NAMESPACE, secretName: 'mesh-root' });
     await TresorProvider.start({ store, namespace: NAMESPACE, secretName: 'mesh-root' });
-    await TresorProvider.start({ store, namespace: NAMESPACE, secretName: 'mesh-root' });
+    await provider.applyRotationStep({ kind: 'prepare', propagationMs: 5_000, spreadMs: 5_000, auto: false }, 0);
+    await provider.reload();
     const declared = providerKubernetesAccess(config);
     expectAllDeclared(declared);
-    expect(verbsMade()).toEqual(['secrets create', 'secrets get']);
-    expect(declared.map(permissionKey).sort()).toEqual(['namespace  secrets create *', 'namespace  secrets get mesh-root']);
+    expect(verbsMade()).toEqual(['secrets create', 'secrets get', 'secrets update']);
+    expect(declared.map(permissionKey).sort()).toEqual(['namespace  secrets create *', 'namespace  secrets get mesh-root', 'namespace  secrets update mesh-root']);
   });
 
   it('Vault publishes its root into the CA bundle Secret (create, then update) and reads its token Secret', async () => {

@@ -31,8 +31,8 @@ export type SecretOperation = Exclude<keyof SecretStore, 'kind'>;
 /** KubernetesSecretStore: read/create/replace/deleteNamespacedSecret. */
 const SECRET_OPERATION_VERB: Record<SecretOperation, KubernetesVerb> = { get: 'get', create: 'create', update: 'update', delete: 'delete' };
 
-/** TresorProvider.start: load the root, or create the Secret when it is absent. */
-export const TRESOR_CA_BUNDLE_OPERATIONS: readonly SecretOperation[] = ['get', 'create'];
+/** TresorProvider.start: load the root, or create the Secret when it is absent; a staged root rotation updates it. */
+export const TRESOR_CA_BUNDLE_OPERATIONS: readonly SecretOperation[] = ['get', 'create', 'update'];
 /** publishCaBundle (vault/ca-bundle.ts): read, create when absent, replace ca.crt when it changed. */
 export const VAULT_CA_BUNDLE_OPERATIONS: readonly SecretOperation[] = ['get', 'create', 'update'];
 /** secretTokenSource (vault/token-source.ts): reads the token Secret (again after a 403). */

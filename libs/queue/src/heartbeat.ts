@@ -22,6 +22,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 `);
 
+/** The issuer-gateway's heartbeat role: the root rotation's clock stops while none is live. */
+export const ISSUER_GATEWAY_ROLE = 'issuer-gateway';
+
 export interface HeartbeatOptions {
   /** e.g. 'ca-service'. */
   readonly role: string;

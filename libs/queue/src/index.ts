@@ -7,6 +7,8 @@ export * from './contracts/common.js';
 export * from './contracts/certificate-record.js';
 export * from './contracts/issue-job.js';
 export * from './contracts/rotate-job.js';
+export * from './contracts/root-rotation-job.js';
+export * from './rotation-status-store.js';
 export * from './contracts/job-options.js';
 export * from './contracts/parse.js';
 export * from './contracts/events.js';

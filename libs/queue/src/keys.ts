@@ -7,7 +7,7 @@ import { QueueError } from './errors.js';
 export const DEFAULT_PREFIX = '{fsm-certs}';
 
 /** Segments reserved for our keys; a queue with one of these names would collide. */
-export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'rate', 'audit'] as const;
+export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'ca-rotation', 'rate', 'audit'] as const;
 
 export interface Keyspace {
   readonly prefix: string;
@@ -25,6 +25,12 @@ export interface Keyspace {
   readonly events: string;
   /** Sorted set per role: member = instance id, score = expiry (Redis server time, ms). */
   instances(role: string): string;
+  /** String: JSON root-rotation status served at GET /v1/ca/rotation. */
+  readonly rotationStatus: string;
+  /** Hash: ca-service instance id -> fingerprint of the root it signs with. */
+  readonly rotationSigners: string;
+  /** String with a TTL: the ca-service instance running the rotation controller's pass. */
+  readonly rotationLease: string;
   /** Hash per rate-limited caller: fields `tokens`, `ts` (Redis server time, ms). */
   rate(caller: string): string;
   /** Sorted set: member = audit record id, score = its time (ms); what the retention trims. */
@@ -54,6 +60,9 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     trustBundle: `${prefix}:trust-bundle`,
     events: `${prefix}:events`,
     instances: (role) => `${prefix}:instances:${role}`,
+    rotationStatus: `${prefix}:ca-rotation:status`,
+    rotationSigners: `${prefix}:ca-rotation:signers`,
+    rotationLease: `${prefix}:ca-rotation:lease`,
     rate: (caller) => `${prefix}:rate:${caller}`,
     auditIndex: `${prefix}:audit:index`,
     auditRecords: `${prefix}:audit:records`,

@@ -4,14 +4,16 @@
 import { Queue, QueueEvents, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { IssueJobPayload, IssueJobResult } from './contracts/issue-job.js';
-import { ISSUE_JOB_OPTIONS, ROTATE_JOB_OPTIONS } from './contracts/job-options.js';
+import { ISSUE_JOB_OPTIONS, ROOT_ROTATION_JOB_OPTIONS, ROTATE_JOB_OPTIONS } from './contracts/job-options.js';
 import { QUEUE_NAMES, type QueueName } from './contracts/queue-names.js';
 import type { RotateJobPayload, RotateJobResult } from './contracts/rotate-job.js';
+import type { RootRotationJobPayload, RootRotationJobResult } from './contracts/root-rotation-job.js';
 import { QueueError } from './errors.js';
 import { DEFAULT_PREFIX, assertValidPrefix } from './keys.js';
 
 export type IssueQueue = Queue<IssueJobPayload, IssueJobResult>;
 export type RotateQueue = Queue<RotateJobPayload, RotateJobResult>;
+export type RootRotationQueue = Queue<RootRotationJobPayload, RootRotationJobResult>;
 
 function checked(prefix: string): string {
   assertValidPrefix(prefix);
@@ -69,4 +71,22 @@ export function createRotateWorker(
 ): Worker<RotateJobPayload, RotateJobResult> {
   requireBlockingSafe(connection, 'Worker');
   return new Worker<RotateJobPayload, RotateJobResult>(QUEUE_NAMES.rotate, processor, { ...settings, connection, prefix: checked(prefix) });
+}
+
+export function createRootRotationQueue(connection: Redis, prefix: string = DEFAULT_PREFIX): RootRotationQueue {
+  return new Queue<RootRotationJobPayload, RootRotationJobResult>(QUEUE_NAMES.rootRotation, {
+    connection,
+    prefix: checked(prefix),
+    defaultJobOptions: { ...ROOT_ROTATION_JOB_OPTIONS },
+  });
+}
+
+export function createRootRotationWorker(
+  connection: Redis,
+  processor: Processor<RootRotationJobPayload, RootRotationJobResult>,
+  settings: WorkerSettings = {},
+  prefix: string = DEFAULT_PREFIX,
+): Worker<RootRotationJobPayload, RootRotationJobResult> {
+  requireBlockingSafe(connection, 'Worker');
+  return new Worker<RootRotationJobPayload, RootRotationJobResult>(QUEUE_NAMES.rootRotation, processor, { ...settings, connection, prefix: checked(prefix) });
 }

@@ -49,12 +49,13 @@ describe.each(Object.entries(COMBINATIONS))('RBAC with %s', (_name, set) => {
 });
 
 describe('what the least privilege looks like', () => {
-  it('with Tresor: the ca-service reads the CA bundle and the key-encryption key and may create Secrets; the gateway reads the key-encryption key', () => {
+  it('with Tresor: the ca-service reads the CA bundle and the key-encryption key, may create Secrets and update the CA bundle (staged root rotation); the gateway reads the key-encryption key', () => {
     const objects = render({ set: {} });
     expect(keys(grantedTo(objects, 'fsm-certs-ca-service', NAMESPACE))).toEqual([
       'namespace  secrets create *',
       'namespace  secrets get fsm-ca-bundle',
       'namespace  secrets get fsm-certs-kek',
+      'namespace  secrets update fsm-ca-bundle',
     ]);
     expect(keys(grantedTo(objects, 'fsm-certs-issuer-gateway', NAMESPACE))).toEqual(['namespace  secrets get fsm-certs-kek']);
     expect(grantedTo(objects, 'fsm-certs-rotation-worker', NAMESPACE)).toEqual([]);

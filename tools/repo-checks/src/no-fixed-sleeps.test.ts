@@ -32,6 +32,7 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
  */
 const ALLOWED: ReadonlyMap<string, string> = new Map([
   ['tools/repo-checks/src/no-fixed-sleeps.test.ts', 'this check: its patterns and examples'],
+  ['tools/stack/src/e2e/mtls-traffic.ts', 'a load generator: paces handshakes to a bounded rate; it waits for no event (the suites wait for announcements)'],
   ['libs/runtime/src/shutdown.test.ts', 'work that takes a given time under fake timers: the clock is the one the test advances'],
 ]);
 

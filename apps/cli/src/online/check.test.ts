@@ -1,7 +1,7 @@
 import { createRootCa, inspectCertificate, type CertificateInfo } from '@fsm-certs/x509';
 import { describe, expect, it } from 'vitest';
 import type { ListedCertificate } from './cert-read.js';
-import { evaluate, graceOption, rootDaysOption } from './check.js';
+import { evaluate, graceOption, rootDaysOption, rootWarnOption } from './check.js';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const DAY = 86_400_000;
@@ -46,7 +46,7 @@ describe('check: evaluate', () => {
       name: 'a root expiring within the threshold',
       roots: () => [root(12)],
       certs: [],
-      problems: [/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expires at 2026-03-1\dT.*, in 1[12] days \(threshold 30\): plan a root rotation now$/],
+      problems: [/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expires at 2026-03-1\dT.*, in 1[12] days \(threshold 30\): rotate the root now: fsm-certs ca rotate --auto --propagation 10m --spread 1h$/],
     },
     { name: 'a root expiring just outside a smaller threshold', roots: () => [root(12)], certs: [], rootDays: 10, problems: [] },
     {
@@ -75,6 +75,17 @@ describe('check: evaluate', () => {
     problems.forEach((pattern, i) => expect(verdict.problems[i]).toMatch(pattern));
   });
 
+  it('warns, without failing, about a root expiring within --root-warn (default a year) and names the rotation command', () => {
+    const year = rootWarnOption(undefined);
+    expect(year).toBe(8_760 * 3_600_000);
+    const soon = evaluate([root(200)], [], now, { ...policy, rootWarnMs: year });
+    expect(soon.problems).toEqual([]);
+    expect(soon.warnings).toHaveLength(1);
+    expect(soon.warnings[0]).toMatch(/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expires at .*, in (199|200) days \(within 8760h0m0s\): plan a root rotation without downtime: fsm-certs ca rotate --auto --propagation 10m --spread 1h$/);
+    expect(evaluate([root(400)], [], now, { ...policy, rootWarnMs: year }).warnings).toEqual([]);
+    expect(evaluate([root(200)], [], now, { ...policy, rootWarnMs: rootWarnOption('72h') }).warnings).toEqual([]);
+  });
+
   it('reports each record the gateway could not read as a problem, since its expiry is unknown', () => {
     const verdict = evaluate([root(3650)], [cert('fine.example', at(DAY), at(2 * DAY))], now, policy, ['broken.example']);
     expect(verdict.problems).toEqual([
@@ -84,7 +95,7 @@ describe('check: evaluate', () => {
 
   it('reports an expired root as expired', () => {
     const expired = inspectCertificate(createRootCa({ now: new Date(now.getTime() - 400 * DAY), validityMs: 365 * DAY }).certificatePem);
-    expect(evaluate([expired], [], now, policy).problems).toEqual([expect.stringMatching(/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expired at .*: every certificate it signed is now refused; rotate the root$/)]);
+    expect(evaluate([expired], [], now, policy).problems).toEqual([expect.stringMatching(/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expired at .*: every certificate it signed is now refused; replace the root \(docs\/operations\.md, the with-downtime method\)$/)]);
   });
 });
 

@@ -14,12 +14,22 @@ const DAY_MS = 86_400_000;
 export interface CheckPolicy {
   /** A root expiring within this many days is a problem. */
   readonly rootDays: number;
+  /** A root expiring within this long (but not within rootDays) is a warning naming the rotation command. */
+  readonly rootWarnMs?: number;
   /** How long past renewAt a certificate may stay before it is a problem (sweep latency). */
   readonly graceMs: number;
 }
 
+/** What `check` tells an operator to run: the zero-downtime staged rotation. */
+export const ROTATE_COMMAND = 'fsm-certs ca rotate --auto --propagation 10m --spread 1h';
+
+/** Default of --root-warn: a year ahead. */
+export const DEFAULT_ROOT_WARN = '8760h';
+
 export interface CheckVerdict {
   readonly problems: readonly string[];
+  /** Worth knowing, not failing the check (exit 0). */
+  readonly warnings: readonly string[];
   readonly summary: string;
 }
 
@@ -28,6 +38,10 @@ export function rootDaysOption(value: string | undefined): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new CliInputError(`--root-days ${JSON.stringify(value)} must be a number of days, 0 or more`);
   return n;
+}
+
+export function rootWarnOption(value: string | undefined): number {
+  return durationOption('--root-warn', value, DEFAULT_ROOT_WARN);
 }
 
 export function graceOption(value: string | undefined): number {
@@ -46,15 +60,20 @@ export function evaluate(
   unreadable: readonly string[] = [],
 ): CheckVerdict {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const t = now.getTime();
   for (const root of roots) {
     const name = root.commonName ?? root.subject;
     const left = root.notAfter.getTime() - t;
     if (left <= 0) {
-      problems.push(`root ${name} (serial ${root.serialNumber}) expired at ${root.notAfter.toISOString()}: every certificate it signed is now refused; rotate the root`);
+      problems.push(`root ${name} (serial ${root.serialNumber}) expired at ${root.notAfter.toISOString()}: every certificate it signed is now refused; replace the root (docs/operations.md, the with-downtime method)`);
     } else if (left <= policy.rootDays * DAY_MS) {
       problems.push(
-        `root ${name} (serial ${root.serialNumber}) expires at ${root.notAfter.toISOString()}, in ${Math.floor(left / DAY_MS)} days (threshold ${policy.rootDays}): plan a root rotation now`,
+        `root ${name} (serial ${root.serialNumber}) expires at ${root.notAfter.toISOString()}, in ${Math.floor(left / DAY_MS)} days (threshold ${policy.rootDays}): rotate the root now: ${ROTATE_COMMAND}`,
+      );
+    } else if (left <= (policy.rootWarnMs ?? 0)) {
+      warnings.push(
+        `root ${name} (serial ${root.serialNumber}) expires at ${root.notAfter.toISOString()}, in ${Math.floor(left / DAY_MS)} days (within ${formatDuration(policy.rootWarnMs ?? 0)}): plan a root rotation without downtime: ${ROTATE_COMMAND}`,
       );
     }
   }
@@ -78,13 +97,14 @@ export function evaluate(
   const first = [...roots].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime())[0];
   const rootPart = first === undefined ? 'no root' : `root ${first.commonName ?? first.subject} valid until ${first.notAfter.toISOString()} (${Math.floor((first.notAfter.getTime() - t) / DAY_MS)} days)`;
   const summary = `ok: ${rootPart}; ${certs.length} certificate${certs.length === 1 ? '' : 's'}, none past its renew time`;
-  return { problems, summary };
+  return { problems, warnings, summary };
 }
 
 export async function check(gateway: Gateway, policy: CheckPolicy, now: () => Date, print: (line: string) => void): Promise<number> {
   const roots = await fetchRoots(gateway);
   const { items, unreadable } = await listAll(gateway, undefined);
   const verdict = evaluate(roots, items, now(), policy, unreadable);
+  for (const warning of verdict.warnings) print(`warning: ${warning}`);
   if (verdict.problems.length === 0) {
     print(verdict.summary);
     return 0;

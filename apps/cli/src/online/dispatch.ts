@@ -7,7 +7,8 @@ import { caShow } from './ca.js';
 import { certRelease, certRotate } from './cert-change.js';
 import { certIssue } from './cert-issue.js';
 import { certGet, certList } from './cert-read.js';
-import { check, graceOption, rootDaysOption } from './check.js';
+import { check, graceOption, rootDaysOption, rootWarnOption } from './check.js';
+import { rootRotationAction, rootRotationStart, rootRotationStatus } from './rotation.js';
 import { countOption, followEvents } from './events.js';
 import { openGateway } from './gateway.js';
 
@@ -41,8 +42,23 @@ export async function runOnline(command: ParsedCommand, connection: Connection, 
       return 0;
     }
     case 'check': {
-      const policy = { rootDays: rootDaysOption(flags['root-days']), graceMs: graceOption(flags.grace) };
+      const policy = { rootDays: rootDaysOption(flags['root-days']), rootWarnMs: rootWarnOption(flags['root-warn']), graceMs: graceOption(flags.grace) };
       return check(openGateway(connection), policy, io.now, line);
+    }
+    case 'ca rotate':
+      await rootRotationStart(openGateway(connection), { auto: flags.auto === true, propagation: flags.propagation, spread: flags.spread, json: flags.json === true }, io.now(), line);
+      return 0;
+    case 'ca rotation status':
+      await rootRotationStatus(openGateway(connection), { json: flags.json === true }, io.now(), line);
+      return 0;
+    case 'ca rotation activate':
+    case 'ca rotation retire':
+    case 'ca rotation pause':
+    case 'ca rotation resume':
+    case 'ca rotation rollback': {
+      const action = command.name.slice('ca rotation '.length) as 'activate' | 'retire' | 'pause' | 'resume' | 'rollback';
+      await rootRotationAction(openGateway(connection), { action, force: flags.force === true, json: flags.json === true }, io.now(), line);
+      return 0;
     }
     case 'audit':
       await showAudit(openGateway(connection), { name: flags.name, caller: flags.caller, since: flags.since, limit: flags.limit, json: flags.json }, io.now(), line);

@@ -34,6 +34,11 @@ export const workerSchema = z
     shutdownTimeout: goDuration('a Go duration of at least 1s, e.g. 25s', 1_000).default('25s'),
     /** Period of the rotation sweep over the renew-time index (ROTATION_SWEEP_INTERVAL). */
     sweepInterval: goDuration('a Go duration of at least 100ms, e.g. 5s', 100).default('5s'),
+    /**
+     * Period of the ca-service's root rotation controller (CA_ROTATION_TICK): how soon a replica
+     * follows a stage another one stored, and how often live leaves are counted and moved.
+     */
+    rotationTick: goDuration('a Go duration between 100ms and 1m, e.g. 2s', 100, 60_000).default('2s'),
     /** Most certificates one sweep enqueues; the rest wait for the next sweep (ROTATION_SWEEP_LIMIT). */
     sweepLimit: positiveInt('certificates per sweep', 100_000).default(500),
     /**
@@ -52,6 +57,7 @@ export const workerSchema = z
     stalledIntervalMs: parseDurationMs(section.stalledInterval),
     shutdownTimeoutMs: parseDurationMs(section.shutdownTimeout),
     sweepIntervalMs: parseDurationMs(section.sweepInterval),
+    rotationTickMs: parseDurationMs(section.rotationTick),
   }));
 
 /** The brief's name for the section schema. */
@@ -66,5 +72,6 @@ export const workerEnv: readonly EnvBinding[] = [
   { env: 'WORKER_SHUTDOWN_TIMEOUT', path: ['worker', 'shutdownTimeout'] },
   { env: 'ROTATION_SWEEP_INTERVAL', path: ['worker', 'sweepInterval'] },
   { env: 'ROTATION_SWEEP_LIMIT', path: ['worker', 'sweepLimit'] },
+  { env: 'CA_ROTATION_TICK', path: ['worker', 'rotationTick'] },
   { env: 'FSM_KEY_ENCRYPTION_KEY', path: ['worker', 'keyEncryptionKey'], secret: true },
 ];

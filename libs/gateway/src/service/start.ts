@@ -9,9 +9,13 @@ import {
   Inventory,
   createIssueQueue,
   createQueueEvents,
+  createRootRotationQueue,
+  RotationStatusStore,
   createRedisConnection,
   liveInstances,
+  publishHeartbeat,
   waitForRedis,
+  ISSUER_GATEWAY_ROLE,
   QUEUE_NAMES,
   SharedRateLimiter,
   AuditLog,
@@ -22,6 +26,7 @@ import { CallerAuthenticatorChain, ServiceAccountAuthenticator, type ServiceAcco
 import { Authenticator } from '../auth/tokens.js';
 import type { GatewayAppOptions, GatewayLogger, ReadinessCheck } from '../deps.js';
 import { BullMqIssueClient } from '../issue/bullmq-issue-client.js';
+import { BullMqRootRotation } from '../rotation/root-rotation-port.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
 import { systemClock, type Clock } from '@fsm-certs/core';
 import { listen, type RunningServer } from './listen.js';
@@ -78,14 +83,19 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   const name = `issuer-gateway${options.instanceId === undefined ? '' : `:${options.instanceId}`}`;
   const redis = createRedisConnection(options.redisUrl, { role: 'client', connectionName: name });
   const blocking = createRedisConnection(options.redisUrl, { role: 'worker', connectionName: `${name}:events` });
-  for (const c of [redis, blocking]) c.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const rotationBlocking = createRedisConnection(options.redisUrl, { role: 'worker', connectionName: `${name}:root-rotation-events` });
+  for (const c of [redis, blocking, rotationBlocking]) c.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   await waitForRedis(redis, 30_000);
 
   const queue = createIssueQueue(redis, prefix);
   const queueEvents = createQueueEvents(blocking, QUEUE_NAMES.issue, prefix);
   queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue error'));
   queueEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue events error'));
-  await queueEvents.waitUntilReady();
+  const rotationQueue = createRootRotationQueue(redis, prefix);
+  const rotationEvents = createQueueEvents(rotationBlocking, QUEUE_NAMES.rootRotation, prefix);
+  rotationQueue.on('error', (error: Error) => logger.warn({ err: error.message }, 'root-rotation queue error'));
+  rotationEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'root-rotation queue events error'));
+  await Promise.all([queueEvents.waitUntilReady(), rotationEvents.waitUntilReady()]);
   const inventory = new Inventory(redis, { prefix });
   const issueClient = new BullMqIssueClient({ queue, queueEvents, retryAfterSeconds: options.app.retryAfterSeconds ?? 2, compactResults: inventory });
   const events = new EventStream(redis, { prefix });
@@ -115,6 +125,13 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     inventory,
     events,
     issueClient,
+    rootRotation: new BullMqRootRotation({
+      queue: rotationQueue,
+      queueEvents: rotationEvents,
+      store: new RotationStatusStore(redis, { prefix }),
+      timeoutMs: Math.max(options.app.issueTimeoutMs, 30_000),
+      retryAfterSeconds: options.app.retryAfterSeconds ?? 2,
+    }),
     kek: options.kek,
     csrCheck: x509CsrCheck,
     clock: options.clock ?? systemClock,
@@ -152,11 +169,22 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   } catch (error) {
     await queueEvents.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
+    await rotationEvents.close().catch(() => undefined);
+    await rotationQueue.close().catch(() => undefined);
     redis.disconnect();
     blocking.disconnect();
+    rotationBlocking.disconnect();
     throw error;
   }
   logger.info({ url: server.url }, 'issuer-gateway listening');
+  // Tells the ca-service's root rotation that agents can reach a gateway (its clock stops otherwise).
+  const heartbeat = publishHeartbeat(redis, {
+    role: ISSUER_GATEWAY_ROLE,
+    instanceId: options.instanceId ?? `${process.pid}`,
+    ttlMs: 10_000,
+    prefix,
+    onError: (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed'),
+  });
 
   return {
     url: server.url,
@@ -166,6 +194,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     async close(cancel) {
       renewal?.stop();
       gateway.closeStreams();
+      await heartbeat.stop();
       await server.close(cancel);
       const cancelled = new Promise<void>((resolve) => {
         if (cancel?.aborted === true) resolve();
@@ -174,7 +203,9 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
       await Promise.race([gateway.drain(), cancelled]);
       await queueEvents.close();
       await queue.close();
-      await Promise.allSettled([redis.quit(), blocking.quit()]);
+      await rotationEvents.close();
+      await rotationQueue.close();
+      await Promise.allSettled([redis.quit(), blocking.quit(), rotationBlocking.quit()]);
     },
   };
 }

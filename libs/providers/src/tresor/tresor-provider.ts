@@ -2,12 +2,54 @@
 // it is loaded, or generated and created when absent. When several replicas start at once exactly
 // one create succeeds (409 AlreadyExists for the others), and the losers load the winner's root.
 import { DEFAULT_KEY_ALGORITHM, keyFamilyOf, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
-import { createRootCa, exportPrivateKeyPem, generateKeyPairOffThread, isX509Error, issueLeaf, parseCsr } from '@fsm-certs/x509';
+import { createRootCa, exportPrivateKeyPem, generateKeyPairOffThread, isX509Error, issueLeaf, loadIssuer, parseCsr } from '@fsm-certs/x509';
 import type { IssuedLeaf, Issuer } from '@fsm-certs/x509';
 import { isProviderError, ProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest, TrustBundle } from '../provider.js';
-import type { SecretRef, SecretStore } from '../secret-store/types.js';
+import type { SecretRef, SecretStore, StoredSecret } from '../secret-store/types.js';
 import { CA_CERT_KEY, CA_PRIVATE_KEY_KEY, invalidBundle, issuerFromBundle } from './ca-bundle.js';
+import {
+  ROTATION_STATE_KEY,
+  STANDBY_CERT_KEY,
+  STANDBY_PRIVATE_KEY_KEY,
+  decodeRotationState,
+  idleState,
+  type RotationState,
+} from './rotation-state.js';
+import { applyStep, type RotationStep } from './rotation-steps.js';
+
+/** What a Tresor provider signs and trusts, as read from one version of the CA bundle secret. */
+export interface TresorMaterial {
+  /** The root that signs (ca.crt / private.key). */
+  readonly signer: Issuer;
+  /** The other root trusted during a rotation (standby.crt / standby.key). */
+  readonly standby: Issuer | undefined;
+  readonly rotation: RotationState;
+  readonly resourceVersion: string;
+}
+
+function trustedRootsOf({ signer, standby, rotation }: TresorMaterial): Issuer[] {
+  if (standby === undefined) return [signer];
+  return standby.fingerprint === rotation.oldFingerprint ? [standby, signer] : [signer, standby];
+}
+
+function materialFrom(store: SecretStore, secret: StoredSecret, now: Date): TresorMaterial {
+  const signer = issuerFromBundle(store, secret, now);
+  const decoded = decodeRotationState(secret.data[ROTATION_STATE_KEY]);
+  if (decoded instanceof Error) throw invalidBundle(store, secret.ref, decoded.message);
+  const rotation = decoded ?? idleState(now);
+  let standby: Issuer | undefined;
+  const standbyCert = secret.data[STANDBY_CERT_KEY];
+  const standbyKey = secret.data[STANDBY_PRIVATE_KEY_KEY];
+  if (standbyCert !== undefined && standbyKey !== undefined && rotation.stage !== 'idle' && rotation.stage !== 'retired') {
+    try {
+      standby = loadIssuer(standbyCert.toString('utf8'), standbyKey.toString('utf8'), now);
+    } catch (error) {
+      throw invalidBundle(store, secret.ref, `${STANDBY_CERT_KEY} / ${STANDBY_PRIVATE_KEY_KEY}: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  }
+  return { signer, standby, rotation, resourceVersion: secret.resourceVersion };
+}
 
 export interface TresorStartOptions {
   readonly store: SecretStore;
@@ -26,14 +68,77 @@ export class TresorProvider implements CertificateProvider {
   readonly kind = 'tresor' as const;
 
   private constructor(
-    /** The root that signs; its key never leaves this object. */
-    readonly issuer: Issuer,
+    private current: TresorMaterial,
     readonly secretRef: SecretRef,
     /** True when this instance generated the root (it won the create). */
     readonly createdRoot: boolean,
     private readonly store: SecretStore,
     private readonly clock: Clock,
+    private readonly rootValidityMs: number | undefined,
   ) {}
+
+  /** The root that signs now; its key never leaves this object. Changes with a root rotation. */
+  get issuer(): Issuer {
+    return this.current.signer;
+  }
+
+  /** The signer, the standby root and the rotation stage, as last read from the secret. */
+  get material(): TresorMaterial {
+    return this.current;
+  }
+
+  /**
+   * Reads the CA bundle secret again and takes what another replica changed (a rotation step).
+   * True when something changed. A secret deleted meanwhile is ignored: the root in use stays
+   * until a restart generates a new one (the with-downtime method).
+   */
+  async reload(): Promise<boolean> {
+    const secret = await this.store.get(this.secretRef);
+    if (secret === undefined || secret.resourceVersion === this.current.resourceVersion) return false;
+    this.current = materialFrom(this.store, secret, new Date(this.clock.now()));
+    return true;
+  }
+
+  /**
+   * Applies one rotation step to the stored secret, if the stored rotation is still at
+   * `expectedGeneration` (ROTATION_CONFLICT otherwise, and on a concurrent write), and signs with
+   * the result at once.
+   */
+  async applyRotationStep(step: RotationStep, expectedGeneration: number): Promise<TresorMaterial> {
+    const secret = await this.store.get(this.secretRef);
+    if (secret === undefined) {
+      throw new ProviderError('CA_BUNDLE_MISSING', `CA bundle secret ${this.secretRef.namespace}/${this.secretRef.name} is gone; restart the ca-service to create a new root (with downtime).`);
+    }
+    const now = new Date(this.clock.now());
+    const material = materialFrom(this.store, secret, now);
+    if (material.rotation.generation !== expectedGeneration) {
+      this.current = material;
+      throw new ProviderError('ROTATION_CONFLICT', `The root rotation changed meanwhile (now stage "${material.rotation.stage}"); look at it again and retry.`);
+    }
+    const data = applyStep(step, {
+      state: material.rotation,
+      data: secret.data,
+      signer: material.signer,
+      now,
+      ...(this.rootValidityMs === undefined ? {} : { rootValidityMs: this.rootValidityMs }),
+    });
+    let stored: StoredSecret;
+    try {
+      stored = await this.store.update(this.secretRef, data, secret.resourceVersion);
+    } catch (error) {
+      if (isProviderError(error) && error.code === 'SECRET_CONFLICT') {
+        throw new ProviderError('ROTATION_CONFLICT', 'Another replica changed the root rotation at the same moment; look at it again and retry.', { cause: error });
+      }
+      throw error;
+    }
+    this.current = materialFrom(this.store, stored, now);
+    return this.current;
+  }
+
+  /** Every root a workload must trust: the signer, plus the standby root during a rotation (old root first). */
+  trustedRoots(): Issuer[] {
+    return trustedRootsOf(this.current);
+  }
 
   static async start(options: TresorStartOptions): Promise<TresorProvider> {
     const clock = options.clock ?? systemClock;
@@ -65,12 +170,16 @@ export class TresorProvider implements CertificateProvider {
         }
       }
     }
-    const issuer = issuerFromBundle(store, secret, new Date(clock.now()));
-    return new TresorProvider(issuer, ref, created, store, clock);
+    const material = materialFrom(store, secret, new Date(clock.now()));
+    return new TresorProvider(material, ref, created, store, clock, options.rootValidityMs);
   }
 
   async issue(request: IssueRequest, signal?: AbortSignal): Promise<IssuedCertificate> {
     signal?.throwIfAborted();
+    // One signer and bundle for the whole call, even if a reload swaps them meanwhile.
+    const material = this.current;
+    const signer = material.signer;
+    const trusted = trustedRootsOf(material).map((root) => root.certificatePem);
     let leaf: IssuedLeaf;
     let privateKeyPem: string | undefined;
     let now: Date;
@@ -87,7 +196,7 @@ export class TresorProvider implements CertificateProvider {
         privateKeyPem = exportPrivateKeyPem(pair.privateKey);
       }
       now = new Date(this.clock.now());
-      leaf = issueLeaf(this.issuer, {
+      leaf = issueLeaf(signer, {
         commonName: request.commonName,
         dnsNames: request.dnsNames,
         uris: request.uris,
@@ -102,27 +211,27 @@ export class TresorProvider implements CertificateProvider {
     }
     const warnings: string[] = [];
     if (leaf.notAfter.getTime() < now.getTime() + request.validityMs - 1000) {
-      warnings.push(`validity capped at the root's expiry ${this.issuer.notAfter.toISOString()}; rotate the root soon`);
+      warnings.push(`validity capped at the root's expiry ${signer.notAfter.toISOString()}; rotate the root soon (fsm-certs ca rotate --auto)`);
     }
     return {
       commonName: request.commonName,
       certificatePem: leaf.certificatePem,
       chainPem: [],
-      issuingCaPem: this.issuer.certificatePem,
-      trustedCasPem: [this.issuer.certificatePem],
+      issuingCaPem: signer.certificatePem,
+      trustedCasPem: trusted,
       ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
       serialNumber: leaf.serialNumber,
       notBefore: leaf.notBefore,
       notAfter: leaf.notAfter,
       dnsNames: leaf.dnsNames,
-      issuerId: this.issuer.fingerprint,
+      issuerId: signer.fingerprint,
       provider: 'tresor',
       warnings,
     };
   }
 
   async trustBundle(): Promise<TrustBundle> {
-    return { issuingCaPem: this.issuer.certificatePem, trustedCasPem: [this.issuer.certificatePem] };
+    return { issuingCaPem: this.current.signer.certificatePem, trustedCasPem: this.trustedRoots().map((root) => root.certificatePem) };
   }
 
   async close(): Promise<void> {

@@ -19,3 +19,11 @@ export const ROTATE_JOB_OPTIONS: Readonly<DefaultJobOptions> = {
   removeOnComplete: { age: 24 * HOUR_S, count: 100_000 },
   removeOnFail: { age: 7 * 24 * HOUR_S, count: 10_000 },
 };
+
+export const ROOT_ROTATION_JOB_OPTIONS: Readonly<DefaultJobOptions> = {
+  // An action is answered once: the processor turns every failure into a result, and a stalled
+  // job (its replica killed) is taken over and decided again against the stored stage.
+  attempts: 1,
+  removeOnComplete: { age: 24 * HOUR_S, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * HOUR_S, count: 1_000 },
+};

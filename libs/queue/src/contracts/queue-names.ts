@@ -5,6 +5,8 @@ export const QUEUE_NAMES = {
   issue: 'issue',
   /** Rotate one certificate identified by (commonName, serialNumber). */
   rotate: 'rotate',
+  /** An admin's action on the staged root rotation (start, activate, retire, pause, resume, rollback). */
+  rootRotation: 'root-rotation',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -13,4 +15,5 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export const JOB_NAMES = {
   issueBatch: 'issue-batch',
   rotate: 'rotate',
+  rootRotation: 'root-rotation',
 } as const;

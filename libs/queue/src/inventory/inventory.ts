@@ -241,6 +241,33 @@ export class Inventory {
     return bundle;
   }
 
+  /**
+   * Stores the bundle and returns the one it replaced, in one command (SET … GET), so of two
+   * replicas publishing the same change at once exactly one sees the old bundle and announces it.
+   */
+  async swapTrustBundle(input: TrustBundleInput): Promise<{ readonly bundle: TrustBundleRecord; readonly previous: TrustBundleRecord | undefined }> {
+    const bundle = parseStored(
+      trustBundleRecordSchema,
+      {
+        version: 1,
+        issuingCaPem: input.issuingCaPem,
+        trustedCasPem: [...input.trustedCasPem],
+        rootNotAfter: typeof input.rootNotAfter === 'string' ? input.rootNotAfter : input.rootNotAfter.toISOString(),
+        updatedAt: this.now().toISOString(),
+      },
+      'Trust bundle',
+    );
+    const json = await this.redis.set(this.keys.trustBundle, JSON.stringify(bundle), 'GET');
+    let previous: TrustBundleRecord | undefined;
+    try {
+      previous = json === null ? undefined : parseStored(trustBundleRecordSchema, parseJson(json, 'Trust bundle'), 'Trust bundle');
+    } catch {
+      // An unreadable previous bundle counts as none: the new one replaced it and is announced.
+      previous = undefined;
+    }
+    return { bundle, previous };
+  }
+
   async getTrustBundle(): Promise<TrustBundleRecord | undefined> {
     const json = await this.redis.get(this.keys.trustBundle);
     return json === null ? undefined : parseStored(trustBundleRecordSchema, parseJson(json, 'Trust bundle'), 'Trust bundle');

@@ -1,0 +1,424 @@
+// The staged root rotation's controller, one per ca-service replica. Every tick each replica
+// re-reads the CA bundle secret (so its signer follows the stored stage), republishes the trust
+// bundle when it changed, and records which root it signs with. The replica holding the lease
+// then makes one pass: counts live leaves per root, re-issues leaves due to move (spread over the
+// window, through the ordinary `rotate` queue), notes when the leaving root has drained, takes the
+// automatic step whose condition holds, and publishes the status served at GET /v1/ca/rotation.
+import type { Logger } from 'pino';
+import { formatDuration, type Clock } from '@fsm-certs/core';
+import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
+import {
+  rotateJobId,
+  type EventStream,
+  type Inventory,
+  type RootRotationAction,
+  type RootRotationJobPayload,
+  type RootRotationStatus,
+  type RotateQueue,
+  type RotationRoot,
+  type RotationStatusStore,
+} from '@fsm-certs/queue';
+import { fingerprintSha256, inspectCertificate, type Issuer } from '@fsm-certs/x509';
+import { IssuanceError } from '../errors.js';
+import { activateReadiness, drained, dropReadiness, leavingRoot, type Readiness, type RotationFacts } from './conditions.js';
+import { scanLeaves, type LeafScan, type ScanPlan } from './leaf-scan.js';
+
+export const DEFAULT_ROTATION_TICK_MS = 2_000;
+/** Most rotate jobs one pass enqueues; the rest follow on the next passes. */
+const MAX_ENQUEUE_PER_PASS = 500;
+/** A failed re-issue is tried again after this long. */
+const RETRY_FAILED_AFTER_MS = 30_000;
+
+export interface RootRotationControllerDeps {
+  readonly provider: CertificateProvider;
+  readonly inventory: Pick<Inventory, 'list'>;
+  readonly events: Pick<EventStream, 'publish'>;
+  readonly status: RotationStatusStore;
+  readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;
+  /** Live ca-service instance ids (heartbeats). */
+  readonly liveInstances: () => Promise<string[]>;
+  /** Live issuer-gateway instance ids (heartbeats): without one, agents cannot follow, and the rotation's clock stops. */
+  readonly liveGateways: () => Promise<string[]>;
+  readonly instanceId: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Re-reads the provider's trust bundle into the inventory (announcing a change). */
+  readonly resyncTrustBundle: () => Promise<void>;
+  /** Fingerprint of the CA this replica issues from (non-Tresor providers). */
+  readonly currentIssuerId: () => string | undefined;
+  /** The bundle this replica published last (non-Tresor providers: the roots of the status). */
+  readonly publishedBundle: () => { readonly issuingCaPem: string; readonly trustedCasPem: readonly string[] } | undefined;
+  readonly tickMs?: number;
+}
+
+interface Pass {
+  readonly facts: RotationFacts;
+  readonly scan: LeafScan;
+}
+
+export class RootRotationController {
+  private readonly tresor: TresorProvider | undefined;
+  private readonly tickMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly deps: RootRotationControllerDeps) {
+    this.tresor = deps.provider instanceof TresorProvider ? deps.provider : undefined;
+    this.tickMs = deps.tickMs ?? DEFAULT_ROTATION_TICK_MS;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tickOnce(), this.tickMs);
+    // Never keeps a stopping process alive.
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+    await this.deps.status.removeSigner(this.deps.instanceId).catch(() => undefined);
+  }
+
+  /** One tick, never two at once; failures are logged and the next tick tries again. */
+  tickOnce(): Promise<void> {
+    this.running ??= this.tick()
+      .catch((error: unknown) => this.deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'root rotation tick failed; retrying on the next one'))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async tick(): Promise<void> {
+    await this.follow();
+    if (!(await this.deps.status.takeLease(this.deps.instanceId, this.tickMs * 3))) return;
+    await this.pass();
+  }
+
+  /** Takes what the secret says now; republishes the bundle and our signer when it changed. */
+  private async follow(): Promise<void> {
+    if (this.tresor !== undefined && (await this.tresor.reload())) {
+      const { rotation, signer } = this.tresor.material;
+      this.deps.logger.info({ stage: rotation.stage, rotationId: rotation.rotationId, signer: signer.fingerprint }, 'CA bundle secret changed: following the root rotation');
+      await this.deps.resyncTrustBundle();
+    }
+    const signer = this.signerFingerprint();
+    if (signer !== undefined) await this.deps.status.setSigner(this.deps.instanceId, signer);
+  }
+
+  private signerFingerprint(): string | undefined {
+    return this.tresor?.issuer.fingerprint ?? this.deps.currentIssuerId();
+  }
+
+  /** Carries out an admin's action; answers the status after it. */
+  async act(payload: RootRotationJobPayload): Promise<RootRotationStatus> {
+    const tresor = this.tresor;
+    if (tresor === undefined) {
+      throw new IssuanceError(
+        'ROTATION_UNSUPPORTED',
+        `The ${this.deps.provider.kind} provider has no staged root rotation here: rotate the root in ${this.deps.provider.kind === 'vault' ? 'Vault (pki/root/rotate, then make the new issuer the default); the trust bundle follows its issuers' : "cert-manager's Issuer; the trust bundle follows the Issuer's CA"}.`,
+      );
+    }
+    await this.follow();
+    const facts = (await this.gather()).facts;
+    const state = tresor.material.rotation;
+    const step = this.stepFor(payload, facts);
+    await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
+    return this.pass();
+  }
+
+  private stepFor(payload: RootRotationJobPayload, facts: RotationFacts): RotationStep {
+    const state = this.material().rotation;
+    const conflict = (readiness: Readiness, what: string): ProviderError =>
+      new ProviderError('ROTATION_CONFLICT', `Cannot ${what} yet: ${readiness.reason}. Wait${readiness.atMs === undefined ? '' : ` (until ${new Date(readiness.atMs).toISOString()} at the earliest)`}, or send force: true (workloads may fail handshakes).`);
+    switch (payload.action) {
+      case 'start':
+        return { kind: 'prepare', propagationMs: payload.propagationMs ?? DEFAULT_PROPAGATION_MS, spreadMs: payload.spreadMs ?? DEFAULT_SPREAD_MS, auto: payload.auto ?? false };
+      case 'activate': {
+        const readiness = activateReadiness(state, facts);
+        if (!readiness.ready && payload.force !== true && (state.stage === 'prepared' || state.stage === 'rolled-back')) throw conflict(readiness, 'activate');
+        return { kind: 'activate' };
+      }
+      case 'retire': {
+        const readiness = dropReadiness(state, facts);
+        if (!readiness.ready && payload.force !== true && state.stage === 'activated') throw conflict(readiness, 'retire the old root');
+        return { kind: 'retire' };
+      }
+      case 'rollback': {
+        if (state.stage === 'rolled-back' && payload.force !== true) {
+          const readiness = dropReadiness(state, facts);
+          if (!readiness.ready) throw conflict(readiness, 'remove the new root');
+        }
+        return { kind: 'rollback' };
+      }
+      case 'pause':
+        return { kind: 'flags', paused: true };
+      case 'resume':
+        return { kind: 'flags', paused: false };
+    }
+  }
+
+  private material() {
+    if (this.tresor === undefined) throw new IssuanceError('INTERNAL', 'root rotation material asked of a provider without one');
+    return this.tresor.material;
+  }
+
+  /** Applies a step to the secret, republishes the bundle, and announces the stage. */
+  private async apply(step: RotationStep, action: RootRotationAction, auto: boolean, generation: number, requestedBy?: string): Promise<void> {
+    const tresor = this.tresor;
+    if (tresor === undefined) return;
+    const before = tresor.material.rotation;
+    const after = (await tresor.applyRotationStep(step, generation)).rotation;
+    await this.deps.status.setSigner(this.deps.instanceId, tresor.issuer.fingerprint);
+    // The bundle first: an agent acting on the stage event reads a bundle that already has it.
+    await this.deps.resyncTrustBundle();
+    const detail = describe(after.stage, after.paused, action);
+    await this.deps.events.publish({
+      version: 1,
+      kind: 'root-rotation-stage',
+      at: new Date(this.deps.clock.now()).toISOString(),
+      stage: after.stage,
+      previousStage: before.stage,
+      action,
+      auto,
+      ...(after.rotationId === undefined ? {} : { rotationId: after.rotationId }),
+      issuerId: tresor.issuer.fingerprint,
+      paused: after.paused,
+      detail,
+    });
+    this.deps.logger.info(
+      { audit: true, action, auto, requestedBy: requestedBy ?? (auto ? 'auto' : 'unknown'), from: before.stage, to: after.stage, paused: after.paused, rotationId: after.rotationId, signer: tresor.issuer.fingerprint },
+      `root rotation: ${detail}`,
+    );
+  }
+
+  private async gather(): Promise<Pass> {
+    const nowMs = this.deps.clock.now();
+    const signer = this.signerFingerprint() ?? '';
+    const plan = this.scanPlan(nowMs);
+    const [scan, liveInstances] = await Promise.all([scanLeaves(this.deps.inventory, nowMs, plan), this.deps.liveInstances()]);
+    const signers = await this.deps.status.signers(liveInstances);
+    const leaving = this.tresor === undefined ? undefined : leavingRoot(this.tresor.material.rotation);
+    const leavingRoot_ = leaving === undefined ? undefined : this.rootByFingerprint(leaving);
+    return {
+      scan,
+      facts: {
+        nowMs,
+        signer,
+        liveByIssuer: scan.liveByIssuer,
+        signers,
+        liveInstances,
+        ...(leavingRoot_ === undefined ? {} : { leavingRootNotAfterMs: leavingRoot_.notAfter.getTime() }),
+      },
+    };
+  }
+
+  private rootByFingerprint(fingerprint: string): Issuer | undefined {
+    const material = this.tresor?.material;
+    if (material === undefined) return undefined;
+    return [material.signer, material.standby].find((root) => root?.fingerprint === fingerprint);
+  }
+
+  private scanPlan(_nowMs: number): ScanPlan | undefined {
+    const material = this.tresor?.material;
+    if (material === undefined) return undefined;
+    const { rotation, signer } = material;
+    const leaving = leavingRoot(rotation);
+    if (leaving === undefined || rotation.paused) return undefined;
+    return {
+      signer: signer.fingerprint,
+      spreadFrom: new Set([leaving]),
+      windowStartMs: Date.parse(rotation.stageSince),
+      spreadMs: rotation.spreadMs,
+      salt: `${rotation.rotationId ?? ''}/${rotation.stage}/${rotation.stageSince}`,
+      trusted: new Set([leaving]),
+    };
+  }
+
+  /** The lease holder's pass; also run after an action so its answer is fresh. */
+  private async pass(): Promise<RootRotationStatus> {
+    let gathered = await this.gather();
+    if (this.tresor !== undefined) {
+      const stepped = await this.advance(gathered.facts);
+      if (stepped) gathered = await this.gather();
+      await this.reissue(gathered.scan);
+    }
+    const status = this.statusOf(gathered.facts);
+    await this.deps.status.publish(status);
+    return status;
+  }
+
+  /** Notes drain times and takes the automatic step whose condition holds; true when the stage moved. */
+  private async advance(facts: RotationFacts): Promise<boolean> {
+    const state = this.material().rotation;
+    try {
+      if (state.stage === 'prepared' || leavingRoot(state) !== undefined) {
+        const live = (await this.deps.liveGateways()).length > 0;
+        if (!live && state.gatewayDownAt === undefined) {
+          this.deps.logger.warn({ stage: state.stage }, 'root rotation: no issuer-gateway is live; agents cannot follow, so the rotation waits');
+          await this.tresor?.applyRotationStep({ kind: 'flags', gatewayDownAt: new Date(facts.nowMs).toISOString() }, state.generation);
+          return false;
+        }
+        if (live && state.gatewayDownAt !== undefined) {
+          this.deps.logger.info({ stage: state.stage }, 'root rotation: an issuer-gateway is back; the propagation period starts again');
+          await this.tresor?.applyRotationStep({ kind: 'flags', gatewayDownAt: null, clockFrom: new Date(facts.nowMs).toISOString() }, state.generation);
+          return false;
+        }
+      }
+      if (leavingRoot(state) !== undefined) {
+        const d = drained(state, facts);
+        if (d.drained && state.drainedAt === undefined) {
+          await this.tresor?.applyRotationStep({ kind: 'flags', drainedAt: new Date(facts.nowMs).toISOString() }, state.generation);
+          return false;
+        }
+        if (!d.drained && state.drainedAt !== undefined) {
+          await this.tresor?.applyRotationStep({ kind: 'flags', drainedAt: null }, state.generation);
+          return false;
+        }
+      }
+      if (!state.auto || state.paused) return false;
+      if (state.stage === 'prepared' && activateReadiness(state, facts).ready) {
+        await this.apply({ kind: 'activate' }, 'activate', true, state.generation);
+        return true;
+      }
+      if (state.stage === 'activated' && dropReadiness(state, facts).ready) {
+        await this.apply({ kind: 'retire' }, 'retire', true, state.generation);
+        return true;
+      }
+    } catch (error) {
+      // Another replica or an admin moved first: the next pass decides again.
+      if (error instanceof ProviderError && error.code === 'ROTATION_CONFLICT') return false;
+      throw error;
+    }
+    return false;
+  }
+
+  /** Enqueues the re-issue of every leaf whose time in the spread has come. */
+  private async reissue(scan: LeafScan): Promise<void> {
+    const nowMs = this.deps.clock.now();
+    let enqueued = 0;
+    for (const leaf of scan.toMove) {
+      if (leaf.dueAtMs > nowMs) continue;
+      if (enqueued >= MAX_ENQUEUE_PER_PASS) break;
+      const jobId = rotateJobId(leaf.commonName, leaf.serialNumber);
+      const existing = await this.deps.rotateQueue.getJob(jobId);
+      if (existing !== undefined) {
+        const state = await existing.getState();
+        if (state !== 'completed' && state !== 'failed') continue;
+        if (state === 'failed' && nowMs - (existing.finishedOn ?? 0) < RETRY_FAILED_AFTER_MS) continue;
+        await existing.remove().catch(() => undefined);
+      }
+      await this.deps.rotateQueue.add('rotate', { version: 1, commonName: leaf.commonName, serialNumber: leaf.serialNumber, reason: 'root-rotation' }, { jobId });
+      enqueued += 1;
+    }
+    if (enqueued > 0) this.deps.logger.info({ enqueued, moving: scan.toMove.length }, 'root rotation: re-issuing leaves');
+  }
+
+  private statusOf(facts: RotationFacts): RootRotationStatus {
+    const now = new Date(facts.nowMs).toISOString();
+    if (this.tresor === undefined) {
+      const bundle = this.deps.publishedBundle();
+      const roots = (bundle?.trustedCasPem ?? []).map((pem): RotationRoot => {
+        const info = inspectCertificate(pem);
+        const fingerprint = fingerprintSha256(pem);
+        return {
+          role: 'current',
+          fingerprint,
+          subject: info.subject,
+          notBefore: info.notBefore.toISOString(),
+          notAfter: info.notAfter.toISOString(),
+          signing: bundle !== undefined && pem.trim() === bundle.issuingCaPem.trim(),
+          trusted: true,
+          liveLeaves: facts.liveByIssuer.get(fingerprint) ?? 0,
+          certificate: pem,
+        };
+      });
+      const counted = roots.reduce((sum, root) => sum + root.liveLeaves, 0);
+      const total = [...facts.liveByIssuer.values()].reduce((sum, n) => sum + n, 0);
+      return { stage: 'idle', paused: false, auto: false, propagationSeconds: 0, spreadSeconds: 0, roots, otherLiveLeaves: Math.max(0, total - counted), signers: facts.signers, updatedAt: now };
+    }
+    const { rotation, signer, standby } = this.tresor.material;
+    const roles = new Map<string, RotationRoot['role']>();
+    if (standby === undefined) roles.set(signer.fingerprint, 'current');
+    else {
+      if (rotation.oldFingerprint !== undefined) roles.set(rotation.oldFingerprint, 'old');
+      if (rotation.newFingerprint !== undefined) roles.set(rotation.newFingerprint, 'new');
+    }
+    const roots = [signer, ...(standby === undefined ? [] : [standby])]
+      .map((root): RotationRoot => {
+        const info = inspectCertificate(root.certificatePem);
+        return {
+          role: roles.get(root.fingerprint) ?? 'current',
+          fingerprint: root.fingerprint,
+          subject: info.subject,
+          notBefore: root.notBefore.toISOString(),
+          notAfter: root.notAfter.toISOString(),
+          signing: root === signer,
+          trusted: true,
+          liveLeaves: facts.liveByIssuer.get(root.fingerprint) ?? 0,
+          certificate: root.certificatePem,
+        };
+      })
+      .sort((a, b) => (a.role === 'old' ? -1 : b.role === 'old' ? 1 : 0));
+    const counted = roots.reduce((sum, root) => sum + root.liveLeaves, 0);
+    const total = [...facts.liveByIssuer.values()].reduce((sum, n) => sum + n, 0);
+    const waiting = this.waiting(facts);
+    return {
+      stage: rotation.stage,
+      ...(rotation.rotationId === undefined ? {} : { rotationId: rotation.rotationId }),
+      paused: rotation.paused,
+      auto: rotation.auto,
+      propagationSeconds: rotation.propagationMs / 1000,
+      spreadSeconds: rotation.spreadMs / 1000,
+      stageSince: rotation.stageSince,
+      ...(waiting === undefined ? {} : { waitingFor: waiting.reason }),
+      ...(waiting?.atMs === undefined || !rotation.auto || rotation.paused ? {} : { nextStepAt: new Date(Math.max(waiting.atMs, facts.nowMs)).toISOString() }),
+      roots,
+      otherLiveLeaves: Math.max(0, total - counted),
+      signers: facts.signers,
+      updatedAt: now,
+    };
+  }
+
+  private waiting(facts: RotationFacts): Readiness | undefined {
+    const state = this.material().rotation;
+    if (state.paused) return { ready: false, reason: 'paused: fsm-certs ca rotation resume' };
+    switch (state.stage) {
+      case 'prepared': {
+        const r = activateReadiness(state, facts);
+        return state.auto ? r : { ...r, reason: `${r.ready ? 'ready' : r.reason}; then an admin's activate (fsm-certs ca rotation activate)` };
+      }
+      case 'activated': {
+        const r = dropReadiness(state, facts);
+        const spreadEnd = Date.parse(state.stageSince) + state.spreadMs;
+        const reason = `${r.reason}${facts.nowMs < spreadEnd ? `; leaves are re-issued until ${new Date(spreadEnd).toISOString()} (spread ${formatDuration(state.spreadMs)})` : ''}`;
+        return { ...r, reason: state.auto ? reason : `${reason}; then an admin's retire (fsm-certs ca rotation retire)` };
+      }
+      case 'rolled-back': {
+        const r = dropReadiness(state, facts);
+        return { ...r, reason: `${r.reason}; then activate again, or rollback once more to remove the new root` };
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+function describe(stage: string, paused: boolean, action: RootRotationAction): string {
+  if (action === 'pause' || action === 'resume') return paused ? `paused in stage ${stage}` : `resumed in stage ${stage}`;
+  switch (stage) {
+    case 'prepared':
+      return 'prepared: a new root is trusted beside the old one, which still signs';
+    case 'activated':
+      return 'activated: the new root signs; live leaves are re-issued over the spread';
+    case 'retired':
+      return 'retired: the old root left the trust bundle';
+    case 'rolled-back':
+      return 'rolled back: the old root signs again; both roots stay trusted';
+    case 'idle':
+      return 'rolled back: the new root was removed from the trust bundle';
+    default:
+      return stage;
+  }
+}

@@ -1,0 +1,63 @@
+// One pass over the inventory for the root rotation: how many live leaves chain to each issuer,
+// and which leaves must move to the signing root and when. Leaves are spread over the window by a
+// hash of (rotation, stage, name), so every replica computes the same schedule without storing
+// one, and a replica taking over after a crash continues it unchanged.
+import { createHash } from 'node:crypto';
+import type { Inventory } from '@fsm-certs/queue';
+
+export interface LeafToMove {
+  readonly commonName: string;
+  readonly serialNumber: string;
+  readonly issuerId: string;
+  /** Epoch ms from which it is re-issued. */
+  readonly dueAtMs: number;
+}
+
+export interface LeafScan {
+  /** Live leaves per issuer fingerprint. */
+  readonly liveByIssuer: ReadonlyMap<string, number>;
+  /** Live leaves not from the signer, with their due time. */
+  readonly toMove: readonly LeafToMove[];
+}
+
+export interface ScanPlan {
+  /** Fingerprint of the root that signs now. */
+  readonly signer: string;
+  /** Leaves from these issuers are spread over [windowStartMs, windowStartMs + spreadMs). */
+  readonly spreadFrom: ReadonlySet<string>;
+  readonly windowStartMs: number;
+  readonly spreadMs: number;
+  /** Salt of the spread (the rotation id and stage). */
+  readonly salt: string;
+  /** Leaves from an issuer that is neither the signer nor in spreadFrom are due at once (e.g. after a forced retire). */
+  readonly trusted: ReadonlySet<string>;
+}
+
+/** A stable fraction in [0, 1) for `name` under `salt`. */
+export function spreadFraction(salt: string, name: string): number {
+  return createHash('sha256').update(salt).update('\0').update(name).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+const PAGE = 1_000;
+
+export async function scanLeaves(inventory: Pick<Inventory, 'list'>, nowMs: number, plan: ScanPlan | undefined): Promise<LeafScan> {
+  const liveByIssuer = new Map<string, number>();
+  const toMove: LeafToMove[] = [];
+  let cursor: string | undefined;
+  // Bounded: a page per iteration, and the name index is finite; stop at a repeated cursor.
+  for (let pages = 0; pages < 1_000_000; pages += 1) {
+    const page = await inventory.list({ limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
+    for (const record of page.items) {
+      if (Date.parse(record.notAfter) <= nowMs) continue;
+      liveByIssuer.set(record.issuerId, (liveByIssuer.get(record.issuerId) ?? 0) + 1);
+      if (plan === undefined || record.issuerId === plan.signer) continue;
+      const spread = plan.spreadFrom.has(record.issuerId);
+      if (!spread && plan.trusted.has(record.issuerId)) continue;
+      const dueAtMs = spread ? plan.windowStartMs + Math.floor(plan.spreadMs * spreadFraction(plan.salt, record.commonName)) : nowMs;
+      toMove.push({ commonName: record.commonName, serialNumber: record.serialNumber, issuerId: record.issuerId, dueAtMs });
+    }
+    if (page.nextCursor === undefined || page.nextCursor === cursor) break;
+    cursor = page.nextCursor;
+  }
+  return { liveByIssuer, toMove };
+}
