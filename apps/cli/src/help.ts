@@ -35,6 +35,8 @@ Online (talk to the issuer-gateway):
   fsm-certs ca rotation status [--json]     stage, both roots, live leaves chaining to each
   fsm-certs ca rotation activate|retire|rollback [--force] | pause | resume [--json]
       Advance, pause or roll back the rotation by hand (--force skips the stage's condition).
+  fsm-certs audit [--name CN] [--caller NAME] [--since 24h|TIME] [--limit N] [--json]
+      The gateway's audit trail (admin token): one decision per line, oldest first.
 
 Workload agent (long-running; keeps a directory's certificate fresh until SIGTERM):
   fsm-certs agent --dir DIR --name CN [--gateway URL] [--token-file FILE | --token T] [--ca-file FILE]

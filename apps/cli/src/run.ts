@@ -45,6 +45,8 @@ const OPTIONS = {
   'reload-pid-file': { type: 'string' },
   'health-addr': { type: 'string' },
   'log-level': { type: 'string' },
+  caller: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -88,6 +90,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { words: ['ca', 'rotation', 'pause'], operands: 0, flags: ['json'], online: true },
   { words: ['ca', 'rotation', 'resume'], operands: 0, flags: ['json'], online: true },
   { words: ['ca', 'rotation', 'rollback'], operands: 0, flags: ['force', 'json'], online: true },
+  { words: ['audit'], operands: 0, flags: ['name', 'caller', 'since', 'limit', 'json'], online: true },
   // Long-running; finds its gateway itself (--gateway, not --server) and may read its token from a file.
   {
     words: ['agent'],

@@ -2,9 +2,9 @@
 // (which serves /healthz, /readyz and /metrics on its own port, from the process's registry).
 import { startIssuerGateway } from '@fsm-certs/gateway';
 import { loadOrCreateKek } from '@fsm-certs/issuance';
-import { createSecretStore } from '@fsm-certs/providers';
+import { KubernetesTokenReviewer, createSecretStore, loadKubeConfig } from '@fsm-certs/providers';
 import { CLOSE_RESERVE_MS, requireRedisUrl, type ServiceContext, type StartedService } from '@fsm-certs/runtime';
-import { appOptions, configuredKek } from './options.js';
+import { appOptions, configuredKek, serviceAccountAuthOptions } from './options.js';
 
 export async function startGatewayApp(context: ServiceContext): Promise<StartedService> {
   const { config, logger } = context;
@@ -25,8 +25,20 @@ export async function startGatewayApp(context: ServiceContext): Promise<StartedS
     logger,
     instanceId: context.instanceId,
     registry: context.registry,
+    auditRetentionMs: gateway.auditRetentionMs,
+    ...(gateway.serviceAccountAuth.enabled
+      ? { serviceAccounts: { reviewer: new KubernetesTokenReviewer(loadKubeConfig(config)), options: serviceAccountAuthOptions(config) } }
+      : {}),
   });
-  logger.info({ url: service.url, instanceId: context.instanceId, tokens: gateway.tokens.map((t) => t.name) }, 'issuer-gateway ready for requests');
+  logger.info(
+    {
+      url: service.url,
+      instanceId: context.instanceId,
+      tokens: gateway.tokens.map((t) => t.name),
+      serviceAccountAudience: gateway.serviceAccountAuth.enabled ? gateway.serviceAccountAuth.audience : null,
+    },
+    'issuer-gateway ready for requests',
+  );
   // A parent that started us with an IPC channel (`npm start`) learns that this process holds
   // the port, whatever the log level; without one (containers) process.send is undefined.
   process.send?.({ type: 'ready', service: context.service, url: service.url, pid: process.pid });

@@ -1,7 +1,7 @@
 // Maps the validated configuration (the `gateway` section from libs/config/src/sections/gateway.ts
 // plus the shared sections) onto startIssuerGateway's options.
 import type { FsmConfig } from '@fsm-certs/config';
-import type { GatewayAppOptions } from '@fsm-certs/gateway';
+import type { GatewayAppOptions, ServiceAccountAuthOptions } from '@fsm-certs/gateway';
 
 export type GatewaySettings = FsmConfig['gateway'];
 
@@ -23,5 +23,19 @@ export function appOptions(config: FsmConfig): GatewayAppOptions {
     batchPipelineDepth: gateway.batchPipelineDepth,
     defaultValidityMs: config.certificateProvider.serviceCertValidityMs,
     trustDomain: config.trustDomain,
+    failedAuth: gateway.authFailures,
+    sse: gateway.sse,
+  };
+}
+
+/** gateway.serviceAccountAuth as the ServiceAccount authenticator's options. */
+export function serviceAccountAuthOptions(config: FsmConfig): ServiceAccountAuthOptions {
+  const sa = config.gateway.serviceAccountAuth;
+  return {
+    audience: sa.audience,
+    trustDomain: config.trustDomain,
+    cacheTtlMs: sa.cacheTtlMs,
+    names: sa.names,
+    ...(sa.policy === undefined ? {} : { policy: sa.policy }),
   };
 }

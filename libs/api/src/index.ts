@@ -7,4 +7,5 @@ export * from './problems.js';
 export * from './requests.js';
 export * from './responses.js';
 export * from './operations.js';
+export * from './audit.js';
 export { openApiDocument, type OpenApiDocument } from './openapi.js';

@@ -5,6 +5,7 @@
 // Adding a route is: one entry here, one handler in the gateway.
 import type { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE, notReadyProblemSchema } from './problems.js';
+import { auditPageSchema, auditQuerySchema } from './audit.js';
 import {
   certificatePathSchema,
   eventsHeadersSchema,
@@ -26,7 +27,7 @@ import { rootRotationRequestSchema, rootRotationStatusSchema } from './rotation.
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
-/** `public`: no token. Otherwise the scope a bearer token needs (admin has every scope). */
+/** `public`: no token. Otherwise the scope a caller needs (admin has every scope). */
 export type Access = 'public' | 'read' | 'issue' | 'admin';
 
 export interface ResponseHeaderSpec {
@@ -177,6 +178,18 @@ export const OPERATIONS = {
     headers: eventsHeadersSchema,
     responses: { 200: { description: 'An endless event stream; each `data:` is a CertEvent.', content: { 'text/event-stream': textSchema } } },
     problems: [400],
+  },
+  listAudit: {
+    method: 'get',
+    path: '/v1/audit',
+    tags: ['audit'],
+    summary: 'The audit trail: every decision about a certificate, oldest first (admin scope).',
+    description:
+      'One record per decision: issued, reused, rotated, released, refused (with its code) and trust-bundle changes, with when, who (token name or system:serviceaccount:<ns>:<sa>), client address, request id, names, serial, validity, key algorithm, provider and issuer. Written before the request is answered; kept for `gateway.auditRetention` (default 720h). Never holds a key, token or CSR.',
+    access: 'admin',
+    query: auditQuerySchema,
+    responses: { 200: { description: 'One page.', content: json(auditPageSchema) } },
+    problems: [400, 503],
   },
   healthz: {
     method: 'get',

@@ -12,14 +12,15 @@ interface ProblemCodeInfo {
 
 export const PROBLEM_CODES = {
   INVALID_BODY: { status: 400, title: 'Invalid request body', when: 'not a JSON object, unknown field, wrong type, or a request the issue queue would refuse' },
-  INVALID_NAME: { status: 400, title: 'Invalid name', when: 'common name / SAN / path name is not a DNS name, IP or URI, or the path has a malformed percent-escape' },
+  INVALID_NAME: { status: 400, title: 'Invalid name', when: 'common name / SAN / path name is not a DNS name, IP or URI, the path has a malformed percent-escape, or a wildcard name the caller\'s policy does not allow' },
   INVALID_DURATION: { status: 400, title: 'Invalid validity duration', when: '`validity` is not a Go duration, under `10m`, or over 100 years' },
   INVALID_CSR: { status: 400, title: 'Invalid certificate signing request', when: 'the CSR is not one PEM CERTIFICATE REQUEST, does not parse, its signature does not verify, its key is unsupported (not P-256 / RSA 2048-4096, or an RSA exponent other than 65537), or its key contradicts `keyAlgorithm`' },
   INVALID_SPIFFE: { status: 400, title: 'Cannot derive a SPIFFE identity', when: '`spiffe: true` with a common name not of the form `<sa>.<ns>.<trustDomain>`, or a bad namespace / service account' },
   INVALID_QUERY: { status: 400, title: 'Invalid query parameter', when: 'bad `limit`, `cursor`, `includeKey` or `Last-Event-ID`' },
-  UNAUTHENTICATED: { status: 401, title: 'Authentication required', when: 'no bearer token, or an unknown one' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required', when: 'no bearer token, an unknown one, or a ServiceAccount token Kubernetes does not accept (expired, wrong audience)' },
   FORBIDDEN: { status: 403, title: 'Forbidden', when: "the token lacks the route's scope (or `includeKey` without admin)" },
-  NAME_NOT_ALLOWED: { status: 403, title: 'Name not allowed for this token', when: "the name (or a SAN) is outside the token's patterns" },
+  NAME_NOT_ALLOWED: { status: 403, title: 'Name not allowed for this caller', when: "a name the certificate carries (CN, DNS, IP, URI or SPIFFE SAN) is outside the caller's patterns" },
+  POLICY_DENIED: { status: 403, title: 'Refused by the caller\'s policy', when: 'the request is beyond the caller\'s policy; the detail names the rule (`maxValidity`, `keyAlgorithms`, `keyModes`)' },
   NOT_FOUND: { status: 404, title: 'Not found', when: 'no such route' },
   CERTIFICATE_NOT_FOUND: { status: 404, title: 'Certificate not found', when: 'no certificate for the name' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', when: 'the path exists but not with this method; `Allow` lists the methods it has' },
@@ -32,7 +33,7 @@ export const PROBLEM_CODES = {
   },
   ROTATION_UNSUPPORTED: { status: 409, title: 'Root rotation not supported by this provider', when: '`POST /v1/ca/rotation` with Vault or cert-manager: rotate the root in the backend; the bundle follows it' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', when: 'a body that is not UTF-8 `application/json`, or a `Content-Encoding` other than gzip, deflate, br or identity' },
-  RATE_LIMITED: { status: 429, title: 'Too many requests', when: "the token's bucket is empty; `Retry-After` says when to retry" },
+  RATE_LIMITED: { status: 429, title: 'Too many requests', when: "the caller's rate (policy rule `rate`) is spent, its client address failed authentication too often, or it holds its limit of event streams; `Retry-After` says when to retry" },
   RECORD_UNREADABLE: {
     status: 500,
     title: 'Stored certificate record unreadable',
@@ -40,7 +41,7 @@ export const PROBLEM_CODES = {
   },
   INTERNAL: { status: 500, title: 'Internal server error', when: "a bug; the detail is generic, the cause is in the gateway's log" },
   ISSUANCE_FAILED: { status: 502, title: 'Issuance failed', when: 'the CA backend failed the job after its retries' },
-  BACKEND_UNAVAILABLE: { status: 503, title: 'Backend unavailable', when: 'Redis / the queue is unreachable, or no trust bundle yet; `Retry-After`' },
+  BACKEND_UNAVAILABLE: { status: 503, title: 'Backend unavailable', when: 'Redis / the queue / the Kubernetes TokenReview API is unreachable, no trust bundle yet, or the gateway serves its limit of event streams; `Retry-After`' },
   NOT_READY: { status: 503, title: 'Not ready', when: '`/readyz` only' },
   ISSUANCE_TIMEOUT: { status: 504, title: 'Issuance timed out', when: 'no result within `GATEWAY_ISSUE_TIMEOUT`; a job no worker had started is withdrawn' },
 } as const satisfies Record<string, ProblemCodeInfo>;

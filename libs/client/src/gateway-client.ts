@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { GatewayRequestError } from './errors.js';
 import {
+  auditPageSchema,
   certificateListSchema,
   certificateResponseSchema,
   problemSchema,
@@ -10,6 +11,7 @@ import {
   trustBundleSchema,
   type RootRotationRequest,
   type RootRotationStatus,
+  type AuditPage,
   type CertificateList,
   type CertificateResponse,
   type GatewayEvent,
@@ -46,6 +48,14 @@ export class GatewayClient {
     if (params.cursor !== undefined) query.set('cursor', params.cursor);
     const suffix = query.size > 0 ? `?${query.toString()}` : '';
     return this.json('GET', `/v1/certificates${suffix}`, certificateListSchema);
+  }
+
+  /** One page of the audit trail (admin token), oldest first. */
+  audit(params: { name?: string; caller?: string; outcome?: string; since?: string; until?: string; limit?: number; cursor?: string } = {}): Promise<AuditPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    return this.json('GET', `/v1/audit${suffix}`, auditPageSchema);
   }
 
   rotate(commonName: string): Promise<CertificateResponse> {

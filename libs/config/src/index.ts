@@ -12,3 +12,4 @@ export type { WorkerConfig } from './sections/worker.js';
 export type { HealthConfig } from './sections/health.js';
 export { SECRET_STORE_KINDS, SERVICE_ACCOUNT_TOKEN_FILE, defaultSecretStoreKind } from './sections/secret-store.js';
 export type { SecretStoreEnvironment, SecretStoreKind } from './sections/secret-store.js';
+export { KEY_MODES, callerPolicySchema, type CallerPolicyConfig } from './sections/caller-policy.js';

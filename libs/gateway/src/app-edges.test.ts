@@ -125,7 +125,6 @@ describe('a request the HTTP schema accepts but the issue job contract refuses',
   it('is a 400 for that request alone; the requests batched with it are issued', async () => {
     // A wide window so all three travel together.
     await ctx.restart({ options: { batchWindowMs: 200 } });
-    ctx.h.issueClient.delayMs = 20;
     // 100 URI SANs is the most the HTTP schema allows; the derived SPIFFE id makes 101 URIs,
     // one more than an issue job item may carry.
     const sans = Array.from({ length: 100 }, (_, i) => `https://svc-${i}.example.com/`);

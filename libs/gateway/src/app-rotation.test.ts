@@ -45,7 +45,7 @@ class FakeRotation implements RootRotationPort {
 const unused = (): never => {
   throw new Error('not used by these routes');
 };
-const inventory: InventoryPort = { get: unused, delete: unused, list: unused, size: async () => 0, getTrustBundle: async () => undefined };
+const inventory: InventoryPort = { get: unused, deleteSerial: unused, list: unused, size: async () => 0, getTrustBundle: async () => undefined };
 const rotation = new FakeRotation();
 let server: Server;
 let baseUrl = '';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   const gateway = createGatewayApp({
     options: { tokens: GRANTS, rateLimitPerSec: 1000, bodyLimit: '64kb', issueTimeoutMs: 5_000, batchWindowMs: 2, batchMax: 64, batchPipelineDepth: 2, defaultValidityMs: 86_400_000, trustDomain: 'cluster.local' },
     inventory,
-    events: { publish: unused, subscribe: unused },
+    events: { publish: unused, subscribe: unused, readAfter: unused },
     issueClient: { issueBatch: unused, queueDepth: async () => 0, close: async () => undefined },
     rootRotation: rotation,
     kek: generateKek().kek,

@@ -3,10 +3,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { OPERATIONS } from '@fsm-certs/api';
-import { authenticateRequest, authorize } from './auth/middleware.js';
-import { TokenBucketLimiter } from './auth/rate-limit.js';
+import { AccessControl } from './auth/middleware.js';
+import { LocalRateLimiter, TokenBucketLimiter } from './auth/rate-limit.js';
 import { Authenticator } from './auth/tokens.js';
-import { silentLogger, type GatewayDeps } from './deps.js';
+import { DEFAULT_FAILED_AUTH, DEFAULT_SSE_LIMITS, silentLogger, type GatewayDeps } from './deps.js';
 import { GatewayError } from './errors.js';
 import { parseByteLimit, readJsonBody } from './http/json-body.js';
 import { normaliseError, problemMiddleware, sendProblem, type ErrorLogger } from './http/problem.js';
@@ -16,7 +16,10 @@ import { caHandlers } from './routes/ca.js';
 import { rotationHandlers } from './routes/rotation.js';
 import { certificateHandlers, issueHandler, type IssueRouteSteps } from './routes/certificates.js';
 import { OpenStreams, eventsHandlers } from './routes/events.js';
+import { EventHub } from './routes/event-hub.js';
 import { systemHandlers } from './routes/system.js';
+import { auditHandlers } from './routes/audit.js';
+import { Auditor } from './audit/auditor.js';
 import { registerOperations } from './routes/table.js';
 import { UnreadableRecords } from './routes/unreadable-records.js';
 
@@ -54,8 +57,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     { windowMs: options.batchWindowMs, maxItems: options.batchMax, pipelineDepth: options.batchPipelineDepth, timeoutMs: options.issueTimeoutMs },
     { onBatch: (size) => metrics.observeBatch(size) },
   );
-  const authenticator = new Authenticator(options.tokens);
-  const limiter = new TokenBucketLimiter(options.rateLimitPerSec, deps.clock);
+  const failedAuth = options.failedAuth ?? DEFAULT_FAILED_AUTH;
+  const access = new AccessControl({
+    authenticator: deps.authenticator ?? new Authenticator(options.tokens),
+    limiter: deps.rateLimiter ?? new LocalRateLimiter(deps.clock),
+    defaultRatePerSec: options.rateLimitPerSec,
+    failures: new TokenBucketLimiter(failedAuth.ratePerSec, deps.clock, failedAuth.burst),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -72,15 +80,17 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       const started = performance.now();
       res.once('finish', () => metrics.observeIssuance(outcomeForStatus(res.statusCode), (performance.now() - started) / 1000));
     },
-    authorize: (req) => authenticateRequest(authenticator, limiter, issueScope, req),
+    authorize: (req) => access.authorize(req, issueScope),
     readBody: (req) => readJsonBody(req, limitBytes),
   };
-  const streams = new OpenStreams();
+  const auditor = new Auditor(deps.audit, logger, () => deps.clock.now());
+  const streams = new OpenStreams(options.sse ?? DEFAULT_SSE_LIMITS);
+  const hub = new EventHub(deps.events, logger);
 
   registerOperations(
     app,
-    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord())), ...caHandlers(deps), ...rotationHandlers(deps), ...eventsHandlers(deps, streams), ...systemHandlers(deps) },
-    { forScope: (scope) => authorize(authenticator, limiter, scope), inline: new Set(['issueCertificate']) },
+    { ...certificateHandlers(deps, batcher, issueRoute, new UnreadableRecords(logger, () => metrics.countUndecodableRecord()), auditor), ...caHandlers(deps), ...rotationHandlers(deps), ...auditHandlers(deps), ...eventsHandlers(deps, streams, hub), ...systemHandlers(deps) },
+    { forScope: (scope) => access.middleware(scope), inline: new Set(['issueCertificate']) },
     // The issue route first: it carries nearly all the traffic.
     ['issueCertificate'],
   );
@@ -97,7 +107,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   // The fast lane: the same issue handler and steps, minus the router; errors answered the way
   // problemMiddleware answers them.
-  const fastIssue = issueHandler<IncomingMessage, ServerResponse>(deps, batcher, issueRoute);
+  const fastIssue = issueHandler<IncomingMessage, ServerResponse>(deps, batcher, issueRoute, auditor);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method === 'POST' && req.url === '/v1/certificates') {
       fastIssue(req, res).catch((error: unknown) => {
@@ -111,7 +121,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     app(req, res);
   };
 
-  return { app, handler, batcher, metrics, drain: () => batcher.drain(), closeStreams: () => streams.closeAll() };
+  return { app, handler, batcher, metrics, drain: () => batcher.drain(), closeStreams: () => {
+      streams.closeAll();
+      hub.closeAll();
+    } };
 }
 
 export { normaliseError };

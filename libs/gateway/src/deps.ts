@@ -1,15 +1,18 @@
 // What createGatewayApp needs. Everything that crosses a process boundary is an interface or a
 // narrow slice of a libs/queue class, so tests can run the HTTP semantics without a network.
-import type { EventStream, Inventory, KeyEncryptionKey } from '@fsm-certs/queue';
+import type { AuditLog, EventStream, Inventory, KeyEncryptionKey } from '@fsm-certs/queue';
 import type { Registry } from 'prom-client';
 import type { TokenGrant } from './auth/tokens.js';
+import type { CallerAuthenticator } from './auth/middleware.js';
+import type { RateLimiter } from './auth/rate-limit.js';
 import type { CsrCheck } from './issue/issue-request.js';
 import type { IssueClient } from './issue/issue-client.js';
 import type { RootRotationPort } from './rotation/root-rotation-port.js';
 import type { Clock } from '@fsm-certs/core';
 
-export type InventoryPort = Pick<Inventory, 'get' | 'delete' | 'list' | 'size' | 'getTrustBundle'>;
-export type EventPort = Pick<EventStream, 'publish' | 'subscribe'>;
+export type InventoryPort = Pick<Inventory, 'get' | 'deleteSerial' | 'list' | 'size' | 'getTrustBundle'>;
+export type AuditStore = Pick<AuditLog, 'append' | 'query'>;
+export type EventPort = Pick<EventStream, 'publish' | 'subscribe' | 'readAfter'>;
 
 /** One named readiness check; throws (or rejects) when not ready. */
 export type ReadinessCheck = () => Promise<void>;
@@ -42,7 +45,14 @@ export interface GatewayAppOptions {
   readonly sseHeartbeatMs?: number;
   /** Retry-After sent with 503; default 2 s. */
   readonly retryAfterSeconds?: number;
+  /** Failed authentications allowed per client address; default 1/s, burst 10. */
+  readonly failedAuth?: { readonly ratePerSec: number; readonly burst: number };
+  /** SSE subscribers: per caller and in all; default 20 and 1000. */
+  readonly sse?: { readonly maxStreamsPerCaller: number; readonly maxStreams: number };
 }
+
+export const DEFAULT_FAILED_AUTH = { ratePerSec: 1, burst: 10 } as const;
+export const DEFAULT_SSE_LIMITS = { maxStreamsPerCaller: 20, maxStreams: 1000 } as const;
 
 export interface GatewayDeps {
   readonly options: GatewayAppOptions;
@@ -58,4 +68,10 @@ export interface GatewayDeps {
   /** Named checks for /readyz (e.g. redis, queue, ca-service heartbeat). */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly logger?: GatewayLogger;
+  /** Who presents a bearer token; default: the configured tokens only. */
+  readonly authenticator?: CallerAuthenticator;
+  /** The audit trail; without it decisions are only logged (and GET /v1/audit answers 503). */
+  readonly audit?: AuditStore;
+  /** Per-caller rate; default in-process (RedisRateLimiter shares it across replicas). */
+  readonly rateLimiter?: RateLimiter;
 }

@@ -25,3 +25,15 @@ export {
   type RenewalScheduler,
   type ServerCertificateRenewalEvents,
 } from './service/server-certificate-renewal.js';
+export {
+  CallerAuthenticatorChain,
+  ServiceAccountAuthenticator,
+  SERVICE_ACCOUNT_DEFAULT_POLICY,
+  serviceAccountPrincipal,
+  type ServiceAccountAuthOptions,
+  type TokenReviewAnswer,
+  type TokenReviewer,
+} from './auth/service-accounts.js';
+export { AccessControl, type CallerAuthenticator } from './auth/middleware.js';
+export { DEFAULT_POLICY, KEY_MODES, type CallerPolicy, type CallerPolicyInput, type KeyMode } from './auth/policy.js';
+export { certificateNames, requireCoverage, spiffeIdentityName, type CertificateName } from './auth/certificate-names.js';

@@ -38,3 +38,5 @@ export {
   secretStorePermissions,
 } from './kubernetes-access.js';
 export type { AccessConfig, KubernetesPermission, KubernetesVerb, SecretOperation } from './kubernetes-access.js';
+export { KubernetesTokenReviewer, TOKEN_REVIEW_PERMISSION } from './token-review/kubernetes-token-reviewer.js';
+export type { TokenReviewAnswer, TokenReviewer } from './token-review/kubernetes-token-reviewer.js';

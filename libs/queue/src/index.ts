@@ -22,3 +22,5 @@ export * from './events/event-stream.js';
 export * from './heartbeat.js';
 export * from './queues.js';
 export { answersMarker, encodeRecord, isUnreadableRecord, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord } from './inventory/record-codec.js';
+export * from './rate-limit/shared-rate-limiter.js';
+export * from './audit/audit-log.js';

@@ -7,7 +7,7 @@ import { QueueError } from './errors.js';
 export const DEFAULT_PREFIX = '{fsm-certs}';
 
 /** Segments reserved for our keys; a queue with one of these names would collide. */
-export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'ca-rotation'] as const;
+export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'ca-rotation', 'rate', 'audit'] as const;
 
 export interface Keyspace {
   readonly prefix: string;
@@ -31,6 +31,12 @@ export interface Keyspace {
   readonly rotationSigners: string;
   /** String with a TTL: the ca-service instance running the rotation controller's pass. */
   readonly rotationLease: string;
+  /** Hash per rate-limited caller: fields `tokens`, `ts` (Redis server time, ms). */
+  rate(caller: string): string;
+  /** Sorted set: member = audit record id, score = its time (ms); what the retention trims. */
+  readonly auditIndex: string;
+  /** Hash: audit record id -> record JSON. */
+  readonly auditRecords: string;
 }
 
 export function assertValidPrefix(prefix: string): void {
@@ -57,5 +63,8 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     rotationStatus: `${prefix}:ca-rotation:status`,
     rotationSigners: `${prefix}:ca-rotation:signers`,
     rotationLease: `${prefix}:ca-rotation:lease`,
+    rate: (caller) => `${prefix}:rate:${caller}`,
+    auditIndex: `${prefix}:audit:index`,
+    auditRecords: `${prefix}:audit:records`,
   };
 }

@@ -3,13 +3,13 @@
 // grant each app's ServiceAccount exactly this.
 import type { FsmConfig } from '@fsm-certs/config';
 import { kekKubernetesAccess } from '@fsm-certs/issuance';
-import { providerKubernetesAccess, type KubernetesPermission } from '@fsm-certs/providers';
+import { TOKEN_REVIEW_PERMISSION, providerKubernetesAccess, type KubernetesPermission } from '@fsm-certs/providers';
 
 export const CHART_APPS = ['ca-service', 'issuer-gateway', 'rotation-worker'] as const;
 export type ChartApp = (typeof CHART_APPS)[number];
 
 /** The gateway's ServiceAccount authentication posts a TokenReview per new caller token. */
-const TOKEN_REVIEW: KubernetesPermission = { apiGroup: 'authentication.k8s.io', resource: 'tokenreviews', verb: 'create', resourceName: undefined, clusterScoped: true };
+const TOKEN_REVIEW: KubernetesPermission = TOKEN_REVIEW_PERMISSION;
 
 function kek(config: FsmConfig): KubernetesPermission[] {
   return kekKubernetesAccess({ configured: config.worker.keyEncryptionKey, storeKind: config.secretStore.kind });

@@ -2,6 +2,7 @@
 import type { Connection } from '../connection.js';
 import type { CliIo } from '../io.js';
 import type { ParsedCommand } from '../run.js';
+import { showAudit } from './audit.js';
 import { caShow } from './ca.js';
 import { certRelease, certRotate } from './cert-change.js';
 import { certIssue } from './cert-issue.js';
@@ -59,6 +60,9 @@ export async function runOnline(command: ParsedCommand, connection: Connection, 
       await rootRotationAction(openGateway(connection), { action, force: flags.force === true, json: flags.json === true }, io.now(), line);
       return 0;
     }
+    case 'audit':
+      await showAudit(openGateway(connection), { name: flags.name, caller: flags.caller, since: flags.since, limit: flags.limit, json: flags.json }, io.now(), line);
+      return 0;
     default:
       throw new Error(`no online command "${command.name}"`);
   }

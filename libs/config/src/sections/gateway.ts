@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseDurationMs } from '@fsm-certs/core';
 import { goDuration } from './go-duration.js';
+import { callerPolicySchema } from './caller-policy.js';
 import type { EnvBinding } from './env-binding.js';
 
 export const GATEWAY_SCOPES = ['issue', 'read', 'admin'] as const;
@@ -34,6 +35,8 @@ const tokenEntrySchema = z
     scopes: z.array(z.enum(GATEWAY_SCOPES, { error: 'issue, read or admin' })).min(1, { error: 'at least one of issue, read, admin' }),
     /** Issue name patterns: `*`, `*.ns.cluster.local` (one label), `**.ns.cluster.local` (subtree) or an exact name. */
     names: z.array(z.string().regex(NAME_PATTERN, { error: 'a name pattern: *, *.bookstore.cluster.local, **.bookstore.cluster.local or an exact DNS name' })).default([]),
+    /** Validity, key algorithms and modes, wildcards and rate for this token. */
+    policy: callerPolicySchema.optional(),
   })
   .superRefine((entry, ctx) => {
     const given = (entry.token === undefined ? 0 : 1) + (entry.sha256 === undefined ? 0 : 1);
@@ -49,7 +52,7 @@ const tokenEntrySchema = z
   .transform((entry) => {
     const hashed = entry.sha256 ?? (entry.token?.startsWith('sha256:') === true ? entry.token : undefined);
     const sha256 = hashed !== undefined ? hashed.replace(/^sha256:/, '').toLowerCase() : sha256Hex(entry.token ?? '');
-    return { name: entry.name, sha256, scopes: entry.scopes, names: entry.names };
+    return { name: entry.name, sha256, scopes: entry.scopes, names: entry.names, ...(entry.policy === undefined ? {} : { policy: entry.policy }) };
   });
 
 export type GatewayTokenGrant = z.output<typeof tokenEntrySchema>;
@@ -77,15 +80,52 @@ export const gatewaySchema = z
     batchMax: intBetween('requests per batch', 1, 500).default(64),
     /** Unset: derived from the provider in schema.ts (DEFAULT_BATCH_PIPELINE_DEPTH). */
     batchPipelineDepth: intBetween('jobs the batcher keeps in flight', 1, 64).optional(),
+    /** Failed authentications allowed per client address: a rate and a burst. */
+    authFailures: z
+      .strictObject({
+        ratePerSec: z.coerce.number({ error: 'failures per second, > 0' }).positive({ error: 'failures per second, > 0' }).default(1),
+        burst: intBetween('failures allowed at once', 1, 10_000).default(10),
+      })
+      .prefault({}),
+    /** Server-Sent Event streams (/v1/events) a caller, and the gateway, may hold open. */
+    sse: z
+      .strictObject({
+        maxStreamsPerCaller: intBetween('event streams per caller', 1, 100_000).default(20),
+        maxStreams: intBetween('event streams per gateway', 1, 1_000_000).default(1000),
+      })
+      .prefault({}),
+    /** Kubernetes ServiceAccount tokens, checked with the TokenReview API. */
+    serviceAccountAuth: z
+      .strictObject({
+        enabled: booleanish.default(false),
+        /** The audience the projected token must be minted for. */
+        audience: z.string().min(1).max(253).default('fsm-certs'),
+        /** How long a TokenReview answer is reused for the same token (at most its expiry). */
+        cacheTtl: goDuration('a Go duration between 0s and 10m, e.g. 30s', 0, 10 * 60 * 1000).default('30s'),
+        /** Extra names ServiceAccount callers may have beyond their own identity (patterns as for tokens). */
+        names: z.array(z.string().regex(NAME_PATTERN, { error: 'a name pattern' })).default([]),
+        /** Policy of every ServiceAccount caller; maxValidity defaults to 24h. */
+        policy: callerPolicySchema.optional(),
+      })
+      .prefault({}),
+    /** How long the audit trail keeps a decision (a Go duration; default 30 days). */
+    auditRetention: goDuration('a Go duration of at least 1h, e.g. 720h', 3600 * 1000).default('720h'),
   })
   .prefault({})
   .transform((section) => {
     const { adminToken, ...rest } = section;
     const grants: GatewayTokenGrant[] = [...section.tokens];
     if (adminToken !== undefined) grants.push({ name: 'admin', sha256: sha256Hex(adminToken), scopes: ['admin', 'issue', 'read'], names: ['*'] });
-    const { issueTimeout, ...others } = rest;
+    const { issueTimeout, serviceAccountAuth, auditRetention, ...others } = rest;
     // issueTimeoutMs is settled in schema.ts, where the provider's timeout is known.
-    return { ...others, tokens: grants, issueTimeout: issueTimeout === undefined ? undefined : { value: issueTimeout, ms: parseDurationMs(issueTimeout) } };
+    return {
+      ...others,
+      tokens: grants,
+      serviceAccountAuth: { ...serviceAccountAuth, cacheTtlMs: parseDurationMs(serviceAccountAuth.cacheTtl) },
+      auditRetention,
+      auditRetentionMs: parseDurationMs(auditRetention),
+      issueTimeout: issueTimeout === undefined ? undefined : { value: issueTimeout, ms: parseDurationMs(issueTimeout) },
+    };
   });
 
 /** The brief's name for the section schema. */
@@ -113,4 +153,12 @@ export const gatewayEnv: readonly EnvBinding[] = [
   { env: 'GATEWAY_BATCH_WINDOW_MS', path: ['gateway', 'batchWindowMs'] },
   { env: 'GATEWAY_BATCH_MAX', path: ['gateway', 'batchMax'] },
   { env: 'GATEWAY_BATCH_PIPELINE_DEPTH', path: ['gateway', 'batchPipelineDepth'] },
+  { env: 'GATEWAY_AUTH_FAILURES_PER_SEC', path: ['gateway', 'authFailures', 'ratePerSec'] },
+  { env: 'GATEWAY_AUTH_FAILURES_BURST', path: ['gateway', 'authFailures', 'burst'] },
+  { env: 'GATEWAY_SSE_MAX_STREAMS_PER_CALLER', path: ['gateway', 'sse', 'maxStreamsPerCaller'] },
+  { env: 'GATEWAY_SSE_MAX_STREAMS', path: ['gateway', 'sse', 'maxStreams'] },
+  { env: 'GATEWAY_SA_AUTH_ENABLED', path: ['gateway', 'serviceAccountAuth', 'enabled'] },
+  { env: 'GATEWAY_SA_AUTH_AUDIENCE', path: ['gateway', 'serviceAccountAuth', 'audience'] },
+  { env: 'GATEWAY_SA_AUTH_CACHE_TTL', path: ['gateway', 'serviceAccountAuth', 'cacheTtl'] },
+  { env: 'GATEWAY_AUDIT_RETENTION', path: ['gateway', 'auditRetention'] },
 ];

@@ -4,6 +4,7 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { nameMatcher, type NameMatcher } from './name-patterns.js';
+import { resolvePolicy, type CallerPolicy, type CallerPolicyInput } from './policy.js';
 
 export type Scope = 'issue' | 'read' | 'admin';
 export const SCOPES: readonly Scope[] = ['issue', 'read', 'admin'];
@@ -17,14 +18,23 @@ export interface TokenGrant {
   readonly scopes: readonly Scope[];
   /** Issue name patterns (see name-patterns.ts); ignored for admin, which may use any name. */
   readonly names: readonly string[];
+  /** What else limits this token (validity, key algorithms and modes, wildcards, rate). */
+  readonly policy?: CallerPolicyInput;
 }
 
+export type PrincipalKind = 'token' | 'serviceaccount';
+
 export interface Principal {
+  /** Token name, or `system:serviceaccount:<ns>:<sa>`: who the audit trail and logs name. */
   readonly name: string;
+  readonly kind: PrincipalKind;
+  /** `Token "ops"` / `ServiceAccount bookstore/bookstore-v1`, for messages. */
+  readonly label: string;
   readonly isAdmin: boolean;
   has(scope: Scope): boolean;
   /** Names this principal may issue / rotate / delete. */
   readonly names: NameMatcher;
+  readonly policy: CallerPolicy;
 }
 
 export function sha256Hex(token: string): string {
@@ -44,6 +54,9 @@ function compileGrant(grant: TokenGrant): CompiledGrant {
   const isAdmin = scopes.has('admin');
   const principal: Principal = {
     name: grant.name,
+    kind: 'token',
+    label: `Token "${grant.name}"`,
+    policy: resolvePolicy(grant.policy),
     isAdmin,
     has: (scope) => isAdmin || scopes.has(scope),
     names: nameMatcher(isAdmin ? ['*'] : grant.names),
@@ -83,13 +96,6 @@ export class Authenticator {
 
 export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.has(scope)) {
-    throw new GatewayError('FORBIDDEN', `Token "${principal.name}" lacks the "${scope}" scope this request needs.`);
-  }
-}
-
-/** For issue / rotate / delete: the name must be covered by the token's patterns. */
-export function requireName(principal: Principal, name: string): void {
-  if (!principal.names.allows(name)) {
-    throw new GatewayError('NAME_NOT_ALLOWED', `Token "${principal.name}" may not obtain certificates for "${name}"; its name patterns do not cover it.`);
+    throw new GatewayError('FORBIDDEN', `${principal.label} lacks the "${scope}" scope this request needs.`);
   }
 }

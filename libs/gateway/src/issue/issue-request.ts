@@ -6,7 +6,9 @@ import type { z } from 'zod';
 import { ISSUE_FIELD_PROBLEMS, IPV4_PATTERN, IPV6_PATTERN, URI_PATTERN, certificatePathSchema, issueRequestSchema, type IssueRequest, type ProblemCode } from '@fsm-certs/api';
 import { DEFAULT_KEY_ALGORITHM, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
 import { buildSpiffeId, isX509Error } from '@fsm-certs/x509';
-import { requireName, type Principal } from '../auth/tokens.js';
+import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
+import { defaultValidityFor } from '../auth/policy.js';
+import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import { parseOr, zodDetail } from '../http/validate.js';
 import type { IssueRequestItem } from './batcher.js';
@@ -119,16 +121,18 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
   const parsed = parseIssueBody(body);
   const commonName = parsed.commonName.toLowerCase();
   const sans = classifySans(parsed.sans ?? []);
-  const validityMs = parseValidity(parsed.validity, ctx.defaultValidityMs);
+  const validityMs = parseValidity(parsed.validity, defaultValidityFor(ctx.principal.policy, ctx.defaultValidityMs));
   const spiffeId = spiffeIdFor(parsed.spiffe, commonName, ctx.trustDomain);
 
-  // Authorise every DNS identity; IP and URI SANs cannot be matched by name patterns, so only
-  // an unrestricted token may ask for them (SPIFFE ids derived here are covered by the CN).
-  requireName(ctx.principal, commonName);
-  for (const dns of sans.dnsNames) requireName(ctx.principal, dns);
-  if ((sans.ipAddresses.length > 0 || sans.uris.length > 0) && !ctx.principal.names.unrestricted) {
-    throw new GatewayError('NAME_NOT_ALLOWED', `Token "${ctx.principal.name}" may not request IP or URI SANs; only tokens with the "*" name pattern may.`);
-  }
+  const identity = {
+    commonName,
+    dnsNames: dedupe(sans.dnsNames.filter((n) => n !== commonName)),
+    uris: dedupe(spiffeId === undefined ? sans.uris : [spiffeId, ...sans.uris]),
+    ipAddresses: dedupe(sans.ipAddresses),
+  };
+  // Authorised on exactly what the certificate will carry, SPIFFE id included, before any
+  // costly CSR check.
+  requireCoverage(ctx.principal, certificateNames(identity), ctx.trustDomain, 'request');
 
   let keyAlgorithm: KeyAlgorithm = parsed.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
   let csrPem: string | undefined;
@@ -148,14 +152,8 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
     csrPem = parsed.csr;
   }
 
-  const item: IssueRequestItem = {
-    commonName,
-    dnsNames: dedupe(sans.dnsNames.filter((n) => n !== commonName)),
-    uris: dedupe(spiffeId === undefined ? sans.uris : [spiffeId, ...sans.uris]),
-    ipAddresses: dedupe(sans.ipAddresses),
-    validityMs,
-    keyAlgorithm,
-    reason: 'request',
-  };
-  return csrPem === undefined ? item : { ...item, csrPem };
+  const base: IssueRequestItem = { ...identity, validityMs, keyAlgorithm, reason: 'request' };
+  const item = csrPem === undefined ? base : { ...base, csrPem };
+  requirePolicy(ctx.principal, item);
+  return item;
 }

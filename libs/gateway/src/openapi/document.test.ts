@@ -15,8 +15,8 @@ function unused(): never {
 function appRoutes(): Set<string> {
   const deps: GatewayDeps = {
     options: { tokens: [], rateLimitPerSec: 1, bodyLimit: '1kb', issueTimeoutMs: 1, batchWindowMs: 1, batchMax: 1, batchPipelineDepth: 2, defaultValidityMs: 1, trustDomain: 'cluster.local' },
-    inventory: { get: unused, delete: unused, list: unused, size: unused, getTrustBundle: unused },
-    events: { publish: unused, subscribe: unused },
+    inventory: { get: unused, deleteSerial: unused, list: unused, size: unused, getTrustBundle: unused },
+    events: { publish: unused, subscribe: unused, readAfter: unused },
     issueClient: { issueBatch: unused, queueDepth: unused, close: unused },
     kek: generateKek().kek,
     csrCheck: { verify: unused },

@@ -4,12 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { DEFAULT_PAGE, OPERATIONS } from '@fsm-certs/api';
 import { principalOf } from '../auth/middleware.js';
-import { requireName, type Principal } from '../auth/tokens.js';
+import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
+import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
-import { isUnreadableRecord, type CertificateRecord } from '@fsm-certs/queue';
+import { isUnreadableRecord, type CertificateRecord, type RemovedRecord } from '@fsm-certs/queue';
 import { sendJson } from '../http/send-json.js';
+import { requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
 import { parseOr } from '../http/validate.js';
 import { certificateResponse, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
@@ -26,7 +28,7 @@ export interface IssueRouteSteps<Req extends IncomingMessage = Request, Res exte
   /** Starts the latency / outcome observation (ends when the response is finished). */
   observe(res: Res): void;
   /** Authentication, rate limit, `issue` scope; throws a GatewayError. */
-  authorize(req: Req): Principal;
+  authorize(req: Req): Promise<Principal>;
   /** The parsed JSON body (undefined when there is none); throws 413 / 415 / 400. */
   readBody(req: Req, res: Res): Promise<unknown>;
 }
@@ -37,17 +39,42 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
   deps: GatewayDeps,
   batcher: IssueBatcher,
   steps: IssueRouteSteps<Req, Res>,
+  auditor: Auditor,
 ): (req: Req, res: Res) => Promise<void> {
   const { defaultValidityMs, trustDomain } = deps.options;
   const { kek, csrCheck } = deps;
   return async (req, res) => {
     steps.observe(res);
-    const principal = steps.authorize(req);
-    const body = await steps.readBody(req, res);
-    const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
-    const record = await batcher.submit(item);
-    const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
-    sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+    requestIdOf(req, res);
+    let body: unknown;
+    try {
+      const principal = await steps.authorize(req);
+      body = await steps.readBody(req, res);
+      const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
+      // The ca-service stamps issuedAt with its wall clock; one from before this request is a reuse.
+      const arrivedAt = Date.now();
+      const record = await batcher.submit(item);
+      const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
+      await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record });
+      sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+    } catch (error) {
+      await auditor.refused(req, res, 'issueCertificate', error, requestedNames(body));
+      throw error;
+    }
+  };
+}
+
+/** Runs an operation on a stored certificate, recording a refusal of it in the audit trail. */
+function audited(auditor: Auditor, operation: string, handler: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    requestIdOf(req, res);
+    try {
+      await handler(req, res, next);
+    } catch (error) {
+      const cn = typeof req.params['cn'] === 'string' ? req.params['cn'].toLowerCase() : null;
+      await auditor.refused(req, res, operation, error, { commonName: cn, names: cn === null ? [] : [cn] });
+      throw error;
+    }
   };
 }
 
@@ -81,9 +108,11 @@ export function certificateHandlers(
   batcher: IssueBatcher,
   issueRoute: IssueRouteSteps,
   unreadable: UnreadableRecords,
+  auditor: Auditor,
 ): Pick<OperationHandlers, CertificateOperation> {
   const { inventory, kek } = deps;
-  const issue: RequestHandler = issueHandler(deps, batcher, issueRoute);
+  const { trustDomain } = deps.options;
+  const issue: RequestHandler = issueHandler(deps, batcher, issueRoute, auditor);
   /** The record of one name; one that does not decode is answered RECORD_UNREADABLE. */
   const read = async (cn: string): Promise<CertificateRecord | undefined> => {
     try {
@@ -113,24 +142,59 @@ export function certificateHandlers(
     }
     const record = await read(cn);
     if (record === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}"; issue one with POST /v1/certificates.`);
+    // The certificate itself is public material (list shows the same); its key needs every name.
+    if (includeKey) {
+      requireCoverage(principal, certificateNames(record), trustDomain, 'stored');
+      // Handing out a stored key is a decision like issuing it.
+      await auditor.granted(req, res, 'getCertificate', 'reused', { certificate: record });
+    }
     res.json(certificateResponse(record, includeKey ? openKey(kek, record) : undefined));
   };
 
   const rotate: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
-    requireName(principalOf(req), cn);
+    const principal = principalOf(req);
     const current = await read(cn);
     if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}" to rotate; issue one first.`);
-    const record = await batcher.submit(rotationItem(current));
+    requireCoverage(principal, certificateNames(current), trustDomain, 'stored');
+    const item = rotationItem(current);
+    requirePolicy(principal, item);
+    const record = await batcher.submit(item);
+    await auditor.granted(req, res, 'rotateCertificate', 'rotated', { certificate: record });
     res.json(certificateResponse(record, current.csrPem === undefined ? openKey(kek, record) : undefined));
   };
 
   const release: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
-    requireName(principalOf(req), cn);
-    const removed = await inventory.delete(cn);
-    if (removed === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+    const principal = principalOf(req);
+    // Remove only the serial that was authorised: a certificate re-issued in between (perhaps
+    // with other names) is checked again rather than removed on the strength of the old one.
+    let removed: RemovedRecord | undefined;
+    for (let attempt = 0; removed === undefined; attempt++) {
+      let expectSerial: string;
+      try {
+        const current = await inventory.get(cn);
+        if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+        requireCoverage(principal, certificateNames(current), trustDomain, 'stored');
+        expectSerial = current.serialNumber;
+      } catch (error) {
+        if (!isUnreadableRecord(error)) throw error;
+        // Deleting is how an unreadable record goes away, but its names cannot be read to be
+        // checked: only a caller that may have every name may do it.
+        if (!principal.names.unrestricted) {
+          throw new GatewayError('NAME_NOT_ALLOWED', `The record for "${cn}" cannot be read, so its names cannot be checked; an operator token with the "*" pattern must release it.`, {
+            cause: error,
+          });
+        }
+        expectSerial = error.serialNumber ?? '';
+      }
+      const outcome = await inventory.deleteSerial(cn, expectSerial);
+      if (outcome === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}".`);
+      if (outcome !== 'changed') removed = outcome;
+      else if (attempt >= 2) throw new GatewayError('BACKEND_UNAVAILABLE', `The certificate for "${cn}" keeps changing while being released; retry.`, { retryAfterSeconds: 1 });
+    }
     const { serialNumber } = removed;
+    await auditor.granted(req, res, 'deleteCertificate', 'released', removed.record === undefined ? { commonName: cn, names: [cn], serialNumber } : { certificate: removed.record });
     try {
       if (serialNumber === undefined) throw new Error('the removed hash held no serial to announce');
       await deps.events.publish({ version: 1, at: new Date(deps.clock.now()).toISOString(), kind: 'released', commonName: cn, serialNumber });
@@ -141,5 +205,11 @@ export function certificateHandlers(
     res.status(204).end();
   };
 
-  return { issueCertificate: issue, listCertificates: list, getCertificate: get, rotateCertificate: rotate, deleteCertificate: release };
+  return {
+    issueCertificate: issue,
+    listCertificates: list,
+    getCertificate: audited(auditor, 'getCertificate', get),
+    rotateCertificate: audited(auditor, 'rotateCertificate', rotate),
+    deleteCertificate: audited(auditor, 'deleteCertificate', release),
+  };
 }

@@ -6,7 +6,10 @@
 // connections open through proxies.
 import type { Request, RequestHandler, Response } from 'express';
 import { OPERATIONS, STREAM_RESET_EVENT, type StreamReset } from '@fsm-certs/api';
-import type { StreamGap } from '@fsm-certs/queue';
+import { compareStreamIds, type StreamGap, type StreamedEvent } from '@fsm-certs/queue';
+import { principalOf } from '../auth/middleware.js';
+import { GatewayError } from '../errors.js';
+import type { EventHub, HubSubscription } from './event-hub.js';
 import type { GatewayDeps } from '../deps.js';
 import { parseOr } from '../http/validate.js';
 import type { OperationHandlers } from './table.js';
@@ -42,26 +45,66 @@ function write(res: Response, chunk: string): Promise<void> {
   });
 }
 
-/** Open SSE streams, so shutdown can end them instead of waiting on subscribers. */
+/** Open SSE streams per caller, against the per-caller and global caps. */
 export class OpenStreams {
   private readonly controllers = new Set<AbortController>();
-  add(controller: AbortController): void {
+  private readonly perCaller = new Map<string, number>();
+
+  constructor(private readonly limits: { readonly maxStreamsPerCaller: number; readonly maxStreams: number }) {}
+
+  /** Registers a stream, or throws 429 (this caller's cap) / 503 (the gateway's). */
+  open(caller: string, label: string): { controller: AbortController; release(): void } {
+    const mine = this.perCaller.get(caller) ?? 0;
+    if (mine >= this.limits.maxStreamsPerCaller) {
+      throw new GatewayError('RATE_LIMITED', `${label} already holds ${mine} event streams, its limit; close one before opening another.`, { retryAfterSeconds: 5 });
+    }
+    if (this.controllers.size >= this.limits.maxStreams) {
+      throw new GatewayError('BACKEND_UNAVAILABLE', `This gateway serves its limit of ${this.limits.maxStreams} event streams; retry, or connect to another replica.`, {
+        retryAfterSeconds: 5,
+      });
+    }
+    const controller = new AbortController();
     this.controllers.add(controller);
+    this.perCaller.set(caller, mine + 1);
+    let released = false;
+    return {
+      controller,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.controllers.delete(controller);
+        const left = (this.perCaller.get(caller) ?? 1) - 1;
+        if (left <= 0) this.perCaller.delete(caller);
+        else this.perCaller.set(caller, left);
+      },
+    };
   }
-  delete(controller: AbortController): void {
-    this.controllers.delete(controller);
-  }
+
   closeAll(): void {
     for (const c of this.controllers) c.abort();
   }
 }
 
-export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams): Pick<OperationHandlers, 'streamEvents'> {
+function eventMessage({ id, event }: StreamedEvent): string {
+  return `id: ${id}\nevent: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** Pages of catch-up read for a resuming client: the stream holds ~10 000 events, 100 a page. */
+const MAX_CATCH_UP_PAGES = 200;
+
+export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams, hub: EventHub): Pick<OperationHandlers, 'streamEvents'> {
+  const logger = deps.logger;
   const handler: RequestHandler = async (req, res) => {
     const lastEventId = resumeFrom(req);
-    const controller = new AbortController();
-    streams.add(controller);
-    res.on('close', () => controller.abort());
+    const principal = principalOf(req);
+    const stream = streams.open(`${principal.kind}:${principal.name}`, principal.label);
+    const { controller } = stream;
+    let subscription: HubSubscription | undefined;
+    res.on('close', () => {
+      controller.abort();
+      subscription?.close();
+    });
+    controller.signal.addEventListener('abort', () => subscription?.close(), { once: true });
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -72,26 +115,41 @@ export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams): Pick<Op
     res.write('retry: 2000\n\n');
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.options.sseHeartbeatMs ?? 15_000);
     try {
-      const stream = deps.events.subscribe({
-        ...(lastEventId === undefined ? {} : { fromId: lastEventId }),
-        signal: controller.signal,
-        onSubscribed: () => res.write(': subscribed\n\n'),
-        onGap: (gap) => {
-          deps.logger?.info({ lastEventId: gap.lastEventId, oldestId: gap.oldestId }, 'SSE client missed trimmed events; sent reset');
-          res.write(resetMessage(gap));
-        },
-        onError: (error) => deps.logger?.warn({ err: error }, 'event stream read failed; retrying'),
-      });
-      for await (const { id, event } of stream) {
-        await write(res, `id: ${id}\nevent: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
+      subscription = await hub.join();
+      if (controller.signal.aborted) return;
+      res.write(': subscribed\n\n');
+      let last = lastEventId;
+      if (last !== undefined) {
+        // Catch up on the shared connection; the hub buffers what arrives meanwhile.
+        for (let page = 0; page < MAX_CATCH_UP_PAGES && !controller.signal.aborted; page++) {
+          const read = await deps.events.readAfter(last);
+          if (read.gap !== undefined) {
+            logger?.info({ lastEventId: read.gap.lastEventId, oldestId: read.gap.oldestId }, 'SSE client missed trimmed events; sent reset');
+            res.write(resetMessage(read.gap));
+          }
+          for (const event of read.events) await write(res, eventMessage(event));
+          if (read.lastId === undefined) break;
+          last = read.lastId;
+        }
+      }
+      for await (const message of subscription) {
+        if (message.kind === 'gap') {
+          res.write(resetMessage(message.gap));
+          continue;
+        }
+        if (last !== undefined && compareStreamIds(message.event.id, last) <= 0) continue;
+        last = message.event.id;
+        await write(res, eventMessage(message.event));
         if (controller.signal.aborted) break;
       }
+      if (subscription.overflowed) logger?.info({ caller: principal.name }, 'SSE client fell too far behind; its stream was ended to reconnect');
     } catch (error) {
-      deps.logger?.warn({ err: error }, 'event stream ended');
+      logger?.warn({ err: error }, 'event stream ended');
     } finally {
       clearInterval(heartbeat);
       controller.abort();
-      streams.delete(controller);
+      subscription?.close();
+      stream.release();
       res.end();
     }
   };

@@ -17,9 +17,13 @@ import {
   waitForRedis,
   ISSUER_GATEWAY_ROLE,
   QUEUE_NAMES,
+  SharedRateLimiter,
+  AuditLog,
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
+import { CallerAuthenticatorChain, ServiceAccountAuthenticator, type ServiceAccountAuthOptions, type TokenReviewer } from '../auth/service-accounts.js';
+import { Authenticator } from '../auth/tokens.js';
 import type { GatewayAppOptions, GatewayLogger, ReadinessCheck } from '../deps.js';
 import { BullMqIssueClient } from '../issue/bullmq-issue-client.js';
 import { BullMqRootRotation } from '../rotation/root-rotation-port.js';
@@ -44,6 +48,10 @@ export interface IssuerGatewayOptions {
   readonly caServiceRole?: string;
   /** Connection name suffix (instance id) shown in CLIENT LIST. */
   readonly instanceId?: string;
+  /** How long the audit trail keeps a decision; default 30 days. */
+  readonly auditRetentionMs?: number;
+  /** Accept Kubernetes ServiceAccount tokens, checked with this TokenReview client. */
+  readonly serviceAccounts?: { readonly reviewer: TokenReviewer; readonly options: ServiceAccountAuthOptions };
   /** The process's metrics registry (libs/runtime); default a new one with Node's process metrics. */
   readonly registry?: Registry;
   /** The gateway's own HTTPS certificate (tls: true). */
@@ -107,6 +115,13 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
 
   const gateway = createGatewayApp({
     options: options.app,
+    // Callers' rates live in Redis so every replica spends from one bucket.
+    rateLimiter: new SharedRateLimiter(redis, { prefix }),
+    audit: new AuditLog(redis, { prefix, retentionMs: options.auditRetentionMs ?? 30 * 24 * 3600 * 1000 }),
+    authenticator: new CallerAuthenticatorChain(
+      new Authenticator(options.app.tokens),
+      options.serviceAccounts === undefined ? undefined : new ServiceAccountAuthenticator(options.serviceAccounts.reviewer, options.serviceAccounts.options, options.clock ?? systemClock),
+    ),
     inventory,
     events,
     issueClient,

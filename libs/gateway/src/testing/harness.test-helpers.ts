@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import {
   EventStream,
   Inventory,
+  AuditLog,
+  SharedRateLimiter,
   createRedisConnection,
   generateKek,
   sealPrivateKey,
@@ -198,10 +200,19 @@ export interface Harness {
 }
 
 export async function startHarness(
-  shared: SharedRedis,
-  overrides: { options?: Partial<GatewayAppOptions>; readiness?: GatewayDeps['readiness']; logger?: GatewayLogger } = {},
+  shared: Pick<SharedRedis, 'redis' | 'ca'>,
+  overrides: {
+    options?: Partial<GatewayAppOptions>;
+    readiness?: GatewayDeps['readiness'];
+    logger?: GatewayLogger;
+    /** Key prefix; another harness given the same one acts as a second replica. */
+    prefix?: string;
+    /** Share callers' rates in this Redis (as production does) instead of in the process. */
+    sharedRateLimit?: boolean;
+    authenticator?: GatewayDeps['authenticator'];
+  } = {},
 ): Promise<Harness> {
-  const prefix = `{gw-${randomBytes(6).toString('hex')}}`;
+  const prefix = overrides.prefix ?? `{gw-${randomBytes(6).toString('hex')}}`;
   const inventory = new Inventory(shared.redis, { prefix });
   const events = new EventStream(shared.redis, { prefix });
   const { kek } = generateKek();
@@ -231,6 +242,9 @@ export async function startHarness(
     clock,
     registry,
     readiness: overrides.readiness ?? { redis: async () => void (await shared.redis.ping()) },
+    audit: new AuditLog(shared.redis, { prefix, retentionMs: 30 * 24 * 3600_000, now: () => clock.now() }),
+    ...(overrides.sharedRateLimit === true ? { rateLimiter: new SharedRateLimiter(shared.redis, { prefix }) } : {}),
+    ...(overrides.authenticator === undefined ? {} : { authenticator: overrides.authenticator }),
     ...(overrides.logger !== undefined
       ? { logger: overrides.logger }
       : process.env['GW_TEST_LOG']

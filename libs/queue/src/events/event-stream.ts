@@ -130,6 +130,23 @@ export class EventStream {
     return this.redis.xlen(this.key);
   }
 
+  /**
+   * Up to `count` events after `lastId`, read without blocking on the shared connection, and
+   * the gap before them if events after `lastId` were trimmed. Lets one blocking reader serve
+   * many subscribers: each catches up with this, then follows the shared one.
+   */
+  async readAfter(lastId: string, count = READ_COUNT): Promise<{ events: StreamedEvent[]; gap: StreamGap | undefined; lastId: string | undefined }> {
+    if (!STREAM_ID.test(lastId)) throw new QueueError('INVALID_ARGUMENT', `lastId must be a stream id like 1700000000000-0; got "${lastId}".`);
+    const { oldestId, entries } = await this.readChecked(this.redis, lastId, count);
+    const events: StreamedEvent[] = [];
+    for (const [id, fields] of entries) {
+      const event = decodeEntry(id, fields, undefined);
+      if (event !== undefined) events.push({ id, event });
+    }
+    const gap = entries.length === 0 ? undefined : gapBetween(lastId, oldestId);
+    return { events, gap, lastId: entries.at(-1)?.[0] };
+  }
+
   subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<StreamedEvent> {
     const fromId = options.fromId ?? '$';
     if (fromId !== '$' && !STREAM_ID.test(fromId)) {
@@ -186,8 +203,8 @@ export class EventStream {
   }
 
   /** The entries after lastId and the oldest kept id, read atomically (MULTI). */
-  private async readChecked(reader: Redis, lastId: string): Promise<{ oldestId: string | undefined; entries: Entries }> {
-    const replies = await reader.multi().xrange(this.key, '-', '+', 'COUNT', 1).xread('COUNT', READ_COUNT, 'STREAMS', this.key, lastId).exec();
+  private async readChecked(reader: Redis, lastId: string, count = READ_COUNT): Promise<{ oldestId: string | undefined; entries: Entries }> {
+    const replies = await reader.multi().xrange(this.key, '-', '+', 'COUNT', 1).xread('COUNT', count, 'STREAMS', this.key, lastId).exec();
     if (replies === null) throw new QueueError('REDIS_UNAVAILABLE', 'The event stream read was aborted; retrying.');
     const [[oldestError, oldest] = [null, []], [readError, read] = [null, null]] = replies;
     if (oldestError) throw oldestError;

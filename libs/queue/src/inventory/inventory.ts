@@ -123,7 +123,17 @@ export class Inventory {
    * that does not decode is removed too: deleting it is how an operator gets rid of it.
    */
   async delete(commonName: string): Promise<RemovedRecord | undefined> {
-    const reply = await runScript(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName]);
+    const removed = await this.deleteSerial(commonName, '');
+    return removed === 'changed' ? undefined : removed;
+  }
+
+  /**
+   * delete(), but only while the name still holds `serial` (the one a caller was authorised
+   * on): 'changed' when another certificate took its place in between, and nothing is removed.
+   */
+  async deleteSerial(commonName: string, expectSerial: string): Promise<RemovedRecord | 'changed' | undefined> {
+    const reply = await runScript(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName, expectSerial]);
+    if (reply === 0) return 'changed';
     if (!Array.isArray(reply)) return undefined;
     const { json, previousSerial, serial } = fieldsOf(reply);
     let record: CertificateRecord | undefined;

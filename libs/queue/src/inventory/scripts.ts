@@ -29,12 +29,14 @@ return {1, cur}
 `);
 
 /**
- * KEYS: cert hash, renew index, names. ARGV: commonName.
- * Returns {record JSON, previousSerial, serial} of what was deleted (as RECORD_FIELDS), or false.
+ * KEYS: cert hash, renew index, names. ARGV: commonName, and the serial it must still hold ('' =
+ * any). Returns {record JSON, previousSerial, serial} of what was deleted (as RECORD_FIELDS),
+ * false when absent, or 0 when it holds another serial (nothing deleted).
  */
 export const DELETE_SCRIPT = luaScript(`
 local fields = redis.call('HMGET', KEYS[1], 'record', 'previousSerial', 'serial')
 if not fields[1] and not fields[3] then return false end
+if ARGV[2] ~= nil and ARGV[2] ~= '' and fields[3] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])

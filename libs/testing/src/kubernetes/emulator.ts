@@ -12,6 +12,7 @@ import type { ObjectStoreOptions } from './object-store.js';
 import { ResourceRouter } from './router.js';
 import type { Interceptor } from './router.js';
 import { SECRET_RESOURCE } from './secrets.js';
+import { SERVICE_ACCOUNT_RESOURCE, ServiceAccountTokens } from './service-accounts.js';
 import type { ResourceDefinition } from './types.js';
 
 export interface KubernetesEmulatorOptions extends ObjectStoreOptions {
@@ -25,6 +26,8 @@ export class KubernetesEmulator {
   readonly store: ObjectStore;
   /** The registered core/v1 Secret resource, for in-process access through `store`. */
   readonly secrets: ResourceDefinition;
+  /** ServiceAccounts and the tokens the emulator mints and reviews for them. */
+  readonly serviceAccountTokens: ServiceAccountTokens;
   private readonly router: ResourceRouter;
 
   private constructor(
@@ -34,10 +37,22 @@ export class KubernetesEmulator {
     private readonly defaultNamespace: string,
     store: ObjectStore,
     router: ResourceRouter,
+    now: () => Date,
   ) {
     this.store = store;
     this.router = router;
     this.secrets = router.registerResource(SECRET_RESOURCE);
+    router.registerResource(SERVICE_ACCOUNT_RESOURCE);
+    const tokens = new ServiceAccountTokens(store, now);
+    this.serviceAccountTokens = tokens;
+    router.registerAction({
+      group: '',
+      version: 'v1',
+      plural: 'serviceaccounts',
+      subresource: 'token',
+      handle: (namespace, name, body) => ({ status: 201, body: tokens.request(namespace ?? '', name ?? '', body) }),
+    });
+    router.registerAction({ group: 'authentication.k8s.io', version: 'v1', plural: 'tokenreviews', handle: (_ns, _name, body) => ({ status: 201, body: tokens.review(body) }) });
   }
 
   static async start(options: KubernetesEmulatorOptions = {}): Promise<KubernetesEmulator> {
@@ -52,7 +67,7 @@ export class KubernetesEmulator {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    return new KubernetesEmulator(server, `http://127.0.0.1:${port}`, token, options.defaultNamespace ?? 'default', store, router);
+    return new KubernetesEmulator(server, `http://127.0.0.1:${port}`, token, options.defaultNamespace ?? 'default', store, router, options.now ?? (() => new Date()));
   }
 
   /** Serve another resource type (see the comment at the top of router.ts). */

@@ -10,3 +10,5 @@ export type { StatusBody, StatusDetails, StatusReason } from './status.js';
 export { apiVersionOf, resourceKey } from './types.js';
 export type { FieldCause, KubeObject, ObjectMeta, ResourceDefinition, ValidatingWebhook, WatchEvent, WatchEventType } from './types.js';
 export { isDns1123Label, isDns1123Subdomain, validateObjectName } from './validation.js';
+export { API_SERVER_AUDIENCE, SERVICE_ACCOUNT_RESOURCE, ServiceAccountTokens, type TokenReviewStatus } from './service-accounts.js';
+export type { ApiAction } from './router.js';

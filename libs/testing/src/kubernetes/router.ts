@@ -51,6 +51,19 @@ export interface InterceptorReply {
 
 export type Interceptor = (request: InterceptedRequest) => InterceptorReply | undefined;
 
+/**
+ * A POST that is answered rather than stored (TokenReview, a ServiceAccount's token
+ * subresource): matched by group, version, plural and subresource.
+ */
+export interface ApiAction {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  /** For `.../<plural>/<name>/<subresource>`; undefined for a POST to the collection. */
+  readonly subresource?: string;
+  readonly handle: (namespace: string | undefined, name: string | undefined, body: unknown) => InterceptorReply;
+}
+
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 interface ParsedPath {
@@ -184,6 +197,7 @@ export class ResourceRouter {
   private readonly definitions = new Map<string, ResourceDefinition>();
   private readonly interceptors = new Set<Interceptor>();
   private readonly openWatches = new Set<ServerResponse>();
+  private readonly actions: ApiAction[] = [];
 
   constructor(
     private readonly store: ObjectStore,
@@ -199,6 +213,10 @@ export class ResourceRouter {
 
   resource(group: string, version: string, plural: string): ResourceDefinition | undefined {
     return this.definitions.get(`${group}/${version}/${plural}`);
+  }
+
+  registerAction(action: ApiAction): void {
+    this.actions.push(action);
   }
 
   addInterceptor(interceptor: Interceptor): () => void {
@@ -252,6 +270,22 @@ export class ResourceRouter {
       }
     }
     const parsed = parseApiPath(url.pathname);
+    const action =
+      method === 'POST' && parsed !== undefined
+        ? this.actions.find(
+            (a) =>
+              a.group === parsed.group &&
+              a.version === parsed.version &&
+              a.plural === parsed.plural &&
+              a.subresource === parsed.subresource &&
+              (a.subresource === undefined) === (parsed.name === undefined),
+          )
+        : undefined;
+    if (action !== undefined && parsed !== undefined) {
+      const reply = action.handle(parsed.namespace, parsed.name, await readJson(req));
+      send(res, reply.status, reply.body);
+      return;
+    }
     const def = parsed === undefined ? undefined : this.resource(parsed.group, parsed.version, parsed.plural);
     if (parsed === undefined || def === undefined || (parsed.namespace !== undefined && !def.namespaced)) {
       req.resume();

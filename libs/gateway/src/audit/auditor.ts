@@ -1,0 +1,107 @@
+// Records every decision about a certificate once, before the answer is sent: in Redis (the
+// trail GET /v1/audit reads) and as one JSON log line. A success whose record cannot be written
+// is not answered as a success (503; the client's retry is answered by reuse), so a gateway
+// killed at any moment leaves no answered request unrecorded.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditOutcome, AuditRecord } from '@fsm-certs/api';
+import type { CertificateRecord } from '@fsm-certs/queue';
+import { AuditLog } from '@fsm-certs/queue';
+import { clientAddress, knownPrincipal } from '../auth/middleware.js';
+import { nameValues } from '../auth/certificate-names.js';
+import type { GatewayLogger } from '../deps.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+
+export interface AuditPort {
+  append(record: AuditRecord): Promise<void>;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+const requestIds = new WeakMap<IncomingMessage, string>();
+
+/** The request's id: its X-Request-Id when sane, else a fresh one; sent back as X-Request-Id. */
+export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+  let id = requestIds.get(req);
+  if (id === undefined) {
+    const given = req.headers['x-request-id'];
+    id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    requestIds.set(req, id);
+    if (!res.headersSent) res.setHeader('X-Request-Id', id);
+  }
+  return id;
+}
+
+/** What a decision concerns: a stored certificate, or the names a refused request asked for. */
+export type AuditSubject =
+  | { readonly certificate: CertificateRecord }
+  | { readonly commonName: string | null; readonly names: readonly string[]; readonly serialNumber?: string | undefined };
+
+export class Auditor {
+  constructor(
+    private readonly port: AuditPort | undefined,
+    private readonly logger: GatewayLogger,
+    private readonly now: () => number,
+  ) {}
+
+  private build(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, refusal?: GatewayError): AuditRecord {
+    const at = this.now();
+    const certificate = 'certificate' in subject ? subject.certificate : undefined;
+    return {
+      id: AuditLog.newId(at),
+      at: new Date(at).toISOString(),
+      outcome,
+      operation,
+      caller: knownPrincipal(req)?.name ?? null,
+      clientAddress: clientAddress(req),
+      requestId: requestIdOf(req, res),
+      commonName: certificate?.commonName ?? ('commonName' in subject ? subject.commonName : null),
+      names: certificate === undefined ? ('names' in subject ? [...subject.names] : []) : nameValues(certificate),
+      serialNumber: certificate?.serialNumber ?? ('serialNumber' in subject ? (subject.serialNumber ?? null) : null),
+      notBefore: certificate?.notBefore ?? null,
+      notAfter: certificate?.notAfter ?? null,
+      keyAlgorithm: certificate?.keyAlgorithm ?? null,
+      provider: certificate?.provider ?? null,
+      issuerId: certificate?.issuerId ?? null,
+      code: refusal?.publicCode ?? null,
+      status: refusal?.httpStatus ?? (outcome === 'issued' || outcome === 'reused' ? 201 : outcome === 'released' ? 204 : 200),
+    };
+  }
+
+  /** A granted decision: written before the answer; a failure to write refuses the answer. */
+  async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject): Promise<void> {
+    const record = this.build(req, res, operation, outcome, subject);
+    this.logger.info({ audit: record }, `audit: ${outcome}`);
+    if (this.port === undefined) return;
+    try {
+      await this.port.append(record);
+    } catch (error) {
+      throw new GatewayError('BACKEND_UNAVAILABLE', 'The decision could not be written to the audit trail, so it is not answered; retry (the certificate is reused).', {
+        cause: error,
+        retryAfterSeconds: 2,
+      });
+    }
+  }
+
+  /** A refusal: recorded (a failed write is logged, the refusal still answered). */
+  async refused(req: IncomingMessage, res: ServerResponse, operation: string, error: unknown, subject: AuditSubject): Promise<void> {
+    if (!isGatewayError(error) || error.httpStatus >= 500) return;
+    // An address already over its failed-authentication budget is not recorded again per request.
+    if (error.code === 'RATE_LIMITED' && knownPrincipal(req) === undefined) return;
+    const record = this.build(req, res, operation, 'refused', subject, error);
+    this.logger.info({ audit: record }, 'audit: refused');
+    try {
+      await this.port?.append(record);
+    } catch (appendError) {
+      this.logger.error({ err: appendError, requestId: record.requestId }, 'audit record of a refusal not written');
+    }
+  }
+}
+
+/** The names a request body asks for, as far as they can be read (for refusals). */
+export function requestedNames(body: unknown): { commonName: string | null; names: string[] } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { commonName: null, names: [] };
+  const { commonName, sans } = body as { commonName?: unknown; sans?: unknown };
+  const cn = typeof commonName === 'string' ? commonName.slice(0, 253).toLowerCase() : null;
+  const extra = Array.isArray(sans) ? sans.filter((s): s is string => typeof s === 'string').slice(0, 100).map((s) => s.slice(0, 2048)) : [];
+  return { commonName: cn, names: [...(cn === null ? [] : [cn]), ...extra] };
+}

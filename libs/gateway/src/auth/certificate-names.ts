@@ -1,0 +1,104 @@
+// Every name a certificate (or a request for one) carries, and the one check that the caller
+// may have all of them. Issue, rotate, release and includeKey all go through requireCoverage,
+// so no operation authorises by the common name alone.
+import { GatewayError } from '../errors.js';
+import { policyRefusal, type PolicySubject } from './policy.js';
+import type { Principal } from './tokens.js';
+
+export type CertificateNameKind = 'cn' | 'dns' | 'ip' | 'uri' | 'spiffe';
+
+export interface CertificateName {
+  readonly kind: CertificateNameKind;
+  readonly value: string;
+}
+
+/** The identity-bearing fields shared by stored records and queue items. */
+export interface NamedCertificate {
+  readonly commonName: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly uris: readonly string[];
+}
+
+/** CN, DNS SANs (the CN once), IPs, SPIFFE ids and other URIs of a certificate or request. */
+export function certificateNames(cert: NamedCertificate): CertificateName[] {
+  const out: CertificateName[] = [{ kind: 'cn', value: cert.commonName.toLowerCase() }];
+  const cn = cert.commonName.toLowerCase();
+  for (const dns of new Set(cert.dnsNames.map((n) => n.toLowerCase()))) if (dns !== cn) out.push({ kind: 'dns', value: dns });
+  for (const ip of cert.ipAddresses) out.push({ kind: 'ip', value: ip });
+  for (const uri of cert.uris) out.push({ kind: uri.toLowerCase().startsWith('spiffe://') ? 'spiffe' : 'uri', value: uri });
+  return out;
+}
+
+/** The names a certificate carries, flattened for logs and the audit trail. */
+export function nameValues(cert: NamedCertificate): string[] {
+  return certificateNames(cert).map((n) => n.value);
+}
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const SPIFFE_WORKLOAD = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
+
+/**
+ * The DNS name a SPIFFE id stands for: spiffe://<td>/ns/<ns>/sa/<sa> is `<sa>.<ns>.<td>` when the
+ * trust domain is ours and both segments are single lowercase DNS labels (so a dotted or
+ * upper-case segment cannot alias another name); otherwise undefined.
+ */
+export function spiffeIdentityName(uri: string, trustDomain: string): string | undefined {
+  const match = SPIFFE_WORKLOAD.exec(uri);
+  if (match === null) return undefined;
+  const [, td, ns = '', sa = ''] = match;
+  if (td !== trustDomain || !LABEL.test(ns) || !LABEL.test(sa)) return undefined;
+  return `${sa}.${ns}.${td}`;
+}
+
+export function isWildcard(name: string): boolean {
+  return name.includes('*');
+}
+
+/** Whether the request asks for something new (400 on a wildcard) or acts on a stored certificate (403). */
+export type CoverageContext = 'request' | 'stored';
+
+/**
+ * Throws unless `principal` may have every name: DNS names (and the CN) by its patterns, a SPIFFE
+ * id of our trust domain through the name it stands for, IPs and other URIs only with the `*`
+ * pattern. A wildcard name is refused unless the caller's policy allows wildcards.
+ */
+export function requireCoverage(principal: Principal, names: readonly CertificateName[], trustDomain: string, context: CoverageContext): void {
+  const who = principal.label;
+  for (const { kind, value } of names) {
+    if ((kind === 'cn' || kind === 'dns') && isWildcard(value) && !principal.policy.allowWildcards) {
+      if (context === 'request') {
+        throw new GatewayError('INVALID_NAME', `"${value}" is a wildcard name; mesh identities are never wildcards, and ${who}'s policy does not allow them.`);
+      }
+      throw new GatewayError('NAME_NOT_ALLOWED', `The certificate carries the wildcard name "${value}"; ${who}'s policy does not allow wildcards.`);
+    }
+    if (!covers(principal, kind, value, trustDomain)) {
+      const what = context === 'stored' ? 'act on a certificate that carries' : 'obtain';
+      throw new GatewayError('NAME_NOT_ALLOWED', `${who} may not ${what} the ${kind === 'cn' ? 'common name' : `${kind.toUpperCase()} name`} "${value}"; its name patterns do not cover it.`);
+    }
+  }
+}
+
+function covers(principal: Principal, kind: CertificateNameKind, value: string, trustDomain: string): boolean {
+  if (principal.names.unrestricted) return true;
+  switch (kind) {
+    case 'cn':
+    case 'dns':
+      return principal.names.allows(value);
+    case 'spiffe': {
+      const name = spiffeIdentityName(value, trustDomain);
+      return name !== undefined && principal.names.allows(name);
+    }
+    case 'ip':
+    case 'uri':
+      return false;
+  }
+}
+
+/** Throws 403 POLICY_DENIED naming the rule when `subject` is beyond the caller's policy. */
+export function requirePolicy(principal: Principal, subject: PolicySubject): void {
+  const refusal = policyRefusal(principal.policy, subject);
+  if (refusal !== undefined) {
+    throw new GatewayError('POLICY_DENIED', `${principal.label}'s policy refuses this (rule "${refusal.rule}"): ${refusal.detail}.`);
+  }
+}

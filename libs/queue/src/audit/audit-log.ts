@@ -1,0 +1,110 @@
+// The audit trail in Redis: a hash of record id -> JSON and a sorted set of ids (all scores 0,
+// so ids, which start with their zero-padded epoch milliseconds, sort by time and page by
+// ZRANGEBYLEX). Kept by time, not count: every append drops what is older than the retention,
+// in the same script, so the trail never grows past what the retention covers.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { auditRecordSchema, type AuditOutcome, type AuditRecord } from '@fsm-certs/api';
+import { QueueError } from '../errors.js';
+import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
+import { luaScript, runScript } from '../redis/run-script.js';
+
+/** KEYS: index, records. ARGV: id, json, cutoff id ("(<13 digits>" exclusive bound). Trims at most 1000 per call. */
+const APPEND = luaScript(`
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+local old = redis.call('ZRANGEBYLEX', KEYS[1], '-', ARGV[3], 'LIMIT', 0, 1000)
+if #old > 0 then
+  redis.call('HDEL', KEYS[2], unpack(old))
+  redis.call('ZREM', KEYS[1], unpack(old))
+end
+return #old
+`);
+
+export interface AuditFilter {
+  readonly name?: string;
+  readonly caller?: string;
+  readonly outcome?: AuditOutcome;
+  /** Epoch ms, inclusive. */
+  readonly sinceMs?: number;
+  /** Epoch ms, exclusive. */
+  readonly untilMs?: number;
+  readonly limit: number;
+  /** The last id of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface AuditLogOptions {
+  readonly prefix?: string;
+  /** How long a record is kept (ms). */
+  readonly retentionMs: number;
+  readonly now?: () => number;
+}
+
+const pad = (ms: number): string => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
+let sequence = 0;
+/** Ids read per round trip while filtering. */
+const SCAN = 500;
+
+export class AuditLog {
+  private readonly keys: Keyspace;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: AuditLogOptions,
+  ) {
+    this.keys = keyspace(options.prefix ?? DEFAULT_PREFIX);
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * A fresh id for a record made at `atMs`: the time, then a counter so records of one process
+   * in the same millisecond keep their order, then random bits so replicas' ids never collide.
+   */
+  static newId(atMs: number): string {
+    sequence = (sequence + 1) % 0x1000000;
+    return `${pad(atMs)}-${sequence.toString(16).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Validates and stores one record; resolves once Redis has it. */
+  async append(record: AuditRecord): Promise<void> {
+    const parsed = auditRecordSchema.safeParse(record);
+    if (!parsed.success) throw new QueueError('INVALID_ARGUMENT', `Audit record rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, { cause: parsed.error });
+    const cutoff = `(${pad(this.now() - this.options.retentionMs)}`;
+    await runScript(this.redis, APPEND, [this.keys.auditIndex, this.keys.auditRecords], [record.id, JSON.stringify(parsed.data), cutoff]);
+  }
+
+  /** Records matching the filter, oldest first, and the cursor of the next page. */
+  async query(filter: AuditFilter): Promise<{ items: AuditRecord[]; nextCursor: string | undefined }> {
+    const retained = this.now() - this.options.retentionMs;
+    const since = Math.max(filter.sinceMs ?? 0, retained);
+    let start = filter.cursor === undefined ? `[${pad(since)}` : `(${filter.cursor}`;
+    if (filter.cursor !== undefined && filter.cursor < pad(since)) start = `[${pad(since)}`;
+    const end = filter.untilMs === undefined ? '+' : `(${pad(filter.untilMs)}`;
+    const name = filter.name?.toLowerCase();
+    const items: AuditRecord[] = [];
+    for (let round = 0; round < 200 && items.length < filter.limit; round++) {
+      const ids = await this.redis.zrangebylex(this.keys.auditIndex, start, end, 'LIMIT', 0, SCAN);
+      if (ids.length === 0) break;
+      const values = await this.redis.hmget(this.keys.auditRecords, ...ids);
+      for (let i = 0; i < ids.length && items.length < filter.limit; i++) {
+        const id = ids[i] ?? '';
+        start = `(${id}`;
+        const json = values[i];
+        if (json === null || json === undefined) continue;
+        const record = auditRecordSchema.safeParse(JSON.parse(json));
+        if (!record.success) continue;
+        const r = record.data;
+        if (filter.caller !== undefined && r.caller !== filter.caller) continue;
+        if (filter.outcome !== undefined && r.outcome !== filter.outcome) continue;
+        if (name !== undefined && !r.names.some((n) => n.toLowerCase() === name) && r.commonName?.toLowerCase() !== name) continue;
+        items.push(r);
+      }
+      if (ids.length < SCAN) break;
+    }
+    const last = items.at(-1);
+    // Only a full page can have more after it.
+    return { items, nextCursor: items.length === filter.limit && last !== undefined ? last.id : undefined };
+  }
+}
