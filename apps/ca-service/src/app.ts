@@ -26,6 +26,7 @@ export async function startCaServiceApp(context: ServiceContext): Promise<Starte
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       rotationTickMs: config.worker.rotationTickMs,
+      auditRetentionMs: config.gateway.auditRetentionMs,
     });
     return {
       readiness: service.readiness,

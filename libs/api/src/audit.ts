@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { isoDateTimeSchema, keyAlgorithmSchema, providerKindSchema, serialNumberSchema } from './fields.js';
 import { MAX_PAGE } from './requests.js';
 
-export const AUDIT_OUTCOMES = ['issued', 'reused', 'rotated', 'released', 'refused', 'trust-bundle-changed'] as const;
+export const AUDIT_OUTCOMES = ['issued', 'reused', 'rotated', 'released', 'refused', 'trust-bundle-changed', 'root-rotation-stage'] as const;
 export const auditOutcomeSchema = z.enum(AUDIT_OUTCOMES);
 export type AuditOutcome = z.infer<typeof auditOutcomeSchema>;
 

@@ -3,6 +3,7 @@
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AuditLog,
   Inventory,
   createIssueQueue,
   createQueueEvents,
@@ -88,6 +89,15 @@ describe('ca-service issuing from the issue queue', () => {
     expect(inspectCertificate(rootPem).isCA).toBe(true);
     const announcements = (await readAllEvents(env.connect())).filter((e) => e.kind === 'trust-bundle-changed');
     expect(announcements).toHaveLength(1);
+  });
+
+  it('records the trust bundle change in the audit trail once, with the provider and the root that signs', async () => {
+    const audit = new AuditLog(env.connect(), { prefix: PREFIX, retentionMs: 3600_000 });
+    const { items } = await audit.query({ outcome: 'trust-bundle-changed', limit: 10 });
+    expect(items).toHaveLength(1);
+    const bundle = await inventory.getTrustBundle();
+    expect(items[0]).toMatchObject({ operation: 'trust-bundle-changed', provider: 'tresor', caller: null, names: [], notAfter: bundle?.rootNotAfter });
+    expect(items[0]?.issuerId).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('issues server-key and CSR certificates that openssl verifies against the trust bundle', async () => {

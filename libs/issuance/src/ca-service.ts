@@ -17,6 +17,7 @@ import {
   createRootRotationWorker,
   liveInstances,
   ISSUER_GATEWAY_ROLE,
+  AuditLog,
   publishHeartbeat,
   RotationStatusStore,
   trustBundleDigest,
@@ -68,6 +69,8 @@ export interface CaServiceOptions {
   readonly trustBundleRefreshMs?: number;
   /** Period of the root rotation controller (re-read the CA secret, move leaves, auto steps); default 2000. */
   readonly rotationTickMs?: number;
+  /** How long the audit trail keeps the records this service writes (trust-bundle changes, root rotation stages); default 720h, as the gateway's. */
+  readonly auditRetentionMs?: number;
 }
 
 export interface CaService {
@@ -99,6 +102,9 @@ function connection(url: string, name: string, logger: Logger, options: { autoPi
   return redis;
 }
 
+/** The audit trail's default retention (the gateway's default too: GATEWAY_AUDIT_RETENTION=720h). */
+const DEFAULT_AUDIT_RETENTION_MS = 720 * 3600 * 1000;
+
 export async function startCaService(options: CaServiceOptions): Promise<CaService> {
   const { logger, prefix } = options;
   const clock = options.clock ?? systemClock;
@@ -116,13 +122,14 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
 
   const inventory = new Inventory(commands, { prefix, now: () => new Date(clock.now()) });
   const events = new EventStream(commands, { prefix });
+  const audit = new AuditLog(commands, { prefix, retentionMs: options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS, now: () => clock.now() });
   let currentIssuerId: string | undefined;
   let published: PublishedTrustBundle | undefined;
   const resyncTrustBundle = async (): Promise<void> => {
     // A replica publishing from a stale view would undo a root rotation step another replica
     // just stored: read the CA secret first (Tresor; the others ask their backend anyway).
     if (options.provider instanceof TresorProvider) await options.provider.reload();
-    const sync = await syncTrustBundle({ provider: options.provider, inventory, events, clock });
+    const sync = await syncTrustBundle({ provider: options.provider, inventory, events, clock, audit });
     currentIssuerId = sync.issuerId;
     const { issuingCaPem, trustedCasPem } = sync.bundle;
     published = { digest: trustBundleDigest(issuingCaPem, trustedCasPem), issuingCaPem, trustedCasPem };
@@ -186,6 +193,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     clock,
     logger,
     resyncTrustBundle,
+    audit,
     currentIssuerId: () => currentIssuerId,
     publishedBundle: () => published,
     ...(options.rotationTickMs === undefined ? {} : { tickMs: options.rotationTickMs }),

@@ -2,7 +2,7 @@
 // and announces `trust-bundle-changed` only when it really changed. Run at start and after every
 // Redis reconnect, so a Redis that lost its data gets the bundle back without a restart.
 import type { CertificateProvider } from '@fsm-certs/providers';
-import type { EventStream, Inventory, TrustBundleRecord } from '@fsm-certs/queue';
+import { AuditLog, type EventStream, type Inventory, type TrustBundleRecord } from '@fsm-certs/queue';
 import { fingerprintSha256, inspectCertificate } from '@fsm-certs/x509';
 import type { Clock } from '@fsm-certs/core';
 
@@ -26,6 +26,8 @@ export async function syncTrustBundle(deps: {
   readonly inventory: Inventory;
   readonly events: EventStream;
   readonly clock: Clock;
+  /** The audit trail: a change of the bundle is a decision recorded once, by the replica that made it. */
+  readonly audit?: Pick<AuditLog, 'append'>;
 }): Promise<TrustBundleSync> {
   const { issuingCaPem, trustedCasPem } = await deps.provider.trustBundle();
   const issuerId = fingerprintSha256(issuingCaPem);
@@ -38,10 +40,31 @@ export async function syncTrustBundle(deps: {
   // Another replica stored this very change since our read (a root rotation step both followed):
   // it announces it, not us.
   if (previous !== undefined && sameBundle(previous, issuingCaPem, trustedCasPem)) return { issuerId, changed: false, bundle };
+  const atMs = deps.clock.now();
+  // Recorded before it is announced, so no reader of the announcement can miss the record.
+  await deps.audit?.append({
+    id: AuditLog.newId(atMs),
+    at: new Date(atMs).toISOString(),
+    outcome: 'trust-bundle-changed',
+    operation: 'trust-bundle-changed',
+    caller: null,
+    clientAddress: null,
+    requestId: null,
+    commonName: null,
+    names: [],
+    serialNumber: null,
+    notBefore: null,
+    notAfter: bundle.rootNotAfter,
+    keyAlgorithm: null,
+    provider: deps.provider.kind,
+    issuerId,
+    code: null,
+    status: null,
+  });
   await deps.events.publish({
     version: 1,
     kind: 'trust-bundle-changed',
-    at: new Date(deps.clock.now()).toISOString(),
+    at: new Date(atMs).toISOString(),
     issuerId,
     trustedCaCount: trustedCasPem.length,
     rootNotAfter: bundle.rootNotAfter,

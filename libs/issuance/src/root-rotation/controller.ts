@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { formatDuration, type Clock } from '@fsm-certs/core';
 import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
 import {
+  AuditLog,
   rotateJobId,
   type EventStream,
   type Inventory,
@@ -44,6 +45,8 @@ export interface RootRotationControllerDeps {
   readonly logger: Logger;
   /** Re-reads the provider's trust bundle into the inventory (announcing a change). */
   readonly resyncTrustBundle: () => Promise<void>;
+  /** The audit trail: every stage change is recorded once, with who asked for it. */
+  readonly audit?: Pick<AuditLog, 'append'>;
   /** Fingerprint of the CA this replica issues from (non-Tresor providers). */
   readonly currentIssuerId: () => string | undefined;
   /** The bundle this replica published last (non-Tresor providers: the roots of the status). */
@@ -174,6 +177,26 @@ export class RootRotationController {
     // The bundle first: an agent acting on the stage event reads a bundle that already has it.
     await this.deps.resyncTrustBundle();
     const detail = describe(after.stage, after.paused, action);
+    const atMs = this.deps.clock.now();
+    await this.deps.audit?.append({
+      id: AuditLog.newId(atMs),
+      at: new Date(atMs).toISOString(),
+      outcome: 'root-rotation-stage',
+      operation: `rootRotation.${action}`,
+      caller: requestedBy ?? null,
+      clientAddress: null,
+      requestId: null,
+      commonName: null,
+      names: [],
+      serialNumber: null,
+      notBefore: null,
+      notAfter: null,
+      keyAlgorithm: null,
+      provider: this.deps.provider.kind,
+      issuerId: tresor.issuer.fingerprint,
+      code: null,
+      status: null,
+    });
     await this.deps.events.publish({
       version: 1,
       kind: 'root-rotation-stage',

@@ -197,6 +197,14 @@ describe('staged root rotation under live mutual-TLS traffic', () => {
     expect(status.roots.map((r) => [r.role, r.fingerprint])).toEqual([['current', newRoot?.fingerprint]]);
     if (newRoot === undefined) throw new Error('no new root');
     await expectEverythingOn(newRoot);
+    // Each stage change is in the audit trail once: who started it, and the automatic steps.
+    const audited = (await h.client.audit({ outcome: 'root-rotation-stage', limit: 100 })).items;
+    expect(audited.map((r) => [r.operation, r.caller === null ? 'auto' : 'caller'])).toEqual([
+      ['rootRotation.start', 'caller'],
+      ['rootRotation.activate', 'auto'],
+      ['rootRotation.retire', 'auto'],
+    ]);
+    expect(audited.at(-1)?.issuerId).toBe(newRoot.fingerprint);
   }, 240_000);
 
   it('completes the rotation when one of two ca-service replicas is killed (kill -9) during activate: zero failed handshakes', async () => {
