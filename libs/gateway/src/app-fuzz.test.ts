@@ -215,7 +215,12 @@ describe('the running gateway under a schema-driven fuzz', () => {
       const outcome = `${operationIdOf(doc, req)} ${res.status}${res.status === 400 ? code : ''}`;
       seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
 
-      expect(res.status, `${where}: a 5xx`).toBeLessThan(500);
+      // This harness runs no ca-service for root rotation (its port is absent, as in a gateway not
+      // connected to that queue): the rotation operations answer their documented 503
+      // BACKEND_UNAVAILABLE here, and are checked against the document below like every answer.
+      // Every other 5xx is a failure.
+      const rotationWithoutCa = res.status === 503 && code === ' BACKEND_UNAVAILABLE' && /RootRotation$/.test(operationIdOf(doc, req));
+      if (!rotationWithoutCa) expect(res.status, `${where}: a 5xx`).toBeLessThan(500);
       const item = req.template === undefined ? undefined : doc.paths[req.template];
       if (item === undefined) {
         expect(res.status, where).toBe(404);
