@@ -72,3 +72,20 @@ describe('gateway caller policy', () => {
     expect(message).toContain(key);
   });
 });
+
+describe('gateway token names', () => {
+  it('gives a read-only token without names every name (a monitoring token reads all) and any other token none', () => {
+    const file = yamlFile(`gateway:
+  tokens:
+    - { name: monitoring, token: monitoring-token-0123456789, scopes: [read] }
+    - { name: workload, token: workload-token-0123456789ab, scopes: [issue, read] }
+    - { name: blind, token: blind-reader-token-0123456789, scopes: [read], names: [] }
+`);
+    const tokens = loadConfig({ env: {}, file }).gateway.tokens;
+    expect(tokens.map((t) => [t.name, t.names])).toEqual([
+      ['monitoring', ['*']],
+      ['workload', []],
+      ['blind', []],
+    ]);
+  });
+});
