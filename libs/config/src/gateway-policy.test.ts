@@ -45,9 +45,12 @@ describe('gateway caller policy', () => {
         GATEWAY_AUTH_FAILURES_PER_SEC: '0.5',
         GATEWAY_AUTH_FAILURES_BURST: '3',
         GATEWAY_AUDIT_RETENTION: '168h',
+        GATEWAY_SA_AUTH_NAMES: '["**.shared.cluster.local"]',
+        GATEWAY_SA_AUTH_POLICY: '{"maxValidity":"12h","keyModes":["csr"]}',
       },
     }).gateway;
-    expect(gateway.serviceAccountAuth).toMatchObject({ enabled: true, audience: 'mesh-ca', cacheTtlMs: 5000 });
+    expect(gateway.serviceAccountAuth).toMatchObject({ enabled: true, audience: 'mesh-ca', cacheTtlMs: 5000, names: ['**.shared.cluster.local'] });
+    expect(gateway.serviceAccountAuth.policy).toEqual({ maxValidityMs: 12 * 3600_000, keyModes: ['csr'] });
     expect(gateway.sse).toEqual({ maxStreamsPerCaller: 5, maxStreams: 50 });
     expect(gateway.authFailures).toEqual({ ratePerSec: 0.5, burst: 3 });
     expect(gateway.auditRetentionMs).toBe(168 * 3600_000);
@@ -69,6 +72,26 @@ describe('gateway caller policy', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect(message.split('\n')).toHaveLength(1);
+    expect(message).toContain(key);
+  });
+});
+
+describe('ServiceAccount names and policy from the environment', () => {
+  // A key inside the JSON is named by its path (as for GATEWAY_TOKENS); the value itself by its variable.
+  it.each([
+    ['GATEWAY_SA_AUTH_NAMES', 'a list that is not JSON', '*.a.cluster.local', 'gateway.serviceAccountAuth.names', 'GATEWAY_SA_AUTH_NAMES'],
+    ['GATEWAY_SA_AUTH_POLICY', 'an unknown rule', '{"maxTTL":"1h"}', 'gateway.serviceAccountAuth.policy.maxTTL', 'maxTTL'],
+  ])('refuses %s with %s on one line naming it', (name, _what, value, key, named) => {
+    let error: unknown;
+    try {
+      loadConfig({ env: { [name]: value } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toContain(named);
     expect(message).toContain(key);
   });
 });

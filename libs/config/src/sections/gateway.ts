@@ -146,6 +146,17 @@ function expandTokens(value: string): Array<{ path: readonly string[]; value: un
   }
 }
 
+/** An env var holding JSON (a list, an object); invalid JSON is passed through so validation names the variable. */
+function expandJson(path: readonly string[], expected: string): (value: string) => Array<{ path: readonly string[]; value: unknown }> {
+  return (value) => {
+    try {
+      return [{ path, value: JSON.parse(value) as unknown }];
+    } catch {
+      return [{ path, value: `not JSON: expected ${expected}` }];
+    }
+  };
+}
+
 export const gatewayEnv: readonly EnvBinding[] = [
   { env: 'GATEWAY_HOST', path: ['gateway', 'host'] },
   { env: 'GATEWAY_PORT', path: ['gateway', 'port'] },
@@ -165,5 +176,7 @@ export const gatewayEnv: readonly EnvBinding[] = [
   { env: 'GATEWAY_SA_AUTH_ENABLED', path: ['gateway', 'serviceAccountAuth', 'enabled'] },
   { env: 'GATEWAY_SA_AUTH_AUDIENCE', path: ['gateway', 'serviceAccountAuth', 'audience'] },
   { env: 'GATEWAY_SA_AUTH_CACHE_TTL', path: ['gateway', 'serviceAccountAuth', 'cacheTtl'] },
+  { env: 'GATEWAY_SA_AUTH_NAMES', path: ['gateway', 'serviceAccountAuth', 'names'], expand: expandJson(['gateway', 'serviceAccountAuth', 'names'], 'a JSON list of name patterns') },
+  { env: 'GATEWAY_SA_AUTH_POLICY', path: ['gateway', 'serviceAccountAuth', 'policy'], expand: expandJson(['gateway', 'serviceAccountAuth', 'policy'], 'a JSON policy object') },
   { env: 'GATEWAY_AUDIT_RETENTION', path: ['gateway', 'auditRetention'] },
 ];
