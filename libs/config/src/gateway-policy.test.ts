@@ -12,6 +12,20 @@ function yamlFile(content: string): string {
   return file;
 }
 
+/** The one-line message loadConfig refuses `options` with (fails the test when it accepts them). */
+function refusal(options: Parameters<typeof loadConfig>[0]): string {
+  let error: unknown;
+  try {
+    loadConfig(options);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const message = (error as ConfigError).message;
+  expect(message.split('\n')).toHaveLength(1);
+  return message;
+}
+
 describe('gateway caller policy', () => {
   it('reads a token policy into milliseconds and lists, keeping unset rules unset', () => {
     const file = yamlFile(`gateway:
@@ -63,16 +77,7 @@ describe('gateway caller policy', () => {
     ['an unknown rule', '{ maxTTL: 1h }', 'gateway.tokens.0.policy.maxTTL'],
   ])('refuses %s on one line naming the key', (_what, policy, key) => {
     const file = yamlFile(`gateway:\n  tokens:\n    - { name: x, token: x-token-0123456789abcdef, scopes: [issue], policy: ${policy} }\n`);
-    let error: unknown;
-    try {
-      loadConfig({ env: {}, file });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const message = (error as ConfigError).message;
-    expect(message.split('\n')).toHaveLength(1);
-    expect(message).toContain(key);
+    expect(refusal({ env: {}, file })).toContain(key);
   });
 });
 
@@ -82,15 +87,7 @@ describe('ServiceAccount names and policy from the environment', () => {
     ['GATEWAY_SA_AUTH_NAMES', 'a list that is not JSON', '*.a.cluster.local', 'gateway.serviceAccountAuth.names', 'GATEWAY_SA_AUTH_NAMES'],
     ['GATEWAY_SA_AUTH_POLICY', 'an unknown rule', '{"maxTTL":"1h"}', 'gateway.serviceAccountAuth.policy.maxTTL', 'maxTTL'],
   ])('refuses %s with %s on one line naming it', (name, _what, value, key, named) => {
-    let error: unknown;
-    try {
-      loadConfig({ env: { [name]: value } });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const message = (error as ConfigError).message;
-    expect(message.split('\n')).toHaveLength(1);
+    const message = refusal({ env: { [name]: value } });
     expect(message).toContain(named);
     expect(message).toContain(key);
   });
