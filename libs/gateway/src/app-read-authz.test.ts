@@ -139,6 +139,8 @@ describe('GET /v1/events with a name-restricted token', () => {
     notAfter: new Date(Date.now() + 3600_000).toISOString(),
   });
 
+  const serialOf = (m: SseMessage): string | undefined => (JSON.parse(m.data ?? '{}') as { serialNumber?: string }).serialNumber;
+
   it('delivers events of the names it covers and skips the others, live and on resume', async () => {
     const events = new EventStream(ctx.shared.redis, { prefix: ctx.h.prefix });
     const first = await events.publish(issued('seed.bookstore.cluster.local', '01'));
@@ -152,12 +154,12 @@ describe('GET /v1/events with a name-restricted token', () => {
     await events.publish(issued(V2, '05'));
     const got = withData(await sse.until((ms) => withData(ms).length >= 2));
     await sse.close();
-    expect(got.map((m) => (JSON.parse(m.data ?? '{}') as CertEvent).serialNumber)).toEqual(['03', '05']);
+    expect(got.map((m) => serialOf(m))).toEqual(['03', '05']);
 
     const reader = await ctx.h.call('GET', '/v1/events', { token: TOKENS.reader, headers: { 'last-event-id': first } });
     const all = sseReader(reader);
     const everything = withData(await all.until((ms) => withData(ms).length >= 4));
     await all.close();
-    expect(everything.map((m) => (JSON.parse(m.data ?? '{}') as CertEvent).serialNumber)).toEqual(['02', '03', '04', '05']);
+    expect(everything.map((m) => serialOf(m))).toEqual(['02', '03', '04', '05']);
   });
 });
