@@ -6,7 +6,7 @@
 // 200, GET /v1/certificates for the first and the last page, and `fsm-certs check`. Reports, never
 // asserts. BENCH_SCALE_CHECK_TIMEOUT_MS bounds `check` (default 180000); the data dir is removed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const checkTimeoutMs = Number(process.env['BENCH_SCALE_CHECK_TIMEOUT_MS'] ?? 180_000);
   const runFrom = benchRunFrom();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
+  mkdirSync(path.join(dataDir, 'redis-data'));
   const redisServer = await startRedisServer({ dir: path.join(dataDir, 'redis-data') });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const adminToken = randomBytes(24).toString('base64url');
