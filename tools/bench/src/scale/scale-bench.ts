@@ -3,8 +3,11 @@
 // (default 10000,100000,1000000) through the inventory's own commit, from records the real issue
 // path produced. At each size it prints one JSON line with: Redis memory per certificate, a
 // rotation sweep's Redis commands with 1% due, the ca-service's and gateway's start-up to /readyz
-// 200, GET /v1/certificates for the first and the last page, and `fsm-certs check`. Reports, never
-// asserts. BENCH_SCALE_CHECK_TIMEOUT_MS bounds `check` (default 180000); the data dir is removed.
+// 200, GET /v1/certificates for the first and the last page, and `fsm-certs check`. Then the
+// replicas scenario: one ca-service against two on one Redis, 16 clients, and whether any name was
+// issued twice (BENCH_SCALE_REPLICAS=0 skips it; BENCH_SCALE_REPLICA_SECONDS, default 15).
+// Reports, never asserts. BENCH_SCALE_CHECK_TIMEOUT_MS bounds `check` (default 180000); data dirs
+// are removed.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,12 +25,14 @@ import { benchRunFrom } from '../issue/targets.js';
 import { startApps, type StartedApps } from './apps.js';
 import { benchName, loadInventory } from './loader.js';
 import { countCommands, usedMemory } from './redis-stats.js';
+import { runReplicas } from './replicas.js';
 
 const DUE_EVERY = 100; // 1% due
 const TEMPLATES = 32;
 
 function counts(): number[] {
   const raw = process.env['BENCH_SCALE_COUNTS'] ?? '10000,100000,1000000';
+  if (raw.trim() === '') return [];
   const values = raw.split(',').map((v) => Number(v.trim()));
   if (values.some((v) => !Number.isInteger(v) || v < DUE_EVERY)) throw new Error(`BENCH_SCALE_COUNTS must list integers >= ${DUE_EVERY}; got ${raw}`);
   return [...values].sort((a, b) => a - b);
@@ -83,8 +88,33 @@ async function templates(apps: StartedApps, inventory: Inventory): Promise<Certi
   return page.items.map(({ previousSerialNumber: _none, ...record }) => record);
 }
 
+async function replicas(): Promise<void> {
+  if (process.env['BENCH_SCALE_REPLICAS'] === '0') return;
+  const seconds = Number(process.env['BENCH_SCALE_REPLICA_SECONDS'] ?? 15);
+  const runs = [];
+  for (const caServices of [1, 2]) {
+    const run = await runReplicas(caServices, { clients: 16, seconds, warmupSeconds: 5 });
+    print({ scenario: `replicas-${caServices}-ca-service`, ...run });
+    runs.push(run);
+  }
+  const [one, two] = runs;
+  if (one !== undefined && two !== undefined) {
+    print({
+      scenario: 'replicas-summary',
+      ratio_two_vs_one: Number((two.throughput / Math.max(1, one.throughput)).toFixed(2)),
+      issued_twice: one.reissuedNames + two.reissuedNames + one.duplicateIssuedEvents + two.duplicateIssuedEvents,
+    });
+  }
+}
+
 async function main(): Promise<void> {
+  await inventoryAtScale();
+  await replicas();
+}
+
+async function inventoryAtScale(): Promise<void> {
   const sizes = counts();
+  if (sizes.length === 0) return;
   const checkTimeoutMs = Number(process.env['BENCH_SCALE_CHECK_TIMEOUT_MS'] ?? 180_000);
   const runFrom = benchRunFrom();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
