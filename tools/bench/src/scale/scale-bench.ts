@@ -121,6 +121,12 @@ async function inventoryAtScale(): Promise<void> {
   mkdirSync(path.join(dataDir, 'redis-data'));
   const redisServer = await startRedisServer({ dir: path.join(dataDir, 'redis-data') });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  // e.g. BENCH_SCALE_REDIS_CONFIG='hash-max-listpack-value 4096': to weigh a server setting.
+  const config = (process.env['BENCH_SCALE_REDIS_CONFIG'] ?? '').trim();
+  if (config !== '') {
+    const [name, ...value] = config.split(/\s+/);
+    if (name !== undefined) await redis.config('SET', name, value.join(' '));
+  }
   const adminToken = randomBytes(24).toString('base64url');
   const prefix = DEFAULT_PREFIX;
   const inventory = new Inventory(redis, { prefix });
@@ -157,6 +163,7 @@ async function inventoryAtScale(): Promise<void> {
         const line = {
           scenario: `scale-${size}`,
           certificates: size,
+          redis_config: config === '' ? undefined : config,
           load_per_sec: Math.round(loadedNow / loadSeconds),
           redis_bytes_per_cert: Math.round((memory - baseMemory) / size),
           cert_hash_bytes: sampleHash,
