@@ -6,7 +6,7 @@
 // 200, GET /v1/certificates for the first and the last page, and `fsm-certs check`. Then the
 // replicas scenario: one ca-service against two on one Redis, 16 clients, and whether any name was
 // issued twice (BENCH_SCALE_REPLICAS=0 skips it; BENCH_SCALE_REPLICA_SECONDS, default 15).
-// Reports, never asserts. BENCH_SCALE_CHECK_TIMEOUT_MS bounds `check` (default 180000); data dirs
+// Reports, never asserts. BENCH_SCALE_CHECK_TIMEOUT_MS bounds `check` (default 120000); data dirs
 // are removed.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
 async function inventoryAtScale(): Promise<void> {
   const sizes = counts();
   if (sizes.length === 0) return;
-  const checkTimeoutMs = Number(process.env['BENCH_SCALE_CHECK_TIMEOUT_MS'] ?? 180_000);
+  const checkTimeoutMs = Number(process.env['BENCH_SCALE_CHECK_TIMEOUT_MS'] ?? 120_000);
   const runFrom = benchRunFrom();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
   mkdirSync(path.join(dataDir, 'redis-data'));
