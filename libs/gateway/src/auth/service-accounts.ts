@@ -5,23 +5,15 @@
 // SHA-256 (never the token), so a workload's requests do not each cost an API call.
 import { hash } from 'node:crypto';
 import type { Clock } from '@fsm-certs/core';
+import type { TokenReviewAnswer, TokenReviewer } from '@fsm-certs/providers';
 import { GatewayError } from '../errors.js';
 import type { CallerAuthenticator } from './middleware.js';
 import { nameMatcher } from './name-patterns.js';
 import { DEFAULT_POLICY, resolvePolicy, type CallerPolicy, type CallerPolicyInput } from './policy.js';
 import type { Authenticator, Principal, Scope } from './tokens.js';
 
-/** What TokenReview says about a token (the shape of @fsm-certs/providers' KubernetesTokenReviewer). */
-export interface TokenReviewAnswer {
-  readonly authenticated: boolean;
-  readonly username: string | undefined;
-  readonly audiences: readonly string[];
-  readonly error: string | undefined;
-}
-
-export interface TokenReviewer {
-  review(token: string, audiences: readonly string[]): Promise<TokenReviewAnswer>;
-}
+// The port is the Kubernetes reviewer's own interface: one definition, in @fsm-certs/providers.
+export type { TokenReviewAnswer, TokenReviewer };
 
 export interface ServiceAccountAuthOptions {
   readonly audience: string;
