@@ -4,6 +4,9 @@
 // then makes one pass: counts live leaves per root, re-issues leaves due to move (spread over the
 // window, through the ordinary `rotate` queue), notes when the leaving root has drained, takes the
 // automatic step whose condition holds, and publishes the status served at GET /v1/ca/rotation.
+// Counting is a pass over the whole inventory (every record read and decoded), so it runs on
+// every tick only while a stage moves leaves; otherwise the counts only inform the status and are
+// refreshed every idleRecountMs, or at once when the stage or signer changes or an admin acts.
 import type { Logger } from 'pino';
 import { formatDuration, type Clock } from '@fsm-certs/core';
 import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
@@ -29,6 +32,12 @@ export const DEFAULT_ROTATION_TICK_MS = 2_000;
 const MAX_ENQUEUE_PER_PASS = 500;
 /** A failed re-issue is tried again after this long. */
 const RETRY_FAILED_AFTER_MS = 30_000;
+/**
+ * While no stage moves leaves, how long the status' live-leaf counts are reused. Counting every
+ * 2 s tick re-read the whole inventory from Redis each time: with a few ten thousand records that
+ * was a large share of the ca-service's and Redis' CPU under issuing load (tools/bench README).
+ */
+export const DEFAULT_IDLE_RECOUNT_MS = 60_000;
 
 export interface RootRotationControllerDeps {
   readonly provider: CertificateProvider;
@@ -52,6 +61,8 @@ export interface RootRotationControllerDeps {
   /** The bundle this replica published last (non-Tresor providers: the roots of the status). */
   readonly publishedBundle: () => { readonly issuingCaPem: string; readonly trustedCasPem: readonly string[] } | undefined;
   readonly tickMs?: number;
+  /** While no stage moves leaves, live leaves are counted at most this often; default DEFAULT_IDLE_RECOUNT_MS. */
+  readonly idleRecountMs?: number;
 }
 
 interface Pass {
@@ -64,10 +75,14 @@ export class RootRotationController {
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private readonly idleRecountMs: number;
+  /** The last count taken while no stage moved leaves, with what it depended on. */
+  private idleScan: { readonly atMs: number; readonly basis: string; readonly scan: LeafScan } | undefined;
 
   constructor(private readonly deps: RootRotationControllerDeps) {
     this.tresor = deps.provider instanceof TresorProvider ? deps.provider : undefined;
     this.tickMs = deps.tickMs ?? DEFAULT_ROTATION_TICK_MS;
+    this.idleRecountMs = deps.idleRecountMs ?? DEFAULT_IDLE_RECOUNT_MS;
   }
 
   start(): void {
@@ -124,7 +139,7 @@ export class RootRotationController {
       );
     }
     await this.follow();
-    const facts = (await this.gather()).facts;
+    const facts = (await this.gather({ fresh: true })).facts;
     const state = tresor.material.rotation;
     const step = this.stepFor(payload, facts);
     await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
@@ -216,11 +231,11 @@ export class RootRotationController {
     );
   }
 
-  private async gather(): Promise<Pass> {
+  private async gather(options: { readonly fresh?: boolean } = {}): Promise<Pass> {
     const nowMs = this.deps.clock.now();
     const signer = this.signerFingerprint() ?? '';
     const plan = this.scanPlan(nowMs);
-    const [scan, liveInstances] = await Promise.all([scanLeaves(this.deps.inventory, nowMs, plan), this.deps.liveInstances()]);
+    const [scan, liveInstances] = await Promise.all([this.countLeaves(nowMs, signer, plan, options.fresh === true), this.deps.liveInstances()]);
     const signers = await this.deps.status.signers(liveInstances);
     const leaving = this.tresor === undefined ? undefined : leavingRoot(this.tresor.material.rotation);
     const leavingRoot_ = leaving === undefined ? undefined : this.rootByFingerprint(leaving);
@@ -235,6 +250,22 @@ export class RootRotationController {
         ...(leavingRoot_ === undefined ? {} : { leavingRootNotAfterMs: leavingRoot_.notAfter.getTime() }),
       },
     };
+  }
+
+  /**
+   * The leaf scan of this pass. While a stage moves leaves (a leaving root), every pass counts:
+   * drain and re-issue decisions depend on it. Otherwise the counts only feed the status, and the
+   * last count is reused for idleRecountMs unless what it was counted against changed.
+   */
+  private async countLeaves(nowMs: number, signer: string, plan: ScanPlan | undefined, fresh: boolean): Promise<LeafScan> {
+    const rotation = this.tresor?.material.rotation;
+    const movesLeaves = plan !== undefined || (rotation !== undefined && leavingRoot(rotation) !== undefined);
+    const basis = `${signer}/${rotation?.stage ?? ''}/${rotation?.generation ?? ''}/${(this.deps.publishedBundle()?.trustedCasPem ?? []).length}`;
+    const last = this.idleScan;
+    if (!movesLeaves && !fresh && last !== undefined && last.basis === basis && nowMs >= last.atMs && nowMs - last.atMs < this.idleRecountMs) return last.scan;
+    const scan = await scanLeaves(this.deps.inventory, nowMs, plan);
+    this.idleScan = movesLeaves ? undefined : { atMs: nowMs, basis, scan };
+    return scan;
   }
 
   private rootByFingerprint(fingerprint: string): Issuer | undefined {
