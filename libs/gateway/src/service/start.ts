@@ -2,7 +2,6 @@
 // stream, readiness checks, optional HTTPS (its certificate renewed while running), and an
 // orderly close. apps/issuer-gateway maps the configuration onto these options; libs/runtime
 // handles signals and the shutdown budget.
-import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createMetricsRegistry } from '@fsm-certs/runtime';
 import {
@@ -13,7 +12,6 @@ import {
   createRootRotationQueue,
   RotationStatusStore,
   createRedisConnection,
-  redisOptionsFor,
   liveInstances,
   publishHeartbeat,
   waitForRedis,
@@ -83,10 +81,7 @@ export interface IssuerGateway {
 export async function startIssuerGateway(options: IssuerGatewayOptions): Promise<IssuerGateway> {
   const { logger, prefix } = options;
   const name = `issuer-gateway${options.instanceId === undefined ? '' : `:${options.instanceId}`}`;
-  // Auto-pipelining: every request makes its own calls (rate limit, audit record) and a batch's
-  // requests arrive together, so their commands leave in one socket write instead of one each;
-  // per-command syscalls on both sides were a large share of the cost per certificate.
-  const redis = new Redis(options.redisUrl, { ...redisOptionsFor({ role: 'client', connectionName: name }), enableAutoPipelining: true });
+  const redis = createRedisConnection(options.redisUrl, { role: 'client', connectionName: name });
   const blocking = createRedisConnection(options.redisUrl, { role: 'worker', connectionName: `${name}:events` });
   const rotationBlocking = createRedisConnection(options.redisUrl, { role: 'worker', connectionName: `${name}:root-rotation-events` });
   for (const c of [redis, blocking, rotationBlocking]) c.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
