@@ -2,7 +2,7 @@
 // is now (a projected token file changes under us), and network failures turned into one
 // retryable GATEWAY_UNREACHABLE naming the URL. HTTP refusals stay GatewayRequestErrors with
 // the gateway's problem code.
-import { GatewayClient, GatewayRequestError } from '@fsm-certs/client';
+import { fetchNetworkFailure, GatewayClient, GatewayRequestError } from '@fsm-certs/client';
 import { AgentError } from './errors.js';
 import { readToken, type TokenSource } from './token.js';
 
@@ -40,18 +40,7 @@ export function unreachable(error: unknown, baseUrl: string, what: string): Agen
     return new AgentError('GATEWAY_UNREACHABLE', `${what}: no answer from the gateway at ${baseUrl} in time`, { cause: error });
   }
   // fetch's own network failures only: any other TypeError is a bug and must surface as one.
-  if (!(error instanceof TypeError) || (error.message !== 'fetch failed' && error.message !== 'terminated')) return undefined;
-  return new AgentError('GATEWAY_UNREACHABLE', `${what}: cannot reach the gateway at ${baseUrl} (${networkCode(error)}); keeping the current files and retrying`, { cause: error });
-}
-
-/** undici says "fetch failed" and puts the system or TLS error code somewhere in its causes. */
-function networkCode(error: TypeError): string {
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  const message = (error.cause as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' && message !== '' ? message : error.message;
+  const failure = fetchNetworkFailure(error);
+  if (failure === undefined) return undefined;
+  return new AgentError('GATEWAY_UNREACHABLE', `${what}: cannot reach the gateway at ${baseUrl} (${failure}); keeping the current files and retrying`, { cause: error });
 }

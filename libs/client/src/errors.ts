@@ -21,3 +21,21 @@ export class GatewayRequestError extends FsmError {
     super(code, message, { httpStatus: status, retryable: RETRYABLE_STATUSES.has(status) });
   }
 }
+
+/**
+ * What went wrong below HTTP when `fetch` failed: the system or TLS error code undici puts somewhere
+ * in its cause chain (ECONNREFUSED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...), else the innermost message
+ * (fetch's "bad port", a socket closed mid-answer). Undefined when `error` is not one of fetch's own
+ * network failures ("fetch failed", "terminated"): any other TypeError is a bug and must surface.
+ */
+export function fetchNetworkFailure(error: unknown): string | undefined {
+  if (!(error instanceof TypeError) || (error.message !== 'fetch failed' && error.message !== 'terminated')) return undefined;
+  let current: unknown = error.cause;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  const message = (error.cause as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message !== '' ? message : error.message;
+}

@@ -42,25 +42,9 @@ export async function syncTrustBundle(deps: {
   if (previous !== undefined && sameBundle(previous, issuingCaPem, trustedCasPem)) return { issuerId, changed: false, bundle };
   const atMs = deps.clock.now();
   // Recorded before it is announced, so no reader of the announcement can miss the record.
-  await deps.audit?.append({
-    id: AuditLog.newId(atMs),
-    at: new Date(atMs).toISOString(),
-    outcome: 'trust-bundle-changed',
-    operation: 'trust-bundle-changed',
-    caller: null,
-    clientAddress: null,
-    requestId: null,
-    commonName: null,
-    names: [],
-    serialNumber: null,
-    notBefore: null,
-    notAfter: bundle.rootNotAfter,
-    keyAlgorithm: null,
-    provider: deps.provider.kind,
-    issuerId,
-    code: null,
-    status: null,
-  });
+  await deps.audit?.append(
+    AuditLog.caRecord({ atMs, outcome: 'trust-bundle-changed', operation: 'trust-bundle-changed', provider: deps.provider.kind, issuerId, notAfter: bundle.rootNotAfter }),
+  );
   await deps.events.publish({
     version: 1,
     kind: 'trust-bundle-changed',

@@ -1,6 +1,6 @@
 // One gateway call as the CLI sees it: a GatewayClient for the resolved connection, with fetch's
 // bare "fetch failed" turned into an error that names the URL and what to try.
-import { GatewayClient } from '@fsm-certs/client';
+import { fetchNetworkFailure, GatewayClient } from '@fsm-certs/client';
 import type { Connection } from '../connection.js';
 import { GatewayUnreachableError } from '../errors.js';
 
@@ -46,8 +46,7 @@ export function asUnreachable(error: unknown, connection: Connection): GatewayUn
   if (error instanceof DOMException && error.name === 'TimeoutError') {
     return new GatewayUnreachableError('GATEWAY_TIMEOUT', `no answer from the gateway at ${connection.server} in time; is it overloaded or stuck?`, { cause: error });
   }
-  if (!(error instanceof TypeError)) return undefined;
-  const code = networkCode(error);
+  const code = fetchNetworkFailure(error);
   if (code === undefined) return undefined;
   if (TLS_TRUST_CODES.has(code)) {
     const advice =
@@ -61,18 +60,4 @@ export function asUnreachable(error: unknown, connection: Connection): GatewayUn
     `cannot reach the gateway at ${connection.server} (${code}, from ${connection.source}); is it running (\`npm start\`) and is the URL right?`,
     { cause: error },
   );
-}
-
-/** undici reports "fetch failed" with the system or TLS error code somewhere in its cause chain. */
-function networkCode(error: TypeError): string | undefined {
-  if (error.message !== 'fetch failed' && error.message !== 'terminated') return undefined;
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  // No code (e.g. fetch's "bad port", a socket closed mid-answer): the innermost message says most.
-  const message = (error.cause as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' && message !== '' ? message : error.message;
 }

@@ -193,25 +193,16 @@ export class RootRotationController {
     await this.deps.resyncTrustBundle();
     const detail = describe(after.stage, after.paused, action);
     const atMs = this.deps.clock.now();
-    await this.deps.audit?.append({
-      id: AuditLog.newId(atMs),
-      at: new Date(atMs).toISOString(),
-      outcome: 'root-rotation-stage',
-      operation: `rootRotation.${action}`,
-      caller: requestedBy ?? null,
-      clientAddress: null,
-      requestId: null,
-      commonName: null,
-      names: [],
-      serialNumber: null,
-      notBefore: null,
-      notAfter: null,
-      keyAlgorithm: null,
-      provider: this.deps.provider.kind,
-      issuerId: tresor.issuer.fingerprint,
-      code: null,
-      status: null,
-    });
+    await this.deps.audit?.append(
+      AuditLog.caRecord({
+        atMs,
+        outcome: 'root-rotation-stage',
+        operation: `rootRotation.${action}`,
+        caller: requestedBy,
+        provider: this.deps.provider.kind,
+        issuerId: tresor.issuer.fingerprint,
+      }),
+    );
     await this.deps.events.publish({
       version: 1,
       kind: 'root-rotation-stage',

@@ -67,6 +67,32 @@ export class AuditLog {
     return `${pad(atMs)}-${sequence.toString(16).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
   }
 
+  /**
+   * A record of a change to the CA itself (trust bundle, root rotation stage): no client, request
+   * or certificate fields, only when, what, who asked (if anyone) and the issuer it concerns.
+   */
+  static caRecord(fields: Pick<AuditRecord, 'outcome' | 'operation' | 'provider' | 'issuerId'> & { atMs: number; caller?: string; notAfter?: string }): AuditRecord {
+    return {
+      id: AuditLog.newId(fields.atMs),
+      at: new Date(fields.atMs).toISOString(),
+      outcome: fields.outcome,
+      operation: fields.operation,
+      caller: fields.caller ?? null,
+      clientAddress: null,
+      requestId: null,
+      commonName: null,
+      names: [],
+      serialNumber: null,
+      notBefore: null,
+      notAfter: fields.notAfter ?? null,
+      keyAlgorithm: null,
+      provider: fields.provider,
+      issuerId: fields.issuerId,
+      code: null,
+      status: null,
+    };
+  }
+
   /** Validates and stores one record; resolves once Redis has it. */
   async append(record: AuditRecord): Promise<void> {
     const parsed = auditRecordSchema.safeParse(record);
