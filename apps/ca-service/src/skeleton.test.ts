@@ -1,16 +1,13 @@
 // The ca-service as a pod runs it, on the shared service skeleton (libs/runtime): health
 // endpoints for the kubelet's probes and Prometheus, and one exit-code policy at start-up.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
-import { AppProcess } from '@fsm-certs/stack';
+import { AppProcess, runAppToExit } from '@fsm-certs/stack';
 import { eventually } from '@fsm-certs/testing';
 
-const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-ca-skeleton-'));
 let app: AppProcess | undefined;
 let redis: RedisServerHandle | undefined;
@@ -27,22 +24,9 @@ function baseEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'], HOME: process.env['HOME'], FSM_DATA_DIR: dataDir, FSM_REDIS_PREFIX: '{fsm-ca-skeleton}', HEALTH_PORT: '0', ...extra };
 }
 
-/** Runs main.ts to its exit; returns the exit code and every non-empty output line. */
-function runToExit(env: NodeJS.ProcessEnv): { status: number | null; lines: string[] } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=development', main], { env, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, lines: `${result.stdout}\n${result.stderr}`.split('\n').filter((l) => l.trim() !== '') };
-}
-
-async function healthUrl(process: AppProcess): Promise<string> {
-  const line = await process.waitForLine(/health endpoints listening/, 60_000);
-  const url: unknown = JSON.parse(line).url;
-  if (typeof url !== 'string') throw new Error(`no url in ${line}`);
-  return url;
-}
-
 describe('ca-service start-up failures', () => {
   it('exits 2 with one line naming the key, the value and what is allowed when a value is bad', () => {
-    const { status, lines } = runToExit(baseEnv({ REDIS_URL: 'redis://127.0.0.1:1', HEALTH_PORT: 'lots' }));
+    const { status, lines } = runAppToExit('ca-service', baseEnv({ REDIS_URL: 'redis://127.0.0.1:1', HEALTH_PORT: 'lots' }));
     expect(status).toBe(2);
     expect(lines, lines.join('\n')).toHaveLength(1);
     const line = JSON.parse(lines[0] ?? '{}') as { msg?: string; level?: number };
@@ -50,7 +34,7 @@ describe('ca-service start-up failures', () => {
   });
 
   it('exits 1 with one fatal line when there is no Redis to use', () => {
-    const { status, lines } = runToExit(baseEnv({}));
+    const { status, lines } = runAppToExit('ca-service', baseEnv({}));
     expect(status).toBe(1);
     const fatal = lines.filter((l) => (JSON.parse(l) as { level?: number }).level === 60);
     expect(fatal, lines.join('\n')).toHaveLength(1);
@@ -62,7 +46,7 @@ describe('ca-service health endpoints', () => {
   it('is live at once, not ready until Redis answers and the workers run, then ready, with process metrics', async () => {
     const port = await freePort();
     app = new AppProcess('ca-service', { env: baseEnv({ REDIS_URL: `redis://127.0.0.1:${port}` }) });
-    const url = await healthUrl(app);
+    const url = await app.healthUrl();
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     // Redis is not there yet: the process lives, but must not count as ready.
     const starting = await fetch(`${url}/readyz`);

@@ -1,14 +1,10 @@
 // The rotation-worker as a pod runs it, on the shared service skeleton (libs/runtime): health
 // endpoints whose readiness means "sweeps will happen", and one exit-code policy at start-up.
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnection, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
-import { AppProcess } from '@fsm-certs/stack';
+import { AppProcess, runAppToExit } from '@fsm-certs/stack';
 import { eventually } from '@fsm-certs/testing';
 
-const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 let redis: RedisServerHandle;
 
 beforeAll(async () => {
@@ -29,13 +25,8 @@ async function readyz(url: string): Promise<{ status: number; body: { checks?: R
 
 describe('rotation-worker on the service skeleton', () => {
   it('exits 2 with one line naming the key, the value and what is allowed when a value is bad', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=development', main], {
-      env: env({ ROTATION_SWEEP_INTERVAL: 'often' }),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(2);
-    const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter((l) => l.trim() !== '');
+    const { status, lines } = runAppToExit('rotation-worker', env({ ROTATION_SWEEP_INTERVAL: 'often' }));
+    expect(status).toBe(2);
     expect(lines, lines.join('\n')).toHaveLength(1);
     expect((JSON.parse(lines[0] ?? '{}') as { msg?: string }).msg).toBe(
       'rotation-worker failed to start: Invalid configuration: worker.sweepInterval="often" (env ROTATION_SWEEP_INTERVAL): allowed: a Go duration of at least 100ms, e.g. 5s',
@@ -45,8 +36,7 @@ describe('rotation-worker on the service skeleton', () => {
   it('answers /healthz and /metrics, is ready only while its sweep schedule is registered, and exits 0 on SIGTERM within its budget', async () => {
     const app = new AppProcess('rotation-worker', { env: env({ WORKER_SHUTDOWN_TIMEOUT: '3s' }) });
     try {
-      const line = await app.waitForLine(/health endpoints listening/, 60_000);
-      const url = String((JSON.parse(line) as { url?: unknown }).url);
+      const url = await app.healthUrl();
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       const ready = await eventually(async () => {
         const r = await readyz(url);

@@ -1,7 +1,7 @@
 // Runs one of our apps as a child process, the way a pod would run it: its own process, its own
 // environment, stopped by SIGTERM. Used by `npm start` and by the end-to-end suites (which also
 // kill -9 it to prove that nothing is lost).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,16 @@ function entryArgs(name: AppName, env: NodeJS.ProcessEnv, runFrom: RunFrom | und
     return [...profile, built];
   }
   return [...profile, '--import', 'tsx', '--conditions=development', source];
+}
+
+/**
+ * Runs an app to its exit, with exactly `env` (start-up failures: bad configuration, no Redis):
+ * its exit code and every non-empty output line. Bounded: a child still running after `timeoutMs`
+ * is killed and reports status null.
+ */
+export function runAppToExit(name: AppName, env: NodeJS.ProcessEnv, options: { runFrom?: RunFrom; timeoutMs?: number } = {}): { status: number | null; lines: string[] } {
+  const result = spawnSync(process.execPath, entryArgs(name, env, options.runFrom), { cwd: repoRoot(), env, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });
+  return { status: result.status, lines: `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => line.trim() !== '') };
 }
 
 export interface AppProcessOptions {
@@ -175,6 +185,14 @@ export class AppProcess {
       if (Date.now() > deadline) throw new Error(`${this.label}: no line matching ${String(pattern)} after ${timeoutMs} ms:\n${tail}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** The URL of the app's health server (/healthz, /readyz, /metrics), from its start-up line. */
+  async healthUrl(timeoutMs = 60_000): Promise<string> {
+    const line = await this.waitForLine(/health endpoints listening/, timeoutMs);
+    const url: unknown = (JSON.parse(line) as { url?: unknown }).url;
+    if (typeof url !== 'string') throw new Error(`${this.label}: no url in its health line: ${line}`);
+    return url;
   }
 
   /** Sends a signal without waiting (e.g. SIGTERM in the middle of a job). */
