@@ -1,35 +1,18 @@
 // The ca-service as a process: crash in the middle of a batch (kill -9) and graceful SIGTERM.
 // Jobs go in through the issue queue exactly as the gateway puts them there.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  EventStream,
-  Inventory,
-  certEventSchema,
-  createIssueQueue,
-  createQueueEvents,
-  createRedisConnection,
-  startRedisServer,
-  type CertEvent,
-  type IssueItem,
-  type IssueJobResult,
-  type IssueQueue,
-  type RedisServerHandle,
-} from '@fsm-certs/queue';
-import { AppProcess } from '@fsm-certs/stack';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EventStream, Inventory, certEventSchema, type CertEvent, type IssueItem, type IssueJobResult } from '@fsm-certs/queue';
+import type { AppProcess } from '@fsm-certs/stack';
 import { opensslVerify } from '@fsm-certs/testing';
+import { caServiceFixture, issueItem } from './ca-service-fixture.test-helpers.js';
 
 const PREFIX = '{fsm-ca-app-test}';
 
 function item(commonName: string, keyAlgorithm: IssueItem['keyAlgorithm'] = 'rsa-2048'): IssueItem {
-  return { requestId: randomUUID(), commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 24 * 3600_000, keyAlgorithm, reason: 'request' };
+  return issueItem(commonName, { keyAlgorithm });
 }
-
 
 async function allEvents(redis: Redis): Promise<CertEvent[]> {
   const key = new EventStream(redis, { prefix: PREFIX }).key;
@@ -38,60 +21,23 @@ async function allEvents(redis: Redis): Promise<CertEvent[]> {
 }
 
 describe('ca-service process', () => {
-  let redisServer: RedisServerHandle;
-  let dataDir: string;
-  let redis: Redis;
-  let queue: IssueQueue;
-  let events: QueueEvents;
+  const ca = caServiceFixture(PREFIX);
   let inventory: Inventory;
   let app: AppProcess | undefined;
 
-  const env = (overrides: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    REDIS_URL: redisServer.url,
-    FSM_REDIS_PREFIX: PREFIX,
-    FSM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-    CA_SERVICE_CONCURRENCY: '2',
-    HEALTH_PORT: '0',
-    ...overrides,
+  beforeAll(() => {
+    inventory = new Inventory(ca.redis, { prefix: PREFIX });
   });
 
-  beforeAll(async () => {
-    redisServer = await startRedisServer();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'fsm-ca-app-'));
-    redis = createRedisConnection(redisServer.url, { role: 'worker' });
-    queue = createIssueQueue(redis, PREFIX);
-    events = createQueueEvents(createRedisConnection(redisServer.url, { role: 'worker' }), 'issue', PREFIX);
-    await events.waitUntilReady();
-    inventory = new Inventory(redis, { prefix: PREFIX });
-  });
-
-  afterEach(async () => {
-    await app?.stop();
-    app = undefined;
-  });
-
-  afterAll(async () => {
-    await events?.close();
-    await queue?.close();
-    redis?.disconnect();
-    await redisServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function startApp(overrides: NodeJS.ProcessEnv = {}): Promise<AppProcess> {
-    const started = new AppProcess('ca-service', { env: env(overrides) });
-    await started.waitForLine(/ca-service ready/, 60_000);
-    return started;
+  function startApp(overrides: NodeJS.ProcessEnv = {}): Promise<AppProcess> {
+    return ca.start({ CA_SERVICE_CONCURRENCY: '2', ...overrides });
   }
 
   /** Resolves with the first announcement `matches` accepts among those published after `afterId`. */
   async function firstEvent(afterId: string, matches: (event: CertEvent) => boolean): Promise<CertEvent> {
     const stop = new AbortController();
     try {
-      for await (const { event } of new EventStream(redis, { prefix: PREFIX }).subscribe({ fromId: afterId, signal: stop.signal })) {
+      for await (const { event } of new EventStream(ca.redis, { prefix: PREFIX }).subscribe({ fromId: afterId, signal: stop.signal })) {
         if (matches(event)) return event;
       }
       throw new Error('the event stream ended');
@@ -101,7 +47,7 @@ describe('ca-service process', () => {
   }
 
   async function lastEventId(): Promise<string> {
-    const [last] = await redis.xrevrange(new EventStream(redis, { prefix: PREFIX }).key, '+', '-', 'COUNT', 1);
+    const [last] = await ca.redis.xrevrange(new EventStream(ca.redis, { prefix: PREFIX }).key, '+', '-', 'COUNT', 1);
     return last?.[0] ?? '0';
   }
 
@@ -119,7 +65,7 @@ describe('ca-service process', () => {
     const names = Array.from({ length: 36 }, (_, i) => `crash-${i}.cluster.local`);
     const requests = names.map((n, i) => item(n, i < 32 ? 'ecdsa-p256' : 'rsa-2048'));
     const from = await lastEventId();
-    const job = await queue.add('issue-batch', { version: 1, requests });
+    const job = await ca.queue.add('issue-batch', { version: 1, requests });
     await firstEvent(from, (e) => e.kind === 'issued' && names.includes(e.commonName));
     // Frozen on the spot, so what it had done is what it will have done when killed.
     app.signal('SIGSTOP');
@@ -130,8 +76,8 @@ describe('ca-service process', () => {
     await app.kill();
 
     app.restart();
-    const result: IssueJobResult = await job.waitUntilFinished(events, 60_000);
-    const after = await queue.getJob(String(job.id));
+    const result: IssueJobResult = await job.waitUntilFinished(ca.events, 60_000);
+    const after = await ca.queue.getJob(String(job.id));
     expect((after?.stalledCounter ?? 0) + (after?.attemptsStarted ?? 0)).toBeGreaterThan(1);
 
     const bundle = await inventory.getTrustBundle();
@@ -143,7 +89,7 @@ describe('ca-service process', () => {
       expect((await inventory.get(r.certificate.commonName))?.serialNumber).toBe(r.certificate.serialNumber);
       expect(opensslVerify(r.certificate.certificatePem, root).ok).toBe(true);
     }
-    const issued = (await allEvents(redis)).filter((e) => e.kind === 'issued' && names.includes(e.commonName));
+    const issued = (await allEvents(ca.redis)).filter((e) => e.kind === 'issued' && names.includes(e.commonName));
     expect(issued).toHaveLength(names.length);
     expect(new Set(issued.map((e) => (e.kind === 'issued' ? e.commonName : ''))).size).toBe(names.length);
     const serials = new Set(result.results.map((r) => (r.ok ? r.certificate.serialNumber : '')));
@@ -168,12 +114,12 @@ describe('ca-service process', () => {
       const taken = new Promise<void>((resolve) => {
         const onActive = (args: { jobId: string }): void => {
           if (args.jobId !== jobId) return;
-          events.off('active', onActive);
+          ca.events.off('active', onActive);
           resolve();
         };
-        events.on('active', onActive);
+        ca.events.on('active', onActive);
       });
-      const job = await queue.add('issue-batch', { version: 1, requests }, { jobId });
+      const job = await ca.queue.add('issue-batch', { version: 1, requests }, { jobId });
       // The ca-service reports it took the job.
       await taken;
       // Frozen while it holds the job, so SIGTERM is sure to find it in hand.
@@ -185,7 +131,7 @@ describe('ca-service process', () => {
       if ((await job.getState()) !== 'completed') console.log(running.recentOutput.join('\n'));
       expect(exit).toBe(0);
       expect(await job.getState()).toBe('completed');
-      const done = await queue.getJob(String(job.id));
+      const done = await ca.queue.getJob(String(job.id));
       expect(done?.returnvalue?.results.every((r) => r.ok)).toBe(true);
       expect(running.recentOutput.some((l) => l.includes('stopped cleanly'))).toBe(true);
       // Keys never reach the logs, neither clear nor sealed.

@@ -1,27 +1,16 @@
 // The ca-service process with the Vault and cert-manager providers: the provider writes its
 // log lines into the service's output (docs/vault.md promises them), and a SIGTERM during a
 // provider call that will not finish in time cancels it cleanly inside the shutdown budget.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient, applyBootstrap, bootstrapSettingsSchema, createVaultTransport, silentLogger, staticTokenSource } from '@fsm-certs/providers';
-import {
-  createIssueQueue,
-  createQueueEvents,
-  createRedisConnection,
-  startRedisServer,
-  type IssueItem,
-  type IssueJobResult,
-  type IssueQueue,
-  type RedisServerHandle,
-} from '@fsm-certs/queue';
-import { AppProcess } from '@fsm-certs/stack';
+import type { IssueItem, IssueJobResult } from '@fsm-certs/queue';
+import type { AppProcess } from '@fsm-certs/stack';
 import { CertManagerEmulator, KubernetesEmulator, VaultAdmin, eventually, startVaultTarget, type VaultTarget } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
+import { caServiceFixture, issueItem } from './ca-service-fixture.test-helpers.js';
 
 interface LogLine {
   readonly msg?: string;
@@ -32,7 +21,7 @@ interface LogLine {
 }
 
 function item(commonName: string, validityMs = 3_600_000): IssueItem {
-  return { requestId: randomUUID(), commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs, keyAlgorithm: 'ecdsa-p256', reason: 'request' };
+  return issueItem(commonName, { validityMs });
 }
 
 function parsed(app: AppProcess): LogLine[] {
@@ -46,47 +35,8 @@ function parsed(app: AppProcess): LogLine[] {
 }
 
 describe('ca-service with its provider', () => {
-  let redisServer: RedisServerHandle;
-  let redis: Redis;
-  let eventsConnection: Redis;
-  let events: QueueEvents;
-  let queue: IssueQueue;
-  let dir: string;
+  const service = caServiceFixture('{fsm-ca-providers}', { appendOnly: false });
   let app: AppProcess | undefined;
-  const prefix = '{fsm-ca-providers}';
-
-  beforeAll(async () => {
-    redisServer = await startRedisServer({ appendOnly: false });
-    redis = createRedisConnection(redisServer.url, { role: 'worker' });
-    queue = createIssueQueue(redis, prefix);
-    eventsConnection = createRedisConnection(redisServer.url, { role: 'worker' });
-    events = createQueueEvents(eventsConnection, 'issue', prefix);
-    await events.waitUntilReady();
-    dir = mkdtempSync(path.join(tmpdir(), 'fsm-ca-providers-'));
-  });
-  afterEach(async () => {
-    await app?.stop();
-    app = undefined;
-  });
-  afterAll(async () => {
-    await events?.close();
-    await queue?.close();
-    eventsConnection?.disconnect();
-    redis?.disconnect();
-    await redisServer?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const baseEnv = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    REDIS_URL: redisServer.url,
-    FSM_REDIS_PREFIX: prefix,
-    FSM_DATA_DIR: dir,
-    HEALTH_PORT: '0',
-    LOG_LEVEL: 'info',
-    ...extra,
-  });
 
   describe('Vault', () => {
     let vault: VaultTarget;
@@ -121,15 +71,15 @@ describe('ca-service with its provider', () => {
     });
 
     it('writes the Vault provider lines into its own output: requests, token renewal, TTL-cap warnings — never the token', async () => {
-      app = new AppProcess('ca-service', { env: baseEnv(vaultEnv) });
+      app = service.spawn(vaultEnv);
       await app.waitForLine(/ca-service ready/, 60_000);
       const startLines = parsed(app).filter((l) => l.component === 'provider');
       expect(startLines.some((l) => l.msg === 'vault request' && l.vault?.path === 'auth/token/lookup-self' && l.vault.status === 200)).toBe(true);
       expect(startLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['vault token renewal scheduled', 'vault root certificates published as ca.crt', 'vault provider ready']));
 
       // Two days asked for, the role allows 24h: Vault caps it and says so.
-      const job = await queue.add('issue-batch', { version: 1, requests: [item('capped.bookstore.cluster.local', 48 * 3_600_000)] });
-      const result: IssueJobResult = await job.waitUntilFinished(events, 60_000);
+      const job = await service.queue.add('issue-batch', { version: 1, requests: [item('capped.bookstore.cluster.local', 48 * 3_600_000)] });
+      const result: IssueJobResult = await job.waitUntilFinished(service.events, 60_000);
       expect(result.results[0]?.ok).toBe(true);
       await app.waitForLine(/"msg":"vault warning"/, 10_000);
       const lines = parsed(app).filter((l) => l.component === 'provider');
@@ -139,7 +89,7 @@ describe('ca-service with its provider', () => {
     }, 120_000);
 
     it('refuses to start (exit 2, naming the option) with a shutdown budget shorter than a Vault request may take to finish', async () => {
-      app = new AppProcess('ca-service', { env: baseEnv({ ...vaultEnv, WORKER_SHUTDOWN_TIMEOUT: '5s' }) });
+      app = service.spawn({ ...vaultEnv, WORKER_SHUTDOWN_TIMEOUT: '5s' });
       expect(await app.exited()).toBe(2);
       const fatal = parsed(app).filter((l) => l.level === 60);
       expect(fatal.map((l) => l.msg)).toEqual([
@@ -165,7 +115,7 @@ describe('ca-service with its provider', () => {
         type: 'Opaque',
         data: { 'ca.crt': Buffer.from(ca.certificatePem).toString('base64') },
       });
-      kubeconfig = path.join(dir, 'kubeconfig');
+      kubeconfig = path.join(service.dir, 'kubeconfig');
       writeFileSync(kubeconfig, kube.kubeconfigYaml(), { mode: 0o600 });
     });
     afterAll(async () => {
@@ -173,19 +123,19 @@ describe('ca-service with its provider', () => {
     });
 
     it('on SIGTERM during a CertificateRequest that will not be signed in time, deletes it, hands the job back and exits 0 within the budget', async () => {
-      const env = baseEnv({
+      const env = {
         CERT_MANAGER: 'cert-manager',
         KUBECONFIG: kubeconfig,
         FSM_SECRET_STORE: 'kubernetes',
         FSM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         // The provider waits up to 60 s for a request; the budget is far shorter.
         WORKER_SHUTDOWN_TIMEOUT: '15s',
-      });
-      app = new AppProcess('ca-service', { env });
+      };
+      app = service.spawn(env);
       await app.waitForLine(/ca-service ready/, 60_000);
 
       certManager.setBehaviour({ signing: 'stall' });
-      const job = await queue.add('issue-batch', { version: 1, requests: [item('slow.bookstore.cluster.local')] });
+      const job = await service.queue.add('issue-batch', { version: 1, requests: [item('slow.bookstore.cluster.local')] });
       await eventually(async () => (certManager.listCertificateRequests('fsm-system').length === 1 ? true : undefined), 30_000, 'the CertificateRequest to be created');
 
       app.signal('SIGTERM');
@@ -196,12 +146,12 @@ describe('ca-service with its provider', () => {
       // Nothing left behind in the cluster, and the job was neither failed nor lost.
       expect(certManager.listCertificateRequests('fsm-system')).toEqual([]);
       expect(['waiting', 'delayed', 'prioritized']).toContain(await job.getState());
-      expect((await queue.getJob(String(job.id)))?.attemptsMade).toBe(0);
+      expect((await service.queue.getJob(String(job.id)))?.attemptsMade).toBe(0);
 
       // The next replica issues it.
       certManager.setBehaviour({ signing: 'sign' });
       app.restart();
-      const result: IssueJobResult = await job.waitUntilFinished(events, 60_000);
+      const result: IssueJobResult = await job.waitUntilFinished(service.events, 60_000);
       expect(result.results[0]?.ok).toBe(true);
       expect(certManager.listCertificateRequests('fsm-system')).toEqual([]);
     }, 150_000);

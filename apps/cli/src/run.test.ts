@@ -1,28 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRootCa } from '@fsm-certs/x509';
 import { describe, expect, it } from 'vitest';
 import { CliInputError } from './errors.js';
 import { parseCommand, runCli } from './run.js';
-import type { CliIo } from './io.js';
+import { recordingIo as io, relaunchRecorder, scratchDir, writeCaFile } from './cli-io.test-helpers.js';
 
-function io(overrides: Partial<CliIo> = {}): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {},
-    cwd: '/nonexistent-fsm-cwd',
-    signal: new AbortController().signal,
-    now: () => new Date('2026-01-01T00:00:00Z'),
-    ...overrides,
-  };
-}
+const dir = scratchDir('fsm-cli-run-');
 
 /** A port nobody listens on (fetch refuses "bad ports" like 1 or 9 before connecting). */
 function closedPort(): Promise<number> {
@@ -138,33 +122,23 @@ describe('runCli exit codes without a server', () => {
   });
 
   it('relaunches itself trusting --ca for an https gateway, and only then', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'fsm-cli-run-'));
-    try {
-      const caFile = path.join(dir, 'ca.pem');
-      writeFileSync(caFile, createRootCa({}).certificatePem);
-      const notPem = path.join(dir, 'not.pem');
-      writeFileSync(notPem, 'hello');
-      const relaunched: string[] = [];
-      const relaunchTrusting = async (file: string): Promise<number> => {
-        relaunched.push(file);
-        return 7;
-      };
-      // https + a CA: the child's exit code is ours.
-      expect(await runCli(['ca', 'show', '--server', 'https://127.0.0.1:9', '--ca', caFile], io({ relaunchTrusting }))).toBe(7);
-      expect(relaunched).toEqual([caFile]);
-      // Inside the relaunched child (marked by FSM_CERTS_TRUSTED_CA) it does not relaunch again.
-      const child = io({ relaunchTrusting, env: { FSM_CERTS_TRUSTED_CA: caFile } });
-      expect(await runCli(['ca', 'show', '--server', 'https://127.0.0.1:9', '--ca', caFile], child)).toBe(3);
-      // Plain http needs no CA.
-      expect(await runCli(['ca', 'show', '--server', 'http://127.0.0.1:9', '--ca', caFile], io({ relaunchTrusting }))).toBe(3);
-      expect(relaunched).toEqual([caFile]);
-      // A file without a certificate is refused before relaunching.
-      const bad = io({ relaunchTrusting });
-      expect(await runCli(['ca', 'show', '--server', 'https://127.0.0.1:9', '--ca', notPem], bad)).toBe(2);
-      expect(bad.err[0]).toMatch(/not\.pem holds no "-----BEGIN CERTIFICATE-----" block/);
-      expect(relaunched).toEqual([caFile]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const caFile = writeCaFile(dir);
+    const notPem = path.join(dir, 'not.pem');
+    writeFileSync(notPem, 'hello');
+    const { relaunched, relaunchTrusting } = relaunchRecorder(7);
+    // https + a CA: the child's exit code is ours.
+    expect(await runCli(['ca', 'show', '--server', 'https://127.0.0.1:9', '--ca', caFile], io({ relaunchTrusting }))).toBe(7);
+    expect(relaunched).toEqual([caFile]);
+    // Inside the relaunched child (marked by FSM_CERTS_TRUSTED_CA) it does not relaunch again.
+    const child = io({ relaunchTrusting, env: { FSM_CERTS_TRUSTED_CA: caFile } });
+    expect(await runCli(['ca', 'show', '--server', 'https://127.0.0.1:9', '--ca', caFile], child)).toBe(3);
+    // Plain http needs no CA.
+    expect(await runCli(['ca', 'show', '--server', 'http://127.0.0.1:9', '--ca', caFile], io({ relaunchTrusting }))).toBe(3);
+    expect(relaunched).toEqual([caFile]);
+    // A file without a certificate is refused before relaunching.
+    const bad = io({ relaunchTrusting });
+    expect(await runCli(['ca', 'show', '--server', 'https://127.0.0.1:9', '--ca', notPem], bad)).toBe(2);
+    expect(bad.err[0]).toMatch(/not\.pem holds no "-----BEGIN CERTIFICATE-----" block/);
+    expect(relaunched).toEqual([caFile]);
   });
 });

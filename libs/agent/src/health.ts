@@ -4,7 +4,7 @@
 // (a liveness/readiness probe then tells the operator). Loopback by default: it is for the
 // kubelet's probes and the pod's own containers, not for the network.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeNow, listenOn, type HealthServer } from '@fsm-certs/runtime';
 
 export interface AgentHealth {
   readonly status: 'ok' | 'unhealthy';
@@ -27,11 +27,8 @@ export interface AgentHealth {
   readonly events: { readonly connected: boolean; readonly lastEventId: string | null };
 }
 
-export interface HealthServer {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+/** The same handle as the service health servers'. */
+export type { HealthServer } from '@fsm-certs/runtime';
 
 export async function startHealthServer(options: { host: string; port: number; health: () => AgentHealth }): Promise<HealthServer> {
   const server = http.createServer((req, res) => {
@@ -49,23 +46,6 @@ export async function startHealthServer(options: { host: string; port: number; h
     res.end(`${JSON.stringify(health)}\n`);
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-  return {
-    url,
-    port,
-    close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      return closed;
-    },
-  };
+  const { url, port } = await listenOn(server, options.host, options.port);
+  return { url, port, close: () => closeNow(server) };
 }

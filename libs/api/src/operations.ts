@@ -93,6 +93,8 @@ export const OPERATIONS = {
     path: '/v1/certificates',
     tags: ['certificates'],
     summary: 'List certificates in name order (read scope). Never includes private keys.',
+    description:
+      'Lists only the certificates the caller could GET: all of them for a token with the `*` pattern, otherwise those every name of which (CN, DNS, IP, URI, SPIFFE) its patterns cover. A page may therefore hold fewer than `limit` items, even none, while `nextCursor` is not null: follow it to the end. `unreadable` names stored records that do not decode, when the caller\'s patterns cover their common name.',
     access: 'read',
     query: listQuerySchema,
     responses: { 200: { description: 'One page.', content: json(certificateListSchema) } },
@@ -103,6 +105,8 @@ export const OPERATIONS = {
     path: '/v1/certificates/{cn}',
     tags: ['certificates'],
     summary: 'The current certificate for a name, from the inventory (read scope).',
+    description:
+      'Needs the `read` scope and name patterns covering every name the certificate carries (CN, DNS, IP, URI, SPIFFE); a token with the `*` pattern reads every certificate. A name outside the caller\'s patterns is 403 NAME_NOT_ALLOWED whether or not a certificate exists for it, so the answer does not reveal other callers\' certificates; a covered name whose certificate carries a name the caller does not cover is 403 NAME_NOT_ALLOWED without naming it. `includeKey=true` needs an admin token, and is refused for a wildcard certificate unless the admin\'s policy allows wildcards.',
     access: 'read',
     pathParams: certificatePathSchema,
     query: getQuerySchema,
@@ -115,6 +119,8 @@ export const OPERATIONS = {
     path: '/v1/certificates/{cn}',
     tags: ['certificates'],
     summary: 'Release a name: remove it from the inventory and announce `released` (issue scope covering the name).',
+    description:
+      'Needs name patterns covering every name of the stored certificate. A name outside the caller\'s patterns is 403 NAME_NOT_ALLOWED before anything is looked up, so it does not reveal whether a certificate exists.',
     access: 'issue',
     pathParams: certificatePathSchema,
     responses: { 204: { description: 'Removed.' } },
@@ -125,6 +131,8 @@ export const OPERATIONS = {
     path: '/v1/certificates/{cn}/rotate',
     tags: ['certificates'],
     summary: 'Re-issue the certificate now with its stored parameters (issue scope covering the name).',
+    description:
+      'Needs name patterns covering every name of the stored certificate, and a policy that allows its parameters. A name outside the caller\'s patterns is 403 NAME_NOT_ALLOWED before anything is looked up, so it does not reveal whether a certificate exists.',
     access: 'issue',
     pathParams: certificatePathSchema,
     responses: { 200: { description: 'The new certificate.', content: json(certificateSchema) } },
@@ -172,7 +180,7 @@ export const OPERATIONS = {
     tags: ['events'],
     summary: 'Announcements as Server-Sent Events (read scope).',
     description:
-      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. When events after that id were trimmed from the bounded stream, `event: reset` (no id; `data:` a StreamReset) comes before the oldest kept event: re-list the certificates. A `: subscribed` comment says the subscription is in place; `: keep-alive` comments keep the connection alive.',
+      'Each event has `id:` (the stream id), `event:` (its kind) and `data:` (a CertEvent as JSON). A caller without the `*` pattern gets `issued`, `rotated` and `released` events only for common names its patterns cover (events carry the CN and serial, no other name); trust-bundle and root-rotation events go to every reader. Send `Last-Event-ID` (or ?lastEventId=) to resume after an id; without it only new events arrive. When events after that id were trimmed from the bounded stream, `event: reset` (no id; `data:` a StreamReset) comes before the oldest kept event: re-list the certificates. A `: subscribed` comment says the subscription is in place; `: keep-alive` comments keep the connection alive.',
     access: 'read',
     query: eventsQuerySchema,
     headers: eventsHeadersSchema,

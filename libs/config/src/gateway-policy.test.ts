@@ -12,6 +12,20 @@ function yamlFile(content: string): string {
   return file;
 }
 
+/** The one-line message loadConfig refuses `options` with (fails the test when it accepts them). */
+function refusal(options: Parameters<typeof loadConfig>[0]): string {
+  let error: unknown;
+  try {
+    loadConfig(options);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const message = (error as ConfigError).message;
+  expect(message.split('\n')).toHaveLength(1);
+  return message;
+}
+
 describe('gateway caller policy', () => {
   it('reads a token policy into milliseconds and lists, keeping unset rules unset', () => {
     const file = yamlFile(`gateway:
@@ -45,9 +59,12 @@ describe('gateway caller policy', () => {
         GATEWAY_AUTH_FAILURES_PER_SEC: '0.5',
         GATEWAY_AUTH_FAILURES_BURST: '3',
         GATEWAY_AUDIT_RETENTION: '168h',
+        GATEWAY_SA_AUTH_NAMES: '["**.shared.cluster.local"]',
+        GATEWAY_SA_AUTH_POLICY: '{"maxValidity":"12h","keyModes":["csr"]}',
       },
     }).gateway;
-    expect(gateway.serviceAccountAuth).toMatchObject({ enabled: true, audience: 'mesh-ca', cacheTtlMs: 5000 });
+    expect(gateway.serviceAccountAuth).toMatchObject({ enabled: true, audience: 'mesh-ca', cacheTtlMs: 5000, names: ['**.shared.cluster.local'] });
+    expect(gateway.serviceAccountAuth.policy).toEqual({ maxValidityMs: 12 * 3600_000, keyModes: ['csr'] });
     expect(gateway.sse).toEqual({ maxStreamsPerCaller: 5, maxStreams: 50 });
     expect(gateway.authFailures).toEqual({ ratePerSec: 0.5, burst: 3 });
     expect(gateway.auditRetentionMs).toBe(168 * 3600_000);
@@ -60,15 +77,35 @@ describe('gateway caller policy', () => {
     ['an unknown rule', '{ maxTTL: 1h }', 'gateway.tokens.0.policy.maxTTL'],
   ])('refuses %s on one line naming the key', (_what, policy, key) => {
     const file = yamlFile(`gateway:\n  tokens:\n    - { name: x, token: x-token-0123456789abcdef, scopes: [issue], policy: ${policy} }\n`);
-    let error: unknown;
-    try {
-      loadConfig({ env: {}, file });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const message = (error as ConfigError).message;
-    expect(message.split('\n')).toHaveLength(1);
+    expect(refusal({ env: {}, file })).toContain(key);
+  });
+});
+
+describe('ServiceAccount names and policy from the environment', () => {
+  // A key inside the JSON is named by its path (as for GATEWAY_TOKENS); the value itself by its variable.
+  it.each([
+    ['GATEWAY_SA_AUTH_NAMES', 'a list that is not JSON', '*.a.cluster.local', 'gateway.serviceAccountAuth.names', 'GATEWAY_SA_AUTH_NAMES'],
+    ['GATEWAY_SA_AUTH_POLICY', 'an unknown rule', '{"maxTTL":"1h"}', 'gateway.serviceAccountAuth.policy.maxTTL', 'maxTTL'],
+  ])('refuses %s with %s on one line naming it', (name, _what, value, key, named) => {
+    const message = refusal({ env: { [name]: value } });
+    expect(message).toContain(named);
     expect(message).toContain(key);
+  });
+});
+
+describe('gateway token names', () => {
+  it('gives a read-only token without names every name (a monitoring token reads all) and any other token none', () => {
+    const file = yamlFile(`gateway:
+  tokens:
+    - { name: monitoring, token: monitoring-token-0123456789, scopes: [read] }
+    - { name: workload, token: workload-token-0123456789ab, scopes: [issue, read] }
+    - { name: blind, token: blind-reader-token-0123456789, scopes: [read], names: [] }
+`);
+    const tokens = loadConfig({ env: {}, file }).gateway.tokens;
+    expect(tokens.map((t) => [t.name, t.names])).toEqual([
+      ['monitoring', ['*']],
+      ['workload', []],
+      ['blind', []],
+    ]);
   });
 });

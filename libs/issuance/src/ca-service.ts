@@ -104,6 +104,8 @@ function connection(url: string, name: string, logger: Logger, options: { autoPi
 
 /** The audit trail's default retention (the gateway's default too: GATEWAY_AUDIT_RETENTION=720h). */
 const DEFAULT_AUDIT_RETENTION_MS = 720 * 3600 * 1000;
+/** Readiness waits this long for the root rotation's first pass; on a large inventory it finishes in the background. */
+const START_TICK_WAIT_MS = 2_000;
 
 export async function startCaService(options: CaServiceOptions): Promise<CaService> {
   const { logger, prefix } = options;
@@ -218,7 +220,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     onError: (error) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed'),
   });
   await Promise.all([issueWorker.waitUntilReady(), rotateWorker.waitUntilReady(), rootRotationWorker.waitUntilReady(), heartbeat.ready]);
-  await rootRotation.tickOnce();
+  await rootRotation.firstTick(START_TICK_WAIT_MS);
   rootRotation.start();
   logger.info({ instanceId: options.instanceId, concurrency: settings.concurrency, issuerId: currentIssuerId }, 'ca-service ready');
 

@@ -11,7 +11,7 @@ export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 
 
 export interface Keyspace {
   readonly prefix: string;
-  /** Hash per common name: fields `record` (JSON), `serial`, `previousSerial`. */
+  /** Hash per common name: fields `record` (JSON), `serial`, `previousSerial`, `ca` (CA entry digest). */
   cert(commonName: string): string;
   /** Sorted set: member = common name, score = renewAt in epoch ms. */
   readonly renewIndex: string;
@@ -19,6 +19,8 @@ export interface Keyspace {
   readonly names: string;
   /** String `<commonName> <serial>` with a TTL: which cert a request id produced. */
   request(requestId: string): string;
+  /** String: JSON CA PEMs shared by the records whose hash field `ca` holds this digest. */
+  caEntry(digest: string): string;
   /** String: JSON trust bundle served at /v1/ca. */
   readonly trustBundle: string;
   /** Stream of announcements. */
@@ -57,6 +59,7 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     renewIndex: `${prefix}:inv:renew`,
     names: `${prefix}:inv:names`,
     request: (requestId) => `${prefix}:inv:req:${requestId}`,
+    caEntry: (digest) => `${prefix}:inv:ca:${digest}`,
     trustBundle: `${prefix}:trust-bundle`,
     events: `${prefix}:events`,
     instances: (role) => `${prefix}:instances:${role}`,

@@ -3,8 +3,8 @@
 // readiness checks) and /metrics (Prometheus text). Nothing else, no body parsing, no auth: it
 // reveals only what a probe or a scraper needs. Loopback unless HEALTH_HOST says otherwise.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { closeNow, listenOn } from './listen.js';
 import type { Logger } from './logger.js';
 import { readinessAnswer, type ReadinessReport } from './readiness.js';
 
@@ -55,23 +55,6 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   // Probes open a connection per request; idle keep-alive sockets must not delay close().
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-  return {
-    url,
-    port,
-    close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      return closed;
-    },
-  };
+  const { url, port } = await listenOn(server, options.host, options.port);
+  return { url, port, close: () => closeNow(server) };
 }

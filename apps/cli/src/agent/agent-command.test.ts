@@ -1,28 +1,14 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createRootCa } from '@fsm-certs/x509';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../io.js';
 import { parseCommand, runCli } from '../run.js';
+import { recordingIo, relaunchRecorder, scratchDir, writeCaFile, type RecordingIo } from '../cli-io.test-helpers.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'fsm-cli-agent-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('fsm-cli-agent-');
 
-function io(overrides: Partial<CliIo> = {}): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {},
-    cwd: dir,
-    signal: new AbortController().signal,
-    now: () => new Date('2026-01-01T00:00:00Z'),
-    ...overrides,
-  };
+function io(overrides: Partial<CliIo> = {}): RecordingIo {
+  return recordingIo({ cwd: dir, ...overrides });
 }
 
 describe('fsm-certs agent', () => {
@@ -72,11 +58,9 @@ describe('fsm-certs agent', () => {
   });
 
   it('relaunches itself trusting --ca-file for an https gateway', async () => {
-    const caFile = path.join(dir, 'gateway-ca.pem');
-    writeFileSync(caFile, createRootCa({}).certificatePem);
-    const relaunched: string[] = [];
-    const t = io({ relaunchTrusting: async (file) => (relaunched.push(file), 5) });
-    expect(await runCli(['agent', '--gateway', 'https://127.0.0.1:9', '--ca-file', caFile, '--token', 't', '--dir', 'd', '--name', 'a.b'], t)).toBe(5);
+    const caFile = writeCaFile(dir, 'gateway-ca.pem');
+    const { relaunched, relaunchTrusting } = relaunchRecorder(5);
+    expect(await runCli(['agent', '--gateway', 'https://127.0.0.1:9', '--ca-file', caFile, '--token', 't', '--dir', 'd', '--name', 'a.b'], io({ relaunchTrusting }))).toBe(5);
     expect(relaunched).toEqual([caFile]);
   });
 });

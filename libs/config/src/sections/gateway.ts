@@ -33,8 +33,12 @@ const tokenEntrySchema = z
     /** The token's SHA-256 as 64 hex characters (`sha256:` prefix optional). */
     sha256: z.string().optional(),
     scopes: z.array(z.enum(GATEWAY_SCOPES, { error: 'issue, read or admin' })).min(1, { error: 'at least one of issue, read, admin' }),
-    /** Issue name patterns: `*`, `*.ns.cluster.local` (one label), `**.ns.cluster.local` (subtree) or an exact name. */
-    names: z.array(z.string().regex(NAME_PATTERN, { error: 'a name pattern: *, *.bookstore.cluster.local, **.bookstore.cluster.local or an exact DNS name' })).default([]),
+    /**
+     * The names whose certificates this token may issue, read, rotate and release: `*`,
+     * `*.ns.cluster.local` (one label), `**.ns.cluster.local` (subtree) or an exact name. `[]`
+     * means none. Omitted: `["*"]` for a read-only token (monitoring), `[]` otherwise.
+     */
+    names: z.array(z.string().regex(NAME_PATTERN, { error: 'a name pattern: *, *.bookstore.cluster.local, **.bookstore.cluster.local or an exact DNS name' })).optional(),
     /** Validity, key algorithms and modes, wildcards and rate for this token. */
     policy: callerPolicySchema.optional(),
   })
@@ -52,7 +56,8 @@ const tokenEntrySchema = z
   .transform((entry) => {
     const hashed = entry.sha256 ?? (entry.token?.startsWith('sha256:') === true ? entry.token : undefined);
     const sha256 = hashed !== undefined ? hashed.replace(/^sha256:/, '').toLowerCase() : sha256Hex(entry.token ?? '');
-    return { name: entry.name, sha256, scopes: entry.scopes, names: entry.names, ...(entry.policy === undefined ? {} : { policy: entry.policy }) };
+    const names = entry.names ?? (entry.scopes.every((scope) => scope === 'read') ? ['*'] : []);
+    return { name: entry.name, sha256, scopes: entry.scopes, names, ...(entry.policy === undefined ? {} : { policy: entry.policy }) };
   });
 
 export type GatewayTokenGrant = z.output<typeof tokenEntrySchema>;
@@ -141,6 +146,17 @@ function expandTokens(value: string): Array<{ path: readonly string[]; value: un
   }
 }
 
+/** An env var holding JSON (a list, an object); invalid JSON is passed through so validation names the variable. */
+function expandJson(path: readonly string[], expected: string): (value: string) => Array<{ path: readonly string[]; value: unknown }> {
+  return (value) => {
+    try {
+      return [{ path, value: JSON.parse(value) as unknown }];
+    } catch {
+      return [{ path, value: `not JSON: expected ${expected}` }];
+    }
+  };
+}
+
 export const gatewayEnv: readonly EnvBinding[] = [
   { env: 'GATEWAY_HOST', path: ['gateway', 'host'] },
   { env: 'GATEWAY_PORT', path: ['gateway', 'port'] },
@@ -160,5 +176,7 @@ export const gatewayEnv: readonly EnvBinding[] = [
   { env: 'GATEWAY_SA_AUTH_ENABLED', path: ['gateway', 'serviceAccountAuth', 'enabled'] },
   { env: 'GATEWAY_SA_AUTH_AUDIENCE', path: ['gateway', 'serviceAccountAuth', 'audience'] },
   { env: 'GATEWAY_SA_AUTH_CACHE_TTL', path: ['gateway', 'serviceAccountAuth', 'cacheTtl'] },
+  { env: 'GATEWAY_SA_AUTH_NAMES', path: ['gateway', 'serviceAccountAuth', 'names'], expand: expandJson(['gateway', 'serviceAccountAuth', 'names'], 'a JSON list of name patterns') },
+  { env: 'GATEWAY_SA_AUTH_POLICY', path: ['gateway', 'serviceAccountAuth', 'policy'], expand: expandJson(['gateway', 'serviceAccountAuth', 'policy'], 'a JSON policy object') },
   { env: 'GATEWAY_AUDIT_RETENTION', path: ['gateway', 'auditRetention'] },
 ];

@@ -51,6 +51,14 @@ export function spiffeIdentityName(uri: string, trustDomain: string): string | u
   return `${sa}.${ns}.${td}`;
 }
 
+/**
+ * Whether the caller's patterns cover `name` itself. Checked on the name in a path before the
+ * record is looked up, so whether someone else's certificate exists does not show as 403 vs 404.
+ */
+export function coversName(principal: Principal, name: string): boolean {
+  return principal.names.unrestricted || principal.names.allows(name);
+}
+
 export function isWildcard(name: string): boolean {
   return name.includes('*');
 }
@@ -64,19 +72,44 @@ export type CoverageContext = 'request' | 'stored';
  * pattern. A wildcard name is refused unless the caller's policy allows wildcards.
  */
 export function requireCoverage(principal: Principal, names: readonly CertificateName[], trustDomain: string, context: CoverageContext): void {
+  const refusal = coverageRefusal(principal, names, trustDomain, context);
+  if (refusal !== undefined) throw refusal;
+}
+
+/**
+ * Whether `principal` may see a stored certificate at all (GET, list, events): exactly when it
+ * may act on it. A caller with the `*` pattern sees every certificate, wildcards included, so an
+ * operator can find what to release; includeKey and rotation still go through requireCoverage.
+ */
+export function mayRead(principal: Principal, cert: NamedCertificate, trustDomain: string): boolean {
+  return principal.names.unrestricted || coverageRefusal(principal, certificateNames(cert), trustDomain, 'stored') === undefined;
+}
+
+/**
+ * The refusal requireCoverage throws, or undefined. For a stored certificate the detail names
+ * only the kind of name that is not covered, never its value: a caller that may not read the
+ * certificate must not learn its other names from the error either.
+ */
+export function coverageRefusal(principal: Principal, names: readonly CertificateName[], trustDomain: string, context: CoverageContext): GatewayError | undefined {
   const who = principal.label;
+  const cn = names.find((n) => n.kind === 'cn')?.value;
+  const stored = `${who} may not act on the certificate for "${cn ?? ''}"`;
   for (const { kind, value } of names) {
+    const what = kind === 'cn' ? 'common name' : `${kind.toUpperCase()} name`;
     if ((kind === 'cn' || kind === 'dns') && isWildcard(value) && !principal.policy.allowWildcards) {
       if (context === 'request') {
-        throw new GatewayError('INVALID_NAME', `"${value}" is a wildcard name; mesh identities are never wildcards, and ${who}'s policy does not allow them.`);
+        return new GatewayError('INVALID_NAME', `"${value}" is a wildcard name; mesh identities are never wildcards, and ${who}'s policy does not allow them.`);
       }
-      throw new GatewayError('NAME_NOT_ALLOWED', `The certificate carries the wildcard name "${value}"; ${who}'s policy does not allow wildcards.`);
+      return new GatewayError('NAME_NOT_ALLOWED', `${stored}: it carries a wildcard ${what}, and ${who}'s policy does not allow wildcards.`);
     }
     if (!covers(principal, kind, value, trustDomain)) {
-      const what = context === 'stored' ? 'act on a certificate that carries' : 'obtain';
-      throw new GatewayError('NAME_NOT_ALLOWED', `${who} may not ${what} the ${kind === 'cn' ? 'common name' : `${kind.toUpperCase()} name`} "${value}"; its name patterns do not cover it.`);
+      if (context === 'stored') {
+        return new GatewayError('NAME_NOT_ALLOWED', `${stored}: it carries a ${what} that ${who}'s name patterns do not cover (every name must be covered).`);
+      }
+      return new GatewayError('NAME_NOT_ALLOWED', `${who} may not obtain the ${what} "${value}"; its name patterns do not cover it.`);
     }
   }
+  return undefined;
 }
 
 function covers(principal: Principal, kind: CertificateNameKind, value: string, trustDomain: string): boolean {

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { DEFAULT_PAGE, OPERATIONS } from '@fsm-certs/api';
 import { principalOf } from '../auth/middleware.js';
-import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
+import { certificateNames, coversName, mayRead, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
 import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
@@ -85,6 +85,13 @@ function cnParam(req: Request): string {
   return parseOr(OPERATIONS.getCertificate.pathParams, req.params, 'INVALID_NAME', 'common name in the path').cn.toLowerCase();
 }
 
+/** 403 for a name outside the caller's patterns, before anything is read (see coversName). */
+function requireNameCovered(principal: Principal, cn: string): void {
+  if (!coversName(principal, cn)) {
+    throw new GatewayError('NAME_NOT_ALLOWED', `${principal.label} may not act on "${cn}"; its name patterns do not cover it.`);
+  }
+}
+
 /** The parameters of a stored certificate as a new queue item (manual rotation re-issues them). */
 export function rotationItem(record: CertificateRecord): IssueRequestItem {
   const item: IssueRequestItem = {
@@ -124,12 +131,15 @@ export function certificateHandlers(
 
   const list: RequestHandler = async (req, res) => {
     const { limit, cursor } = parseOr(listCertificates.query, req.query, 'INVALID_QUERY', 'query');
+    const principal = principalOf(req);
     const page = await inventory.list({ limit: limit ?? DEFAULT_PAGE, ...(cursor === undefined || cursor === '' ? {} : { cursor }) });
     for (const error of page.unreadable) unreadable.report(error);
+    // A caller sees what it could GET; the page may hold fewer than `limit` items (even none)
+    // while nextCursor goes on. An unreadable record shows only its CN, to whoever covers that.
     res.json({
-      items: page.items.map((r) => certificateResponse(r)),
+      items: page.items.filter((r) => mayRead(principal, r, trustDomain)).map((r) => certificateResponse(r)),
       nextCursor: page.nextCursor ?? null,
-      unreadable: page.unreadable.map((error) => error.commonName),
+      unreadable: page.unreadable.filter((error) => coversName(principal, error.commonName)).map((error) => error.commonName),
     });
   };
 
@@ -140,11 +150,13 @@ export function certificateHandlers(
     if (includeKey && !principal.isAdmin) {
       throw new GatewayError('FORBIDDEN', 'includeKey=true needs an admin token; workloads get their key only in the issue response.');
     }
+    requireNameCovered(principal, cn);
     const record = await read(cn);
     if (record === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}"; issue one with POST /v1/certificates.`);
-    // The certificate itself is public material (list shows the same); its key needs every name.
+    // Reading needs every name like any other operation on a stored certificate (a `*` caller
+    // reads all, wildcards included); the key needs every name under the wildcard rule too.
+    if (includeKey || !mayRead(principal, record, trustDomain)) requireCoverage(principal, certificateNames(record), trustDomain, 'stored');
     if (includeKey) {
-      requireCoverage(principal, certificateNames(record), trustDomain, 'stored');
       // Handing out a stored key is a decision like issuing it.
       await auditor.granted(req, res, 'getCertificate', 'reused', { certificate: record });
     }
@@ -154,6 +166,7 @@ export function certificateHandlers(
   const rotate: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
     const principal = principalOf(req);
+    requireNameCovered(principal, cn);
     const current = await read(cn);
     if (current === undefined) throw new GatewayError('CERTIFICATE_NOT_FOUND', `No certificate for "${cn}" to rotate; issue one first.`);
     requireCoverage(principal, certificateNames(current), trustDomain, 'stored');
@@ -167,6 +180,7 @@ export function certificateHandlers(
   const release: RequestHandler = async (req, res) => {
     const cn = cnParam(req);
     const principal = principalOf(req);
+    requireNameCovered(principal, cn);
     // Remove only the serial that was authorised: a certificate re-issued in between (perhaps
     // with other names) is checked again rather than removed on the strength of the old one.
     let removed: RemovedRecord | undefined;

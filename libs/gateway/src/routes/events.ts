@@ -8,6 +8,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import { OPERATIONS, STREAM_RESET_EVENT, type StreamReset } from '@fsm-certs/api';
 import { compareStreamIds, type StreamGap, type StreamedEvent } from '@fsm-certs/queue';
 import { principalOf } from '../auth/middleware.js';
+import { coversName } from '../auth/certificate-names.js';
+import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { EventHub, HubSubscription } from './event-hub.js';
 import type { GatewayDeps } from '../deps.js';
@@ -89,6 +91,15 @@ function eventMessage({ id, event }: StreamedEvent): string {
   return `id: ${id}\nevent: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
+/**
+ * Whether `principal` gets this event: trust-bundle and root-rotation events go to every reader;
+ * a certificate event only to callers whose patterns cover its common name. Events carry the CN
+ * and serial only, never the certificate's other names, so nothing beyond the CN is revealed.
+ */
+export function eventVisibleTo(principal: Principal, { event }: StreamedEvent): boolean {
+  return !('commonName' in event) || coversName(principal, event.commonName);
+}
+
 /** Pages of catch-up read for a resuming client: the stream holds ~10 000 events, 100 a page. */
 const MAX_CATCH_UP_PAGES = 200;
 
@@ -127,7 +138,7 @@ export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams, hub: Eve
             logger?.info({ lastEventId: read.gap.lastEventId, oldestId: read.gap.oldestId }, 'SSE client missed trimmed events; sent reset');
             res.write(resetMessage(read.gap));
           }
-          for (const event of read.events) await write(res, eventMessage(event));
+          for (const event of read.events) if (eventVisibleTo(principal, event)) await write(res, eventMessage(event));
           if (read.lastId === undefined) break;
           last = read.lastId;
         }
@@ -139,6 +150,7 @@ export function eventsHandlers(deps: GatewayDeps, streams: OpenStreams, hub: Eve
         }
         if (last !== undefined && compareStreamIds(message.event.id, last) <= 0) continue;
         last = message.event.id;
+        if (!eventVisibleTo(principal, message.event)) continue;
         await write(res, eventMessage(message.event));
         if (controller.signal.aborted) break;
       }

@@ -5,7 +5,7 @@
 // (or, without one, after drainMs) are cut.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '@fsm-certs/runtime';
 
 export interface TlsMaterial {
   readonly certificateChainPem: string;
@@ -34,16 +34,7 @@ export async function listen(app: http.RequestListener, options: ListenOptions):
   // Keep-alive longer than common client/proxy idle timeouts so pooled connections are reused.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `${secure === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const { url, port } = await listenOn(server, options.host, options.port, secure === undefined ? 'http' : 'https');
   return {
     url,
     port,

@@ -39,7 +39,9 @@ export const TOKENS = {
 export const GRANTS: TokenGrant[] = [
   { name: 'admin', sha256: sha256Hex(TOKENS.admin), scopes: ['admin'], names: [] },
   { name: 'bookstore', sha256: sha256Hex(TOKENS.bookstore), scopes: ['issue', 'read'], names: ['*.bookstore.cluster.local'] },
-  { name: 'reader', sha256: sha256Hex(TOKENS.reader), scopes: ['read'], names: [] },
+  // A monitoring token: reads every certificate because its patterns cover every name (`*`); with
+  // `names: []` it would see none (see docs/http-api.md, "Which certificates a token sees").
+  { name: 'reader', sha256: sha256Hex(TOKENS.reader), scopes: ['read'], names: ['*'] },
   { name: 'any', sha256: sha256Hex(TOKENS.anyName), scopes: ['issue'], names: ['*'] },
 ];
 

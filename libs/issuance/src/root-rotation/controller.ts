@@ -4,9 +4,6 @@
 // then makes one pass: counts live leaves per root, re-issues leaves due to move (spread over the
 // window, through the ordinary `rotate` queue), notes when the leaving root has drained, takes the
 // automatic step whose condition holds, and publishes the status served at GET /v1/ca/rotation.
-// Counting is a pass over the whole inventory (every record read and decoded), so it runs on
-// every tick only while a stage moves leaves; otherwise the counts only inform the status and are
-// refreshed every idleRecountMs, or at once when the stage or signer changes or an admin acts.
 import type { Logger } from 'pino';
 import { formatDuration, type Clock } from '@fsm-certs/core';
 import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
@@ -32,12 +29,15 @@ export const DEFAULT_ROTATION_TICK_MS = 2_000;
 const MAX_ENQUEUE_PER_PASS = 500;
 /** A failed re-issue is tried again after this long. */
 const RETRY_FAILED_AFTER_MS = 30_000;
+
 /**
- * While no stage moves leaves, how long the status' live-leaf counts are reused. Counting every
- * 2 s tick re-read the whole inventory from Redis each time: with a few ten thousand records that
- * was a large share of the ca-service's and Redis' CPU under issuing load (tools/bench README).
+ * Between rotations the leaf count only feeds the published status, yet it reads every record
+ * (O(inventory): ~6 s at 100k certificates, a minute at 1M, on a loaded 2-core machine). There a
+ * scan is reused until `factor` times its own duration has passed, so counting costs at most
+ * ~1/factor of a core; scans shorter than minScanMs (small inventories) are redone every tick.
+ * While a rotation moves leaves, and for an admin's action, every pass scans afresh.
  */
-export const DEFAULT_IDLE_RECOUNT_MS = 60_000;
+export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 
 export interface RootRotationControllerDeps {
   readonly provider: CertificateProvider;
@@ -61,8 +61,7 @@ export interface RootRotationControllerDeps {
   /** The bundle this replica published last (non-Tresor providers: the roots of the status). */
   readonly publishedBundle: () => { readonly issuingCaPem: string; readonly trustedCasPem: readonly string[] } | undefined;
   readonly tickMs?: number;
-  /** While no stage moves leaves, live leaves are counted at most this often; default DEFAULT_IDLE_RECOUNT_MS. */
-  readonly idleRecountMs?: number;
+  readonly idleScanSpacing?: { readonly factor: number; readonly minScanMs: number };
 }
 
 interface Pass {
@@ -75,14 +74,12 @@ export class RootRotationController {
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly idleRecountMs: number;
-  /** The last count taken while no stage moved leaves, with what it depended on. */
-  private idleScan: { readonly atMs: number; readonly basis: string; readonly scan: LeafScan } | undefined;
+  /** The last leaf scan, with when it ended and how long it took (monotonic ms, not the clock). */
+  private lastScan: { readonly endedAt: number; readonly tookMs: number; readonly signer: string; readonly scan: LeafScan } | undefined;
 
   constructor(private readonly deps: RootRotationControllerDeps) {
     this.tresor = deps.provider instanceof TresorProvider ? deps.provider : undefined;
     this.tickMs = deps.tickMs ?? DEFAULT_ROTATION_TICK_MS;
-    this.idleRecountMs = deps.idleRecountMs ?? DEFAULT_IDLE_RECOUNT_MS;
   }
 
   start(): void {
@@ -96,6 +93,21 @@ export class RootRotationController {
     this.timer = undefined;
     await this.running;
     await this.deps.status.removeSigner(this.deps.instanceId).catch(() => undefined);
+  }
+
+  /**
+   * The first tick at start-up, waited for at most maxWaitMs: on a large inventory its leaf
+   * scan would otherwise hold the replica's readiness for as long as it reads every record.
+   * It goes on in the background; the periodic ticks never overlap it.
+   */
+  async firstTick(maxWaitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxWaitMs);
+      timer.unref();
+    });
+    await Promise.race([this.tickOnce(), waited]);
+    clearTimeout(timer);
   }
 
   /** One tick, never two at once; failures are logged and the next tick tries again. */
@@ -139,11 +151,11 @@ export class RootRotationController {
       );
     }
     await this.follow();
-    const facts = (await this.gather({ fresh: true })).facts;
+    const facts = (await this.gather(true)).facts;
     const state = tresor.material.rotation;
     const step = this.stepFor(payload, facts);
     await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
-    return this.pass();
+    return this.pass(true);
   }
 
   private stepFor(payload: RootRotationJobPayload, facts: RotationFacts): RotationStep {
@@ -222,11 +234,11 @@ export class RootRotationController {
     );
   }
 
-  private async gather(options: { readonly fresh?: boolean } = {}): Promise<Pass> {
+  private async gather(fresh = false): Promise<Pass> {
     const nowMs = this.deps.clock.now();
     const signer = this.signerFingerprint() ?? '';
     const plan = this.scanPlan(nowMs);
-    const [scan, liveInstances] = await Promise.all([this.countLeaves(nowMs, signer, plan, options.fresh === true), this.deps.liveInstances()]);
+    const [scan, liveInstances] = await Promise.all([this.leafScan(nowMs, signer, plan, fresh), this.deps.liveInstances()]);
     const signers = await this.deps.status.signers(liveInstances);
     const leaving = this.tresor === undefined ? undefined : leavingRoot(this.tresor.material.rotation);
     const leavingRoot_ = leaving === undefined ? undefined : this.rootByFingerprint(leaving);
@@ -243,19 +255,18 @@ export class RootRotationController {
     };
   }
 
-  /**
-   * The leaf scan of this pass. While a stage moves leaves (a leaving root), every pass counts:
-   * drain and re-issue decisions depend on it. Otherwise the counts only feed the status, and the
-   * last count is reused for idleRecountMs unless what it was counted against changed.
-   */
-  private async countLeaves(nowMs: number, signer: string, plan: ScanPlan | undefined, fresh: boolean): Promise<LeafScan> {
-    const rotation = this.tresor?.material.rotation;
-    const movesLeaves = plan !== undefined || (rotation !== undefined && leavingRoot(rotation) !== undefined);
-    const basis = `${signer}/${rotation?.stage ?? ''}/${rotation?.generation ?? ''}/${(this.deps.publishedBundle()?.trustedCasPem ?? []).length}`;
-    const last = this.idleScan;
-    if (!movesLeaves && !fresh && last !== undefined && last.basis === basis && nowMs >= last.atMs && nowMs - last.atMs < this.idleRecountMs) return last.scan;
+  /** The leaf scan of this pass: the last one while nothing moves and it is recent enough (see DEFAULT_IDLE_SCAN_SPACING). */
+  private async leafScan(nowMs: number, signer: string, plan: ScanPlan | undefined, fresh: boolean): Promise<LeafScan> {
+    const spacing = this.deps.idleScanSpacing ?? DEFAULT_IDLE_SCAN_SPACING;
+    const last = this.lastScan;
+    const quiet = plan === undefined && (this.tresor === undefined || (this.tresor.material.standby === undefined && ['idle', 'retired'].includes(this.tresor.material.rotation.stage)));
+    if (!fresh && quiet && last !== undefined && last.signer === signer && last.tookMs >= spacing.minScanMs && performance.now() - last.endedAt < last.tookMs * spacing.factor) {
+      return last.scan;
+    }
+    const started = performance.now();
     const scan = await scanLeaves(this.deps.inventory, nowMs, plan);
-    this.idleScan = movesLeaves ? undefined : { atMs: nowMs, basis, scan };
+    const endedAt = performance.now();
+    this.lastScan = { endedAt, tookMs: endedAt - started, signer, scan };
     return scan;
   }
 
@@ -282,11 +293,11 @@ export class RootRotationController {
   }
 
   /** The lease holder's pass; also run after an action so its answer is fresh. */
-  private async pass(): Promise<RootRotationStatus> {
-    let gathered = await this.gather();
+  private async pass(fresh = false): Promise<RootRotationStatus> {
+    let gathered = await this.gather(fresh);
     if (this.tresor !== undefined) {
       const stepped = await this.advance(gathered.facts);
-      if (stepped) gathered = await this.gather();
+      if (stepped) gathered = await this.gather(true);
       await this.reissue(gathered.scan);
     }
     const status = this.statusOf(gathered.facts);

@@ -7,6 +7,7 @@ import { parseStored } from '../contracts/parse.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
+import { CaEntries } from './ca-entries.js';
 import {
   RECORD_FIELDS,
   UnreadableRecordError,
@@ -17,6 +18,7 @@ import {
   parseJson,
   parseRequestMarker,
   requestMarker,
+  type RecordFields,
 } from './record-codec.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
 
@@ -77,6 +79,7 @@ const MAX_PAGE = 1000;
 export class Inventory {
   readonly keys: Keyspace;
   private readonly now: () => Date;
+  private readonly cas: CaEntries;
 
   constructor(
     private readonly redis: Redis,
@@ -84,17 +87,18 @@ export class Inventory {
   ) {
     this.keys = keyspace(options.prefix ?? DEFAULT_PREFIX);
     this.now = options.now ?? (() => new Date());
+    this.cas = new CaEntries(redis, this.keys);
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
-    const { record: valid, json } = encodeRecord(record);
+    const { record: valid, json, ca } = encodeRecord(record);
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
     const expect = options.expectSerial === undefined ? '' : options.expectSerial === null ? '-' : options.expectSerial;
     const reply = await runScript(
       this.redis,
       PUT_SCRIPT,
-      [this.keys.cert(valid.commonName), this.keys.renewIndex, this.keys.names, ...requestIds.map((id) => this.keys.request(id))],
+      [this.keys.cert(valid.commonName), this.keys.renewIndex, this.keys.names, this.keys.caEntry(ca.digest), ...requestIds.map((id) => this.keys.request(id))],
       [
         json,
         valid.serialNumber,
@@ -103,6 +107,8 @@ export class Inventory {
         expect,
         String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS),
         requestMarker(valid.commonName, valid.serialNumber),
+        ca.digest,
+        ca.json,
       ],
     );
     const [storedFlag, previous] = Array.isArray(reply) ? reply : [];
@@ -114,8 +120,9 @@ export class Inventory {
 
   /** The current record of a name, or undefined; throws UnreadableRecordError when it does not decode. */
   async get(commonName: string): Promise<CertificateRecord | undefined> {
-    const { json, previousSerial, serial } = fieldsOf(await this.redis.hmget(this.keys.cert(commonName), ...RECORD_FIELDS));
-    return decodeRecord(commonName, json, previousSerial, serial);
+    const fields = fieldsOf(await this.redis.hmget(this.keys.cert(commonName), ...RECORD_FIELDS));
+    await this.cas.load([fields.ca]);
+    return decodeRecord(commonName, fields, this.cas.of);
   }
 
   /**
@@ -135,14 +142,10 @@ export class Inventory {
     const reply = await runScript(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName, expectSerial]);
     if (reply === 0) return 'changed';
     if (!Array.isArray(reply)) return undefined;
-    const { json, previousSerial, serial } = fieldsOf(reply);
-    let record: CertificateRecord | undefined;
-    try {
-      record = decodeRecord(commonName, json, previousSerial, serial);
-    } catch (error) {
-      if (!(error instanceof UnreadableRecordError)) throw error;
-    }
-    return { commonName, serialNumber: serial ?? record?.serialNumber, record };
+    const fields = fieldsOf(reply);
+    const [decoded] = await this.decodeAll([{ commonName, fields }]);
+    const record = decoded instanceof UnreadableRecordError ? undefined : decoded;
+    return { commonName, serialNumber: fields.serial ?? record?.serialNumber, record };
   }
 
   /** Records in name order, `limit` per page (1..1000); stable while names are added or removed. */
@@ -157,26 +160,40 @@ export class Inventory {
     const pipeline = this.redis.pipeline();
     for (const name of page) pipeline.hmget(this.keys.cert(name), ...RECORD_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
-    const items: CertificateRecord[] = [];
-    const unreadable: UnreadableRecordError[] = [];
+    const read: Array<{ commonName: string; fields: RecordFields }> = [];
     page.forEach((name, i) => {
       const entry = replies[i];
       if (entry === undefined) return;
       const [error, value] = entry;
       if (error) throw error;
-      const { json, previousSerial, serial } = fieldsOf(value);
-      try {
-        // A name deleted between the two reads simply drops out of the page.
-        const record = decodeRecord(name, json, previousSerial, serial);
-        if (record !== undefined) items.push(record);
-      } catch (decodeError) {
-        // One bad record must not take the whole list down for every reader.
-        if (!(decodeError instanceof UnreadableRecordError)) throw decodeError;
-        unreadable.push(decodeError);
-      }
+      read.push({ commonName: name, fields: fieldsOf(value) });
     });
+    const items: CertificateRecord[] = [];
+    const unreadable: UnreadableRecordError[] = [];
+    for (const decoded of await this.decodeAll(read)) {
+      // A name deleted between the two reads simply drops out of the page; one bad record must
+      // not take the whole list down for every reader.
+      if (decoded instanceof UnreadableRecordError) unreadable.push(decoded);
+      else if (decoded !== undefined) items.push(decoded);
+    }
     const last = page[page.length - 1];
     return names.length > limit && last !== undefined ? { items, nextCursor: last, unreadable } : { items, unreadable };
+  }
+
+  /**
+   * Decodes hashes as read (loading the CA entries they refer to first): per hash its record,
+   * undefined when absent, or the UnreadableRecordError it does not decode with.
+   */
+  private async decodeAll(read: ReadonlyArray<{ commonName: string; fields: RecordFields }>): Promise<Array<CertificateRecord | UnreadableRecordError | undefined>> {
+    await this.cas.load(read.map((r) => r.fields.ca));
+    return read.map(({ commonName, fields }) => {
+      try {
+        return decodeRecord(commonName, fields, this.cas.of);
+      } catch (error) {
+        if (!(error instanceof UnreadableRecordError)) throw error;
+        return error;
+      }
+    });
   }
 
   /** Names whose renewAt <= nowMs, earliest first, at most `limit`: O(log n + due). */
@@ -226,7 +243,14 @@ export class Inventory {
   }
 
   async setTrustBundle(input: TrustBundleInput): Promise<TrustBundleRecord> {
-    const bundle = parseStored(
+    const bundle = this.bundleOf(input);
+    await this.redis.set(this.keys.trustBundle, JSON.stringify(bundle));
+    return bundle;
+  }
+
+  /** The stored form of a bundle, validated like every record before it is written. */
+  private bundleOf(input: TrustBundleInput): TrustBundleRecord {
+    return parseStored(
       trustBundleRecordSchema,
       {
         version: 1,
@@ -237,8 +261,6 @@ export class Inventory {
       },
       'Trust bundle',
     );
-    await this.redis.set(this.keys.trustBundle, JSON.stringify(bundle));
-    return bundle;
   }
 
   /**
@@ -246,17 +268,7 @@ export class Inventory {
    * replicas publishing the same change at once exactly one sees the old bundle and announces it.
    */
   async swapTrustBundle(input: TrustBundleInput): Promise<{ readonly bundle: TrustBundleRecord; readonly previous: TrustBundleRecord | undefined }> {
-    const bundle = parseStored(
-      trustBundleRecordSchema,
-      {
-        version: 1,
-        issuingCaPem: input.issuingCaPem,
-        trustedCasPem: [...input.trustedCasPem],
-        rootNotAfter: typeof input.rootNotAfter === 'string' ? input.rootNotAfter : input.rootNotAfter.toISOString(),
-        updatedAt: this.now().toISOString(),
-      },
-      'Trust bundle',
-    );
+    const bundle = this.bundleOf(input);
     const json = await this.redis.set(this.keys.trustBundle, JSON.stringify(bundle), 'GET');
     let previous: TrustBundleRecord | undefined;
     try {

@@ -10,7 +10,8 @@ import { DEFAULT_EVENT_STREAM_MAX_LENGTH, encodeEvent } from '../events/event-st
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
-import { UnreadableRecordError, decodeRecord, encodeRecord, parseRequestMarker, requestMarker } from './record-codec.js';
+import { CaEntries } from './ca-entries.js';
+import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker } from './record-codec.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
 export interface BatchLookupKey {
@@ -66,6 +67,7 @@ export class IssueBatchStore {
   readonly keys: Keyspace;
   private readonly requestTtl: string;
   private readonly eventMaxLength: string;
+  private readonly cas: CaEntries;
 
   constructor(
     private readonly redis: Redis,
@@ -74,6 +76,7 @@ export class IssueBatchStore {
     this.keys = keyspace(options.prefix ?? DEFAULT_PREFIX);
     this.requestTtl = String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS);
     this.eventMaxLength = String(options.eventMaxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH);
+    this.cas = new CaEntries(redis, this.keys);
   }
 
   /** One entry per key, in order. Records read back are decoded with the shared codec (Redis is an edge). */
@@ -82,15 +85,16 @@ export class IssueBatchStore {
     const keys: string[] = [];
     for (const item of items) keys.push(this.keys.request(item.requestId), this.keys.cert(item.commonName));
     const reply = await runScript(this.redis, LOOKUP_BATCH_SCRIPT, keys, []);
-    if (!Array.isArray(reply) || reply.length !== items.length * 4) {
+    if (!Array.isArray(reply) || reply.length !== items.length * 5) {
       throw new QueueError('RECORD_INVALID', 'The batch lookup script returned an unexpected reply; check that Redis runs the scripts of this version.');
     }
-    const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+    const fields = items.map((_, i) => fieldsOf(reply.slice(i * 5 + 1, i * 5 + 5)));
+    await this.cas.load(fields.map((f) => f.ca));
     return items.map((item, i): BatchLookup => {
-      const marker = text(reply[i * 4]);
-      const found = { marker: marker === null ? undefined : parseRequestMarker(marker) };
+      const marker: unknown = reply[i * 5];
+      const found = { marker: typeof marker === 'string' ? parseRequestMarker(marker) : undefined };
       try {
-        return { ...found, current: decodeRecord(item.commonName, text(reply[i * 4 + 1]), text(reply[i * 4 + 2]), text(reply[i * 4 + 3])) };
+        return { ...found, current: decodeRecord(item.commonName, fields[i] ?? fieldsOf(undefined), this.cas.of) };
       } catch (error) {
         if (!(error instanceof UnreadableRecordError)) throw error;
         return { ...found, current: undefined, unreadable: error };
@@ -105,12 +109,17 @@ export class IssueBatchStore {
    */
   async commit(writes: readonly BatchWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
-    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events];
-    const args = [this.requestTtl, this.eventMaxLength, String(writes.length)];
-    for (const write of writes) {
-      if (write.kind === 'store') {
-        // Throws before anything is sent: the script runs only after every write is encoded.
-        const { record, json } = encodeRecord(write.record);
+    // Every record is encoded (and validated) before anything is sent; each distinct CA entry
+    // travels once per batch.
+    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record) : undefined));
+    const cas = new Map<string, string>();
+    for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
+    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
+    const args = [this.requestTtl, this.eventMaxLength, String(writes.length), String(cas.size), ...cas.values()];
+    writes.forEach((write, w) => {
+      const e = encoded[w];
+      if (write.kind === 'store' && e !== undefined) {
+        const { record, json, ca } = e;
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
         args.push(
@@ -123,12 +132,13 @@ export class IssueBatchStore {
           requestMarker(record.commonName, record.serialNumber),
           encodeEvent(write.event),
           String(write.requestIds.length),
+          ca.digest,
         );
-      } else {
+      } else if (write.kind === 'remember') {
         keys.push(this.keys.cert(write.commonName), this.keys.request(write.requestId));
         args.push('r', write.serialNumber, requestMarker(write.commonName, write.serialNumber));
       }
-    }
+    });
     const reply = await runScript(this.redis, COMMIT_BATCH_SCRIPT, keys, args);
     if (!Array.isArray(reply) || reply.length !== writes.length) {
       throw new QueueError('RECORD_INVALID', 'The batch commit script returned an unexpected reply; check that Redis runs the scripts of this version.');

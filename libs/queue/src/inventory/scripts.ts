@@ -3,9 +3,9 @@
 import { luaScript } from '../redis/run-script.js';
 
 /**
- * KEYS: cert hash, renew index, names, request keys...
+ * KEYS: cert hash, renew index, names, CA entry, request keys...
  * ARGV: record JSON, serial, renewAt ms, commonName, expected serial ('' = any, '-' = none yet),
- *       request TTL ms, request value
+ *       request TTL ms, request value, CA digest, CA entry JSON
  * Returns {stored (1|0), current-or-previous serial or false}.
  */
 export const PUT_SCRIPT = luaScript(`
@@ -19,10 +19,11 @@ end
 if cur and cur ~= ARGV[2] then
   redis.call('HSET', KEYS[1], 'previousSerial', cur)
 end
-redis.call('HSET', KEYS[1], 'record', ARGV[1], 'serial', ARGV[2])
+redis.call('SET', KEYS[4], ARGV[9], 'NX')
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'serial', ARGV[2], 'ca', ARGV[8])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-for i = 4, #KEYS do
+for i = 5, #KEYS do
   redis.call('SET', KEYS[i], ARGV[7], 'PX', ARGV[6])
 end
 return {1, cur}
@@ -30,11 +31,11 @@ return {1, cur}
 
 /**
  * KEYS: cert hash, renew index, names. ARGV: commonName, and the serial it must still hold ('' =
- * any). Returns {record JSON, previousSerial, serial} of what was deleted (as RECORD_FIELDS),
+ * any). Returns {record JSON, previousSerial, serial, CA digest} of what was deleted (as RECORD_FIELDS),
  * false when absent, or 0 when it holds another serial (nothing deleted).
  */
 export const DELETE_SCRIPT = luaScript(`
-local fields = redis.call('HMGET', KEYS[1], 'record', 'previousSerial', 'serial')
+local fields = redis.call('HMGET', KEYS[1], 'record', 'previousSerial', 'serial', 'ca')
 if not fields[1] and not fields[3] then return false end
 if ARGV[2] ~= nil and ARGV[2] ~= '' and fields[3] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
@@ -46,16 +47,18 @@ return fields
 /**
  * Reads what an issue batch needs to decide, in one round trip.
  * KEYS: per item its request key, then its cert hash.
- * Returns, per item, four entries: request marker, record JSON, previousSerial, serial (each or false).
+ * Returns, per item, five entries: request marker, record JSON, previousSerial, serial, CA digest
+ * (each or false).
  */
 export const LOOKUP_BATCH_SCRIPT = luaScript(`
 local out = {}
 for i = 1, #KEYS, 2 do
-  local fields = redis.call('HMGET', KEYS[i + 1], 'record', 'previousSerial', 'serial')
+  local fields = redis.call('HMGET', KEYS[i + 1], 'record', 'previousSerial', 'serial', 'ca')
   out[#out + 1] = redis.call('GET', KEYS[i])
   out[#out + 1] = fields[1]
   out[#out + 1] = fields[2]
   out[#out + 1] = fields[3]
+  out[#out + 1] = fields[4]
 end
 return out
 `);
@@ -64,17 +67,24 @@ return out
  * Applies an issue batch's writes, each under its own compare-and-set, in one round trip; a
  * write whose check fails changes nothing. A stored certificate, the request ids it answers and
  * its announcement are one atomic step, so no crash can leave a stored cert unannounced.
- * KEYS: renew index, names, event stream; then per write its keys (see below).
- * ARGV: request TTL ms, stream max length, write count; then per write its fields:
+ * KEYS: renew index, names, event stream; then the batch's CA entries; then per write its keys.
+ * ARGV: request TTL ms, stream max length, write count, CA entry count, each CA entry's JSON;
+ *   then per write its fields:
  *   's' store:    KEYS cert hash, request keys...; ARGV 's', record JSON, serial, renewAt ms,
  *                 commonName, expected serial ('-' = none yet), request marker, event JSON,
- *                 request key count
+ *                 request key count, CA digest
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
+ * CA entries are content-addressed and written only if absent: a batch sends each distinct one
+ * once, and rewriting an existing one changes nothing (nor the AOF).
  * Returns per write 1 (applied) or 0 (the current serial was not the expected one).
  */
 export const COMMIT_BATCH_SCRIPT = luaScript(`
 local ttl, maxlen = ARGV[1], ARGV[2]
-local k, a = 4, 4
+local nca = tonumber(ARGV[4])
+for c = 1, nca do
+  redis.call('SET', KEYS[3 + c], ARGV[4 + c], 'NX')
+end
+local k, a = 4 + nca, 5 + nca
 local out = {}
 for w = 1, tonumber(ARGV[3]) do
   local cur = redis.call('HGET', KEYS[k], 'serial')
@@ -87,7 +97,7 @@ for w = 1, tonumber(ARGV[3]) do
       if cur and cur ~= ARGV[a + 2] then
         redis.call('HSET', KEYS[k], 'previousSerial', cur)
       end
-      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', ARGV[a + 2])
+      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', ARGV[a + 2], 'ca', ARGV[a + 9])
       redis.call('ZADD', KEYS[1], ARGV[a + 3], ARGV[a + 4])
       redis.call('ZADD', KEYS[2], 0, ARGV[a + 4])
       for i = 1, nreq do
@@ -97,7 +107,7 @@ for w = 1, tonumber(ARGV[3]) do
       out[w] = 1
     end
     k = k + 1 + nreq
-    a = a + 9
+    a = a + 10
   else
     if cur == ARGV[a + 1] then
       redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', ttl)
