@@ -49,6 +49,16 @@ function algorithmOf(info: CertificateFacts): KeyAlgorithm | undefined {
   return info.keySize === 2048 ? 'rsa-2048' : info.keySize === 3072 ? 'rsa-3072' : info.keySize === 4096 ? 'rsa-4096' : undefined;
 }
 
+/** What the CA certificates returned with a leaf say, worked out once per combination. */
+interface CaFacts {
+  readonly issuingCaPem: string;
+  /** ca_chain without its self-signed roots, in Vault's order. */
+  readonly intermediates: readonly string[];
+  readonly roots: readonly string[];
+  /** Fingerprint of issuingCaPem. */
+  readonly issuerId: string;
+}
+
 /** A role's fixed key, or undefined when it takes any (`key_type=any`) or is unknown to us. */
 export interface RoleKey {
   readonly type: string;
@@ -193,17 +203,28 @@ export class VaultProvider implements CertificateProvider {
     }
   }
 
-  private issuerIds = new Map<string, string>();
+  private caFacts = new Map<string, CaFacts>();
 
-  /** Fingerprints of the few issuing CAs, computed once each rather than once per certificate. */
-  private issuerIdOf(pem: string): string {
-    let id = this.issuerIds.get(pem);
-    if (id === undefined) {
-      if (this.issuerIds.size > 32) this.issuerIds.clear();
-      id = fingerprintSha256(pem);
-      this.issuerIds.set(pem, id);
+  /**
+   * Every leaf comes back with the same few CA certificates (issuing_ca, ca_chain): split,
+   * classify and fingerprint each combination once rather than once per certificate.
+   */
+  private caFactsOf(issuingCa: string, caChain: readonly string[] | null | undefined): CaFacts {
+    const key = caChain === undefined || caChain === null ? issuingCa : `${issuingCa}\0${caChain.join('\0')}`;
+    let facts = this.caFacts.get(key);
+    if (facts === undefined) {
+      if (this.caFacts.size > 32) this.caFacts.clear();
+      const chain = (caChain ?? []).flatMap((pem) => splitPemBundle(pem)).map(normalisePem);
+      const issuingCaPem = normalisePem(issuingCa);
+      facts = {
+        issuingCaPem,
+        intermediates: chain.filter((pem) => !isSelfSigned(pem)),
+        roots: chain.filter(isSelfSigned),
+        issuerId: fingerprintSha256(issuingCaPem),
+      };
+      this.caFacts.set(key, facts);
     }
-    return id;
+    return facts;
   }
 
   /** A key the role cannot give: a 400 naming the role's key type, never a certificate of another type. */
@@ -227,14 +248,10 @@ export class VaultProvider implements CertificateProvider {
     if (info.commonName !== request.commonName) {
       throw new ProviderError('ISSUANCE_FAILED', `Vault issued a certificate for "${info.commonName ?? ''}" instead of "${request.commonName}": set use_csr_common_name=false and use_csr_sans=false on role ${this.options.role} (vault-bootstrap does) so the requested identity is used.`);
     }
-    const chain = (data.ca_chain ?? []).flatMap((pem) => splitPemBundle(pem)).map(normalisePem);
-    const issuingCaPem = normalisePem(data.issuing_ca);
-    const intermediates = chain.filter((pem) => !isSelfSigned(pem));
-    const roots = chain.filter(isSelfSigned);
+    const { issuingCaPem, intermediates, roots, issuerId } = this.caFactsOf(data.issuing_ca, data.ca_chain);
     for (const root of roots.length > 0 ? roots : [issuingCaPem]) {
       if (!this.trusted.includes(root) && isSelfSigned(root)) this.trusted = [root, ...this.trusted];
     }
-    const issuerId = this.issuerIdOf(issuingCaPem);
     // Our key_type/key_bits are ignored by a role with a fixed key; the check below covers that case.
     const warnings = answer.warnings.filter((w) => !/parameters key_type and key_bits ignored/i.test(w));
     let privateKeyPem: string | undefined;
@@ -258,7 +275,7 @@ export class VaultProvider implements CertificateProvider {
     return {
       commonName: request.commonName,
       certificatePem,
-      chainPem: intermediates,
+      chainPem: [...intermediates],
       issuingCaPem,
       trustedCasPem: [...this.trusted],
       ...(privateKeyPem === undefined ? {} : { privateKeyPem }),

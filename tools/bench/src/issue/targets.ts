@@ -16,6 +16,7 @@ export const SCENARIOS = {
   cfssl: 'cfssl-serve-p256-server-key',
   cfsslCertDb: 'cfssl-serve-certdb-p256-server-key',
   fsm: 'fsm-certs-gateway-p256-server-key',
+  baseline: 'fsm-certs-baseline-p256-server-key',
   queueHop: 'queue-hop-ceiling-stand-in-ca',
 } as const;
 
@@ -82,10 +83,10 @@ export function benchRunFrom(): RunFrom {
   return process.env['BENCH_RUN_FROM'] === 'source' ? 'source' : 'dist';
 }
 
-/** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis. */
-export async function fsmTarget(options: { readonly scenario?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<Target> {
+/** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis; another checkout's with `start`. */
+export async function fsmTarget(options: { readonly scenario?: string; readonly env?: NodeJS.ProcessEnv; readonly start?: typeof startStack } = {}): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
-  const stack = await startStack({ dataDir, env: { ...BENCH_ENV, ...options.env }, runFrom: benchRunFrom() });
+  const stack = await (options.start ?? startStack)({ dataDir, env: { ...BENCH_ENV, ...options.env }, runFrom: benchRunFrom() });
   try {
     await stack.waitReady(90_000);
   } catch (error) {
