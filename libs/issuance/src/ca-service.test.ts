@@ -20,11 +20,11 @@ import {
 } from '@fsm-certs/queue';
 import { createCsr, generateKeyPair, exportPrivateKeyPem, inspectCertificate } from '@fsm-certs/x509';
 import { opensslKeyMatches, opensslVerify, opensslX509 } from '@fsm-certs/testing';
-import { startCaService, type CaService } from './ca-service.js';
+import type { CaService } from './ca-service.js';
 import {
   PREFIX,
   item,
-  memoryLogger,
+  startTresorCaService,
   readAllEvents,
   startTestEnv,
   type TestEnv,
@@ -41,16 +41,7 @@ describe('ca-service issuing from the issue queue', () => {
 
   beforeAll(async () => {
     env = await startTestEnv();
-    const provider = await env.startTresor();
-    service = await startCaService({
-      redisUrl: env.redis.url,
-      prefix: PREFIX,
-      provider,
-      kek: env.kek,
-      instanceId: 'ca-test-1',
-      logger: memoryLogger('ca-service').logger,
-      concurrency: 3,
-    });
+    service = await startTresorCaService(env, 'ca-test-1', { concurrency: 3 });
     const client = env.connect();
     queue = createIssueQueue(client, PREFIX);
     rotateQueue = createRotateQueue(client, PREFIX);
@@ -262,14 +253,7 @@ describe('ca-service issuing from the issue queue', () => {
   it('beats a heartbeat while running and withdraws it when closed', async () => {
     const redis = env.connect();
     expect(await liveInstances(redis, 'ca-service', PREFIX)).toContain('ca-test-1');
-    const second = await startCaService({
-      redisUrl: env.redis.url,
-      prefix: PREFIX,
-      provider: await env.startTresor(),
-      kek: env.kek,
-      instanceId: 'ca-test-2',
-      logger: memoryLogger('ca-service-2').logger,
-    });
+    const second = await startTresorCaService(env, 'ca-test-2');
     expect(await liveInstances(redis, 'ca-service', PREFIX)).toEqual(expect.arrayContaining(['ca-test-1', 'ca-test-2']));
     await second.close();
     expect(await liveInstances(redis, 'ca-service', PREFIX)).toEqual(['ca-test-1']);

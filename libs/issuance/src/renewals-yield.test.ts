@@ -4,8 +4,8 @@
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory, createIssueQueue, createQueueEvents, createRotateQueue, rotateJobId, type IssueJobResult, type IssueQueue, type RotateQueue } from '@fsm-certs/queue';
-import { startCaService, type CaService } from './ca-service.js';
-import { PREFIX, item, memoryLogger, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
+import type { CaService } from './ca-service.js';
+import { PREFIX, item, startTestEnv, startTresorCaService, type TestEnv } from './test-support.test-helpers.js';
 
 const BACKLOG = 300;
 
@@ -18,15 +18,7 @@ describe('renewals and interactive requests', () => {
 
   beforeAll(async () => {
     env = await startTestEnv();
-    service = await startCaService({
-      redisUrl: env.redis.url,
-      prefix: PREFIX,
-      provider: await env.startTresor(),
-      kek: env.kek,
-      instanceId: 'ca-yield-1',
-      logger: memoryLogger('ca-service').logger,
-      concurrency: 1,
-    });
+    service = await startTresorCaService(env, 'ca-yield-1', { concurrency: 1 });
     const client = env.connect();
     queue = createIssueQueue(client, PREFIX);
     rotateQueue = createRotateQueue(client, PREFIX);

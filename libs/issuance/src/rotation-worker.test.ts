@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory, createIssueQueue, createQueueEvents, type IssueJobResult, type IssueQueue, type CertificateRecord } from '@fsm-certs/queue';
 import { QueueEvents } from 'bullmq';
-import { startCaService, type CaService } from './ca-service.js';
+import type { CaService } from './ca-service.js';
 import { ROTATION_SWEEP_QUEUE, startRotationWorker, type RotationWorker } from './rotation-worker.js';
 import { opensslVerify } from '@fsm-certs/testing';
-import { PREFIX, eventually, item, memoryLogger, readAllEvents, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
+import { PREFIX, eventually, item, memoryLogger, readAllEvents, startTestEnv, startTresorCaService, type TestEnv } from './test-support.test-helpers.js';
 
 describe('rotation-worker replicas and the ca-service', () => {
   let env: TestEnv;
@@ -33,16 +33,7 @@ describe('rotation-worker replicas and the ca-service', () => {
 
   beforeAll(async () => {
     env = await startTestEnv();
-    service = await startCaService({
-      redisUrl: env.redis.url,
-      prefix: PREFIX,
-      provider: await env.startTresor(),
-      kek: env.kek,
-      instanceId: 'ca-rot-1',
-      logger: memoryLogger('ca-service').logger,
-      lockDurationMs: 4_000,
-      stalledIntervalMs: 2_000,
-    });
+    service = await startTresorCaService(env, 'ca-rot-1', { lockDurationMs: 4_000, stalledIntervalMs: 2_000 });
     workers = await Promise.all(
       [1, 2].map((n) =>
         startRotationWorker({

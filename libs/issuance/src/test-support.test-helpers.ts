@@ -22,6 +22,7 @@ import {
 } from '@fsm-certs/queue';
 import { createLogger, type Logger } from '@fsm-certs/runtime';
 import { announcementLog } from './announced.js';
+import { startCaService, type CaService, type CaServiceOptions } from './ca-service.js';
 import { CertificateIssuer, type CertificateIssuerDeps } from './certificate-issuer.js';
 import { systemClock } from '@fsm-certs/core';
 import { CpuGate } from './concurrency.js';
@@ -64,6 +65,19 @@ export async function startTestEnv(): Promise<TestEnv> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A ca-service with the Tresor CA of `env`, on its Redis and prefix, logging to memory. */
+export async function startTresorCaService(env: TestEnv, instanceId: string, extra: Partial<CaServiceOptions> = {}): Promise<CaService> {
+  return startCaService({
+    redisUrl: env.redis.url,
+    prefix: PREFIX,
+    provider: await env.startTresor(),
+    kek: env.kek,
+    instanceId,
+    logger: memoryLogger(instanceId).logger,
+    ...extra,
+  });
 }
 
 /** A logger whose lines are kept in memory (and can be asserted on) instead of printed. */
