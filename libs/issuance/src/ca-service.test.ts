@@ -5,9 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditLog,
   Inventory,
-  createIssueQueue,
-  createQueueEvents,
-  createRotateQueue,
   liveInstances,
   openPrivateKey,
   rotateJobId,
@@ -24,9 +21,10 @@ import type { CaService } from './ca-service.js';
 import {
   PREFIX,
   item,
-  startTresorCaService,
   readAllEvents,
-  startTestEnv,
+  startCaServiceFixture,
+  startTresorCaService,
+  type CaServiceFixture,
   type TestEnv,
 } from './test-support.test-helpers.js';
 
@@ -36,29 +34,21 @@ describe('ca-service issuing from the issue queue', () => {
   let queue: IssueQueue;
   let rotateQueue: RotateQueue;
   let events: QueueEvents;
+  let fixture: CaServiceFixture | undefined;
   let inventory: Inventory;
   let rootPem: string;
 
   beforeAll(async () => {
-    env = await startTestEnv();
-    service = await startTresorCaService(env, 'ca-test-1', { concurrency: 3 });
-    const client = env.connect();
-    queue = createIssueQueue(client, PREFIX);
-    rotateQueue = createRotateQueue(client, PREFIX);
-    events = createQueueEvents(env.connect(), 'issue', PREFIX);
-    await events.waitUntilReady();
-    inventory = new Inventory(client, { prefix: PREFIX });
+    fixture = await startCaServiceFixture('ca-test-1', { concurrency: 3 });
+    ({ env, service, queue, rotateQueue, events } = fixture);
+    inventory = new Inventory(env.connect(), { prefix: PREFIX });
     const bundle = await inventory.getTrustBundle();
     if (bundle === undefined) throw new Error('the ca-service did not publish a trust bundle');
     rootPem = bundle.trustedCasPem[0] ?? '';
   });
 
   afterAll(async () => {
-    await service?.close();
-    await events?.close();
-    await queue?.close();
-    await rotateQueue?.close();
-    await env?.close();
+    await fixture?.close();
   });
 
   async function run(requests: IssueItem[]): Promise<IssueJobResult> {

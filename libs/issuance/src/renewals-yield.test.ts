@@ -1,37 +1,27 @@
 // A mass renewal (a root activation, or a day's certificates coming due at once) must not hold up
 // workloads asking for new certificates: renewals have their own `rotate` queue and worker, so an
 // interactive request is taken at once instead of queueing behind the renewal backlog (issue 15).
-import { QueueEvents } from 'bullmq';
+import type { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Inventory, createIssueQueue, createQueueEvents, createRotateQueue, rotateJobId, type IssueJobResult, type IssueQueue, type RotateQueue } from '@fsm-certs/queue';
-import type { CaService } from './ca-service.js';
-import { PREFIX, item, startTestEnv, startTresorCaService, type TestEnv } from './test-support.test-helpers.js';
+import { Inventory, rotateJobId, type IssueJobResult, type IssueQueue, type RotateQueue } from '@fsm-certs/queue';
+import { PREFIX, item, startCaServiceFixture, type CaServiceFixture, type TestEnv } from './test-support.test-helpers.js';
 
 const BACKLOG = 300;
 
 describe('renewals and interactive requests', () => {
   let env: TestEnv;
-  let service: CaService;
   let queue: IssueQueue;
   let rotateQueue: RotateQueue;
   let events: QueueEvents;
+  let fixture: CaServiceFixture | undefined;
 
   beforeAll(async () => {
-    env = await startTestEnv();
-    service = await startTresorCaService(env, 'ca-yield-1', { concurrency: 1 });
-    const client = env.connect();
-    queue = createIssueQueue(client, PREFIX);
-    rotateQueue = createRotateQueue(client, PREFIX);
-    events = createQueueEvents(env.connect(), 'issue', PREFIX);
-    await events.waitUntilReady();
+    fixture = await startCaServiceFixture('ca-yield-1', { concurrency: 1 });
+    ({ env, queue, rotateQueue, events } = fixture);
   });
 
   afterAll(async () => {
-    await service?.close();
-    await events?.close();
-    await queue?.close();
-    await rotateQueue?.close();
-    await env?.close();
+    await fixture?.close();
   });
 
   it('takes a new request while hundreds of renewals are still queued, instead of after them', async () => {

@@ -11,15 +11,21 @@ import {
   EventStream,
   Inventory,
   IssueBatchStore,
+  createIssueQueue,
+  createQueueEvents,
   createRedisConnection,
+  createRotateQueue,
   generateKek,
   startRedisServer,
   certEventSchema,
   type CertEvent,
   type IssueItem,
+  type IssueQueue,
   type KeyEncryptionKey,
   type RedisServerHandle,
+  type RotateQueue,
 } from '@fsm-certs/queue';
+import type { QueueEvents } from 'bullmq';
 import { createLogger, type Logger } from '@fsm-certs/runtime';
 import { announcementLog } from './announced.js';
 import { startCaService, type CaService, type CaServiceOptions } from './ca-service.js';
@@ -78,6 +84,41 @@ export async function startTresorCaService(env: TestEnv, instanceId: string, ext
     logger: memoryLogger(instanceId).logger,
     ...extra,
   });
+}
+
+/** A Tresor ca-service on a fresh test environment, with producers for both its queues. */
+export interface CaServiceFixture {
+  readonly env: TestEnv;
+  readonly service: CaService;
+  readonly queue: IssueQueue;
+  readonly rotateQueue: RotateQueue;
+  /** Issue-queue events, ready, for waitUntilFinished. */
+  readonly events: QueueEvents;
+  close(): Promise<void>;
+}
+
+export async function startCaServiceFixture(instanceId: string, extra: Partial<CaServiceOptions> = {}): Promise<CaServiceFixture> {
+  const env = await startTestEnv();
+  const service = await startTresorCaService(env, instanceId, extra);
+  const client = env.connect();
+  const queue = createIssueQueue(client, PREFIX);
+  const rotateQueue = createRotateQueue(client, PREFIX);
+  const events = createQueueEvents(env.connect(), 'issue', PREFIX);
+  await events.waitUntilReady();
+  return {
+    env,
+    service,
+    queue,
+    rotateQueue,
+    events,
+    async close() {
+      await service.close();
+      await events.close();
+      await queue.close();
+      await rotateQueue.close();
+      await env.close();
+    },
+  };
 }
 
 /** A logger whose lines are kept in memory (and can be asserted on) instead of printed. */
