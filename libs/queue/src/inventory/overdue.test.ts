@@ -118,4 +118,50 @@ describe('InventoryHealth.unreadable', () => {
     expect(scanned).toBe(10);
     expect(names).toEqual(['c3.ns.cluster.local', 'c8.ns.cluster.local']);
   });
+
+  it('still finds a record damaged after a scan had found it readable, and one whose CA entry went missing', async () => {
+    for (let i = 0; i < 6; i++) await store(`v${i}.ns.cluster.local`, 60 * MIN);
+    expect(await scanAll(4)).toEqual([]);
+    // The first scan remembered each record as readable; only changed bytes are decoded again.
+    const verified = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => redis.hget(inventory.keys.cert(`v${i}.ns.cluster.local`), 'verified')));
+    expect(verified.every((v) => typeof v === 'string' && /^[0-9a-f]{16}$/.test(v))).toBe(true);
+    expect(await scanAll(4)).toEqual([]);
+
+    const key = inventory.keys.cert('v2.ns.cluster.local');
+    const json = (await redis.hget(key, 'record')) ?? '';
+    await redis.hset(key, 'record', json.replace('"ecdsa-p256"', '"ml-dsa-65"'));
+    expect(await scanAll(4)).toEqual(['v2.ns.cluster.local']);
+
+    const ca = (await redis.hget(inventory.keys.cert('v0.ns.cluster.local'), 'ca')) ?? '';
+    await redis.del(inventory.keys.caEntry(ca));
+    const fresh = new InventoryHealth(redis, { prefix: PREFIX });
+    expect(await scanAllWith(fresh, 4)).toEqual(['v0.ns.cluster.local', 'v1.ns.cluster.local', 'v2.ns.cluster.local', 'v3.ns.cluster.local', 'v4.ns.cluster.local', 'v5.ns.cluster.local']);
+  });
+
+  it('does not vouch for a record rewritten between its read and the remembering of its digest', async () => {
+    await store('w.ns.cluster.local', 60 * MIN);
+    const key = inventory.keys.cert('w.ns.cluster.local');
+    const json = (await redis.hget(key, 'record')) ?? '';
+    // As if the scan had read good bytes, and a damaged write landed before it remembered them.
+    await redis.hset(key, 'verified', '0123456789abcdef');
+    await redis.hset(key, 'record', json.slice(0, 30));
+    expect(await scanAll(10)).toEqual(['w.ns.cluster.local']);
+    expect(await redis.hget(key, 'verified')).toBe('0123456789abcdef');
+  });
 });
+
+async function scanAll(limit: number): Promise<string[]> {
+  return scanAllWith(health, limit);
+}
+
+async function scanAllWith(reader: InventoryHealth, limit: number): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const result = await reader.unreadable({ limit, ...(cursor === undefined ? {} : { cursor }) });
+    names.push(...result.unreadable.map((e) => e.commonName));
+    cursor = result.nextCursor;
+    if (cursor === undefined) break;
+  }
+  return names;
+}
