@@ -3,7 +3,7 @@
 // its renew time (the rotation-worker should have replaced it) or expired, or a stored record
 // cannot be read; else exit 0 and "ok: ...". It asks the gateway only for the certificates past
 // their renew time (its renew-time index) and for the names of unreadable records (a scan that
-// sends back names only), never for the whole inventory.
+// sends back names only), never for the whole inventory's certificates.
 import type { CertificateInfo } from '@fsm-certs/x509';
 import { formatDuration } from '@fsm-certs/core';
 import { CliInputError } from '../errors.js';
@@ -137,7 +137,7 @@ export async function listOverdue(gateway: Gateway): Promise<Overdue> {
   return { items, unreadable, inventorySize };
 }
 
-/** The names of every record the gateway cannot read (it decodes them all; only names travel). */
+/** The names of every record the gateway cannot read: it looks at each (decoding only those changed since the last scan); only names travel. */
 export async function scanUnreadable(gateway: Gateway): Promise<string[]> {
   const names: string[] = [];
   let cursor: string | undefined;
