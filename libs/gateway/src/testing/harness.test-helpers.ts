@@ -23,6 +23,7 @@ import {
 } from '@fsm-certs/queue';
 import { createRootCa, fingerprintSha256, issueLeaf, parseCsr, type RootCa } from '@fsm-certs/x509';
 import { createGatewayApp, type GatewayApp } from '../app.js';
+import { LeasedRateLimiter } from '../auth/leased-rate-limit.js';
 import { sha256Hex, type TokenGrant } from '../auth/tokens.js';
 import type { AuditStore, GatewayAppOptions, GatewayDeps, GatewayLogger } from '../deps.js';
 import type { IssueBatchOptions, IssueClient } from '../issue/issue-client.js';
@@ -209,7 +210,7 @@ export async function startHarness(
     logger?: GatewayLogger;
     /** Key prefix; another harness given the same one acts as a second replica. */
     prefix?: string;
-    /** Share callers' rates in this Redis (as production does) instead of in the process. */
+    /** Share callers' rates in this Redis, in leases (as production does), instead of in the process. */
     sharedRateLimit?: boolean;
     authenticator?: GatewayDeps['authenticator'];
     /** Wraps the audit trail the gateway writes (e.g. to watch or fail its writes). */
@@ -249,7 +250,7 @@ export async function startHarness(
     registry,
     readiness: overrides.readiness ?? { redis: async () => void (await shared.redis.ping()) },
     audit: (overrides.audit ?? ((trail: AuditLog): AuditStore => trail))(new AuditLog(shared.redis, { prefix, retentionMs: 30 * 24 * 3600_000, now: () => clock.now() })),
-    ...(overrides.sharedRateLimit === true ? { rateLimiter: new SharedRateLimiter(shared.redis, { prefix }) } : {}),
+    ...(overrides.sharedRateLimit === true ? { rateLimiter: new LeasedRateLimiter(new SharedRateLimiter(shared.redis, { prefix }), clock) } : {}),
     ...(overrides.authenticator === undefined ? {} : { authenticator: overrides.authenticator }),
     ...(overrides.logger !== undefined
       ? { logger: overrides.logger }
