@@ -83,4 +83,24 @@ describe('the audit trail of batched requests', () => {
       expect(result.body).not.toContain('CERTIFICATE');
     }
   });
+
+  it('answers 503 and keeps serving when the audit trail throws instead of rejecting', async () => {
+    let fail = true;
+    const h = await ctx.restart({
+      audit: (trail) => ({
+        query: (filter) => trail.query(filter),
+        appendMany(records: readonly AuditRecord[]) {
+          if (fail) throw new Error('trail unavailable');
+          return trail.appendMany(records);
+        },
+      }),
+    });
+    const refused = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'thrown.bookstore.cluster.local' } });
+    expect(refused.status).toBe(503);
+    await refused.arrayBuffer();
+    fail = false;
+    const again = await h.call('POST', '/v1/certificates', { token: TOKENS.bookstore, body: { commonName: 'thrown.bookstore.cluster.local' } });
+    expect(again.status).toBe(201);
+    await again.arrayBuffer();
+  });
 });

@@ -45,7 +45,14 @@ class GatheredWrites {
   private flush(): void {
     const batch = this.queued;
     this.queued = [];
-    this.port.appendMany(batch.map((q) => q.record)).then(
+    let written: Promise<void>;
+    try {
+      written = this.port.appendMany(batch.map((q) => q.record));
+    } catch (error) {
+      // A port that throws instead of rejecting must not take the process down from nextTick.
+      written = Promise.reject(error);
+    }
+    written.then(
       () => {
         for (const q of batch) q.resolve();
       },
