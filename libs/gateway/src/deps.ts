@@ -13,7 +13,7 @@ import type { Clock } from '@fsm-certs/core';
 export type InventoryPort = Pick<Inventory, 'get' | 'deleteSerial' | 'list' | 'size' | 'getTrustBundle'>;
 /** The inventory's overdue index and unreadable-record scan (GET /v1/certificates?overdue=true, ?unreadable=true). */
 export type InventoryHealthPort = Pick<InventoryHealth, 'overdue' | 'unreadable'>;
-export type AuditStore = Pick<AuditLog, 'append' | 'query'>;
+export type AuditStore = Pick<AuditLog, 'appendMany' | 'query'>;
 export type EventPort = Pick<EventStream, 'publish' | 'subscribe' | 'readAfter'>;
 
 /** One named readiness check; throws (or rejects) when not ready. */
