@@ -67,7 +67,7 @@ end
 return redis.call('ZRANGE', key, start, start + tonumber(ARGV[4]) - 1, 'WITHSCORES')
 `);
 
-/** The digest of a record's fields as stored (16 hex chars of SHA-1 of record, previousSerial, serial, ca). */
+/** The digest of a record's fields as stored: 16 hex chars of SHA-1 over RECORD_FIELDS' values, in order. */
 const DIGEST_LUA = `
 local function digest(f)
   return string.sub(redis.sha1hex(f[1] .. '\\n' .. (f[2] or '') .. '\\n' .. (f[3] or '') .. '\\n' .. (f[4] or '')), 1, 16)
@@ -75,7 +75,7 @@ end
 `;
 
 /**
- * KEYS: the cert hashes of a page of names. Per hash whose `verified` digest still matches its
+ * KEYS: the cert hashes of a page of names; ARGV: RECORD_FIELDS. Per hash whose `verified` digest still matches its
  * fields nothing comes back but its CA reference; per other hash (with a record) its position,
  * digest and fields. Returns {{pos, digest, record, previousSerial, serial, ca, ...}, {ca digests of verified records}}.
  */
@@ -83,7 +83,7 @@ const SCAN_SCRIPT = luaScript(`${DIGEST_LUA}
 local changed = {}
 local cas, seen = {}, {}
 for i = 1, #KEYS do
-  local f = redis.call('HMGET', KEYS[i], 'record', 'previousSerial', 'serial', 'ca', 'verified')
+  local f = redis.call('HMGET', KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'verified')
   if f[1] then
     local d = digest(f)
     if d == f[5] then
@@ -102,15 +102,15 @@ return {changed, cas}
 `);
 
 /**
- * KEYS: cert hashes that decoded; ARGV: the digest each had when read. Stores it only if the
+ * KEYS: cert hashes that decoded; ARGV: RECORD_FIELDS, then the digest each had when read. Stores it only if the
  * fields still hash to it (a writer may have replaced them since). Returns how many it stored.
  */
 const MARK_VERIFIED_SCRIPT = luaScript(`${DIGEST_LUA}
 local n = 0
 for i = 1, #KEYS do
-  local f = redis.call('HMGET', KEYS[i], 'record', 'previousSerial', 'serial', 'ca')
-  if f[1] and digest(f) == ARGV[i] then
-    redis.call('HSET', KEYS[i], 'verified', ARGV[i])
+  local f = redis.call('HMGET', KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+  if f[1] and digest(f) == ARGV[4 + i] then
+    redis.call('HSET', KEYS[i], 'verified', ARGV[4 + i])
     n = n + 1
   end
 end
@@ -195,7 +195,7 @@ export class InventoryHealth {
   /** The names of `page` whose record does not decode, decoding only records changed since they last did. */
   private async unreadableOf(page: readonly string[]): Promise<UnreadableRecordError[]> {
     if (page.length === 0) return [];
-    const reply = await runScript(this.redis, SCAN_SCRIPT, page.map((name) => this.keys.cert(name)), []);
+    const reply = await runScript(this.redis, SCAN_SCRIPT, page.map((name) => this.keys.cert(name)), RECORD_FIELDS);
     const [changedFlat, verifiedCas] = Array.isArray(reply) ? (reply as unknown[]) : [];
     const changed: Array<{ commonName: string; digest: string; fields: RecordFields }> = [];
     const flat = Array.isArray(changedFlat) ? (changedFlat as unknown[]) : [];
@@ -224,7 +224,7 @@ export class InventoryHealth {
       }
     }
     if (decoded.length > 0) {
-      await runScript(this.redis, MARK_VERIFIED_SCRIPT, decoded.map((d) => this.keys.cert(d.commonName)), decoded.map((d) => d.digest));
+      await runScript(this.redis, MARK_VERIFIED_SCRIPT, decoded.map((d) => this.keys.cert(d.commonName)), [...RECORD_FIELDS, ...decoded.map((d) => d.digest)]);
     }
     return unreadable;
   }
