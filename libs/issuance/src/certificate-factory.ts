@@ -30,6 +30,8 @@ export interface CertificateFactoryDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly renewAt: RenewAtPolicy;
+  /** Seal keys as DER (v2, shorter): only where compact records are written, which older versions cannot read anyway. */
+  readonly sealKeyAsDer?: boolean;
 }
 
 export class CertificateFactory {
@@ -79,7 +81,7 @@ export class CertificateFactory {
     const sealed =
       issued.privateKeyPem === undefined
         ? undefined
-        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber);
+        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber, { der: this.deps.sealKeyAsDer === true });
     return {
       commonName: item.commonName,
       serialNumber: issued.serialNumber,

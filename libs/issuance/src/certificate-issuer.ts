@@ -100,7 +100,7 @@ export class CertificateIssuer {
   private readonly factory: CertificateFactory;
 
   constructor(private readonly deps: CertificateIssuerDeps) {
-    this.factory = new CertificateFactory(deps);
+    this.factory = new CertificateFactory({ ...deps, sealKeyAsDer: deps.batchStore.recordFormat === 'compact' });
   }
 
   /** Answers one item of an `issue` job. Throws on failure; the caller maps it per item. */

@@ -8,6 +8,7 @@ import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { CaEntries } from './ca-entries.js';
+import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import {
   RECORD_FIELDS,
   UnreadableRecordError,
@@ -71,6 +72,8 @@ export interface InventoryOptions {
   readonly prefix?: string;
   /** Clock for updatedAt stamps. */
   readonly now?: () => Date;
+  /** The form put() writes records in; compact unless an older replica still has to read them. */
+  readonly recordFormat?: RecordFormat;
 }
 
 export const DEFAULT_REQUEST_TTL_MS = 24 * 3600 * 1000;
@@ -80,6 +83,7 @@ export class Inventory {
   readonly keys: Keyspace;
   private readonly now: () => Date;
   private readonly cas: CaEntries;
+  private readonly recordFormat: RecordFormat;
 
   constructor(
     private readonly redis: Redis,
@@ -87,11 +91,12 @@ export class Inventory {
   ) {
     this.keys = keyspace(options.prefix ?? DEFAULT_PREFIX);
     this.now = options.now ?? (() => new Date());
+    this.recordFormat = options.recordFormat ?? DEFAULT_RECORD_FORMAT;
     this.cas = new CaEntries(redis, this.keys);
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
-    const { record: valid, json, ca } = encodeRecord(record);
+    const { record: valid, json, ca } = encodeRecord(record, this.recordFormat);
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
     const expect = options.expectSerial === undefined ? '' : options.expectSerial === null ? '-' : options.expectSerial;

@@ -11,6 +11,7 @@ import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
+import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker } from './record-codec.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
@@ -61,6 +62,8 @@ export interface IssueBatchStoreOptions {
   readonly requestTtlMs?: number;
   /** Approximate cap of the event stream; the EventStream's default unless set. */
   readonly eventMaxLength?: number;
+  /** The form records are written in; compact unless an older replica still has to read them. */
+  readonly recordFormat?: RecordFormat;
 }
 
 export class IssueBatchStore {
@@ -68,6 +71,7 @@ export class IssueBatchStore {
   private readonly requestTtl: string;
   private readonly eventMaxLength: string;
   private readonly cas: CaEntries;
+  readonly recordFormat: RecordFormat;
 
   constructor(
     private readonly redis: Redis,
@@ -77,6 +81,7 @@ export class IssueBatchStore {
     this.requestTtl = String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS);
     this.eventMaxLength = String(options.eventMaxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH);
     this.cas = new CaEntries(redis, this.keys);
+    this.recordFormat = options.recordFormat ?? DEFAULT_RECORD_FORMAT;
   }
 
   /** One entry per key, in order. Records read back are decoded with the shared codec (Redis is an edge). */
@@ -111,7 +116,7 @@ export class IssueBatchStore {
     if (writes.length === 0) return [];
     // Every record is encoded (and validated) before anything is sent; each distinct CA entry
     // travels once per batch.
-    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record) : undefined));
+    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat) : undefined));
     const cas = new Map<string, string>();
     for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
     const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];

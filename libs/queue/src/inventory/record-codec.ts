@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { certificatePemSchema, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
+import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
 export function parseJson(text: string, what: string): unknown {
@@ -40,11 +41,26 @@ export interface EncodedCa {
   readonly json: string;
 }
 
+/** The last CA set encoded: a writer meets the same one for every record of its CA. */
+let lastCa: { readonly pems: CaPems; readonly encoded: EncodedCa } | undefined;
+
+function samePems(a: CaPems, b: CaPems): boolean {
+  return (
+    a.issuingCaPem === b.issuingCaPem &&
+    a.trustedCasPem.length === b.trustedCasPem.length &&
+    a.trustedCasPem.every((pem, i) => pem === b.trustedCasPem[i])
+  );
+}
+
 export function encodeCa(pems: CaPems): EncodedCa {
-  return {
+  // Comparing the PEMs costs far less than hashing them (SHA-256 over ~1.3 KB per record).
+  if (lastCa !== undefined && samePems(lastCa.pems, pems)) return lastCa.encoded;
+  const encoded = {
     digest: trustBundleDigest(pems.issuingCaPem, pems.trustedCasPem),
     json: JSON.stringify({ issuingCaPem: pems.issuingCaPem, trustedCasPem: pems.trustedCasPem }),
   };
+  lastCa = { pems: { issuingCaPem: pems.issuingCaPem, trustedCasPem: [...pems.trustedCasPem] }, encoded };
+  return encoded;
 }
 
 /** A stored CA entry, or undefined when it is not valid or not the content its digest names. */
@@ -71,10 +87,11 @@ export interface EncodedRecord {
 }
 
 /**
- * Validates a record before it is stored and serialises it. Throws RECORD_INVALID (nothing is
- * written): a record that fails its own schema would be unreadable once stored.
+ * Validates a record before it is stored and serialises it in `format` (compact-record.ts).
+ * Throws RECORD_INVALID (nothing is written): a record that fails its own schema would be
+ * unreadable once stored.
  */
-export function encodeRecord(record: CertificateRecord): EncodedRecord {
+export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT): EncodedRecord {
   const checked = certificateRecordSchema.safeParse(record);
   if (!checked.success) {
     throw new QueueError(
@@ -84,9 +101,11 @@ export function encodeRecord(record: CertificateRecord): EncodedRecord {
     );
   }
   // previousSerialNumber is derived on read from the hash, never stored in the JSON; the CA PEMs
-  // are stored once for all records that share them.
-  const { previousSerialNumber: _derived, issuingCaPem, trustedCasPem, ...stored } = checked.data;
-  return { record: checked.data, json: JSON.stringify(stored), ca: encodeCa({ issuingCaPem, trustedCasPem }) };
+  // are stored once for all records that share them (the full format repeats them, as every
+  // older version expects).
+  const { previousSerialNumber: _derived, ...full } = checked.data;
+  const ca = encodeCa(checked.data);
+  return { record: checked.data, json: format === 'compact' ? encodeCompact(checked.data) : JSON.stringify(full), ca };
 }
 
 /**
@@ -147,15 +166,22 @@ export function decodeRecord(commonName: string, fields: RecordFields, caOf: (di
   } catch (error) {
     throw new UnreadableRecordError(commonName, serialNumber, 'it is not valid JSON', { cause: error });
   }
-  if (typeof raw !== 'object' || raw === null) throw new UnreadableRecordError(commonName, serialNumber, 'it is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UnreadableRecordError(commonName, serialNumber, 'it is not a JSON object');
+  let stored: object = raw;
+  if ('v' in raw) {
+    if (raw.v !== COMPACT_VERSION) throw new UnreadableRecordError(commonName, serialNumber, `it is in record format ${String(raw.v)}, which this version does not read`);
+    // The compact form's serial is the hash's own field: without it there is nothing to read.
+    if (serialNumber === undefined) throw new UnreadableRecordError(commonName, serialNumber, 'it has no serial field');
+    stored = expandCompact(raw as Record<string, unknown>, commonName, serialNumber);
+  }
   // A record that carries its CA PEMs (written before they were stored apart, or by an older
   // replica during an upgrade) is read as it is, whatever `ca` says.
   let ca: CaPems | undefined;
-  if (!('issuingCaPem' in raw) && fields.ca !== null) {
+  if (!('issuingCaPem' in stored) && fields.ca !== null) {
     ca = caOf(fields.ca);
     if (ca === undefined) throw new UnreadableRecordError(commonName, serialNumber, `the CA entry it refers to (${fields.ca}) is missing or damaged`);
   }
-  const full = ca === undefined ? raw : { ...raw, issuingCaPem: ca.issuingCaPem, trustedCasPem: ca.trustedCasPem };
+  const full = ca === undefined ? stored : { ...stored, issuingCaPem: ca.issuingCaPem, trustedCasPem: ca.trustedCasPem };
   const withPrevious = previousSerial !== null ? { ...full, previousSerialNumber: previousSerial } : full;
   const parsed = certificateRecordSchema.safeParse(withPrevious);
   if (!parsed.success) throw new UnreadableRecordError(commonName, serialNumber, firstIssue(parsed.error), { cause: parsed.error });
