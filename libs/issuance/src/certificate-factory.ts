@@ -70,10 +70,12 @@ export class CertificateFactory {
     keyAlgorithm: KeyAlgorithm,
     current: CertificateRecord | undefined,
     requestIds: readonly string[],
+    unlessRequestKnown = false,
   ): StoreWrite {
     const record = this.toRecord(item, issued, keyAlgorithm);
     const stored: CertificateRecord = current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
-    return { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason) };
+    const write: StoreWrite = { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason) };
+    return unlessRequestKnown ? { ...write, unlessRequestKnown } : write;
   }
 
   private toRecord(item: IssueSpec, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm): CertificateRecord {

@@ -44,6 +44,11 @@ export interface StoreWrite {
   readonly requestIds: readonly string[];
   /** `issued` when expectSerial is null, else `rotated` from expectSerial. */
   readonly event: IssuedEvent | RotatedEvent;
+  /**
+   * Also refuse while any of requestIds is remembered: for a write decided without a lookup, so
+   * a retried request is never answered by a certificate it did not look for.
+   */
+  readonly unlessRequestKnown?: boolean;
 }
 
 /** Remember that requestId is answered by serialNumber, only if that is still the current serial. */
@@ -128,7 +133,7 @@ export class IssueBatchStore {
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
         args.push(
-          's',
+          write.unlessRequestKnown === true ? 'n' : 's',
           json,
           record.serialNumber,
           String(Date.parse(record.renewAt)),
