@@ -7,6 +7,7 @@
 // distinct set under <prefix>:inv:ca:<digest> and the record names the digest. Records written
 // before that (CA PEMs inside the JSON) stay readable as they are.
 import { z } from 'zod';
+import { fingerprintSha256 } from '@fsm-certs/x509';
 import { certificatePemSchema, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
 import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
@@ -43,6 +44,23 @@ export interface EncodedCa {
 
 /** The last CA set encoded: a writer meets the same one for every record of its CA. */
 let lastCa: { readonly pems: CaPems; readonly encoded: EncodedCa } | undefined;
+
+/** Issuer ids (SHA-256 fingerprints) of the issuing CAs met; a handful per process, bounded all the same. */
+const issuerIds = new Map<string, string | undefined>();
+
+/** The issuer id of an issuing CA PEM; undefined when it does not parse (then records keep theirs). */
+export function issuerIdOf(issuingCaPem: string): string | undefined {
+  if (issuerIds.has(issuingCaPem)) return issuerIds.get(issuingCaPem);
+  let id: string | undefined;
+  try {
+    id = fingerprintSha256(issuingCaPem);
+  } catch {
+    id = undefined;
+  }
+  if (issuerIds.size >= 64) issuerIds.clear();
+  issuerIds.set(issuingCaPem, id);
+  return id;
+}
 
 function samePems(a: CaPems, b: CaPems): boolean {
   return (
@@ -105,7 +123,8 @@ export function encodeRecord(record: CertificateRecord, format: RecordFormat = D
   // older version expects).
   const { previousSerialNumber: _derived, ...full } = checked.data;
   const ca = encodeCa(checked.data);
-  return { record: checked.data, json: format === 'compact' ? encodeCompact(checked.data) : JSON.stringify(full), ca };
+  const json = format === 'compact' ? encodeCompact(checked.data, issuerIdOf(checked.data.issuingCaPem)) : JSON.stringify(full);
+  return { record: checked.data, json, ca };
 }
 
 /**
@@ -172,7 +191,12 @@ export function decodeRecord(commonName: string, fields: RecordFields, caOf: (di
     if (raw.v !== COMPACT_VERSION) throw new UnreadableRecordError(commonName, serialNumber, `it is in record format ${String(raw.v)}, which this version does not read`);
     // The compact form's serial is the hash's own field: without it there is nothing to read.
     if (serialNumber === undefined) throw new UnreadableRecordError(commonName, serialNumber, 'it has no serial field');
-    stored = expandCompact(raw as Record<string, unknown>, commonName, serialNumber);
+    const caDigest = fields.ca;
+    const issuing = (): string | undefined => (caDigest === null ? undefined : caOf(caDigest)?.issuingCaPem);
+    stored = expandCompact(raw as Record<string, unknown>, commonName, serialNumber, () => {
+      const pem = issuing();
+      return pem === undefined ? undefined : issuerIdOf(pem);
+    });
   }
   // A record that carries its CA PEMs (written before they were stored apart, or by an older
   // replica during an upgrade) is read as it is, whatever `ca` says.

@@ -3,7 +3,7 @@
 // this version does not know is reported as unreadable, never a crash of the page around it.
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRootCa, issueLeaf } from '@fsm-certs/x509';
+import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import { certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { generateKek, openPrivateKey, sealPrivateKey } from '../crypto/key-envelope.js';
 import { keyspace } from '../keys.js';
@@ -13,6 +13,7 @@ import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore } from './issue-batch-store.js';
 import { encodeCa, encodeRecord, UnreadableRecordError } from './record-codec.js';
+import { z85Decode, z85Encode } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
 let server: RedisServerHandle;
@@ -57,7 +58,7 @@ function realRecord(commonName: string, overrides: Partial<CertificateRecord> = 
 describe('inventory record formats', () => {
   it('writes compact records by default that read back exactly, key included, in ~60% of the full JSON', async () => {
     const inventory = new Inventory(redis, { prefix: PREFIX });
-    const record = realRecord('compact.ns.cluster.local');
+    const record = realRecord('compact.ns.cluster.local', { issuerId: fingerprintSha256(root.certificatePem) });
     await inventory.put(record);
     expect(await inventory.get(record.commonName)).toEqual(record);
 
@@ -67,6 +68,7 @@ describe('inventory record formats', () => {
     // Nothing the hash or the CA entry holds is repeated: no name, serial, PEM armour or CA PEMs.
     expect(stored).not.toContain(`"${record.commonName}"`);
     expect(stored).not.toContain(record.serialNumber);
+    expect(stored).not.toContain(record.issuerId);
     expect(stored).not.toContain('BEGIN CERTIFICATE');
     const full = encodeRecord(record, 'full').json;
     expect((stored ?? '').length).toBeLessThan(full.length * 0.6);
@@ -147,6 +149,15 @@ describe('inventory record formats', () => {
     for (const set of [a, b, a, a, b, { ...a, trustedCasPem: [root.certificatePem, intermediate.certificatePem] }]) {
       expect(encodeCa(set).digest).toBe(trustBundleDigest(set.issuingCaPem, set.trustedCasPem));
     }
+  });
+
+  it('Z85 encodes as RFC 32 does and gives back every length of bytes; anything else is refused', () => {
+    expect(z85Encode(Buffer.from([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]))).toBe('0HelloWorld');
+    for (let n = 0; n < 12; n += 1) {
+      const bytes = Buffer.from(Array.from({ length: n }, (_, i) => (i * 97 + 255) % 256));
+      expect(z85Decode(z85Encode(bytes))).toEqual(bytes);
+    }
+    for (const bad of ['', '4HelloWorld', '0Hell', '0Hel"oWorld', '0#####']) expect(z85Decode(bad)).toBeUndefined();
   });
 
   it('compact records cost less Redis memory per certificate than full ones', async () => {
