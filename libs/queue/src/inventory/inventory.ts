@@ -16,9 +16,11 @@ import {
   decodeRecord,
   encodeRecord,
   fieldsOf,
+  leafFactsOf,
   parseJson,
   parseRequestMarker,
   requestMarker,
+  type LeafFacts,
   type RecordFields,
 } from './record-codec.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
@@ -155,6 +157,36 @@ export class Inventory {
 
   /** Records in name order, `limit` per page (1..1000); stable while names are added or removed. */
   async list(options: { cursor?: string; limit: number }): Promise<ListPage> {
+    const { read, nextCursor } = await this.readPage(options);
+    const items: CertificateRecord[] = [];
+    const unreadable: UnreadableRecordError[] = [];
+    for (const decoded of await this.decodeAll(read)) {
+      // A name deleted between the two reads simply drops out of the page; one bad record must
+      // not take the whole list down for every reader.
+      if (decoded instanceof UnreadableRecordError) unreadable.push(decoded);
+      else if (decoded !== undefined) items.push(decoded);
+    }
+    return nextCursor !== undefined ? { items, nextCursor, unreadable } : { items, unreadable };
+  }
+
+  /**
+   * list(), but only each record's name, serial, issuer and notAfter (leafFactsOf), for a scan of
+   * every record: no schema check or PEM work per record. Records whose facts do not read are
+   * left out, as list() leaves out records that do not decode.
+   */
+  async leaves(options: { cursor?: string; limit: number }): Promise<{ readonly items: LeafFacts[]; readonly nextCursor?: string }> {
+    const { read, nextCursor } = await this.readPage(options);
+    await this.cas.load(read.map((r) => r.fields.ca));
+    const items: LeafFacts[] = [];
+    for (const { commonName, fields } of read) {
+      const facts = leafFactsOf(commonName, fields, this.cas.of);
+      if (facts !== undefined) items.push(facts);
+    }
+    return nextCursor !== undefined ? { items, nextCursor } : { items };
+  }
+
+  /** A page of names in order and their hashes as read. */
+  private async readPage(options: { cursor?: string; limit: number }): Promise<{ read: Array<{ commonName: string; fields: RecordFields }>; nextCursor?: string }> {
     const limit = options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new QueueError('INVALID_ARGUMENT', `list limit must be an integer 1..${MAX_PAGE}; got ${String(limit)}.`);
@@ -173,16 +205,8 @@ export class Inventory {
       if (error) throw error;
       read.push({ commonName: name, fields: fieldsOf(value) });
     });
-    const items: CertificateRecord[] = [];
-    const unreadable: UnreadableRecordError[] = [];
-    for (const decoded of await this.decodeAll(read)) {
-      // A name deleted between the two reads simply drops out of the page; one bad record must
-      // not take the whole list down for every reader.
-      if (decoded instanceof UnreadableRecordError) unreadable.push(decoded);
-      else if (decoded !== undefined) items.push(decoded);
-    }
     const last = page[page.length - 1];
-    return names.length > limit && last !== undefined ? { items, nextCursor: last, unreadable } : { items, unreadable };
+    return names.length > limit && last !== undefined ? { read, nextCursor: last } : { read };
   }
 
   /**

@@ -143,6 +143,26 @@ describe('inventory record formats', () => {
     ]);
   });
 
+  it('leaves() gives the name, serial, issuer and notAfter list() decodes, for every format, and skips what does not read', async () => {
+    const records = [
+      realRecord('l1.ns.cluster.local', { issuerId: fingerprintSha256(root.certificatePem) }),
+      realRecord('l2.ns.cluster.local'),
+      { ...realRecord('l3.ns.cluster.local', {}, false), notAfter: '2031-01-01T00:00:00Z' },
+    ];
+    await new Inventory(redis, { prefix: PREFIX }).put(records[0] as CertificateRecord);
+    await new Inventory(redis, { prefix: PREFIX }).put(records[1] as CertificateRecord);
+    await new Inventory(redis, { prefix: PREFIX, recordFormat: 'full' }).put(records[2] as CertificateRecord);
+    await redis.hset(keys.cert('l4.ns.cluster.local'), 'record', '{"v":2,"b":"soon"', 'serial', 'abc1');
+    await redis.zadd(keys.names, 0, 'l4.ns.cluster.local');
+    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const listed = (await inventory.list({ limit: 10 })).items.map((r) => ({ commonName: r.commonName, serialNumber: r.serialNumber, issuerId: r.issuerId, notAfterMs: Date.parse(r.notAfter) }));
+    expect(listed).toHaveLength(3);
+    const first = await inventory.leaves({ limit: 2 });
+    const rest = await inventory.leaves({ limit: 2, cursor: first.nextCursor ?? '' });
+    expect([...first.items, ...rest.items]).toEqual(listed);
+    expect(rest.nextCursor).toBeUndefined();
+  });
+
   it('names each CA set by its own digest, also when sets alternate (the digest is remembered, never confused)', () => {
     const a = { issuingCaPem: root.certificatePem, trustedCasPem: [root.certificatePem] };
     const b = { issuingCaPem: intermediate.certificatePem, trustedCasPem: [root.certificatePem, intermediate.certificatePem] };
