@@ -21,12 +21,15 @@
 // BENCH_VAULT_BASELINE=<checkout> adds that checkout's system (built) as `fsm-certs-vault-baseline`;
 // BENCH_VAULT_VARIANTS (same form as BENCH_VARIANTS) adds `fsm-certs-vault-<name>` stacks.
 // BENCH_BASELINE=<checkout> does the same for the Tresor system: `fsm-certs-baseline`.
+// BENCH_VAULT_CORES=split (with BENCH_VAULT=only) gives OpenBao the first core to itself and
+// everything else the rest, as when Vault runs on its own machine (see cores.ts).
 // The summary's headline is `ratio_equal_durability_vs_cfssl_certdb`: fsm-certs against cfssl
 // recording every certificate in its database, as fsm-certs records its inventory.
 import { loadavg } from 'node:os';
 import { z } from 'zod';
 import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
+import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
@@ -46,6 +49,11 @@ const vaultBaseline = process.env['BENCH_VAULT_BASELINE'];
 const tresorBaseline = process.env['BENCH_BASELINE'];
 // Like BENCH_VARIANTS, for the Vault pair: `fsm-certs-vault-<name>` stacks issuing through the same OpenBao.
 const vaultVariants = variantsSchema.parse(JSON.parse(process.env['BENCH_VAULT_VARIANTS'] ?? '{}'));
+const vaultCores = z.enum(['shared', 'split']).parse(process.env['BENCH_VAULT_CORES'] ?? 'shared');
+if (vaultCores === 'split' && vaultMode !== 'only') throw new Error('BENCH_VAULT_CORES=split pins this process and everything it starts: run it with BENCH_VAULT=only');
+const split: CoreSplit | undefined = vaultCores === 'split' ? coreSplit() : undefined;
+// Pinned before anything starts, so every process of ours inherits the non-Vault cores.
+if (split !== undefined) pinProcess(process.pid, split.rest);
 
 interface RoundResult {
   readonly load: LoadResult;
@@ -125,6 +133,10 @@ try {
     if (vaultProduct === undefined) console.log(JSON.stringify({ scenario: VAULT_SCENARIOS.direct, skipped: 'no bao binary: run tools/test-tools/install-openbao.sh' }));
     else {
       benchVault = await startBenchVault();
+      if (split !== undefined) {
+        if (benchVault.pid === undefined) throw new Error('BENCH_VAULT_CORES=split: the OpenBao server has no pid to pin');
+        pinProcess(benchVault.pid, split.vault);
+      }
       targets.push(vaultDirectTarget(benchVault));
       targets.push(await fsmVaultTarget(benchVault));
       if (vaultBaseline !== undefined && vaultBaseline !== '') {
@@ -220,6 +232,7 @@ try {
         scenario: 'summary-vault',
         server: vaultProduct,
         rounds,
+        cores: split === undefined ? 'shared' : { openbao: split.vault, load_client_and_fsm_certs: split.rest },
         median: { vault_direct: direct, fsm_certs_vault: viaFsm, ...(baseline !== undefined ? { fsm_certs_vault_baseline: baseline } : {}) },
         ratio_fsm_certs_vault_vs_direct: ratioTo(direct)(viaFsm),
         ratio_per_round: perRoundVs(VAULT_SCENARIOS.fsm),
