@@ -45,30 +45,31 @@ export function certificateBodyOf(pem: string): string | undefined {
 // Z85 (ZeroMQ RFC 32): 5 characters per 4 bytes against base64's 5.33, and none of them needs
 // escaping in JSON. A certificate's DER is stored this way, prefixed by its padding count (0-3).
 const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
+const Z85_CODES = Uint8Array.from(Z85, (c) => c.charCodeAt(0));
 const Z85_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < Z85.length; i += 1) Z85_INDEX[Z85.charCodeAt(i)] = i;
 
 export function z85Encode(bytes: Buffer): string {
   const pad = (4 - (bytes.length % 4)) % 4;
   const padded = pad === 0 ? bytes : Buffer.concat([bytes, Buffer.alloc(pad)]);
-  let out = String(pad);
-  for (let i = 0; i < padded.length; i += 4) {
+  // Written as ASCII bytes into one buffer: no string is built per group.
+  const out = Buffer.allocUnsafe(1 + (padded.length / 4) * 5);
+  out[0] = 48 + pad;
+  for (let i = 0, o = 1; i < padded.length; i += 4, o += 5) {
     let value = padded.readUInt32BE(i);
-    let chunk = '';
-    for (let j = 0; j < 5; j += 1) {
-      chunk = (Z85[value % 85] ?? '') + chunk;
+    for (let j = 4; j >= 0; j -= 1) {
+      out[o + j] = Z85_CODES[value % 85] ?? 0;
       value = Math.floor(value / 85);
     }
-    out += chunk;
   }
-  return out;
+  return out.toString('latin1');
 }
 
 /** The bytes of z85Encode's output, or undefined when it is not that. */
 export function z85Decode(text: string): Buffer | undefined {
   const pad = text.charCodeAt(0) - 48;
   if (pad < 0 || pad > 3 || (text.length - 1) % 5 !== 0) return undefined;
-  const out = Buffer.alloc(((text.length - 1) / 5) * 4);
+  const out = Buffer.allocUnsafe(((text.length - 1) / 5) * 4);
   for (let i = 1, o = 0; i < text.length; i += 5, o += 4) {
     let value = 0;
     for (let j = 0; j < 5; j += 1) {
