@@ -11,7 +11,7 @@ import type { RootRotationPort } from './rotation/root-rotation-port.js';
 import type { Clock } from '@fsm-certs/core';
 
 export type InventoryPort = Pick<Inventory, 'get' | 'deleteSerial' | 'list' | 'size' | 'getTrustBundle'>;
-export type AuditStore = Pick<AuditLog, 'append' | 'query'>;
+export type AuditStore = Pick<AuditLog, 'appendMany' | 'query'>;
 export type EventPort = Pick<EventStream, 'publish' | 'subscribe' | 'readAfter'>;
 
 /** One named readiness check; throws (or rejects) when not ready. */

@@ -2,6 +2,12 @@
 // trail GET /v1/audit reads) and as one JSON log line. A success whose record cannot be written
 // is not answered as a success (503; the client's retry is answered by reuse), so a gateway
 // killed at any moment leaves no answered request unrecorded.
+//
+// Writes are gathered: every record handed over while the current run of promise callbacks
+// goes on is written in ONE call, when it ends (process.nextTick runs after the microtask queue
+// drains). A batch's answers all resume in one such run (the batcher settles a job's requests in
+// one loop), so a job's records cost one script call instead of one per request, and each
+// request still waits for its own record to be in Redis before it is answered.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditOutcome, AuditRecord } from '@fsm-certs/api';
@@ -13,7 +19,48 @@ import type { GatewayLogger } from '../deps.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 
 export interface AuditPort {
-  append(record: AuditRecord): Promise<void>;
+  /** Stores every record, or none; resolves once all are stored. */
+  appendMany(records: readonly AuditRecord[]): Promise<void>;
+}
+
+interface Queued {
+  readonly record: AuditRecord;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Gathers the records handed over in one run of callbacks into one appendMany. */
+class GatheredWrites {
+  private queued: Queued[] = [];
+
+  constructor(private readonly port: AuditPort) {}
+
+  write(record: AuditRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.queued.length === 0) process.nextTick(() => this.flush());
+      this.queued.push({ record, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    let written: Promise<void>;
+    try {
+      written = this.port.appendMany(batch.map((q) => q.record));
+    } catch (error) {
+      // A port that throws instead of rejecting must not take the process down from nextTick.
+      written = Promise.reject(error);
+    }
+    written.then(
+      () => {
+        for (const q of batch) q.resolve();
+      },
+      (error: unknown) => {
+        for (const q of batch) q.reject(error);
+      },
+    );
+  }
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -37,11 +84,15 @@ export type AuditSubject =
   | { readonly commonName: string | null; readonly names: readonly string[]; readonly serialNumber?: string | undefined };
 
 export class Auditor {
+  private readonly writes: GatheredWrites | undefined;
+
   constructor(
-    private readonly port: AuditPort | undefined,
+    port: AuditPort | undefined,
     private readonly logger: GatewayLogger,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.writes = port === undefined ? undefined : new GatheredWrites(port);
+  }
 
   private build(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, refusal?: GatewayError): AuditRecord {
     const at = this.now();
@@ -71,9 +122,9 @@ export class Auditor {
   async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject): Promise<void> {
     const record = this.build(req, res, operation, outcome, subject);
     this.logger.info({ audit: record }, `audit: ${outcome}`);
-    if (this.port === undefined) return;
+    if (this.writes === undefined) return;
     try {
-      await this.port.append(record);
+      await this.writes.write(record);
     } catch (error) {
       throw new GatewayError('BACKEND_UNAVAILABLE', 'The decision could not be written to the audit trail, so it is not answered; retry (the certificate is reused).', {
         cause: error,
@@ -90,7 +141,7 @@ export class Auditor {
     const record = this.build(req, res, operation, 'refused', subject, error);
     this.logger.info({ audit: record }, 'audit: refused');
     try {
-      await this.port?.append(record);
+      await this.writes?.write(record);
     } catch (appendError) {
       this.logger.error({ err: appendError, requestId: record.requestId }, 'audit record of a refusal not written');
     }

@@ -12,9 +12,10 @@
 // lone request at once (demand 1), and requests that arrive in the same event-loop turn still
 // leave together.
 import { randomUUID } from 'node:crypto';
-import { MAX_ISSUE_BATCH, issueItemSchema, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
+import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
 import { zodDetail } from '../http/validate.js';
+import { checkIssueItem } from './checked-item.js';
 import type { IssueClient } from './issue-client.js';
 
 export type IssueRequestItem = Omit<IssueItem, 'requestId'>;
@@ -148,7 +149,7 @@ export class IssueBatcher {
     const key = singleFlightKey(request);
     const shared = this.inFlight.get(key);
     if (shared !== undefined) return shared;
-    const checked = issueItemSchema.safeParse({ ...request, requestId: this.newRequestId() });
+    const checked = checkIssueItem({ ...request, requestId: this.newRequestId() });
     if (!checked.success) {
       return Promise.reject(
         new GatewayError('INVALID_BODY', `The request cannot be queued for issuance: ${zodDetail(checked.error)}; ask for fewer or shorter names.`, {

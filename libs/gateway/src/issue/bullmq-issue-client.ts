@@ -12,7 +12,6 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import {
   ISSUE_JOB_OPTIONS,
   JOB_NAMES,
-  issueItemSchema,
   issueJobResultSchema,
   type IssueItem,
   type IssueItemResult,
@@ -20,6 +19,7 @@ import {
   type IssueJobResult,
 } from '@fsm-certs/queue';
 import { GatewayError } from '../errors.js';
+import { checkIssueItem } from './checked-item.js';
 import { zodDetail } from '../http/validate.js';
 import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
 import type { IssueBatchOptions, IssueClient } from './issue-client.js';
@@ -98,7 +98,7 @@ export class BullMqIssueClient implements IssueClient {
     const valid: IssueItem[] = [];
     const refused: IssueItemResult[] = [];
     for (const item of items) {
-      const checked = issueItemSchema.safeParse(item);
+      const checked = checkIssueItem(item);
       if (checked.success) valid.push(checked.data);
       else {
         refused.push({

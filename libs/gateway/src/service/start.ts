@@ -22,6 +22,7 @@ import {
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
+import { LeasedRateLimiter } from '../auth/leased-rate-limit.js';
 import { CallerAuthenticatorChain, ServiceAccountAuthenticator, type ServiceAccountAuthOptions, type TokenReviewer } from '../auth/service-accounts.js';
 import { Authenticator } from '../auth/tokens.js';
 import type { GatewayAppOptions, GatewayLogger, ReadinessCheck } from '../deps.js';
@@ -115,8 +116,8 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
 
   const gateway = createGatewayApp({
     options: options.app,
-    // Callers' rates live in Redis so every replica spends from one bucket.
-    rateLimiter: new SharedRateLimiter(redis, { prefix }),
+    // Callers' rates live in Redis so every replica spends from one bucket, in small leases.
+    rateLimiter: new LeasedRateLimiter(new SharedRateLimiter(redis, { prefix }), options.clock ?? systemClock),
     audit: new AuditLog(redis, { prefix, retentionMs: options.auditRetentionMs ?? 30 * 24 * 3600 * 1000 }),
     authenticator: new CallerAuthenticatorChain(
       new Authenticator(options.app.tokens),

@@ -2,7 +2,7 @@
 // IssueClient that signs with a real in-memory CA and writes to the inventory like the ca-service.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
@@ -23,8 +23,9 @@ import {
 } from '@fsm-certs/queue';
 import { createRootCa, fingerprintSha256, issueLeaf, parseCsr, type RootCa } from '@fsm-certs/x509';
 import { createGatewayApp, type GatewayApp } from '../app.js';
+import { LeasedRateLimiter } from '../auth/leased-rate-limit.js';
 import { sha256Hex, type TokenGrant } from '../auth/tokens.js';
-import type { GatewayAppOptions, GatewayDeps, GatewayLogger } from '../deps.js';
+import type { AuditStore, GatewayAppOptions, GatewayDeps, GatewayLogger } from '../deps.js';
 import type { IssueBatchOptions, IssueClient } from '../issue/issue-client.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
 import type { Clock } from '@fsm-certs/core';
@@ -209,9 +210,13 @@ export async function startHarness(
     logger?: GatewayLogger;
     /** Key prefix; another harness given the same one acts as a second replica. */
     prefix?: string;
-    /** Share callers' rates in this Redis (as production does) instead of in the process. */
+    /** Share callers' rates in this Redis, in leases (as production does), instead of in the process. */
     sharedRateLimit?: boolean;
     authenticator?: GatewayDeps['authenticator'];
+    /** Wraps the audit trail the gateway writes (e.g. to watch or fail its writes). */
+    audit?: (trail: AuditLog) => AuditStore;
+    /** Called with every request before the gateway handles it (e.g. to watch when it answers). */
+    observe?: (req: IncomingMessage, res: ServerResponse) => void;
   } = {},
 ): Promise<Harness> {
   const prefix = overrides.prefix ?? `{gw-${randomBytes(6).toString('hex')}}`;
@@ -244,8 +249,8 @@ export async function startHarness(
     clock,
     registry,
     readiness: overrides.readiness ?? { redis: async () => void (await shared.redis.ping()) },
-    audit: new AuditLog(shared.redis, { prefix, retentionMs: 30 * 24 * 3600_000, now: () => clock.now() }),
-    ...(overrides.sharedRateLimit === true ? { rateLimiter: new SharedRateLimiter(shared.redis, { prefix }) } : {}),
+    audit: (overrides.audit ?? ((trail: AuditLog): AuditStore => trail))(new AuditLog(shared.redis, { prefix, retentionMs: 30 * 24 * 3600_000, now: () => clock.now() })),
+    ...(overrides.sharedRateLimit === true ? { rateLimiter: new LeasedRateLimiter(new SharedRateLimiter(shared.redis, { prefix }), clock) } : {}),
     ...(overrides.authenticator === undefined ? {} : { authenticator: overrides.authenticator }),
     ...(overrides.logger !== undefined
       ? { logger: overrides.logger }
@@ -267,7 +272,12 @@ export async function startHarness(
   };
   const server: Server = await new Promise((resolve) => {
     // The listener the service serves (issue fast lane in front of express), as in production.
-    const s = createServer(gateway.handler).listen(0, '127.0.0.1', () => resolve(s));
+    const { observe } = overrides;
+    const listener = observe === undefined ? gateway.handler : (req: IncomingMessage, res: ServerResponse): void => {
+      observe(req, res);
+      gateway.handler(req, res);
+    };
+    const s = createServer(listener).listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

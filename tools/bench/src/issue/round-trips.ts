@@ -1,0 +1,125 @@
+// Redis commands per certificate, per process: what each hop of the issue path costs in round
+// trips (issue 15). Starts the system (as bench:issue does), watches Redis with MONITOR while
+// BENCH_CLIENTS (default 1, then 16) clients issue BENCH_REQUESTS (default 300) certificates, and
+// attributes every top-level command to the process whose socket sent it (Linux /proc). Commands
+// run inside Lua scripts are not round trips and are not counted. BENCH_BASELINE=<checkout, built>
+// measures that checkout's system too, in the same run.
+//
+//   npm run bench:round-trips
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { startStack, type Stack } from '@fsm-certs/stack';
+import { BENCH_ENV, benchRunFrom, gatewayRequest } from './targets.js';
+import { baselineStartStack } from './vault.js';
+
+const requests = Number(process.env['BENCH_REQUESTS'] ?? 300);
+const clientCounts = (process.env['BENCH_CLIENTS'] ?? '1,16').split(',').map(Number);
+const baseline = process.env['BENCH_BASELINE'];
+
+/** Local TCP port -> socket inode, from /proc/net/tcp(6). */
+function socketInodesByPort(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      const inode = cols[9];
+      if (local === undefined || inode === undefined) continue;
+      out.set(Number.parseInt(local.split(':')[1] ?? '0', 16), inode);
+    }
+  }
+  return out;
+}
+
+/** Which of `pids` owns the socket with this inode. */
+function ownerOf(inode: string, pids: Readonly<Record<string, number | undefined>>): string | undefined {
+  for (const [label, pid] of Object.entries(pids)) {
+    if (pid === undefined) continue;
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return label;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+async function measure(stack: Stack, clients: number, namePrefix: string): Promise<Record<string, Record<string, number>>> {
+  const pids: Record<string, number | undefined> = {};
+  for (const app of stack.apps) pids[app.label] = app.pid;
+  const counts = new Map<string, Map<string, number>>();
+  const owners = new Map<string, string>();
+  const watcher = new Redis(stack.redisUrl);
+  const monitor = await watcher.monitor();
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === 'lua') return;
+    const port = Number(source.split(':').at(-1));
+    let owner = owners.get(source);
+    if (owner === undefined) {
+      const inode = socketInodesByPort().get(port);
+      owner = (inode === undefined ? undefined : ownerOf(inode, pids)) ?? 'other';
+      owners.set(source, owner);
+    }
+    const command = (args[0] ?? '?').toLowerCase();
+    const perOwner = counts.get(owner) ?? new Map<string, number>();
+    perOwner.set(command, (perOwner.get(command) ?? 0) + 1);
+    counts.set(owner, perOwner);
+  });
+  const request = gatewayRequest(stack, namePrefix);
+  let seq = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (seq < requests) await request(seq++);
+    }),
+  );
+  monitor.disconnect();
+  watcher.disconnect();
+  const out: Record<string, Record<string, number>> = {};
+  for (const [owner, perCommand] of counts) {
+    const row: Record<string, number> = {};
+    let total = 0;
+    for (const [command, n] of [...perCommand].sort((a, b) => b[1] - a[1])) {
+      row[command] = Number((n / requests).toFixed(2));
+      total += n;
+    }
+    out[owner] = { total: Number((total / requests).toFixed(2)), ...row };
+  }
+  return out;
+}
+
+async function run(label: string, start: typeof startStack): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-rt-'));
+  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  try {
+    await stack.waitReady(90_000);
+    // Warm-up: connections made, scripts loaded, QueueEvents reading.
+    const warm = gatewayRequest(stack, `${label}-warm`);
+    for (let i = 0; i < 20; i++) await warm(i);
+    for (const clients of clientCounts) {
+      const perProcess = await measure(stack, clients, `${label}-${clients}`);
+      process.stdout.write(`${JSON.stringify({ scenario: `round-trips-${label}`, clients, requests, commands_per_cert: perProcess })}\n`);
+    }
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await run('fsm-certs', startStack);
+if (baseline !== undefined && baseline !== '') await run('baseline', await baselineStartStack(baseline));
