@@ -27,6 +27,7 @@ export async function startCaServiceApp(context: ServiceContext): Promise<Starte
       stalledIntervalMs: config.worker.stalledIntervalMs,
       rotationTickMs: config.worker.rotationTickMs,
       auditRetentionMs: config.gateway.auditRetentionMs,
+      recordFormat: config.worker.recordFormat,
     });
     return {
       readiness: service.readiness,

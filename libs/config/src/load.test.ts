@@ -179,6 +179,12 @@ describe('loadConfig durations', () => {
     expect(Number.isInteger(ms)).toBe(true);
   });
 
+  it('writes compact inventory records unless INVENTORY_RECORD_FORMAT=full, and refuses any other value', () => {
+    expect(loadConfig({ env: {} }).worker.recordFormat).toBe('compact');
+    expect(loadConfig({ env: { INVENTORY_RECORD_FORMAT: 'full' } }).worker.recordFormat).toBe('full');
+    expect(configError({ INVENTORY_RECORD_FORMAT: 'v1' }).message).toMatch(/INVENTORY_RECORD_FORMAT.*compact\|full/);
+  });
+
   it('refuses a lock duration above 10m on one line', () => {
     expect(configError({ CA_SERVICE_LOCK_DURATION: '10m1s' }).message).toMatch(/CA_SERVICE_LOCK_DURATION.*between 2s and 10m/);
   });

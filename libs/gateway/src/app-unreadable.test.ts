@@ -31,7 +31,8 @@ async function writeFromNewerVersion(commonName: string): Promise<void> {
   await issue(commonName);
   const json = await ctx.shared.redis.hget(ctx.h.inventory.keys.cert(commonName), 'record');
   const record = JSON.parse(json ?? '{}') as Record<string, unknown>;
-  await ctx.shared.redis.hset(ctx.h.inventory.keys.cert(commonName), 'record', JSON.stringify({ ...record, keyAlgorithm: 'ml-dsa-65' }));
+  // `k` is the key algorithm's field in the compact record format, `keyAlgorithm` in the full one.
+  await ctx.shared.redis.hset(ctx.h.inventory.keys.cert(commonName), 'record', JSON.stringify({ ...record, keyAlgorithm: 'ml-dsa-65', k: 'ml-dsa-65' }));
 }
 
 async function list(query = ''): Promise<ListJson> {

@@ -97,7 +97,7 @@ describe('ca-service issuing from the issue queue', () => {
     }
     // Server key: sealed in the record, opens under the KEK, and belongs to the certificate.
     expect(a.mode).toBe('server-key');
-    expect(a.encryptedPrivateKey).toMatch(/^v1\./);
+    expect(a.encryptedPrivateKey).toMatch(/^v2\./);
     expect(JSON.stringify(a)).not.toContain('PRIVATE KEY');
     const keyPem = openPrivateKey(env.kek, a.encryptedPrivateKey ?? '', a.commonName, a.serialNumber);
     expect(opensslKeyMatches(a.certificatePem, keyPem)).toBe(true);

@@ -30,6 +30,8 @@ export interface CertificateFactoryDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly renewAt: RenewAtPolicy;
+  /** Seal keys as DER (v2, shorter): only where compact records are written, which older versions cannot read anyway. */
+  readonly sealKeyAsDer?: boolean;
 }
 
 export class CertificateFactory {
@@ -68,10 +70,12 @@ export class CertificateFactory {
     keyAlgorithm: KeyAlgorithm,
     current: CertificateRecord | undefined,
     requestIds: readonly string[],
+    unlessRequestKnown = false,
   ): StoreWrite {
     const record = this.toRecord(item, issued, keyAlgorithm);
     const stored: CertificateRecord = current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
-    return { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason) };
+    const write: StoreWrite = { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason) };
+    return unlessRequestKnown ? { ...write, unlessRequestKnown } : write;
   }
 
   private toRecord(item: IssueSpec, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm): CertificateRecord {
@@ -79,7 +83,7 @@ export class CertificateFactory {
     const sealed =
       issued.privateKeyPem === undefined
         ? undefined
-        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber);
+        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber, { der: this.deps.sealKeyAsDer === true });
     return {
       commonName: item.commonName,
       serialNumber: issued.serialNumber,

@@ -7,6 +7,7 @@
 // against the new state, so the outcome is the same as if the two had run one after the other.
 import type { CertificateProvider } from '@fsm-certs/providers';
 import type {
+  BatchLookup,
   BatchWrite,
   CertificateRecord,
   EventStream,
@@ -46,6 +47,13 @@ export interface CertificateIssuerDeps {
   readonly cpuGate: CpuGate;
   /** Which serials the event stream already announced (consulted only by retried attempts). */
   readonly announcements: AnnouncementLog;
+  /**
+   * Sign plain requests first and store them only if their name and request id are new, in one
+   * round trip, instead of looking up first (one round trip less per batch). A name that exists
+   * after all is looked up and answered as usual (reuse), at the cost of the signature made in
+   * vain: only for providers that sign locally and cheaply (Tresor), never Vault or cert-manager.
+   */
+  readonly optimisticNewNames?: boolean;
 }
 
 /** How this attempt relates to earlier ones of the same job. */
@@ -77,6 +85,9 @@ interface Work {
   readonly item: IssueItem;
   /** Store races lost so far; bounded so a name rewritten in a tight loop cannot spin a batch. */
   races: number;
+  /** Written without a lookup in the current round (optimisticNewNames); once refused, it looks up. */
+  guessed: boolean;
+  mayGuess: boolean;
 }
 
 /** A write waiting for its commit, and the outcome it stands for once applied. */
@@ -85,6 +96,9 @@ interface PendingWrite {
   readonly write: BatchWrite;
   readonly outcome: ItemOutcome;
 }
+
+/** What a round that does not look up assumes: the request id and the name are new. */
+const NOTHING_KNOWN: BatchLookup = { marker: undefined, current: undefined };
 
 /** Races one item may lose before it fails with NAME_BUSY (retryable). */
 const MAX_STORE_RACES = 5;
@@ -100,7 +114,7 @@ export class CertificateIssuer {
   private readonly factory: CertificateFactory;
 
   constructor(private readonly deps: CertificateIssuerDeps) {
-    this.factory = new CertificateFactory(deps);
+    this.factory = new CertificateFactory({ ...deps, sealKeyAsDer: deps.batchStore.recordFormat === 'compact' });
   }
 
   /** Answers one item of an `issue` job. Throws on failure; the caller maps it per item. */
@@ -117,13 +131,17 @@ export class CertificateIssuer {
    */
   async handleItems(items: readonly IssueItem[], attempt: AttemptContext): Promise<ItemAnswer[]> {
     const answers = new Array<ItemAnswer | undefined>(items.length);
-    let queue: Work[] = items.map((item, index) => ({ index, item, races: 0 }));
+    let queue: Work[] = items.map((item, index) => ({ index, item, races: 0, guessed: false, mayGuess: true }));
     while (queue.length > 0) {
       const round: Work[] = [];
       const later: Work[] = [];
       const names = new Set<string>();
       for (const work of queue) {
-        if (names.has(work.item.commonName)) later.push(work);
+        if (names.has(work.item.commonName)) {
+          // Its name is being written this round: no guess that it is new.
+          work.mayGuess = false;
+          later.push(work);
+        }
         else {
           names.add(work.item.commonName);
           round.push(work);
@@ -137,6 +155,12 @@ export class CertificateIssuer {
         for (const work of round) answers[work.index] ??= { ok: false, error };
       }
       for (const work of lost) {
+        // A guess that the name was new is no race lost: the item now looks up like any other.
+        if (work.guessed) {
+          work.guessed = false;
+          later.push(work);
+          continue;
+        }
         work.races += 1;
         if (work.races < MAX_STORE_RACES) later.push(work);
         else {
@@ -158,7 +182,14 @@ export class CertificateIssuer {
 
   /** One lookup for the round, signing in slices, one commit per slice. Returns the items that lost a store race. */
   private async runRound(round: readonly Work[], attempt: AttemptContext, answers: Array<ItemAnswer | undefined>): Promise<Work[]> {
-    const lookups = await this.deps.batchStore.lookup(round.map((work) => work.item));
+    // A round of plain requests none of which was refused as a guess before is issued without
+    // looking up (see optimisticNewNames); the commit refuses any whose name or request id exists.
+    const guess = this.deps.optimisticNewNames === true && !attempt.mayBeRetry && round.every((w) => w.mayGuess && w.item.reason === 'request');
+    for (const work of round) {
+      work.guessed = guess;
+      if (guess) work.mayGuess = false;
+    }
+    const lookups: readonly BatchLookup[] = guess ? round.map(() => NOTHING_KNOWN) : await this.deps.batchStore.lookup(round.map((work) => work.item));
     const context = { nowMs: this.deps.clock.now(), currentIssuerId: this.deps.currentIssuerId() };
     const writes: PendingWrite[] = [];
     const toIssue: Array<{ readonly work: Work; readonly current: CertificateRecord | undefined }> = [];
@@ -238,7 +269,7 @@ export class CertificateIssuer {
           return;
         }
         try {
-          const write = this.factory.storeWrite(work.item, result.issued, result.keyAlgorithm, current, [work.item.requestId]);
+          const write = this.factory.storeWrite(work.item, result.issued, result.keyAlgorithm, current, [work.item.requestId], work.guessed);
           writes.push({ work, write, outcome: { kind: 'issued', record: write.record } });
         } catch (error) {
           answers[work.index] = { ok: false, error };

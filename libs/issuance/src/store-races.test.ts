@@ -6,13 +6,14 @@ import { Inventory, IssueBatchStore, type BatchWrite, type IssueItem } from '@fs
 import type { CertificateIssuer, CertificateIssuerDeps, ItemAnswer } from './certificate-issuer.js';
 import { PREFIX, item, readAllEvents, startIssuer, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
-describe('issue items racing for one name across replicas', () => {
+// Both ways of deciding: with a lookup first, and (Tresor) storing new names without one.
+describe.each([false, true])('issue items racing for one name across replicas (optimisticNewNames: %s)', (optimisticNewNames) => {
   let env: TestEnv;
   let replicas: CertificateIssuer[];
   let inventory: Inventory;
 
   async function replica(overrides: Partial<CertificateIssuerDeps> = {}): Promise<CertificateIssuer> {
-    return (await startIssuer(env, overrides)).issuer;
+    return (await startIssuer(env, { optimisticNewNames, ...overrides })).issuer;
   }
 
   beforeAll(async () => {

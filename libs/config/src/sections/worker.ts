@@ -39,6 +39,12 @@ export const workerSchema = z
      * follows a stage another one stored, and how often live leaves are counted and moved.
      */
     rotationTick: goDuration('a Go duration between 100ms and 1m, e.g. 2s', 100, 60_000).default('2s'),
+    /**
+     * The form the ca-service writes inventory records in (INVENTORY_RECORD_FORMAT): `compact`
+     * (~1 KB less per certificate, read by this version and later) or `full` (read by every
+     * version: set it while older replicas still run, during a rolling upgrade).
+     */
+    recordFormat: z.enum(['compact', 'full']).default('compact'),
     /** Most certificates one sweep enqueues; the rest wait for the next sweep (ROTATION_SWEEP_LIMIT). */
     sweepLimit: positiveInt('certificates per sweep', 100_000).default(500),
     /**
@@ -73,5 +79,6 @@ export const workerEnv: readonly EnvBinding[] = [
   { env: 'ROTATION_SWEEP_INTERVAL', path: ['worker', 'sweepInterval'] },
   { env: 'ROTATION_SWEEP_LIMIT', path: ['worker', 'sweepLimit'] },
   { env: 'CA_ROTATION_TICK', path: ['worker', 'rotationTick'] },
+  { env: 'INVENTORY_RECORD_FORMAT', path: ['worker', 'recordFormat'] },
   { env: 'FSM_KEY_ENCRYPTION_KEY', path: ['worker', 'keyEncryptionKey'], secret: true },
 ];

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CertificateProvider } from '@fsm-certs/providers';
-import { createRedisConnection, RotationStatusStore, startRedisServer, type CertificateRecord, type ListPage, type RedisServerHandle } from '@fsm-certs/queue';
+import { createRedisConnection, RotationStatusStore, startRedisServer, type LeafFacts, type RedisServerHandle } from '@fsm-certs/queue';
 import { eventually } from '@fsm-certs/testing';
 import { createRootCa, fingerprintSha256 } from '@fsm-certs/x509';
 import { RootRotationController } from './controller.js';
@@ -35,9 +35,9 @@ const provider: CertificateProvider = {
   close: () => Promise.resolve(),
 };
 
-/** An inventory of `count` live leaves whose list() is counted and can be held back. */
+/** An inventory of `count` live leaves whose leaves() is counted and can be held back. */
 function fakeInventory(count: number) {
-  const leaf = { notAfter: '2999-01-01T00:00:00.000Z', issuerId: ISSUER, serialNumber: '1' };
+  const leaf = { notAfterMs: Date.parse('2999-01-01T00:00:00.000Z'), issuerId: ISSUER, serialNumber: '1' };
   let gate: Promise<void> = Promise.resolve();
   let open: () => void = () => undefined;
   const inventory = {
@@ -48,11 +48,10 @@ function fakeInventory(count: number) {
     release(): void {
       open();
     },
-    async list(): Promise<ListPage> {
+    async leaves(): Promise<{ items: LeafFacts[] }> {
       inventory.pages += 1;
       await gate;
-      const items = Array.from({ length: count }, (_, i) => ({ ...leaf, commonName: `n${i}.x` }) as unknown as CertificateRecord);
-      return { items, unreadable: [] };
+      return { items: Array.from({ length: count }, (_, i): LeafFacts => ({ ...leaf, commonName: `n${i}.x` })) };
     },
   };
   return inventory;

@@ -41,7 +41,7 @@ export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 
 export interface RootRotationControllerDeps {
   readonly provider: CertificateProvider;
-  readonly inventory: Pick<Inventory, 'list'>;
+  readonly inventory: Pick<Inventory, 'leaves'>;
   readonly events: Pick<EventStream, 'publish'>;
   readonly status: RotationStatusStore;
   readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;

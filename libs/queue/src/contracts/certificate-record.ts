@@ -52,8 +52,8 @@ export const certificateRecordSchema = z.object({
    * The issue item's own bound: a record holds only CSRs an item carried.
    */
   csrPem: pemSchema.optional(),
-  /** Server-key mode only: the key sealed by sealPrivateKey() (`v1.<iv>.<tag>.<ct>`), never clear. */
-  encryptedPrivateKey: z.string().startsWith('v1.').optional(),
+  /** Server-key mode only: the key sealed by sealPrivateKey() (`v1.` or `v2.<iv>.<tag>.<ct>`), never clear. */
+  encryptedPrivateKey: z.string().regex(/^v[12]\./).optional(),
   /** Set by Inventory.put when this record replaced one with another serial. */
   previousSerialNumber: serialNumberSchema.optional(),
   issuedAt: isoDateTimeSchema,

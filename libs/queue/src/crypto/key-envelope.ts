@@ -1,12 +1,18 @@
 // Seals server-generated private keys before they reach Redis (inventory records, job results).
 // AES-256-GCM under a 32-byte key-encryption key; the AAD binds a blob to its (commonName,
 // serial) so a ciphertext copied onto another record fails to open. Format, all base64url:
-//   v1.<iv 12 bytes>.<tag 16 bytes>.<ciphertext>
+//   v1.<iv 12 bytes>.<tag 16 bytes>.<ciphertext of the key's PEM>
+//   v2.<iv 12 bytes>.<tag 16 bytes>.<ciphertext of the key's PKCS#8 DER>
+// v2 is ~140 characters shorter (a stored record's key); older versions open only v1, so v2 is
+// sealed only where compact records are written (INVENTORY_RECORD_FORMAT).
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject, createSecretKey } from 'node:crypto';
 import { pooledRandomBytes } from '@fsm-certs/x509';
 import { QueueError } from '../errors.js';
 
 const VERSION = 'v1';
+const DER_VERSION = 'v2';
+const KEY_BEGIN = '-----BEGIN PRIVATE KEY-----\n';
+const KEY_END = '-----END PRIVATE KEY-----\n';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -40,27 +46,50 @@ export function generateKek(): { kek: KeyEncryptionKey; base64: string } {
   return { kek: { key: createSecretKey(bytes) }, base64: bytes.toString('base64') };
 }
 
-function aad(commonName: string, serialNumber: string): Buffer {
+function aad(commonName: string, serialNumber: string, version: string = VERSION): Buffer {
   // NUL cannot occur in either field, so ("a","bc") and ("ab","c") never share an AAD.
-  return Buffer.from(`fsm-certs/key/v1\0${commonName}\0${serialNumber}`, 'utf8');
+  return Buffer.from(`fsm-certs/key/${version}\0${commonName}\0${serialNumber}`, 'utf8');
 }
 
-export function sealPrivateKey(kek: KeyEncryptionKey, privateKeyPem: string, commonName: string, serialNumber: string): string {
+function pkcs8Pem(der: Buffer): string {
+  const body = der.toString('base64');
+  let out = KEY_BEGIN;
+  for (let i = 0; i < body.length; i += 64) out += `${body.slice(i, i + 64)}\n`;
+  return out + KEY_END;
+}
+
+/** The DER of a PKCS#8 PEM, only when opening it gives back exactly this PEM. */
+function pkcs8Der(pem: string): Buffer | undefined {
+  if (!pem.startsWith(KEY_BEGIN) || !pem.endsWith(KEY_END)) return undefined;
+  const body = pem.slice(KEY_BEGIN.length, pem.length - KEY_END.length).replace(/\n/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return undefined;
+  const der = Buffer.from(body, 'base64');
+  return pkcs8Pem(der) === pem ? der : undefined;
+}
+
+export interface SealOptions {
+  /** Seal the key's DER (v2) instead of its PEM, when the PEM is a PKCS#8 one that comes back exactly. */
+  readonly der?: boolean;
+}
+
+export function sealPrivateKey(kek: KeyEncryptionKey, privateKeyPem: string, commonName: string, serialNumber: string, options: SealOptions = {}): string {
+  const der = options.der === true ? pkcs8Der(privateKeyPem) : undefined;
+  const version = der === undefined ? VERSION : DER_VERSION;
   // From the shared CSPRNG pool: each IV is fresh bytes never handed out before, so GCM's
   // "never repeat an IV under one key" holds as with a randomBytes call per seal.
   const iv = pooledRandomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', kek.key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad(commonName, serialNumber));
-  const ciphertext = Buffer.concat([cipher.update(privateKeyPem, 'utf8'), cipher.final()]);
+  cipher.setAAD(aad(commonName, serialNumber, version));
+  const ciphertext = Buffer.concat([der === undefined ? cipher.update(privateKeyPem, 'utf8') : cipher.update(der), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [VERSION, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+  return [version, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
 }
 
 export function openPrivateKey(kek: KeyEncryptionKey, sealed: string, commonName: string, serialNumber: string): string {
   const parts = sealed.split('.');
   const [version, ivText, tagText, ctText] = parts;
-  if (parts.length !== 4 || version !== VERSION || ivText === undefined || tagText === undefined || ctText === undefined) {
-    throw new QueueError('ENVELOPE_INVALID', `Encrypted key of ${commonName} is not a ${VERSION} envelope; the record is corrupt or from another version.`);
+  if (parts.length !== 4 || (version !== VERSION && version !== DER_VERSION) || ivText === undefined || tagText === undefined || ctText === undefined) {
+    throw new QueueError('ENVELOPE_INVALID', `Encrypted key of ${commonName} is not a ${VERSION} or ${DER_VERSION} envelope; the record is corrupt or from another version.`);
   }
   const iv = Buffer.from(ivText, 'base64url');
   const tag = Buffer.from(tagText, 'base64url');
@@ -69,9 +98,10 @@ export function openPrivateKey(kek: KeyEncryptionKey, sealed: string, commonName
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', kek.key, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad(commonName, serialNumber));
+    decipher.setAAD(aad(commonName, serialNumber, version));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]).toString('utf8');
+    const plain = Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]);
+    return version === DER_VERSION ? pkcs8Pem(plain) : plain.toString('utf8');
   } catch (error) {
     throw new QueueError(
       'ENVELOPE_INVALID',

@@ -8,6 +8,7 @@ import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { CaEntries } from './ca-entries.js';
+import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import {
   RECORD_FIELDS,
   UnreadableRecordError,
@@ -15,9 +16,11 @@ import {
   decodeRecord,
   encodeRecord,
   fieldsOf,
+  leafFactsOf,
   parseJson,
   parseRequestMarker,
   requestMarker,
+  type LeafFacts,
   type RecordFields,
 } from './record-codec.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
@@ -71,6 +74,8 @@ export interface InventoryOptions {
   readonly prefix?: string;
   /** Clock for updatedAt stamps. */
   readonly now?: () => Date;
+  /** The form put() writes records in; compact unless an older replica still has to read them. */
+  readonly recordFormat?: RecordFormat;
 }
 
 export const DEFAULT_REQUEST_TTL_MS = 24 * 3600 * 1000;
@@ -80,6 +85,7 @@ export class Inventory {
   readonly keys: Keyspace;
   private readonly now: () => Date;
   private readonly cas: CaEntries;
+  private readonly recordFormat: RecordFormat;
 
   constructor(
     private readonly redis: Redis,
@@ -87,11 +93,12 @@ export class Inventory {
   ) {
     this.keys = keyspace(options.prefix ?? DEFAULT_PREFIX);
     this.now = options.now ?? (() => new Date());
+    this.recordFormat = options.recordFormat ?? DEFAULT_RECORD_FORMAT;
     this.cas = new CaEntries(redis, this.keys);
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
-    const { record: valid, json, ca } = encodeRecord(record);
+    const { record: valid, json, ca } = encodeRecord(record, this.recordFormat);
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
     const expect = options.expectSerial === undefined ? '' : options.expectSerial === null ? '-' : options.expectSerial;
@@ -150,6 +157,36 @@ export class Inventory {
 
   /** Records in name order, `limit` per page (1..1000); stable while names are added or removed. */
   async list(options: { cursor?: string; limit: number }): Promise<ListPage> {
+    const { read, nextCursor } = await this.readPage(options);
+    const items: CertificateRecord[] = [];
+    const unreadable: UnreadableRecordError[] = [];
+    for (const decoded of await this.decodeAll(read)) {
+      // A name deleted between the two reads simply drops out of the page; one bad record must
+      // not take the whole list down for every reader.
+      if (decoded instanceof UnreadableRecordError) unreadable.push(decoded);
+      else if (decoded !== undefined) items.push(decoded);
+    }
+    return nextCursor !== undefined ? { items, nextCursor, unreadable } : { items, unreadable };
+  }
+
+  /**
+   * list(), but only each record's name, serial, issuer and notAfter (leafFactsOf), for a scan of
+   * every record: no schema check or PEM work per record. Records whose facts do not read are
+   * left out, as list() leaves out records that do not decode.
+   */
+  async leaves(options: { cursor?: string; limit: number }): Promise<{ readonly items: LeafFacts[]; readonly nextCursor?: string }> {
+    const { read, nextCursor } = await this.readPage(options);
+    await this.cas.load(read.map((r) => r.fields.ca));
+    const items: LeafFacts[] = [];
+    for (const { commonName, fields } of read) {
+      const facts = leafFactsOf(commonName, fields, this.cas.of);
+      if (facts !== undefined) items.push(facts);
+    }
+    return nextCursor !== undefined ? { items, nextCursor } : { items };
+  }
+
+  /** A page of names in order and their hashes as read. */
+  private async readPage(options: { cursor?: string; limit: number }): Promise<{ read: Array<{ commonName: string; fields: RecordFields }>; nextCursor?: string }> {
     const limit = options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new QueueError('INVALID_ARGUMENT', `list limit must be an integer 1..${MAX_PAGE}; got ${String(limit)}.`);
@@ -168,16 +205,8 @@ export class Inventory {
       if (error) throw error;
       read.push({ commonName: name, fields: fieldsOf(value) });
     });
-    const items: CertificateRecord[] = [];
-    const unreadable: UnreadableRecordError[] = [];
-    for (const decoded of await this.decodeAll(read)) {
-      // A name deleted between the two reads simply drops out of the page; one bad record must
-      // not take the whole list down for every reader.
-      if (decoded instanceof UnreadableRecordError) unreadable.push(decoded);
-      else if (decoded !== undefined) items.push(decoded);
-    }
     const last = page[page.length - 1];
-    return names.length > limit && last !== undefined ? { items, nextCursor: last, unreadable } : { items, unreadable };
+    return names.length > limit && last !== undefined ? { read, nextCursor: last } : { read };
   }
 
   /**

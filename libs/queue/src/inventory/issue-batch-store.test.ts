@@ -99,6 +99,26 @@ describe('IssueBatchStore', () => {
     expect(texts.join()).not.toContain(loser.serialNumber);
   });
 
+  it('a store-if-new write is refused while its name exists or its request id is remembered, and applied when both are new', async () => {
+    const existing = certificateRecord({ commonName: 'n1.x' });
+    const knownId = randomUUID();
+    await store.commit([storeWrite(existing, null, [knownId])]);
+    const ifNew = (record: ReturnType<typeof certificateRecord>, ids: string[]): StoreWrite => ({ ...storeWrite(record, null, ids), unlessRequestKnown: true });
+    const onExisting = certificateRecord({ commonName: 'n1.x' });
+    const knownRequest = certificateRecord({ commonName: 'n2.x' });
+    const fresh = certificateRecord({ commonName: 'n3.x' });
+    const freshId = randomUUID();
+    expect(await store.commit([ifNew(onExisting, [randomUUID()]), ifNew(knownRequest, [knownId]), ifNew(fresh, [freshId])])).toEqual([false, false, true]);
+    expect((await inventory.get('n1.x'))?.serialNumber).toBe(existing.serialNumber);
+    expect(await inventory.get('n2.x')).toBeUndefined();
+    expect(await inventory.findByRequestId(knownId)).toEqual(existing);
+    expect(await inventory.findByRequestId(freshId)).toEqual(fresh);
+    const texts = await announced();
+    expect(texts).toHaveLength(2);
+    expect(texts.join()).not.toContain(onExisting.serialNumber);
+    expect(texts.join()).not.toContain(knownRequest.serialNumber);
+  });
+
   it('remembers a request id only while the serial it names is current', async () => {
     const record = certificateRecord({ commonName: 'e.x' });
     await store.commit([storeWrite(record, null)]);

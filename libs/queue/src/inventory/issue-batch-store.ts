@@ -11,6 +11,7 @@ import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
+import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker } from './record-codec.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
@@ -43,6 +44,11 @@ export interface StoreWrite {
   readonly requestIds: readonly string[];
   /** `issued` when expectSerial is null, else `rotated` from expectSerial. */
   readonly event: IssuedEvent | RotatedEvent;
+  /**
+   * Also refuse while any of requestIds is remembered: for a write decided without a lookup, so
+   * a retried request is never answered by a certificate it did not look for.
+   */
+  readonly unlessRequestKnown?: boolean;
 }
 
 /** Remember that requestId is answered by serialNumber, only if that is still the current serial. */
@@ -61,6 +67,8 @@ export interface IssueBatchStoreOptions {
   readonly requestTtlMs?: number;
   /** Approximate cap of the event stream; the EventStream's default unless set. */
   readonly eventMaxLength?: number;
+  /** The form records are written in; compact unless an older replica still has to read them. */
+  readonly recordFormat?: RecordFormat;
 }
 
 export class IssueBatchStore {
@@ -68,6 +76,7 @@ export class IssueBatchStore {
   private readonly requestTtl: string;
   private readonly eventMaxLength: string;
   private readonly cas: CaEntries;
+  readonly recordFormat: RecordFormat;
 
   constructor(
     private readonly redis: Redis,
@@ -77,6 +86,7 @@ export class IssueBatchStore {
     this.requestTtl = String(options.requestTtlMs ?? DEFAULT_REQUEST_TTL_MS);
     this.eventMaxLength = String(options.eventMaxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH);
     this.cas = new CaEntries(redis, this.keys);
+    this.recordFormat = options.recordFormat ?? DEFAULT_RECORD_FORMAT;
   }
 
   /** One entry per key, in order. Records read back are decoded with the shared codec (Redis is an edge). */
@@ -111,7 +121,7 @@ export class IssueBatchStore {
     if (writes.length === 0) return [];
     // Every record is encoded (and validated) before anything is sent; each distinct CA entry
     // travels once per batch.
-    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record) : undefined));
+    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat) : undefined));
     const cas = new Map<string, string>();
     for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
     const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
@@ -123,7 +133,7 @@ export class IssueBatchStore {
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
         args.push(
-          's',
+          write.unlessRequestKnown === true ? 'n' : 's',
           json,
           record.serialNumber,
           String(Date.parse(record.renewAt)),

@@ -7,8 +7,10 @@
 // distinct set under <prefix>:inv:ca:<digest> and the record names the digest. Records written
 // before that (CA PEMs inside the JSON) stay readable as they are.
 import { z } from 'zod';
+import { fingerprintSha256 } from '@fsm-certs/x509';
 import { certificatePemSchema, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
+import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
 export function parseJson(text: string, what: string): unknown {
@@ -40,11 +42,43 @@ export interface EncodedCa {
   readonly json: string;
 }
 
+/** The last CA set encoded: a writer meets the same one for every record of its CA. */
+let lastCa: { readonly pems: CaPems; readonly encoded: EncodedCa } | undefined;
+
+/** Issuer ids (SHA-256 fingerprints) of the issuing CAs met; a handful per process, bounded all the same. */
+const issuerIds = new Map<string, string | undefined>();
+
+/** The issuer id of an issuing CA PEM; undefined when it does not parse (then records keep theirs). */
+export function issuerIdOf(issuingCaPem: string): string | undefined {
+  if (issuerIds.has(issuingCaPem)) return issuerIds.get(issuingCaPem);
+  let id: string | undefined;
+  try {
+    id = fingerprintSha256(issuingCaPem);
+  } catch {
+    id = undefined;
+  }
+  if (issuerIds.size >= 64) issuerIds.clear();
+  issuerIds.set(issuingCaPem, id);
+  return id;
+}
+
+function samePems(a: CaPems, b: CaPems): boolean {
+  return (
+    a.issuingCaPem === b.issuingCaPem &&
+    a.trustedCasPem.length === b.trustedCasPem.length &&
+    a.trustedCasPem.every((pem, i) => pem === b.trustedCasPem[i])
+  );
+}
+
 export function encodeCa(pems: CaPems): EncodedCa {
-  return {
+  // Comparing the PEMs costs far less than hashing them (SHA-256 over ~1.3 KB per record).
+  if (lastCa !== undefined && samePems(lastCa.pems, pems)) return lastCa.encoded;
+  const encoded = {
     digest: trustBundleDigest(pems.issuingCaPem, pems.trustedCasPem),
     json: JSON.stringify({ issuingCaPem: pems.issuingCaPem, trustedCasPem: pems.trustedCasPem }),
   };
+  lastCa = { pems: { issuingCaPem: pems.issuingCaPem, trustedCasPem: [...pems.trustedCasPem] }, encoded };
+  return encoded;
 }
 
 /** A stored CA entry, or undefined when it is not valid or not the content its digest names. */
@@ -71,10 +105,11 @@ export interface EncodedRecord {
 }
 
 /**
- * Validates a record before it is stored and serialises it. Throws RECORD_INVALID (nothing is
- * written): a record that fails its own schema would be unreadable once stored.
+ * Validates a record before it is stored and serialises it in `format` (compact-record.ts).
+ * Throws RECORD_INVALID (nothing is written): a record that fails its own schema would be
+ * unreadable once stored.
  */
-export function encodeRecord(record: CertificateRecord): EncodedRecord {
+export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT): EncodedRecord {
   const checked = certificateRecordSchema.safeParse(record);
   if (!checked.success) {
     throw new QueueError(
@@ -84,9 +119,12 @@ export function encodeRecord(record: CertificateRecord): EncodedRecord {
     );
   }
   // previousSerialNumber is derived on read from the hash, never stored in the JSON; the CA PEMs
-  // are stored once for all records that share them.
-  const { previousSerialNumber: _derived, issuingCaPem, trustedCasPem, ...stored } = checked.data;
-  return { record: checked.data, json: JSON.stringify(stored), ca: encodeCa({ issuingCaPem, trustedCasPem }) };
+  // are stored once for all records that share them (the full format repeats them, as every
+  // older version expects).
+  const { previousSerialNumber: _derived, ...full } = checked.data;
+  const ca = encodeCa(checked.data);
+  const json = format === 'compact' ? encodeCompact(checked.data, issuerIdOf(checked.data.issuingCaPem)) : JSON.stringify(full);
+  return { record: checked.data, json, ca };
 }
 
 /**
@@ -147,15 +185,27 @@ export function decodeRecord(commonName: string, fields: RecordFields, caOf: (di
   } catch (error) {
     throw new UnreadableRecordError(commonName, serialNumber, 'it is not valid JSON', { cause: error });
   }
-  if (typeof raw !== 'object' || raw === null) throw new UnreadableRecordError(commonName, serialNumber, 'it is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UnreadableRecordError(commonName, serialNumber, 'it is not a JSON object');
+  let stored: object = raw;
+  if ('v' in raw) {
+    if (raw.v !== COMPACT_VERSION) throw new UnreadableRecordError(commonName, serialNumber, `it is in record format ${String(raw.v)}, which this version does not read`);
+    // The compact form's serial is the hash's own field: without it there is nothing to read.
+    if (serialNumber === undefined) throw new UnreadableRecordError(commonName, serialNumber, 'it has no serial field');
+    const caDigest = fields.ca;
+    const issuing = (): string | undefined => (caDigest === null ? undefined : caOf(caDigest)?.issuingCaPem);
+    stored = expandCompact(raw as Record<string, unknown>, commonName, serialNumber, () => {
+      const pem = issuing();
+      return pem === undefined ? undefined : issuerIdOf(pem);
+    });
+  }
   // A record that carries its CA PEMs (written before they were stored apart, or by an older
   // replica during an upgrade) is read as it is, whatever `ca` says.
   let ca: CaPems | undefined;
-  if (!('issuingCaPem' in raw) && fields.ca !== null) {
+  if (!('issuingCaPem' in stored) && fields.ca !== null) {
     ca = caOf(fields.ca);
     if (ca === undefined) throw new UnreadableRecordError(commonName, serialNumber, `the CA entry it refers to (${fields.ca}) is missing or damaged`);
   }
-  const full = ca === undefined ? raw : { ...raw, issuingCaPem: ca.issuingCaPem, trustedCasPem: ca.trustedCasPem };
+  const full = ca === undefined ? stored : { ...stored, issuingCaPem: ca.issuingCaPem, trustedCasPem: ca.trustedCasPem };
   const withPrevious = previousSerial !== null ? { ...full, previousSerialNumber: previousSerial } : full;
   const parsed = certificateRecordSchema.safeParse(withPrevious);
   if (!parsed.success) throw new UnreadableRecordError(commonName, serialNumber, firstIssue(parsed.error), { cause: parsed.error });
@@ -179,4 +229,51 @@ export function parseRequestMarker(value: string): { readonly serialNumber: stri
  */
 export function answersMarker(record: CertificateRecord, serialNumber: string): boolean {
   return record.serialNumber === serialNumber || record.previousSerialNumber === serialNumber;
+}
+
+/** What the root rotation's scan needs of a record: whose it is, from which issuer, until when. */
+export interface LeafFacts {
+  readonly commonName: string;
+  readonly serialNumber: string;
+  readonly issuerId: string;
+  readonly notAfterMs: number;
+}
+
+function msOf(value: unknown, baseMs: number): number | undefined {
+  const ms = typeof value === 'number' ? baseMs + value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * The leaf facts of a stored record, read from its JSON without the schema check and the PEM
+ * work decodeRecord does (a scan of every record pays them a million times for four fields).
+ * Undefined when absent or when these fields do not read; decodeRecord stays the judge of
+ * whether a record is readable as a whole.
+ */
+export function leafFactsOf(commonName: string, fields: RecordFields, caOf: (digest: string) => CaPems | undefined): LeafFacts | undefined {
+  if (fields.json === null) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fields.json);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  let notAfterMs: number | undefined;
+  let issuerId: unknown;
+  let serialNumber: unknown = fields.serial ?? r['serialNumber'];
+  if ('v' in r) {
+    if (r['v'] !== COMPACT_VERSION) return undefined;
+    serialNumber = fields.serial;
+    const notBeforeMs = msOf(r['b'], 0);
+    notAfterMs = notBeforeMs === undefined ? undefined : msOf(r['a'], notBeforeMs);
+    const issuing = fields.ca === null ? undefined : caOf(fields.ca)?.issuingCaPem;
+    issuerId = r['i'] ?? (issuing === undefined ? undefined : issuerIdOf(issuing));
+  } else {
+    notAfterMs = msOf(r['notAfter'], 0);
+    issuerId = r['issuerId'];
+  }
+  if (notAfterMs === undefined || typeof issuerId !== 'string' || typeof serialNumber !== 'string') return undefined;
+  return { commonName, serialNumber, issuerId, notAfterMs };
 }

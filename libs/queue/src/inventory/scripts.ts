@@ -73,6 +73,8 @@ return out
  *   's' store:    KEYS cert hash, request keys...; ARGV 's', record JSON, serial, renewAt ms,
  *                 commonName, expected serial ('-' = none yet), request marker, event JSON,
  *                 request key count, CA digest
+ *   'n' store if new: as 's', and only while none of its request keys exists either (a write
+ *                 made without looking first: a request id answered before is decided again)
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
  * CA entries are content-addressed and written only if absent: a batch sends each distinct one
  * once, and rewriting an existing one changes nothing (nor the AOF).
@@ -88,10 +90,16 @@ local k, a = 4 + nca, 5 + nca
 local out = {}
 for w = 1, tonumber(ARGV[3]) do
   local cur = redis.call('HGET', KEYS[k], 'serial')
-  if ARGV[a] == 's' then
+  if ARGV[a] == 's' or ARGV[a] == 'n' then
     local expect = ARGV[a + 5]
     local nreq = tonumber(ARGV[a + 8])
-    if (expect == '-' and cur) or (expect ~= '-' and cur ~= expect) then
+    local blocked = (expect == '-' and cur) or (expect ~= '-' and cur ~= expect)
+    if ARGV[a] == 'n' and not blocked then
+      for i = 1, nreq do
+        if redis.call('EXISTS', KEYS[k + i]) == 1 then blocked = true end
+      end
+    end
+    if blocked then
       out[w] = 0
     else
       if cur and cur ~= ARGV[a + 2] then
