@@ -87,6 +87,11 @@ describe("FSM's install options reach the apps", () => {
     }
   });
 
+  it('writes compact inventory records by default and full ones with caService.inventoryRecordFormat=full, for a rolling upgrade', () => {
+    expect(appConfig({}, 'ca-service').worker.recordFormat).toBe('compact');
+    expect(appConfig({ 'caService.inventoryRecordFormat': 'full' }, 'ca-service').worker.recordFormat).toBe('full');
+  });
+
   it("accepts FSM's workstation spelling fsm.serviceCertValidityDuration=1.5h", () => {
     expect(appConfig({ 'fsm.serviceCertValidityDuration': '1.5h' }, 'ca-service').certificateProvider.serviceCertValidityMs).toBe(90 * 60_000);
   });
@@ -151,6 +156,7 @@ describe('values the chart refuses, with a message naming the option', () => {
     ['a Vault port out of range', { 'fsm.vault.port': '70000' }, "at '/fsm/vault/port'"],
     ['an issuer kind cert-manager does not have', { 'fsm.certmanager.issuerKind': 'Certificate' }, "at '/fsm/certmanager/issuerKind': value must be one of 'Issuer', 'ClusterIssuer'"],
     ['a CA bundle Secret name Kubernetes refuses', { 'fsm.caBundleSecretName': 'My_Bundle' }, "at '/fsm/caBundleSecretName'"],
+    ['an inventory record format the ca-service does not write', { 'caService.inventoryRecordFormat': 'v2' }, "at '/caService/inventoryRecordFormat'"],
     ['a misspelt option', { 'fsm.vault.hots': 'vault.example' }, "at '/fsm/vault': additional properties 'hots' not allowed"],
     ['a Redis key prefix without a hash tag', { 'redis.prefix': 'fsm-certs' }, "at '/redis/prefix'"],
     ['a Redis URL that is not redis:// or rediss://', { 'redis.url': 'http://redis:6379' }, "at '/redis/url'"],
