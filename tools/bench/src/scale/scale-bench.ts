@@ -67,7 +67,11 @@ function baselineCheckout(): string | undefined {
   return dir === undefined || dir.trim() === '' ? undefined : path.resolve(dir);
 }
 
-/** `fsm-certs check` (of `checkout`, default this one) against the gateway: wall time and exit code, bounded. */
+/**
+ * `fsm-certs check` (of `checkout`, default this one) against the gateway: wall time and exit code,
+ * bounded. The command runs from its bundle (apps/cli/dist), which `npm run bench:scale` rebuilds
+ * first: a bundle left from an earlier `npm ci` would time that version's check instead.
+ */
 function timeCheck(apps: StartedApps, timeoutMs: number, checkout = repoRoot()): Promise<{ ms: number; exit: number | null; timedOut: boolean }> {
   const started = performance.now();
   const child = spawn(process.execPath, [path.join(checkout, 'apps/cli/bin/fsm-certs.js'), 'check'], {
@@ -222,12 +226,15 @@ async function inventoryAtScale(): Promise<void> {
         const check = await timeCheck(apps, checkTimeoutMs);
         const baseline = baselineCheckout();
         const baselineCheck = baseline === undefined ? undefined : await timeCheck(apps, checkTimeoutMs, baseline);
+        // A check leaves its `verified` digest in every record it decoded: memory as it stands after one.
+        const memoryAfterCheck = await usedMemory(redis);
         const line = {
           scenario: `scale-${size}`,
           certificates: size,
           redis_config: config === '' ? undefined : config,
           load_per_sec: Math.round(loadedNow / loadSeconds),
           redis_bytes_per_cert: Math.round((memory - baseMemory) / size),
+          redis_bytes_per_cert_after_check: Math.round((memoryAfterCheck - baseMemory) / size),
           cert_hash_bytes: sampleHash,
           sweep_due: sweep.due,
           sweep_enqueued: sweep.enqueued,
@@ -257,6 +264,7 @@ async function inventoryAtScale(): Promise<void> {
       scenario: 'scale-summary',
       bytes_per_cert_goal: 2048,
       bytes_per_cert: Object.fromEntries(results.map((r) => [String(r['certificates']), r['redis_bytes_per_cert']])),
+      bytes_per_cert_after_check: Object.fromEntries(results.map((r) => [String(r['certificates']), r['redis_bytes_per_cert_after_check']])),
       sweep_commands_per_due: Object.fromEntries(results.map((r) => [String(r['certificates']), r['sweep_commands_per_due']])),
       first_check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['first_check_ms']])),
       check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['check_ms']])),
