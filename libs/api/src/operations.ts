@@ -94,7 +94,7 @@ export const OPERATIONS = {
     tags: ['certificates'],
     summary: 'List certificates in name order (read scope). Never includes private keys.',
     description:
-      'Lists only the certificates the caller could GET: all of them for a token with the `*` pattern, otherwise those every name of which (CN, DNS, IP, URI, SPIFFE) its patterns cover. A page may therefore hold fewer than `limit` items, even none, while `nextCursor` is not null: follow it to the end. `unreadable` names stored records that do not decode, when the caller\'s patterns cover their common name.',
+      'Lists only the certificates the caller could GET: all of them for a token with the `*` pattern, otherwise those every name of which (CN, DNS, IP, URI, SPIFFE) its patterns cover. A page may therefore hold fewer than `limit` items, even none, while `nextCursor` is not null: follow it to the end. `unreadable` names stored records that do not decode, when the caller\'s patterns cover their common name. With `overdue=true` it lists, by renew time, only the certificates at or past their renew time, and the cursor is the one that page handed out; with `unreadable=true` it only scans for records that do not decode (what `fsm-certs check` uses). Either answers 400 INVALID_QUERY with the other.',
     access: 'read',
     query: listQuerySchema,
     responses: { 200: { description: 'One page.', content: json(certificateListSchema) } },

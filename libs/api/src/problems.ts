@@ -16,7 +16,7 @@ export const PROBLEM_CODES = {
   INVALID_DURATION: { status: 400, title: 'Invalid validity duration', when: '`validity` is not a Go duration, under `10m`, or over 100 years' },
   INVALID_CSR: { status: 400, title: 'Invalid certificate signing request', when: 'the CSR is not one PEM CERTIFICATE REQUEST, does not parse, its signature does not verify, its key is unsupported (not P-256 / RSA 2048-4096, or an RSA exponent other than 65537), or its key contradicts `keyAlgorithm`' },
   INVALID_SPIFFE: { status: 400, title: 'Cannot derive a SPIFFE identity', when: '`spiffe: true` with a common name not of the form `<sa>.<ns>.<trustDomain>`, or a bad namespace / service account' },
-  INVALID_QUERY: { status: 400, title: 'Invalid query parameter', when: 'bad `limit`, `cursor`, `includeKey` or `Last-Event-ID`' },
+  INVALID_QUERY: { status: 400, title: 'Invalid query parameter', when: 'bad `limit`, `cursor`, `overdue`, `unreadable`, `includeKey` or `Last-Event-ID`' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', when: 'no bearer token, an unknown one, or a ServiceAccount token Kubernetes does not accept (expired, wrong audience)' },
   FORBIDDEN: { status: 403, title: 'Forbidden', when: "the token lacks the route's scope (or `includeKey` without admin)" },
   NAME_NOT_ALLOWED: { status: 403, title: 'Name not allowed for this caller', when: "a name the certificate carries (CN, DNS, IP, URI or SPIFFE SAN) is outside the caller's patterns" },

@@ -50,10 +50,13 @@ export const certificatePathSchema = z.object({
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
 
-/** A cursor is a stored common name: bounded and without whitespace, "/" or ":". */
+/**
+ * A cursor is a stored common name, or with overdue=true `<renew time ms>~<common name>`: bounded
+ * and without whitespace, "/" or ":".
+ */
 export const cursorSchema = z
   .string()
-  .max(253)
+  .max(253 + 18)
   .regex(/^[^\s/:]*$/, 'must be the nextCursor value of a previous page')
   .meta({ description: 'The nextCursor of the previous page; absent or empty for the first page.' });
 
@@ -66,6 +69,22 @@ export const listQuerySchema = z.object({
     .optional()
     .meta({ description: `Page size, 1..${MAX_PAGE}.`, default: DEFAULT_PAGE }),
   cursor: cursorSchema.optional(),
+  overdue: z
+    .stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive' })
+    .optional()
+    .meta({
+      description:
+        'Only the certificates at or past their renew time (expired ones included), earliest renew time first, read from the renew-time index: the cost follows the overdue count, not the inventory size. Not with unreadable=true.',
+      default: false,
+    }),
+  unreadable: z
+    .stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive' })
+    .optional()
+    .meta({
+      description:
+        'Scan `limit` stored records per page, in name order, and answer only the names of those that do not decode (`items` stays empty). Not with overdue=true.',
+      default: false,
+    }),
 });
 
 export const getQuerySchema = z.object({

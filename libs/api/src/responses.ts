@@ -41,6 +41,11 @@ export const certificateListSchema = z.object({
       description:
         'Names of this page whose stored record cannot be read (damaged, or written by another version): left out of items. Usually empty; delete each and issue it again. Always sent by this version.',
     }),
+  inventorySize: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'With overdue=true, to a token with the `*` pattern only: how many certificates the inventory holds.' }),
 }).meta({ id: 'CertificateList' });
 export type CertificateList = z.infer<typeof certificateListSchema>;
 

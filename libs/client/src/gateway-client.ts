@@ -42,10 +42,17 @@ export class GatewayClient {
     return this.json('GET', `/v1/certificates/${encodeURIComponent(commonName)}`, certificateResponseSchema);
   }
 
-  list(params: { limit?: number; cursor?: string } = {}): Promise<CertificateList> {
+  /**
+   * One page of GET /v1/certificates: in name order, or with `overdue` only the certificates past
+   * their renew time (by renew time), or with `unreadable` only the names of records that do not
+   * decode (a scan of `limit` records).
+   */
+  list(params: { limit?: number; cursor?: string; overdue?: boolean; unreadable?: boolean } = {}): Promise<CertificateList> {
     const query = new URLSearchParams();
     if (params.limit !== undefined) query.set('limit', String(params.limit));
     if (params.cursor !== undefined) query.set('cursor', params.cursor);
+    if (params.overdue === true) query.set('overdue', 'true');
+    if (params.unreadable === true) query.set('unreadable', 'true');
     const suffix = query.size > 0 ? `?${query.toString()}` : '';
     return this.json('GET', `/v1/certificates${suffix}`, certificateListSchema);
   }

@@ -1,6 +1,6 @@
 // What createGatewayApp needs. Everything that crosses a process boundary is an interface or a
 // narrow slice of a libs/queue class, so tests can run the HTTP semantics without a network.
-import type { AuditLog, EventStream, Inventory, KeyEncryptionKey } from '@fsm-certs/queue';
+import type { AuditLog, EventStream, Inventory, InventoryHealth, KeyEncryptionKey } from '@fsm-certs/queue';
 import type { Registry } from 'prom-client';
 import type { TokenGrant } from './auth/tokens.js';
 import type { CallerAuthenticator } from './auth/middleware.js';
@@ -11,6 +11,8 @@ import type { RootRotationPort } from './rotation/root-rotation-port.js';
 import type { Clock } from '@fsm-certs/core';
 
 export type InventoryPort = Pick<Inventory, 'get' | 'deleteSerial' | 'list' | 'size' | 'getTrustBundle'>;
+/** The inventory's overdue index and unreadable-record scan (GET /v1/certificates?overdue=true, ?unreadable=true). */
+export type InventoryHealthPort = Pick<InventoryHealth, 'overdue' | 'unreadable'>;
 export type AuditStore = Pick<AuditLog, 'appendMany' | 'query'>;
 export type EventPort = Pick<EventStream, 'publish' | 'subscribe' | 'readAfter'>;
 
@@ -57,6 +59,8 @@ export const DEFAULT_SSE_LIMITS = { maxStreamsPerCaller: 20, maxStreams: 1000 } 
 export interface GatewayDeps {
   readonly options: GatewayAppOptions;
   readonly inventory: InventoryPort;
+  /** Without it ?overdue=true and ?unreadable=true answer 503. */
+  readonly inventoryHealth?: InventoryHealthPort;
   readonly events: EventPort;
   readonly issueClient: IssueClient;
   readonly kek: KeyEncryptionKey;

@@ -42,6 +42,7 @@ import { createIssueProcessor, type PublishedTrustBundle } from './issue-process
 import { NameLock } from './name-lock.js';
 import { defaultRenewAt, type RenewAtPolicy } from './renew-at.js';
 import { createRotateProcessor } from './rotate-processor.js';
+import { RenewalYield } from './renewals-yield.js';
 import { DEFAULT_TRUST_BUNDLE_REFRESH_MS, startTrustBundleRefresh, syncTrustBundle } from './trust-bundle.js';
 import { RootRotationController } from './root-rotation/controller.js';
 import { createRootRotationProcessor } from './root-rotation/processor.js';
@@ -187,8 +188,9 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     // A crash mid-batch is exactly what must be survived; allow a few before giving up on a job.
     maxStalledCount: 3,
   };
-  const issueWorker = createIssueWorker(issueConnection, createIssueProcessor({ issuer, logger, trustBundle: () => published }), settings, prefix);
-  const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger }), settings, prefix);
+  const renewals = new RenewalYield({ lanes: settings.concurrency });
+  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published })), settings, prefix);
+  const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger, renewals }), settings, prefix);
   const rotateQueue = createRotateQueue(commands, prefix);
   rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));
   const rootRotation = new RootRotationController({

@@ -12,6 +12,7 @@ export * from './announced.js';
 export * from './certificate-issuer.js';
 export * from './issue-processor.js';
 export * from './rotate-processor.js';
+export * from './renewals-yield.js';
 export * from './trust-bundle.js';
 export * from './rotation-sweep.js';
 export * from './ca-service.js';

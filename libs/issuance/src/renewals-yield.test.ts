@@ -4,6 +4,7 @@
 import type { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory, rotateJobId, type IssueJobResult, type IssueQueue, type RotateQueue } from '@fsm-certs/queue';
+import { RenewalYield } from './renewals-yield.js';
 import { PREFIX, item, startCaServiceFixture, type CaServiceFixture, type TestEnv } from './test-support.test-helpers.js';
 
 const BACKLOG = 300;
@@ -48,5 +49,94 @@ describe('renewals and interactive requests', () => {
     // Answered while most of the renewal backlog still waits its turn.
     const left = await rotateQueue.getJobCounts('waiting', 'active');
     expect((left['waiting'] ?? 0) + (left['active'] ?? 0)).toBeGreaterThan(BACKLOG / 2);
+  });
+});
+
+/** A promise settled from outside: stands for a job's work. */
+function deferred(): { readonly promise: Promise<void>; resolve(): void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('RenewalYield: renewals give way to interactive issuance', () => {
+  it('runs renewals on every lane while nothing interactive runs', async () => {
+    const renewals = new RenewalYield({ lanes: 4 });
+    const releases = await Promise.all([0, 1, 2, 3].map(() => renewals.acquire()));
+    expect(renewals.state).toMatchObject({ renewing: 4, waitingRenewals: 0, limit: 4 });
+    const fifth = renewals.acquire();
+    expect(renewals.state.waitingRenewals).toBe(1);
+    releases[0]?.();
+    (await fifth)();
+    for (const release of releases) release();
+    expect(renewals.state).toMatchObject({ renewing: 0, waitingRenewals: 0 });
+  });
+
+  it('lets only one renewal start while an issue job is in flight, and gives renewals every lane back when it ends', async () => {
+    const renewals = new RenewalYield({ lanes: 4 });
+    const issueWork = deferred();
+    const issueJob = renewals.interactiveWork(() => issueWork.promise)();
+    expect(renewals.state).toMatchObject({ interactive: 1, limit: 1 });
+
+    const started: number[] = [];
+    const jobs = [0, 1, 2, 3].map((i) => renewals.acquire().then((release) => (started.push(i), release)));
+    const first = await jobs[0];
+    expect(started).toEqual([0]);
+    expect(renewals.state).toMatchObject({ renewing: 1, waitingRenewals: 3 });
+
+    // The one lane frees and the next renewal takes it: renewals go on, one at a time.
+    first?.();
+    const second = await jobs[1];
+    expect(started).toEqual([0, 1]);
+    expect(renewals.state).toMatchObject({ renewing: 1, waitingRenewals: 2 });
+
+    issueWork.resolve();
+    await issueJob;
+    const rest = await Promise.all(jobs.slice(2));
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(renewals.state).toMatchObject({ interactive: 0, renewing: 3, waitingRenewals: 0, limit: 4 });
+    for (const release of [second, ...rest]) release?.();
+    expect(renewals.state.renewing).toBe(0);
+  });
+
+  it('takes a renewal that waits before one asked later, and none past the limit while renewals already run when interactive work starts', async () => {
+    const renewals = new RenewalYield({ lanes: 3 });
+    const running = await Promise.all([renewals.acquire(), renewals.acquire()]);
+    const issueWork = deferred();
+    const issueJob = renewals.interactiveWork(() => issueWork.promise)();
+    const order: string[] = [];
+    const a = renewals.acquire().then((release) => (order.push('a'), release));
+    const b = renewals.acquire().then((release) => (order.push('b'), release));
+    running[0]?.();
+    expect(renewals.state).toMatchObject({ renewing: 1, waitingRenewals: 2 });
+    running[1]?.();
+    (await a)();
+    expect(order).toEqual(['a']);
+    issueWork.resolve();
+    await issueJob;
+    (await b)();
+    expect(order).toEqual(['a', 'b']);
+  });
+
+  it('counts an issue job that fails as ended too', async () => {
+    const renewals = new RenewalYield({ lanes: 2 });
+    const failing = renewals.interactiveWork(() => Promise.reject(new Error('CA unavailable')));
+    await expect(failing()).rejects.toThrow('CA unavailable');
+    expect(renewals.state).toMatchObject({ interactive: 0, limit: 2 });
+  });
+
+  it('drops a waiting renewal whose job is cancelled, rejecting with the reason', async () => {
+    const renewals = new RenewalYield({ lanes: 1 });
+    const held = await renewals.acquire();
+    const controller = new AbortController();
+    const waiting = renewals.acquire(controller.signal);
+    controller.abort(new Error('ca-service shutting down'));
+    await expect(waiting).rejects.toThrow('ca-service shutting down');
+    expect(renewals.state.waitingRenewals).toBe(0);
+    held();
+    held();
+    expect(renewals.state.renewing).toBe(0);
   });
 });

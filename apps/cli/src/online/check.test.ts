@@ -93,6 +93,12 @@ describe('check: evaluate', () => {
     ]);
   });
 
+  it('counts the inventory the gateway reports in the ok line, or none when it does not tell this token', () => {
+    expect(evaluate([root(3650)], [], now, policy, [], 1_000_000).summary).toMatch(/; 1000000 certificates, none past its renew time$/);
+    expect(evaluate([root(3650)], [], now, policy, [], 1).summary).toMatch(/; 1 certificate, none past its renew time$/);
+    expect(evaluate([root(3650)], [], now, policy, [], null).summary).toMatch(/^ok: root fsm-ca\.flomesh\.io valid until \S+ \(36\d\d days\); no certificate past its renew time$/);
+  });
+
   it('reports an expired root as expired', () => {
     const expired = inspectCertificate(createRootCa({ now: new Date(now.getTime() - 400 * DAY), validityMs: 365 * DAY }).certificatePem);
     expect(evaluate([expired], [], now, policy).problems).toEqual([expect.stringMatching(/^root fsm-ca\.flomesh\.io \(serial [0-9a-f]+\) expired at .*: every certificate it signed is now refused; replace the root \(docs\/operations\.md, the with-downtime method\)$/)]);

@@ -1,12 +1,15 @@
 // fsm-certs check [--root-days 30] [--grace 0s]: a health verdict for cron or a CI gate.
 // Exit 1 with one line per problem when a root expires within N days, or a certificate is past
-// its renew time (the rotation-worker should have replaced it) or expired; else exit 0 and "ok: ...".
+// its renew time (the rotation-worker should have replaced it) or expired, or a stored record
+// cannot be read; else exit 0 and "ok: ...". It asks the gateway only for the certificates past
+// their renew time (its renew-time index) and for the names of unreadable records (a scan that
+// sends back names only), never for the whole inventory's certificates.
 import type { CertificateInfo } from '@fsm-certs/x509';
 import { formatDuration } from '@fsm-certs/core';
 import { CliInputError } from '../errors.js';
 import { durationOption } from '../options.js';
 import { fetchRoots } from './ca.js';
-import { listAll, type ListedCertificate } from './cert-read.js';
+import type { ListedCertificate } from './cert-read.js';
 import type { Gateway } from './gateway.js';
 
 const DAY_MS = 86_400_000;
@@ -49,8 +52,11 @@ export function graceOption(value: string | undefined): number {
 }
 
 /**
- * Pure: the problems in a trust bundle and an inventory at `now`. `unreadable` names records the
- * gateway could not read: their expiry is unknown, so each is a problem of its own.
+ * Pure: the problems in a trust bundle and the certificates at `now`. `certs` needs to hold only
+ * those past their renew time (others are no problem); `unreadable` names records the gateway
+ * could not read: their expiry is unknown, so each is a problem of its own. `inventorySize`, the
+ * number of certificates the summary counts, defaults to certs.length; null when the gateway did
+ * not say (a token without the `*` pattern).
  */
 export function evaluate(
   roots: readonly CertificateInfo[],
@@ -58,6 +64,7 @@ export function evaluate(
   now: Date,
   policy: CheckPolicy,
   unreadable: readonly string[] = [],
+  inventorySize: number | null = certs.length,
 ): CheckVerdict {
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -96,14 +103,60 @@ export function evaluate(
   }
   const first = [...roots].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime())[0];
   const rootPart = first === undefined ? 'no root' : `root ${first.commonName ?? first.subject} valid until ${first.notAfter.toISOString()} (${Math.floor((first.notAfter.getTime() - t) / DAY_MS)} days)`;
-  const summary = `ok: ${rootPart}; ${certs.length} certificate${certs.length === 1 ? '' : 's'}, none past its renew time`;
+  const counted = inventorySize === null ? 'no certificate' : `${inventorySize} certificate${inventorySize === 1 ? '' : 's'}, none`;
+  const summary = `ok: ${rootPart}; ${counted} past its renew time`;
   return { problems, warnings, summary };
 }
 
+/** The gateway's page size ceiling. */
+const MAX_PAGE = 1000;
+/** Bounds a walk: a million certificates are 1000 pages; a cursor that never ends is a bug. */
+const MAX_PAGES = 1_000_000;
+
+export interface Overdue {
+  readonly items: ListedCertificate[];
+  readonly unreadable: string[];
+  /** How many certificates the inventory holds; null when the gateway does not tell this token. */
+  readonly inventorySize: number | null;
+}
+
+/** Every certificate at or past its renew time by the gateway's clock: O(overdue). */
+export async function listOverdue(gateway: Gateway): Promise<Overdue> {
+  const items: ListedCertificate[] = [];
+  const unreadable: string[] = [];
+  let inventorySize: number | null = null;
+  let cursor: string | undefined;
+  for (let pages = 0; pages < MAX_PAGES; pages++) {
+    const page = await gateway.call((client) => client.list({ overdue: true, limit: MAX_PAGE, ...(cursor === undefined ? {} : { cursor }) }));
+    items.push(...page.items);
+    unreadable.push(...(page.unreadable ?? []));
+    inventorySize = page.inventorySize ?? inventorySize;
+    cursor = page.nextCursor ?? undefined;
+    if (cursor === undefined) break;
+  }
+  return { items, unreadable, inventorySize };
+}
+
+/** The names of every record the gateway cannot read: it looks at each (decoding only those changed since the last scan); only names travel. */
+export async function scanUnreadable(gateway: Gateway): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < MAX_PAGES; pages++) {
+    const page = await gateway.call((client) => client.list({ unreadable: true, limit: MAX_PAGE, ...(cursor === undefined ? {} : { cursor }) }));
+    names.push(...(page.unreadable ?? []));
+    cursor = page.nextCursor ?? undefined;
+    if (cursor === undefined) break;
+  }
+  return names;
+}
+
 export async function check(gateway: Gateway, policy: CheckPolicy, now: () => Date, print: (line: string) => void): Promise<number> {
-  const roots = await fetchRoots(gateway);
-  const { items, unreadable } = await listAll(gateway, undefined);
-  const verdict = evaluate(roots, items, now(), policy, unreadable);
+  const [roots, overdue, scanned] = await Promise.all([fetchRoots(gateway), listOverdue(gateway), scanUnreadable(gateway)]);
+  // The scan sees every name; the overdue walk adds one that broke between the two.
+  const unreadable = [...new Set([...scanned, ...overdue.unreadable])];
+  // Name order, as the problems were always printed (the gateway answers by renew time).
+  const overdueByName = [...overdue.items].sort((a, b) => (a.commonName < b.commonName ? -1 : a.commonName > b.commonName ? 1 : 0));
+  const verdict = evaluate(roots, overdueByName, now(), policy, unreadable, overdue.inventorySize);
   for (const warning of verdict.warnings) print(`warning: ${warning}`);
   if (verdict.problems.length === 0) {
     print(verdict.summary);

@@ -2,14 +2,14 @@
 // inventory), rotate (a rotate-manual item built from the stored record), delete (+ `released`).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
-import { DEFAULT_PAGE, OPERATIONS } from '@fsm-certs/api';
+import { DEFAULT_PAGE, OPERATIONS, type CertificateList } from '@fsm-certs/api';
 import { principalOf } from '../auth/middleware.js';
 import { certificateNames, coversName, mayRead, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
 import type { Principal } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
-import { isUnreadableRecord, type CertificateRecord, type RemovedRecord } from '@fsm-certs/queue';
+import { QueueError, isUnreadableRecord, type CertificateRecord, type RemovedRecord, type UnreadableRecordError } from '@fsm-certs/queue';
 import { sendJson } from '../http/send-json.js';
 import { requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
 import { parseOr } from '../http/validate.js';
@@ -130,9 +130,14 @@ export function certificateHandlers(
   };
 
   const list: RequestHandler = async (req, res) => {
-    const { limit, cursor } = parseOr(listCertificates.query, req.query, 'INVALID_QUERY', 'query');
+    const { limit, cursor, overdue, unreadable: scan } = parseOr(listCertificates.query, req.query, 'INVALID_QUERY', 'query');
     const principal = principalOf(req);
-    const page = await inventory.list({ limit: limit ?? DEFAULT_PAGE, ...(cursor === undefined || cursor === '' ? {} : { cursor }) });
+    const paging = { limit: limit ?? DEFAULT_PAGE, ...(cursor === undefined || cursor === '' ? {} : { cursor }) };
+    if (overdue === true || scan === true) {
+      res.json(await healthPage(principal, paging, overdue === true, scan === true));
+      return;
+    }
+    const page = await inventory.list(paging);
     for (const error of page.unreadable) unreadable.report(error);
     // A caller sees what it could GET; the page may hold fewer than `limit` items (even none)
     // while nextCursor goes on. An unreadable record shows only its CN, to whoever covers that.
@@ -141,6 +146,37 @@ export function certificateHandlers(
       nextCursor: page.nextCursor ?? null,
       unreadable: page.unreadable.filter((error) => coversName(principal, error.commonName)).map((error) => error.commonName),
     });
+  };
+
+  /**
+   * ?overdue=true (the renew-time index) or ?unreadable=true (the decode scan): what `fsm-certs
+   * check` asks, shown under the same rules as the list.
+   */
+  const healthPage = async (principal: Principal, paging: { limit: number; cursor?: string }, overdue: boolean, scan: boolean): Promise<CertificateList> => {
+    const health = deps.inventoryHealth;
+    if (overdue && scan) throw new GatewayError('INVALID_QUERY', 'Ask for overdue=true or unreadable=true, not both: they page differently.');
+    if (health === undefined) throw new GatewayError('BACKEND_UNAVAILABLE', 'This gateway has no inventory index to answer overdue=true or unreadable=true.', { retryAfterSeconds: 30 });
+    const shown = (errors: readonly UnreadableRecordError[]): string[] => {
+      for (const error of errors) unreadable.report(error);
+      return errors.filter((error) => coversName(principal, error.commonName)).map((error) => error.commonName);
+    };
+    try {
+      if (scan) {
+        const page = await health.unreadable(paging);
+        return { items: [], nextCursor: page.nextCursor ?? null, unreadable: shown(page.unreadable) };
+      }
+      const [page, size] = await Promise.all([health.overdue({ ...paging, atMs: deps.clock.now() }), principal.names.unrestricted ? inventory.size() : undefined]);
+      return {
+        items: page.items.filter((r) => mayRead(principal, r, trustDomain)).map((r) => certificateResponse(r)),
+        nextCursor: page.nextCursor ?? null,
+        unreadable: shown(page.unreadable),
+        ...(size === undefined ? {} : { inventorySize: size }),
+      };
+    } catch (error) {
+      // A cursor of the name-ordered list (or made up) given to the overdue index.
+      if (error instanceof QueueError && error.code === 'INVALID_ARGUMENT') throw new GatewayError('INVALID_QUERY', error.message, { cause: error });
+      throw error;
+    }
   };
 
   const get: RequestHandler = async (req, res) => {

@@ -19,6 +19,7 @@ import {
   QUEUE_NAMES,
   SharedRateLimiter,
   AuditLog,
+  InventoryHealth,
   type KeyEncryptionKey,
 } from '@fsm-certs/queue';
 import { createGatewayApp, type GatewayApp } from '../app.js';
@@ -124,6 +125,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
       options.serviceAccounts === undefined ? undefined : new ServiceAccountAuthenticator(options.serviceAccounts.reviewer, options.serviceAccounts.options, options.clock ?? systemClock),
     ),
     inventory,
+    inventoryHealth: new InventoryHealth(redis, { prefix }),
     events,
     issueClient,
     rootRotation: new BullMqRootRotation({

@@ -20,6 +20,7 @@ import {
   type IssueItemResult,
   type KeyEncryptionKey,
   type RedisServerHandle,
+  InventoryHealth,
 } from '@fsm-certs/queue';
 import { createRootCa, fingerprintSha256, issueLeaf, parseCsr, type RootCa } from '@fsm-certs/x509';
 import { createGatewayApp, type GatewayApp } from '../app.js';
@@ -242,6 +243,7 @@ export async function startHarness(
   const gateway = createGatewayApp({
     options,
     inventory,
+    inventoryHealth: new InventoryHealth(shared.redis, { prefix }),
     events,
     issueClient,
     kek,

@@ -7,6 +7,8 @@
 // rotation storm (storm.ts; BENCH_SCALE_STORM_LEAVES, default 100000, 0 skips it), then the
 // replicas scenario: one ca-service against two on one Redis, 16 clients, and whether any name was
 // issued twice (BENCH_SCALE_REPLICAS=0 skips it; BENCH_SCALE_REPLICA_SECONDS, default 15).
+// BENCH_BASELINE=<a built checkout> also times that checkout's `fsm-certs check` against the same
+// gateway and runs each storm with its system first, for a comparison within one run.
 // Reports, never asserts. BENCH_SCALE_CHECK_TIMEOUT_MS bounds `check` (default 120000); data dirs
 // are removed.
 import { spawn } from 'node:child_process';
@@ -23,6 +25,7 @@ import { repoRoot } from '@fsm-certs/stack';
 import { median } from '../measure.js';
 import { postJson } from '../issue/http-post.js';
 import { benchRunFrom } from '../issue/targets.js';
+import { baselineStartStack } from '../issue/vault.js';
 import { startApps, type StartedApps } from './apps.js';
 import { benchName, loadInventory } from './loader.js';
 import { countCommands, usedMemory } from './redis-stats.js';
@@ -58,10 +61,16 @@ async function timeGet(url: string, token: string, runs = 5): Promise<{ ms: numb
   return { ms: Number(median(times).toFixed(1)), items };
 }
 
-/** `fsm-certs check` against the gateway: wall time and exit code, bounded. */
-function timeCheck(apps: StartedApps, timeoutMs: number): Promise<{ ms: number; exit: number | null; timedOut: boolean }> {
+/** A built checkout to compare with in the same run (`fsm-certs check`, the storm); unset: none. */
+function baselineCheckout(): string | undefined {
+  const dir = process.env['BENCH_BASELINE'];
+  return dir === undefined || dir.trim() === '' ? undefined : path.resolve(dir);
+}
+
+/** `fsm-certs check` (of `checkout`, default this one) against the gateway: wall time and exit code, bounded. */
+function timeCheck(apps: StartedApps, timeoutMs: number, checkout = repoRoot()): Promise<{ ms: number; exit: number | null; timedOut: boolean }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(repoRoot(), 'apps/cli/bin/fsm-certs.js'), 'check'], {
+  const child = spawn(process.execPath, [path.join(checkout, 'apps/cli/bin/fsm-certs.js'), 'check'], {
     env: { ...process.env, FSM_CERTS_SERVER: apps.gatewayUrl, FSM_CERTS_TOKEN: apps.adminToken },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
@@ -112,13 +121,34 @@ async function replicas(): Promise<void> {
 /** The issue's storm: 100k live leaves re-issued while 16 clients keep asking for new certificates. */
 const STORM_LEAVES = 100_000;
 
+/** BENCH_SCALE_STORM_LEAVES: one size or a comma-separated list; 0 or empty skips the storm. */
+function stormSizes(): number[] {
+  const raw = process.env['BENCH_SCALE_STORM_LEAVES'] ?? String(STORM_LEAVES);
+  const sizes = raw.split(',').map((v) => v.trim()).filter((v) => v !== '').map(Number);
+  if (sizes.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`BENCH_SCALE_STORM_LEAVES must list whole numbers; got ${raw}`);
+  return sizes.filter((v) => v > 0);
+}
+
 async function storm(): Promise<void> {
-  const leaves = Number(process.env['BENCH_SCALE_STORM_LEAVES'] ?? STORM_LEAVES);
-  if (leaves === 0) return;
-  const result = await runStorm({ leaves, seconds: Number(process.env['BENCH_SCALE_STORM_SECONDS'] ?? 10), windowSeconds: Number(process.env['BENCH_SCALE_STORM_WINDOW_S'] ?? 300), clients: 16 });
+  const baseline = baselineCheckout();
+  for (const leaves of stormSizes()) {
+    // The baseline first, then this checkout, size by size: the pair shares the machine's load.
+    if (baseline !== undefined) await stormOnce(leaves, 'rotation-storm-baseline', await baselineStartStack(baseline));
+    await stormOnce(leaves, 'rotation-storm');
+  }
+}
+
+async function stormOnce(leaves: number, scenario: string, start?: Parameters<typeof runStorm>[0]['start']): Promise<void> {
+  const result = await runStorm({
+    leaves,
+    seconds: Number(process.env['BENCH_SCALE_STORM_SECONDS'] ?? 10),
+    windowSeconds: Number(process.env['BENCH_SCALE_STORM_WINDOW_S'] ?? 300),
+    clients: 16,
+    ...(start === undefined ? {} : { start }),
+  });
   const p99 = (r: typeof result.baseline): number => Number(r.p99Ms.toFixed(1));
   print({
-    scenario: 'rotation-storm',
+    scenario,
     leaves: result.leaves,
     p99_ms_without_storm: p99(result.baseline),
     p99_ms_during_storm: p99(result.during),
@@ -187,7 +217,11 @@ async function inventoryAtScale(): Promise<void> {
         const base = `${apps.gatewayUrl}/v1/certificates?limit=100`;
         const firstPage = await timeGet(base, adminToken);
         const lastPage = await timeGet(`${base}&cursor=${encodeURIComponent(benchName(size - 101))}`, adminToken);
+        // The first check decodes every record once (none was ever checked); later ones only what changed.
+        const firstCheck = await timeCheck(apps, checkTimeoutMs);
         const check = await timeCheck(apps, checkTimeoutMs);
+        const baseline = baselineCheckout();
+        const baselineCheck = baseline === undefined ? undefined : await timeCheck(apps, checkTimeoutMs, baseline);
         const line = {
           scenario: `scale-${size}`,
           certificates: size,
@@ -205,9 +239,13 @@ async function inventoryAtScale(): Promise<void> {
           list_first_page_ms: firstPage.ms,
           list_last_page_ms: lastPage.ms,
           list_last_page_items: lastPage.items,
+          first_check_ms: firstCheck.timedOut ? null : firstCheck.ms,
           check_ms: check.timedOut ? null : check.ms,
           check_exit: check.exit,
           check_timed_out_after_ms: check.timedOut ? checkTimeoutMs : undefined,
+          baseline_check_ms: baselineCheck === undefined || baselineCheck.timedOut ? undefined : baselineCheck.ms,
+          baseline_check_exit: baselineCheck?.exit,
+          baseline_check_timed_out_after_ms: baselineCheck?.timedOut === true ? checkTimeoutMs : undefined,
         };
         print(line);
         results.push(line);
@@ -220,7 +258,9 @@ async function inventoryAtScale(): Promise<void> {
       bytes_per_cert_goal: 2048,
       bytes_per_cert: Object.fromEntries(results.map((r) => [String(r['certificates']), r['redis_bytes_per_cert']])),
       sweep_commands_per_due: Object.fromEntries(results.map((r) => [String(r['certificates']), r['sweep_commands_per_due']])),
+      first_check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['first_check_ms']])),
       check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['check_ms']])),
+      baseline_check_ms: baselineCheckout() === undefined ? undefined : Object.fromEntries(results.map((r) => [String(r['certificates']), r['baseline_check_ms'] ?? null])),
     });
   } finally {
     await rotateQueue.close();

@@ -3,6 +3,7 @@
 // certificates for a while without renewals, and again while every one of those leaves is
 // re-issued at once (a mass renewal: all `rotate` jobs enqueued together, the worst case of a
 // spread). Prints new-request p99 with and without the storm, and how long the storm took.
+// `start` runs another checkout's system (BENCH_BASELINE) through the same scenario.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,9 +26,9 @@ export interface StormResult {
   readonly finished: Readonly<Record<string, number>>;
 }
 
-export async function runStorm(options: { leaves: number; seconds: number; windowSeconds: number; clients: number }): Promise<StormResult> {
+export async function runStorm(options: { leaves: number; seconds: number; windowSeconds: number; clients: number; start?: typeof startStack }): Promise<StormResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-storm-'));
-  const stack = await startStack({ dataDir, rotationWorkers: 0, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  const stack = await (options.start ?? startStack)({ dataDir, rotationWorkers: 0, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
   const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
   const rotateQueue = createRotateQueue(redis, DEFAULT_PREFIX);
   try {
