@@ -23,7 +23,7 @@ import {
   loadKubeConfig,
   type CertificateProvider,
 } from '@fsm-certs/providers';
-import { startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { CertManagerEmulator, KubernetesEmulator, eventually, opensslVerify } from '@fsm-certs/testing';
 import { createRootCa } from '@fsm-certs/x509';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -80,14 +80,13 @@ describe(`an issue cert-manager signs after 30 s (target: ${target.kind})`, () =
   const secrets = new KubernetesSecretStore({ kubeConfig: target.kubeConfig });
   const custom = target.kubeConfig.makeApiClient(CustomObjectsApi);
   const logger = createLogger({ service: 'timeout-test', level: 'warn' });
-  let redis: RedisServerHandle;
+  const db = usePrivateRedis();
   let provider: CertificateProvider | undefined;
   let caService: CaService | undefined;
   let gateway: IssuerGateway | undefined;
   let config: ReturnType<typeof loadConfig>;
 
   beforeAll(async () => {
-    redis = await startRedisServer({ appendOnly: false });
     await secrets.create(bundle, { 'ca.crt': Buffer.from(ca.certificatePem) });
     await custom.createNamespacedCustomObject({
       group: 'cert-manager.io',
@@ -105,7 +104,7 @@ describe(`an issue cert-manager signs after 30 s (target: ${target.kind})`, () =
         FSM_CA_BUNDLE_SECRET_NAME: bundle.name,
         FSM_SECRET_STORE: 'kubernetes',
         FSM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        REDIS_URL: redis.url,
+        REDIS_URL: db.url,
         GATEWAY_PORT: '0',
         GATEWAY_ADMIN_TOKEN: adminToken,
       },
@@ -113,7 +112,7 @@ describe(`an issue cert-manager signs after 30 s (target: ${target.kind})`, () =
     });
     provider = await createProvider(config, { kubeConfig: target.kubeConfig, store: secrets });
     const { kek } = await loadOrCreateKek({ configured: config.worker.keyEncryptionKey, namespace: config.namespace });
-    const redisUrl = config.redis.url ?? redis.url;
+    const redisUrl = config.redis.url ?? db.url;
     caService = await startCaService({ redisUrl, prefix: config.redis.prefix, provider, kek, instanceId: `ca-${suffix}`, logger });
     gateway = await startIssuerGateway({
       redisUrl,
@@ -133,7 +132,6 @@ describe(`an issue cert-manager signs after 30 s (target: ${target.kind})`, () =
     await gateway?.close();
     if (caService !== undefined) await caService.close();
     else await provider?.close();
-    await redis?.stop();
     await custom.deleteNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', namespace: target.namespace, plural: 'issuers', name: issuerName }).catch(() => undefined);
     await secrets.delete(keyPair).catch(() => undefined);
     await secrets.delete(bundle).catch(() => undefined);

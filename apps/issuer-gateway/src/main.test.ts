@@ -8,25 +8,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createIssueQueue, createRedisConnection, freePort, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createIssueQueue, createRedisConnection, freePort } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { eventually } from '@fsm-certs/testing';
 
 const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 const args = ['--import', 'tsx', '--conditions=development', main];
 const ADMIN = 'admin-token-0123456789';
-let redis: RedisServerHandle;
+const db = usePrivateRedis();
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gw-main-'));
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer({ appendOnly: false });
-});
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-afterAll(async () => {
-  await redis.stop();
+afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -41,7 +38,7 @@ interface Running {
 /** Starts the gateway with an IPC channel and resolves on its ready message (the port is bound). */
 async function startGateway(env: NodeJS.ProcessEnv): Promise<Running> {
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env['PATH'] ?? '', REDIS_URL: redis.url, GATEWAY_ADMIN_TOKEN: ADMIN, FSM_DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env['PATH'] ?? '', REDIS_URL: db.url, GATEWAY_ADMIN_TOKEN: ADMIN, FSM_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   children.push(child);
@@ -71,7 +68,7 @@ async function startGateway(env: NodeJS.ProcessEnv): Promise<Running> {
 describe('issuer-gateway main', () => {
   it('exits 2 with one line naming the bad option, its value and what is allowed', () => {
     const result = spawnSync(process.execPath, args, {
-      env: { PATH: process.env['PATH'] ?? '', GATEWAY_BATCH_MAX: 'lots', REDIS_URL: redis.url },
+      env: { PATH: process.env['PATH'] ?? '', GATEWAY_BATCH_MAX: 'lots', REDIS_URL: db.url },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -114,7 +111,7 @@ describe('issuer-gateway main', () => {
       (res) => res.status,
       () => 'connection closed' as const,
     );
-    const admin = createRedisConnection(redis.url, { role: 'client' });
+    const admin = createRedisConnection(db.url, { role: 'client' });
     const queue = createIssueQueue(admin, prefix);
     try {
       // The request is in hand: its batch is queued for a ca-service that never comes.

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaService, type CaService } from '@fsm-certs/issuance';
 import { FileSecretStore, TresorProvider, type CertificateProvider } from '@fsm-certs/providers';
-import { Inventory, createRedisConnection, freePort, generateKek, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
+import { Inventory, freePort, generateKek } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { createLogger } from '@fsm-certs/runtime';
 
 const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
@@ -37,16 +38,13 @@ function servedSerial(port: number, ca: string): Promise<string> {
 }
 
 describe('issuer-gateway process with GATEWAY_TLS=true', () => {
-  let redisServer: RedisServerHandle;
-  let redis: ReturnType<typeof createRedisConnection>;
+  const db = usePrivateRedis();
   let dataDir: string;
   let ca: CaService;
   let child: ChildProcess | undefined;
   const kek = generateKek();
 
   beforeAll(async () => {
-    redisServer = await startRedisServer({ appendOnly: false });
-    redis = createRedisConnection(redisServer.url, { role: 'client' });
     dataDir = mkdtempSync(path.join(tmpdir(), 'gw-own-cert-'));
     const tresor = await TresorProvider.start({ store: new FileSecretStore({ dataDir }) });
     // A CA that caps the gateway's certificate to ten minutes, whatever validity it asks for.
@@ -57,7 +55,7 @@ describe('issuer-gateway process with GATEWAY_TLS=true', () => {
       close: () => tresor.close(),
     };
     ca = await startCaService({
-      redisUrl: redisServer.url,
+      redisUrl: db.url,
       prefix: PREFIX,
       provider: capping,
       kek: kek.kek,
@@ -72,8 +70,6 @@ describe('issuer-gateway process with GATEWAY_TLS=true', () => {
   afterAll(async () => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await ca?.close();
-    redis?.disconnect();
-    await redisServer?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -82,7 +78,7 @@ describe('issuer-gateway process with GATEWAY_TLS=true', () => {
     const started = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', main], {
       env: {
         PATH: process.env['PATH'] ?? '',
-        REDIS_URL: redisServer.url,
+        REDIS_URL: db.url,
         FSM_REDIS_PREFIX: PREFIX,
         FSM_KEY_ENCRYPTION_KEY: kek.base64,
         GATEWAY_TLS: 'true',
@@ -115,7 +111,7 @@ describe('issuer-gateway process with GATEWAY_TLS=true', () => {
     });
     expect(url).toBe(`https://127.0.0.1:${port}`);
 
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const root = (await inventory.getTrustBundle())?.trustedCasPem[0] ?? '';
     const first = await inventory.get(GATEWAY_NAME);
     if (first === undefined) throw new Error('the gateway certificate is not in the inventory');

@@ -1,21 +1,15 @@
 // The rotation-worker as a pod runs it, on the shared service skeleton (libs/runtime): health
 // endpoints whose readiness means "sweeps will happen", and one exit-code policy at start-up.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisConnection, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
+import { describe, expect, it } from 'vitest';
+import { createRedisConnection } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { AppProcess, runAppToExit } from '@fsm-certs/stack';
 import { eventually } from '@fsm-certs/testing';
 
-let redis: RedisServerHandle;
-
-beforeAll(async () => {
-  redis = await startRedisServer({ appendOnly: false });
-});
-afterAll(async () => {
-  await redis.stop();
-});
+const db = usePrivateRedis();
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: redis.url, FSM_REDIS_PREFIX: '{fsm-rw-skeleton}', HEALTH_PORT: '0', ...extra };
+  return { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: db.url, FSM_REDIS_PREFIX: '{fsm-rw-skeleton}', HEALTH_PORT: '0', ...extra };
 }
 
 async function readyz(url: string): Promise<{ status: number; body: { checks?: Record<string, string> } }> {
@@ -47,7 +41,7 @@ describe('rotation-worker on the service skeleton', () => {
 
       // Redis loses its data (a restart without persistence) while the connection stays up:
       // no sweep will ever fire again, and readiness has to say so.
-      const admin = createRedisConnection(redis.url, { role: 'client' });
+      const admin = createRedisConnection(db.url, { role: 'client' });
       try {
         await admin.flushall();
       } finally {

@@ -1,28 +1,17 @@
 // Callers' rates spent in leases from the shared bucket in a real Redis: fewer calls, and the
 // bucket stays an upper bound for all replicas together.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SharedRateLimiter, createRedisConnection, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
-import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { SharedRateLimiter } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { ManualClock } from '../testing/harness.test-helpers.js';
 import { LEASE_TTL_MS, LeasedRateLimiter, leaseSizeFor, type RateLeaseSource } from './leased-rate-limit.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const db = usePrivateRedis();
 
 /** The shared bucket under a fresh prefix, with every call it answers recorded. */
 function sharedBucket(prefix = `{rate-${randomBytes(4).toString('hex')}}`): { source: RateLeaseSource; calls: Array<{ want: number; giveBack: number; granted: number }>; prefix: string } {
-  const shared = new SharedRateLimiter(redis, { prefix });
+  const shared = new SharedRateLimiter(db.redis, { prefix });
   const calls: Array<{ want: number; giveBack: number; granted: number }> = [];
   return {
     prefix,

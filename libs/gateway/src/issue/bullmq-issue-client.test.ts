@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   createIssueQueue,
   createIssueWorker,
@@ -13,15 +13,15 @@ import {
   type IssueJobPayload,
   type IssueJobResult,
   type IssueQueue,
-  type RedisServerHandle,
 } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { QueueEvents } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
 
-let server: RedisServerHandle;
+const db = usePrivateRedis();
 const connections: Redis[] = [];
 
-function conn(role: 'client' | 'worker', url = server.url): Redis {
+function conn(role: 'client' | 'worker', url = db.url): Redis {
   const c = createRedisConnection(url, { role });
   c.on('error', () => undefined);
   connections.push(c);
@@ -63,12 +63,8 @@ function item(commonName: string): IssueItem {
   return { requestId: randomUUID(), commonName, dnsNames: [], uris: [], ipAddresses: [], validityMs: 3_600_000, keyAlgorithm: 'ecdsa-p256', reason: 'request' };
 }
 
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-});
-afterAll(async () => {
+afterAll(() => {
   for (const c of connections) c.disconnect();
-  await server.stop();
 });
 
 describe('BullMqIssueClient', () => {

@@ -1,32 +1,19 @@
 // The root rotation's leaf scan reads every record. Between rotations it only feeds the published
 // status, so a large inventory must not make every 2 s tick re-read it all, nor hold a replica's
 // readiness for the length of a scan (issue 15: 100k certificates took ~6 s per scan).
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CertificateProvider } from '@fsm-certs/providers';
-import { createRedisConnection, RotationStatusStore, startRedisServer, type LeafFacts, type RedisServerHandle } from '@fsm-certs/queue';
+import { RotationStatusStore, type LeafFacts } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { eventually } from '@fsm-certs/testing';
 import { createRootCa, fingerprintSha256 } from '@fsm-certs/x509';
 import { RootRotationController } from './controller.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
+const db = usePrivateRedis({ flush: 'each' });
 const PREFIX = '{scan-test}';
 const ROOT = createRootCa().issuer.certificatePem;
 const ISSUER = fingerprintSha256(ROOT);
-
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
 
 const provider: CertificateProvider = {
   kind: 'vault',
@@ -58,7 +45,7 @@ function fakeInventory(count: number) {
 }
 
 function controller(inventory: ReturnType<typeof fakeInventory>, idleScanSpacing: { factor: number; minScanMs: number }): { controller: RootRotationController; status: RotationStatusStore } {
-  const status = new RotationStatusStore(redis, { prefix: PREFIX });
+  const status = new RotationStatusStore(db.redis, { prefix: PREFIX });
   const c = new RootRotationController({
     provider,
     inventory,

@@ -1,28 +1,16 @@
 // The audit trail in a real Redis: many records in one call, read back in order, all or none.
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '@fsm-certs/api';
-import { createRedisConnection } from '../redis/connection.js';
-import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
 import { AuditLog } from './audit-log.js';
+import { usePrivateRedis } from '../testing.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
+const db = usePrivateRedis();
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 let prefixes = 0;
 
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-
 function trail(): AuditLog {
   prefixes += 1;
-  return new AuditLog(redis, { prefix: `{audit-${prefixes}}`, retentionMs: 24 * 3600_000, now: () => NOW });
+  return new AuditLog(db.redis, { prefix: `{audit-${prefixes}}`, retentionMs: 24 * 3600_000, now: () => NOW });
 }
 
 function record(i: number, atMs = NOW): AuditRecord {
@@ -53,7 +41,7 @@ describe('AuditLog.appendMany', () => {
     const log = trail();
     await log.appendMany([record(1, NOW - 25 * 3600_000)]);
     await log.appendMany([record(2)]);
-    const stored = await redis.zrange(`{audit-${prefixes}}:audit:index`, '0', '-1');
+    const stored = await db.redis.zrange(`{audit-${prefixes}}:audit:index`, '0', '-1');
     expect(stored).toHaveLength(1);
   });
 });

@@ -2,33 +2,18 @@
 // two PEMs). What an operator would notice: records read back whole, old records keep working
 // after the upgrade, and a record whose CA entry is gone is reported, never served without it.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRootCa } from '@fsm-certs/x509';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
-import { createRedisConnection } from '../redis/connection.js';
-import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
 import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
+import { usePrivateRedis } from '../testing.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
+const db = usePrivateRedis({ flush: 'each' });
 const PREFIX = '{ca-test}';
 const ROOT_A = createRootCa().issuer.certificatePem;
 const ROOT_B = createRootCa().issuer.certificatePem;
-
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
 
 function issued(record: CertificateRecord): StoreWrite {
   return {
@@ -44,26 +29,26 @@ const fromA = (name: string): CertificateRecord => certificateRecord({ commonNam
 const fromB = (name: string): CertificateRecord => certificateRecord({ commonName: name, serialNumber: serial(), issuingCaPem: ROOT_B, trustedCasPem: [ROOT_A, ROOT_B] });
 
 async function caKeys(): Promise<string[]> {
-  return redis.keys(`${PREFIX}:inv:ca:*`);
+  return db.redis.keys(`${PREFIX}:inv:ca:*`);
 }
 
 describe('CA PEMs stored once per CA', () => {
   it('keeps one copy of the CA PEMs for every certificate of a CA, and reads each record back whole', async () => {
-    const store = new IssueBatchStore(redis, { prefix: PREFIX });
+    const store = new IssueBatchStore(db.redis, { prefix: PREFIX });
     const records = [fromA('a1.x'), fromA('a2.x'), fromB('b1.x'), fromA('a3.x'), fromB('b2.x')];
     expect(await store.commit(records.map(issued))).toEqual([true, true, true, true, true]);
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     await inventory.put(fromA('a4.x'));
 
     expect(await caKeys()).toHaveLength(2);
     for (const record of records) {
-      const stored: unknown = JSON.parse((await redis.hget(inventory.keys.cert(record.commonName), 'record')) ?? '{}');
+      const stored: unknown = JSON.parse((await db.redis.hget(inventory.keys.cert(record.commonName), 'record')) ?? '{}');
       expect(stored).not.toHaveProperty('issuingCaPem');
       expect(stored).not.toHaveProperty('trustedCasPem');
       expect(await inventory.get(record.commonName)).toEqual(record);
     }
     // A reader that never saw these CAs (another replica) loads them.
-    const fresh = new Inventory(redis, { prefix: PREFIX });
+    const fresh = new Inventory(db.redis, { prefix: PREFIX });
     const page = await fresh.list({ limit: 10 });
     expect(page.unreadable).toEqual([]);
     expect(page.items.map((r) => [r.commonName, r.issuingCaPem === ROOT_B ? 'B' : 'A', r.trustedCasPem.length])).toEqual([
@@ -74,22 +59,22 @@ describe('CA PEMs stored once per CA', () => {
       ['b1.x', 'B', 2],
       ['b2.x', 'B', 2],
     ]);
-    const lookup = await new IssueBatchStore(redis, { prefix: PREFIX }).lookup([{ requestId: randomUUID(), commonName: 'b2.x' }]);
+    const lookup = await new IssueBatchStore(db.redis, { prefix: PREFIX }).lookup([{ requestId: randomUUID(), commonName: 'b2.x' }]);
     expect(lookup[0]?.current).toEqual(records[4]);
   });
 
   it('still reads, lists, rotates and deletes a record written with its CA PEMs inside (before the upgrade)', async () => {
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const old = fromA('old.x');
     // Exactly what the previous version's scripts wrote: the whole record JSON, and its serial.
     const { previousSerialNumber: _none, ...json } = old;
-    await redis.hset(inventory.keys.cert('old.x'), 'record', JSON.stringify(json), 'serial', old.serialNumber);
-    await redis.zadd(inventory.keys.names, 0, 'old.x');
-    await redis.zadd(inventory.keys.renewIndex, Date.parse(old.renewAt), 'old.x');
+    await db.redis.hset(inventory.keys.cert('old.x'), 'record', JSON.stringify(json), 'serial', old.serialNumber);
+    await db.redis.zadd(inventory.keys.names, 0, 'old.x');
+    await db.redis.zadd(inventory.keys.renewIndex, Date.parse(old.renewAt), 'old.x');
 
     expect(await inventory.get('old.x')).toEqual(old);
     expect((await inventory.list({ limit: 10 })).items).toEqual([old]);
-    expect((await new IssueBatchStore(redis, { prefix: PREFIX }).lookup([{ requestId: randomUUID(), commonName: 'old.x' }]))[0]?.current).toEqual(old);
+    expect((await new IssueBatchStore(db.redis, { prefix: PREFIX }).lookup([{ requestId: randomUUID(), commonName: 'old.x' }]))[0]?.current).toEqual(old);
 
     const next = fromB('old.x');
     expect((await inventory.put(next, { expectSerial: old.serialNumber })).stored).toBe(true);
@@ -98,13 +83,13 @@ describe('CA PEMs stored once per CA', () => {
   });
 
   it('reports a record whose CA entry is missing as unreadable instead of serving it without its CA', async () => {
-    const writer = new Inventory(redis, { prefix: PREFIX });
+    const writer = new Inventory(db.redis, { prefix: PREFIX });
     const record = fromA('lost.x');
     await writer.put(record);
     await writer.put(fromB('kept.x'));
-    await redis.del(writer.keys.caEntry((await redis.hget(writer.keys.cert('lost.x'), 'ca')) ?? 'none'));
+    await db.redis.del(writer.keys.caEntry((await db.redis.hget(writer.keys.cert('lost.x'), 'ca')) ?? 'none'));
 
-    const reader = new Inventory(redis, { prefix: PREFIX });
+    const reader = new Inventory(db.redis, { prefix: PREFIX });
     await expect(reader.get('lost.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE', message: expect.stringContaining('CA entry') });
     const page = await reader.list({ limit: 10 });
     expect(page.items.map((r) => r.commonName)).toEqual(['kept.x']);
@@ -114,10 +99,10 @@ describe('CA PEMs stored once per CA', () => {
   });
 
   it('a damaged CA entry (content not matching its digest) is not trusted', async () => {
-    const writer = new Inventory(redis, { prefix: PREFIX });
+    const writer = new Inventory(db.redis, { prefix: PREFIX });
     await writer.put(fromA('tampered.x'));
-    const digest = (await redis.hget(writer.keys.cert('tampered.x'), 'ca')) ?? 'none';
-    await redis.set(writer.keys.caEntry(digest), JSON.stringify({ issuingCaPem: ROOT_B, trustedCasPem: [ROOT_B] }));
-    await expect(new Inventory(redis, { prefix: PREFIX }).get('tampered.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE' });
+    const digest = (await db.redis.hget(writer.keys.cert('tampered.x'), 'ca')) ?? 'none';
+    await db.redis.set(writer.keys.caEntry(digest), JSON.stringify({ issuingCaPem: ROOT_B, trustedCasPem: [ROOT_B] }));
+    await expect(new Inventory(db.redis, { prefix: PREFIX }).get('tampered.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE' });
   });
 });

@@ -1,30 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@fsm-certs/testing';
 import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
-import { createRedisConnection } from '../redis/connection.js';
-import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
 import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
+import { usePrivateRedis } from '../testing.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
+const db = usePrivateRedis({ flush: 'each' });
 let inventory: Inventory;
 const PREFIX = '{inv-test}';
 
 beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-  inventory = new Inventory(redis, { prefix: PREFIX, now: () => new Date('2030-05-01T00:00:00Z') });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
+  inventory = new Inventory(db.redis, { prefix: PREFIX, now: () => new Date('2030-05-01T00:00:00Z') });
 });
 
 const at = (iso: string): string => new Date(iso).toISOString();
@@ -142,7 +130,7 @@ describe('Inventory', () => {
     const id = randomUUID();
     await inventory.rememberRequest(id, 't.x', record.serialNumber, 50);
     expect(await inventory.findByRequestId(id)).toEqual(record);
-    const ttl = await redis.pttl(inventory.keys.request(id));
+    const ttl = await db.redis.pttl(inventory.keys.request(id));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(50);
     // Redis lets it lapse.
@@ -163,9 +151,9 @@ describe('Inventory', () => {
   });
 
   it('get reports a stored record that does not decode as RECORD_UNREADABLE, naming it and its serial', async () => {
-    await redis.hset(inventory.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
+    await db.redis.hset(inventory.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
     await expect(inventory.get('bad.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE', commonName: 'bad.x', serialNumber: 'ab' });
-    await redis.hset(inventory.keys.cert('bad.x'), 'record', 'not json');
+    await db.redis.hset(inventory.keys.cert('bad.x'), 'record', 'not json');
     await expect(inventory.get('bad.x')).rejects.toMatchObject({ code: 'RECORD_UNREADABLE', detail: 'it is not valid JSON' });
   });
 
@@ -175,7 +163,7 @@ describe('Inventory', () => {
     const newer = certificateRecord({ commonName: 'b.x' });
     await inventory.put(newer);
     // As a version with another key algorithm would have written it.
-    await redis.hset(inventory.keys.cert('b.x'), 'record', JSON.stringify({ ...newer, keyAlgorithm: 'ml-dsa-65' }));
+    await db.redis.hset(inventory.keys.cert('b.x'), 'record', JSON.stringify({ ...newer, keyAlgorithm: 'ml-dsa-65' }));
     const page = await inventory.list({ limit: 10 });
     expect(page.items.map((r) => r.commonName)).toEqual(['a.x', 'c.x']);
     expect(page.unreadable.map((e) => [e.commonName, e.serialNumber, e.code])).toEqual([['b.x', newer.serialNumber, 'RECORD_UNREADABLE']]);
@@ -184,7 +172,7 @@ describe('Inventory', () => {
 
   it('delete removes a record that does not decode and says which serial it held', async () => {
     await inventory.put(certificateRecord({ commonName: 'bad.x', serialNumber: 'beef' }));
-    await redis.hset(inventory.keys.cert('bad.x'), 'record', '{');
+    await db.redis.hset(inventory.keys.cert('bad.x'), 'record', '{');
     expect(await inventory.delete('bad.x')).toEqual({ commonName: 'bad.x', serialNumber: 'beef', record: undefined });
     expect(await inventory.size()).toBe(0);
     expect(await inventory.due(Date.parse('2040-01-01T00:00:00Z'), 10)).toEqual([]);
@@ -199,7 +187,7 @@ describe('Inventory', () => {
   it('writes only keys under its prefix, all sharing its cluster hash tag', async () => {
     await inventory.put(certificateRecord({ commonName: 'k.x' }), { requestIds: [randomUUID()] });
     await inventory.setTrustBundle({ issuingCaPem: 'x', trustedCasPem: ['x'], rootNotAfter: new Date() });
-    const keys = await redis.keys('*');
+    const keys = await db.redis.keys('*');
     // cert hash, renew index, names, request marker, the record's CA entry, trust bundle
     expect(keys.length).toBe(6);
     for (const key of keys) expect(key.startsWith(`${PREFIX}:`)).toBe(true);
@@ -208,7 +196,7 @@ describe('Inventory', () => {
   });
 
   it('due() costs O(due), not O(all): one range read plus one lookup per due name, whatever the inventory holds', async () => {
-    const pipeline = redis.pipeline();
+    const pipeline = db.redis.pipeline();
     const n = 20_000;
     for (let i = 0; i < n; i++) pipeline.zadd(inventory.keys.renewIndex, String(Date.parse('2035-01-01T00:00:00Z') + i), `n${i}.x`);
     await pipeline.exec();
@@ -227,7 +215,7 @@ describe('Inventory', () => {
 /** Commands Redis executed (by name) and bytes it sent to clients while `work` ran. */
 async function redisCost(work: () => Promise<void>): Promise<{ commands: Record<string, number>; bytesSent: number }> {
   const read = async (): Promise<{ calls: Map<string, number>; bytes: number }> => {
-    const [stats, commandstats] = [await redis.info('stats'), await redis.info('commandstats')];
+    const [stats, commandstats] = [await db.redis.info('stats'), await db.redis.info('commandstats')];
     const calls = new Map([...commandstats.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)].map((m) => [m[1] ?? '', Number(m[2])]));
     return { calls, bytes: Number(/^total_net_output_bytes:(\d+)/m.exec(stats)?.[1] ?? '0') };
   };

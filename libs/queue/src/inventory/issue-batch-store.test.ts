@@ -1,36 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { EventStream } from '../events/event-stream.js';
-import { createRedisConnection } from '../redis/connection.js';
-import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
 import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { certificateRecord, longLeafPem } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
+import { usePrivateRedis } from '../testing.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
+const db = usePrivateRedis({ flush: 'each' });
 let inventory: Inventory;
 let store: IssueBatchStore;
 let events: EventStream;
 const PREFIX = '{batch-test}';
 
 beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-  inventory = new Inventory(redis, { prefix: PREFIX });
-  store = new IssueBatchStore(redis, { prefix: PREFIX });
-  events = new EventStream(redis, { prefix: PREFIX });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
+  inventory = new Inventory(db.redis, { prefix: PREFIX });
+  store = new IssueBatchStore(db.redis, { prefix: PREFIX });
+  events = new EventStream(db.redis, { prefix: PREFIX });
 });
 
 const AT = '2030-01-01T00:00:00.000Z';
@@ -53,7 +41,7 @@ function storeWrite(record: CertificateRecord, expectSerial: string | null, requ
 }
 
 async function announced(): Promise<string[]> {
-  const entries = await redis.xrange(events.key, '-', '+');
+  const entries = await db.redis.xrange(events.key, '-', '+');
   return entries.map(([, fields]) => fields[1] ?? '');
 }
 
@@ -129,7 +117,7 @@ describe('IssueBatchStore', () => {
     ]);
     expect(result).toEqual([true, false]);
     expect(await inventory.findByRequestId(kept)).toEqual(record);
-    expect(await redis.exists(store.keys.request(refused))).toBe(0);
+    expect(await db.redis.exists(store.keys.request(refused))).toBe(0);
   });
 
   it('looks up markers and current records of a batch in one call', async () => {
@@ -153,7 +141,7 @@ describe('IssueBatchStore', () => {
   it('marks a stored record that does not decode on its own item; the other items of the batch look up as usual', async () => {
     const good = certificateRecord({ commonName: 'good.x' });
     await store.commit([storeWrite(good, null)]);
-    await redis.hset(store.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
+    await db.redis.hset(store.keys.cert('bad.x'), 'record', '{"commonName":"bad.x"}', 'serial', 'ab');
     const [bad, fine] = await store.lookup([
       { requestId: randomUUID(), commonName: 'bad.x' },
       { requestId: randomUUID(), commonName: 'good.x' },
@@ -185,10 +173,10 @@ describe('IssueBatchStore', () => {
   });
 
   it('keeps working after Redis forgot its scripts', async () => {
-    await redis.script('FLUSH');
+    await db.redis.script('FLUSH');
     const record = certificateRecord({ commonName: 'g.x' });
     expect(await store.commit([storeWrite(record, null)])).toEqual([true]);
-    await redis.script('FLUSH');
+    await db.redis.script('FLUSH');
     expect((await store.lookup([{ requestId: randomUUID(), commonName: 'g.x' }]))[0]?.current).toEqual(record);
   });
 });

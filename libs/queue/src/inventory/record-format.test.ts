@@ -1,37 +1,22 @@
 // Record formats: the compact one round-trips, is what a deployment at this version writes, and
 // costs less memory; every form an earlier version wrote stays readable; a record of a format
 // this version does not know is reported as unreadable, never a crash of the page around it.
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import { certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { generateKek, openPrivateKey, sealPrivateKey } from '../crypto/key-envelope.js';
 import { keyspace } from '../keys.js';
-import { createRedisConnection } from '../redis/connection.js';
-import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
 import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore } from './issue-batch-store.js';
 import { encodeCa, encodeRecord, UnreadableRecordError } from './record-codec.js';
 import { z85Decode, z85Encode } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
+import { usePrivateRedis } from '../testing.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
+const db = usePrivateRedis({ flush: 'each' });
 const PREFIX = '{format-test}';
 const keys = keyspace(PREFIX);
-
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
 
 const root = createRootCa();
 const intermediate = createRootCa({ commonName: 'second.example' });
@@ -57,12 +42,12 @@ function realRecord(commonName: string, overrides: Partial<CertificateRecord> = 
 
 describe('inventory record formats', () => {
   it('writes compact records by default that read back exactly, key included, in ~60% of the full JSON', async () => {
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const record = realRecord('compact.ns.cluster.local', { issuerId: fingerprintSha256(root.certificatePem) });
     await inventory.put(record);
     expect(await inventory.get(record.commonName)).toEqual(record);
 
-    const stored = await redis.hget(keys.cert(record.commonName), 'record');
+    const stored = await db.redis.hget(keys.cert(record.commonName), 'record');
     const compact = JSON.parse(stored ?? '{}') as Record<string, unknown>;
     expect(compact['v']).toBe(2);
     // Nothing the hash or the CA entry holds is repeated: no name, serial, PEM armour or CA PEMs.
@@ -78,7 +63,7 @@ describe('inventory record formats', () => {
   });
 
   it('round-trips what the compact form cannot shorten: other PEM line breaks, non-canonical dates, chains, CSRs, warnings, a CN not among the DNS names', async () => {
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const base = realRecord('odd.ns.cluster.local', {}, false);
     const odd: CertificateRecord = {
       ...base,
@@ -102,36 +87,36 @@ describe('inventory record formats', () => {
   });
 
   it('full format writes the JSON every older version reads: the record schema itself parses it', async () => {
-    const store = new IssueBatchStore(redis, { prefix: PREFIX, recordFormat: 'full' });
+    const store = new IssueBatchStore(db.redis, { prefix: PREFIX, recordFormat: 'full' });
     const record = realRecord('full.ns.cluster.local', {}, false);
     const event = { version: 1 as const, kind: 'issued' as const, at: record.issuedAt, commonName: record.commonName, serialNumber: record.serialNumber, notAfter: record.notAfter };
     expect(await store.commit([{ kind: 'store', record, expectSerial: null, requestIds: [], event }])).toEqual([true]);
-    const stored = JSON.parse((await redis.hget(keys.cert(record.commonName), 'record')) ?? '{}') as unknown;
+    const stored = JSON.parse((await db.redis.hget(keys.cert(record.commonName), 'record')) ?? '{}') as unknown;
     expect(certificateRecordSchema.parse(stored)).toEqual(record);
-    expect(await new Inventory(redis, { prefix: PREFIX }).get(record.commonName)).toEqual(record);
+    expect(await new Inventory(db.redis, { prefix: PREFIX }).get(record.commonName)).toEqual(record);
   });
 
   it('reads the forms earlier versions wrote: CA PEMs inline, and CA PEMs by reference', async () => {
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const inline = realRecord('inline.ns.cluster.local', {}, false);
-    await redis.hset(keys.cert(inline.commonName), 'record', JSON.stringify(inline), 'serial', inline.serialNumber);
+    await db.redis.hset(keys.cert(inline.commonName), 'record', JSON.stringify(inline), 'serial', inline.serialNumber);
     expect(await inventory.get(inline.commonName)).toEqual(inline);
 
     const byRef = realRecord('byref.ns.cluster.local', {}, false);
     const { issuingCaPem, trustedCasPem, ...rest } = byRef;
     const ca = encodeCa({ issuingCaPem, trustedCasPem });
-    await redis.set(keys.caEntry(ca.digest), ca.json);
-    await redis.hset(keys.cert(byRef.commonName), 'record', JSON.stringify(rest), 'serial', byRef.serialNumber, 'ca', ca.digest, 'previousSerial', 'abcd');
+    await db.redis.set(keys.caEntry(ca.digest), ca.json);
+    await db.redis.hset(keys.cert(byRef.commonName), 'record', JSON.stringify(rest), 'serial', byRef.serialNumber, 'ca', ca.digest, 'previousSerial', 'abcd');
     expect(await inventory.get(byRef.commonName)).toEqual({ ...byRef, previousSerialNumber: 'abcd' });
   });
 
   it('reports a record of an unknown format, or a compact one without its serial, as unreadable; the list goes on', async () => {
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const good = realRecord('good.ns.cluster.local');
     await inventory.put(good);
-    await redis.hset(keys.cert('future.ns.cluster.local'), 'record', '{"v":3}', 'serial', 'abc1');
-    await redis.hset(keys.cert('noserial.ns.cluster.local'), 'record', encodeRecord(good).json);
-    await redis.zadd(keys.names, 0, 'future.ns.cluster.local', 0, 'noserial.ns.cluster.local');
+    await db.redis.hset(keys.cert('future.ns.cluster.local'), 'record', '{"v":3}', 'serial', 'abc1');
+    await db.redis.hset(keys.cert('noserial.ns.cluster.local'), 'record', encodeRecord(good).json);
+    await db.redis.zadd(keys.names, 0, 'future.ns.cluster.local', 0, 'noserial.ns.cluster.local');
 
     await expect(inventory.get('future.ns.cluster.local')).rejects.toThrow(/record format 3/);
     await expect(inventory.get('noserial.ns.cluster.local')).rejects.toBeInstanceOf(UnreadableRecordError);
@@ -149,12 +134,12 @@ describe('inventory record formats', () => {
       realRecord('l2.ns.cluster.local'),
       { ...realRecord('l3.ns.cluster.local', {}, false), notAfter: '2031-01-01T00:00:00Z' },
     ];
-    await new Inventory(redis, { prefix: PREFIX }).put(records[0] as CertificateRecord);
-    await new Inventory(redis, { prefix: PREFIX }).put(records[1] as CertificateRecord);
-    await new Inventory(redis, { prefix: PREFIX, recordFormat: 'full' }).put(records[2] as CertificateRecord);
-    await redis.hset(keys.cert('l4.ns.cluster.local'), 'record', '{"v":2,"b":"soon"', 'serial', 'abc1');
-    await redis.zadd(keys.names, 0, 'l4.ns.cluster.local');
-    const inventory = new Inventory(redis, { prefix: PREFIX });
+    await new Inventory(db.redis, { prefix: PREFIX }).put(records[0] as CertificateRecord);
+    await new Inventory(db.redis, { prefix: PREFIX }).put(records[1] as CertificateRecord);
+    await new Inventory(db.redis, { prefix: PREFIX, recordFormat: 'full' }).put(records[2] as CertificateRecord);
+    await db.redis.hset(keys.cert('l4.ns.cluster.local'), 'record', '{"v":2,"b":"soon"', 'serial', 'abc1');
+    await db.redis.zadd(keys.names, 0, 'l4.ns.cluster.local');
+    const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const listed = (await inventory.list({ limit: 10 })).items.map((r) => ({ commonName: r.commonName, serialNumber: r.serialNumber, issuerId: r.issuerId, notAfterMs: Date.parse(r.notAfter) }));
     expect(listed).toHaveLength(3);
     const first = await inventory.leaves({ limit: 2 });
@@ -184,8 +169,8 @@ describe('inventory record formats', () => {
     const count = 200;
     const template = realRecord('template.ns.cluster.local');
     const usage = async (format: 'compact' | 'full'): Promise<number> => {
-      await redis.flushall();
-      const store = new IssueBatchStore(redis, { prefix: PREFIX, recordFormat: format });
+      await db.redis.flushall();
+      const store = new IssueBatchStore(db.redis, { prefix: PREFIX, recordFormat: format });
       const writes = Array.from({ length: count }, (_, i) => {
         const commonName = `n${i}.ns.cluster.local`;
         const record = { ...template, commonName, serialNumber: serial(), dnsNames: [commonName] };
@@ -194,7 +179,7 @@ describe('inventory record formats', () => {
       });
       await store.commit(writes);
       let total = 0;
-      for (let i = 0; i < count; i += 1) total += (await redis.memory('USAGE', keys.cert(`n${i}.ns.cluster.local`))) ?? 0;
+      for (let i = 0; i < count; i += 1) total += (await db.redis.memory('USAGE', keys.cert(`n${i}.ns.cluster.local`))) ?? 0;
       return total / count;
     };
     const full = await usage('full');
