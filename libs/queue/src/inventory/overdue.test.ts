@@ -1,13 +1,12 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { QueueError } from '../errors.js';
-import { createRedisConnection } from '../redis/connection.js';
-import { startRedisServer, type RedisServerHandle } from '../redis/launcher.js';
 import { certificateRecord } from '../test-fixtures.test-helpers.js';
+import { usePrivateRedis } from '../testing.js';
 import { Inventory } from './inventory.js';
 import { InventoryHealth, type OverduePage } from './overdue.js';
 
-let server: RedisServerHandle;
+const db = usePrivateRedis({ flush: 'each' });
 let redis: Redis;
 let inventory: Inventory;
 let health: InventoryHealth;
@@ -15,18 +14,10 @@ const PREFIX = '{overdue-test}';
 const NOW = Date.parse('2030-05-01T00:00:00Z');
 const MIN = 60_000;
 
-beforeAll(async () => {
-  server = await startRedisServer({ appendOnly: false });
-  redis = createRedisConnection(server.url, { role: 'client' });
+beforeAll(() => {
+  redis = db.redis;
   inventory = new Inventory(redis, { prefix: PREFIX });
   health = new InventoryHealth(redis, { prefix: PREFIX });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
 });
 
 /** A record renewing at NOW + offsetMs (expiring an hour after that). */
