@@ -3,7 +3,8 @@
 // interactive request is taken at once instead of queueing behind the renewal backlog (issue 15).
 import type { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Inventory, rotateJobId, type IssueJobResult, type IssueQueue, type RotateQueue } from '@fsm-certs/queue';
+import { Inventory, createIssueQueue, createIssueWorker, createRedisConnection, rotateJobId, type IssueJobResult, type IssueQueue, type RotateQueue } from '@fsm-certs/queue';
+import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { RenewalYield } from './renewals-yield.js';
 import { PREFIX, item, startCaServiceFixture, type CaServiceFixture, type TestEnv } from './test-support.test-helpers.js';
 
@@ -77,7 +78,7 @@ describe('RenewalYield: renewals give way to interactive issuance', () => {
   it('lets only one renewal start while an issue job is in flight, and gives renewals every lane back when it ends', async () => {
     const renewals = new RenewalYield({ lanes: 4 });
     const issueWork = deferred();
-    const issueJob = renewals.interactiveWork(() => issueWork.promise)();
+    const issueJob = renewals.interactiveWork(() => issueWork.promise)({});
     expect(renewals.state).toMatchObject({ interactive: 1, limit: 1 });
 
     const started: number[] = [];
@@ -105,7 +106,7 @@ describe('RenewalYield: renewals give way to interactive issuance', () => {
     const renewals = new RenewalYield({ lanes: 3 });
     const running = await Promise.all([renewals.acquire(), renewals.acquire()]);
     const issueWork = deferred();
-    const issueJob = renewals.interactiveWork(() => issueWork.promise)();
+    const issueJob = renewals.interactiveWork(() => issueWork.promise)({});
     const order: string[] = [];
     const a = renewals.acquire().then((release) => (order.push('a'), release));
     const b = renewals.acquire().then((release) => (order.push('b'), release));
@@ -123,7 +124,7 @@ describe('RenewalYield: renewals give way to interactive issuance', () => {
   it('counts an issue job that fails as ended too', async () => {
     const renewals = new RenewalYield({ lanes: 2 });
     const failing = renewals.interactiveWork(() => Promise.reject(new Error('CA unavailable')));
-    await expect(failing()).rejects.toThrow('CA unavailable');
+    await expect(failing({})).rejects.toThrow('CA unavailable');
     expect(renewals.state).toMatchObject({ interactive: 0, limit: 2 });
   });
 
@@ -138,5 +139,39 @@ describe('RenewalYield: renewals give way to interactive issuance', () => {
     held();
     held();
     expect(renewals.state.renewing).toBe(0);
+  });
+});
+
+describe('RenewalYield with a real BullMQ worker', () => {
+  const db = usePrivateRedis({ flush: 'each' });
+
+  it("still hands the issue processor BullMQ's cancellation signal, so a shutdown can hand its jobs back", async () => {
+    const renewals = new RenewalYield({ lanes: 2 });
+    const started = deferred();
+    const seen: { signal?: AbortSignal; reason?: unknown } = {};
+    const cancelled = deferred();
+    const processor = renewals.interactiveWork(async (_job: unknown, _token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
+      seen.signal = signal;
+      started.resolve();
+      await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      seen.reason = signal?.reason;
+      cancelled.resolve();
+      throw new Error('cancelled');
+    });
+    const queue = createIssueQueue(db.redis, '{yield-signal}');
+    const connection = createRedisConnection(db.url, { role: 'worker' });
+    const worker = createIssueWorker(connection, processor, { concurrency: 1 }, '{yield-signal}');
+    try {
+      await queue.add('issue-batch', { version: 1, requests: [item('cancel.cluster.local')] });
+      await started.promise;
+      expect(seen.signal).toBeInstanceOf(AbortSignal);
+      worker.cancelAllJobs('shutting down');
+      await cancelled.promise;
+      expect(String(seen.reason)).toContain('shutting down');
+    } finally {
+      await worker.close(true);
+      await queue.close();
+      connection.disconnect();
+    }
   });
 });

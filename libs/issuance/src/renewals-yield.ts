@@ -13,7 +13,8 @@ export interface RenewalYieldOptions {
   readonly whileInteractive?: number;
 }
 
-type Processor<A extends unknown[], R> = (...args: A) => Promise<R>;
+/** A BullMQ processor: the job, its lock token and the signal that cancels it. */
+type Processor<J, R> = (job: J, token?: string, signal?: AbortSignal) => Promise<R>;
 
 export class RenewalYield {
   private interactive = 0;
@@ -27,12 +28,16 @@ export class RenewalYield {
     this.whileInteractive = Math.min(this.lanes, Math.max(0, Math.floor(options.whileInteractive ?? 1)));
   }
 
-  /** Wraps the issue processor: its jobs count as interactive work while they run. */
-  interactiveWork<A extends unknown[], R>(processor: Processor<A, R>): Processor<A, R> {
-    return async (...args: A): Promise<R> => {
+  /**
+   * Wraps the issue processor: its jobs count as interactive work while they run. The wrapper
+   * declares all three parameters because BullMQ hands a processor the cancellation signal only
+   * when its `length` is 3 or more (worker.cancelAllJobs on shutdown depends on it).
+   */
+  interactiveWork<J, R>(processor: Processor<J, R>): Processor<J, R> {
+    return async (job: J, token?: string, signal?: AbortSignal): Promise<R> => {
       this.interactive += 1;
       try {
-        return await processor(...args);
+        return await processor(job, token, signal);
       } finally {
         this.interactive -= 1;
         this.wake();
