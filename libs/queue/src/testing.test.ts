@@ -1,7 +1,7 @@
 // The shared per-file Redis hook: what the suites using it rely on.
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { usePrivateRedis, type PrivateRedis } from './testing.js';
+import { usePrivateRedis, type PrivateRedis } from './testing.test-helpers.js';
 
 /** Whether anything accepts a TCP connection on 127.0.0.1:port. */
 function accepts(port: number): Promise<boolean> {

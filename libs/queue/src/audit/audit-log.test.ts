@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '@fsm-certs/api';
 import { AuditLog } from './audit-log.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis();
 const NOW = Date.parse('2026-06-01T00:00:00Z');

@@ -8,7 +8,7 @@ import type { CertificateRecord } from '../contracts/certificate-record.js';
 import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis({ flush: 'each' });
 const PREFIX = '{ca-test}';

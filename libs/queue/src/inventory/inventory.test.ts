@@ -5,7 +5,7 @@ import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
 import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis({ flush: 'each' });
 let inventory: Inventory;

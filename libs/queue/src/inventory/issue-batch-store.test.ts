@@ -7,7 +7,7 @@ import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { certificateRecord, longLeafPem } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis({ flush: 'each' });
 let inventory: Inventory;

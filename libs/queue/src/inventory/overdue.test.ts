@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueueError } from '../errors.js';
 import { certificateRecord } from '../test-fixtures.test-helpers.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { InventoryHealth, type OverduePage } from './overdue.js';
 

@@ -12,7 +12,7 @@ import { IssueBatchStore } from './issue-batch-store.js';
 import { encodeCa, encodeRecord, UnreadableRecordError } from './record-codec.js';
 import { z85Decode, z85Encode } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis({ flush: 'each' });
 const PREFIX = '{format-test}';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createRootCa } from '@fsm-certs/x509';
 import { RotationStatusStore } from '../rotation-status-store.js';
 import { Inventory } from './inventory.js';
-import { usePrivateRedis } from '../testing.js';
+import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis();
 
