@@ -9,21 +9,10 @@ import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { luaScript, runScript } from '../redis/run-script.js';
 
-/** KEYS: index, records. ARGV: id, json, cutoff id ("(<13 digits>" exclusive bound). Trims at most 1000 per call. */
-const APPEND = luaScript(`
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[1], 0, ARGV[1])
-local old = redis.call('ZRANGEBYLEX', KEYS[1], '-', ARGV[3], 'LIMIT', 0, 1000)
-if #old > 0 then
-  redis.call('HDEL', KEYS[2], unpack(old))
-  redis.call('ZREM', KEYS[1], unpack(old))
-end
-return #old
-`);
-
 /**
- * KEYS: index, records. ARGV: cutoff id, then id, json pairs. The records of many decisions in
- * one call (the gateway writes a batch's records together, before any of its answers).
+ * KEYS: index, records. ARGV: cutoff id ("(<13 digits>" exclusive bound), then id, json pairs.
+ * The records of one or many decisions in one call (the gateway writes a batch's records
+ * together, before any of its answers). Trims at most 1000 expired records per call.
  */
 const APPEND_MANY = luaScript(`
 local n = (#ARGV - 1) / 2
@@ -124,11 +113,8 @@ export class AuditLog {
   }
 
   /** Validates and stores one record; resolves once Redis has it. */
-  async append(record: AuditRecord): Promise<void> {
-    const parsed = auditRecordSchema.safeParse(record);
-    if (!parsed.success) throw new QueueError('INVALID_ARGUMENT', `Audit record rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, { cause: parsed.error });
-    const cutoff = `(${pad(this.now() - this.options.retentionMs)}`;
-    await runScript(this.redis, APPEND, [this.keys.auditIndex, this.keys.auditRecords], [record.id, JSON.stringify(parsed.data), cutoff]);
+  append(record: AuditRecord): Promise<void> {
+    return this.appendMany([record]);
   }
 
   /**

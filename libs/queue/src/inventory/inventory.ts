@@ -213,16 +213,8 @@ export class Inventory {
    * Decodes hashes as read (loading the CA entries they refer to first): per hash its record,
    * undefined when absent, or the UnreadableRecordError it does not decode with.
    */
-  private async decodeAll(read: ReadonlyArray<{ commonName: string; fields: RecordFields }>): Promise<Array<CertificateRecord | UnreadableRecordError | undefined>> {
-    await this.cas.load(read.map((r) => r.fields.ca));
-    return read.map(({ commonName, fields }) => {
-      try {
-        return decodeRecord(commonName, fields, this.cas.of);
-      } catch (error) {
-        if (!(error instanceof UnreadableRecordError)) throw error;
-        return error;
-      }
-    });
+  private decodeAll(read: ReadonlyArray<{ commonName: string; fields: RecordFields }>): Promise<Array<CertificateRecord | UnreadableRecordError | undefined>> {
+    return decodeEach(this.cas, read);
   }
 
   /** Names whose renewAt <= nowMs, earliest first, at most `limit`: O(log n + due). */
@@ -313,4 +305,21 @@ export class Inventory {
     const json = await this.redis.get(this.keys.trustBundle);
     return json === null ? undefined : parseStored(trustBundleRecordSchema, parseJson(json, 'Trust bundle'), 'Trust bundle');
   }
+}
+
+/**
+ * Decodes hashes as read, loading the CA entries they refer to first: per hash its record,
+ * undefined when absent, or the UnreadableRecordError it does not decode with. Shared by the
+ * inventory's reads and the health scans (overdue.ts).
+ */
+export async function decodeEach(cas: CaEntries, read: ReadonlyArray<{ commonName: string; fields: RecordFields }>): Promise<Array<CertificateRecord | UnreadableRecordError | undefined>> {
+  await cas.load(read.map((r) => r.fields.ca));
+  return read.map(({ commonName, fields }) => {
+    try {
+      return decodeRecord(commonName, fields, cas.of);
+    } catch (error) {
+      if (!(error instanceof UnreadableRecordError)) throw error;
+      return error;
+    }
+  });
 }

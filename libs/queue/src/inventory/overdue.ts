@@ -14,6 +14,7 @@ import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { luaScript, runScript } from '../redis/run-script.js';
 import { CaEntries } from './ca-entries.js';
+import { decodeEach } from './inventory.js';
 import { RECORD_FIELDS, UnreadableRecordError, decodeRecord, fieldsOf, type RecordFields } from './record-codec.js';
 
 const MAX_PAGE = 1000;
@@ -240,14 +241,6 @@ export class InventoryHealth {
       if (error) throw error;
       return { commonName, fields: fieldsOf(value) };
     });
-    await this.cas.load(read.map((r) => r.fields.ca));
-    return read.map(({ commonName, fields }) => {
-      try {
-        return decodeRecord(commonName, fields, this.cas.of);
-      } catch (error) {
-        if (!(error instanceof UnreadableRecordError)) throw error;
-        return error;
-      }
-    });
+    return decodeEach(this.cas, read);
   }
 }
