@@ -4,13 +4,10 @@
 import { createECDH, KeyObject, type ECDH } from 'node:crypto';
 import { keyFamilyOf, type KeyFamily } from '@fsm-certs/core';
 import { z } from 'zod';
-import { buildCertificate, truncateToSeconds } from './certificate.js';
-import { encodeName } from './der/name.js';
+import { truncateToSeconds } from './certificate.js';
 import { X509Error } from './errors.js';
-import {
-  LEAF_BASIC_CONSTRAINTS, LEAF_EXT_KEY_USAGE, leafKeyUsageExtension, subjectAltNameExtension, subjectKeyIdentifierExtension,
-} from './extensions.js';
 import { issuerParts } from './issuer.js';
+import { leafTbsDer, signedCertificateDer } from './leaf-der.js';
 import { exportPrivateKeyPem, generateKeyPair, keyAlgorithmOf, keyAlgorithmSchema } from './keys.js';
 import { assertDnsName, assertUri, ipAddressBytes } from './names.js';
 import { derToPem } from './pem.js';
@@ -136,24 +133,18 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
   const parts = issuerParts(issuer);
   const key = subjectKey(opts);
   const serial = randomSerial(opts.randomBytes);
-  const der = buildCertificate({
+  const tbs = leafTbsDer({
     serialDer: serial.der,
-    signatureAlgorithm: parts.signatureAlgorithm,
-    issuerName: parts.issuerName,
+    issuer: parts,
     notBefore,
     notAfter,
-    subjectName: encodeName({ commonName: opts.commonName }),
+    commonName: opts.commonName,
     spki: key.spki,
-    extensions: [
-      leafKeyUsageExtension(key.family),
-      LEAF_EXT_KEY_USAGE,
-      LEAF_BASIC_CONSTRAINTS,
-      subjectKeyIdentifierExtension(keyIdentifier(key.spki)),
-      parts.authorityKeyIdentifier,
-      subjectAltNameExtension({ dnsNames, uris, ipAddresses }),
-    ],
-    signingKey: issuer.privateKey,
+    family: key.family,
+    keyId: keyIdentifier(key.spki),
+    sans: { dnsNames, uris, ipAddresses },
   });
+  const der = signedCertificateDer(tbs, parts.signatureAlgorithm, issuer.privateKey);
   return {
     certificatePem: derToPem(der),
     certificateDer: der,
