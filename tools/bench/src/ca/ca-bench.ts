@@ -12,8 +12,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
-import { DEFAULT_PREFIX, ISSUE_JOB_OPTIONS, JOB_NAMES, QUEUE_NAMES, createRedisConnection, type IssueJobPayload } from '@fsm-certs/queue';
+import {
+  DEFAULT_PREFIX,
+  ISSUE_JOB_OPTIONS,
+  JOB_NAMES,
+  QUEUE_NAMES,
+  createIssueQueue,
+  createQueueEvents,
+  createRedisConnection,
+  type IssueJobPayload,
+  type IssueQueue,
+} from '@fsm-certs/queue';
 import { startStack, type Stack } from '@fsm-certs/stack';
 import { median } from '../measure.js';
 import { cpuPerOp, sampleCpu } from '../issue/cpu.js';
@@ -30,8 +39,8 @@ const baseline = process.env['BENCH_BASELINE'];
 interface System {
   readonly name: string;
   readonly stack: Stack;
-  readonly queue: Queue<IssueJobPayload>;
-  readonly events: QueueEvents;
+  readonly queue: IssueQueue;
+  readonly events: ReturnType<typeof createQueueEvents>;
   readonly pids: Record<string, number | undefined>;
   readonly dataDir: string;
   disconnect(): void;
@@ -59,8 +68,8 @@ async function startSystem(name: string, start: typeof startStack): Promise<Syst
   const connections = [createRedisConnection(stack.redisUrl, { role: 'client' }), createRedisConnection(stack.redisUrl, { role: 'worker' })] as const;
   // Closing the stack stops its Redis under these; their reconnect attempts are not news.
   for (const connection of connections) connection.on('error', () => undefined);
-  const queue = new Queue<IssueJobPayload>(QUEUE_NAMES.issue, { connection: connections[0], prefix: DEFAULT_PREFIX });
-  const events = new QueueEvents(QUEUE_NAMES.issue, { connection: connections[1], prefix: DEFAULT_PREFIX });
+  const queue = createIssueQueue(connections[0], DEFAULT_PREFIX);
+  const events = createQueueEvents(connections[1], QUEUE_NAMES.issue, DEFAULT_PREFIX);
   await events.waitUntilReady();
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, 'ca-service': stack.app('ca-service').pid };
   return { name, stack, queue, events, pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
