@@ -12,6 +12,7 @@
 // the clear.
 import http from 'node:http';
 import https from 'node:https';
+import { onAbort } from './abort-fanout.js';
 
 /** What node-vault hands its request function (request-promise's option names). */
 export interface NodeVaultRequestOptions {
@@ -56,32 +57,67 @@ function parseBody(text: string, contentType: string | undefined): unknown {
   return text;
 }
 
+/** Where a Vault URL goes, as node:http options: parsed once per distinct URL, not per call. */
+interface Target {
+  readonly protocol: string;
+  readonly hostname: string;
+  /** undefined: the scheme's default port. */
+  readonly port: number | undefined;
+  readonly path: string;
+}
+
+const targets = new Map<string, Target>();
+
+function targetOf(url: URL): Target {
+  const { href } = url;
+  let target = targets.get(href);
+  if (target === undefined) {
+    // A handful of distinct paths in practice (pki/issue/<role>, the trust reads); bounded anyway.
+    if (targets.size >= 256) targets.clear();
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    target = { protocol: url.protocol, hostname, port: url.port === '' ? undefined : Number(url.port), path: `${url.pathname}${url.search}` };
+    targets.set(href, target);
+  }
+  return target;
+}
+
 function once(agent: http.Agent, url: URL, options: NodeVaultRequestOptions, payload: string | undefined): Promise<{ status: number; location: string | undefined; body: unknown }> {
-  const secure = url.protocol === 'https:';
+  const target = targetOf(url);
+  const { signal } = options;
   const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(payload);
   }
   return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(
-      url,
-      { method: options.method, headers, agent, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+    if (signal?.aborted === true) {
+      reject(new RequestError('ABORT_ERR', 'the caller stopped waiting'));
+      return;
+    }
+    const request = (target.protocol === 'https:' ? https : http).request(
+      { protocol: target.protocol, hostname: target.hostname, ...(target.port === undefined ? {} : { port: target.port }), path: target.path, method: options.method, headers, agent },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
+        response.on('error', fail);
         response.on('end', () => {
+          unsubscribe();
           const text = chunks.length === 1 && chunks[0] !== undefined ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
           const location = response.headers.location;
           resolve({ status: response.statusCode ?? 0, location, body: parseBody(text, response.headers['content-type']) });
         });
       },
     );
+    function fail(error: unknown): void {
+      unsubscribe();
+      reject(error);
+    }
+    // Not node:http's `signal` option: that adds a listener per request to a signal a whole job shares.
+    const unsubscribe = signal === undefined ? () => undefined : onAbort(signal, () => request.destroy(new RequestError('ABORT_ERR', 'the caller stopped waiting')));
     if (options.timeout !== undefined && options.timeout > 0) {
       request.setTimeout(options.timeout, () => request.destroy(new RequestError('ETIMEDOUT', `no answer within ${options.timeout} ms`)));
     }
-    request.on('error', reject);
+    request.on('error', fail);
     request.end(payload);
   });
 }
