@@ -59,30 +59,38 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 
 /** Where a Vault URL goes, as node:http options: parsed once per distinct URL, not per call. */
 interface Target {
+  readonly href: string;
   readonly protocol: string;
   readonly hostname: string;
   /** undefined: the scheme's default port. */
   readonly port: number | undefined;
   readonly path: string;
+  readonly pathname: string;
 }
 
 const targets = new Map<string, Target>();
 
-function targetOf(url: URL): Target {
-  const { href } = url;
-  let target = targets.get(href);
+function targetOf(uri: string): Target {
+  let target = targets.get(uri);
   if (target === undefined) {
+    const url = new URL(uri);
     // A handful of distinct paths in practice (pki/issue/<role>, the trust reads); bounded anyway.
     if (targets.size >= 256) targets.clear();
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    target = { protocol: url.protocol, hostname, port: url.port === '' ? undefined : Number(url.port), path: `${url.pathname}${url.search}` };
-    targets.set(href, target);
+    target = {
+      href: url.href,
+      protocol: url.protocol,
+      hostname,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      pathname: url.pathname,
+    };
+    targets.set(uri, target);
   }
   return target;
 }
 
-function once(agent: http.Agent, url: URL, options: NodeVaultRequestOptions, payload: string | undefined): Promise<{ status: number; location: string | undefined; body: unknown }> {
-  const target = targetOf(url);
+function once(agent: http.Agent, target: Target, options: NodeVaultRequestOptions, payload: string | undefined): Promise<{ status: number; location: string | undefined; body: unknown }> {
   const { signal } = options;
   const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined) {
@@ -130,17 +138,17 @@ function once(agent: http.Agent, url: URL, options: NodeVaultRequestOptions, pay
 export function nodeVaultRequester(agent: http.Agent): { defaults(): (options: NodeVaultRequestOptions) => Promise<NodeVaultResponse> } {
   const protocol = agent instanceof https.Agent ? 'https:' : 'http:';
   const send = async (options: NodeVaultRequestOptions): Promise<NodeVaultResponse> => {
-    let url = new URL(options.uri);
+    let target = targetOf(options.uri);
     let method = options.method;
     let payload = options.json !== undefined && options.json !== null && typeof options.json === 'object' ? JSON.stringify(options.json) : undefined;
     for (let hop = 0; ; hop++) {
-      if (url.protocol !== protocol) throw new RequestError('ERR_INVALID_PROTOCOL', `refusing ${url.protocol} for a Vault reached over ${protocol}`);
-      const answer = await once(agent, url, { ...options, method }, payload);
+      if (target.protocol !== protocol) throw new RequestError('ERR_INVALID_PROTOCOL', `refusing ${target.protocol} for a Vault reached over ${protocol}`);
+      const answer = await once(agent, target, { ...options, method }, payload);
       if (!REDIRECTS.has(answer.status) || answer.location === undefined) {
-        return { statusCode: answer.status, body: answer.body, request: { path: url.pathname } };
+        return { statusCode: answer.status, body: answer.body, request: { path: target.pathname } };
       }
       if (hop >= MAX_REDIRECTS) throw new RequestError('ERR_FR_TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects`);
-      url = new URL(answer.location, url);
+      target = targetOf(new URL(answer.location, target.href).href);
       if (answer.status === 303) {
         method = 'GET';
         payload = undefined;
