@@ -123,11 +123,30 @@ describe('InventoryHealth.unreadable', () => {
     // Damaged in place: the same serial, a few bytes short.
     await redis.hset(key, 'record', bytes.subarray(0, -3));
     expect(await scanAll(4)).toEqual(['v2.ns.cluster.local']);
+    // Damaged without changing its length: one field's tag overwritten.
+    const other = inventory.keys.cert('v4.ns.cluster.local');
+    const same = Buffer.from((await redis.hgetBuffer(other, 'record')) ?? Buffer.alloc(0));
+    same[1] = 0x7f;
+    await redis.hset(other, 'record', same);
+    expect(await scanAll(4)).toEqual(['v2.ns.cluster.local', 'v4.ns.cluster.local']);
 
     const ca = (await redis.hget(inventory.keys.cert('v0.ns.cluster.local'), 'ca')) ?? '';
     await redis.del(inventory.keys.caEntry(ca));
     const fresh = new InventoryHealth(redis, { prefix: PREFIX });
     expect(await scanAllWith(fresh, 4)).toEqual(['v0.ns.cluster.local', 'v1.ns.cluster.local', 'v2.ns.cluster.local', 'v3.ns.cluster.local', 'v4.ns.cluster.local', 'v5.ns.cluster.local']);
+  });
+
+  it('never trusts the digest an earlier version kept (field verified), and drops it once the record decoded', async () => {
+    await store('old.ns.cluster.local', 60 * MIN);
+    const key = inventory.keys.cert('old.ns.cluster.local');
+    const bytes = (await redis.hgetBuffer(key, 'record')) ?? Buffer.alloc(0);
+    // Damaged, with a digest under the old field: the scan decodes it all the same.
+    await redis.hset(key, 'record', bytes.subarray(0, 25), 'verified', '0123456789abcdef');
+    expect(await scanAll(10)).toEqual(['old.ns.cluster.local']);
+    await redis.hset(key, 'record', bytes);
+    expect(await scanAll(10)).toEqual([]);
+    expect(await redis.hget(key, 'verified')).toBeNull();
+    expect(await redis.hget(key, 'v')).toMatch(/^[0-9a-f]{12}$/);
   });
 
   it('does not vouch for a record rewritten between its read and the remembering of its digest', async () => {

@@ -23,13 +23,31 @@ export async function runScript(redis: Redis, script: LuaScript, keys: readonly 
   }
 }
 
+/**
+ * ioredis defines a Buffer variant of every command (`evalshaBuffer`: the reply's bulk strings as
+ * Buffers) but does not declare this one. `callBuffer` would do, but loses the command's name
+ * under auto-pipelining (ioredis 5-6), which the services turn on.
+ */
+interface BufferScripting {
+  evalshaBuffer(...args: Array<string | Buffer | number>): Promise<unknown>;
+  evalBuffer(...args: Array<string | Buffer | number>): Promise<unknown>;
+}
+
+function bufferScripting(redis: Redis): BufferScripting {
+  const candidate: Partial<BufferScripting> = redis as Partial<BufferScripting>;
+  const { evalshaBuffer, evalBuffer } = candidate;
+  if (typeof evalshaBuffer !== 'function' || typeof evalBuffer !== 'function') throw new Error('this ioredis client has no evalshaBuffer/evalBuffer');
+  return { evalshaBuffer: evalshaBuffer.bind(redis), evalBuffer: evalBuffer.bind(redis) };
+}
+
 /** runScript, with every bulk string of the reply as a Buffer (for values that are not text). */
 export async function runScriptBuffer(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
+  const scripting = bufferScripting(redis);
   try {
-    return await redis.callBuffer('EVALSHA', [script.sha1, keys.length, ...keys, ...args]);
+    return await scripting.evalshaBuffer(script.sha1, keys.length, ...keys, ...args);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return redis.callBuffer('EVAL', [script.source, keys.length, ...keys, ...args]);
+      return scripting.evalBuffer(script.source, keys.length, ...keys, ...args);
     }
     throw error;
   }
