@@ -1,8 +1,9 @@
 // The one place a certificate record is turned into what Redis holds and back. Every writer
 // (Inventory.put, IssueBatchStore.commit) encodes through encodeRecord and every reader decodes
 // through decodeRecord, both against certificateRecordSchema, so a record that was written can
-// always be read by the same version. The hash keeps the record JSON and, apart, its serial, the
-// serial it replaced and a reference to its CA PEMs. The issuing CA and the trusted roots are the
+// always be read by the same version. The hash keeps the record (JSON text in formats 1 and 2,
+// bytes in format 3: binary-record.ts) and, apart, its serial, the serial it replaced and a
+// reference to its CA PEMs. The issuing CA and the trusted roots are the
 // same for every certificate of a CA (~1.3 KB, 40% of a record), so they are stored once per
 // distinct set under <prefix>:inv:ca:<digest> and the record names the digest. Records written
 // before that (CA PEMs inside the JSON) stay readable as they are.
