@@ -9,6 +9,7 @@ import {
   EventStream,
   Inventory,
   IssueBatchStore,
+  IssueReplies,
   createIssueWorker,
   createRedisConnection,
   DEFAULT_RECORD_FORMAT,
@@ -189,7 +190,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     maxStalledCount: 3,
   };
   const renewals = new RenewalYield({ lanes: settings.concurrency });
-  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published })), settings, prefix);
+  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published, replies: new IssueReplies(commands, { prefix }) })), settings, prefix);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger, renewals }), settings, prefix);
   const rotateQueue = createRotateQueue(commands, prefix);
   rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));
