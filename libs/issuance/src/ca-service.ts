@@ -120,7 +120,9 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const issueConnection = connection(options.redisUrl, 'fsm-certs-ca-service-issue', logger);
   const rotateConnection = connection(options.redisUrl, 'fsm-certs-ca-service-rotate', logger);
   const rootRotationConnection = connection(options.redisUrl, 'fsm-certs-ca-service-root-rotation', logger);
-  const connections = [commands, issueConnection, rotateConnection, rootRotationConnection];
+  // Not auto-pipelined: a reply leaves in the tick it is sent, ahead of BullMQ's moveToFinished.
+  const repliesConnection = connection(options.redisUrl, 'fsm-certs-ca-service-replies', logger);
+  const connections = [commands, issueConnection, rotateConnection, rootRotationConnection, repliesConnection];
   try {
     await waitForRedis(commands, 30_000);
   } catch (error) {
@@ -190,7 +192,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     maxStalledCount: 3,
   };
   const renewals = new RenewalYield({ lanes: settings.concurrency });
-  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published, replies: new IssueReplies(commands, { prefix }) })), settings, prefix);
+  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published, replies: new IssueReplies(repliesConnection, { prefix }) })), settings, prefix);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger, renewals }), settings, prefix);
   const rotateQueue = createRotateQueue(commands, prefix);
   rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));
