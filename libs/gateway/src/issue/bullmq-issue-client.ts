@@ -8,7 +8,7 @@
 // every event of every job of the queue through QueueEvents. The result stays on the job too:
 // a job still unanswered after resultPollMs (a ca-service that predates replies, a reply lost
 // with a connection, a job failed for good, which is never replied) is looked up on the queue,
-// and again every resultPollMs until it is finished or the request times out.
+// and again at growing intervals until it is finished or the request times out.
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import {
@@ -34,7 +34,7 @@ export interface BullMqIssueClientOptions {
   readonly queue: Queue<IssueJobPayload, IssueJobResult>;
   /** This gateway's reply inbox id (IssueReplyInbox.id); its replies must be passed to deliver(). */
   readonly replyInbox: string;
-  /** How long a job may go without a reply before its result is looked up on the queue, and how often again. Default 200 ms. */
+  /** How long a job may go without a reply before its result is looked up on the queue (then after twice as long, up to 2 s). Default 200 ms. */
   readonly resultPollMs?: number;
   /** How long adding the job may take before the gateway answers 503. Default 2000 ms. */
   readonly enqueueTimeoutMs?: number;
@@ -46,6 +46,9 @@ export interface BullMqIssueClientOptions {
    */
   readonly compactResults?: CompactResultSource;
 }
+
+/** The longest wait between two look-ups of one job without a reply. */
+const MAX_RESULT_POLL_MS = 2_000;
 
 class TimeoutError extends Error {}
 
@@ -163,7 +166,7 @@ export class BullMqIssueClient implements IssueClient {
   }
 
   async close(): Promise<void> {
-    // Queue and QueueEvents belong to whoever built them (the composition root closes them).
+    // The queue and the reply inbox belong to whoever built them (the composition root closes them).
   }
 
   /**
@@ -195,14 +198,15 @@ export class BullMqIssueClient implements IssueClient {
       });
     });
     const pollAfterAdd = (job: Job<IssueJobPayload, IssueJobResult>): void => {
-      const next = (): void => {
+      // A job that is slow (queued behind others) is looked up less and less often.
+      const next = (delayMs: number): void => {
         poll = setTimeout(() => {
           void this.lookUp(job).then((more) => {
-            if (more && this.waiters.has(jobId)) next();
+            if (more && this.waiters.has(jobId)) next(Math.min(delayMs * 2, MAX_RESULT_POLL_MS));
           });
-        }, this.resultPollMs);
+        }, delayMs);
       };
-      if (this.waiters.has(jobId)) next();
+      if (this.waiters.has(jobId)) next(this.resultPollMs);
     };
     return { promise, cancel, pollAfterAdd };
   }
