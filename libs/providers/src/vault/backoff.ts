@@ -1,5 +1,6 @@
 // Capped exponential backoff with jitter for transient Vault failures (network errors, 5xx,
 // sealed). Bounded attempts; sleep and randomness are injectable so tests run instantly.
+import { onAbort } from './abort-fanout.js';
 
 export interface RetryPolicy {
   /** Total tries including the first; 1 disables retries. Default 3. */
@@ -36,13 +37,16 @@ export const realSleep: Sleep = (ms, signal) =>
       reject(signal.reason);
       return;
     }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
+    // Through the fan-out: in an outage every item of a job backs off on the same signal at once.
+    const unsubscribe =
+      signal === undefined
+        ? () => undefined
+        : onAbort(signal, () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -12,6 +12,7 @@
 // the clear.
 import http from 'node:http';
 import https from 'node:https';
+import { onAbort } from './abort-fanout.js';
 
 /** What node-vault hands its request function (request-promise's option names). */
 export interface NodeVaultRequestOptions {
@@ -56,32 +57,75 @@ function parseBody(text: string, contentType: string | undefined): unknown {
   return text;
 }
 
-function once(agent: http.Agent, url: URL, options: NodeVaultRequestOptions, payload: string | undefined): Promise<{ status: number; location: string | undefined; body: unknown }> {
-  const secure = url.protocol === 'https:';
+/** Where a Vault URL goes, as node:http options: parsed once per distinct URL, not per call. */
+interface Target {
+  readonly href: string;
+  readonly protocol: string;
+  readonly hostname: string;
+  /** undefined: the scheme's default port. */
+  readonly port: number | undefined;
+  readonly path: string;
+  readonly pathname: string;
+}
+
+const targets = new Map<string, Target>();
+
+function targetOf(uri: string): Target {
+  let target = targets.get(uri);
+  if (target === undefined) {
+    const url = new URL(uri);
+    // A handful of distinct paths in practice (pki/issue/<role>, the trust reads); bounded anyway.
+    if (targets.size >= 256) targets.clear();
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    target = {
+      href: url.href,
+      protocol: url.protocol,
+      hostname,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      pathname: url.pathname,
+    };
+    targets.set(uri, target);
+  }
+  return target;
+}
+
+function once(agent: http.Agent, target: Target, options: NodeVaultRequestOptions, payload: string | undefined): Promise<{ status: number; location: string | undefined; body: unknown }> {
+  const { signal } = options;
   const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(payload);
   }
   return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(
-      url,
-      { method: options.method, headers, agent, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+    if (signal?.aborted === true) {
+      reject(new RequestError('ABORT_ERR', 'the caller stopped waiting'));
+      return;
+    }
+    const request = (target.protocol === 'https:' ? https : http).request(
+      { protocol: target.protocol, hostname: target.hostname, ...(target.port === undefined ? {} : { port: target.port }), path: target.path, method: options.method, headers, agent },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
+        response.on('error', fail);
         response.on('end', () => {
+          unsubscribe();
           const text = chunks.length === 1 && chunks[0] !== undefined ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
           const location = response.headers.location;
           resolve({ status: response.statusCode ?? 0, location, body: parseBody(text, response.headers['content-type']) });
         });
       },
     );
+    function fail(error: unknown): void {
+      unsubscribe();
+      reject(error);
+    }
+    // Not node:http's `signal` option: that adds a listener per request to a signal a whole job shares.
+    const unsubscribe = signal === undefined ? () => undefined : onAbort(signal, () => request.destroy(new RequestError('ABORT_ERR', 'the caller stopped waiting')));
     if (options.timeout !== undefined && options.timeout > 0) {
       request.setTimeout(options.timeout, () => request.destroy(new RequestError('ETIMEDOUT', `no answer within ${options.timeout} ms`)));
     }
-    request.on('error', reject);
+    request.on('error', fail);
     request.end(payload);
   });
 }
@@ -94,17 +138,17 @@ function once(agent: http.Agent, url: URL, options: NodeVaultRequestOptions, pay
 export function nodeVaultRequester(agent: http.Agent): { defaults(): (options: NodeVaultRequestOptions) => Promise<NodeVaultResponse> } {
   const protocol = agent instanceof https.Agent ? 'https:' : 'http:';
   const send = async (options: NodeVaultRequestOptions): Promise<NodeVaultResponse> => {
-    let url = new URL(options.uri);
+    let target = targetOf(options.uri);
     let method = options.method;
     let payload = options.json !== undefined && options.json !== null && typeof options.json === 'object' ? JSON.stringify(options.json) : undefined;
     for (let hop = 0; ; hop++) {
-      if (url.protocol !== protocol) throw new RequestError('ERR_INVALID_PROTOCOL', `refusing ${url.protocol} for a Vault reached over ${protocol}`);
-      const answer = await once(agent, url, { ...options, method }, payload);
+      if (target.protocol !== protocol) throw new RequestError('ERR_INVALID_PROTOCOL', `refusing ${target.protocol} for a Vault reached over ${protocol}`);
+      const answer = await once(agent, target, { ...options, method }, payload);
       if (!REDIRECTS.has(answer.status) || answer.location === undefined) {
-        return { statusCode: answer.status, body: answer.body, request: { path: url.pathname } };
+        return { statusCode: answer.status, body: answer.body, request: { path: target.pathname } };
       }
       if (hop >= MAX_REDIRECTS) throw new RequestError('ERR_FR_TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects`);
-      url = new URL(answer.location, url);
+      target = targetOf(new URL(answer.location, target.href).href);
       if (answer.status === 303) {
         method = 'GET';
         payload = undefined;

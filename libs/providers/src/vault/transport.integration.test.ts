@@ -1,7 +1,7 @@
 // The Vault transport's connection pool, seen from outside: a TCP relay in front of a real OpenBao
 // over https counts the connections the client opens. Every certificate must not pay a TCP and
 // TLS handshake, and a burst must not open more connections than the pool allows.
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { eventually } from '@fsm-certs/testing';
@@ -113,6 +113,27 @@ describe(`the Vault transport's connections to ${target.description}`, () => {
       expect(relay.connections - before).toBeLessThanOrEqual(4);
       expect(relay.peak).toBeLessThanOrEqual(4);
     } finally {
+      client.close();
+    }
+  });
+
+  it("issues a job's 24 certificates at once under the job's one cancellation signal without Node warning of a listener leak, and leaves no listener on it", async () => {
+    const client = clientThroughRelay(32);
+    const job = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => client.issue(suite.mount, 'fsm', { commonName: `job-${i}.signal.example`, altNames: [], uriSans: [], ipSans: [], ttlSeconds: 3600 }, job.signal)),
+      );
+      expect(new Set(answers.map((a) => a.data.serial_number)).size).toBe(24);
+      // Node emits its warnings on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+      expect(getEventListeners(job.signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
       client.close();
     }
   });

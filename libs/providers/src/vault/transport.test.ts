@@ -52,7 +52,7 @@ async function recordingServer(answer: (req: http.IncomingMessage, res: http.Ser
 const params = { commonName: 'a.example', altNames: [], uriSans: [], ipSans: [], ttlSeconds: 3600 };
 
 describe('the Vault transport (node-vault)', () => {
-  it('stops waiting for a Vault that accepted the connection but never answers once the caller cancels, as ISSUANCE_TIMEOUT', async () => {
+  it('stops waiting for a Vault that accepted the connection but never answers once the caller cancels, as ISSUANCE_TIMEOUT, and closes that connection', async () => {
     const held: net.Socket[] = [];
     const silent = net.createServer((socket) => held.push(socket));
     const port = await listen(silent);
@@ -67,11 +67,14 @@ describe('the Vault transport (node-vault)', () => {
     const controller = new AbortController();
     const connected = once(silent, 'connection');
     const call = client.issue('pki', 'fsm', params, controller.signal);
-    await connected;
+    const [socket] = (await connected) as [net.Socket];
+    const closed = once(socket, 'close');
     controller.abort(new Error('shutting down'));
     const error = await providerFailure(call);
     expect(error.code).toBe('ISSUANCE_TIMEOUT');
     expect(error.message).toContain('cancelled');
+    // The request is torn down, not left holding a connection to a Vault that will never answer.
+    await closed;
   });
 
   it('refuses to follow an https Vault redirecting to http, so the token never travels in the clear', async () => {

@@ -14,6 +14,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import nodeVault from 'node-vault';
+import { onAbort } from './abort-fanout.js';
 import { nodeVaultRequester } from './node-http-request.js';
 
 export type VaultMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'LIST';
@@ -104,15 +105,15 @@ function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Pro
     return Promise.reject(aborted(signal));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
+    // Through the fan-out: every item of a job waits on the same signal at once.
+    const unsubscribe = onAbort(signal, () => reject(aborted(signal)));
     call.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         reject(error);
       },
     );

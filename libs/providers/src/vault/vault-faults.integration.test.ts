@@ -1,6 +1,7 @@
 // Faults on a real Vault we own: OpenBao with integrated (raft) storage on disk, so it can be
 // stopped and started again with its PKI intact, and sealed and unsealed. A Vault from the
 // environment is never used here: we do not stop someone else's server.
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerFailure } from '../provider-error.test-helpers.js';
 import { issueRequest, memoryLogger, startVaultSuite } from './vault-target.test-helpers.js';
@@ -52,5 +53,26 @@ describe(`the Vault provider through outages of ${target.description}`, () => {
       await unseal();
     }
     await expect(provider.issue(issueRequest('after-unseal.example'))).resolves.toMatchObject({ commonName: 'after-unseal.example' });
+  });
+  it("fails a sealed Vault's whole job of 12 items, all backing off on the job's one cancellation signal, without Node warning of a listener leak", async () => {
+    const { seal, unseal } = faults;
+    if (seal === undefined || unseal === undefined) throw new Error(`${target.description} cannot be sealed`);
+    const provider = await suite.start({ retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 20 } });
+    const job = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    await seal();
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => providerFailure(provider.issue(issueRequest(`sealed-${i}.example`), job.signal))));
+      expect(outcomes.map((e) => e.code)).toEqual(Array.from({ length: 12 }, () => 'BACKEND_UNAVAILABLE'));
+      // Node emits its warnings on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+      expect(getEventListeners(job.signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+      await unseal();
+    }
   });
 });

@@ -1,20 +1,23 @@
-// `npm run bench:vault-transport`: what the Vault HTTP client alone costs per certificate. The
-// whole-system pair (bench:issue, BENCH_VAULT=only) swings by 2x between rounds on a shared
-// machine; this isolates the one piece that differs between HTTP clients: 16 closed-loop callers
-// in this process `POST pki/issue/fsm` on one OpenBao through each transport, in interleaved
-// rounds, and the process's own CPU time per call is reported (bao's too, for scale). The load
-// loop is the same for all, so differences are the transports'.
+// `npm run bench:vault-transport`: what the Vault path costs fsm-certs per certificate, without
+// the rest of the system. The whole-system pair (bench:issue, BENCH_VAULT=only) swings by 2x
+// between rounds on a shared machine; this isolates the Vault client: 16 closed-loop callers in
+// this process issue on one OpenBao through each candidate, in interleaved rounds, and the
+// process's own CPU time per call is reported (bao's too, for scale). The load loop is the same
+// for all, so differences are the candidates'.
 //
-// Transports: `node-vault` (libs/providers' createVaultTransport: node-vault 0.12 over axios with
-// our keep-alive agent). With BENCH_VAULT_BASELINE=<another checkout, built>, that checkout's
-// createVaultTransport as `baseline` (e.g. main before node-vault came back: node:http(s)).
+// Two levels, each for this checkout and, with BENCH_VAULT_BASELINE=<another checkout, built>,
+// that checkout (`-baseline`): `transport` (createVaultTransport alone: node-vault over our
+// keep-alive requester) and `provider` (VaultProvider.issue, what the ca-service calls per item:
+// the client with its retries and logging, the transport, reading the answer into an issued
+// certificate and wrapping the key). The provider's callers share one cancellation signal per
+// round, as a job's items do.
 // BENCH_VAULT_TLS=1 serves OpenBao over https (-dev-tls). BENCH_SECONDS (default 5) per round,
 // BENCH_ROUNDS (default 5), BENCH_CLIENTS (default 16), BENCH_WARMUP_SECONDS (default 5).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createVaultTransport } from '@fsm-certs/providers';
-import type { VaultTransport, VaultTransportOptions } from '@fsm-certs/providers';
+import * as providers from '@fsm-certs/providers';
 import { median } from '../measure.js';
 import { cpuMillis } from './cpu.js';
 import { runClosedLoop } from './load.js';
@@ -27,18 +30,19 @@ const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 const baselineCheckout = process.env['BENCH_VAULT_BASELINE'];
 const tls = process.env['BENCH_VAULT_TLS'] === '1';
 
-type CreateTransport = (options: VaultTransportOptions) => VaultTransport;
+type ProvidersModule = typeof providers;
 
-function isProvidersModule(module: unknown): module is { createVaultTransport: CreateTransport } {
-  return typeof module === 'object' && module !== null && 'createVaultTransport' in module && typeof module.createVaultTransport === 'function';
+function isProvidersModule(module: unknown): module is ProvidersModule {
+  if (typeof module !== 'object' || module === null) return false;
+  return ['createVaultTransport', 'VaultProvider', 'VaultClient', 'staticTokenSource', 'FileSecretStore'].every((name) => name in module);
 }
 
-async function baselineTransport(checkout: string): Promise<CreateTransport> {
+async function baselineProviders(checkout: string): Promise<ProvidersModule> {
   const entry = path.resolve(checkout, 'libs/providers/dist/index.js');
   if (!existsSync(entry)) throw new Error(`BENCH_VAULT_BASELINE: ${entry} does not exist; run \`npm ci && npx tsc -b tsconfig.json\` in ${checkout} first`);
   const module: unknown = await import(pathToFileURL(entry).href);
-  if (!isProvidersModule(module)) throw new Error(`BENCH_VAULT_BASELINE: ${entry} exports no createVaultTransport`);
-  return module.createVaultTransport;
+  if (!isProvidersModule(module)) throw new Error(`BENCH_VAULT_BASELINE: ${entry} does not export the Vault provider`);
+  return module;
 }
 
 const product = vaultBenchAvailable();
@@ -48,23 +52,54 @@ if (product === undefined) {
 }
 
 const server = await startBenchVault({ tls });
-const candidates: Array<[string, CreateTransport]> = [['node-vault', createVaultTransport]];
-if (baselineCheckout !== undefined && baselineCheckout !== '') candidates.push(['baseline', await baselineTransport(baselineCheckout)]);
-const transports = candidates.map(([name, create]) => ({
-  name,
-  transport: create({ address: server.address, ...(server.caPem === undefined ? {} : { caPem: server.caPem }) }),
-}));
+const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-vault-transport-'));
+const modules: Array<[string, ProvidersModule]> = [['', providers]];
+if (baselineCheckout !== undefined && baselineCheckout !== '') modules.push(['-baseline', await baselineProviders(baselineCheckout)]);
+
+interface Candidate {
+  readonly name: string;
+  /** One certificate; `signal` is the round's (a job's) cancellation signal. */
+  issueOne(signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
 
 let names = 0;
-async function issueOne(transport: VaultTransport): Promise<void> {
-  names += 1;
-  const answer = await transport.send({
-    method: 'POST',
-    path: 'pki/issue/fsm',
-    token: server.rootToken,
-    body: { common_name: `t-${names}.bench.cluster.local`, ttl: '24h', format: 'pem', key_type: 'ec', key_bits: 256 },
+const connection = { address: server.address, ...(server.caPem === undefined ? {} : { caPem: server.caPem }) };
+const candidates: Candidate[] = [];
+for (const [suffix, module] of modules) {
+  const transport = module.createVaultTransport(connection);
+  candidates.push({
+    name: `transport${suffix}`,
+    async issueOne() {
+      names += 1;
+      const answer = await transport.send({
+        method: 'POST',
+        path: 'pki/issue/fsm',
+        token: server.rootToken,
+        body: { common_name: `t-${names}.bench.cluster.local`, ttl: '24h', format: 'pem', key_type: 'ec', key_bits: 256 },
+      });
+      if (!answer.ok) throw new Error(`vault answered ${answer.status}`);
+    },
+    close: () => Promise.resolve(transport.close?.()),
   });
-  if (!answer.ok) throw new Error(`vault answered ${answer.status}`);
+  const client = new module.VaultClient({ transport: module.createVaultTransport(connection), tokenSource: module.staticTokenSource(server.rootToken), logger: module.silentLogger });
+  const provider = await module.VaultProvider.start({
+    client,
+    role: 'fsm',
+    store: new module.FileSecretStore({ dataDir: path.join(dataDir, `store${suffix}`) }),
+    caBundle: { namespace: 'bench', name: 'ca-bundle' },
+    logger: module.silentLogger,
+  });
+  candidates.push({
+    name: `provider${suffix}`,
+    async issueOne(signal) {
+      names += 1;
+      const commonName = `p-${names}.bench.cluster.local`;
+      const issued = await provider.issue({ commonName, dnsNames: [commonName], uris: [], ipAddresses: [], validityMs: 86_400_000, keyAlgorithm: 'ecdsa-p256' }, signal);
+      if (issued.privateKeyPem === undefined) throw new Error('no key');
+    },
+    close: () => provider.close(),
+  });
 }
 
 interface Round {
@@ -74,10 +109,14 @@ interface Round {
 }
 
 try {
-  for (const { transport } of transports) await runClosedLoop({ clients, durationMs: warmupSeconds * 1000, request: () => issueOne(transport) });
-  const results = new Map<string, Round[]>(transports.map((t) => [t.name, []]));
+  const warm = new AbortController();
+  for (const candidate of candidates) await runClosedLoop({ clients, durationMs: warmupSeconds * 1000, request: () => candidate.issueOne(warm.signal) });
+  const results = new Map<string, Round[]>(candidates.map((c) => [c.name, []]));
   for (let round = 1; round <= rounds; round += 1) {
-    for (const { name, transport } of transports) {
+    // Every other round in reverse order, so no candidate always follows the same neighbour.
+    for (const candidate of round % 2 === 1 ? candidates : [...candidates].reverse()) {
+      const { name } = candidate;
+      const job = new AbortController();
       let cpu = process.cpuUsage();
       let bao = cpuMillis(server.pid) ?? NaN;
       const load = await runClosedLoop({
@@ -88,7 +127,7 @@ try {
           cpu = process.cpuUsage();
           bao = cpuMillis(server.pid) ?? NaN;
         },
-        request: () => issueOne(transport),
+        request: () => candidate.issueOne(job.signal),
       });
       const used = process.cpuUsage(cpu);
       const calls = Math.max(1, load.requests);
@@ -125,8 +164,15 @@ try {
       },
     ]),
   );
-  const nodeVault = summary['node-vault'];
-  const baseline = summary['baseline'];
+  const versus = (name: string): Record<string, number> => {
+    const ours = summary[name];
+    const baseline = summary[`${name}-baseline`];
+    if (ours === undefined || baseline === undefined) return {};
+    return {
+      [`${name}_client_cpu_us_per_call_minus_baseline`]: ours.client_cpu_us_per_call - baseline.client_cpu_us_per_call,
+      [`${name}_throughput_vs_baseline`]: Number((ours.throughput / baseline.throughput).toFixed(2)),
+    };
+  };
   console.log(
     JSON.stringify({
       scenario: 'summary-vault-transport',
@@ -134,15 +180,12 @@ try {
       tls,
       rounds,
       median: summary,
-      ...(nodeVault !== undefined && baseline !== undefined
-        ? {
-            client_cpu_us_per_call_node_vault_minus_baseline: nodeVault.client_cpu_us_per_call - baseline.client_cpu_us_per_call,
-            throughput_node_vault_vs_baseline: Number((nodeVault.throughput / baseline.throughput).toFixed(2)),
-          }
-        : {}),
+      ...versus('transport'),
+      ...versus('provider'),
     }),
   );
 } finally {
-  for (const { transport } of transports) transport.close?.();
+  for (const candidate of candidates) await candidate.close();
   await server.close();
+  rmSync(dataDir, { recursive: true, force: true });
 }
