@@ -9,7 +9,6 @@ import {
   EventStream,
   Inventory,
   IssueBatchStore,
-  IssueReplies,
   createIssueWorker,
   createRedisConnection,
   DEFAULT_RECORD_FORMAT,
@@ -120,9 +119,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const issueConnection = connection(options.redisUrl, 'fsm-certs-ca-service-issue', logger);
   const rotateConnection = connection(options.redisUrl, 'fsm-certs-ca-service-rotate', logger);
   const rootRotationConnection = connection(options.redisUrl, 'fsm-certs-ca-service-root-rotation', logger);
-  // Not auto-pipelined: a reply leaves in the tick it is sent, ahead of BullMQ's moveToFinished.
-  const repliesConnection = connection(options.redisUrl, 'fsm-certs-ca-service-replies', logger);
-  const connections = [commands, issueConnection, rotateConnection, rootRotationConnection, repliesConnection];
+  const connections = [commands, issueConnection, rotateConnection, rootRotationConnection];
   try {
     await waitForRedis(commands, 30_000);
   } catch (error) {
@@ -192,7 +189,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     maxStalledCount: 3,
   };
   const renewals = new RenewalYield({ lanes: settings.concurrency });
-  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published, replies: new IssueReplies(repliesConnection, { prefix }) })), settings, prefix);
+  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published })), settings, prefix);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger, renewals }), settings, prefix);
   const rotateQueue = createRotateQueue(commands, prefix);
   rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));

@@ -1,8 +1,7 @@
 // The `issue` queue's processor: validate the batch at the edge (a bad payload fails at once,
 // never retried), answer every item independently (one bad item fails only itself), and retry
 // the whole job only for transient failures while attempts remain — items already answered
-// are found again by request id, so a retry never issues twice. A producer that names a reply
-// inbox gets the result pushed there too, as soon as it is known (see IssueReplies).
+// are found again by request id, so a retry never issues twice.
 import type { Job } from 'bullmq';
 import {
   issueJobPayloadSchema,
@@ -31,18 +30,11 @@ export interface PublishedTrustBundle {
   readonly trustedCasPem: readonly string[];
 }
 
-/** Where a result goes for a producer that named an inbox (IssueReplies). */
-export interface IssueReplySender {
-  send(inbox: string, jobId: string, result: IssueJobResult): Promise<void>;
-}
-
 export interface IssueProcessorDeps {
-  readonly issuer: Pick<CertificateIssuer, 'handleItems'>;
+  readonly issuer: CertificateIssuer;
   readonly logger: Logger;
   /** For v2 results; undefined (or returning undefined) means every record carries its PEMs. */
   readonly trustBundle?: () => PublishedTrustBundle | undefined;
-  /** Absent: producers that name an inbox find the result on the job (as from an older ca-service). */
-  readonly replies?: IssueReplySender;
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
@@ -102,12 +94,7 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
         `${transient} of ${results.length} items hit a transient failure (backend or Redis unavailable); retrying the batch — answered items are returned again, not re-issued.`,
       );
     }
-    const result: IssueJobResult = payload.resultVersion === 2 ? { version: 2, results: compactResults(results, deps.trustBundle?.()) } : { version: 1, results };
-    if (payload.replyTo !== undefined && deps.replies !== undefined && job.id !== undefined) {
-      // Not awaited: BullMQ stores the result on the job in parallel, and a producer that gets no
-      // reply (Redis failed it) finds the result there. Every record in it is already committed.
-      deps.replies.send(payload.replyTo, job.id, result).catch((error: unknown) => deps.logger.debug({ jobId: job.id, err: error }, 'issue reply not sent; the producer reads the job'));
-    }
-    return result;
+    if (payload.resultVersion === 2) return { version: 2, results: compactResults(results, deps.trustBundle?.()) };
+    return { version: 1, results };
   };
 }

@@ -21,7 +21,6 @@ export * from './inventory/overdue.js';
 export * from './inventory/trust-bundle-digest.js';
 export { DEFAULT_RECORD_FORMAT, RECORD_FORMATS, type RecordFormat } from './inventory/compact-record.js';
 export * from './events/event-stream.js';
-export * from './events/issue-replies.js';
 export * from './heartbeat.js';
 export * from './queues.js';
 export { answersMarker, encodeRecord, isUnreadableRecord, type LeafFacts, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord } from './inventory/record-codec.js';

@@ -7,7 +7,7 @@ import { QueueError } from './errors.js';
 export const DEFAULT_PREFIX = '{fsm-certs}';
 
 /** Segments reserved for our keys; a queue with one of these names would collide. */
-export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'ca-rotation', 'rate', 'audit', 'replies'] as const;
+export const RESERVED_SEGMENTS = ['inv', 'trust-bundle', 'events', 'instances', 'ca-rotation', 'rate', 'audit'] as const;
 
 export interface Keyspace {
   readonly prefix: string;
@@ -39,8 +39,6 @@ export interface Keyspace {
   readonly auditIndex: string;
   /** Hash: audit record id -> record JSON. */
   readonly auditRecords: string;
-  /** List with a TTL: the issue results a ca-service pushes for one gateway process (its inbox id). */
-  issueReplies(inbox: string): string;
 }
 
 export function assertValidPrefix(prefix: string): void {
@@ -71,6 +69,5 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     rate: (caller) => `${prefix}:rate:${caller}`,
     auditIndex: `${prefix}:audit:index`,
     auditRecords: `${prefix}:audit:records`,
-    issueReplies: (inbox) => `${prefix}:replies:${inbox}`,
   };
 }

@@ -1,15 +1,12 @@
-// The BullMQ IssueClient against a real Redis and a real BullMQ worker standing in for the
-// ca-service: one that replies to the gateway's inbox as the ca-service does, or one that only
-// completes the job (a ca-service that predates replies).
+// The BullMQ IssueClient against a real Redis and a real BullMQ worker standing in for the ca-service.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { UnrecoverableError, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  IssueReplies,
-  IssueReplyInbox,
   createIssueQueue,
   createIssueWorker,
+  createQueueEvents,
   createRedisConnection,
   startRedisServer,
   type IssueItem,
@@ -18,6 +15,7 @@ import {
   type IssueQueue,
 } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
+import { QueueEvents } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
 
 const db = usePrivateRedis();
@@ -32,66 +30,33 @@ function conn(role: 'client' | 'worker', url = db.url): Redis {
 
 interface Setup {
   queue: IssueQueue;
-  inbox: IssueReplyInbox;
+  events: QueueEvents;
   client: BullMqIssueClient;
   worker?: Worker<IssueJobPayload, IssueJobResult>;
   close(): Promise<void>;
 }
 
-interface SetupOptions {
-  /** The worker pushes its result to the job's inbox before returning it, as the ca-service does; default true. */
-  readonly replies?: boolean;
-  /** Called after the reply is pushed and before the processor returns. */
-  readonly afterReply?: () => Promise<void>;
-  readonly resultPollMs?: number;
-}
-
-async function setup(processor?: (payload: IssueJobPayload) => Promise<unknown>, options: SetupOptions = {}): Promise<Setup> {
+async function setup(processor?: (payload: IssueJobPayload) => Promise<unknown>): Promise<Setup> {
   const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
   const queue = createIssueQueue(conn('client'), prefix);
-  // Connected before the first add, whose enqueue timeout (1 s) would otherwise include it.
-  await queue.waitUntilReady();
-  const sender = new IssueReplies(conn('client'), { prefix });
+  const events = createQueueEvents(conn('worker'), 'issue', prefix);
+  await events.waitUntilReady();
   const worker =
     processor === undefined
       ? undefined
-      : createIssueWorker(
-          conn('worker'),
-          async (job) => {
-            const result = (await processor(job.data)) as IssueJobResult;
-            if (options.replies !== false && job.data.replyTo !== undefined && job.id !== undefined) await sender.send(job.data.replyTo, job.id, result);
-            await options.afterReply?.();
-            return result;
-          },
-          { concurrency: 1 },
-          prefix,
-        );
-  let client: BullMqIssueClient | undefined;
-  const inbox = new IssueReplyInbox(conn('client'), { prefix, onReply: (jobId, result) => client?.deliver(jobId, result) });
-  client = new BullMqIssueClient({
-    queue,
-    replyInbox: inbox.id,
-    enqueueTimeoutMs: 1_000,
-    ...(options.resultPollMs === undefined ? {} : { resultPollMs: options.resultPollMs }),
-  });
+      : createIssueWorker(conn('worker'), async (job) => (await processor(job.data)) as IssueJobResult, { concurrency: 1 }, prefix);
+  const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
   return {
     queue,
-    inbox,
+    events,
     client,
     ...(worker === undefined ? {} : { worker }),
     async close() {
       await worker?.close();
-      await inbox.close();
+      await events.close();
       await queue.close();
     },
   };
-}
-
-function refuseAll(payload: IssueJobPayload, message = (r: IssueItem): string => r.commonName): Promise<IssueJobResult> {
-  return Promise.resolve({
-    version: 1,
-    results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false as const, error: { code: 'X', message: message(r), httpStatus: 400, retryable: false } })),
-  });
 }
 
 function item(commonName: string): IssueItem {
@@ -153,42 +118,27 @@ describe('BullMqIssueClient', () => {
     await s.close();
   });
 
-  it('answers from the reply while the job is still active, without waiting for BullMQ to store its result', async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    // The processor returns only after the client answered: only the reply can answer it.
-    const s = await setup((payload) => refuseAll(payload), { afterReply: () => held, resultPollMs: 3_600_000 });
-    const results = await s.client.issueBatch([item('replied.example.com')], { timeoutMs: 5_000 });
-    expect(results.map((r) => (r.ok ? '' : r.error.message))).toEqual(['replied.example.com']);
-    expect(await s.queue.getJobCounts('active', 'completed')).toEqual({ active: 1, completed: 0 });
-    release();
-    await s.close();
-  });
-
-  it('names its inbox in every job, so a ca-service knows where to reply', async () => {
-    const seen: Array<string | undefined> = [];
-    const s = await setup(async (payload) => {
-      seen.push(payload.replyTo);
-      return refuseAll(payload);
-    });
-    await s.client.issueBatch([item('named.example.com')], { timeoutMs: 5_000 });
-    expect(seen).toEqual([s.inbox.id]);
-    await s.close();
-  });
-
-  it('answers from the result stored on the job when the ca-service does not reply (an older version)', async () => {
-    const s = await setup((payload) => refuseAll(payload, () => 'done'), { replies: false, resultPollMs: 20 });
-    const results = await s.client.issueBatch([item('early.example.com')], { timeoutMs: 5_000 });
-    expect(results.map((r) => (r.ok ? '' : r.error.message))).toEqual(['done']);
-    await s.close();
-  });
-
-  it('answers ISSUANCE_FAILED for a job that failed for good (never replied), found on the queue', async () => {
-    const s = await setup(() => Promise.reject(new UnrecoverableError('the payload is broken')), { resultPollMs: 20 });
-    await expect(s.client.issueBatch([item('broken.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
-    await s.close();
+  it('still answers a job that finished while QueueEvents was not reading yet', async () => {
+    const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
+    const queue = createIssueQueue(conn('client'), prefix);
+    // Not running: no event is ever delivered.
+    const events = new QueueEvents('issue', { connection: conn('worker'), prefix, autorun: false });
+    const worker = createIssueWorker(
+      conn('worker'),
+      async (job) => ({
+        version: 1 as const,
+        results: job.data.requests.map((r) => ({ requestId: r.requestId, ok: false as const, error: { code: 'Y', message: 'done', httpStatus: 400, retryable: false } })),
+      }),
+      { concurrency: 1 },
+      prefix,
+    );
+    const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
+    // Only polling the job's state (until events are seen flowing) can find the stored result.
+    const results = await client.issueBatch([item('early.example.com')], { timeoutMs: 5_000 });
+    expect(results.map((r) => (r.ok ? '' : r.error.code))).toEqual(['Y']);
+    await worker.close();
+    await events.close();
+    await queue.close();
   });
 
   it('times out with ISSUANCE_TIMEOUT and removes a job no worker took', async () => {
@@ -215,8 +165,11 @@ describe('BullMqIssueClient', () => {
     const dead = await startRedisServer({ appendOnly: false });
     const prefix = '{gwq-dead}';
     const queue = createIssueQueue(conn('client', dead.url), prefix);
+    const events = createQueueEvents(conn('worker', dead.url), 'issue', prefix);
     queue.on('error', () => undefined);
-    const client = new BullMqIssueClient({ queue, replyInbox: 'dead-inbox', enqueueTimeoutMs: 1_000 });
+    events.on('error', () => undefined);
+    await events.waitUntilReady();
+    const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
     await dead.kill();
     // An issue timeout far beyond this test's own: only the enqueue timeout can answer in time.
     await expect(client.issueBatch([item('down.example.com')], { timeoutMs: 3_600_000 })).rejects.toMatchObject({

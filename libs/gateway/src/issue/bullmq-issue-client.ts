@@ -1,16 +1,14 @@
-// IssueClient over BullMQ: one `issue` job per batch. Failures are mapped to what the HTTP caller
-// should do: Redis or the queue unreachable -> 503 (retry later), no result in time -> 504, job
-// failed for good -> 502.
+// IssueClient over BullMQ: one `issue` job per batch, awaited through QueueEvents. Failures are
+// mapped to what the HTTP caller should do: Redis or the queue unreachable -> 503 (retry later),
+// no result in time -> 504, job failed for good -> 502.
 //
-// Waiting: the job names this gateway's reply inbox (`replyTo`), and the ca-service pushes the
-// result there as soon as it has it (IssueReplies; the composition root feeds deliver() from an
-// IssueReplyInbox). The gateway so wakes once per result of its own jobs, instead of reading
-// every event of every job of the queue through QueueEvents. The result stays on the job too:
-// a job still unanswered after resultPollMs (a ca-service that predates replies, a reply lost
-// with a connection, a job failed for good, which is never replied) is looked up on the queue,
-// and again at growing intervals until it is finished or the request times out.
+// Waiting: the job id is chosen here and the waiter registered before the job is added, so its
+// completion event cannot pass unseen and no per-job "is it finished already?" Lua call is needed
+// (what job.waitUntilFinished does). One 'completed' and one 'failed' listener serve every
+// waiter through a map. Until QueueEvents has shown that its read loop is running (it delivered
+// an event of a job added after the waiter), the first jobs are still checked once, like BullMQ.
 import { randomUUID } from 'node:crypto';
-import type { Job, Queue } from 'bullmq';
+import type { Job, Queue, QueueEvents } from 'bullmq';
 import {
   ISSUE_JOB_OPTIONS,
   JOB_NAMES,
@@ -32,10 +30,7 @@ export interface BullMqIssueClientOptions {
    * while Redis is down fails at once instead of being replayed later, unawaited.
    */
   readonly queue: Queue<IssueJobPayload, IssueJobResult>;
-  /** This gateway's reply inbox id (IssueReplyInbox.id); its replies must be passed to deliver(). */
-  readonly replyInbox: string;
-  /** How long a job may go without a reply before its result is looked up on the queue (then after twice as long, up to 2 s). Default 200 ms. */
-  readonly resultPollMs?: number;
+  readonly queueEvents: QueueEvents;
   /** How long adding the job may take before the gateway answers 503. Default 2000 ms. */
   readonly enqueueTimeoutMs?: number;
   /** Retry-After sent with 503. Default 2 s. */
@@ -47,8 +42,8 @@ export interface BullMqIssueClientOptions {
   readonly compactResults?: CompactResultSource;
 }
 
-/** The longest wait between two look-ups of one job without a reply. */
-const MAX_RESULT_POLL_MS = 2_000;
+/** How often a job is polled while QueueEvents has not yet proven that it delivers events. */
+const WARM_UP_POLL_MS = 50;
 
 class TimeoutError extends Error {}
 
@@ -65,29 +60,34 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+interface Finished {
+  readonly jobId: string;
+  readonly returnvalue?: unknown;
+  readonly failedReason?: string;
+}
+
 export class BullMqIssueClient implements IssueClient {
   private readonly queue: Queue<IssueJobPayload, IssueJobResult>;
-  /** The inbox id every job names as `replyTo`. */
-  readonly replyInbox: string;
-  private readonly resultPollMs: number;
+  private readonly queueEvents: QueueEvents;
   private readonly enqueueTimeoutMs: number;
   private readonly retryAfterSeconds: number;
   private readonly waiters = new Map<string, Waiter>();
+  /** True once QueueEvents delivered an event of a job added after its waiter was registered. */
+  private eventsFlowing = false;
   private readonly compact: { readonly source: CompactResultSource; readonly cache: TrustBundleCache } | undefined;
 
   constructor(options: BullMqIssueClientOptions) {
     this.queue = options.queue;
-    this.replyInbox = options.replyInbox;
-    this.resultPollMs = options.resultPollMs ?? 200;
+    this.queueEvents = options.queueEvents;
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 2;
     const source = options.compactResults;
     this.compact = source === undefined ? undefined : { source, cache: new TrustBundleCache(source) };
-  }
-
-  /** A reply read from this gateway's inbox; one for a job nobody waits for (any more) is dropped. */
-  deliver(jobId: string, result: unknown): void {
-    this.waiters.get(jobId)?.resolve(result);
+    this.queueEvents.on('completed', (args: Finished) => this.waiters.get(args.jobId)?.resolve(args.returnvalue));
+    this.queueEvents.on('failed', (args: Finished) => this.waiters.get(args.jobId)?.reject(new Error(args.failedReason ?? 'job failed')));
+    this.queueEvents.on('added', (args: Finished) => {
+      if (!this.eventsFlowing && this.waiters.has(args.jobId)) this.eventsFlowing = true;
+    });
   }
 
   /**
@@ -115,9 +115,7 @@ export class BullMqIssueClient implements IssueClient {
 
   private async enqueue(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
     const payload: IssueJobPayload =
-      this.compact === undefined
-        ? { version: 1, requests: [...items], replyTo: this.replyInbox }
-        : { version: 1, requests: [...items], resultVersion: 2, replyTo: this.replyInbox };
+      this.compact === undefined ? { version: 1, requests: [...items] } : { version: 1, requests: [...items], resultVersion: 2 };
     const jobId = randomUUID();
     const finished = this.waitFor(jobId, options.timeoutMs);
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
@@ -129,7 +127,7 @@ export class BullMqIssueClient implements IssueClient {
       finished.cancel();
       throw this.unavailable(error);
     }
-    finished.pollAfterAdd(job);
+    if (!this.eventsFlowing) void this.checkFinished(job);
     let raw: unknown;
     try {
       raw = await finished.promise;
@@ -166,19 +164,14 @@ export class BullMqIssueClient implements IssueClient {
   }
 
   async close(): Promise<void> {
-    // The queue and the reply inbox belong to whoever built them (the composition root closes them).
+    // Queue and QueueEvents belong to whoever built them (the composition root closes them).
   }
 
-  /**
-   * Registers the waiter for jobId (before the job exists, so no reply can pass unseen) with
-   * its timeout; once the job is added, pollAfterAdd starts looking it up while no reply came.
-   */
-  private waitFor(jobId: string, timeoutMs: number): { promise: Promise<unknown>; cancel(): void; pollAfterAdd(job: Job<IssueJobPayload, IssueJobResult>): void } {
+  /** Registers the waiter for jobId (before the job exists) with its timeout. */
+  private waitFor(jobId: string, timeoutMs: number): { promise: Promise<unknown>; cancel(): void } {
     let timer: NodeJS.Timeout | undefined;
-    let poll: NodeJS.Timeout | undefined;
     const cancel = (): void => {
       clearTimeout(timer);
-      clearTimeout(poll);
       this.waiters.delete(jobId);
     };
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -197,41 +190,33 @@ export class BullMqIssueClient implements IssueClient {
         },
       });
     });
-    const pollAfterAdd = (job: Job<IssueJobPayload, IssueJobResult>): void => {
-      // A job that is slow (queued behind others) is looked up less and less often.
-      const next = (delayMs: number): void => {
-        poll = setTimeout(() => {
-          void this.lookUp(job).then((more) => {
-            if (more && this.waiters.has(jobId)) next(Math.min(delayMs * 2, MAX_RESULT_POLL_MS));
-          });
-        }, delayMs);
-      };
-      if (this.waiters.has(jobId)) next(this.resultPollMs);
-    };
-    return { promise, cancel, pollAfterAdd };
+    return { promise, cancel };
   }
 
   /**
-   * The job's result as stored on the queue, for a job that got no reply: answers its waiter
-   * when the job is finished. True while it is not finished yet (look again later).
+   * Until events are known to flow: polls the job's state, in case QueueEvents' read loop had
+   * not started when the job completed (BullMQ checks once; polling also covers a loop that
+   * starts late). Stops as soon as the waiter is answered or events are seen flowing.
    */
-  private async lookUp(job: Job<IssueJobPayload, IssueJobResult>): Promise<boolean> {
+  private async checkFinished(job: Job<IssueJobPayload, IssueJobResult>): Promise<void> {
     const jobId = job.id ?? '';
     try {
-      const fresh = await this.queue.getJob(jobId);
-      const waiter = this.waiters.get(jobId);
-      if (waiter === undefined) return false;
-      // Gone (removed meanwhile) or not finished: the reply or the timeout still answers.
-      if (fresh === undefined || fresh.finishedOn === undefined) return true;
-      if (fresh.failedReason !== undefined && fresh.failedReason !== '' && (fresh.returnvalue === null || fresh.returnvalue === undefined)) {
-        waiter.reject(new Error(fresh.failedReason));
-      } else {
-        waiter.resolve(fresh.returnvalue);
+      await this.queueEvents.waitUntilReady();
+      while (this.waiters.has(jobId)) {
+        const state = await job.getState();
+        if (state === 'completed' || state === 'failed') {
+          const fresh = await this.queue.getJob(jobId);
+          const waiter = this.waiters.get(jobId);
+          if (fresh === undefined || waiter === undefined) return;
+          if (state === 'completed') waiter.resolve(fresh.returnvalue);
+          else waiter.reject(new Error(fresh.failedReason || 'job failed'));
+          return;
+        }
+        if (this.eventsFlowing) return;
+        await new Promise((resolve) => setTimeout(resolve, WARM_UP_POLL_MS));
       }
-      return false;
     } catch {
-      // Redis unreachable for the moment: the reply, the next look or the timeout answers.
-      return true;
+      // The events path still answers, or the timeout does.
     }
   }
 

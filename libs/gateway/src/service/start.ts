@@ -1,8 +1,7 @@
-// The running issuer-gateway: Redis connections, the issue queue + its reply inbox, inventory, event
+// The running issuer-gateway: Redis connections, the issue queue + its events, inventory, event
 // stream, readiness checks, optional HTTPS (its certificate renewed while running), and an
 // orderly close. apps/issuer-gateway maps the configuration onto these options; libs/runtime
 // handles signals and the shutdown budget.
-import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { createMetricsRegistry } from '@fsm-certs/runtime';
 import {
@@ -10,7 +9,6 @@ import {
   Inventory,
   createIssueQueue,
   createQueueEvents,
-  IssueReplyInbox,
   createRootRotationQueue,
   RotationStatusStore,
   createRedisConnection,
@@ -92,22 +90,16 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   await waitForRedis(redis, 30_000);
 
   const queue = createIssueQueue(redis, prefix);
+  const queueEvents = createQueueEvents(blocking, QUEUE_NAMES.issue, prefix);
   queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue error'));
-  const inventory = new Inventory(redis, { prefix });
-  // Results of this process's jobs, pushed by the ca-service to its own inbox (one wake-up per
-  // result instead of reading every event of the queue; see BullMqIssueClient).
-  const issueClient = new BullMqIssueClient({ queue, replyInbox: randomUUID(), retryAfterSeconds: options.app.retryAfterSeconds ?? 2, compactResults: inventory });
-  const replies = new IssueReplyInbox(blocking, {
-    prefix,
-    id: issueClient.replyInbox,
-    onReply: (jobId, result) => issueClient.deliver(jobId, result),
-    onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'issue reply inbox error'),
-  });
+  queueEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue events error'));
   const rotationQueue = createRootRotationQueue(redis, prefix);
   const rotationEvents = createQueueEvents(rotationBlocking, QUEUE_NAMES.rootRotation, prefix);
   rotationQueue.on('error', (error: Error) => logger.warn({ err: error.message }, 'root-rotation queue error'));
   rotationEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'root-rotation queue events error'));
-  await rotationEvents.waitUntilReady();
+  await Promise.all([queueEvents.waitUntilReady(), rotationEvents.waitUntilReady()]);
+  const inventory = new Inventory(redis, { prefix });
+  const issueClient = new BullMqIssueClient({ queue, queueEvents, retryAfterSeconds: options.app.retryAfterSeconds ?? 2, compactResults: inventory });
   const events = new EventStream(redis, { prefix });
   const role = options.caServiceRole ?? 'ca-service';
   const registry = options.registry ?? createMetricsRegistry();
@@ -178,7 +170,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     server = await listen(gateway.handler, { host: options.host, port: options.port, ...(tls === undefined ? {} : { tls }) });
     renewal?.start();
   } catch (error) {
-    await replies.close().catch(() => undefined);
+    await queueEvents.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
     await rotationEvents.close().catch(() => undefined);
     await rotationQueue.close().catch(() => undefined);
@@ -212,7 +204,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
         cancel?.addEventListener('abort', () => resolve(), { once: true });
       });
       await Promise.race([gateway.drain(), cancelled]);
-      await replies.close();
+      await queueEvents.close();
       await queue.close();
       await rotationEvents.close();
       await rotationQueue.close();

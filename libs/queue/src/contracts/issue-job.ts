@@ -6,12 +6,6 @@
 // digest) instead. A producer asks for v2 with `resultVersion: 2` in an otherwise unchanged v1
 // payload: a ca-service that predates v2 strips the unknown field and answers v1, and a producer
 // that does not ask (rotation-worker, tools, older gateways) keeps getting v1. Readers accept both.
-//
-// Replies: a producer that names an inbox (`replyTo`) also gets the job's result pushed to that
-// inbox's list (keyspace.issueReplies) as soon as it is known, before BullMQ's completion, so it
-// need not read the queue's whole event stream. The job's result is stored and announced by
-// BullMQ as before: a ca-service that predates replies strips `replyTo` and answers only there,
-// so a producer must still find the result on the job when no reply comes (see docs/operations.md).
 import { z } from 'zod';
 import { certificateRecordSchema, compactCertificateRecordSchema } from './certificate-record.js';
 import {
@@ -46,16 +40,11 @@ export const issueItemSchema = z.object({
 });
 export type IssueItem = z.infer<typeof issueItemSchema>;
 
-/** A reply inbox id: one per producer process, part of a Redis key (keyspace.issueReplies). */
-export const issueReplyInboxSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
-
 export const issueJobPayloadSchema = z.object({
   version: z.literal(1),
   requests: z.array(issueItemSchema).min(1).max(MAX_ISSUE_BATCH),
   /** Highest result version the producer reads; absent means 1. */
   resultVersion: z.literal(2).optional(),
-  /** The producer's reply inbox (see issueReplyInboxSchema); absent: the result is only on the job. */
-  replyTo: issueReplyInboxSchema.optional(),
 });
 export type IssueJobPayload = z.infer<typeof issueJobPayloadSchema>;
 
