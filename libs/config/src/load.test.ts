@@ -179,10 +179,11 @@ describe('loadConfig durations', () => {
     expect(Number.isInteger(ms)).toBe(true);
   });
 
-  it('writes compact inventory records unless INVENTORY_RECORD_FORMAT=full, and refuses any other value', () => {
-    expect(loadConfig({ env: {} }).worker.recordFormat).toBe('compact');
+  it('writes binary inventory records unless INVENTORY_RECORD_FORMAT says compact or full, and refuses any other value', () => {
+    expect(loadConfig({ env: {} }).worker.recordFormat).toBe('binary');
+    expect(loadConfig({ env: { INVENTORY_RECORD_FORMAT: 'compact' } }).worker.recordFormat).toBe('compact');
     expect(loadConfig({ env: { INVENTORY_RECORD_FORMAT: 'full' } }).worker.recordFormat).toBe('full');
-    expect(configError({ INVENTORY_RECORD_FORMAT: 'v1' }).message).toMatch(/INVENTORY_RECORD_FORMAT.*compact\|full/);
+    expect(configError({ INVENTORY_RECORD_FORMAT: 'v1' }).message).toMatch(/INVENTORY_RECORD_FORMAT.*binary\|compact\|full/);
   });
 
   it('refuses a lock duration above 10m on one line', () => {

@@ -29,10 +29,9 @@ async function writeRaw(commonName: string, recordJson: string, serialNumber = '
 /** A record as a newer version might write it: a key algorithm this version does not know. */
 async function writeFromNewerVersion(commonName: string): Promise<void> {
   await issue(commonName);
-  const json = await ctx.shared.redis.hget(ctx.h.inventory.keys.cert(commonName), 'record');
-  const record = JSON.parse(json ?? '{}') as Record<string, unknown>;
-  // `k` is the key algorithm's field in the compact record format, `keyAlgorithm` in the full one.
-  await ctx.shared.redis.hset(ctx.h.inventory.keys.cert(commonName), 'record', JSON.stringify({ ...record, keyAlgorithm: 'ml-dsa-65', k: 'ml-dsa-65' }));
+  const record = await ctx.h.inventory.get(commonName);
+  // Stored in the full format (every version reads its layout), with a value this one does not know.
+  await ctx.shared.redis.hset(ctx.h.inventory.keys.cert(commonName), 'record', JSON.stringify({ ...record, keyAlgorithm: 'ml-dsa-65' }));
 }
 
 async function list(query = ''): Promise<ListJson> {

@@ -114,7 +114,7 @@ export class CertificateIssuer {
   private readonly factory: CertificateFactory;
 
   constructor(private readonly deps: CertificateIssuerDeps) {
-    this.factory = new CertificateFactory({ ...deps, sealKeyAsDer: deps.batchStore.recordFormat === 'compact' });
+    this.factory = new CertificateFactory({ ...deps, sealKeyAsDer: deps.batchStore.recordFormat !== 'full' });
   }
 
   /** Answers one item of an `issue` job. Throws on failure; the caller maps it per item. */

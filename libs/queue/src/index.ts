@@ -23,6 +23,6 @@ export { DEFAULT_RECORD_FORMAT, RECORD_FORMATS, type RecordFormat } from './inve
 export * from './events/event-stream.js';
 export * from './heartbeat.js';
 export * from './queues.js';
-export { answersMarker, encodeRecord, isUnreadableRecord, type LeafFacts, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord } from './inventory/record-codec.js';
+export { answersMarker, decodeRecord, encodeRecord, fieldsOf, isUnreadableRecord, type LeafFacts, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord, type RecordFields } from './inventory/record-codec.js';
 export * from './rate-limit/shared-rate-limiter.js';
 export * from './audit/audit-log.js';

@@ -87,8 +87,9 @@ describe("FSM's install options reach the apps", () => {
     }
   });
 
-  it('writes compact inventory records by default and full ones with caService.inventoryRecordFormat=full, for a rolling upgrade', () => {
-    expect(appConfig({}, 'ca-service').worker.recordFormat).toBe('compact');
+  it('writes binary inventory records by default and compact or full ones with caService.inventoryRecordFormat, for a rolling upgrade', () => {
+    expect(appConfig({}, 'ca-service').worker.recordFormat).toBe('binary');
+    expect(appConfig({ 'caService.inventoryRecordFormat': 'compact' }, 'ca-service').worker.recordFormat).toBe('compact');
     expect(appConfig({ 'caService.inventoryRecordFormat': 'full' }, 'ca-service').worker.recordFormat).toBe('full');
   });
 

@@ -40,11 +40,12 @@ export const workerSchema = z
      */
     rotationTick: goDuration('a Go duration between 100ms and 1m, e.g. 2s', 100, 60_000).default('2s'),
     /**
-     * The form the ca-service writes inventory records in (INVENTORY_RECORD_FORMAT): `compact`
-     * (~1 KB less per certificate, read by this version and later) or `full` (read by every
-     * version: set it while older replicas still run, during a rolling upgrade).
+     * The form the ca-service writes inventory records in (INVENTORY_RECORD_FORMAT): `binary`
+     * (format 3, the smallest, read by this version and later), `compact` (format 2, read since
+     * format 2) or `full` (read by every version). Set the form the oldest replica still running
+     * reads, during a rolling upgrade.
      */
-    recordFormat: z.enum(['compact', 'full']).default('compact'),
+    recordFormat: z.enum(['binary', 'compact', 'full']).default('binary'),
     /** Most certificates one sweep enqueues; the rest wait for the next sweep (ROTATION_SWEEP_LIMIT). */
     sweepLimit: positiveInt('certificates per sweep', 100_000).default(500),
     /**

@@ -4,7 +4,8 @@
 //   v1.<iv 12 bytes>.<tag 16 bytes>.<ciphertext of the key's PEM>
 //   v2.<iv 12 bytes>.<tag 16 bytes>.<ciphertext of the key's PKCS#8 DER>
 // v2 is ~140 characters shorter (a stored record's key); older versions open only v1, so v2 is
-// sealed only where compact records are written (INVENTORY_RECORD_FORMAT).
+// sealed only where compact or binary records are written (INVENTORY_RECORD_FORMAT). A binary
+// record stores a v2 envelope's IV, tag and ciphertext as raw bytes and rebuilds this text on read.
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject, createSecretKey } from 'node:crypto';
 import { pooledRandomBytes } from '@fsm-certs/x509';
 import { QueueError } from '../errors.js';

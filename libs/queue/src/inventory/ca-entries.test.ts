@@ -3,7 +3,7 @@
 // after the upgrade, and a record whose CA entry is gone is reported, never served without it.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createRootCa } from '@fsm-certs/x509';
+import { createRootCa, pemToDer } from '@fsm-certs/x509';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import { certificateRecord, serial } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
@@ -42,9 +42,13 @@ describe('CA PEMs stored once per CA', () => {
 
     expect(await caKeys()).toHaveLength(2);
     for (const record of records) {
-      const stored: unknown = JSON.parse((await db.redis.hget(inventory.keys.cert(record.commonName), 'record')) ?? '{}');
-      expect(stored).not.toHaveProperty('issuingCaPem');
-      expect(stored).not.toHaveProperty('trustedCasPem');
+      // The CA PEMs' DER is in no record: the CA entry holds them.
+      const stored = (await db.redis.hgetBuffer(inventory.keys.cert(record.commonName), 'record')) ?? Buffer.alloc(0);
+      expect(stored.length).toBeGreaterThan(0);
+      for (const pem of [ROOT_A, ROOT_B]) {
+        expect(stored.includes(pemToDer(pem))).toBe(false);
+        expect(stored.includes(pem.slice(30, 90))).toBe(false);
+      }
       expect(await inventory.get(record.commonName)).toEqual(record);
     }
     // A reader that never saw these CAs (another replica) loads them.

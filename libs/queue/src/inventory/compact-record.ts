@@ -12,13 +12,14 @@ import { DEFAULT_KEY_ALGORITHM } from '@fsm-certs/core';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 
 /** The record formats a writer can be told to use (INVENTORY_RECORD_FORMAT). */
-export const RECORD_FORMATS = ['compact', 'full'] as const;
+export const RECORD_FORMATS = ['binary', 'compact', 'full'] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 /**
- * `compact` (format 2) is read by this version and later only; `full` (the record JSON with its
- * CA PEMs in it) by every version, for a rolling upgrade from an older one.
+ * `binary` (format 3, binary-record.ts) is read by this version and later only; `compact`
+ * (format 2) also by the versions since format 2; `full` (the record JSON with its CA PEMs in
+ * it) by every version, for a rolling upgrade from an older one.
  */
-export const DEFAULT_RECORD_FORMAT: RecordFormat = 'compact';
+export const DEFAULT_RECORD_FORMAT: RecordFormat = 'binary';
 
 /** The value of the compact JSON's `v` field; a record without it is format 1. */
 export const COMPACT_VERSION = 2;

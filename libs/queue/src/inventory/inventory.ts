@@ -6,7 +6,7 @@ import { trustBundleRecordSchema, type CertificateRecord, type TrustBundleRecord
 import { parseStored } from '../contracts/parse.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
-import { runScript } from '../redis/run-script.js';
+import { runScript, runScriptBuffer } from '../redis/run-script.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import {
@@ -98,7 +98,7 @@ export class Inventory {
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
-    const { record: valid, json, ca } = encodeRecord(record, this.recordFormat);
+    const { record: valid, value, ca } = encodeRecord(record, this.recordFormat);
     const renewAtMs = Date.parse(valid.renewAt);
     const requestIds = options.requestIds ?? [];
     const expect = options.expectSerial === undefined ? '' : options.expectSerial === null ? '-' : options.expectSerial;
@@ -107,7 +107,7 @@ export class Inventory {
       PUT_SCRIPT,
       [this.keys.cert(valid.commonName), this.keys.renewIndex, this.keys.names, this.keys.caEntry(ca.digest), ...requestIds.map((id) => this.keys.request(id))],
       [
-        json,
+        value,
         valid.serialNumber,
         String(renewAtMs),
         valid.commonName,
@@ -127,7 +127,7 @@ export class Inventory {
 
   /** The current record of a name, or undefined; throws UnreadableRecordError when it does not decode. */
   async get(commonName: string): Promise<CertificateRecord | undefined> {
-    const fields = fieldsOf(await this.redis.hmget(this.keys.cert(commonName), ...RECORD_FIELDS));
+    const fields = fieldsOf(await this.redis.hmgetBuffer(this.keys.cert(commonName), ...RECORD_FIELDS));
     await this.cas.load([fields.ca]);
     return decodeRecord(commonName, fields, this.cas.of);
   }
@@ -146,7 +146,7 @@ export class Inventory {
    * on): 'changed' when another certificate took its place in between, and nothing is removed.
    */
   async deleteSerial(commonName: string, expectSerial: string): Promise<RemovedRecord | 'changed' | undefined> {
-    const reply = await runScript(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName, expectSerial]);
+    const reply = await runScriptBuffer(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName, expectSerial]);
     if (reply === 0) return 'changed';
     if (!Array.isArray(reply)) return undefined;
     const fields = fieldsOf(reply);
@@ -195,7 +195,7 @@ export class Inventory {
     const names = await this.redis.zrangebylex(this.keys.names, start, '+', 'LIMIT', 0, limit + 1);
     const page = names.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const name of page) pipeline.hmget(this.keys.cert(name), ...RECORD_FIELDS);
+    for (const name of page) pipeline.hmgetBuffer(this.keys.cert(name), ...RECORD_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
     const read: Array<{ commonName: string; fields: RecordFields }> = [];
     page.forEach((name, i) => {

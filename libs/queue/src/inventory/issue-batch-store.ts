@@ -8,7 +8,7 @@ import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_EVENT_STREAM_MAX_LENGTH, encodeEvent } from '../events/event-stream.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
-import { runScript } from '../redis/run-script.js';
+import { runScript, runScriptBuffer } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
@@ -94,7 +94,7 @@ export class IssueBatchStore {
     if (items.length === 0) return [];
     const keys: string[] = [];
     for (const item of items) keys.push(this.keys.request(item.requestId), this.keys.cert(item.commonName));
-    const reply = await runScript(this.redis, LOOKUP_BATCH_SCRIPT, keys, []);
+    const reply = await runScriptBuffer(this.redis, LOOKUP_BATCH_SCRIPT, keys, []);
     if (!Array.isArray(reply) || reply.length !== items.length * 5) {
       throw new QueueError('RECORD_INVALID', 'The batch lookup script returned an unexpected reply; check that Redis runs the scripts of this version.');
     }
@@ -102,7 +102,7 @@ export class IssueBatchStore {
     await this.cas.load(fields.map((f) => f.ca));
     return items.map((item, i): BatchLookup => {
       const marker: unknown = reply[i * 5];
-      const found = { marker: typeof marker === 'string' ? parseRequestMarker(marker) : undefined };
+      const found = { marker: Buffer.isBuffer(marker) ? parseRequestMarker(marker.toString('utf8')) : undefined };
       try {
         return { ...found, current: decodeRecord(item.commonName, fields[i] ?? fieldsOf(undefined), this.cas.of) };
       } catch (error) {
@@ -125,16 +125,16 @@ export class IssueBatchStore {
     const cas = new Map<string, string>();
     for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
     const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
-    const args = [this.requestTtl, this.eventMaxLength, String(writes.length), String(cas.size), ...cas.values()];
+    const args: Array<string | Buffer> = [this.requestTtl, this.eventMaxLength, String(writes.length), String(cas.size), ...cas.values()];
     writes.forEach((write, w) => {
       const e = encoded[w];
       if (write.kind === 'store' && e !== undefined) {
-        const { record, json, ca } = e;
+        const { record, value, ca } = e;
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
         args.push(
           write.unlessRequestKnown === true ? 'n' : 's',
-          json,
+          value,
           record.serialNumber,
           String(Date.parse(record.renewAt)),
           record.commonName,

@@ -76,8 +76,8 @@ describe('InventoryHealth.overdue', () => {
   it('reports an overdue record that does not decode by name, and leaves it out of the items', async () => {
     await store('ok.ns.cluster.local', -MIN);
     await store('broken.ns.cluster.local', -2 * MIN);
-    const json = (await redis.hget(inventory.keys.cert('broken.ns.cluster.local'), 'record')) ?? '';
-    await redis.hset(inventory.keys.cert('broken.ns.cluster.local'), 'record', json.slice(0, 40));
+    const bytes = (await redis.hgetBuffer(inventory.keys.cert('broken.ns.cluster.local'), 'record')) ?? Buffer.alloc(0);
+    await redis.hset(inventory.keys.cert('broken.ns.cluster.local'), 'record', bytes.subarray(0, 40));
     const page = await health.overdue({ atMs: NOW, limit: 10 });
     expect(page.items.map((r) => r.commonName)).toEqual(['ok.ns.cluster.local']);
     expect(page.unreadable.map((e) => e.commonName)).toEqual(['broken.ns.cluster.local']);
@@ -114,15 +114,21 @@ describe('InventoryHealth.unreadable', () => {
     for (let i = 0; i < 6; i++) await store(`v${i}.ns.cluster.local`, 60 * MIN);
     expect(await scanAll(4)).toEqual([]);
     // The first scan remembered each record as readable; only changed bytes are decoded again.
-    const verified = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => redis.hget(inventory.keys.cert(`v${i}.ns.cluster.local`), 'verified')));
-    expect(verified.every((v) => typeof v === 'string' && /^[0-9a-f]{16}$/.test(v))).toBe(true);
+    const verified = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => redis.hget(inventory.keys.cert(`v${i}.ns.cluster.local`), 'v')));
+    expect(verified.every((v) => typeof v === 'string' && /^[0-9a-f]{12}$/.test(v))).toBe(true);
     expect(await scanAll(4)).toEqual([]);
 
     const key = inventory.keys.cert('v2.ns.cluster.local');
-    const json = (await redis.hget(key, 'record')) ?? '';
+    const bytes = (await redis.hgetBuffer(key, 'record')) ?? Buffer.alloc(0);
     // Damaged in place: the same serial, a few bytes short.
-    await redis.hset(key, 'record', json.slice(0, -3));
+    await redis.hset(key, 'record', bytes.subarray(0, -3));
     expect(await scanAll(4)).toEqual(['v2.ns.cluster.local']);
+    // Damaged without changing its length: one field's tag overwritten.
+    const other = inventory.keys.cert('v4.ns.cluster.local');
+    const same = Buffer.from((await redis.hgetBuffer(other, 'record')) ?? Buffer.alloc(0));
+    same[1] = 0x7f;
+    await redis.hset(other, 'record', same);
+    expect(await scanAll(4)).toEqual(['v2.ns.cluster.local', 'v4.ns.cluster.local']);
 
     const ca = (await redis.hget(inventory.keys.cert('v0.ns.cluster.local'), 'ca')) ?? '';
     await redis.del(inventory.keys.caEntry(ca));
@@ -130,15 +136,28 @@ describe('InventoryHealth.unreadable', () => {
     expect(await scanAllWith(fresh, 4)).toEqual(['v0.ns.cluster.local', 'v1.ns.cluster.local', 'v2.ns.cluster.local', 'v3.ns.cluster.local', 'v4.ns.cluster.local', 'v5.ns.cluster.local']);
   });
 
+  it('never trusts the digest an earlier version kept (field verified), and drops it once the record decoded', async () => {
+    await store('old.ns.cluster.local', 60 * MIN);
+    const key = inventory.keys.cert('old.ns.cluster.local');
+    const bytes = (await redis.hgetBuffer(key, 'record')) ?? Buffer.alloc(0);
+    // Damaged, with a digest under the old field: the scan decodes it all the same.
+    await redis.hset(key, 'record', bytes.subarray(0, 25), 'verified', '0123456789abcdef');
+    expect(await scanAll(10)).toEqual(['old.ns.cluster.local']);
+    await redis.hset(key, 'record', bytes);
+    expect(await scanAll(10)).toEqual([]);
+    expect(await redis.hget(key, 'verified')).toBeNull();
+    expect(await redis.hget(key, 'v')).toMatch(/^[0-9a-f]{12}$/);
+  });
+
   it('does not vouch for a record rewritten between its read and the remembering of its digest', async () => {
     await store('w.ns.cluster.local', 60 * MIN);
     const key = inventory.keys.cert('w.ns.cluster.local');
-    const json = (await redis.hget(key, 'record')) ?? '';
+    const bytes = (await redis.hgetBuffer(key, 'record')) ?? Buffer.alloc(0);
     // As if the scan had read good bytes, and a damaged write landed before it remembered them.
-    await redis.hset(key, 'verified', '0123456789abcdef');
-    await redis.hset(key, 'record', json.slice(0, 30));
+    await redis.hset(key, 'v', '0123456789ab');
+    await redis.hset(key, 'record', bytes.subarray(0, 30));
     expect(await scanAll(10)).toEqual(['w.ns.cluster.local']);
-    expect(await redis.hget(key, 'verified')).toBe('0123456789abcdef');
+    expect(await redis.hget(key, 'v')).toBe('0123456789ab');
   });
 });
 

@@ -1,18 +1,26 @@
 // What a health check asks of the inventory, without reading all of it: the certificates past
 // their renew time, straight from the renew-time index (O(log n + overdue)), and a scan for
 // records that do not decode. A record damaged outside our writers leaves no other trace, so the
-// scan must look at every record; decoding each one (JSON + schema) costs tens of microseconds,
-// minutes at a million. So the scan remembers, in the record's own hash (field `verified`), a
-// digest of the exact fields that last decoded: Redis recomputes it (SHA-1 in Lua, a few
-// microseconds) and only a record whose bytes changed since (renewed, damaged, written by another
-// version) is sent here and decoded again. A digest describes content, so it can never vouch for
-// content it was not computed from; writers need not know about it (a stale one only costs a
-// decode).
+// scan must look at every record; decoding each one (schema check) costs tens of microseconds,
+// minutes at a million. So the scan remembers, in the record's own hash (field `v`), a digest of
+// the exact fields that last decoded: Redis recomputes it (SHA-1 in Lua, a few microseconds) and
+// only a record whose bytes changed since (renewed, damaged, written by another version) is sent
+// here and decoded again. A digest describes content, so it can never vouch for content it was
+// not computed from; writers need not know about it (a stale one only costs a decode).
+//
+// The digest is cut to 12 hex characters (48 bits), the most that fits Redis's 16-byte allocation
+// for a hash value (the field name `v` fits the 8-byte one): it costs ~50 bytes in each of a
+// million hashes instead of ~75. It only has to tell a changed record from the one that decoded;
+// nobody chooses the bytes of a damaged record to collide with it (whoever can write Redis can
+// write the digest as well), and a change goes unnoticed only if 48 bits of SHA-1 happen to
+// agree, about once in 3 * 10^14 changes. Digests of earlier versions (field `verified`, 16
+// characters) are never read: the first scan after an upgrade decodes every record once and
+// removes them.
 import type { Redis } from 'ioredis';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
-import { luaScript, runScript } from '../redis/run-script.js';
+import { luaScript, runScript, runScriptBuffer } from '../redis/run-script.js';
 import { CaEntries } from './ca-entries.js';
 import { decodeEach } from './inventory.js';
 import { RECORD_FIELDS, UnreadableRecordError, decodeRecord, fieldsOf, type RecordFields } from './record-codec.js';
@@ -68,15 +76,18 @@ end
 return redis.call('ZRANGE', key, start, start + tonumber(ARGV[4]) - 1, 'WITHSCORES')
 `);
 
-/** The digest of a record's fields as stored: 16 hex chars of SHA-1 over RECORD_FIELDS' values, in order. */
+/** The hash field that holds the digest of the fields as they last decoded. */
+export const VERIFIED_FIELD = 'v';
+
+/** The digest of a record's fields as stored: 12 hex chars of SHA-1 over RECORD_FIELDS' values, in order. */
 const DIGEST_LUA = `
 local function digest(f)
-  return string.sub(redis.sha1hex(f[1] .. '\\n' .. (f[2] or '') .. '\\n' .. (f[3] or '') .. '\\n' .. (f[4] or '')), 1, 16)
+  return string.sub(redis.sha1hex(f[1] .. '\\n' .. (f[2] or '') .. '\\n' .. (f[3] or '') .. '\\n' .. (f[4] or '')), 1, 12)
 end
 `;
 
 /**
- * KEYS: the cert hashes of a page of names; ARGV: RECORD_FIELDS. Per hash whose `verified` digest still matches its
+ * KEYS: the cert hashes of a page of names; ARGV: RECORD_FIELDS, VERIFIED_FIELD. Per hash whose digest still matches its
  * fields nothing comes back but its CA reference; per other hash (with a record) its position,
  * digest and fields. Returns {{pos, digest, record, previousSerial, serial, ca, ...}, {ca digests of verified records}}.
  */
@@ -84,7 +95,7 @@ const SCAN_SCRIPT = luaScript(`${DIGEST_LUA}
 local changed = {}
 local cas, seen = {}, {}
 for i = 1, #KEYS do
-  local f = redis.call('HMGET', KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'verified')
+  local f = redis.call('HMGET', KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
   if f[1] then
     local d = digest(f)
     if d == f[5] then
@@ -103,15 +114,17 @@ return {changed, cas}
 `);
 
 /**
- * KEYS: cert hashes that decoded; ARGV: RECORD_FIELDS, then the digest each had when read. Stores it only if the
- * fields still hash to it (a writer may have replaced them since). Returns how many it stored.
+ * KEYS: cert hashes that decoded; ARGV: RECORD_FIELDS, VERIFIED_FIELD, then the digest each had when read. Stores
+ * it only if the fields still hash to it (a writer may have replaced them since), and drops an
+ * earlier version's `verified` digest. Returns how many it stored.
  */
 const MARK_VERIFIED_SCRIPT = luaScript(`${DIGEST_LUA}
 local n = 0
 for i = 1, #KEYS do
   local f = redis.call('HMGET', KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-  if f[1] and digest(f) == ARGV[4 + i] then
-    redis.call('HSET', KEYS[i], 'verified', ARGV[4 + i])
+  if f[1] and digest(f) == ARGV[5 + i] then
+    redis.call('HSET', KEYS[i], ARGV[5], ARGV[5 + i])
+    redis.call('HDEL', KEYS[i], 'verified')
     n = n + 1
   end
 end
@@ -196,17 +209,17 @@ export class InventoryHealth {
   /** The names of `page` whose record does not decode, decoding only records changed since they last did. */
   private async unreadableOf(page: readonly string[]): Promise<UnreadableRecordError[]> {
     if (page.length === 0) return [];
-    const reply = await runScript(this.redis, SCAN_SCRIPT, page.map((name) => this.keys.cert(name)), RECORD_FIELDS);
+    const reply = await runScriptBuffer(this.redis, SCAN_SCRIPT, page.map((name) => this.keys.cert(name)), [...RECORD_FIELDS, VERIFIED_FIELD]);
     const [changedFlat, verifiedCas] = Array.isArray(reply) ? (reply as unknown[]) : [];
     const changed: Array<{ commonName: string; digest: string; fields: RecordFields }> = [];
     const flat = Array.isArray(changedFlat) ? (changedFlat as unknown[]) : [];
     for (let i = 0; i + 5 < flat.length; i += 6) {
       const commonName = page[Number(flat[i]) - 1];
       const digest = flat[i + 1];
-      if (commonName === undefined || typeof digest !== 'string') continue;
-      changed.push({ commonName, digest, fields: fieldsOf(flat.slice(i + 2, i + 6)) });
+      if (commonName === undefined || !Buffer.isBuffer(digest)) continue;
+      changed.push({ commonName, digest: digest.toString('latin1'), fields: fieldsOf(flat.slice(i + 2, i + 6)) });
     }
-    const cas = Array.isArray(verifiedCas) ? verifiedCas.filter((d): d is string => typeof d === 'string') : [];
+    const cas = Array.isArray(verifiedCas) ? verifiedCas.filter((d): d is Buffer => Buffer.isBuffer(d)).map((d) => d.toString('utf8')) : [];
     await this.cas.load([...cas, ...changed.map((c) => c.fields.ca)]);
     // A record verified before still needs its CA entry: if one is gone, decode the page in full
     // so each record it breaks is named.
@@ -225,7 +238,7 @@ export class InventoryHealth {
       }
     }
     if (decoded.length > 0) {
-      await runScript(this.redis, MARK_VERIFIED_SCRIPT, decoded.map((d) => this.keys.cert(d.commonName)), [...RECORD_FIELDS, ...decoded.map((d) => d.digest)]);
+      await runScript(this.redis, MARK_VERIFIED_SCRIPT, decoded.map((d) => this.keys.cert(d.commonName)), [...RECORD_FIELDS, VERIFIED_FIELD, ...decoded.map((d) => d.digest)]);
     }
     return unreadable;
   }
@@ -234,7 +247,7 @@ export class InventoryHealth {
   private async readAll(names: readonly string[]): Promise<Array<CertificateRecord | UnreadableRecordError | undefined>> {
     if (names.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const name of names) pipeline.hmget(this.keys.cert(name), ...RECORD_FIELDS);
+    for (const name of names) pipeline.hmgetBuffer(this.keys.cert(name), ...RECORD_FIELDS);
     const replies = (await pipeline.exec()) ?? [];
     const read: Array<{ commonName: string; fields: RecordFields }> = names.map((commonName, i) => {
       const [error, value] = replies[i] ?? [null, null];

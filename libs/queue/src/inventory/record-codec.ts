@@ -1,8 +1,9 @@
 // The one place a certificate record is turned into what Redis holds and back. Every writer
 // (Inventory.put, IssueBatchStore.commit) encodes through encodeRecord and every reader decodes
 // through decodeRecord, both against certificateRecordSchema, so a record that was written can
-// always be read by the same version. The hash keeps the record JSON and, apart, its serial, the
-// serial it replaced and a reference to its CA PEMs. The issuing CA and the trusted roots are the
+// always be read by the same version. The hash keeps the record (JSON text in formats 1 and 2,
+// bytes in format 3: binary-record.ts) and, apart, its serial, the serial it replaced and a
+// reference to its CA PEMs. The issuing CA and the trusted roots are the
 // same for every certificate of a CA (~1.3 KB, 40% of a record), so they are stored once per
 // distinct set under <prefix>:inv:ca:<digest> and the record names the digest. Records written
 // before that (CA PEMs inside the JSON) stay readable as they are.
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { fingerprintSha256 } from '@fsm-certs/x509';
 import { certificatePemSchema, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
+import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary } from './binary-record.js';
 import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
@@ -42,8 +44,19 @@ export interface EncodedCa {
   readonly json: string;
 }
 
+/**
+ * The short name of a CA entry that format-3 records refer to: the first 120 bits of its SHA-256
+ * digest in base64url (20 characters). The `ca` field is in every certificate's hash, and 20
+ * characters fit Redis's 24-byte allocation where 64 hex characters take 80 bytes. A deployment
+ * meets a handful of CA sets, so 120 bits leave no practical chance of two sharing a name; older
+ * formats keep the full hex digest, which is all an older reader accepts.
+ */
+export function shortCaDigest(hexDigest: string): string {
+  return Buffer.from(hexDigest, 'hex').toString('base64url').slice(0, 20);
+}
+
 /** The last CA set encoded: a writer meets the same one for every record of its CA. */
-let lastCa: { readonly pems: CaPems; readonly encoded: EncodedCa } | undefined;
+let lastCa: { readonly pems: CaPems; readonly encoded: EncodedCa; readonly short: EncodedCa } | undefined;
 
 /** Issuer ids (SHA-256 fingerprints) of the issuing CAs met; a handful per process, bounded all the same. */
 const issuerIds = new Map<string, string | undefined>();
@@ -70,15 +83,15 @@ function samePems(a: CaPems, b: CaPems): boolean {
   );
 }
 
-export function encodeCa(pems: CaPems): EncodedCa {
+/** The CA entry of a set of CA PEMs, named by its full digest, or by the short one (shortCaDigest). */
+export function encodeCa(pems: CaPems, options: { readonly short?: boolean } = {}): EncodedCa {
   // Comparing the PEMs costs far less than hashing them (SHA-256 over ~1.3 KB per record).
-  if (lastCa !== undefined && samePems(lastCa.pems, pems)) return lastCa.encoded;
-  const encoded = {
-    digest: trustBundleDigest(pems.issuingCaPem, pems.trustedCasPem),
-    json: JSON.stringify({ issuingCaPem: pems.issuingCaPem, trustedCasPem: pems.trustedCasPem }),
-  };
-  lastCa = { pems: { issuingCaPem: pems.issuingCaPem, trustedCasPem: [...pems.trustedCasPem] }, encoded };
-  return encoded;
+  if (lastCa === undefined || !samePems(lastCa.pems, pems)) {
+    const digest = trustBundleDigest(pems.issuingCaPem, pems.trustedCasPem);
+    const json = JSON.stringify({ issuingCaPem: pems.issuingCaPem, trustedCasPem: pems.trustedCasPem });
+    lastCa = { pems: { issuingCaPem: pems.issuingCaPem, trustedCasPem: [...pems.trustedCasPem] }, encoded: { digest, json }, short: { digest: shortCaDigest(digest), json } };
+  }
+  return options.short === true ? lastCa.short : lastCa.encoded;
 }
 
 /** A stored CA entry, or undefined when it is not valid or not the content its digest names. */
@@ -90,17 +103,19 @@ export function decodeCa(digest: string, json: string): CaPems | undefined {
     return undefined;
   }
   const parsed = caPemsSchema.safeParse(raw);
-  if (!parsed.success || trustBundleDigest(parsed.data.issuingCaPem, parsed.data.trustedCasPem) !== digest) return undefined;
-  return parsed.data;
+  if (!parsed.success) return undefined;
+  const full = trustBundleDigest(parsed.data.issuingCaPem, parsed.data.trustedCasPem);
+  return digest === full || digest === shortCaDigest(full) ? parsed.data : undefined;
 }
 
 /**
- * A record checked against the schema, the JSON the hash's `record` field holds (without the CA
- * PEMs) and the CA entry it refers to (the hash's `ca` field holds its digest).
+ * A record checked against the schema, what the hash's `record` field holds (JSON text for
+ * formats 1 and 2, bytes for format 3; without the CA PEMs) and the CA entry it refers to (the
+ * hash's `ca` field holds its digest).
  */
 export interface EncodedRecord {
   readonly record: CertificateRecord;
-  readonly json: string;
+  readonly value: string | Buffer;
   readonly ca: EncodedCa;
 }
 
@@ -121,10 +136,12 @@ export function encodeRecord(record: CertificateRecord, format: RecordFormat = D
   // previousSerialNumber is derived on read from the hash, never stored in the JSON; the CA PEMs
   // are stored once for all records that share them (the full format repeats them, as every
   // older version expects).
-  const { previousSerialNumber: _derived, ...full } = checked.data;
-  const ca = encodeCa(checked.data);
-  const json = format === 'compact' ? encodeCompact(checked.data, issuerIdOf(checked.data.issuingCaPem)) : JSON.stringify(full);
-  return { record: checked.data, json, ca };
+  const valid = checked.data;
+  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem)), ca: encodeCa(valid, { short: true }) };
+  const ca = encodeCa(valid);
+  if (format === 'compact') return { record: valid, value: encodeCompact(valid, issuerIdOf(valid.issuingCaPem)), ca };
+  const { previousSerialNumber: _derived, ...full } = valid;
+  return { record: valid, value: JSON.stringify(full), ca };
 }
 
 /**
@@ -152,12 +169,16 @@ export function isUnreadableRecord(value: unknown): value is UnreadableRecordErr
   return value instanceof UnreadableRecordError;
 }
 
-/** The hash fields a reader fetches, in this order: HMGET <cert key> ...RECORD_FIELDS. */
+/**
+ * The hash fields a reader fetches, in this order: HMGET <cert key> ...RECORD_FIELDS. Readers
+ * fetch them as bytes (hmgetBuffer, runScriptBuffer): a format-3 record is not text.
+ */
 export const RECORD_FIELDS = ['record', 'previousSerial', 'serial', 'ca'] as const;
 
 /** What HMGET of RECORD_FIELDS (or a script returning the same) gave back. */
 export interface RecordFields {
-  readonly json: string | null;
+  /** The record as stored: bytes when read as such (every reader here), text from a string read. */
+  readonly record: Buffer | string | null;
   readonly previousSerial: string | null;
   readonly serial: string | null;
   /** Digest of the CA entry the record refers to; null for records that carry their CA PEMs. */
@@ -165,9 +186,19 @@ export interface RecordFields {
 }
 
 export function fieldsOf(reply: unknown): RecordFields {
-  const [json, previousSerial, serial, ca] = Array.isArray(reply) ? (reply as unknown[]) : [];
-  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-  return { json: text(json), previousSerial: text(previousSerial), serial: text(serial), ca: text(ca) };
+  const [record, previousSerial, serial, ca] = Array.isArray(reply) ? (reply as unknown[]) : [];
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : null);
+  return { record: typeof record === 'string' || Buffer.isBuffer(record) ? record : null, previousSerial: text(previousSerial), serial: text(serial), ca: text(ca) };
+}
+
+/** Whether a stored record is format 3 (bytes) rather than JSON text. */
+function isBinary(value: Buffer | string): value is Buffer {
+  return typeof value !== 'string' && value[0] === BINARY_FORMAT_BYTE;
+}
+
+/** The JSON text of a format 1 or 2 record as read. */
+function jsonText(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('utf8');
 }
 
 /**
@@ -176,9 +207,39 @@ export function fieldsOf(reply: unknown): RecordFields {
  * missing); it is asked only for records that refer to one.
  */
 export function decodeRecord(commonName: string, fields: RecordFields, caOf: (digest: string) => CaPems | undefined): CertificateRecord | undefined {
-  const { json, previousSerial, serial } = fields;
-  if (json === null) return undefined;
+  const { record, previousSerial, serial } = fields;
+  if (record === null) return undefined;
   const serialNumber = serial ?? undefined;
+  const caIssuerId = (): string | undefined => {
+    const pem = fields.ca === null ? undefined : caOf(fields.ca)?.issuingCaPem;
+    return pem === undefined ? undefined : issuerIdOf(pem);
+  };
+  if (isBinary(record)) {
+    // Format 3 is built whole here (CA PEMs and previous serial included) and checked once.
+    if (serialNumber === undefined) throw new UnreadableRecordError(commonName, serialNumber, 'it has no serial field');
+    const caDigest = fields.ca;
+    const ca = caDigest === null ? undefined : caOf(caDigest);
+    if (ca === undefined) throw new UnreadableRecordError(commonName, serialNumber, caDigest === null ? 'it has no CA field' : `the CA entry it refers to (${caDigest}) is missing or damaged`);
+    let full: Record<string, unknown>;
+    try {
+      full = expandBinary(record, commonName, serialNumber, ca, () => issuerIdOf(ca.issuingCaPem));
+    } catch (error) {
+      if (!(error instanceof BinaryRecordError)) throw error;
+      throw new UnreadableRecordError(commonName, serialNumber, error.message, { cause: error });
+    }
+    if (previousSerial !== null) full['previousSerialNumber'] = previousSerial;
+    return checked(commonName, serialNumber, full);
+  }
+  if (typeof record === 'string' && record.charCodeAt(0) === BINARY_FORMAT_BYTE) {
+    // Read as text, its bytes may have been changed by the UTF-8 decoding: never decode that.
+    throw new UnreadableRecordError(commonName, serialNumber, 'it is a format-3 record read as text (a reader bug: read it as bytes)');
+  }
+  const stored = parseJsonRecord(commonName, serialNumber, jsonText(record), caIssuerId);
+  return finishRecord(commonName, serialNumber, stored, fields.ca, previousSerial, caOf);
+}
+
+/** A format 1 or 2 record's JSON as the fields of a record, for the schema to check. */
+function parseJsonRecord(commonName: string, serialNumber: string | undefined, json: string, caIssuerId: () => string | undefined): object {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -191,23 +252,34 @@ export function decodeRecord(commonName: string, fields: RecordFields, caOf: (di
     if (raw.v !== COMPACT_VERSION) throw new UnreadableRecordError(commonName, serialNumber, `it is in record format ${String(raw.v)}, which this version does not read`);
     // The compact form's serial is the hash's own field: without it there is nothing to read.
     if (serialNumber === undefined) throw new UnreadableRecordError(commonName, serialNumber, 'it has no serial field');
-    const caDigest = fields.ca;
-    const issuing = (): string | undefined => (caDigest === null ? undefined : caOf(caDigest)?.issuingCaPem);
-    stored = expandCompact(raw as Record<string, unknown>, commonName, serialNumber, () => {
-      const pem = issuing();
-      return pem === undefined ? undefined : issuerIdOf(pem);
-    });
+    stored = expandCompact(raw as Record<string, unknown>, commonName, serialNumber, caIssuerId);
   }
+  return stored;
+}
+
+/** Adds the CA PEMs and the previous serial to a record's stored fields and checks the whole against the schema. */
+function finishRecord(
+  commonName: string,
+  serialNumber: string | undefined,
+  stored: object,
+  caDigest: string | null,
+  previousSerial: string | null,
+  caOf: (digest: string) => CaPems | undefined,
+): CertificateRecord {
   // A record that carries its CA PEMs (written before they were stored apart, or by an older
   // replica during an upgrade) is read as it is, whatever `ca` says.
   let ca: CaPems | undefined;
-  if (!('issuingCaPem' in stored) && fields.ca !== null) {
-    ca = caOf(fields.ca);
-    if (ca === undefined) throw new UnreadableRecordError(commonName, serialNumber, `the CA entry it refers to (${fields.ca}) is missing or damaged`);
+  if (!('issuingCaPem' in stored) && caDigest !== null) {
+    ca = caOf(caDigest);
+    if (ca === undefined) throw new UnreadableRecordError(commonName, serialNumber, `the CA entry it refers to (${caDigest}) is missing or damaged`);
   }
   const full = ca === undefined ? stored : { ...stored, issuingCaPem: ca.issuingCaPem, trustedCasPem: ca.trustedCasPem };
-  const withPrevious = previousSerial !== null ? { ...full, previousSerialNumber: previousSerial } : full;
-  const parsed = certificateRecordSchema.safeParse(withPrevious);
+  return checked(commonName, serialNumber, previousSerial !== null ? { ...full, previousSerialNumber: previousSerial } : full);
+}
+
+/** The record the schema makes of a decoded value; the schema is the judge of whether it is readable. */
+function checked(commonName: string, serialNumber: string | undefined, value: object): CertificateRecord {
+  const parsed = certificateRecordSchema.safeParse(value);
   if (!parsed.success) throw new UnreadableRecordError(commonName, serialNumber, firstIssue(parsed.error), { cause: parsed.error });
   return parsed.data;
 }
@@ -251,10 +323,25 @@ function msOf(value: unknown, baseMs: number): number | undefined {
  * whether a record is readable as a whole.
  */
 export function leafFactsOf(commonName: string, fields: RecordFields, caOf: (digest: string) => CaPems | undefined): LeafFacts | undefined {
-  if (fields.json === null) return undefined;
+  if (fields.record === null) return undefined;
+  const caIssuerId = (): string | undefined => {
+    const issuing = fields.ca === null ? undefined : caOf(fields.ca)?.issuingCaPem;
+    return issuing === undefined ? undefined : issuerIdOf(issuing);
+  };
+  if (isBinary(fields.record)) {
+    if (fields.serial === null) return undefined;
+    try {
+      const facts = binaryLeafFacts(fields.record);
+      const issuerId = facts.issuerId ?? caIssuerId();
+      return facts.notAfterMs === undefined || issuerId === undefined ? undefined : { commonName, serialNumber: fields.serial, issuerId, notAfterMs: facts.notAfterMs };
+    } catch (error) {
+      if (error instanceof BinaryRecordError) return undefined;
+      throw error;
+    }
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(fields.json);
+    raw = JSON.parse(jsonText(fields.record));
   } catch {
     return undefined;
   }
@@ -268,8 +355,7 @@ export function leafFactsOf(commonName: string, fields: RecordFields, caOf: (dig
     serialNumber = fields.serial;
     const notBeforeMs = msOf(r['b'], 0);
     notAfterMs = notBeforeMs === undefined ? undefined : msOf(r['a'], notBeforeMs);
-    const issuing = fields.ca === null ? undefined : caOf(fields.ca)?.issuingCaPem;
-    issuerId = r['i'] ?? (issuing === undefined ? undefined : issuerIdOf(issuing));
+    issuerId = r['i'] ?? caIssuerId();
   } else {
     notAfterMs = msOf(r['notAfter'], 0);
     issuerId = r['issuerId'];

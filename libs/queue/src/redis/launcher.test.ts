@@ -31,6 +31,7 @@ describe('startRedisServer', () => {
     clients.push(client);
     expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
     expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await client.config('GET', 'hash-max-listpack-value')).toEqual(['hash-max-listpack-value', '1024']);
     await client.set('survivor', 'yes');
     await server.restart();
     // The same client reconnects by itself (no new connection made by the test).

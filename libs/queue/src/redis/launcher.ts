@@ -106,6 +106,12 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/**
+ * hash-max-listpack-value for the Redis we start and the chart's: above a format-3 inventory
+ * record (~750 bytes for a P-256 leaf), so a certificate's hash is kept as a listpack.
+ */
+export const INVENTORY_HASH_MAX_LISTPACK_VALUE = '1024';
+
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'fsm-certs-redis-')));
@@ -121,6 +127,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--appendonly', options.appendOnly === false ? 'no' : 'yes',
     '--appendfsync', 'everysec',
     '--maxmemory-policy', 'noeviction',
+    // A certificate's hash (a ~750-byte record and four short fields) stays a listpack, one
+    // allocation instead of a dict of five entries: ~200 bytes less per certificate.
+    '--hash-max-listpack-value', INVENTORY_HASH_MAX_LISTPACK_VALUE,
     '--daemonize', 'no',
     '--logfile', logFile,
   ];

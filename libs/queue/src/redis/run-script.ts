@@ -12,12 +12,42 @@ export function luaScript(source: string): LuaScript {
   return { source, sha1: createHash('sha1').update(source).digest('hex') };
 }
 
-export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
   try {
     return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
       return redis.eval(script.source, keys.length, ...keys, ...args);
+    }
+    throw error;
+  }
+}
+
+/**
+ * ioredis defines a Buffer variant of every command (`evalshaBuffer`: the reply's bulk strings as
+ * Buffers) but does not declare this one. `callBuffer` would do, but loses the command's name
+ * under auto-pipelining (ioredis 5-6), which the services turn on.
+ */
+interface BufferScripting {
+  evalshaBuffer(...args: Array<string | Buffer | number>): Promise<unknown>;
+  evalBuffer(...args: Array<string | Buffer | number>): Promise<unknown>;
+}
+
+function bufferScripting(redis: Redis): BufferScripting {
+  const candidate: Partial<BufferScripting> = redis as Partial<BufferScripting>;
+  const { evalshaBuffer, evalBuffer } = candidate;
+  if (typeof evalshaBuffer !== 'function' || typeof evalBuffer !== 'function') throw new Error('this ioredis client has no evalshaBuffer/evalBuffer');
+  return { evalshaBuffer: evalshaBuffer.bind(redis), evalBuffer: evalBuffer.bind(redis) };
+}
+
+/** runScript, with every bulk string of the reply as a Buffer (for values that are not text). */
+export async function runScriptBuffer(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
+  const scripting = bufferScripting(redis);
+  try {
+    return await scripting.evalshaBuffer(script.sha1, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+      return scripting.evalBuffer(script.source, keys.length, ...keys, ...args);
     }
     throw error;
   }

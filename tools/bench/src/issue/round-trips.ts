@@ -6,59 +6,18 @@
 // measures that checkout's system too, in the same run.
 //
 //   npm run bench:round-trips
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startStack, type Stack } from '@fsm-certs/stack';
 import { BENCH_ENV, benchRunFrom, gatewayRequest } from './targets.js';
 import { baselineStartStack } from './vault.js';
+import { ownerOfSource } from './monitor-owner.js';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 300);
 const clientCounts = (process.env['BENCH_CLIENTS'] ?? '1,16').split(',').map(Number);
 const baseline = process.env['BENCH_BASELINE'];
-
-/** Local TCP port -> socket inode, from /proc/net/tcp(6). */
-function socketInodesByPort(): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1];
-      const inode = cols[9];
-      if (local === undefined || inode === undefined) continue;
-      out.set(Number.parseInt(local.split(':')[1] ?? '0', 16), inode);
-    }
-  }
-  return out;
-}
-
-/** Which of `pids` owns the socket with this inode. */
-function ownerOf(inode: string, pids: Readonly<Record<string, number | undefined>>): string | undefined {
-  for (const [label, pid] of Object.entries(pids)) {
-    if (pid === undefined) continue;
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return label;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return undefined;
-}
 
 async function measure(stack: Stack, clients: number, namePrefix: string): Promise<Record<string, Record<string, number>>> {
   const pids: Record<string, number | undefined> = {};
@@ -69,13 +28,7 @@ async function measure(stack: Stack, clients: number, namePrefix: string): Promi
   const monitor = await watcher.monitor();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (source === 'lua') return;
-    const port = Number(source.split(':').at(-1));
-    let owner = owners.get(source);
-    if (owner === undefined) {
-      const inode = socketInodesByPort().get(port);
-      owner = (inode === undefined ? undefined : ownerOf(inode, pids)) ?? 'other';
-      owners.set(source, owner);
-    }
+    const owner = ownerOfSource(source, pids, owners);
     const command = (args[0] ?? '?').toLowerCase();
     const perOwner = counts.get(owner) ?? new Map<string, number>();
     perOwner.set(command, (perOwner.get(command) ?? 0) + 1);

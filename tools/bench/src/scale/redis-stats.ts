@@ -9,6 +9,11 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return Number(match[1]);
 }
 
+/** MEMORY USAGE of a key counting every element (SAMPLES 0: exact, O(n)); 0 when absent. */
+export async function keyMemory(redis: Redis, key: string): Promise<number> {
+  return (await redis.memory('USAGE', key, 'SAMPLES', '0')) ?? 0;
+}
+
 /** `cmdstat_<name>:calls=N,...` lines of INFO commandstats as name -> calls. */
 export function parseCommandStats(info: string): Record<string, number> {
   const calls: Record<string, number> = {};

@@ -1,0 +1,132 @@
+// The critical path of one request at one client (issue 15, "low load is not taxed"): starts the
+// system as bench:issue does, sends BENCH_REQUESTS (default 100) requests one after the other
+// while Redis' MONITOR records every top-level command with its server timestamp and the process
+// that sent it, and prints, per step of a request, the median time since the request left the
+// client. Commands inside Lua scripts are not round trips and are not shown; scripts are named
+// by the first key they touch. BENCH_BASELINE=<checkout, built> traces that checkout too.
+//
+//   npm run bench:critical-path
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
+import { startStack, type Stack } from '@fsm-certs/stack';
+import { BENCH_ENV, benchRunFrom, gatewayRequest } from './targets.js';
+import { baselineStartStack } from './vault.js';
+import { ownerOfSource } from './monitor-owner.js';
+
+const requests = Number(process.env['BENCH_REQUESTS'] ?? 100);
+const baseline = process.env['BENCH_BASELINE'];
+
+interface Seen {
+  readonly atUs: number;
+  readonly step: string;
+}
+
+/** BullMQ's scripts by SHA-1, so EVALSHA lines read as `moveToActive` rather than a hash. */
+const BULLMQ_SCRIPTS = new Map<string, string>();
+for (const script of Object.values(bullmqScripts) as unknown[]) {
+  if (typeof script === 'object' && script !== null && 'name' in script && 'content' in script && typeof script.content === 'string') {
+    BULLMQ_SCRIPTS.set(createHash('sha1').update(script.content).digest('hex'), String(script.name));
+  }
+}
+
+/** A short name for a command: the command, and for scripts/streams/lists the key's last part. */
+function stepName(owner: string, args: readonly string[]): string {
+  const command = (args[0] ?? '?').toLowerCase();
+  let detail = '';
+  if (command === 'evalsha' || command === 'eval') {
+    const known = BULLMQ_SCRIPTS.get(args[1] ?? '');
+    detail = ` ${known ?? (args[3] ?? '').split(':').slice(-2).join(':')}`;
+  } else if (command === 'brpop' || command === 'bzpopmin') {
+    detail = ` ${(args[1] ?? '').split(':').at(-2) ?? ''}`;
+  }
+  return `${owner} ${command}${detail}`;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+async function trace(stack: Stack, label: string): Promise<void> {
+  const pids: Record<string, number | undefined> = {};
+  for (const app of stack.apps) pids[app.label] = app.pid;
+  const owners = new Map<string, string>();
+  const watcher = new Redis(stack.redisUrl);
+  const monitor = await watcher.monitor();
+  let current: Seen[] | undefined;
+  monitor.on('monitor', (time: string, args: string[], source: string) => {
+    if (source === 'lua' || current === undefined) return;
+    const owner = ownerOfSource(source, pids, owners);
+    if (owner === 'other') return;
+    current.push({ atUs: Number(time) * 1e6, step: stepName(owner, args) });
+  });
+  const request = gatewayRequest(stack, `${label}-path`);
+  const perStep = new Map<string, number[]>();
+  const sequences = new Map<string, number>();
+  const totals: number[] = [];
+  for (let seq = 0; seq < requests; seq++) {
+    const seen: Seen[] = [];
+    current = seen;
+    const startUs = (performance.timeOrigin + performance.now()) * 1000;
+    await request(seq);
+    const endUs = (performance.timeOrigin + performance.now()) * 1000;
+    // MONITOR lines of this request's last commands may still be on their way.
+    await watcher.ping().catch(() => undefined);
+    current = undefined;
+    totals.push(endUs - startUs);
+    const steps: string[] = [];
+    const count = new Map<string, number>();
+    for (const s of seen) {
+      if (s.atUs > endUs) continue;
+      const n = (count.get(s.step) ?? 0) + 1;
+      count.set(s.step, n);
+      const step = n === 1 ? s.step : `${s.step} #${n}`;
+      steps.push(step);
+      const list = perStep.get(step) ?? [];
+      list.push((s.atUs - startUs) / 1000);
+      perStep.set(step, list);
+    }
+    const key = steps.join(' > ');
+    sequences.set(key, (sequences.get(key) ?? 0) + 1);
+  }
+  monitor.disconnect();
+  watcher.disconnect();
+  // Steps of most requests; the rest (the rotation controller's ticks, heartbeats) is not the path.
+  const steps = [...perStep]
+    .filter(([, at]) => at.length >= requests / 2)
+    .map(([step, at]) => ({ step, seen_in: at.length, median_ms: Number(median(at).toFixed(3)) }))
+    .sort((a, b) => a.median_ms - b.median_ms);
+  const common = [...sequences].sort((a, b) => b[1] - a[1])[0];
+  process.stdout.write(
+    `${JSON.stringify({
+      scenario: `critical-path-${label}`,
+      requests,
+      median_request_ms: Number((median(totals) / 1000).toFixed(3)),
+      load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+      redis_commands_per_request: Number(([...perStep.values()].reduce((sum, at) => sum + at.length, 0) / requests).toFixed(2)),
+      steps,
+      most_common_sequence: common === undefined ? null : { seen_in: common[1], steps: common[0].split(' > ') },
+    })}\n`,
+  );
+}
+
+async function run(label: string, start: typeof startStack): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-path-'));
+  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  try {
+    await stack.waitReady(90_000);
+    const warm = gatewayRequest(stack, `${label}-warm`);
+    for (let i = 0; i < 200; i++) await warm(i);
+    await trace(stack, label);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await run('fsm-certs', startStack);
+if (baseline !== undefined && baseline !== '') await run('baseline', await baselineStartStack(baseline));
