@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@fsm-certs/testing';
 import { issueJobPayloadSchema, type IssueJobPayload, type IssueJobResult } from './contracts/issue-job.js';
 import { parseJobPayload } from './contracts/parse.js';
+import { ISSUE_JOB_RETENTION } from './contracts/job-options.js';
 import { JOB_NAMES, QUEUE_NAMES } from './contracts/queue-names.js';
 import { rotateJobId, type RotateJobPayload, type RotateJobResult } from './contracts/rotate-job.js';
 import { QueueError } from './errors.js';
@@ -115,6 +116,22 @@ describe('queue factories', () => {
     expect(await rotateQueue.getWaitingCount()).toBe(0);
     expect(seen.sort()).toEqual(['abc1', 'abc2']);
   });
+
+  it('keep a completed issue job readable at once, and only the last ISSUE_JOB_RETENTION.count of them', async () => {
+    startIssueWorker();
+    const total = ISSUE_JOB_RETENTION.count + 20;
+    const jobs = await issueQueue.addBulk(Array.from({ length: total }, () => ({ name: JOB_NAMES.issueBatch, data: { version: 1 as const, requests: [issueItem()] } })));
+    const first = jobs[0]?.id ?? '';
+    const last = jobs.at(-1)?.id ?? '';
+    const open = async (): Promise<number> => (await issueQueue.getWaitingCount()) + (await issueQueue.getActiveCount());
+    await eventually(async () => ((await issueQueue.getJobState(last)) === 'completed' && (await open()) === 0 ? true : undefined), 60_000, `all ${total} jobs to complete`);
+    // What the gateway reads when it could not rely on the completed event: the job and its result.
+    const done = await issueQueue.getJob(last);
+    expect((done?.returnvalue as IssueJobResult | undefined)?.results).toHaveLength(1);
+    // Older results are dropped: nobody reads them again, and each holds every record of its batch.
+    expect(await issueQueue.getCompletedCount()).toBe(ISSUE_JOB_RETENTION.count);
+    expect(await issueQueue.getJob(first)).toBeUndefined();
+  }, 90_000);
 
   it('refuse a non-worker connection for Worker and QueueEvents', () => {
     expect(() => createQueueEvents(producerConn, QUEUE_NAMES.issue, PREFIX)).toThrow(QueueError);

@@ -19,8 +19,9 @@ export interface CertificateParts {
   readonly signingKey: KeyObject;
 }
 
-export function buildCertificate(parts: CertificateParts): Buffer {
-  const tbs = sequence([
+/** The TBSCertificate: the generic writer, and the reference the one-pass leaf writer (leaf-der.ts) is held to. */
+export function encodeTbs(parts: Omit<CertificateParts, 'signingKey'>): Buffer {
+  return sequence([
     VERSION_V3,
     parts.serialDer,
     parts.signatureAlgorithm,
@@ -30,6 +31,10 @@ export function buildCertificate(parts: CertificateParts): Buffer {
     parts.spki,
     extensionsField(parts.extensions),
   ]);
+}
+
+export function buildCertificate(parts: CertificateParts): Buffer {
+  const tbs = encodeTbs(parts);
   return sequence([tbs, parts.signatureAlgorithm, bitString(signTbs(tbs, parts.signingKey))]);
 }
 

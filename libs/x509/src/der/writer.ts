@@ -18,7 +18,7 @@ export const TAG = {
 } as const;
 
 /** Bytes a definite-length header takes: long form past 127 bytes, as DER requires. */
-function headerLength(length: number): number {
+export function headerLength(length: number): number {
   if (length < 0x80) return 2;
   if (length < 0x100) return 3;
   if (length < 0x10000) return 4;
@@ -36,6 +36,19 @@ function writeHeader(out: Buffer, tag: number, length: number): number {
   out[1] = 0x80 | bytes;
   for (let i = 0; i < bytes; i++) out[2 + i] = (length >> (8 * (bytes - 1 - i))) & 0xff;
   return 2 + bytes;
+}
+
+/** Writes a tag and length at `offset` of `out`; returns the offset after them. */
+export function writeHeaderAt(out: Buffer, offset: number, tag: number, length: number): number {
+  out[offset] = tag;
+  if (length < 0x80) {
+    out[offset + 1] = length;
+    return offset + 2;
+  }
+  const bytes = headerLength(length) - 2;
+  out[offset + 1] = 0x80 | bytes;
+  for (let i = 0; i < bytes; i++) out[offset + 2 + i] = (length >> (8 * (bytes - 1 - i))) & 0xff;
+  return offset + 2 + bytes;
 }
 
 export function header(tag: number, length: number): Buffer {

@@ -1,0 +1,132 @@
+// `npm run bench:ca`: the ca-service alone, fed straight through BullMQ (no gateway, no HTTP),
+// so its CPU per certificate and Redis's can be compared with another checkout's on a busy
+// machine. Each system (this checkout, and BENCH_BASELINE's when given) runs as bench:issue runs
+// it (the apps from the build output, a private Redis with its AOF); this process adds `issue`
+// jobs of BENCH_ITEMS (default 7) new names with BENCH_JOBS_IN_FLIGHT (default 2) in flight, as
+// the gateway's batches arrive at 16 clients. The systems take turns in slices of BENCH_SECONDS
+// (default 3) for BENCH_ROUNDS (default 8) rounds, order alternating, after BENCH_WARMUP_SECONDS
+// (default 8) each; the figures are CPU time from /proc, so a neighbour's load inflates both
+// alike. Only the ca-service and Redis are reported: the idle gateway and rotation-worker are not
+// part of the path.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  DEFAULT_PREFIX,
+  ISSUE_JOB_OPTIONS,
+  JOB_NAMES,
+  QUEUE_NAMES,
+  createIssueQueue,
+  createQueueEvents,
+  createRedisConnection,
+  type IssueJobPayload,
+  type IssueQueue,
+} from '@fsm-certs/queue';
+import { startStack, type Stack } from '@fsm-certs/stack';
+import { median } from '../measure.js';
+import { cpuPerOp, sampleCpu } from '../issue/cpu.js';
+import { BENCH_ENV, benchRunFrom } from '../issue/targets.js';
+import { baselineStartStack } from '../issue/vault.js';
+
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
+const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
+const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 8);
+const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
+const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
+const baseline = process.env['BENCH_BASELINE'];
+
+interface System {
+  readonly name: string;
+  readonly stack: Stack;
+  readonly queue: IssueQueue;
+  readonly events: ReturnType<typeof createQueueEvents>;
+  readonly pids: Record<string, number | undefined>;
+  readonly dataDir: string;
+  disconnect(): void;
+}
+
+let names = 0;
+function payload(): IssueJobPayload {
+  const requests = Array.from({ length: items }, () => ({
+    requestId: randomUUID(),
+    commonName: `ca-${(names += 1)}.bench.cluster.local`,
+    dnsNames: [],
+    uris: [],
+    ipAddresses: [],
+    validityMs: 24 * 3_600_000,
+    keyAlgorithm: 'ecdsa-p256' as const,
+    reason: 'request' as const,
+  }));
+  return { version: 1, requests, resultVersion: 2 };
+}
+
+async function startSystem(name: string, start: typeof startStack): Promise<System> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `bench-ca-${name}-`));
+  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  await stack.waitReady(90_000);
+  const connections = [createRedisConnection(stack.redisUrl, { role: 'client' }), createRedisConnection(stack.redisUrl, { role: 'worker' })] as const;
+  // Closing the stack stops its Redis under these; their reconnect attempts are not news.
+  for (const connection of connections) connection.on('error', () => undefined);
+  const queue = createIssueQueue(connections[0], DEFAULT_PREFIX);
+  const events = createQueueEvents(connections[1], QUEUE_NAMES.issue, DEFAULT_PREFIX);
+  await events.waitUntilReady();
+  const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, 'ca-service': stack.app('ca-service').pid };
+  return { name, stack, queue, events, pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+}
+
+/** Keeps `inFlight` jobs going for `ms`; returns the certificates issued. */
+async function drive(system: System, ms: number): Promise<number> {
+  const until = performance.now() + ms;
+  let certs = 0;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < until) {
+      // This checkout's job options for both systems, as its gateway would add them.
+      const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
+      const result: unknown = await job.waitUntilFinished(system.events, 30_000);
+      const ok = typeof result === 'object' && result !== null && 'results' in result && Array.isArray(result.results) ? result.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
+      if (ok !== items) throw new Error(`${system.name}: a job answered ${ok} of ${items} items`);
+      certs += ok;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return certs;
+}
+
+const systems: System[] = [];
+try {
+  systems.push(await startSystem('this', startStack));
+  if (baseline !== undefined && baseline !== '') systems.push(await startSystem('baseline', await baselineStartStack(baseline)));
+  for (const system of systems) await drive(system, warmupSeconds * 1000);
+  const results = new Map<string, Array<Record<string, number>>>(systems.map((s) => [s.name, []]));
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? systems : [...systems].reverse();
+    for (const system of order) {
+      const before = sampleCpu(system.pids);
+      const started = performance.now();
+      const certs = await drive(system, seconds * 1000);
+      const cpu = cpuPerOp(before, sampleCpu(system.pids), certs);
+      const line = { system: system.name, round, certs, throughput: Number(((certs * 1000) / (performance.now() - started)).toFixed(1)), cpu_us_per_cert: cpu, load_avg_1m: Number(loadavg()[0]?.toFixed(2)) };
+      results.get(system.name)?.push({ ...cpu, throughput: line.throughput });
+      console.log(JSON.stringify(line));
+    }
+  }
+  const medians = Object.fromEntries(
+    [...results].map(([name, rows]) => [name, Object.fromEntries(['ca-service', 'redis', 'throughput'].map((k) => [k, Math.round(median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite)))]))]),
+  );
+  const perRound = (key: string): number[] | undefined => {
+    const mine = results.get('this');
+    const base = results.get('baseline');
+    if (mine === undefined || base === undefined) return undefined;
+    return mine.map((row, i) => Number(((row[key] ?? NaN) / (base[i]?.[key] ?? NaN)).toFixed(2)));
+  };
+  console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));
+} finally {
+  for (const system of systems) {
+    await system.events.close().catch(() => undefined);
+    await system.queue.close().catch(() => undefined);
+    system.disconnect();
+    await system.stack.stop();
+    rmSync(system.dataDir, { recursive: true, force: true });
+  }
+}
