@@ -237,19 +237,10 @@ function fieldsOfBinary(bytes: Buffer): Array<Buffer | undefined> {
   while (o < bytes.length) {
     const tag = bytes[o++] ?? 0;
     if (tag === 0 || tag > MAX_TAG) throw new BinaryRecordError(`it has a field (tag ${tag}) this version does not read`);
-    let length = 0;
-    let scale = 1;
-    for (let i = 0; ; i += 1) {
-      const b = bytes[o++];
-      if (b === undefined || i > 4) throw new BinaryRecordError('it is truncated');
-      length += (b % 128) * scale;
-      scale *= 128;
-      if (b < 128) break;
-    }
-    if (o + length > bytes.length) throw new BinaryRecordError('it is truncated');
+    const [value, next] = readLengthPrefixed(bytes, o, 'it is truncated');
     if (fields[tag] !== undefined) throw new BinaryRecordError(`its field ${tag} is repeated`);
-    fields[tag] = bytes.subarray(o, o + length);
-    o += length;
+    fields[tag] = value;
+    o = next;
   }
   return fields;
 }
@@ -273,20 +264,27 @@ function readList(value: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let o = 0;
   while (o < value.length) {
-    let length = 0;
-    let scale = 1;
-    for (let i = 0; ; i += 1) {
-      const b = value[o++];
-      if (b === undefined || i > 4) throw new BinaryRecordError('a list in it is truncated');
-      length += (b % 128) * scale;
-      scale *= 128;
-      if (b < 128) break;
-    }
-    if (o + length > value.length) throw new BinaryRecordError('a list in it is truncated');
-    out.push(value.subarray(o, o + length));
-    o += length;
+    const [item, next] = readLengthPrefixed(value, o, 'a list in it is truncated');
+    out.push(item);
+    o = next;
   }
   return out;
+}
+
+/** `<varint length><bytes>` at offset `o` of `bytes`: the bytes and the offset after them. */
+function readLengthPrefixed(bytes: Buffer, start: number, truncated: string): [Buffer, number] {
+  let o = start;
+  let length = 0;
+  let scale = 1;
+  for (let i = 0; ; i += 1) {
+    const b = bytes[o++];
+    if (b === undefined || i > 4) throw new BinaryRecordError(truncated);
+    length += (b % 128) * scale;
+    scale *= 128;
+    if (b < 128) break;
+  }
+  if (o + length > bytes.length) throw new BinaryRecordError(truncated);
+  return [bytes.subarray(o, o + length), o + length];
 }
 
 const text = (value: Buffer): string => value.toString('utf8');

@@ -12,15 +12,27 @@ export function luaScript(source: string): LuaScript {
   return { source, sha1: createHash('sha1').update(source).digest('hex') };
 }
 
-export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
+type Eval = (scriptOrSha: string, numKeys: number, ...keysAndArgs: Array<string | Buffer>) => Promise<unknown>;
+
+async function evalWithFallback(evalsha: Eval, evalSource: Eval, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
   try {
-    return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
+    return await evalsha(script.sha1, keys.length, ...keys, ...args);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return redis.eval(script.source, keys.length, ...keys, ...args);
+      return evalSource(script.source, keys.length, ...keys, ...args);
     }
     throw error;
   }
+}
+
+export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
+  return evalWithFallback(
+    (sha, n, ...rest) => redis.evalsha(sha, n, ...rest),
+    (source, n, ...rest) => redis.eval(source, n, ...rest),
+    script,
+    keys,
+    args,
+  );
 }
 
 /**
@@ -43,12 +55,5 @@ function bufferScripting(redis: Redis): BufferScripting {
 /** runScript, with every bulk string of the reply as a Buffer (for values that are not text). */
 export async function runScriptBuffer(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
   const scripting = bufferScripting(redis);
-  try {
-    return await scripting.evalshaBuffer(script.sha1, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return scripting.evalBuffer(script.source, keys.length, ...keys, ...args);
-    }
-    throw error;
-  }
+  return evalWithFallback(scripting.evalshaBuffer, scripting.evalBuffer, script, keys, args);
 }

@@ -6,14 +6,12 @@
 // by the first key they touch. BENCH_BASELINE=<checkout, built> traces that checkout too.
 //
 //   npm run bench:critical-path
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { loadavg } from 'node:os';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
 import { startStack, type Stack } from '@fsm-certs/stack';
-import { BENCH_ENV, benchRunFrom, gatewayRequest } from './targets.js';
+import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
 
@@ -115,17 +113,7 @@ async function trace(stack: Stack, label: string): Promise<void> {
 }
 
 async function run(label: string, start: typeof startStack): Promise<void> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-path-'));
-  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
-  try {
-    await stack.waitReady(90_000);
-    const warm = gatewayRequest(stack, `${label}-warm`);
-    for (let i = 0; i < 200; i++) await warm(i);
-    await trace(stack, label);
-  } finally {
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  await withWarmStack(label, start, 200, (stack) => trace(stack, label));
 }
 
 await run('fsm-certs', startStack);

@@ -6,12 +6,9 @@
 // measures that checkout's system too, in the same run.
 //
 //   npm run bench:round-trips
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startStack, type Stack } from '@fsm-certs/stack';
-import { BENCH_ENV, benchRunFrom, gatewayRequest } from './targets.js';
+import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
 
@@ -57,21 +54,12 @@ async function measure(stack: Stack, clients: number, namePrefix: string): Promi
 }
 
 async function run(label: string, start: typeof startStack): Promise<void> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-rt-'));
-  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
-  try {
-    await stack.waitReady(90_000);
-    // Warm-up: connections made, scripts loaded, QueueEvents reading.
-    const warm = gatewayRequest(stack, `${label}-warm`);
-    for (let i = 0; i < 20; i++) await warm(i);
+  await withWarmStack(label, start, 20, async (stack) => {
     for (const clients of clientCounts) {
       const perProcess = await measure(stack, clients, `${label}-${clients}`);
       process.stdout.write(`${JSON.stringify({ scenario: `round-trips-${label}`, clients, requests, commands_per_cert: perProcess })}\n`);
     }
-  } finally {
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 await run('fsm-certs', startStack);

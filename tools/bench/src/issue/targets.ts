@@ -83,6 +83,25 @@ export function benchRunFrom(): RunFrom {
   return process.env['BENCH_RUN_FROM'] === 'source' ? 'source' : 'dist';
 }
 
+/**
+ * Runs `body` against a whole system started with `start` (this checkout's or another's), after
+ * `warmRequests` requests one at a time (connections made, scripts loaded, QueueEvents reading);
+ * the system and its data directory are gone afterwards.
+ */
+export async function withWarmStack(label: string, start: typeof startStack, warmRequests: number, body: (stack: Stack) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `bench-${label}-`));
+  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  try {
+    await stack.waitReady(90_000);
+    const warm = gatewayRequest(stack, `${label}-warm`);
+    for (let i = 0; i < warmRequests; i++) await warm(i);
+    await body(stack);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis; another checkout's with `start`. */
 export async function fsmTarget(options: { readonly scenario?: string; readonly env?: NodeJS.ProcessEnv; readonly start?: typeof startStack } = {}): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
