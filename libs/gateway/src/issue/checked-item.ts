@@ -34,8 +34,8 @@ const KEY_ALGORITHM_NAMES: ReadonlySet<string> = new Set(KEY_ALGORITHMS);
 const REASONS: ReadonlySet<string> = new Set(issueReasonSchema.options);
 /** Lower-case RFC 9562 UUIDs of versions 1-8 (randomUUID's): a subset of what z.uuid() accepts. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-/** A subset of commonNameSchema (1-253 characters, no whitespace, "/" or ":"): DNS characters only. */
-const PLAIN_COMMON_NAME = /^[a-z0-9*_.-]{1,253}$/;
+/** With at most 253 characters, a subset of commonNameSchema (no whitespace, "/" or ":"): DNS characters only. */
+const PLAIN_COMMON_NAME = /^[a-z0-9*_.-]+$/;
 
 function stringsWithin(values: unknown, maxLength: number): boolean {
   if (!Array.isArray(values) || values.length > 100) return false;
@@ -57,6 +57,7 @@ export function isPlainIssueItem(item: IssueItem): boolean {
     typeof requestId === 'string' &&
     UUID.test(requestId) &&
     typeof commonName === 'string' &&
+    commonName.length <= 253 &&
     PLAIN_COMMON_NAME.test(commonName) &&
     stringsWithin(dnsNames, 253) &&
     stringsWithin(uris, 2048) &&
