@@ -11,7 +11,9 @@ import { z } from 'zod';
 import { fingerprintSha256 } from '@fsm-certs/x509';
 import { certificatePemSchema, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
-import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary } from './binary-record.js';
+import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary, type BinaryHints } from './binary-record.js';
+
+export type { BinaryHints } from './binary-record.js';
 import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
@@ -124,7 +126,7 @@ export interface EncodedRecord {
  * Throws RECORD_INVALID (nothing is written): a record that fails its own schema would be
  * unreadable once stored.
  */
-export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT): EncodedRecord {
+export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT, hints?: BinaryHints): EncodedRecord {
   const checked = certificateRecordSchema.safeParse(record);
   if (!checked.success) {
     throw new QueueError(
@@ -137,7 +139,7 @@ export function encodeRecord(record: CertificateRecord, format: RecordFormat = D
   // are stored once for all records that share them (the full format repeats them, as every
   // older version expects).
   const valid = checked.data;
-  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem)), ca: encodeCa(valid, { short: true }) };
+  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem), hints), ca: encodeCa(valid, { short: true }) };
   const ca = encodeCa(valid);
   if (format === 'compact') return { record: valid, value: encodeCompact(valid, issuerIdOf(valid.issuingCaPem)), ca };
   const { previousSerialNumber: _derived, ...full } = valid;
