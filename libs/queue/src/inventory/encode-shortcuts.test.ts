@@ -8,6 +8,7 @@ import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { generateKek, openPrivateKey, sealPrivateKeyDer } from '../crypto/key-envelope.js';
 import { encodeEvent } from '../events/event-stream.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
+import { plainlyValidRecord } from './record-check.js';
 import { encodeStoredEvent } from './store-event.js';
 
 const root = createRootCa();
@@ -59,6 +60,48 @@ describe('encoding a record with the bytes its writer holds', () => {
     const plain = encodeRecord(record, 'binary');
     const hinted = encodeRecord(record, 'binary', { certificateDer: other.certificateDer, sealedKey: other.sealedKey.subarray(0, 40) });
     expect((hinted.value as Buffer).equals(plain.value as Buffer)).toBe(true);
+  });
+});
+
+describe('checking a record before it is stored', () => {
+  const { record } = issued('checked.ns.cluster.local');
+  const changed: Array<[string, Record<string, unknown>]> = [
+    ['a common name with a slash', { commonName: 'a/b' }],
+    ['an empty common name', { commonName: '' }],
+    ['a serial in upper case', { serialNumber: 'ABC' }],
+    ['a serial of 65 digits', { serialNumber: 'a'.repeat(65) }],
+    ['a notBefore without milliseconds', { notBefore: '2026-11-30T10:00:00Z' }],
+    ['a notAfter with an offset', { notAfter: '2026-11-30T10:00:00.000+01:00' }],
+    ['a renewAt on the 30th of February', { renewAt: '2026-02-30T10:00:00.000Z' }],
+    ['an issuedAt that is not a date', { issuedAt: 'now' }],
+    ['an empty certificate PEM', { certificatePem: '' }],
+    ['a chain entry that is not a string', { chainPem: [1] }],
+    ['trusted CAs that are not a list', { trustedCasPem: root.certificatePem }],
+    ['an empty issuer id', { issuerId: '' }],
+    ['an unknown provider', { provider: 'acme' }],
+    ['an unknown key algorithm', { keyAlgorithm: 'ed25519' }],
+    ['an unknown mode', { mode: 'both' }],
+    ['a DNS name that is not a string', { dnsNames: [null] }],
+    ['a validity of 1.5 ms', { validityMs: 1.5 }],
+    ['a validity of zero', { validityMs: 0 }],
+    ['a validity past the safe integers', { validityMs: 2 ** 60 }],
+    ['a key envelope of version 3', { encryptedPrivateKey: 'v3.a.b.c' }],
+    ['a previous serial with colons', { previousSerialNumber: 'ab:cd' }],
+    ['an empty CSR', { csrPem: '' }],
+    ['a field the schema does not know', { extra: 1 }],
+    ['dates of the years 100 and 9999', { notBefore: '0100-01-01T00:00:00.000Z', notAfter: '9999-12-31T23:59:59.999Z' }],
+    ['a leap day', { renewAt: '2028-02-29T12:00:00.000Z' }],
+    ['a CSR and a previous serial', { csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n', previousSerialNumber: 'ab12' }],
+  ];
+  it('passes the record a writer builds without the schema', () => {
+    expect(plainlyValidRecord(record)).toBe(true);
+  });
+  it.each(changed)('passes only what the schema accepts, and the record is stored exactly when the schema accepts it: %s', (_name, change) => {
+    const candidate = { ...record, ...change } as CertificateRecord;
+    const schemaAccepts = certificateRecordSchema.safeParse(candidate).success;
+    if (plainlyValidRecord(candidate)) expect(schemaAccepts).toBe(true);
+    if (schemaAccepts) expect(() => encodeRecord(candidate)).not.toThrow();
+    else expect(() => encodeRecord(candidate)).toThrow(/^Refusing to store the certificate record/);
   });
 });
 
