@@ -41,6 +41,8 @@ const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
 const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
 const baseline = process.env['BENCH_BASELINE'];
 const slowlog = process.env['BENCH_SLOWLOG'] === '1';
+/** BENCH_THIS_ENV: a JSON object of environment for this checkout's apps only, e.g. to weigh a setting against BENCH_BASELINE=<this checkout>. */
+const thisEnv: Record<string, string> = JSON.parse(process.env['BENCH_THIS_ENV'] ?? '{}') as Record<string, string>;
 
 /** BullMQ's scripts by the SHA-1 ioredis runs them under, to name them in the slow log. */
 function bullmqScripts(): Array<{ name: string; sha1: string }> {
@@ -80,9 +82,9 @@ function payload(): IssueJobPayload {
   return { version: 1, requests, resultVersion: 2 };
 }
 
-async function startSystem(name: string, start: typeof startStack): Promise<System> {
+async function startSystem(name: string, start: typeof startStack, env: Record<string, string> = {}): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-ca-${name}-`));
-  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  const stack = await start({ dataDir, env: { ...BENCH_ENV, ...env }, runFrom: benchRunFrom() });
   await stack.waitReady(90_000);
   const connections = [
     createRedisConnection(stack.redisUrl, { role: 'client' }),
@@ -147,7 +149,7 @@ function sumCounters(list: readonly RedisCounters[]): RedisCounters {
 
 const systems: System[] = [];
 try {
-  systems.push(await startSystem('this', startStack));
+  systems.push(await startSystem('this', startStack, thisEnv));
   if (baseline !== undefined && baseline !== '') systems.push(await startSystem('baseline', await baselineStartStack(baseline)));
   for (const system of systems) await drive(system, warmupSeconds * 1000);
   const results = new Map<string, Array<Record<string, number>>>(systems.map((s) => [s.name, []]));
