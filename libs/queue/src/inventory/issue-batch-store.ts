@@ -6,13 +6,14 @@ import type { Redis } from 'ioredis';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { QueueError } from '../errors.js';
-import { DEFAULT_EVENT_STREAM_MAX_LENGTH, encodeEvent } from '../events/event-stream.js';
+import { DEFAULT_EVENT_STREAM_MAX_LENGTH } from '../events/event-stream.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript, runScriptBuffer } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
-import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker } from './record-codec.js';
+import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker, type BinaryHints } from './record-codec.js';
+import { encodeStoredEvent } from './store-event.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
 export interface BatchLookupKey {
@@ -49,6 +50,8 @@ export interface StoreWrite {
    * a retried request is never answered by a certificate it did not look for.
    */
   readonly unlessRequestKnown?: boolean;
+  /** The record's leaf DER and sealed key as bytes, when the writer has them (see BinaryHints). */
+  readonly hints?: BinaryHints;
 }
 
 /** Remember that requestId is answered by serialNumber, only if that is still the current serial. */
@@ -121,7 +124,7 @@ export class IssueBatchStore {
     if (writes.length === 0) return [];
     // Every record is encoded (and validated) before anything is sent; each distinct CA entry
     // travels once per batch.
-    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat) : undefined));
+    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat, write.hints) : undefined));
     const cas = new Map<string, string>();
     for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
     const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
@@ -140,7 +143,7 @@ export class IssueBatchStore {
           record.commonName,
           write.expectSerial ?? '-',
           requestMarker(record.commonName, record.serialNumber),
-          encodeEvent(write.event),
+          encodeStoredEvent(write.event, record),
           String(write.requestIds.length),
           ca.digest,
         );
