@@ -162,7 +162,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const issuer = new CertificateIssuer({
     provider: options.provider,
     inventory,
-    batchStore: new IssueBatchStore(commands, { prefix, recordFormat }),
+    batchStore: new IssueBatchStore(commands, { prefix, recordFormat, auditRetentionMs: options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS, now: () => clock.now() }),
     events,
     kek: options.kek,
     lock: new NameLock(commands, { prefix }),
