@@ -71,6 +71,15 @@ describe('audit records stored by the commit', () => {
     });
   });
 
+  it('names the stored record in compact (v2) results too', async () => {
+    const audit = context();
+    const job = await fixture.queue.add('issue-batch', { version: 1, requests: [{ ...item('audit-v2.bookstore.cluster.local'), audit }], resultVersion: 2 });
+    const result = await job.waitUntilFinished(fixture.events, 20_000);
+    expect(result.version).toBe(2);
+    expect(result.results[0]).toMatchObject({ ok: true, auditId: audit.id });
+    expect((await recordsOf(audit.requestId)).map((r) => r.id)).toEqual([audit.id]);
+  });
+
   it('stores no record and names none when the item is answered by a certificate issued before (reuse)', async () => {
     const first = await fixture.queue.add('issue-batch', { version: 1, requests: [item('audit-reuse.bookstore.cluster.local')] });
     await first.waitUntilFinished(fixture.events, 20_000);

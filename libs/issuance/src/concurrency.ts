@@ -90,7 +90,7 @@ export class CpuGate {
  * job added meanwhile. So no job is left waiting, and a lone job costs two moveToActive calls.
  * Jobs taken by a search or by moveToFinished's fetch-next (a busy queue) keep BullMQ's own fill.
  */
-export class ProcessorFirstWorker<D, R, N extends string = string> extends Worker<D, R, N> {
+export class MarkerAwareWorker<D, R, N extends string = string> extends Worker<D, R, N> {
   /** The next job taken comes out of a blocking wait (BZPOPMIN returned). */
   private afterWait = false;
   private skipNextFill = false;

@@ -58,7 +58,7 @@ export function createIssueWorker(
   processor: Processor<IssueJobPayload, IssueJobResult>,
   settings: WorkerSettings = {},
   prefix: string = DEFAULT_PREFIX,
-  /** A subclass of BullMQ's Worker (the ca-service's starts a lone job without a second fetch first). */
+  /** A subclass of BullMQ's Worker (the ca-service's skips a search after a blocking wait, see MarkerAwareWorker). */
   WorkerClass: typeof Worker<IssueJobPayload, IssueJobResult> = Worker,
 ): Worker<IssueJobPayload, IssueJobResult> {
   requireBlockingSafe(connection, 'Worker');

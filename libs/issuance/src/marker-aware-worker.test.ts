@@ -1,12 +1,12 @@
-// The issue worker's fetch order, read off a real Redis with MONITOR: what BullMQ sends between
-// taking a lone job and handing it to the processor is what a lone request waits for.
+// The issue worker's searches for work, read off a real Redis with MONITOR: each is a Lua call
+// Redis runs and a reply the ca-service's event loop handles while a lone job's processor works.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
 import { createHash } from 'node:crypto';
 import { createIssueQueue, createIssueWorker, type IssueJobPayload, type IssueJobResult, type IssueQueue } from '@fsm-certs/queue';
-import { ProcessorFirstWorker } from './concurrency.js';
+import { MarkerAwareWorker } from './concurrency.js';
 import { PREFIX, eventually, item, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
 function shaOf(name: string): string {
@@ -98,9 +98,9 @@ async function trace(workerClass: typeof Worker<IssueJobPayload, IssueJobResult>
 
 const count = (seen: readonly string[], what: string): number => seen.filter((s) => s === what).length;
 
-describe('ProcessorFirstWorker', () => {
+describe('MarkerAwareWorker', () => {
   it('takes a lone job and waits again with two moveToActive calls where BullMQ makes three', async () => {
-    const seen = await trace(ProcessorFirstWorker, 1);
+    const seen = await trace(MarkerAwareWorker, 1);
     expect(seen[0]).toBe('moveToActive');
     expect(count(seen, 'moveToActive')).toBe(2);
   });
@@ -111,7 +111,7 @@ describe('ProcessorFirstWorker', () => {
   });
 
   it('takes a second job added with the first while the first is still in hand', async () => {
-    const seen = await trace(ProcessorFirstWorker, 2, true);
+    const seen = await trace(MarkerAwareWorker, 2, true);
     expect(count(seen, PROCESSOR_STARTED)).toBe(2);
   });
 });
