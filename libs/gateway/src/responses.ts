@@ -42,6 +42,67 @@ export function certificateResponse(record: CertificateRecord, privateKeyPem?: s
   return body;
 }
 
+/**
+ * The JSON text of CA certificates, kept per PEM: every answer carries the same few CA PEMs
+ * (issuing CA, chain, trusted roots), and escaping them again for each answer was most of the
+ * work of writing it. Bounded: a CA change adds a few entries; past the bound it starts afresh.
+ */
+const CA_JSON_LIMIT = 32;
+const caJson = new Map<string, string>();
+
+function caPemJson(pem: string): string {
+  let text = caJson.get(pem);
+  if (text === undefined) {
+    text = JSON.stringify(pem);
+    if (caJson.size >= CA_JSON_LIMIT) caJson.clear();
+    caJson.set(pem, text);
+  }
+  return text;
+}
+
+function stringArrayJson(values: readonly string[], item: (value: string) => string): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + item(values[i] ?? '');
+  return `${out}]`;
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== 'string') return false;
+  return true;
+}
+
+/**
+ * JSON.stringify(certificateResponse(record, privateKeyPem)), byte for byte, written out with the
+ * CA PEMs' JSON taken from caPemJson. A record with a field of any other type than the contract's
+ * (which JSON.stringify would write differently) is written by JSON.stringify itself.
+ */
+export function certificateResponseJson(record: CertificateRecord, privateKeyPem?: string): string {
+  const { chainPem, trustedCasPem, dnsNames, uris, ipAddresses, warnings } = record;
+  const scalars = [record.commonName, record.serialNumber, record.certificatePem, record.issuingCaPem, record.notBefore, record.notAfter, record.renewAt, record.keyAlgorithm, record.mode];
+  if (
+    scalars.some((value) => typeof value !== 'string') ||
+    !isStringArray(chainPem) ||
+    !isStringArray(trustedCasPem) ||
+    !isStringArray(dnsNames) ||
+    !isStringArray(uris) ||
+    !isStringArray(ipAddresses) ||
+    !isStringArray(warnings)
+  ) {
+    return JSON.stringify(certificateResponse(record, privateKeyPem));
+  }
+  const json = JSON.stringify;
+  let out =
+    `{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":${json(record.certificatePem)}` +
+    `,"chain":${stringArrayJson(chainPem, caPemJson)},"issuingCA":${caPemJson(record.issuingCaPem)},"trustedCAs":${stringArrayJson(trustedCasPem, caPemJson)}` +
+    `,"notBefore":${json(record.notBefore)},"notAfter":${json(record.notAfter)},"renewAt":${json(record.renewAt)}` +
+    `,"keyAlgorithm":${json(record.keyAlgorithm)},"mode":${json(record.mode)}` +
+    `,"dnsNames":${stringArrayJson(dnsNames, json)},"uris":${stringArrayJson(uris, json)},"ipAddresses":${stringArrayJson(ipAddresses, json)}`;
+  if (privateKeyPem !== undefined) out += `,"privateKey":${json(privateKeyPem)}`;
+  if (warnings.length > 0) out += `,"warnings":${stringArrayJson(warnings, json)}`;
+  return `${out}}`;
+}
+
 export function trustBundleResponse(bundle: TrustBundleRecord): TrustBundle {
   return {
     issuingCA: bundle.issuingCaPem,

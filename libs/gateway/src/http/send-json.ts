@@ -4,7 +4,11 @@
 import type { ServerResponse } from 'node:http';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, location?: string): void {
-  const payload = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), location);
+}
+
+/** sendJson for a body already written as JSON text. */
+export function sendJsonText(res: ServerResponse, status: number, payload: string, location?: string): void {
   const headers: Record<string, string | number> = {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(payload),

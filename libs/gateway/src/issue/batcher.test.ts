@@ -124,6 +124,10 @@ describe('IssueBatcher', () => {
     const batcher = new IssueBatcher(client, { windowMs: 1, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
     const settled = await Promise.allSettled([batcher.submit(item('x.example.com')), batcher.submit(item('y.example.com'))]);
     expect(settled.map((s) => s.status === 'rejected' && (s.reason as GatewayError).code)).toEqual(['BACKEND_UNAVAILABLE', 'BACKEND_UNAVAILABLE']);
+    // A retry is a new item, not the failed one shared again.
+    client.answer = async (items) => items.map((i) => ({ requestId: i.requestId, ok: true as const, certificate: record(i) }));
+    await expect(batcher.submit(item('x.example.com'))).resolves.toMatchObject({ commonName: 'x.example.com' });
+    expect(client.batches).toHaveLength(2);
   });
 
   it('fails an item whose result is missing from the batch answer', async () => {

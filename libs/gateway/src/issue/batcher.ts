@@ -41,6 +41,8 @@ export interface BatchObserver {
 }
 
 interface Pending {
+  /** The single-flight key, removed from inFlight when this request is settled. */
+  readonly key: string;
   readonly item: IssueItem;
   readonly resolve: (record: CertificateRecord) => void;
   readonly reject: (error: unknown) => void;
@@ -159,8 +161,8 @@ export class IssueBatcher {
     }
     const item = checked.data;
     const promise = new Promise<CertificateRecord>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-    }).finally(() => this.inFlight.delete(key));
+      this.pending.push({ key, item, resolve, reject });
+    });
     this.inFlight.set(key, promise);
     const demand = this.demand.observe(this.sentItems + this.pending.length);
     const share = Math.min(this.maxItems, Math.ceil(demand / this.pipelineDepth));
@@ -207,11 +209,16 @@ export class IssueBatcher {
         { timeoutMs: this.options.timeoutMs },
       );
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      for (const p of batch) {
+        // Settled requests leave the single-flight map at once (no .finally() promise per request).
+        this.inFlight.delete(p.key);
+        p.reject(error);
+      }
       return;
     }
     const byId = new Map(results.map((r) => [r.requestId, r]));
     for (const p of batch) {
+      this.inFlight.delete(p.key);
       const result = byId.get(p.item.requestId);
       if (result === undefined) {
         p.reject(new GatewayError('ISSUANCE_FAILED', 'The CA service answered the batch without a result for this request; retry.'));

@@ -3,8 +3,18 @@
 // then authorisation. The result is the queue item the batcher sends. In CSR mode the identity
 // comes from the authorised commonName/SANs; the CSR contributes only its (verified) public key.
 import type { z } from 'zod';
-import { ISSUE_FIELD_PROBLEMS, IPV4_PATTERN, IPV6_PATTERN, URI_PATTERN, certificatePathSchema, issueRequestSchema, type IssueRequest, type ProblemCode } from '@fsm-certs/api';
-import { DEFAULT_KEY_ALGORITHM, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
+import {
+  DNS_NAME_PATTERN,
+  ISSUE_FIELD_PROBLEMS,
+  IPV4_PATTERN,
+  IPV6_PATTERN,
+  URI_PATTERN,
+  certificatePathSchema,
+  issueRequestSchema,
+  type IssueRequest,
+  type ProblemCode,
+} from '@fsm-certs/api';
+import { DEFAULT_KEY_ALGORITHM, GO_DURATION_PATTERN, KEY_ALGORITHMS, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
 import { buildSpiffeId, isX509Error } from '@fsm-certs/x509';
 import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
 import { defaultValidityFor } from '../auth/policy.js';
@@ -38,7 +48,56 @@ function codeFor(issue: z.core.$ZodIssue): ProblemCode {
   return ISSUE_FIELD_PROBLEMS[field as keyof IssueRequest] ?? 'INVALID_BODY';
 }
 
+const KEY_ALGORITHM_NAMES: ReadonlySet<string> = new Set(KEY_ALGORITHMS);
+
+function isKeyAlgorithm(value: unknown): value is KeyAlgorithm {
+  return typeof value === 'string' && KEY_ALGORITHM_NAMES.has(value);
+}
+
+/** A DNS name or an IP address: the `sans` entries subjectAltNameSchema takes without further checks. */
+function isPlainSan(value: unknown): value is string {
+  return typeof value === 'string' && ((value.length <= 253 && DNS_NAME_PATTERN.test(value)) || IPV4_PATTERN.test(value) || IPV6_PATTERN.test(value));
+}
+
+function isPlainSans(value: unknown): value is string[] {
+  if (!Array.isArray(value) || value.length > 100) return false;
+  for (const san of value) if (!isPlainSan(san)) return false;
+  return true;
+}
+
+/**
+ * The body as issueRequestSchema would return it, when it is plainly valid: a plain object of
+ * commonName, and optionally DNS or IP `sans`, validity and keyAlgorithm, each passing the very
+ * checks the schema makes. Undefined for every other body (URI SANs, csr, spiffe, unknown fields,
+ * anything wrong), which the schema then decides and words: the hand check never refuses.
+ */
+export function plainIssueBody(body: unknown): IssueBody | undefined {
+  if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) return undefined;
+  const fields = body as Readonly<Record<string, unknown>>;
+  for (const key in fields) {
+    if (key !== 'commonName' && key !== 'sans' && key !== 'validity' && key !== 'keyAlgorithm') return undefined;
+  }
+  const { commonName, sans, validity, keyAlgorithm } = fields;
+  if (typeof commonName !== 'string' || commonName.length > 253 || !DNS_NAME_PATTERN.test(commonName)) return undefined;
+  const out: IssueBody = { commonName };
+  if (sans !== undefined) {
+    if (!isPlainSans(sans)) return undefined;
+    out.sans = sans;
+  }
+  if (validity !== undefined) {
+    if (typeof validity !== 'string' || validity.length > 64 || !GO_DURATION_PATTERN.test(validity)) return undefined;
+    out.validity = validity;
+  }
+  if (keyAlgorithm !== undefined) {
+    if (!isKeyAlgorithm(keyAlgorithm)) return undefined;
+    out.keyAlgorithm = keyAlgorithm;
+  }
+  return out;
+}
+
 export function parseIssueBody(body: unknown): IssueBody {
+  const plain = plainIssueBody(body);
+  if (plain !== undefined) return plain;
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new GatewayError('INVALID_BODY', 'Send a JSON object with at least "commonName" (Content-Type: application/json).');
   }
@@ -112,8 +171,9 @@ export function spiffeIdFor(spiffe: IssueBody['spiffe'], commonName: string, tru
   }
 }
 
-function dedupe(values: readonly string[]): string[] {
-  return [...new Set(values)];
+/** The values without repeats; a list of fewer than two is returned as it is (no Set, no copy). */
+function dedupe(values: string[]): string[] {
+  return values.length < 2 ? values : [...new Set(values)];
 }
 
 /** Validates and authorises a POST /v1/certificates body into a queue item (reason `request`). */
@@ -126,7 +186,7 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
 
   const identity = {
     commonName,
-    dnsNames: dedupe(sans.dnsNames.filter((n) => n !== commonName)),
+    dnsNames: dedupe(sans.dnsNames.length === 0 ? sans.dnsNames : sans.dnsNames.filter((n) => n !== commonName)),
     uris: dedupe(spiffeId === undefined ? sans.uris : [spiffeId, ...sans.uris]),
     ipAddresses: dedupe(sans.ipAddresses),
   };
@@ -152,7 +212,15 @@ export function buildIssueItem(body: unknown, ctx: IssueRequestContext): IssueRe
     csrPem = parsed.csr;
   }
 
-  const base: IssueRequestItem = { ...identity, validityMs, keyAlgorithm, reason: 'request' };
+  const base: IssueRequestItem = {
+    commonName,
+    dnsNames: identity.dnsNames,
+    uris: identity.uris,
+    ipAddresses: identity.ipAddresses,
+    validityMs,
+    keyAlgorithm,
+    reason: 'request',
+  };
   const item = csrPem === undefined ? base : { ...base, csrPem };
   requirePolicy(ctx.principal, item);
   return item;

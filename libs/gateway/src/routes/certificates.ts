@@ -10,10 +10,10 @@ import { GatewayError } from '../errors.js';
 import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
 import { QueueError, isUnreadableRecord, type CertificateRecord, type RemovedRecord, type UnreadableRecordError } from '@fsm-certs/queue';
-import { sendJson } from '../http/send-json.js';
+import { sendJsonText } from '../http/send-json.js';
 import { requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
 import { parseOr } from '../http/validate.js';
-import { certificateResponse, openKey } from '../responses.js';
+import { certificateResponse, certificateResponseJson, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
 import type { OperationHandlers } from './table.js';
 import type { UnreadableRecords } from './unreadable-records.js';
@@ -57,7 +57,7 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
       const record = await batcher.submit(audit === undefined ? item : { ...item, audit });
       const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
       await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record }, audit);
-      sendJson(res, 201, certificateResponse(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+      sendJsonText(res, 201, certificateResponseJson(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
     } catch (error) {
       await auditor.refused(req, res, 'issueCertificate', error, requestedNames(body));
       throw error;
