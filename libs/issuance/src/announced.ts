@@ -2,7 +2,11 @@
 // crashed between storing a cert and publishing its event. Scans only the newest entries (an
 // interrupted attempt is minutes old at most, far inside the window) and reuses one scan for a
 // short while, since a retried batch asks once per remembered item; serials announced by this
-// process meanwhile are remembered locally so a reused scan never repeats an announcement.
+// process meanwhile are remembered locally so a reused scan never repeats an announcement. Only
+// meanwhile: a serial announced while no scan is being reused is not kept (the next scan reads it
+// from the stream), so the local set holds at most one reuse window's announcements. Keeping
+// every serial ever issued made it grow for the life of the process (one string per certificate),
+// and with it the heap every garbage collection walks.
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '@fsm-certs/core';
 
@@ -13,14 +17,17 @@ export interface AnnouncementLog {
   wasAnnounced(serialNumber: string): Promise<boolean>;
   /** Call after publishing an event for serialNumber. */
   noteAnnounced(serialNumber: string): void;
+  /** How many serials are held in memory: only those announced while a scan is being reused. */
+  heldLocally(): number;
 }
 
 export function announcementLog(redis: Redis, streamKey: string, clock: Clock = systemClock): AnnouncementLog {
   let cached: { at: number; text: Promise<string> } | undefined;
   const noted = new Set<string>();
+  const fresh = (now: number): boolean => cached !== undefined && now - cached.at <= REUSE_MS;
   const scan = (): Promise<string> => {
     const now = clock.now();
-    if (cached === undefined || now - cached.at > REUSE_MS) {
+    if (cached === undefined || !fresh(now)) {
       noted.clear(); // a fresh scan sees everything announced before it
       const text = redis
         .xrevrange(streamKey, '+', '-', 'COUNT', SCAN_WINDOW)
@@ -29,6 +36,7 @@ export function announcementLog(redis: Redis, streamKey: string, clock: Clock = 
         cached = undefined; // never reuse a failed scan
       });
       cached = { at: now, text };
+      return text;
     }
     return cached.text;
   };
@@ -38,7 +46,12 @@ export function announcementLog(redis: Redis, streamKey: string, clock: Clock = 
       return noted.has(serialNumber) || text.includes(`"serialNumber":"${serialNumber}"`);
     },
     noteAnnounced(serialNumber) {
-      noted.add(serialNumber);
+      // Announced before any later scan is sent, so only a scan being reused can miss it.
+      if (fresh(clock.now())) noted.add(serialNumber);
+      else if (noted.size > 0) noted.clear();
+    },
+    heldLocally() {
+      return noted.size;
     },
   };
 }

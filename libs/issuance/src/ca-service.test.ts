@@ -115,8 +115,10 @@ describe('ca-service issuing from the issue queue', () => {
     }
     expect(a.dnsNames).toEqual(['bookstore-v1.bookstore.cluster.local', 'bookstore.local']);
     expect(b.dnsNames).toEqual(['bookstore-v2.bookstore.cluster.local']);
-    // The inventory holds what the caller got, and each got one `issued` announcement.
-    expect((await inventory.get(a.commonName))?.serialNumber).toBe(a.serialNumber);
+    // The inventory holds exactly what the caller got (stored from the leaf's DER and the sealed
+    // key's bytes the ca-service had in hand), and each got one `issued` announcement.
+    expect(await inventory.get(a.commonName)).toEqual(a);
+    expect(await inventory.get(b.commonName)).toEqual(b);
     const issued = (await readAllEvents(env.connect())).filter((e) => e.kind === 'issued');
     expect(issued.filter((e) => e.kind === 'issued' && e.serialNumber === a.serialNumber)).toHaveLength(1);
     expect(issued.filter((e) => e.kind === 'issued' && e.serialNumber === b.serialNumber)).toHaveLength(1);

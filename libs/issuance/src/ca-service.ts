@@ -35,7 +35,7 @@ import {
 import type { Logger } from 'pino';
 import { announcementLog } from './announced.js';
 import { CertificateIssuer } from './certificate-issuer.js';
-import { CpuGate } from './concurrency.js';
+import { CpuGate, MarkerAwareWorker } from './concurrency.js';
 import { defaultRandom, systemClock, type Clock, type RandomSource } from '@fsm-certs/core';
 import { createIssueProcessor, type PublishedTrustBundle } from './issue-processor.js';
 import { NameLock } from './name-lock.js';
@@ -162,7 +162,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
   const issuer = new CertificateIssuer({
     provider: options.provider,
     inventory,
-    batchStore: new IssueBatchStore(commands, { prefix, recordFormat }),
+    batchStore: new IssueBatchStore(commands, { prefix, recordFormat, auditRetentionMs: options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS, now: () => clock.now() }),
     events,
     kek: options.kek,
     lock: new NameLock(commands, { prefix }),
@@ -187,7 +187,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     maxStalledCount: 3,
   };
   const renewals = new RenewalYield({ lanes: settings.concurrency });
-  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published })), settings, prefix);
+  const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published })), settings, prefix, MarkerAwareWorker);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger, renewals }), settings, prefix);
   const rotateQueue = createRotateQueue(commands, prefix);
   rotateQueue.on('error', (error: Error) => logger.debug({ err: error.message }, 'rotate queue error'));

@@ -4,6 +4,7 @@
 import type { CertificateProvider, IssuedCertificate } from '@fsm-certs/providers';
 import {
   sealPrivateKey,
+  sealPrivateKeyDer,
   type CertificateRecord,
   type IssuedEvent,
   type IssueItem,
@@ -72,19 +73,28 @@ export class CertificateFactory {
     requestIds: readonly string[],
     unlessRequestKnown = false,
   ): StoreWrite {
-    const record = this.toRecord(item, issued, keyAlgorithm);
+    const { record, sealedKey } = this.toRecord(item, issued, keyAlgorithm);
     const stored: CertificateRecord = current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
-    const write: StoreWrite = { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason) };
+    // What the record's text encodes, handed to the record encoder so it need not parse it back.
+    const hints = { ...(issued.certificateDer === undefined ? {} : { certificateDer: issued.certificateDer }), ...(sealedKey === undefined ? {} : { sealedKey }) };
+    const write: StoreWrite = { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason), hints };
     return unlessRequestKnown ? { ...write, unlessRequestKnown } : write;
   }
 
-  private toRecord(item: IssueSpec, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm): CertificateRecord {
+  /** The key sealed as the record carries it, and as bytes when it was sealed from its DER. */
+  private seal(issued: IssuedCertificate): { readonly text: string; readonly bytes?: Buffer } | undefined {
+    if (issued.privateKeyPem === undefined) return undefined;
+    const der = this.deps.sealKeyAsDer === true;
+    // The DER is the PEM's (the provider's contract); sealing it directly skips reading the PEM back.
+    if (der && issued.privateKeyDer !== undefined) return sealPrivateKeyDer(this.deps.kek, issued.privateKeyDer, issued.commonName, issued.serialNumber);
+    return { text: sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber, { der }) };
+  }
+
+  private toRecord(item: IssueSpec, issued: IssuedCertificate, keyAlgorithm: KeyAlgorithm): { readonly record: CertificateRecord; readonly sealedKey?: Buffer } {
     const renewAt = this.deps.renewAt(issued.notBefore, issued.notAfter, this.deps.random);
-    const sealed =
-      issued.privateKeyPem === undefined
-        ? undefined
-        : sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber, { der: this.deps.sealKeyAsDer === true });
-    return {
+    const sealedKey = this.seal(issued);
+    const sealed = sealedKey?.text;
+    const record: CertificateRecord = {
       commonName: item.commonName,
       serialNumber: issued.serialNumber,
       notBefore: issued.notBefore.toISOString(),
@@ -108,6 +118,7 @@ export class CertificateFactory {
       issuedAt: new Date(this.deps.clock.now()).toISOString(),
       warnings: [...issued.warnings],
     };
+    return sealedKey?.bytes === undefined ? { record } : { record, sealedKey: sealedKey.bytes };
   }
 
   eventFor(record: CertificateRecord, reason: IssueReason): IssuedEvent | RotatedEvent {

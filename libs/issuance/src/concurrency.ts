@@ -1,6 +1,8 @@
 // Helpers that keep a batch from monopolising the event loop. Issuing is CPU-bound (key
 // generation, signing) between Redis round trips; if a whole batch signed in one go, BullMQ's
 // lock-renewal timer could not run and the job would be declared stalled while still working.
+import { Worker, type Job } from 'bullmq';
+import type { JobJson } from 'bullmq';
 
 /** Lets timers and I/O callbacks run before the next CPU-heavy step. */
 export function yieldToEventLoop(): Promise<void> {
@@ -73,5 +75,45 @@ export class CpuGate {
       next();
     } while (this.now() - start < this.budgetMs);
     if (this.queue.length > 0) this.schedule();
+  }
+}
+
+/**
+ * A BullMQ worker that does not search for more work right after taking a job out of a blocking
+ * wait. BullMQ 6's main loop, having taken a job, asks Redis for another (moveToActive) to fill its
+ * concurrency. After a blocking wait that search is wasted: taking a job always puts the queue's
+ * marker back (moveToActive's prepareJobForProcessing calls addBaseMarkerIfNeeded), so the loop
+ * then pops that marker at once and searches a third time before it blocks. A lone job cost three
+ * moveToActive calls and two BZPOPMINs, the first two sent on the processor's event loop just as
+ * it starts. Here the first of those searches is answered "drained" without asking: the loop goes
+ * straight to its blocking wait, which the marker ends at once, and the search after it finds any
+ * job added meanwhile. So no job is left waiting, and a lone job costs two moveToActive calls.
+ * Jobs taken by a search or by moveToFinished's fetch-next (a busy queue) keep BullMQ's own fill.
+ */
+export class MarkerAwareWorker<D, R, N extends string = string> extends Worker<D, R, N> {
+  /** The next job taken comes out of a blocking wait (BZPOPMIN returned). */
+  private afterWait = false;
+  private skipNextFill = false;
+
+  protected override getBlockTimeout(blockUntil: number): number {
+    // Called by BullMQ just before it blocks on the marker.
+    this.afterWait = true;
+    return super.getBlockTimeout(blockUntil);
+  }
+
+  protected override async nextJobFromJobData(jobData?: JobJson, jobId?: string, token?: string): Promise<Job<D, R, N>> {
+    const tookJob = jobData !== undefined && jobData !== null;
+    this.skipNextFill = this.afterWait && tookJob;
+    this.afterWait = false;
+    return super.nextJobFromJobData(jobData, jobId, token);
+  }
+
+  protected override moveToActive(token: string, name?: string): Promise<Job<D, R, N>> {
+    if (this.skipNextFill) {
+      this.skipNextFill = false;
+      // "No job": BullMQ marks itself drained, so its next fetch is the blocking wait.
+      return this.nextJobFromJobData(undefined, undefined, token);
+    }
+    return super.moveToActive(token, name);
   }
 }

@@ -50,7 +50,8 @@ export function compactResults(results: readonly IssueItemResult[], bundle: Publ
     if (!result.ok || bundle === undefined) return result;
     const { issuingCaPem, trustedCasPem, ...rest } = result.certificate;
     if (issuingCaPem !== bundle.issuingCaPem || !sameStrings(trustedCasPem, bundle.trustedCasPem)) return result;
-    return { requestId: result.requestId, ok: true, certificate: rest, trustBundleDigest: bundle.digest };
+    const compact: IssueItemResultV2 = { requestId: result.requestId, ok: true, certificate: rest, trustBundleDigest: bundle.digest };
+    return result.auditId === undefined ? compact : { ...compact, auditId: result.auditId };
   });
 }
 
@@ -76,7 +77,14 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
     await handBackIfCancelled(job, token, signal);
     const results = payload.requests.map((item, i): IssueItemResult => {
       const answer = answers[i];
-      if (answer?.ok === true) return { requestId: item.requestId, ok: true, certificate: answer.outcome.record };
+      if (answer?.ok === true) {
+        // Only a certificate this attempt stored had its audit record stored with it; a retry
+        // answering from an earlier attempt leaves the record to the gateway (same id, no duplicate).
+        const auditId = answer.outcome.kind === 'issued' ? item.audit?.id : undefined;
+        return auditId === undefined
+          ? { requestId: item.requestId, ok: true, certificate: answer.outcome.record }
+          : { requestId: item.requestId, ok: true, certificate: answer.outcome.record, auditId };
+      }
       const error = answer === undefined ? new Error('no answer') : answer.error;
       const jobError = toJobError(error, item.requestId);
       const log = jobError.httpStatus >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.info.bind(deps.logger);

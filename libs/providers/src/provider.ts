@@ -36,6 +36,12 @@ export interface IssuedCertificate {
   readonly trustedCasPem: readonly string[];
   /** Present only when the key was generated server-side (never in CSR mode). */
   readonly privateKeyPem?: string;
+  /**
+   * Optional, for providers that have them at hand (Tresor): the DER the two PEMs above encode
+   * (the key as PKCS#8), so sealing and storing need not parse the PEMs back.
+   */
+  readonly certificateDer?: Buffer;
+  readonly privateKeyDer?: Buffer;
   /** Lowercase hex without colons. */
   readonly serialNumber: string;
   /** Read from the certificate itself, not from what was requested. */

@@ -26,3 +26,4 @@ export * from './queues.js';
 export { answersMarker, decodeRecord, encodeRecord, fieldsOf, isUnreadableRecord, type LeafFacts, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord, type RecordFields } from './inventory/record-codec.js';
 export * from './rate-limit/shared-rate-limiter.js';
 export * from './audit/audit-log.js';
+export * from './audit/issuance-record.js';

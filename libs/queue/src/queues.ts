@@ -58,9 +58,11 @@ export function createIssueWorker(
   processor: Processor<IssueJobPayload, IssueJobResult>,
   settings: WorkerSettings = {},
   prefix: string = DEFAULT_PREFIX,
+  /** A subclass of BullMQ's Worker (the ca-service's skips a search after a blocking wait, see MarkerAwareWorker). */
+  WorkerClass: typeof Worker<IssueJobPayload, IssueJobResult> = Worker,
 ): Worker<IssueJobPayload, IssueJobResult> {
   requireBlockingSafe(connection, 'Worker');
-  return new Worker<IssueJobPayload, IssueJobResult>(QUEUE_NAMES.issue, processor, { ...settings, connection, prefix: checked(prefix) });
+  return new WorkerClass(QUEUE_NAMES.issue, processor, { ...settings, connection, prefix: checked(prefix) });
 }
 
 export function createRotateWorker(

@@ -117,6 +117,7 @@ interface SubjectKey {
   /** Decides the KeyUsage: the certified key's family, whoever generated it. */
   readonly family: KeyFamily;
   readonly privateKeyPem?: string;
+  readonly privateKeyDer?: Buffer;
 }
 
 function subjectKey(opts: LeafOptions): SubjectKey {
@@ -126,10 +127,12 @@ function subjectKey(opts: LeafOptions): SubjectKey {
   const algorithm = opts.keyAlgorithm ?? 'ecdsa-p256';
   if (algorithm === 'ecdsa-p256') {
     const { point, scalar } = freshP256();
-    return { spki: p256SpkiFromPoint(point), family: 'ec', privateKeyPem: derToPem(p256Pkcs8FromScalar(scalar, point), 'PRIVATE KEY') };
+    const pkcs8 = p256Pkcs8FromScalar(scalar, point);
+    return { spki: p256SpkiFromPoint(point), family: 'ec', privateKeyPem: derToPem(pkcs8, 'PRIVATE KEY'), privateKeyDer: pkcs8 };
   }
   const pair = generateKeyPair(algorithm);
-  return { spki: spkiDerOf(pair.publicKey), family: keyFamilyOf(algorithm), privateKeyPem: exportPrivateKeyPem(pair.privateKey) };
+  const pem = exportPrivateKeyPem(pair.privateKey);
+  return { spki: spkiDerOf(pair.publicKey), family: keyFamilyOf(algorithm), privateKeyPem: pem, privateKeyDer: pair.privateKey.export({ type: 'pkcs8', format: 'der' }) };
 }
 
 /**
@@ -179,6 +182,7 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
     certificatePem: derToPem(der),
     certificateDer: der,
     ...(key.privateKeyPem === undefined ? {} : { privateKeyPem: key.privateKeyPem }),
+    ...(key.privateKeyDer === undefined ? {} : { privateKeyDer: key.privateKeyDer }),
     serialNumber: serial.hex,
     notBefore,
     notAfter,

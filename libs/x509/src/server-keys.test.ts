@@ -6,6 +6,7 @@ import { issueLeaf } from './leaf.js';
 import { createRootCa } from './root-ca.js';
 import { p256Pkcs8FromScalar, p256SpkiFromPoint } from './spki.js';
 import { openssl } from './openssl.test-helpers.js';
+import { derToPem } from './pem.js';
 
 describe('server-generated P-256 keys', () => {
   const root = createRootCa();
@@ -19,6 +20,13 @@ describe('server-generated P-256 keys', () => {
       seen.add(leaf.privateKeyPem ?? '');
     }
     expect(seen.size).toBe(300);
+  });
+
+  it('come with their PKCS#8 DER, the exact bytes of the PEM handed out', () => {
+    const leaf = issueLeaf(root.issuer, { commonName: 'der.example', validityMs: 3_600_000 });
+    const fromPem = createPrivateKey(leaf.privateKeyPem ?? '').export({ type: 'pkcs8', format: 'der' });
+    expect(leaf.privateKeyDer?.equals(fromPem)).toBe(true);
+    expect(leaf.privateKeyPem).toBe(derToPem(leaf.privateKeyDer ?? Buffer.alloc(0), 'PRIVATE KEY'));
   });
 
   it('pass `openssl pkey -check`', () => {

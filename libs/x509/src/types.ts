@@ -74,6 +74,8 @@ export interface IssuedLeaf {
   readonly certificateDer: Buffer;
   /** PKCS#8 PEM; present only when the key was generated here. */
   readonly privateKeyPem?: string;
+  /** The same key's PKCS#8 DER (what the PEM encodes), so callers need not parse the PEM back. */
+  readonly privateKeyDer?: Buffer;
   /** Lowercase hex, no colons, no leading zero byte. */
   readonly serialNumber: string;
   readonly notBefore: Date;

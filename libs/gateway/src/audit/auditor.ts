@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditOutcome, AuditRecord } from '@fsm-certs/api';
-import type { CertificateRecord } from '@fsm-certs/queue';
-import { AuditLog } from '@fsm-certs/queue';
+import type { CertificateRecord, IssueAuditContext } from '@fsm-certs/queue';
+import { AuditLog, auditIdTime, auditNames, certificateAuditRecord } from '@fsm-certs/queue';
 import { clientAddress, knownPrincipal } from '../auth/middleware.js';
-import { nameValues } from '../auth/certificate-names.js';
+import { committedAuditId } from './committed.js';
 import type { GatewayLogger } from '../deps.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 
@@ -94,11 +94,24 @@ export class Auditor {
     this.writes = port === undefined ? undefined : new GatheredWrites(port);
   }
 
-  private build(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, refusal?: GatewayError): AuditRecord {
-    const at = this.now();
+  /**
+   * The audit context of an issue request, for its queue item: the ca-service's commit stores the
+   * record with the certificate under this id. Undefined when this gateway keeps no trail.
+   */
+  issueContext(req: IncomingMessage, res: ServerResponse): IssueAuditContext | undefined {
+    if (this.writes === undefined) return undefined;
+    const caller = knownPrincipal(req)?.name ?? null;
+    const address = clientAddress(req);
+    // Beyond the trail's field limits the item would be refused: then the record is written here, as before.
+    if ((caller?.length ?? 0) > 300 || (address?.length ?? 0) > 64) return undefined;
+    return { id: AuditLog.newId(this.now()), operation: 'issueCertificate', caller, clientAddress: address, requestId: requestIdOf(req, res) };
+  }
+
+  private build(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, refusal?: GatewayError, preset?: IssueAuditContext): AuditRecord {
+    const at = preset === undefined ? this.now() : auditIdTime(preset.id);
     const certificate = 'certificate' in subject ? subject.certificate : undefined;
     return {
-      id: AuditLog.newId(at),
+      id: preset?.id ?? AuditLog.newId(at),
       at: new Date(at).toISOString(),
       outcome,
       operation,
@@ -106,7 +119,7 @@ export class Auditor {
       clientAddress: clientAddress(req),
       requestId: requestIdOf(req, res),
       commonName: certificate?.commonName ?? ('commonName' in subject ? subject.commonName : null),
-      names: certificate === undefined ? ('names' in subject ? [...subject.names] : []) : nameValues(certificate),
+      names: certificate === undefined ? ('names' in subject ? [...subject.names] : []) : auditNames(certificate),
       serialNumber: certificate?.serialNumber ?? ('serialNumber' in subject ? (subject.serialNumber ?? null) : null),
       notBefore: certificate?.notBefore ?? null,
       notAfter: certificate?.notAfter ?? null,
@@ -118,9 +131,18 @@ export class Auditor {
     };
   }
 
-  /** A granted decision: written before the answer; a failure to write refuses the answer. */
-  async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject): Promise<void> {
-    const record = this.build(req, res, operation, outcome, subject);
+  /**
+   * A granted decision: written before the answer; a failure to write refuses the answer. With the
+   * request's issue context (issueContext): stored under its id, and not written again when the
+   * ca-service's commit already stored it with the certificate (then only the log line is written).
+   */
+  async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, context?: IssueAuditContext): Promise<void> {
+    if (context !== undefined && 'certificate' in subject && committedAuditId(subject.certificate) === context.id) {
+      const stored = certificateAuditRecord(context, 'issued', 201, subject.certificate);
+      this.logger.info({ audit: stored }, 'audit: issued');
+      return;
+    }
+    const record = this.build(req, res, operation, outcome, subject, undefined, context);
     this.logger.info({ audit: record }, `audit: ${outcome}`);
     if (this.writes === undefined) return;
     try {

@@ -22,6 +22,7 @@ import { GatewayError } from '../errors.js';
 import { checkIssueItem } from './checked-item.js';
 import { zodDetail } from '../http/validate.js';
 import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
+import { noteAuditCommitted } from '../audit/committed.js';
 import type { IssueBatchOptions, IssueClient } from './issue-client.js';
 
 export interface BullMqIssueClientOptions {
@@ -64,6 +65,18 @@ interface Finished {
   readonly jobId: string;
   readonly returnvalue?: unknown;
   readonly failedReason?: string;
+}
+
+/** Marks the certificates whose audit record the ca-service's commit stored (`auditId`). */
+function noteAudits(raw: ReadonlyArray<{ readonly requestId: string; readonly ok: boolean; readonly auditId?: string | undefined }>, results: readonly IssueItemResult[]): readonly IssueItemResult[] {
+  const ids = new Map<string, string>();
+  for (const r of raw) if (r.ok && r.auditId !== undefined) ids.set(r.requestId, r.auditId);
+  if (ids.size === 0) return results;
+  for (const result of results) {
+    const id = result.ok ? ids.get(result.requestId) : undefined;
+    if (result.ok && id !== undefined) noteAuditCommitted(result.certificate, id);
+  }
+  return results;
 }
 
 export class BullMqIssueClient implements IssueClient {
@@ -147,15 +160,17 @@ export class BullMqIssueClient implements IssueClient {
         cause: parsed.error,
       });
     }
-    if (parsed.data.version === 1) return parsed.data.results;
+    if (parsed.data.version === 1) return noteAudits(parsed.data.results, parsed.data.results);
     if (this.compact === undefined) {
       throw new GatewayError('ISSUANCE_FAILED', 'The CA service answered with compact (v2) results this gateway did not ask for; check that both run compatible versions.');
     }
+    let expanded: readonly IssueItemResult[];
     try {
-      return await expandIssueResult(parsed.data, this.compact.cache, this.compact.source);
+      expanded = await expandIssueResult(parsed.data, this.compact.cache, this.compact.source);
     } catch (error) {
       throw this.unavailable(error);
     }
+    return noteAudits(parsed.data.results, expanded);
   }
 
   async queueDepth(): Promise<number> {

@@ -4,7 +4,7 @@
 // and the client only read them). Items from elsewhere are still checked by the client.
 //
 // The check of an item of the everyday shape (a request or a rotation without CSR, serial guard
-// or unknown fields) is written out by hand: it was a zod parse per request, more CPU than the
+// or unknown fields, with or without the gateway's audit context) is written out by hand: it was a zod parse per request, more CPU than the
 // rest of the item's journey through the gateway's code. Every other item goes through the
 // schema, which decides and words the refusal; the hand check only ever says "plainly valid".
 import type { z } from 'zod';
@@ -29,7 +29,31 @@ export function checkIssueItem(item: IssueItem): ItemCheck {
 }
 
 /** The fields of a plain item; an item with any other own field (csrPem, expectSerial, ...) goes to zod. */
-const PLAIN_FIELDS: ReadonlySet<string> = new Set(['requestId', 'commonName', 'dnsNames', 'uris', 'ipAddresses', 'validityMs', 'keyAlgorithm', 'reason']);
+const PLAIN_FIELDS: ReadonlySet<string> = new Set(['requestId', 'commonName', 'dnsNames', 'uris', 'ipAddresses', 'validityMs', 'keyAlgorithm', 'reason', 'audit']);
+const AUDIT_FIELDS: ReadonlySet<string> = new Set(['id', 'operation', 'caller', 'clientAddress', 'requestId']);
+/** issueAuditContextSchema's id: AuditLog.newId's shape. */
+const AUDIT_ID = /^\d{13}-[0-9a-f]{12}$/;
+
+function nullOrStringWithin(value: unknown, maxLength: number): boolean {
+  return value === null || (typeof value === 'string' && value.length <= maxLength);
+}
+
+/** True only for an audit context issueAuditContextSchema accepts unchanged (the gateway's own, from Auditor.issueContext). */
+function isPlainAuditContext(audit: unknown): boolean {
+  if (audit === undefined) return true;
+  if (typeof audit !== 'object' || audit === null || Object.getPrototypeOf(audit) !== Object.prototype) return false;
+  for (const key in audit) if (!AUDIT_FIELDS.has(key)) return false;
+  const { id, operation, caller, clientAddress, requestId } = audit as Record<string, unknown>;
+  return (
+    typeof id === 'string' &&
+    AUDIT_ID.test(id) &&
+    operation === 'issueCertificate' &&
+    nullOrStringWithin(caller, 300) &&
+    nullOrStringWithin(clientAddress, 64) &&
+    typeof requestId === 'string' &&
+    requestId.length <= 128
+  );
+}
 const KEY_ALGORITHM_NAMES: ReadonlySet<string> = new Set(KEY_ALGORITHMS);
 const REASONS: ReadonlySet<string> = new Set(issueReasonSchema.options);
 /** Lower-case RFC 9562 UUIDs of versions 1-8 (randomUUID's): a subset of what z.uuid() accepts. */
@@ -52,8 +76,9 @@ function stringsWithin(values: unknown, maxLength: number): boolean {
 export function isPlainIssueItem(item: IssueItem): boolean {
   if (Object.getPrototypeOf(item) !== Object.prototype) return false;
   for (const key in item) if (!PLAIN_FIELDS.has(key)) return false;
-  const { requestId, commonName, dnsNames, uris, ipAddresses, validityMs, keyAlgorithm, reason } = item;
+  const { requestId, commonName, dnsNames, uris, ipAddresses, validityMs, keyAlgorithm, reason, audit } = item;
   return (
+    isPlainAuditContext(audit) &&
     typeof requestId === 'string' &&
     UUID.test(requestId) &&
     typeof commonName === 'string' &&

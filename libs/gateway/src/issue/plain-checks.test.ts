@@ -156,6 +156,16 @@ function itemArbitrary(): fc.Arbitrary<Record<string, unknown>> {
       csrPem: fc.constantFrom('-----BEGIN CERTIFICATE REQUEST-----\nx\n-----END CERTIFICATE REQUEST-----\n', ''),
       expectSerial: fc.constantFrom('ab', 'AB'),
       extra: fc.constant(1),
+      audit: fc.oneof(
+        fc.record({
+          id: mostly(fc.constant('1764500000000-0000a1b2c3d4'), fc.constantFrom('1764500000000-0000A1B2C3D4', '17645-00', 7)),
+          operation: mostly(fc.constant('issueCertificate'), fc.constantFrom('rotateCertificate', undefined)),
+          caller: mostly(fc.constantFrom(null, 'ops', 'x'.repeat(300)), fc.constantFrom('x'.repeat(301), 7, undefined)),
+          clientAddress: mostly(fc.constantFrom(null, '127.0.0.1', 'x'.repeat(64)), fc.constantFrom('x'.repeat(65), undefined)),
+          requestId: mostly(fc.constantFrom('r-1', 'x'.repeat(128)), fc.constantFrom('x'.repeat(129), null)),
+        }),
+        fc.constantFrom(null, 'audit', { id: '1764500000000-0000a1b2c3d4', operation: 'issueCertificate', caller: null, clientAddress: null, requestId: 'r', extra: 1 }),
+      ),
     },
     { requiredKeys: [] },
   );
@@ -213,6 +223,8 @@ describe('the issue path of an everyday request', () => {
     const ctx = { principal, defaultValidityMs: 86_400_000, trustDomain: 'cluster.local', csrCheck: { verify: () => ({ keyAlgorithm: 'ecdsa-p256' as const }) } };
     const item = buildIssueItem({ commonName: 'bench-1.bench.cluster.local', keyAlgorithm: 'ecdsa-p256', validity: '24h' }, ctx);
     expect(checkIssueItem({ ...item, requestId: '123e4567-e89b-42d3-a456-426614174000' }).success).toBe(true);
+    const audit = { id: '1764500000000-0000a1b2c3d4', operation: 'issueCertificate' as const, caller: 'ops', clientAddress: '127.0.0.1', requestId: 'r-1' };
+    expect(checkIssueItem({ ...item, requestId: '123e4567-e89b-42d3-a456-426614174001', audit }).success).toBe(true);
     expect(bodyParse).not.toHaveBeenCalled();
     expect(itemParse).not.toHaveBeenCalled();
 

@@ -53,9 +53,10 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
       const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
       // The ca-service stamps issuedAt with its wall clock; one from before this request is a reuse.
       const arrivedAt = Date.now();
-      const record = await batcher.submit(item);
+      const audit = auditor.issueContext(req, res);
+      const record = await batcher.submit(audit === undefined ? item : { ...item, audit });
       const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
-      await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record });
+      await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record }, audit);
       sendJsonText(res, 201, certificateResponseJson(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
     } catch (error) {
       await auditor.refused(req, res, 'issueCertificate', error, requestedNames(body));

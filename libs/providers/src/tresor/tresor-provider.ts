@@ -220,6 +220,8 @@ export class TresorProvider implements CertificateProvider {
       issuingCaPem: signer.certificatePem,
       trustedCasPem: trusted,
       ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
+      certificateDer: leaf.certificateDer,
+      ...(privateKeyPem === undefined || leaf.privateKeyDer === undefined || privateKeyPem !== leaf.privateKeyPem ? {} : { privateKeyDer: leaf.privateKeyDer }),
       serialNumber: leaf.serialNumber,
       notBefore: leaf.notBefore,
       notAfter: leaf.notAfter,

@@ -59,6 +59,11 @@ export interface AuditLogOptions {
 }
 
 const pad = (ms: number): string => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
+
+/** The exclusive ZRANGEBYLEX bound below which records are past their retention. */
+export function auditCutoff(nowMs: number, retentionMs: number): string {
+  return `(${pad(nowMs - retentionMs)}`;
+}
 let sequence = 0;
 /** Ids read per round trip while filtering. */
 const SCAN = 500;
@@ -123,7 +128,7 @@ export class AuditLog {
    */
   async appendMany(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const cutoff = `(${pad(this.now() - this.options.retentionMs)}`;
+    const cutoff = auditCutoff(this.now(), this.options.retentionMs);
     const calls: Array<Promise<unknown>> = [];
     const keys = [this.keys.auditIndex, this.keys.auditRecords];
     const jsons: Array<[string, string]> = [];

@@ -6,6 +6,13 @@
 // digest) instead. A producer asks for v2 with `resultVersion: 2` in an otherwise unchanged v1
 // payload: a ca-service that predates v2 strips the unknown field and answers v1, and a producer
 // that does not ask (rotation-worker, tools, older gateways) keeps getting v1. Readers accept both.
+//
+// Audit by the commit: a gateway that names the audit record of an HTTP request in its item
+// (`audit`: the record's id, chosen by the gateway, and who asked) lets the ca-service store that
+// record in the same script call as the certificate; the item's result then says so (`auditId`).
+// A ca-service that predates this strips `audit` and answers without `auditId`, and the gateway
+// stores the record itself, under the same id: a record is stored at most once per id, whichever
+// process writes it and however often (a retried job answers the item again without `auditId`).
 import { z } from 'zod';
 import { certificateRecordSchema, compactCertificateRecordSchema } from './certificate-record.js';
 import {
@@ -16,6 +23,18 @@ import {
   pemSchema,
   serialNumberSchema,
 } from './common.js';
+
+/** Who asked for an item over HTTP, and the id its audit record is stored under. */
+export const issueAuditContextSchema = z.object({
+  /** The audit record's id (AuditLog.newId: its epoch milliseconds are the record's time). */
+  id: z.string().regex(/^\d{13}-[0-9a-f]{12}$/),
+  operation: z.literal('issueCertificate'),
+  caller: z.string().max(300).nullable(),
+  clientAddress: z.string().max(64).nullable(),
+  /** The HTTP request's X-Request-Id. */
+  requestId: z.string().max(128),
+});
+export type IssueAuditContext = z.infer<typeof issueAuditContextSchema>;
 
 /** Upper bound on one batch so a job (and its result) stays well under BullMQ's comfortable size. */
 export const MAX_ISSUE_BATCH = 500;
@@ -37,6 +56,8 @@ export const issueItemSchema = z.object({
    * (or it already moved past it because of this very request). Unset for plain requests.
    */
   expectSerial: serialNumberSchema.optional(),
+  /** Store the audit record of this request with the certificate (see the top of this file). */
+  audit: issueAuditContextSchema.optional(),
 });
 export type IssueItem = z.infer<typeof issueItemSchema>;
 
@@ -61,6 +82,8 @@ export const issueItemResultSchema = z.discriminatedUnion('ok', [
     ok: z.literal(true),
     /** Server-key mode: the key is in certificate.encryptedPrivateKey, never clear in Redis. */
     certificate: certificateRecordSchema,
+    /** Set when the commit that stored the certificate also stored the item's audit record (this id). */
+    auditId: z.string().optional(),
   }),
   issueItemFailureSchema,
 ]);
@@ -86,6 +109,7 @@ export const issueItemResultV2Schema = z.discriminatedUnion('ok', [
      */
     certificate: compactCertificateRecordSchema,
     trustBundleDigest: trustBundleDigestSchema.optional(),
+    auditId: z.string().optional(),
   }),
   issueItemFailureSchema,
 ]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QueueError } from '../errors.js';
-import { generateKek, openPrivateKey, parseKek, sealPrivateKey } from './key-envelope.js';
+import { generateKek, openPrivateKey, parseKek, sealPrivateKey, sealPrivateKeyDer } from './key-envelope.js';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -27,6 +27,17 @@ describe('key envelope', () => {
     expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
     expect(sealed).not.toContain('PRIVATE KEY');
     expect(openPrivateKey(kek, sealed, 'a.b.local', 'abc123')).toBe(pem);
+  });
+
+  it('seals a key given as its DER into the envelope sealing its PEM as DER gives, and hands the same envelope out as bytes', () => {
+    const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+    const sealed = sealPrivateKeyDer(kek, der, 'a.b.local', 'abc123');
+    expect(sealed.text).toMatch(/^v2\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(sealed.text.length).toBe(sealPrivateKey(kek, pem, 'a.b.local', 'abc123', { der: true }).length);
+    expect(openPrivateKey(kek, sealed.text, 'a.b.local', 'abc123')).toBe(pem);
+    const [, iv = '', tag = '', ct = ''] = sealed.text.split('.');
+    expect(sealed.bytes.equals(Buffer.concat([Buffer.from([2]), Buffer.from(iv, 'base64url'), Buffer.from(tag, 'base64url'), Buffer.from(ct, 'base64url')]))).toBe(true);
+    expect(codeOf(() => openPrivateKey(kek, sealed.text, 'a.b.local', 'other'))).toBe('ENVELOPE_INVALID');
   });
 
   it('uses a fresh IV each time', () => {

@@ -68,6 +68,38 @@ function pkcs8Der(pem: string): Buffer | undefined {
   return pkcs8Pem(der) === pem ? der : undefined;
 }
 
+/** An envelope as text (what records and results carry) and as bytes: version, IV, tag, ciphertext (what a binary record stores). */
+export interface SealedKey {
+  readonly text: string;
+  readonly bytes: Buffer;
+}
+
+function sealBytes(kek: KeyEncryptionKey, plain: Buffer | string, version: string, commonName: string, serialNumber: string): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
+  // From the shared CSPRNG pool: each IV is fresh bytes never handed out before, so GCM's
+  // "never repeat an IV under one key" holds as with a randomBytes call per seal.
+  const iv = pooledRandomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', kek.key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad(commonName, serialNumber, version));
+  const head = typeof plain === 'string' ? cipher.update(plain, 'utf8') : cipher.update(plain);
+  const tail = cipher.final();
+  return { iv, tag: cipher.getAuthTag(), ciphertext: tail.length === 0 ? head : Buffer.concat([head, tail]) };
+}
+
+/**
+ * Seals a key given as its PKCS#8 DER (v2), as sealPrivateKey does with `der: true` for that DER's
+ * PEM, without building or parsing the PEM: for a caller that generated the key and has the DER.
+ */
+export function sealPrivateKeyDer(kek: KeyEncryptionKey, pkcs8Der: Buffer, commonName: string, serialNumber: string): SealedKey {
+  const { iv, tag, ciphertext } = sealBytes(kek, pkcs8Der, DER_VERSION, commonName, serialNumber);
+  const bytes = Buffer.allocUnsafe(1 + IV_BYTES + TAG_BYTES + ciphertext.length);
+  bytes[0] = 2;
+  iv.copy(bytes, 1);
+  tag.copy(bytes, 1 + IV_BYTES);
+  ciphertext.copy(bytes, 1 + IV_BYTES + TAG_BYTES);
+  const text = `${DER_VERSION}.${iv.toString('base64url')}.${tag.toString('base64url')}.${ciphertext.toString('base64url')}`;
+  return { text, bytes };
+}
+
 export interface SealOptions {
   /** Seal the key's DER (v2) instead of its PEM, when the PEM is a PKCS#8 one that comes back exactly. */
   readonly der?: boolean;
@@ -76,13 +108,7 @@ export interface SealOptions {
 export function sealPrivateKey(kek: KeyEncryptionKey, privateKeyPem: string, commonName: string, serialNumber: string, options: SealOptions = {}): string {
   const der = options.der === true ? pkcs8Der(privateKeyPem) : undefined;
   const version = der === undefined ? VERSION : DER_VERSION;
-  // From the shared CSPRNG pool: each IV is fresh bytes never handed out before, so GCM's
-  // "never repeat an IV under one key" holds as with a randomBytes call per seal.
-  const iv = pooledRandomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', kek.key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad(commonName, serialNumber, version));
-  const ciphertext = Buffer.concat([der === undefined ? cipher.update(privateKeyPem, 'utf8') : cipher.update(der), cipher.final()]);
-  const tag = cipher.getAuthTag();
+  const { iv, tag, ciphertext } = sealBytes(kek, der ?? privateKeyPem, version, commonName, serialNumber);
   return [version, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
 }
 

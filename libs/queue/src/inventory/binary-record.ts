@@ -91,6 +91,38 @@ function sealedKeyBytes(sealed: string): Buffer | undefined {
   return out;
 }
 
+/**
+ * What the writer of a record already holds as bytes, so encoding need not derive it from the
+ * record's text again: the leaf's DER (what certificatePem encodes) and the key envelope as bytes
+ * (what encryptedPrivateKey spells, in sealedKeyBytes' layout). A hint whose size does not fit its
+ * text is not used; the text is then converted as without hints.
+ */
+export interface BinaryHints {
+  readonly certificateDer?: Buffer;
+  readonly sealedKey?: Buffer;
+}
+
+/** The length of pemOfDer's output for a DER of `bytes` bytes. */
+function pemLengthOf(bytes: number): number {
+  const body = 4 * Math.ceil(bytes / 3);
+  return CERT_BEGIN.length + body + Math.ceil(body / 64) + CERT_END.length;
+}
+
+/** The length of a key envelope's text for its bytes (unpadded base64url of IV, tag, ciphertext). */
+function sealedTextLengthOf(bytes: Buffer): number {
+  const b64 = (n: number): number => Math.ceil((4 * n) / 3);
+  return 2 + 1 + b64(IV_BYTES) + 1 + b64(TAG_BYTES) + 1 + b64(bytes.length - 1 - IV_BYTES - TAG_BYTES);
+}
+
+function hintedDer(pem: string, der: Buffer | undefined): Buffer | undefined {
+  return der !== undefined && der.length > 0 && pem.length === pemLengthOf(der.length) && pem.startsWith(CERT_BEGIN) ? der : derOfPem(pem);
+}
+
+function hintedSealedKey(text: string, bytes: Buffer | undefined): Buffer | undefined {
+  const fits = bytes !== undefined && bytes.length > 1 + IV_BYTES + TAG_BYTES && text.length === sealedTextLengthOf(bytes) && text.startsWith(`v${bytes[0] ?? 0}.`);
+  return fits ? bytes : sealedKeyBytes(text);
+}
+
 function sealedKeyText(bytes: Buffer): string {
   const v = bytes[0];
   if ((v !== 1 && v !== 2) || bytes.length < 1 + IV_BYTES + TAG_BYTES) throw new BinaryRecordError('its sealed key field is malformed');
@@ -186,7 +218,7 @@ function addDate(w: Writer, numberTag: number, textTag: number, iso: string, bas
  * and CA PEMs: the hash and the CA entry hold those. `caIssuerId` is the issuing CA's fingerprint,
  * which a reader gets from the CA entry.
  */
-export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined): Buffer {
+export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined, hints: BinaryHints = {}): Buffer {
   const w = new Writer();
   const notBeforeMs = isoMs(record.notBefore);
   const base = notBeforeMs !== undefined && notBeforeMs >= 0 ? notBeforeMs : undefined;
@@ -201,7 +233,7 @@ export function encodeBinary(record: CertificateRecord, caIssuerId: string | und
   after(T_RENEW_AT_DELTA, T_RENEW_AT_TEXT, record.renewAt);
   after(T_ISSUED_AT_DELTA, T_ISSUED_AT_TEXT, record.issuedAt);
   w.add(T_VALIDITY_MS, record.validityMs);
-  const der = derOfPem(record.certificatePem);
+  const der = hintedDer(record.certificatePem, hints.certificateDer);
   if (der !== undefined) w.add(T_CERT_DER, der);
   else w.add(T_CERT_PEM, record.certificatePem);
   if (record.chainPem.length > 0) {
@@ -210,7 +242,7 @@ export function encodeBinary(record: CertificateRecord, caIssuerId: string | und
     else w.add(T_CHAIN_PEM, record.chainPem);
   }
   if (record.encryptedPrivateKey !== undefined) {
-    const key = sealedKeyBytes(record.encryptedPrivateKey);
+    const key = hintedSealedKey(record.encryptedPrivateKey, hints.sealedKey);
     if (key !== undefined) w.add(T_SEALED_KEY, key);
     else w.add(T_SEALED_KEY_TEXT, record.encryptedPrivateKey);
   }

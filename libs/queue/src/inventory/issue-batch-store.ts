@@ -3,16 +3,21 @@
 // carries its own compare-and-set, so a name keeps exactly one current certificate without a
 // lock: a writer that lost a race changes nothing and learns it, and decides again.
 import type { Redis } from 'ioredis';
+import { auditRecordSchema } from '@fsm-certs/api';
+import { auditCutoff } from '../audit/audit-log.js';
+import { certificateAuditRecord } from '../audit/issuance-record.js';
+import type { IssueAuditContext } from '../contracts/issue-job.js';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { QueueError } from '../errors.js';
-import { DEFAULT_EVENT_STREAM_MAX_LENGTH, encodeEvent } from '../events/event-stream.js';
+import { DEFAULT_EVENT_STREAM_MAX_LENGTH } from '../events/event-stream.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { runScript, runScriptBuffer } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
-import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker } from './record-codec.js';
+import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker, type BinaryHints } from './record-codec.js';
+import { encodeStoredEvent } from './store-event.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
 export interface BatchLookupKey {
@@ -49,6 +54,10 @@ export interface StoreWrite {
    * a retried request is never answered by a certificate it did not look for.
    */
   readonly unlessRequestKnown?: boolean;
+  /** The record's leaf DER and sealed key as bytes, when the writer has them (see BinaryHints). */
+  readonly hints?: BinaryHints;
+  /** The audit record of the HTTP request this answers, stored with the certificate (outcome `issued`). */
+  readonly audit?: IssueAuditContext;
 }
 
 /** Remember that requestId is answered by serialNumber, only if that is still the current serial. */
@@ -69,7 +78,14 @@ export interface IssueBatchStoreOptions {
   readonly eventMaxLength?: number;
   /** The form records are written in; compact unless an older replica still has to read them. */
   readonly recordFormat?: RecordFormat;
+  /** How long the audit trail keeps records; the commit trims what is older. Default 720h. */
+  readonly auditRetentionMs?: number;
+  /** Epoch milliseconds, for the audit trim. */
+  readonly now?: () => number;
 }
+
+/** The audit trail's default retention (the gateway's GATEWAY_AUDIT_RETENTION default). */
+const DEFAULT_AUDIT_RETENTION_MS = 720 * 3600 * 1000;
 
 export class IssueBatchStore {
   readonly keys: Keyspace;
@@ -77,6 +93,8 @@ export class IssueBatchStore {
   private readonly eventMaxLength: string;
   private readonly cas: CaEntries;
   readonly recordFormat: RecordFormat;
+  private readonly auditRetentionMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly redis: Redis,
@@ -87,6 +105,8 @@ export class IssueBatchStore {
     this.eventMaxLength = String(options.eventMaxLength ?? DEFAULT_EVENT_STREAM_MAX_LENGTH);
     this.cas = new CaEntries(redis, this.keys);
     this.recordFormat = options.recordFormat ?? DEFAULT_RECORD_FORMAT;
+    this.auditRetentionMs = options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** One entry per key, in order. Records read back are decoded with the shared codec (Redis is an edge). */
@@ -121,7 +141,7 @@ export class IssueBatchStore {
     if (writes.length === 0) return [];
     // Every record is encoded (and validated) before anything is sent; each distinct CA entry
     // travels once per batch.
-    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat) : undefined));
+    const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat, write.hints) : undefined));
     const cas = new Map<string, string>();
     for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
     const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
@@ -140,7 +160,7 @@ export class IssueBatchStore {
           record.commonName,
           write.expectSerial ?? '-',
           requestMarker(record.commonName, record.serialNumber),
-          encodeEvent(write.event),
+          encodeStoredEvent(write.event, record),
           String(write.requestIds.length),
           ca.digest,
         );
@@ -149,10 +169,31 @@ export class IssueBatchStore {
         args.push('r', write.serialNumber, requestMarker(write.commonName, write.serialNumber));
       }
     });
+    this.appendAudits(writes, keys, args);
     const reply = await runScript(this.redis, COMMIT_BATCH_SCRIPT, keys, args);
     if (!Array.isArray(reply) || reply.length !== writes.length) {
       throw new QueueError('RECORD_INVALID', 'The batch commit script returned an unexpected reply; check that Redis runs the scripts of this version.');
     }
     return reply.map((flag: unknown) => flag === 1);
+  }
+
+  /**
+   * The audit records stored writes carry, as the commit script's trailing section. Validated
+   * like AuditLog.appendMany's: an invalid one fails the commit, so no item claims a record that
+   * was not stored.
+   */
+  private appendAudits(writes: readonly BatchWrite[], keys: string[], args: Array<string | Buffer>): void {
+    const entries: string[] = [];
+    writes.forEach((write, w) => {
+      if (write.kind !== 'store' || write.audit === undefined) return;
+      const parsed = auditRecordSchema.safeParse(certificateAuditRecord(write.audit, 'issued', 201, write.record));
+      if (!parsed.success) {
+        throw new QueueError('INVALID_ARGUMENT', `Audit record of ${write.record.commonName} rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, { cause: parsed.error });
+      }
+      entries.push(String(w + 1), parsed.data.id, JSON.stringify(parsed.data));
+    });
+    if (entries.length === 0) return;
+    keys.push(this.keys.auditIndex, this.keys.auditRecords);
+    args.push(String(entries.length / 3), auditCutoff(this.now(), this.auditRetentionMs), ...entries);
   }
 }

@@ -11,8 +11,11 @@ import { z } from 'zod';
 import { fingerprintSha256 } from '@fsm-certs/x509';
 import { certificatePemSchema, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { QueueError } from '../errors.js';
-import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary } from './binary-record.js';
+import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary, type BinaryHints } from './binary-record.js';
+
+export type { BinaryHints } from './binary-record.js';
 import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
+import { plainlyValidRecord } from './record-check.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
 export function parseJson(text: string, what: string): unknown {
@@ -119,12 +122,8 @@ export interface EncodedRecord {
   readonly ca: EncodedCa;
 }
 
-/**
- * Validates a record before it is stored and serialises it in `format` (compact-record.ts).
- * Throws RECORD_INVALID (nothing is written): a record that fails its own schema would be
- * unreadable once stored.
- */
-export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT): EncodedRecord {
+/** The record as the schema gives it back, or RECORD_INVALID naming the first problem. */
+function schemaChecked(record: CertificateRecord): CertificateRecord {
   const checked = certificateRecordSchema.safeParse(record);
   if (!checked.success) {
     throw new QueueError(
@@ -133,11 +132,20 @@ export function encodeRecord(record: CertificateRecord, format: RecordFormat = D
       { cause: checked.error },
     );
   }
+  return checked.data;
+}
+
+/**
+ * Validates a record before it is stored and serialises it in `format` (compact-record.ts).
+ * Throws RECORD_INVALID (nothing is written): a record that fails its own schema would be
+ * unreadable once stored.
+ */
+export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT, hints?: BinaryHints): EncodedRecord {
+  const valid = plainlyValidRecord(record) ? record : schemaChecked(record);
   // previousSerialNumber is derived on read from the hash, never stored in the JSON; the CA PEMs
   // are stored once for all records that share them (the full format repeats them, as every
   // older version expects).
-  const valid = checked.data;
-  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem)), ca: encodeCa(valid, { short: true }) };
+  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem), hints), ca: encodeCa(valid, { short: true }) };
   const ca = encodeCa(valid);
   if (format === 'compact') return { record: valid, value: encodeCompact(valid, issuerIdOf(valid.issuingCaPem)), ca };
   const { previousSerialNumber: _derived, ...full } = valid;

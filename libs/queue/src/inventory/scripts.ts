@@ -78,6 +78,11 @@ return out
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
  * CA entries are content-addressed and written only if absent: a batch sends each distinct one
  * once, and rewriting an existing one changes nothing (nor the AOF).
+ * After the writes (KEYS and ARGV continue where the last write's end): the audit trail's index
+ *   and records keys; ARGV audit entry count, retention cutoff ("(<13 digits>"), then per entry
+ *   the write's number, the record's id and JSON. An entry is stored only with its applied write,
+ *   so a record names only a certificate that was stored; records past the retention are trimmed
+ *   (at most 1000 per call), as AuditLog.appendMany does.
  * Returns per write 1 (applied) or 0 (the current serial was not the expected one).
  */
 export const COMMIT_BATCH_SCRIPT = luaScript(`
@@ -125,6 +130,25 @@ for w = 1, tonumber(ARGV[3]) do
     end
     k = k + 2
     a = a + 3
+  end
+end
+local naudit = tonumber(ARGV[a] or '0')
+if naudit > 0 then
+  local stored = 0
+  for e = 0, naudit - 1 do
+    local at = a + 2 + 3 * e
+    if out[tonumber(ARGV[at])] == 1 then
+      redis.call('HSET', KEYS[k + 1], ARGV[at + 1], ARGV[at + 2])
+      redis.call('ZADD', KEYS[k], 0, ARGV[at + 1])
+      stored = stored + 1
+    end
+  end
+  if stored > 0 then
+    local old = redis.call('ZRANGEBYLEX', KEYS[k], '-', ARGV[a + 1], 'LIMIT', 0, 1000)
+    if #old > 0 then
+      redis.call('HDEL', KEYS[k + 1], unpack(old))
+      redis.call('ZREM', KEYS[k], unpack(old))
+    end
   end
 end
 return out

@@ -7,9 +7,13 @@
 // (default 3) for BENCH_ROUNDS (default 8) rounds, order alternating, after BENCH_WARMUP_SECONDS
 // (default 8) each; the figures are CPU time from /proc, so a neighbour's load inflates both
 // alike. Only the ca-service and Redis are reported: the idle gateway and rotation-worker are not
-// part of the path.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+// part of the path. Besides the CPU per certificate it prints the ca-service's kernel share of it
+// (`ca_service_sys_us_per_cert`: socket writes that wake Redis) and, per system over all rounds,
+// Redis's own counters per certificate (`redis_per_cert`: bytes in and out, and per command
+// [calls, µs]; see redis-stats.ts).
+import { createHash, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -28,6 +32,7 @@ import { median } from '../measure.js';
 import { cpuPerOp, sampleCpu } from '../issue/cpu.js';
 import { BENCH_ENV, benchRunFrom } from '../issue/targets.js';
 import { baselineStartStack } from '../issue/vault.js';
+import { ScriptTimes, perCert, sampleRedis, type RedisCounters } from './redis-stats.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
@@ -35,12 +40,28 @@ const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 8);
 const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
 const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
 const baseline = process.env['BENCH_BASELINE'];
+const slowlog = process.env['BENCH_SLOWLOG'] === '1';
+/** BENCH_THIS_ENV: a JSON object of environment for this checkout's apps only, e.g. to weigh a setting against BENCH_BASELINE=<this checkout>. */
+const thisEnv: Record<string, string> = JSON.parse(process.env['BENCH_THIS_ENV'] ?? '{}') as Record<string, string>;
+
+/** BullMQ's scripts by the SHA-1 ioredis runs them under, to name them in the slow log. */
+function bullmqScripts(): Array<{ name: string; sha1: string }> {
+  const scripts: unknown = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/index.js');
+  if (typeof scripts !== 'object' || scripts === null) return [];
+  return Object.values(scripts).flatMap((s: unknown) =>
+    typeof s === 'object' && s !== null && 'name' in s && 'content' in s && typeof s.name === 'string' && typeof s.content === 'string'
+      ? [{ name: s.name, sha1: createHash('sha1').update(s.content).digest('hex') }]
+      : [],
+  );
+}
 
 interface System {
   readonly name: string;
   readonly stack: Stack;
   readonly queue: IssueQueue;
   readonly events: ReturnType<typeof createQueueEvents>;
+  /** A connection for INFO only. */
+  readonly info: ReturnType<typeof createRedisConnection>;
   readonly pids: Record<string, number | undefined>;
   readonly dataDir: string;
   disconnect(): void;
@@ -61,18 +82,22 @@ function payload(): IssueJobPayload {
   return { version: 1, requests, resultVersion: 2 };
 }
 
-async function startSystem(name: string, start: typeof startStack): Promise<System> {
+async function startSystem(name: string, start: typeof startStack, env: Record<string, string> = {}): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-ca-${name}-`));
-  const stack = await start({ dataDir, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
+  const stack = await start({ dataDir, env: { ...BENCH_ENV, ...env }, runFrom: benchRunFrom() });
   await stack.waitReady(90_000);
-  const connections = [createRedisConnection(stack.redisUrl, { role: 'client' }), createRedisConnection(stack.redisUrl, { role: 'worker' })] as const;
+  const connections = [
+    createRedisConnection(stack.redisUrl, { role: 'client' }),
+    createRedisConnection(stack.redisUrl, { role: 'worker' }),
+    createRedisConnection(stack.redisUrl, { role: 'client' }),
+  ] as const;
   // Closing the stack stops its Redis under these; their reconnect attempts are not news.
   for (const connection of connections) connection.on('error', () => undefined);
   const queue = createIssueQueue(connections[0], DEFAULT_PREFIX);
   const events = createQueueEvents(connections[1], QUEUE_NAMES.issue, DEFAULT_PREFIX);
   await events.waitUntilReady();
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, 'ca-service': stack.app('ca-service').pid };
-  return { name, stack, queue, events, pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+  return { name, stack, queue, events, info: connections[2], pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
 }
 
 /** Keeps `inFlight` jobs going for `ms`; returns the certificates issued. */
@@ -93,26 +118,77 @@ async function drive(system: System, ms: number): Promise<number> {
   return certs;
 }
 
+/** Kernel (system) CPU milliseconds of a process, from /proc/<pid>/stat's stime. */
+function sysMillis(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 1000) / 100;
+}
+
+/** Redis's counters summed over a system's measured slices. */
+interface RedisTotals {
+  certs: number;
+  readonly before: RedisCounters[];
+  readonly after: RedisCounters[];
+}
+
+function sumCounters(list: readonly RedisCounters[]): RedisCounters {
+  const commands = new Map<string, { calls: number; usec: number }>();
+  let netInputBytes = 0;
+  let netOutputBytes = 0;
+  for (const c of list) {
+    netInputBytes += c.netInputBytes;
+    netOutputBytes += c.netOutputBytes;
+    for (const [name, v] of c.commands) {
+      const sum = commands.get(name) ?? { calls: 0, usec: 0 };
+      commands.set(name, { calls: sum.calls + v.calls, usec: sum.usec + v.usec });
+    }
+  }
+  return { commands, netInputBytes, netOutputBytes };
+}
+
 const systems: System[] = [];
 try {
-  systems.push(await startSystem('this', startStack));
+  systems.push(await startSystem('this', startStack, thisEnv));
   if (baseline !== undefined && baseline !== '') systems.push(await startSystem('baseline', await baselineStartStack(baseline)));
   for (const system of systems) await drive(system, warmupSeconds * 1000);
   const results = new Map<string, Array<Record<string, number>>>(systems.map((s) => [s.name, []]));
+  const redisTotals = new Map<string, RedisTotals>(systems.map((s) => [s.name, { certs: 0, before: [], after: [] }]));
+  const scriptTimes = new Map<string, ScriptTimes>(systems.map((s) => [s.name, new ScriptTimes(bullmqScripts())]));
+  if (slowlog) for (const system of systems) await ScriptTimes.start(system.info);
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? systems : [...systems].reverse();
     for (const system of order) {
+      const redisBefore = await sampleRedis(system.info);
+      const sysBefore = sysMillis(system.pids['ca-service']);
       const before = sampleCpu(system.pids);
       const started = performance.now();
       const certs = await drive(system, seconds * 1000);
       const cpu = cpuPerOp(before, sampleCpu(system.pids), certs);
-      const line = { system: system.name, round, certs, throughput: Number(((certs * 1000) / (performance.now() - started)).toFixed(1)), cpu_us_per_cert: cpu, load_avg_1m: Number(loadavg()[0]?.toFixed(2)) };
-      results.get(system.name)?.push({ ...cpu, throughput: line.throughput });
+      const sys = Math.round(((sysMillis(system.pids['ca-service']) - sysBefore) * 1000) / certs);
+      const redisAfter = await sampleRedis(system.info);
+      if (slowlog) await scriptTimes.get(system.name)?.collect(system.info);
+      const totals = redisTotals.get(system.name);
+      if (totals !== undefined) {
+        totals.certs += certs;
+        totals.before.push(redisBefore);
+        totals.after.push(redisAfter);
+      }
+      const line = {
+        system: system.name,
+        round,
+        certs,
+        throughput: Number(((certs * 1000) / (performance.now() - started)).toFixed(1)),
+        cpu_us_per_cert: cpu,
+        ca_service_sys_us_per_cert: sys,
+        load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+      };
+      results.get(system.name)?.push({ ...cpu, 'ca-service-sys': sys, throughput: line.throughput });
       console.log(JSON.stringify(line));
     }
   }
   const medians = Object.fromEntries(
-    [...results].map(([name, rows]) => [name, Object.fromEntries(['ca-service', 'redis', 'throughput'].map((k) => [k, Math.round(median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite)))]))]),
+    [...results].map(([name, rows]) => [name, Object.fromEntries(['ca-service', 'ca-service-sys', 'redis', 'throughput'].map((k) => [k, Math.round(median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite)))]))]),
   );
   const perRound = (key: string): number[] | undefined => {
     const mine = results.get('this');
@@ -120,6 +196,10 @@ try {
     if (mine === undefined || base === undefined) return undefined;
     return mine.map((row, i) => Number(((row[key] ?? NaN) / (base[i]?.[key] ?? NaN)).toFixed(2)));
   };
+  for (const [name, totals] of redisTotals) {
+    console.log(JSON.stringify({ system: name, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
+    if (slowlog) console.log(JSON.stringify({ system: name, redis_top_level_per_cert: scriptTimes.get(name)?.perCert(totals.certs) }));
+  }
   console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));
 } finally {
   for (const system of systems) {

@@ -1,0 +1,139 @@
+// The writer's shortcuts change no byte of what is stored: a record encoded with the DER and
+// sealed key its writer already held is the record encoded from its text, and an announcement
+// encoded after plain checks is the one the event schema's check gives (or refuses).
+import { describe, expect, it } from 'vitest';
+import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
+import { certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
+import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
+import { generateKek, openPrivateKey, sealPrivateKeyDer } from '../crypto/key-envelope.js';
+import { encodeEvent } from '../events/event-stream.js';
+import { decodeRecord, encodeRecord } from './record-codec.js';
+import { plainlyValidRecord } from './record-check.js';
+import { encodeStoredEvent } from './store-event.js';
+
+const root = createRootCa();
+const kek = generateKek().kek;
+const DAY_MS = 24 * 3600 * 1000;
+
+function issued(commonName: string): { record: CertificateRecord; certificateDer: Buffer; sealedKey: Buffer } {
+  const leaf = issueLeaf(root.issuer, { commonName, dnsNames: [`alt.${commonName}`], validityMs: DAY_MS });
+  const sealed = sealPrivateKeyDer(kek, leaf.privateKeyDer ?? Buffer.alloc(0), commonName, leaf.serialNumber);
+  const record = certificateRecordSchema.parse({
+    commonName,
+    serialNumber: leaf.serialNumber,
+    notBefore: leaf.notBefore.toISOString(),
+    notAfter: leaf.notAfter.toISOString(),
+    renewAt: new Date(leaf.notBefore.getTime() + DAY_MS / 2).toISOString(),
+    certificatePem: leaf.certificatePem,
+    chainPem: [],
+    issuingCaPem: root.certificatePem,
+    trustedCasPem: [root.certificatePem],
+    issuerId: fingerprintSha256(root.certificatePem),
+    provider: 'tresor',
+    keyAlgorithm: 'ecdsa-p256',
+    mode: 'server-key',
+    dnsNames: leaf.dnsNames,
+    uris: [],
+    ipAddresses: [],
+    validityMs: DAY_MS,
+    encryptedPrivateKey: sealed.text,
+    issuedAt: new Date().toISOString(),
+    warnings: [],
+  });
+  return { record, certificateDer: leaf.certificateDer, sealedKey: sealed.bytes };
+}
+
+describe('encoding a record with the bytes its writer holds', () => {
+  it('stores exactly the bytes encoding it from its text gives, and reads back the record with a key that opens', () => {
+    const { record, certificateDer, sealedKey } = issued('hinted.ns.cluster.local');
+    const plain = encodeRecord(record, 'binary');
+    const hinted = encodeRecord(record, 'binary', { certificateDer, sealedKey });
+    expect(Buffer.isBuffer(hinted.value) && hinted.value.equals(plain.value as Buffer)).toBe(true);
+    const back = decodeRecord(record.commonName, { record: hinted.value, previousSerial: null, serial: record.serialNumber, ca: hinted.ca.digest }, () => record);
+    expect(back).toEqual(record);
+    expect(openPrivateKey(kek, back?.encryptedPrivateKey ?? '', record.commonName, record.serialNumber)).toContain('BEGIN PRIVATE KEY');
+  });
+
+  it('ignores bytes that cannot be what the text encodes (another size) and encodes from the text', () => {
+    const { record } = issued('a.ns.cluster.local');
+    const other = issued('a-much-longer-name-than-the-first.ns.cluster.local');
+    const plain = encodeRecord(record, 'binary');
+    const hinted = encodeRecord(record, 'binary', { certificateDer: other.certificateDer, sealedKey: other.sealedKey.subarray(0, 40) });
+    expect((hinted.value as Buffer).equals(plain.value as Buffer)).toBe(true);
+  });
+});
+
+describe('checking a record before it is stored', () => {
+  const { record } = issued('checked.ns.cluster.local');
+  const changed: Array<[string, Record<string, unknown>]> = [
+    ['a common name with a slash', { commonName: 'a/b' }],
+    ['an empty common name', { commonName: '' }],
+    ['a serial in upper case', { serialNumber: 'ABC' }],
+    ['a serial of 65 digits', { serialNumber: 'a'.repeat(65) }],
+    ['a notBefore without milliseconds', { notBefore: '2026-11-30T10:00:00Z' }],
+    ['a notAfter with an offset', { notAfter: '2026-11-30T10:00:00.000+01:00' }],
+    ['a renewAt on the 30th of February', { renewAt: '2026-02-30T10:00:00.000Z' }],
+    ['an issuedAt that is not a date', { issuedAt: 'now' }],
+    ['an empty certificate PEM', { certificatePem: '' }],
+    ['a chain entry that is not a string', { chainPem: [1] }],
+    ['trusted CAs that are not a list', { trustedCasPem: root.certificatePem }],
+    ['an empty issuer id', { issuerId: '' }],
+    ['an unknown provider', { provider: 'acme' }],
+    ['an unknown key algorithm', { keyAlgorithm: 'ed25519' }],
+    ['an unknown mode', { mode: 'both' }],
+    ['a DNS name that is not a string', { dnsNames: [null] }],
+    ['a validity of 1.5 ms', { validityMs: 1.5 }],
+    ['a validity of zero', { validityMs: 0 }],
+    ['a validity past the safe integers', { validityMs: 2 ** 60 }],
+    ['a key envelope of version 3', { encryptedPrivateKey: 'v3.a.b.c' }],
+    ['a previous serial with colons', { previousSerialNumber: 'ab:cd' }],
+    ['an empty CSR', { csrPem: '' }],
+    ['a field the schema does not know', { extra: 1 }],
+    ['dates of the years 100 and 9999', { notBefore: '0100-01-01T00:00:00.000Z', notAfter: '9999-12-31T23:59:59.999Z' }],
+    ['a leap day', { renewAt: '2028-02-29T12:00:00.000Z' }],
+    ['a CSR and a previous serial', { csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n', previousSerialNumber: 'ab12' }],
+  ];
+  it('passes the record a writer builds without the schema', () => {
+    expect(plainlyValidRecord(record)).toBe(true);
+  });
+  it.each(changed)('passes only what the schema accepts, and the record is stored exactly when the schema accepts it: %s', (_name, change) => {
+    const candidate = { ...record, ...change } as CertificateRecord;
+    const schemaAccepts = certificateRecordSchema.safeParse(candidate).success;
+    if (plainlyValidRecord(candidate)) expect(schemaAccepts).toBe(true);
+    if (schemaAccepts) expect(() => encodeRecord(candidate)).not.toThrow();
+    else expect(() => encodeRecord(candidate)).toThrow(/^Refusing to store the certificate record/);
+  });
+});
+
+describe('encoding the announcement of a stored record', () => {
+  const { record } = issued('announced.ns.cluster.local');
+  const at = new Date().toISOString();
+  const issuedEvent: IssuedEvent = { version: 1, kind: 'issued', at, commonName: record.commonName, serialNumber: record.serialNumber, notAfter: record.notAfter };
+  const rotatedEvent: RotatedEvent = { ...issuedEvent, kind: 'rotated', previousSerialNumber: 'abc123', reason: 'rotate-scheduled' };
+  const outcome = (fn: () => string): string => {
+    try {
+      return fn();
+    } catch (error) {
+      return `throws ${error instanceof Error ? error.message : String(error)}`;
+    }
+  };
+  const cases: Array<[string, unknown]> = [
+    ['an issued event', issuedEvent],
+    ['a rotated event', rotatedEvent],
+    ['an event with a field the schema does not know (dropped, as the schema drops it)', { ...issuedEvent, extra: 'x' }],
+    ['a rotated event with an unknown reason', { ...rotatedEvent, reason: 'because' }],
+    ['a rotated event whose previous serial is not lowercase hex', { ...rotatedEvent, previousSerialNumber: 'AB:CD' }],
+    ['a rotated event without its previous serial', { ...rotatedEvent, previousSerialNumber: undefined }],
+    ['an event whose time is not an ISO date', { ...issuedEvent, at: 'yesterday' }],
+    ['an event whose time is ISO but not in toISOString form', { ...issuedEvent, at: '2026-11-30T10:00:00Z' }],
+    ['an event of another version', { ...issuedEvent, version: 2 }],
+    ['an event announcing another name', { ...issuedEvent, commonName: 'other.ns.cluster.local' }],
+    ['an event of another kind', { version: 1, kind: 'released', at, commonName: record.commonName, serialNumber: record.serialNumber }],
+  ];
+  it.each(cases)('gives for %s what the schema-checked encoding gives', (_name, event) => {
+    // The cases deliberately include values outside the event types.
+    const typed = event as IssuedEvent;
+    const expected = outcome(() => encodeEvent(typed));
+    expect(outcome(() => encodeStoredEvent(typed, record))).toBe(expected);
+  });
+});

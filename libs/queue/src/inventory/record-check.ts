@@ -1,0 +1,65 @@
+// Whether a record certainly passes certificateRecordSchema, decided without running the whole
+// object schema: for a P-256 leaf that pass cost about as much as the rest of encoding the record.
+// A writer builds records from typed values, so the common case is checked field by field, with
+// the schema's own field schemas for its patterns and plain checks for the rest; anything unusual
+// (a date not in toISOString's form, an unknown key, a wrong type) answers false, and the caller
+// then lets the full schema decide and word the error. True only where the schema says yes.
+import { MAX_CERTIFICATE_PEM_CHARS, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
+import { isoMs } from './iso-date.js';
+
+const shape = certificateRecordSchema.shape;
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(shape));
+const PROVIDERS: ReadonlySet<unknown> = new Set(shape.provider.options);
+const KEY_ALGORITHMS: ReadonlySet<unknown> = new Set(shape.keyAlgorithm.options);
+const MODES: ReadonlySet<unknown> = new Set(shape.mode.options);
+
+function canonicalTime(value: unknown): boolean {
+  return typeof value === 'string' && value.length === 24 && isoMs(value) !== undefined;
+}
+
+function pem(value: unknown): boolean {
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_CERTIFICATE_PEM_CHARS;
+}
+
+function pems(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (!pem(item)) return false;
+  return true;
+}
+
+function strings(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== 'string') return false;
+  return true;
+}
+
+export function plainlyValidRecord(record: CertificateRecord): boolean {
+  if (typeof record !== 'object' || record === null) return false;
+  for (const key of Object.keys(record)) if (!KNOWN_KEYS.has(key)) return false;
+  return (
+    shape.commonName.safeParse(record.commonName).success &&
+    shape.serialNumber.safeParse(record.serialNumber).success &&
+    canonicalTime(record.notBefore) &&
+    canonicalTime(record.notAfter) &&
+    canonicalTime(record.renewAt) &&
+    canonicalTime(record.issuedAt) &&
+    pem(record.certificatePem) &&
+    pems(record.chainPem) &&
+    pem(record.issuingCaPem) &&
+    pems(record.trustedCasPem) &&
+    typeof record.issuerId === 'string' &&
+    record.issuerId.length >= 1 &&
+    PROVIDERS.has(record.provider) &&
+    KEY_ALGORITHMS.has(record.keyAlgorithm) &&
+    MODES.has(record.mode) &&
+    strings(record.dnsNames) &&
+    strings(record.uris) &&
+    strings(record.ipAddresses) &&
+    strings(record.warnings) &&
+    Number.isSafeInteger(record.validityMs) &&
+    record.validityMs > 0 &&
+    (record.csrPem === undefined || shape.csrPem.safeParse(record.csrPem).success) &&
+    (record.encryptedPrivateKey === undefined || shape.encryptedPrivateKey.safeParse(record.encryptedPrivateKey).success) &&
+    (record.previousSerialNumber === undefined || shape.previousSerialNumber.safeParse(record.previousSerialNumber).success)
+  );
+}
