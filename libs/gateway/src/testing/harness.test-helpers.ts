@@ -1,8 +1,7 @@
 // Test harness: a private real Redis, the real inventory and event stream, and a fake
 // IssueClient that signs with a real in-memory CA and writes to the inventory like the ca-service.
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
@@ -29,6 +28,7 @@ import { sha256Hex, type TokenGrant } from '../auth/tokens.js';
 import type { AuditStore, GatewayAppOptions, GatewayDeps, GatewayLogger } from '../deps.js';
 import type { IssueBatchOptions, IssueClient } from '../issue/issue-client.js';
 import { x509CsrCheck } from '../issue/csr-check.js';
+import { listen } from '../service/listen.js';
 import type { Clock } from '@fsm-certs/core';
 
 export const TOKENS = {
@@ -272,17 +272,16 @@ export async function startHarness(
     }
     return submit(request);
   };
-  const server: Server = await new Promise((resolve) => {
-    // The listener the service serves (issue fast lane in front of express), as in production.
-    const { observe } = overrides;
-    const listener = observe === undefined ? gateway.handler : (req: IncomingMessage, res: ServerResponse): void => {
-      observe(req, res);
-      gateway.handler(req, res);
-    };
-    const s = createServer(listener).listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  // The listener the service serves (issue fast lane in front of express), bound as the service
+  // binds it: with Node's default 5 s keep-alive, a test client sharing this event loop could
+  // reuse a pooled connection the server was closing when the loop lagged (ECONNRESET).
+  const { observe } = overrides;
+  const listener = observe === undefined ? gateway.handler : (req: IncomingMessage, res: ServerResponse): void => {
+    observe(req, res);
+    gateway.handler(req, res);
+  };
+  const server = await listen(listener, { host: '127.0.0.1', port: 0 });
+  const baseUrl = server.url;
   return {
     gateway,
     baseUrl,
@@ -307,8 +306,7 @@ export async function startHarness(
       });
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close(AbortSignal.abort());
       await gateway.drain();
     },
   };
