@@ -20,13 +20,30 @@ export const issueReasonSchema = z.enum(['request', 'rotate-manual', 'rotate-sch
 export type IssueReason = z.infer<typeof issueReasonSchema>;
 
 /**
+ * Length bounds of the fields a certificate's names and validity travel in: the same at every
+ * layer (HTTP requests, queue items, audit records) and in every check of them.
+ */
+export const FIELD_LIMITS = {
+  /** Characters of a DNS name or a common name. */
+  dnsName: 253,
+  /** Characters of a URI SAN. */
+  uri: 2048,
+  /** Characters of an IP address as text. */
+  ipAddress: 64,
+  /** Characters of a Go duration. */
+  validity: 64,
+  /** Entries of a request's `sans` (and of each name list of a queue item). */
+  sans: 100,
+} as const;
+
+/**
  * A stored common name: bounded and free of separators. What a request may ask for is the
  * stricter dnsNameSchema; this is what records, jobs and events carry.
  */
 export const commonNameSchema = z
   .string()
   .min(1, 'must not be empty')
-  .max(253, 'must be at most 253 characters')
+  .max(FIELD_LIMITS.dnsName, `must be at most ${FIELD_LIMITS.dnsName} characters`)
   .regex(/^[^\s/:]+$/, 'must not contain whitespace, "/" or ":"');
 
 /** Certificate serial: lowercase hex without colons, as x509 and the providers emit it. */
@@ -40,7 +57,7 @@ export const DNS_NAME_PATTERN = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*
 
 export const dnsNameSchema = z
   .string()
-  .max(253, 'must be at most 253 characters')
+  .max(FIELD_LIMITS.dnsName, `must be at most ${FIELD_LIMITS.dnsName} characters`)
   .regex(DNS_NAME_PATTERN, 'must be a DNS name: RFC 1123 labels of letters, digits and "-", optionally starting with "*."')
   .meta({ description: 'A DNS name (RFC 1123 labels, case-insensitive, optional leading "*."), at most 253 characters.' });
 
@@ -61,7 +78,7 @@ export const ipAddressSchema = z.union([
 
 export const uriSchema = z
   .string()
-  .max(2048)
+  .max(FIELD_LIMITS.uri)
   .regex(URI_PATTERN, 'must be an absolute URI of printable ASCII')
   .refine((value) => URL.canParse(value), 'must be a URI that parses (WHATWG URL)')
   .meta({ description: 'An absolute URI of printable ASCII that parses as a WHATWG URL, at most 2048 characters.' });
@@ -71,7 +88,7 @@ export const subjectAltNameSchema = z.union([ipAddressSchema, uriSchema, dnsName
 
 export const validitySchema = z
   .string()
-  .max(64)
+  .max(FIELD_LIMITS.validity)
   .regex(GO_DURATION_PATTERN, 'must be a Go duration such as "24h", "1h30m" or "1.5h"')
   .meta({
     description: 'A Go duration, at least 10m and at most 100 years (876000h); default certificateProvider.serviceCertValidityDuration (24h).',

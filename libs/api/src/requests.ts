@@ -3,6 +3,7 @@
 // value, and the OpenAPI document describes that output (an integer, a boolean).
 import { z } from 'zod';
 import {
+  FIELD_LIMITS,
   csrPemSchema,
   defaultKeyAlgorithmSchema,
   dnsNameSchema,
@@ -20,7 +21,7 @@ export const issueRequestSchema = z
     }),
     sans: z
       .array(subjectAltNameSchema)
-      .max(100)
+      .max(FIELD_LIMITS.sans)
       .optional()
       .meta({ description: 'Subject alternative names: each an IP address, an absolute URI ("scheme:..."), or a DNS name.' }),
     validity: validitySchema.optional(),

@@ -8,7 +8,8 @@
 // rest of the item's journey through the gateway's code. Every other item goes through the
 // schema, which decides and words the refusal; the hand check only ever says "plainly valid".
 import type { z } from 'zod';
-import { KEY_ALGORITHMS } from '@fsm-certs/core';
+import { AUDIT_FIELD_LIMITS, AUDIT_ID_PATTERN, FIELD_LIMITS } from '@fsm-certs/api';
+import { isKeyAlgorithm } from '@fsm-certs/core';
 import { issueItemSchema, issueReasonSchema, type IssueItem } from '@fsm-certs/queue';
 
 const checked = new WeakSet<IssueItem>();
@@ -31,8 +32,6 @@ export function checkIssueItem(item: IssueItem): ItemCheck {
 /** The fields of a plain item; an item with any other own field (csrPem, expectSerial, ...) goes to zod. */
 const PLAIN_FIELDS: ReadonlySet<string> = new Set(['requestId', 'commonName', 'dnsNames', 'uris', 'ipAddresses', 'validityMs', 'keyAlgorithm', 'reason', 'audit']);
 const AUDIT_FIELDS: ReadonlySet<string> = new Set(['id', 'operation', 'caller', 'clientAddress', 'requestId']);
-/** issueAuditContextSchema's id: AuditLog.newId's shape. */
-const AUDIT_ID = /^\d{13}-[0-9a-f]{12}$/;
 
 function nullOrStringWithin(value: unknown, maxLength: number): boolean {
   return value === null || (typeof value === 'string' && value.length <= maxLength);
@@ -46,23 +45,22 @@ function isPlainAuditContext(audit: unknown): boolean {
   const { id, operation, caller, clientAddress, requestId } = audit as Record<string, unknown>;
   return (
     typeof id === 'string' &&
-    AUDIT_ID.test(id) &&
+    AUDIT_ID_PATTERN.test(id) &&
     operation === 'issueCertificate' &&
-    nullOrStringWithin(caller, 300) &&
-    nullOrStringWithin(clientAddress, 64) &&
+    nullOrStringWithin(caller, AUDIT_FIELD_LIMITS.caller) &&
+    nullOrStringWithin(clientAddress, AUDIT_FIELD_LIMITS.clientAddress) &&
     typeof requestId === 'string' &&
-    requestId.length <= 128
+    requestId.length <= AUDIT_FIELD_LIMITS.requestId
   );
 }
-const KEY_ALGORITHM_NAMES: ReadonlySet<string> = new Set(KEY_ALGORITHMS);
 const REASONS: ReadonlySet<string> = new Set(issueReasonSchema.options);
 /** Lower-case RFC 9562 UUIDs of versions 1-8 (randomUUID's): a subset of what z.uuid() accepts. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-/** With at most 253 characters, a subset of commonNameSchema (no whitespace, "/" or ":"): DNS characters only. */
+/** With at most FIELD_LIMITS.dnsName characters, a subset of commonNameSchema (no whitespace, "/" or ":"): DNS characters only. */
 const PLAIN_COMMON_NAME = /^[a-z0-9*_.-]+$/;
 
 function stringsWithin(values: unknown, maxLength: number): boolean {
-  if (!Array.isArray(values) || values.length > 100) return false;
+  if (!Array.isArray(values) || values.length > FIELD_LIMITS.sans) return false;
   for (const value of values) {
     if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return false;
   }
@@ -82,15 +80,14 @@ export function isPlainIssueItem(item: IssueItem): boolean {
     typeof requestId === 'string' &&
     UUID.test(requestId) &&
     typeof commonName === 'string' &&
-    commonName.length <= 253 &&
+    commonName.length <= FIELD_LIMITS.dnsName &&
     PLAIN_COMMON_NAME.test(commonName) &&
-    stringsWithin(dnsNames, 253) &&
-    stringsWithin(uris, 2048) &&
-    stringsWithin(ipAddresses, 64) &&
+    stringsWithin(dnsNames, FIELD_LIMITS.dnsName) &&
+    stringsWithin(uris, FIELD_LIMITS.uri) &&
+    stringsWithin(ipAddresses, FIELD_LIMITS.ipAddress) &&
     Number.isSafeInteger(validityMs) &&
     validityMs > 0 &&
-    typeof keyAlgorithm === 'string' &&
-    KEY_ALGORITHM_NAMES.has(keyAlgorithm) &&
+    isKeyAlgorithm(keyAlgorithm) &&
     typeof reason === 'string' &&
     REASONS.has(reason)
   );

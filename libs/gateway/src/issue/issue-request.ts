@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import {
   DNS_NAME_PATTERN,
+  FIELD_LIMITS,
   ISSUE_FIELD_PROBLEMS,
   IPV4_PATTERN,
   IPV6_PATTERN,
@@ -14,7 +15,7 @@ import {
   type IssueRequest,
   type ProblemCode,
 } from '@fsm-certs/api';
-import { DEFAULT_KEY_ALGORITHM, GO_DURATION_PATTERN, KEY_ALGORITHMS, isFsmError, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
+import { DEFAULT_KEY_ALGORITHM, GO_DURATION_PATTERN, isFsmError, isKeyAlgorithm, parseDurationMs, type KeyAlgorithm } from '@fsm-certs/core';
 import { buildSpiffeId, isX509Error } from '@fsm-certs/x509';
 import { certificateNames, requireCoverage, requirePolicy } from '../auth/certificate-names.js';
 import { defaultValidityFor } from '../auth/policy.js';
@@ -48,19 +49,13 @@ function codeFor(issue: z.core.$ZodIssue): ProblemCode {
   return ISSUE_FIELD_PROBLEMS[field as keyof IssueRequest] ?? 'INVALID_BODY';
 }
 
-const KEY_ALGORITHM_NAMES: ReadonlySet<string> = new Set(KEY_ALGORITHMS);
-
-function isKeyAlgorithm(value: unknown): value is KeyAlgorithm {
-  return typeof value === 'string' && KEY_ALGORITHM_NAMES.has(value);
-}
-
 /** A DNS name or an IP address: the `sans` entries subjectAltNameSchema takes without further checks. */
 function isPlainSan(value: unknown): value is string {
-  return typeof value === 'string' && ((value.length <= 253 && DNS_NAME_PATTERN.test(value)) || IPV4_PATTERN.test(value) || IPV6_PATTERN.test(value));
+  return typeof value === 'string' && ((value.length <= FIELD_LIMITS.dnsName && DNS_NAME_PATTERN.test(value)) || IPV4_PATTERN.test(value) || IPV6_PATTERN.test(value));
 }
 
 function isPlainSans(value: unknown): value is string[] {
-  if (!Array.isArray(value) || value.length > 100) return false;
+  if (!Array.isArray(value) || value.length > FIELD_LIMITS.sans) return false;
   for (const san of value) if (!isPlainSan(san)) return false;
   return true;
 }
@@ -78,14 +73,14 @@ export function plainIssueBody(body: unknown): IssueBody | undefined {
     if (key !== 'commonName' && key !== 'sans' && key !== 'validity' && key !== 'keyAlgorithm') return undefined;
   }
   const { commonName, sans, validity, keyAlgorithm } = fields;
-  if (typeof commonName !== 'string' || commonName.length > 253 || !DNS_NAME_PATTERN.test(commonName)) return undefined;
+  if (typeof commonName !== 'string' || commonName.length > FIELD_LIMITS.dnsName || !DNS_NAME_PATTERN.test(commonName)) return undefined;
   const out: IssueBody = { commonName };
   if (sans !== undefined) {
     if (!isPlainSans(sans)) return undefined;
     out.sans = sans;
   }
   if (validity !== undefined) {
-    if (typeof validity !== 'string' || validity.length > 64 || !GO_DURATION_PATTERN.test(validity)) return undefined;
+    if (typeof validity !== 'string' || validity.length > FIELD_LIMITS.validity || !GO_DURATION_PATTERN.test(validity)) return undefined;
     out.validity = validity;
   }
   if (keyAlgorithm !== undefined) {

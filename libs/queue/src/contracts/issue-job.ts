@@ -14,6 +14,7 @@
 // stores the record itself, under the same id: a record is stored at most once per id, whichever
 // process writes it and however often (a retried job answers the item again without `auditId`).
 import { z } from 'zod';
+import { AUDIT_FIELD_LIMITS, AUDIT_ID_PATTERN, FIELD_LIMITS } from '@fsm-certs/api';
 import { certificateRecordSchema, compactCertificateRecordSchema } from './certificate-record.js';
 import {
   commonNameSchema,
@@ -27,12 +28,12 @@ import {
 /** Who asked for an item over HTTP, and the id its audit record is stored under. */
 export const issueAuditContextSchema = z.object({
   /** The audit record's id (AuditLog.newId: its epoch milliseconds are the record's time). */
-  id: z.string().regex(/^\d{13}-[0-9a-f]{12}$/),
+  id: z.string().regex(AUDIT_ID_PATTERN),
   operation: z.literal('issueCertificate'),
-  caller: z.string().max(300).nullable(),
-  clientAddress: z.string().max(64).nullable(),
+  caller: z.string().max(AUDIT_FIELD_LIMITS.caller).nullable(),
+  clientAddress: z.string().max(AUDIT_FIELD_LIMITS.clientAddress).nullable(),
   /** The HTTP request's X-Request-Id. */
-  requestId: z.string().max(128),
+  requestId: z.string().max(AUDIT_FIELD_LIMITS.requestId),
 });
 export type IssueAuditContext = z.infer<typeof issueAuditContextSchema>;
 
@@ -43,9 +44,9 @@ export const issueItemSchema = z.object({
   /** Idempotency key: a retried job returns the certificate already issued for this id. */
   requestId: z.uuid(),
   commonName: commonNameSchema,
-  dnsNames: z.array(z.string().min(1).max(253)).max(100),
-  uris: z.array(z.string().min(1).max(2048)).max(100),
-  ipAddresses: z.array(z.string().min(1).max(64)).max(100),
+  dnsNames: z.array(z.string().min(1).max(FIELD_LIMITS.dnsName)).max(FIELD_LIMITS.sans),
+  uris: z.array(z.string().min(1).max(FIELD_LIMITS.uri)).max(FIELD_LIMITS.sans),
+  ipAddresses: z.array(z.string().min(1).max(FIELD_LIMITS.ipAddress)).max(FIELD_LIMITS.sans),
   validityMs: z.int().positive(),
   keyAlgorithm: keyAlgorithmSchema,
   /** CSR mode when present; the identity is still commonName + SANs above, not the CSR subject. */
