@@ -10,7 +10,7 @@
 // request still waits for its own record to be in Redis before it is answered.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuditOutcome, AuditRecord } from '@fsm-certs/api';
+import { AUDIT_FIELD_LIMITS, type AuditOutcome, type AuditRecord } from '@fsm-certs/api';
 import type { CertificateRecord, IssueAuditContext } from '@fsm-certs/queue';
 import { AuditLog, auditIdTime, auditNames, certificateAuditRecord } from '@fsm-certs/queue';
 import { clientAddress, knownPrincipal } from '../auth/middleware.js';
@@ -103,7 +103,7 @@ export class Auditor {
     const caller = knownPrincipal(req)?.name ?? null;
     const address = clientAddress(req);
     // Beyond the trail's field limits the item would be refused: then the record is written here, as before.
-    if ((caller?.length ?? 0) > 300 || (address?.length ?? 0) > 64) return undefined;
+    if ((caller?.length ?? 0) > AUDIT_FIELD_LIMITS.caller || (address?.length ?? 0) > AUDIT_FIELD_LIMITS.clientAddress) return undefined;
     return { id: AuditLog.newId(this.now()), operation: 'issueCertificate', caller, clientAddress: address, requestId: requestIdOf(req, res) };
   }
 

@@ -1,39 +1,16 @@
 // Every name a certificate (or a request for one) carries, and the one check that the caller
 // may have all of them. Issue, rotate, release and includeKey all go through requireCoverage,
 // so no operation authorises by the common name alone.
+import type { AuditedNames, CertificateName, CertificateNameKind } from '@fsm-certs/queue';
+import { certificateNames } from '@fsm-certs/queue';
 import { GatewayError } from '../errors.js';
 import { policyRefusal, type PolicySubject } from './policy.js';
 import type { Principal } from './tokens.js';
 
-export type CertificateNameKind = 'cn' | 'dns' | 'ip' | 'uri' | 'spiffe';
-
-export interface CertificateName {
-  readonly kind: CertificateNameKind;
-  readonly value: string;
-}
+export { certificateNames, type CertificateName, type CertificateNameKind } from '@fsm-certs/queue';
 
 /** The identity-bearing fields shared by stored records and queue items. */
-export interface NamedCertificate {
-  readonly commonName: string;
-  readonly dnsNames: readonly string[];
-  readonly ipAddresses: readonly string[];
-  readonly uris: readonly string[];
-}
-
-/** CN, DNS SANs (the CN once), IPs, SPIFFE ids and other URIs of a certificate or request. */
-export function certificateNames(cert: NamedCertificate): CertificateName[] {
-  const out: CertificateName[] = [{ kind: 'cn', value: cert.commonName.toLowerCase() }];
-  const cn = cert.commonName.toLowerCase();
-  for (const dns of new Set(cert.dnsNames.map((n) => n.toLowerCase()))) if (dns !== cn) out.push({ kind: 'dns', value: dns });
-  for (const ip of cert.ipAddresses) out.push({ kind: 'ip', value: ip });
-  for (const uri of cert.uris) out.push({ kind: uri.toLowerCase().startsWith('spiffe://') ? 'spiffe' : 'uri', value: uri });
-  return out;
-}
-
-/** The names a certificate carries, flattened for logs and the audit trail. */
-export function nameValues(cert: NamedCertificate): string[] {
-  return certificateNames(cert).map((n) => n.value);
-}
+export type NamedCertificate = AuditedNames;
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const SPIFFE_WORKLOAD = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;

@@ -14,13 +14,29 @@ export interface AuditedNames {
   readonly uris: readonly string[];
 }
 
-/** Every name a certificate carries, as the audit trail lists them: CN, DNS SANs (the CN once), IPs, URIs. */
-export function auditNames(cert: AuditedNames): string[] {
+export type CertificateNameKind = 'cn' | 'dns' | 'ip' | 'uri' | 'spiffe';
+
+export interface CertificateName {
+  readonly kind: CertificateNameKind;
+  readonly value: string;
+}
+
+/**
+ * Every name a certificate (or a request for one) carries: CN, DNS SANs (the CN once), IPs,
+ * SPIFFE ids and other URIs. What authorization checks, all of it, and what the audit trail lists.
+ */
+export function certificateNames(cert: AuditedNames): CertificateName[] {
   const cn = cert.commonName.toLowerCase();
-  const out = [cn];
-  for (const dns of new Set(cert.dnsNames.map((n) => n.toLowerCase()))) if (dns !== cn) out.push(dns);
-  out.push(...cert.ipAddresses, ...cert.uris);
+  const out: CertificateName[] = [{ kind: 'cn', value: cn }];
+  for (const dns of new Set(cert.dnsNames.map((n) => n.toLowerCase()))) if (dns !== cn) out.push({ kind: 'dns', value: dns });
+  for (const ip of cert.ipAddresses) out.push({ kind: 'ip', value: ip });
+  for (const uri of cert.uris) out.push({ kind: uri.toLowerCase().startsWith('spiffe://') ? 'spiffe' : 'uri', value: uri });
   return out;
+}
+
+/** Every name a certificate carries, as the audit trail lists them (certificateNames' values). */
+export function auditNames(cert: AuditedNames): string[] {
+  return certificateNames(cert).map((name) => name.value);
 }
 
 /** The epoch milliseconds an audit record id (AuditLog.newId) begins with. */

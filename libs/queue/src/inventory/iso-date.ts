@@ -35,3 +35,8 @@ export function isoMs(iso: string): number | undefined {
   const ms = Date.parse(iso);
   return Number.isSafeInteger(ms) && new Date(ms).toISOString() === iso ? ms : undefined;
 }
+
+/** A canonical ISO time (toISOString's form, four-digit year): what the schemas' datetime accepts. */
+export function isCanonicalIsoTime(value: unknown): value is string {
+  return typeof value === 'string' && value.length === 24 && isoMs(value) !== undefined;
+}

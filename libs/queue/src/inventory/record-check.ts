@@ -5,17 +5,13 @@
 // (a date not in toISOString's form, an unknown key, a wrong type) answers false, and the caller
 // then lets the full schema decide and word the error. True only where the schema says yes.
 import { MAX_CERTIFICATE_PEM_CHARS, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
-import { isoMs } from './iso-date.js';
+import { isCanonicalIsoTime } from './iso-date.js';
 
 const shape = certificateRecordSchema.shape;
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(shape));
 const PROVIDERS: ReadonlySet<unknown> = new Set(shape.provider.options);
 const KEY_ALGORITHMS: ReadonlySet<unknown> = new Set(shape.keyAlgorithm.options);
 const MODES: ReadonlySet<unknown> = new Set(shape.mode.options);
-
-function canonicalTime(value: unknown): boolean {
-  return typeof value === 'string' && value.length === 24 && isoMs(value) !== undefined;
-}
 
 function pem(value: unknown): boolean {
   return typeof value === 'string' && value.length >= 1 && value.length <= MAX_CERTIFICATE_PEM_CHARS;
@@ -39,10 +35,10 @@ export function plainlyValidRecord(record: CertificateRecord): boolean {
   return (
     shape.commonName.safeParse(record.commonName).success &&
     shape.serialNumber.safeParse(record.serialNumber).success &&
-    canonicalTime(record.notBefore) &&
-    canonicalTime(record.notAfter) &&
-    canonicalTime(record.renewAt) &&
-    canonicalTime(record.issuedAt) &&
+    isCanonicalIsoTime(record.notBefore) &&
+    isCanonicalIsoTime(record.notAfter) &&
+    isCanonicalIsoTime(record.renewAt) &&
+    isCanonicalIsoTime(record.issuedAt) &&
     pem(record.certificatePem) &&
     pems(record.chainPem) &&
     pem(record.issuingCaPem) &&

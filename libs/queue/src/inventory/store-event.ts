@@ -4,7 +4,7 @@
 // the record's own check has just passed. Those are encoded after plain checks of what is left
 // (kind, version, time, reason, previous serial); anything else goes through encodeEvent, which
 // decides and words the error. The JSON is the same as encodeEvent's, key for key.
-import { isoMs } from './iso-date.js';
+import { isCanonicalIsoTime } from './iso-date.js';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import { issueReasonSchema, serialNumberSchema } from '../contracts/common.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
@@ -13,11 +13,6 @@ import { encodeEvent } from '../events/event-stream.js';
 const REASONS: ReadonlySet<unknown> = new Set(issueReasonSchema.options);
 const ISSUED_KEYS = 6;
 const ROTATED_KEYS = 8;
-
-/** A canonical ISO time (toISOString's form, four-digit year): what the schema's datetime accepts. */
-function isCanonicalTime(value: unknown): value is string {
-  return typeof value === 'string' && value.length === 24 && isoMs(value) !== undefined;
-}
 
 /**
  * The JSON of `event`, which announces `record` (already checked against the record schema).
@@ -31,7 +26,7 @@ export function encodeStoredEvent(event: IssuedEvent | RotatedEvent, record: Cer
     event.commonName === record.commonName &&
     event.serialNumber === record.serialNumber &&
     event.notAfter === record.notAfter &&
-    isCanonicalTime(event.at);
+    isCanonicalIsoTime(event.at);
   if (plain && event.kind === 'issued' && Object.keys(event).length === ISSUED_KEYS) {
     return JSON.stringify({ version: 1, at: event.at, kind: 'issued', commonName: event.commonName, serialNumber: event.serialNumber, notAfter: event.notAfter });
   }
