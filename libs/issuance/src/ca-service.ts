@@ -18,6 +18,7 @@ import {
   liveInstances,
   ISSUER_GATEWAY_ROLE,
   AuditLog,
+  DEFAULT_AUDIT_RETENTION_MS,
   publishHeartbeat,
   RotationStatusStore,
   trustBundleDigest,
@@ -105,8 +106,6 @@ function connection(url: string, name: string, logger: Logger): Redis {
   return redis;
 }
 
-/** The audit trail's default retention (the gateway's default too: GATEWAY_AUDIT_RETENTION=720h). */
-const DEFAULT_AUDIT_RETENTION_MS = 720 * 3600 * 1000;
 /** Readiness waits this long for the root rotation's first pass; on a large inventory it finishes in the background. */
 const START_TICK_WAIT_MS = 2_000;
 

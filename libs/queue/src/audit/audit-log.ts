@@ -60,6 +60,9 @@ export interface AuditLogOptions {
 
 const pad = (ms: number): string => String(Math.max(0, Math.floor(ms))).padStart(13, '0');
 
+/** The audit trail's default retention, 720h (GATEWAY_AUDIT_RETENTION's default), for every writer of the trail. */
+export const DEFAULT_AUDIT_RETENTION_MS = 720 * 3600 * 1000;
+
 /** The exclusive ZRANGEBYLEX bound below which records are past their retention. */
 export function auditCutoff(nowMs: number, retentionMs: number): string {
   return `(${pad(nowMs - retentionMs)}`;

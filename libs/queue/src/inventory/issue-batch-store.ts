@@ -4,7 +4,7 @@
 // lock: a writer that lost a race changes nothing and learns it, and decides again.
 import type { Redis } from 'ioredis';
 import { auditRecordSchema } from '@fsm-certs/api';
-import { auditCutoff } from '../audit/audit-log.js';
+import { DEFAULT_AUDIT_RETENTION_MS, auditCutoff } from '../audit/audit-log.js';
 import { certificateAuditRecord } from '../audit/issuance-record.js';
 import type { IssueAuditContext } from '../contracts/issue-job.js';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
@@ -84,8 +84,6 @@ export interface IssueBatchStoreOptions {
   readonly now?: () => number;
 }
 
-/** The audit trail's default retention (the gateway's GATEWAY_AUDIT_RETENTION default). */
-const DEFAULT_AUDIT_RETENTION_MS = 720 * 3600 * 1000;
 
 export class IssueBatchStore {
   readonly keys: Keyspace;
