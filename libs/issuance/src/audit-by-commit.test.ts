@@ -6,6 +6,7 @@ import {
   AuditLog,
   certificateAuditRecord,
   issueJobPayloadSchema,
+  keyspace,
   type IssueAuditContext,
   type IssueItem,
   type IssueJobPayload,
@@ -110,6 +111,26 @@ describe('audit records stored by the commit', () => {
     const records = await recordsOf(audit.requestId);
     expect(records).toHaveLength(1);
     expect(records[0]?.serialNumber).toBe(answer.certificate.serialNumber);
+  });
+
+  it('drops records past the retention when the commit stores one, as every writer of the trail does', async () => {
+    const longAgo = Date.now() - RETENTION_MS - 3600_000;
+    const expired = AuditLog.caRecord({ atMs: longAgo, outcome: 'trust-bundle-changed', operation: 'trustBundle', provider: 'tresor', issuerId: 'expired-check' });
+    // Written as it was at the time: a log whose clock says then keeps it.
+    await new AuditLog(fixture.env.connect(), { prefix: PREFIX, retentionMs: RETENTION_MS, now: () => longAgo }).append(expired);
+    // Read straight from Redis: queries already hide records past the retention.
+    const redis = fixture.env.connect();
+    const keys = keyspace(PREFIX);
+    const stored = async (id: string) => [await redis.hexists(keys.auditRecords, id), await redis.zscore(keys.auditIndex, id)];
+    expect(await stored(expired.id)).toEqual([1, '0']);
+
+    const audit = context();
+    const job = await fixture.queue.add('issue-batch', { version: 1, requests: [{ ...item('audit-trim.bookstore.cluster.local'), audit }] });
+    const [answer] = (await job.waitUntilFinished(fixture.events, 20_000)).results;
+    expect(answer?.ok === true ? answer.auditId : undefined).toBe(audit.id);
+    expect(await stored(audit.id)).toEqual([1, '0']);
+    expect(await stored(expired.id)).toEqual([0, null]);
+    redis.disconnect();
   });
 
   it('is ignored by a payload schema that does not know it, as an older ca-service strips unknown fields', () => {

@@ -14,6 +14,19 @@ import { luaScript, runScript } from '../redis/run-script.js';
  * The records of one or many decisions in one call (the gateway writes a batch's records
  * together, before any of its answers). Trims at most 1000 expired records per call.
  */
+/**
+ * Lua that drops the audit trail's records older than the cutoff (at most 1000 per call), leaving
+ * their ids in the local `old`: every script that appends to the trail trims it the same way.
+ * The arguments are Lua expressions: the index key, the records key, the cutoff argument.
+ */
+export function auditTrimLua(index: string, records: string, cutoff: string): string {
+  return `local old = redis.call('ZRANGEBYLEX', ${index}, '-', ${cutoff}, 'LIMIT', 0, 1000)
+if #old > 0 then
+  redis.call('HDEL', ${records}, unpack(old))
+  redis.call('ZREM', ${index}, unpack(old))
+end`;
+}
+
 const APPEND_MANY = luaScript(`
 local n = (#ARGV - 1) / 2
 local fields = {}
@@ -27,11 +40,7 @@ for i = 1, n do
 end
 redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('ZADD', KEYS[1], unpack(members))
-local old = redis.call('ZRANGEBYLEX', KEYS[1], '-', ARGV[1], 'LIMIT', 0, 1000)
-if #old > 0 then
-  redis.call('HDEL', KEYS[2], unpack(old))
-  redis.call('ZREM', KEYS[1], unpack(old))
-end
+${auditTrimLua('KEYS[1]', 'KEYS[2]', 'ARGV[1]')}
 return #old
 `);
 

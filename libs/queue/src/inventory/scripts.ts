@@ -1,6 +1,7 @@
 // Lua scripts for the inventory. Every key is passed in KEYS (never built inside the script) and
 // all share the prefix's hash tag, so the scripts stay legal on Redis Cluster.
 import { luaScript } from '../redis/run-script.js';
+import { auditTrimLua } from '../audit/audit-log.js';
 
 /**
  * KEYS: cert hash, renew index, names, CA entry, request keys...
@@ -144,11 +145,7 @@ if naudit > 0 then
     end
   end
   if stored > 0 then
-    local old = redis.call('ZRANGEBYLEX', KEYS[k], '-', ARGV[a + 1], 'LIMIT', 0, 1000)
-    if #old > 0 then
-      redis.call('HDEL', KEYS[k + 1], unpack(old))
-      redis.call('ZREM', KEYS[k], unpack(old))
-    end
+    ${auditTrimLua('KEYS[k]', 'KEYS[k + 1]', 'ARGV[a + 1]')}
   end
 end
 return out
