@@ -1,5 +1,5 @@
 // Run as a separate process by the cross-process Tresor race test:
-//   node --import tsx --conditions=development race-child.test-helpers.ts <dataDir> <id>
+//   node race-child.mjs <dataDir> <id>   (this file bundled by esbuild, see tresor-start.test.ts)
 // Prints "ready", waits until <dataDir>/go exists (so all processes race at the same moment),
 // starts Tresor on the shared file store and prints one JSON line with the outcome.
 import { existsSync, watch } from 'node:fs';
