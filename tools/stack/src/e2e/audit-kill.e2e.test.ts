@@ -3,8 +3,9 @@
 // answered again, and every answered request still has exactly one record, never two.
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog, EventStream, Inventory, createRedisConnection, type CertEvent } from '@fsm-certs/queue';
+import { AuditLog, createRedisConnection } from '@fsm-certs/queue';
 import { startHarness, type Harness } from './harness.js';
+import { killCaServiceMidBatch } from './kill-mid-batch.js';
 
 interface Answered {
   readonly requestId: string;
@@ -42,23 +43,9 @@ describe('the audit trail when a ca-service is killed -9 mid-batch', () => {
   }
 
   it('keeps one record per answered request, with the certificate it got', async () => {
-    // EC names first, RSA ones last: the first certificates are stored at once, while the last
-    // wait for RSA keys that take far longer to make than this test takes to react.
+    // EC names first, RSA ones last (see killCaServiceMidBatch).
     const names = Array.from({ length: 36 }, (_, i) => `svc-${i}.audit-kill.cluster.local`);
-    const stream = new EventStream(redis);
-    const [last] = await redis.xrevrange(stream.key, '+', '-', 'COUNT', 1);
-    const pending = names.map((commonName, i) => issue(commonName, i < 32 ? 'ecdsa-p256' : 'rsa-2048', i));
-    await firstEvent(stream, last?.[0] ?? '0', (e) => e.kind === 'issued' && names.includes(e.commonName));
-    const ca = h.stack.app('ca-service');
-    ca.signal('SIGSTOP');
-    const inventory = new Inventory(redis);
-    const stored = (await Promise.all(names.map((n) => inventory.get(n)))).filter((r) => r !== undefined).length;
-    // The kill must land between commits and the job's end for this test to mean anything.
-    expect(stored).toBeGreaterThan(0);
-    expect(stored).toBeLessThan(names.length);
-    await ca.kill();
-    ca.restart();
-    const answered = await Promise.all(pending);
+    const answered = await killCaServiceMidBatch(h, redis, names, (commonName, i) => issue(commonName, i < 32 ? 'ecdsa-p256' : 'rsa-2048', i));
 
     const trail = new AuditLog(redis, { retentionMs: 24 * 3600_000 });
     const { items } = await trail.query({ limit: 1000 });
@@ -75,14 +62,3 @@ describe('the audit trail when a ca-service is killed -9 mid-batch', () => {
     }
   }, 120_000);
 });
-
-/** The first announcement after `afterId` that `matches` accepts, read from the stream itself. */
-async function firstEvent(stream: EventStream, afterId: string, matches: (event: CertEvent) => boolean): Promise<CertEvent> {
-  const stop = new AbortController();
-  try {
-    for await (const { event } of stream.subscribe({ fromId: afterId, signal: stop.signal })) if (matches(event)) return event;
-    throw new Error('the event stream ended');
-  } finally {
-    stop.abort();
-  }
-}

@@ -4,8 +4,9 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRequestError, type CertificateResponse, type GatewayClient, type GatewayEvent, type IssueCertificateInput } from '@fsm-certs/client';
-import { EventStream, Inventory, createRedisConnection, type CertEvent } from '@fsm-certs/queue';
+import { EventStream, createRedisConnection } from '@fsm-certs/queue';
 import { startHarness, type Harness } from './harness.js';
+import { killCaServiceMidBatch, lastEventId } from './kill-mid-batch.js';
 import { eventually, opensslVerify } from '@fsm-certs/testing';
 
 describe('the system under failures', () => {
@@ -25,31 +26,18 @@ describe('the system under failures', () => {
   });
 
   it('loses no request and issues no duplicate when ca-service is killed -9 during a batch', async () => {
-    // EC names first, RSA ones last: the first certificates are stored at once, while the last
-    // wait for RSA keys that take far longer to make than this test takes to react.
+    // EC names first, RSA ones last (see killCaServiceMidBatch).
     const names = Array.from({ length: 36 }, (_, i) => `svc-${i}.crash.cluster.local`);
-    const stream = new EventStream(redis);
-    const from = await lastEventId(redis, stream);
-    const pending = names.map((commonName, i) => issueAnswered(h.client, { commonName, keyAlgorithm: i < 32 ? 'ecdsa-p256' : 'rsa-2048' }));
-    await firstEvent(stream, from, (e) => e.kind === 'issued' && names.includes(e.commonName));
-    const ca = h.stack.app('ca-service');
-    // Frozen on the spot, so what it had stored is what it will have stored when killed.
-    ca.signal('SIGSTOP');
-    const inventory = new Inventory(redis);
-    const stored = (await Promise.all(names.map((n) => inventory.get(n)))).filter((r) => r !== undefined).length;
-    // The kill must land mid-batch for this test to mean anything.
-    expect(stored).toBeGreaterThan(0);
-    expect(stored).toBeLessThan(names.length);
-    await ca.kill();
-    ca.restart();
-    const results: CertificateResponse[] = await Promise.all(pending);
+    const results: CertificateResponse[] = await killCaServiceMidBatch(h, redis, names, (commonName, i) =>
+      issueAnswered(h.client, { commonName, keyAlgorithm: i < 32 ? 'ecdsa-p256' : 'rsa-2048' }),
+    );
 
     expect(results.map((r) => r.commonName).sort()).toEqual([...names].sort());
     for (const cert of results) expect(opensslVerify(cert.certificate, rootPem, { chainPem: cert.chain }).ok).toBe(true);
     // Exactly one certificate per name: what each caller got is what the inventory holds...
     for (const cert of results) expect((await h.client.get(cert.commonName)).serialNumber).toBe(cert.serialNumber);
     // ...and the announcements carry one issuance per name.
-    const issued = (await announcementsUpTo(h.client, await lastEventId(redis, stream))).filter((e) => e.type === 'issued');
+    const issued = (await announcementsUpTo(h.client, await lastEventId(redis, new EventStream(redis)))).filter((e) => e.type === 'issued');
     for (const name of names) expect(issued.filter((e) => nameOf(e) === name)).toHaveLength(1);
   }, 120_000);
 
@@ -84,21 +72,6 @@ async function issueAnswered(client: GatewayClient, input: IssueCertificateInput
   }
 }
 
-async function lastEventId(redis: Redis, stream: EventStream): Promise<string> {
-  const [last] = await redis.xrevrange(stream.key, '+', '-', 'COUNT', 1);
-  return last?.[0] ?? '0';
-}
-
-/** The first announcement after `afterId` that `matches` accepts, read from the stream itself. */
-async function firstEvent(stream: EventStream, afterId: string, matches: (event: CertEvent) => boolean): Promise<CertEvent> {
-  const stop = new AbortController();
-  try {
-    for await (const { event } of stream.subscribe({ fromId: afterId, signal: stop.signal })) if (matches(event)) return event;
-    throw new Error('the event stream ended');
-  } finally {
-    stop.abort();
-  }
-}
 
 /** Every announcement the gateway's SSE stream replays, up to and including `lastId`. */
 async function announcementsUpTo(client: GatewayClient, lastId: string): Promise<GatewayEvent[]> {
