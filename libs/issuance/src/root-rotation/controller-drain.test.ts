@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
-import { Inventory, RotationStatusStore, type RotateQueue } from '@fsm-certs/queue';
+import { Inventory, RotationStatusStore, type CertificateRecord, type RotateQueue } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { issueLeaf } from '@fsm-certs/x509';
 import { RootRotationController } from './controller.js';
@@ -27,7 +27,7 @@ describe('root rotation controller while leaves move', () => {
     const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const now = Date.now();
     const name = 'web.bookstore.cluster.local';
-    const record = (root: typeof oldRoot) => {
+    const record = (root: typeof oldRoot): CertificateRecord => {
       const leaf = issueLeaf(root, { commonName: name, validityMs: 3600_000 });
       return {
         commonName: name,
@@ -49,7 +49,7 @@ describe('root rotation controller while leaves move', () => {
         validityMs: 3600_000,
         issuedAt: new Date(now).toISOString(),
         warnings: [],
-      } as const;
+      };
     };
     await tresor.applyRotationStep({ kind: 'prepare', propagationMs: 5_000, spreadMs: 3600_000, auto: true }, 0);
     await tresor.applyRotationStep({ kind: 'activate' }, 1);
