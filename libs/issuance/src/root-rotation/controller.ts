@@ -276,7 +276,7 @@ export class RootRotationController {
     const spacing = this.deps.idleScanSpacing ?? DEFAULT_IDLE_SCAN_SPACING;
     const last = this.lastReindex;
     if (last !== undefined && last.tookMs >= spacing.minScanMs && performance.now() - last.endedAt < last.tookMs * spacing.factor) return counts.byIssuer;
-    if (last === undefined) this.deps.logger.info('live-leaf index incomplete (records stored by a previous version): indexing every record once');
+    if (last === undefined) this.deps.logger.info('live-leaf index not complete (a first start, or records stored by a previous version): indexing every record once');
     const started = performance.now();
     await this.deps.inventory.reindexLiveLeaves();
     const endedAt = performance.now();
