@@ -66,12 +66,22 @@ function certificateFor(item: IssueItem): CertificateRecord {
 }
 
 /** A gateway's audit trail, issue client and auditor over a stand-in ca-service. */
-async function setup(commitStoresAudit: boolean) {
+async function setup(commitStoresAudit: boolean, options: { logsInfo?: boolean } = {}) {
   const prefix = `{gwa-${randomBytes(4).toString('hex')}}`;
   const trail = new AuditLog(conn('client'), { prefix, retentionMs: RETENTION_MS });
   const writes: AuditRecord[][] = [];
   const lines: Array<{ obj: object; msg: string | undefined }> = [];
-  const logger = { debug: () => undefined, info: (obj: object, msg?: string) => void lines.push({ obj, msg }), warn: () => undefined, error: () => undefined };
+  const logsInfo = options.logsInfo ?? true;
+  // Like pino at LOG_LEVEL=warn when logsInfo is false: says so, and drops info lines.
+  const logger = {
+    debug: () => undefined,
+    info: (obj: object, msg?: string) => void (logsInfo ? lines.push({ obj, msg }) : undefined),
+    warn: () => undefined,
+    error: () => undefined,
+    isLevelEnabled: (level: string) => level !== 'debug' && (logsInfo || level !== 'info'),
+  };
+  let infoCalls = 0;
+  const counted = { ...logger, info: (obj: object, msg?: string) => { infoCalls++; logger.info(obj, msg); } };
   const auditor = new Auditor(
     {
       appendMany: async (records) => {
@@ -79,7 +89,7 @@ async function setup(commitStoresAudit: boolean) {
         await trail.appendMany(records);
       },
     },
-    logger,
+    counted,
     Date.now,
   );
   const queue = createIssueQueue(conn('client'), prefix);
@@ -111,6 +121,7 @@ async function setup(commitStoresAudit: boolean) {
     trail,
     writes,
     lines,
+    infoCalls: () => infoCalls,
     auditor,
     client,
     request,
@@ -146,6 +157,23 @@ describe('audit records the ca-service stored with the certificate', () => {
       expect(items).toHaveLength(1);
       expect(items[0]).toMatchObject({ id: context.id, requestId: req.headers['x-request-id'], outcome: 'issued', status: 201 });
       expect(s.lines).toEqual([{ obj: { audit: items[0] }, msg: 'audit: issued' }]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('with info lines off (LOG_LEVEL=warn), answers from the stored record without building a log line for it', async () => {
+    const s = await setup(true, { logsInfo: false });
+    try {
+      const { req, res } = s.request();
+      const context = s.auditor.issueContext(req, res);
+      if (context === undefined) throw new Error('no audit context');
+      const certificate = await s.issue({ ...item('quiet.bookstore.cluster.local'), audit: context });
+      await s.auditor.granted(req, res, 'issueCertificate', 'issued', { certificate }, context);
+      expect(s.writes).toEqual([]);
+      expect(s.infoCalls()).toBe(0);
+      const { items } = await s.trail.query({ limit: 100 });
+      expect(items.map((r) => [r.id, r.outcome])).toEqual([[context.id, 'issued']]);
     } finally {
       await s.close();
     }

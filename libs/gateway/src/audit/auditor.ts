@@ -138,8 +138,9 @@ export class Auditor {
    */
   async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, context?: IssueAuditContext): Promise<void> {
     if (context !== undefined && 'certificate' in subject && committedAuditId(subject.certificate) === context.id) {
-      const stored = certificateAuditRecord(context, 'issued', 201, subject.certificate);
-      this.logger.info({ audit: stored }, 'audit: issued');
+      // The record is in Redis already; this copy is only for the log line, so it is built only
+      // when that line will be written (at LOG_LEVEL=warn it was a record per request for nothing).
+      if (this.logger.isLevelEnabled?.('info') !== false) this.logger.info({ audit: certificateAuditRecord(context, 'issued', 201, subject.certificate) }, 'audit: issued');
       return;
     }
     const record = this.build(req, res, operation, outcome, subject, undefined, context);
