@@ -147,7 +147,7 @@ describe('audit records the ca-service stored with the certificate', () => {
     const s = await setup(true);
     try {
       const { req, res } = s.request();
-      const context = s.auditor.issueContext(req, res);
+      const context = s.auditor.issueContext(req);
       expect(context).toBeDefined();
       if (context === undefined) return;
       const certificate = await s.issue({ ...item('committed.bookstore.cluster.local'), audit: context });
@@ -166,7 +166,7 @@ describe('audit records the ca-service stored with the certificate', () => {
     const s = await setup(true, { logsInfo: false });
     try {
       const { req, res } = s.request();
-      const context = s.auditor.issueContext(req, res);
+      const context = s.auditor.issueContext(req);
       if (context === undefined) throw new Error('no audit context');
       const certificate = await s.issue({ ...item('quiet.bookstore.cluster.local'), audit: context });
       await s.auditor.granted(req, res, 'issueCertificate', 'issued', { certificate }, context);
@@ -183,7 +183,7 @@ describe('audit records the ca-service stored with the certificate', () => {
     const s = await setup(false);
     try {
       const { req, res } = s.request();
-      const context = s.auditor.issueContext(req, res);
+      const context = s.auditor.issueContext(req);
       if (context === undefined) throw new Error('no audit context');
       const certificate = await s.issue({ ...item('older.bookstore.cluster.local'), audit: context });
       await s.auditor.granted(req, res, 'issueCertificate', 'issued', { certificate }, context);
@@ -201,8 +201,8 @@ describe('audit records the ca-service stored with the certificate', () => {
     try {
       const first = s.request();
       const second = s.request();
-      const firstContext = s.auditor.issueContext(first.req, first.res);
-      const secondContext = s.auditor.issueContext(second.req, second.res);
+      const firstContext = s.auditor.issueContext(first.req);
+      const secondContext = s.auditor.issueContext(second.req);
       if (firstContext === undefined || secondContext === undefined) throw new Error('no audit context');
       const certificate = await s.issue({ ...item('shared.bookstore.cluster.local'), audit: firstContext });
       await s.auditor.granted(first.req, first.res, 'issueCertificate', 'issued', { certificate }, firstContext);
