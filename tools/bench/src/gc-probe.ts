@@ -58,3 +58,27 @@ if (dir !== undefined && dir !== '') {
   // Often enough that a 3-6 s round's edges cost little; unref'd so the app exits as it would.
   setInterval(flush, 100).unref();
 }
+
+// FSM_HEAP_SAMPLE_DIR: also sample where the heap is allocated (collected objects included, so the
+// profile is allocation, not what is retained) from FSM_HEAP_SAMPLE_START_MS (default 20 s) after
+// start for FSM_HEAP_SAMPLE_MS (default 10 s), into `<dir>/<pid>.heapprofile` (Chrome DevTools).
+const sampleDir = process.env['FSM_HEAP_SAMPLE_DIR'];
+if (sampleDir !== undefined && sampleDir !== '') {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error === null ? resolve(result) : reject(error))));
+  const startMs = Number(process.env['FSM_HEAP_SAMPLE_START_MS'] ?? 20_000);
+  const forMs = Number(process.env['FSM_HEAP_SAMPLE_MS'] ?? 10_000);
+  setTimeout(() => {
+    void (async () => {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      await new Promise((resolve) => setTimeout(resolve, forMs).unref());
+      const result = await post('HeapProfiler.stopSampling');
+      const profile = typeof result === 'object' && result !== null && 'profile' in result ? result.profile : undefined;
+      writeFileSync(path.join(sampleDir, `${process.pid}.heapprofile`), JSON.stringify(profile));
+    })();
+  }, startMs).unref();
+}

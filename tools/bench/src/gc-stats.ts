@@ -24,7 +24,7 @@ export function removeGcProbeDir(dir: string): void {
 }
 
 /** CPU milliseconds of a process's main thread and of all its other threads, from /proc. */
-function threadMillis(pid: number): { main: number; helpers: number } {
+export function threadMillis(pid: number): { main: number; helpers: number } {
   let main = 0;
   let helpers = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -79,4 +79,25 @@ export function gcPerThousand(before: GcSample, after: GcSample, certs: number):
     out['heap_used_mb'] = round(a.heapUsedBytes / 1048576);
   }
   return out;
+}
+
+/**
+ * bench:issue with BENCH_GC=1: each process's CPU per certificate off its main thread (V8's GC and
+ * compiler helpers, libuv's pool) between two samples of threadsOf().
+ */
+export function threadsOf(pids: Readonly<Record<string, number | undefined>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    if (pid === undefined || name === 'client') continue;
+    try {
+      out[name] = threadMillis(pid).helpers;
+    } catch {
+      // a process that is gone (or not ours to read) has no figure
+    }
+  }
+  return out;
+}
+
+export function helperUsPerCert(before: Record<string, number>, after: Record<string, number>, certs: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).flatMap(([name, ms]) => (before[name] === undefined || certs === 0 ? [] : [[name, Math.round(((ms - (before[name] ?? 0)) * 1000) / certs)]])));
 }

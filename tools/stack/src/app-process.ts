@@ -33,6 +33,7 @@ function entryArgs(name: AppName, env: NodeJS.ProcessEnv, runFrom: RunFrom | und
   const root = repoRoot();
   // FSM_PROFILE_DIR: write a V8 CPU profile per app on exit (node refuses --cpu-prof in NODE_OPTIONS).
   const profile = env['FSM_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${env['FSM_PROFILE_DIR']}`] : [];
+  profile.push(...(env['FSM_NODE_ARGS'] ?? '').split(/\s+/).filter((flag) => flag !== ''));
   const source = path.join(root, 'apps', name, 'src', 'main.ts');
   const built = path.join(root, 'apps', name, 'dist', 'main.js');
   if (runFrom === 'dist' || (runFrom === undefined && !existsSync(source))) {
