@@ -36,14 +36,12 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps --chown=root:root /app ./
-# The entry: entrypoint.sh runs app.mjs under node with the flags of node-flags (V8 flags that
-# NODE_OPTIONS refuses; FSM_NODE_FLAGS replaces them, docs/operations.md).
-COPY --chown=root:root deploy/docker/app.mjs deploy/docker/entrypoint.sh deploy/docker/node-flags ./deploy/docker/
+COPY --chown=root:root deploy/docker/app.mjs ./deploy/docker/app.mjs
 # /data holds the file secret store (CA bundle, key-encryption key) when no Kubernetes is used.
 RUN mkdir -p /data && chown node:node /data
 ENV FSM_DATA_DIR=/data
 USER 1000:1000
 EXPOSE 8080 8443 9090
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/bin/sh", "/app/deploy/docker/entrypoint.sh"]
+ENTRYPOINT ["node", "/app/deploy/docker/app.mjs"]
 CMD ["--help"]

@@ -87,8 +87,8 @@ describe('the Dockerfile', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).not.toContain('npm ci');
     expect(runtime).toMatch(/^USER 1000:1000$/m);
-    expect(runtime).toContain('COPY --chown=root:root deploy/docker/app.mjs deploy/docker/entrypoint.sh deploy/docker/node-flags ./deploy/docker/');
-    expect(runtime).toMatch(/^ENTRYPOINT \["\/bin\/sh", "\/app\/deploy\/docker\/entrypoint\.sh"\]$/m);
+    expect(runtime).toContain('COPY --chown=root:root deploy/docker/app.mjs ./deploy/docker/app.mjs');
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "\/app\/deploy\/docker\/app\.mjs"\]$/m);
   });
 
   it('is the only Dockerfile: no per-app copies are left', () => {

@@ -60,6 +60,6 @@ describe(`docker-compose.yml (${resolved ? `resolved by ${resolved.tool}` : 'no 
     const dockerfile = readFileSync(path.join(repoRoot(), 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:\d+\.\d+\.\d+-/);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/bin\/sh", "\/app\/deploy\/docker\/entrypoint\.sh"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/deploy\/docker\/app\.mjs"\]$/m);
   });
 });
