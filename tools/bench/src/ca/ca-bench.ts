@@ -33,6 +33,7 @@ import { cpuPerOp, sampleCpu } from '../issue/cpu.js';
 import { BENCH_ENV, benchRunFrom } from '../issue/targets.js';
 import { baselineStartStack } from '../issue/vault.js';
 import { ScriptTimes, perCert, sampleRedis, type RedisCounters } from './redis-stats.js';
+import { gcPerThousand, gcStatsEnabled, removeGcProbeDir, sampleGc, withGcProbe } from '../gc-stats.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
@@ -64,6 +65,8 @@ interface System {
   readonly info: ReturnType<typeof createRedisConnection>;
   readonly pids: Record<string, number | undefined>;
   readonly dataDir: string;
+  /** BENCH_GC=1: where the apps' GC probes write (gc-stats.ts). */
+  readonly gcDir: string | undefined;
   disconnect(): void;
 }
 
@@ -84,7 +87,8 @@ function payload(): IssueJobPayload {
 
 async function startSystem(name: string, start: typeof startStack, env: Record<string, string> = {}): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-ca-${name}-`));
-  const stack = await start({ dataDir, env: { ...BENCH_ENV, ...env }, runFrom: benchRunFrom() });
+  const probe = gcStatsEnabled ? withGcProbe({ ...BENCH_ENV, ...env }) : undefined;
+  const stack = await start({ dataDir, env: probe?.env ?? { ...BENCH_ENV, ...env }, runFrom: benchRunFrom() });
   await stack.waitReady(90_000);
   const connections = [
     createRedisConnection(stack.redisUrl, { role: 'client' }),
@@ -97,7 +101,7 @@ async function startSystem(name: string, start: typeof startStack, env: Record<s
   const events = createQueueEvents(connections[1], QUEUE_NAMES.issue, DEFAULT_PREFIX);
   await events.waitUntilReady();
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, 'ca-service': stack.app('ca-service').pid };
-  return { name, stack, queue, events, info: connections[2], pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+  return { name, stack, queue, events, info: connections[2], pids, dataDir, gcDir: probe?.dir, disconnect: () => connections.forEach((c) => c.disconnect()) };
 }
 
 /** Keeps `inFlight` jobs going for `ms`; returns the certificates issued. */
@@ -147,6 +151,10 @@ function sumCounters(list: readonly RedisCounters[]): RedisCounters {
   return { commands, netInputBytes, netOutputBytes };
 }
 
+function prefixed(prefix: string, record: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [prefix + k, v]));
+}
+
 const systems: System[] = [];
 try {
   systems.push(await startSystem('this', startStack, thisEnv));
@@ -161,10 +169,13 @@ try {
     for (const system of order) {
       const redisBefore = await sampleRedis(system.info);
       const sysBefore = sysMillis(system.pids['ca-service']);
+      const caPid = system.pids['ca-service'];
+      const gcBefore = system.gcDir !== undefined && caPid !== undefined ? sampleGc(system.gcDir, caPid) : undefined;
       const before = sampleCpu(system.pids);
       const started = performance.now();
       const certs = await drive(system, seconds * 1000);
       const cpu = cpuPerOp(before, sampleCpu(system.pids), certs);
+      const gc = gcBefore !== undefined && system.gcDir !== undefined && caPid !== undefined ? gcPerThousand(gcBefore, sampleGc(system.gcDir, caPid), certs) : undefined;
       const sys = Math.round(((sysMillis(system.pids['ca-service']) - sysBefore) * 1000) / certs);
       const redisAfter = await sampleRedis(system.info);
       if (slowlog) await scriptTimes.get(system.name)?.collect(system.info);
@@ -182,13 +193,17 @@ try {
         cpu_us_per_cert: cpu,
         ca_service_sys_us_per_cert: sys,
         load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+        ...(gc === undefined ? {} : { ca_service_gc: gc }),
       };
-      results.get(system.name)?.push({ ...cpu, 'ca-service-sys': sys, throughput: line.throughput });
+      results.get(system.name)?.push({ ...cpu, 'ca-service-sys': sys, throughput: line.throughput, ...prefixed('gc.', gc) });
       console.log(JSON.stringify(line));
     }
   }
   const medians = Object.fromEntries(
-    [...results].map(([name, rows]) => [name, Object.fromEntries(['ca-service', 'ca-service-sys', 'redis', 'throughput'].map((k) => [k, Math.round(median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite)))]))]),
+    [...results].map(([name, rows]) => [name, Object.fromEntries([...new Set(['ca-service', 'ca-service-sys', 'redis', 'throughput', ...rows.flatMap((r) => Object.keys(r).filter((k) => k.startsWith('gc.')))])].map((k) => {
+        const m = median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite));
+        return [k, k.startsWith('gc.') ? Number(m.toFixed(1)) : Math.round(m)];
+      }))]),
   );
   const perRound = (key: string): number[] | undefined => {
     const mine = results.get('this');
@@ -208,5 +223,6 @@ try {
     system.disconnect();
     await system.stack.stop();
     rmSync(system.dataDir, { recursive: true, force: true });
+    if (system.gcDir !== undefined) removeGcProbeDir(system.gcDir);
   }
 }
