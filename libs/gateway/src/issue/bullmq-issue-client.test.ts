@@ -15,7 +15,7 @@ import {
   type IssueQueue,
 } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, UnrecoverableError } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
 
 const db = usePrivateRedis();
@@ -139,6 +139,32 @@ describe('BullMqIssueClient', () => {
     await worker.close();
     await events.close();
     await queue.close();
+  });
+
+  it('keeps no completed job once its events are seen flowing: the first job is kept for its check, later ones are deleted as they complete', async () => {
+    const s = await setup(async (payload) => {
+      if (payload.requests.some((r) => r.commonName.startsWith('fail.'))) throw new UnrecoverableError('refused for good');
+      return {
+        version: 1,
+        results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false, error: { code: 'Z', message: r.commonName, httpStatus: 400, retryable: false } })),
+      };
+    });
+    // The first job is added before any event is seen: its result stays readable in Redis.
+    const firstEvents = new Promise((resolve) => s.events.once('completed', resolve));
+    expect((await s.client.issueBatch([item('first.example.com')], { timeoutMs: 5_000 })).map((r) => (r.ok ? '' : r.error.message))).toEqual(['first.example.com']);
+    expect(await s.queue.getCompletedCount()).toBe(1);
+    // Its events (`added` first) have reached the client: events are known to flow.
+    await firstEvents;
+    for (const name of ['second.example.com', 'third.example.com']) {
+      expect((await s.client.issueBatch([item(name)], { timeoutMs: 5_000 })).map((r) => (r.ok ? '' : r.error.message))).toEqual([name]);
+    }
+    // Answered through their events, and gone from Redis: neither in the completed set nor as a job hash.
+    expect(await s.queue.getCompletedCount()).toBe(1);
+    expect(await s.queue.getJobs(['completed'])).toHaveLength(1);
+    // A job that fails for good is kept, as before, for whoever looks into it.
+    await expect(s.client.issueBatch([item('fail.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED' });
+    expect(await s.queue.getFailedCount()).toBe(1);
+    await s.close();
   });
 
   it('times out with ISSUANCE_TIMEOUT and removes a job no worker took', async () => {

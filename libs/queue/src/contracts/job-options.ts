@@ -20,6 +20,19 @@ export const ISSUE_JOB_OPTIONS: Readonly<DefaultJobOptions> = {
   removeOnFail: { age: 24 * HOUR_S, count: 10_000 },
 };
 
+/**
+ * An issue job whose producer reads its result from the `completed` event alone (a gateway whose
+ * QueueEvents has been seen delivering): deleted as it completes. Its result is then written once,
+ * to the event, instead of also into the job hash, and moveToFinished neither adds it to the
+ * completed set nor trims that set (one old job deleted per job finished). Retention is a job's
+ * own option, honoured by any ca-service, so this is the producer's choice alone. A job that fails
+ * for good is kept as ISSUE_JOB_OPTIONS keeps it.
+ */
+export const ISSUE_JOB_OPTIONS_RESULT_BY_EVENT: Readonly<DefaultJobOptions> = {
+  ...ISSUE_JOB_OPTIONS,
+  removeOnComplete: true,
+};
+
 export const ROTATE_JOB_OPTIONS: Readonly<DefaultJobOptions> = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 1_000 },

@@ -19,6 +19,7 @@ import path from 'node:path';
 import {
   DEFAULT_PREFIX,
   ISSUE_JOB_OPTIONS,
+  ISSUE_JOB_OPTIONS_RESULT_BY_EVENT,
   JOB_NAMES,
   QUEUE_NAMES,
   createIssueQueue,
@@ -60,6 +61,7 @@ interface System {
   readonly stack: Stack;
   readonly queue: IssueQueue;
   readonly events: ReturnType<typeof createQueueEvents>;
+  readonly results: ResultsByEvent;
   /** A connection for INFO only. */
   readonly info: ReturnType<typeof createRedisConnection>;
   readonly pids: Record<string, number | undefined>;
@@ -97,7 +99,59 @@ async function startSystem(name: string, start: typeof startStack, env: Record<s
   const events = createQueueEvents(connections[1], QUEUE_NAMES.issue, DEFAULT_PREFIX);
   await events.waitUntilReady();
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, 'ca-service': stack.app('ca-service').pid };
-  return { name, stack, queue, events, info: connections[2], pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+  return { name, stack, queue, events, results: new ResultsByEvent(events), info: connections[2], pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Job results from the `completed` events, as the gateway reads them: the waiter is registered
+ * before its job is added (a job deleted as it completes cannot be looked up afterwards).
+ */
+class ResultsByEvent {
+  private readonly waiters = new Map<string, Waiter>();
+  /** Set by the first event delivered: the read loop runs, so later jobs need no lookup. */
+  flowing = false;
+
+  constructor(events: ReturnType<typeof createQueueEvents>) {
+    events.on('completed', ({ jobId, returnvalue }) => {
+      this.flowing = true;
+      this.waiters.get(jobId)?.resolve(returnvalue);
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.flowing = true;
+      this.waiters.get(jobId)?.reject(new Error(`job ${jobId} failed: ${failedReason}`));
+    });
+    events.on('added', () => {
+      this.flowing = true;
+    });
+  }
+
+  wait(jobId: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(jobId);
+        reject(new Error(`job ${jobId}: no result within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(jobId);
+      };
+      this.waiters.set(jobId, {
+        resolve: (value) => {
+          done();
+          resolve(value);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      });
+    });
+  }
 }
 
 /** Keeps `inFlight` jobs going for `ms`; returns the certificates issued. */
@@ -106,10 +160,20 @@ async function drive(system: System, ms: number): Promise<number> {
   let certs = 0;
   const lane = async (): Promise<void> => {
     while (performance.now() < until) {
-      // This checkout's job options for both systems, as its gateway would add them.
-      const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
-      const result: unknown = await job.waitUntilFinished(system.events, 30_000);
-      const ok = typeof result === 'object' && result !== null && 'results' in result && Array.isArray(result.results) ? result.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
+      // As each system's gateway adds jobs: once its events flow, this checkout's are deleted as
+      // they complete (the result only in the `completed` event); main's before it were kept.
+      let returned: unknown;
+      if (system.results.flowing) {
+        const jobId = randomUUID();
+        const result = system.results.wait(jobId, 30_000);
+        result.catch(() => undefined);
+        await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...(system.name === 'baseline' ? ISSUE_JOB_OPTIONS : ISSUE_JOB_OPTIONS_RESULT_BY_EVENT), jobId });
+        returned = await result;
+      } else {
+        const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
+        returned = await job.waitUntilFinished(system.events, 30_000);
+      }
+      const ok = typeof returned === 'object' && returned !== null && 'results' in returned && Array.isArray(returned.results) ? returned.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
       if (ok !== items) throw new Error(`${system.name}: a job answered ${ok} of ${items} items`);
       certs += ok;
     }
