@@ -2,12 +2,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   createIssueQueue,
   createIssueWorker,
   createQueueEvents,
   createRedisConnection,
+  issueJobResultSchema,
   startRedisServer,
   type IssueItem,
   type IssueJobPayload,
@@ -17,6 +18,7 @@ import {
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { QueueEvents, UnrecoverableError } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
+import { record } from './job-results.test-helpers.js';
 
 const db = usePrivateRedis();
 const connections: Redis[] = [];
@@ -178,6 +180,49 @@ describe('BullMqIssueClient', () => {
     const s = await setup(async () => ({ version: 2, nonsense: true }));
     await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
     await s.close();
+  });
+
+  it('reports a result whose record breaks its contract as ISSUANCE_FAILED, whichever field is wrong', async () => {
+    const broken: Array<Record<string, unknown>> = [
+      { serialNumber: 'XYZ' },
+      { notAfter: '2026-02-30T00:00:00Z' },
+      { provider: 'openssl' },
+      { validityMs: 0 },
+      { encryptedPrivateKey: 'clear key' },
+      { certificatePem: '' },
+      { commonName: 'x y' },
+    ];
+    let next = 0;
+    const s = await setup(async (payload) => {
+      const wrong = broken[next] ?? {};
+      next += 1;
+      return { version: 1, results: payload.requests.map((r) => ({ requestId: r.requestId, ok: true, certificate: { ...record(), ...wrong } })) };
+    });
+    for (const wrong of broken) {
+      await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 }), JSON.stringify(wrong)).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
+    }
+    // The same record, unbroken, is answered.
+    next = broken.length;
+    const [answer] = await s.client.issueBatch([item('fine.example.com')], { timeoutMs: 5_000 });
+    expect(answer).toMatchObject({ ok: true, certificate: { serialNumber: record()['serialNumber'] } });
+    await s.close();
+  });
+
+  it('reads the everyday result without the schema parse, and the same record broken still meets the schema', async () => {
+    let wrong: Record<string, unknown> = {};
+    const s = await setup(async (payload) => ({ version: 1, results: payload.requests.map((r) => ({ requestId: r.requestId, ok: true, certificate: { ...record(), ...wrong } })) }));
+    const parse = vi.spyOn(issueJobResultSchema, 'safeParse');
+    try {
+      const [answer] = await s.client.issueBatch([item('plain.example.com')], { timeoutMs: 5_000 });
+      expect(answer).toMatchObject({ ok: true });
+      expect(parse).not.toHaveBeenCalled();
+      wrong = { issuerId: '' };
+      await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED' });
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+      await s.close();
+    }
   });
 
   it('counts waiting jobs as queue depth', async () => {

@@ -27,6 +27,7 @@ import {
 } from '@fsm-certs/queue';
 import { GatewayError } from '../errors.js';
 import { checkIssueItem } from './checked-item.js';
+import { isPlainIssueJobResult } from './checked-result.js';
 import { zodDetail } from '../http/validate.js';
 import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
 import { noteAuditCommitted } from '../audit/committed.js';
@@ -170,7 +171,8 @@ export class BullMqIssueClient implements IssueClient {
       if (error instanceof Error && /Connection is closed|ECONNREFUSED|ECONNRESET/.test(error.message)) throw this.unavailable(error);
       throw new GatewayError('ISSUANCE_FAILED', 'The CA service failed this batch after its retries; see the ca-service logs.', { cause: error });
     }
-    const parsed = issueJobResultSchema.safeParse(raw);
+    // The result as the ca-service writes it passes a hand check; anything else meets the schema.
+    const parsed = isPlainIssueJobResult(raw) ? { success: true as const, data: raw } : issueJobResultSchema.safeParse(raw);
     if (!parsed.success) {
       throw new GatewayError('ISSUANCE_FAILED', 'The CA service returned a result this gateway cannot read; check that both run the same version.', {
         cause: parsed.error,
