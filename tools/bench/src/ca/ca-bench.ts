@@ -200,15 +200,17 @@ function sumCounters(list: readonly RedisCounters[]): RedisCounters {
   const commands = new Map<string, { calls: number; usec: number }>();
   let netInputBytes = 0;
   let netOutputBytes = 0;
+  let aofBytes = 0;
   for (const c of list) {
     netInputBytes += c.netInputBytes;
     netOutputBytes += c.netOutputBytes;
+    aofBytes += c.aofBytes;
     for (const [name, v] of c.commands) {
       const sum = commands.get(name) ?? { calls: 0, usec: 0 };
       commands.set(name, { calls: sum.calls + v.calls, usec: sum.usec + v.usec });
     }
   }
-  return { commands, netInputBytes, netOutputBytes };
+  return { commands, netInputBytes, netOutputBytes, aofBytes };
 }
 
 const systems: System[] = [];
@@ -261,7 +263,11 @@ try {
     return mine.map((row, i) => Number(((row[key] ?? NaN) / (base[i]?.[key] ?? NaN)).toFixed(2)));
   };
   for (const [name, totals] of redisTotals) {
-    console.log(JSON.stringify({ system: name, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
+    const system = systems.find((s) => s.name === name);
+    // Everything the system holds at the end (inventory, retained jobs, events stream): what retention costs shows here.
+    const usedMemory = system === undefined ? NaN : Number(/^used_memory:(\d+)/m.exec(await system.info.info('memory'))?.[1] ?? NaN);
+    const kept = system === undefined ? NaN : await system.queue.getCompletedCount();
+    console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
     if (slowlog) console.log(JSON.stringify({ system: name, redis_top_level_per_cert: scriptTimes.get(name)?.perCert(totals.certs) }));
   }
   console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));

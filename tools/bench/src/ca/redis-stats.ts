@@ -1,6 +1,7 @@
 // What Redis did per certificate, from its own counters: INFO commandstats (calls and µs spent
 // per command; a script's inner commands are counted both on their own and inside EVALSHA's
-// time) and INFO stats (bytes in and out). Sampled around a measured slice, so the difference
+// time), INFO stats (bytes in and out) and INFO persistence (bytes appended to the AOF, which
+// is what the disk takes per certificate). Sampled around a measured slice, so the difference
 // is that slice's work; the INFO calls themselves are a few per slice.
 import type { Redis } from 'ioredis';
 
@@ -8,6 +9,8 @@ export interface RedisCounters {
   readonly commands: ReadonlyMap<string, { readonly calls: number; readonly usec: number }>;
   readonly netInputBytes: number;
   readonly netOutputBytes: number;
+  /** AOF bytes written (aof_current_size; a rewrite in the slice would make it shrink: rare at these sizes). */
+  readonly aofBytes: number;
 }
 
 function field(text: string, name: string): number {
@@ -16,16 +19,21 @@ function field(text: string, name: string): number {
 }
 
 export async function sampleRedis(redis: Redis): Promise<RedisCounters> {
-  const [commandstats, stats] = await Promise.all([redis.info('commandstats'), redis.info('stats')]);
+  const [commandstats, stats, persistence] = await Promise.all([redis.info('commandstats'), redis.info('stats'), redis.info('persistence')]);
   const commands = new Map<string, { calls: number; usec: number }>();
   for (const match of commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
     const [, name, calls, usec] = match;
     if (name !== undefined) commands.set(name, { calls: Number(calls), usec: Number(usec) });
   }
-  return { commands, netInputBytes: field(stats, 'total_net_input_bytes'), netOutputBytes: field(stats, 'total_net_output_bytes') };
+  return {
+    commands,
+    netInputBytes: field(stats, 'total_net_input_bytes'),
+    netOutputBytes: field(stats, 'total_net_output_bytes'),
+    aofBytes: field(persistence, 'aof_current_size'),
+  };
 }
 
-/** Per certificate: calls and µs of each command that ran, bytes in and out (info and monitoring commands left out). */
+/** Per certificate: calls and µs of each command that ran, bytes in and out and to the AOF (info and monitoring commands left out). */
 export function perCert(before: RedisCounters, after: RedisCounters, certs: number): Record<string, number | Record<string, [number, number]>> {
   const commands: Record<string, [number, number]> = {};
   for (const [name, end] of after.commands) {
@@ -39,6 +47,7 @@ export function perCert(before: RedisCounters, after: RedisCounters, certs: numb
   return {
     in_bytes: certs === 0 ? 0 : Math.round((after.netInputBytes - before.netInputBytes) / certs),
     out_bytes: certs === 0 ? 0 : Math.round((after.netOutputBytes - before.netOutputBytes) / certs),
+    aof_bytes: certs === 0 ? 0 : Math.round((after.aofBytes - before.aofBytes) / certs),
     commands: sorted,
   };
 }
