@@ -194,6 +194,8 @@ interface RedisTotals {
   certs: number;
   readonly before: RedisCounters[];
   readonly after: RedisCounters[];
+  aofBytes: number;
+  aofCerts: number;
 }
 
 function sumCounters(list: readonly RedisCounters[]): RedisCounters {
@@ -201,16 +203,18 @@ function sumCounters(list: readonly RedisCounters[]): RedisCounters {
   let netInputBytes = 0;
   let netOutputBytes = 0;
   let aofBytes = 0;
+  let aofRewrites = 0;
   for (const c of list) {
     netInputBytes += c.netInputBytes;
     netOutputBytes += c.netOutputBytes;
     aofBytes += c.aofBytes;
+    aofRewrites += c.aofRewrites;
     for (const [name, v] of c.commands) {
       const sum = commands.get(name) ?? { calls: 0, usec: 0 };
       commands.set(name, { calls: sum.calls + v.calls, usec: sum.usec + v.usec });
     }
   }
-  return { commands, netInputBytes, netOutputBytes, aofBytes };
+  return { commands, netInputBytes, netOutputBytes, aofBytes, aofRewrites };
 }
 
 const systems: System[] = [];
@@ -219,7 +223,7 @@ try {
   if (baseline !== undefined && baseline !== '') systems.push(await startSystem('baseline', await baselineStartStack(baseline)));
   for (const system of systems) await drive(system, warmupSeconds * 1000);
   const results = new Map<string, Array<Record<string, number>>>(systems.map((s) => [s.name, []]));
-  const redisTotals = new Map<string, RedisTotals>(systems.map((s) => [s.name, { certs: 0, before: [], after: [] }]));
+  const redisTotals = new Map<string, RedisTotals>(systems.map((s) => [s.name, { certs: 0, before: [], after: [], aofBytes: 0, aofCerts: 0 }]));
   const scriptTimes = new Map<string, ScriptTimes>(systems.map((s) => [s.name, new ScriptTimes(bullmqScripts())]));
   if (slowlog) for (const system of systems) await ScriptTimes.start(system.info);
   for (let round = 1; round <= rounds; round++) {
@@ -236,6 +240,11 @@ try {
       if (slowlog) await scriptTimes.get(system.name)?.collect(system.info);
       const totals = redisTotals.get(system.name);
       if (totals !== undefined) {
+        // The AOF's growth counts only over slices without a rewrite (which shrinks it).
+        if (redisAfter.aofRewrites === redisBefore.aofRewrites) {
+          totals.aofBytes += redisAfter.aofBytes - redisBefore.aofBytes;
+          totals.aofCerts += certs;
+        }
         totals.certs += certs;
         totals.before.push(redisBefore);
         totals.after.push(redisAfter);
@@ -267,7 +276,7 @@ try {
     // Everything the system holds at the end (inventory, retained jobs, events stream): what retention costs shows here.
     const usedMemory = system === undefined ? NaN : Number(/^used_memory:(\d+)/m.exec(await system.info.info('memory'))?.[1] ?? NaN);
     const kept = system === undefined ? NaN : await system.queue.getCompletedCount();
-    console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
+    console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, aof_bytes_per_cert: totals.aofCerts === 0 ? null : Math.round(totals.aofBytes / totals.aofCerts), redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
     if (slowlog) console.log(JSON.stringify({ system: name, redis_top_level_per_cert: scriptTimes.get(name)?.perCert(totals.certs) }));
   }
   console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));

@@ -1,7 +1,7 @@
 // What Redis did per certificate, from its own counters: INFO commandstats (calls and µs spent
 // per command; a script's inner commands are counted both on their own and inside EVALSHA's
-// time), INFO stats (bytes in and out) and INFO persistence (bytes appended to the AOF, which
-// is what the disk takes per certificate). Sampled around a measured slice, so the difference
+// time), INFO stats (bytes in and out) and INFO persistence (the AOF's growth: what the disk
+// takes per certificate). Sampled around a measured slice, so the difference
 // is that slice's work; the INFO calls themselves are a few per slice.
 import type { Redis } from 'ioredis';
 
@@ -9,8 +9,9 @@ export interface RedisCounters {
   readonly commands: ReadonlyMap<string, { readonly calls: number; readonly usec: number }>;
   readonly netInputBytes: number;
   readonly netOutputBytes: number;
-  /** AOF bytes written (aof_current_size; a rewrite in the slice would make it shrink: rare at these sizes). */
+  /** The AOF's size (aof_current_size): its growth is what was written, unless a rewrite ran (aofRewrites). */
   readonly aofBytes: number;
+  readonly aofRewrites: number;
 }
 
 function field(text: string, name: string): number {
@@ -30,10 +31,11 @@ export async function sampleRedis(redis: Redis): Promise<RedisCounters> {
     netInputBytes: field(stats, 'total_net_input_bytes'),
     netOutputBytes: field(stats, 'total_net_output_bytes'),
     aofBytes: field(persistence, 'aof_current_size'),
+    aofRewrites: field(persistence, 'aof_rewrites'),
   };
 }
 
-/** Per certificate: calls and µs of each command that ran, bytes in and out and to the AOF (info and monitoring commands left out). */
+/** Per certificate: calls and µs of each command that ran, bytes in and out (info and monitoring commands left out). */
 export function perCert(before: RedisCounters, after: RedisCounters, certs: number): Record<string, number | Record<string, [number, number]>> {
   const commands: Record<string, [number, number]> = {};
   for (const [name, end] of after.commands) {
@@ -47,7 +49,6 @@ export function perCert(before: RedisCounters, after: RedisCounters, certs: numb
   return {
     in_bytes: certs === 0 ? 0 : Math.round((after.netInputBytes - before.netInputBytes) / certs),
     out_bytes: certs === 0 ? 0 : Math.round((after.netOutputBytes - before.netOutputBytes) / certs),
-    aof_bytes: certs === 0 ? 0 : Math.round((after.aofBytes - before.aofBytes) / certs),
     commands: sorted,
   };
 }
