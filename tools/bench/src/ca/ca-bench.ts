@@ -204,7 +204,9 @@ function sumCounters(list: readonly RedisCounters[]): RedisCounters {
   let netOutputBytes = 0;
   let aofBytes = 0;
   let aofRewrites = 0;
+  let aofRewriteInProgress = false;
   for (const c of list) {
+    aofRewriteInProgress ||= c.aofRewriteInProgress;
     netInputBytes += c.netInputBytes;
     netOutputBytes += c.netOutputBytes;
     aofBytes += c.aofBytes;
@@ -214,7 +216,7 @@ function sumCounters(list: readonly RedisCounters[]): RedisCounters {
       commands.set(name, { calls: sum.calls + v.calls, usec: sum.usec + v.usec });
     }
   }
-  return { commands, netInputBytes, netOutputBytes, aofBytes, aofRewrites };
+  return { commands, netInputBytes, netOutputBytes, aofBytes, aofRewrites, aofRewriteInProgress };
 }
 
 const systems: System[] = [];
@@ -240,8 +242,8 @@ try {
       if (slowlog) await scriptTimes.get(system.name)?.collect(system.info);
       const totals = redisTotals.get(system.name);
       if (totals !== undefined) {
-        // The AOF's growth counts only over slices without a rewrite (which shrinks it).
-        if (redisAfter.aofRewrites === redisBefore.aofRewrites) {
+        // The AOF's growth counts only over slices no rewrite touched (its end shrinks the file).
+        if (redisAfter.aofRewrites === redisBefore.aofRewrites && !redisBefore.aofRewriteInProgress && !redisAfter.aofRewriteInProgress) {
           totals.aofBytes += redisAfter.aofBytes - redisBefore.aofBytes;
           totals.aofCerts += certs;
         }
@@ -276,7 +278,7 @@ try {
     // Everything the system holds at the end (inventory, retained jobs, events stream): what retention costs shows here.
     const usedMemory = system === undefined ? NaN : Number(/^used_memory:(\d+)/m.exec(await system.info.info('memory'))?.[1] ?? NaN);
     const kept = system === undefined ? NaN : await system.queue.getCompletedCount();
-    console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, aof_bytes_per_cert: totals.aofCerts === 0 ? null : Math.round(totals.aofBytes / totals.aofCerts), redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
+    console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, aof_bytes_per_cert: totals.aofCerts === 0 ? null : Math.round(totals.aofBytes / totals.aofCerts), aof_certs_counted: totals.aofCerts, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
     if (slowlog) console.log(JSON.stringify({ system: name, redis_top_level_per_cert: scriptTimes.get(name)?.perCert(totals.certs) }));
   }
   console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));

@@ -9,9 +9,11 @@ export interface RedisCounters {
   readonly commands: ReadonlyMap<string, { readonly calls: number; readonly usec: number }>;
   readonly netInputBytes: number;
   readonly netOutputBytes: number;
-  /** The AOF's size (aof_current_size): its growth is what was written, unless a rewrite ran (aofRewrites). */
+  /** The AOF's size (aof_current_size): its growth is what was written, unless a rewrite ran. */
   readonly aofBytes: number;
+  /** Rewrites started so far (counted when one starts; the size drops when it ends). */
   readonly aofRewrites: number;
+  readonly aofRewriteInProgress: boolean;
 }
 
 function field(text: string, name: string): number {
@@ -32,6 +34,7 @@ export async function sampleRedis(redis: Redis): Promise<RedisCounters> {
     netOutputBytes: field(stats, 'total_net_output_bytes'),
     aofBytes: field(persistence, 'aof_current_size'),
     aofRewrites: field(persistence, 'aof_rewrites'),
+    aofRewriteInProgress: field(persistence, 'aof_rewrite_in_progress') === 1,
   };
 }
 
