@@ -25,9 +25,14 @@ export interface GatewayLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /**
+   * Whether a line at this level would be written (pino's isLevelEnabled). Lets the hot route
+   * skip building a line nobody will see; a logger without it is taken to write every level.
+   */
+  isLevelEnabled?(level: 'debug' | 'info' | 'warn' | 'error'): boolean;
 }
 
-export const silentLogger: GatewayLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: GatewayLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, isLevelEnabled: () => false };
 
 export interface GatewayAppOptions {
   readonly tokens: readonly TokenGrant[];

@@ -27,3 +27,4 @@ export { answersMarker, decodeRecord, encodeRecord, fieldsOf, isUnreadableRecord
 export * from './rate-limit/shared-rate-limiter.js';
 export * from './audit/audit-log.js';
 export * from './audit/issuance-record.js';
+export * from './audit/audit-record-check.js';

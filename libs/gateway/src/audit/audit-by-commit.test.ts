@@ -66,12 +66,22 @@ function certificateFor(item: IssueItem): CertificateRecord {
 }
 
 /** A gateway's audit trail, issue client and auditor over a stand-in ca-service. */
-async function setup(commitStoresAudit: boolean) {
+async function setup(commitStoresAudit: boolean, options: { logsInfo?: boolean } = {}) {
   const prefix = `{gwa-${randomBytes(4).toString('hex')}}`;
   const trail = new AuditLog(conn('client'), { prefix, retentionMs: RETENTION_MS });
   const writes: AuditRecord[][] = [];
   const lines: Array<{ obj: object; msg: string | undefined }> = [];
-  const logger = { debug: () => undefined, info: (obj: object, msg?: string) => void lines.push({ obj, msg }), warn: () => undefined, error: () => undefined };
+  const logsInfo = options.logsInfo ?? true;
+  // Like pino at LOG_LEVEL=warn when logsInfo is false: says so, and drops info lines.
+  const logger = {
+    debug: () => undefined,
+    info: (obj: object, msg?: string) => void (logsInfo ? lines.push({ obj, msg }) : undefined),
+    warn: () => undefined,
+    error: () => undefined,
+    isLevelEnabled: (level: string) => level !== 'debug' && (logsInfo || level !== 'info'),
+  };
+  let infoCalls = 0;
+  const counted = { ...logger, info: (obj: object, msg?: string) => { infoCalls++; logger.info(obj, msg); } };
   const auditor = new Auditor(
     {
       appendMany: async (records) => {
@@ -79,7 +89,7 @@ async function setup(commitStoresAudit: boolean) {
         await trail.appendMany(records);
       },
     },
-    logger,
+    counted,
     Date.now,
   );
   const queue = createIssueQueue(conn('client'), prefix);
@@ -111,6 +121,7 @@ async function setup(commitStoresAudit: boolean) {
     trail,
     writes,
     lines,
+    infoCalls: () => infoCalls,
     auditor,
     client,
     request,
@@ -136,7 +147,7 @@ describe('audit records the ca-service stored with the certificate', () => {
     const s = await setup(true);
     try {
       const { req, res } = s.request();
-      const context = s.auditor.issueContext(req, res);
+      const context = s.auditor.issueContext(req);
       expect(context).toBeDefined();
       if (context === undefined) return;
       const certificate = await s.issue({ ...item('committed.bookstore.cluster.local'), audit: context });
@@ -151,11 +162,28 @@ describe('audit records the ca-service stored with the certificate', () => {
     }
   });
 
+  it('with info lines off (LOG_LEVEL=warn), answers from the stored record without building a log line for it', async () => {
+    const s = await setup(true, { logsInfo: false });
+    try {
+      const { req, res } = s.request();
+      const context = s.auditor.issueContext(req);
+      if (context === undefined) throw new Error('no audit context');
+      const certificate = await s.issue({ ...item('quiet.bookstore.cluster.local'), audit: context });
+      await s.auditor.granted(req, res, 'issueCertificate', 'issued', { certificate }, context);
+      expect(s.writes).toEqual([]);
+      expect(s.infoCalls()).toBe(0);
+      const { items } = await s.trail.query({ limit: 100 });
+      expect(items.map((r) => [r.id, r.outcome])).toEqual([[context.id, 'issued']]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('writes the record itself, under the id it named, when the ca-service did not store it (an older one)', async () => {
     const s = await setup(false);
     try {
       const { req, res } = s.request();
-      const context = s.auditor.issueContext(req, res);
+      const context = s.auditor.issueContext(req);
       if (context === undefined) throw new Error('no audit context');
       const certificate = await s.issue({ ...item('older.bookstore.cluster.local'), audit: context });
       await s.auditor.granted(req, res, 'issueCertificate', 'issued', { certificate }, context);
@@ -173,8 +201,8 @@ describe('audit records the ca-service stored with the certificate', () => {
     try {
       const first = s.request();
       const second = s.request();
-      const firstContext = s.auditor.issueContext(first.req, first.res);
-      const secondContext = s.auditor.issueContext(second.req, second.res);
+      const firstContext = s.auditor.issueContext(first.req);
+      const secondContext = s.auditor.issueContext(second.req);
       if (firstContext === undefined || secondContext === undefined) throw new Error('no audit context');
       const certificate = await s.issue({ ...item('shared.bookstore.cluster.local'), audit: firstContext });
       await s.auditor.granted(first.req, first.res, 'issueCertificate', 'issued', { certificate }, firstContext);

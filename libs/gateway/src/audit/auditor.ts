@@ -66,15 +66,24 @@ class GatheredWrites {
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 const requestIds = new WeakMap<IncomingMessage, string>();
 
-/** The request's id: its X-Request-Id when sane, else a fresh one; sent back as X-Request-Id. */
-export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+/**
+ * The request's id: its X-Request-Id when sane, else a fresh one, the same on every call. The
+ * caller sends it back as X-Request-Id (requestIdOf does).
+ */
+export function requestIdFor(req: IncomingMessage): string {
   let id = requestIds.get(req);
   if (id === undefined) {
     const given = req.headers['x-request-id'];
     id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     requestIds.set(req, id);
-    if (!res.headersSent) res.setHeader('X-Request-Id', id);
   }
+  return id;
+}
+
+/** requestIdFor, set as the X-Request-Id header of the answer unless it is already sent. */
+export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+  const id = requestIdFor(req);
+  if (!res.headersSent && !res.hasHeader('X-Request-Id')) res.setHeader('X-Request-Id', id);
   return id;
 }
 
@@ -98,13 +107,13 @@ export class Auditor {
    * The audit context of an issue request, for its queue item: the ca-service's commit stores the
    * record with the certificate under this id. Undefined when this gateway keeps no trail.
    */
-  issueContext(req: IncomingMessage, res: ServerResponse): IssueAuditContext | undefined {
+  issueContext(req: IncomingMessage): IssueAuditContext | undefined {
     if (this.writes === undefined) return undefined;
     const caller = knownPrincipal(req)?.name ?? null;
     const address = clientAddress(req);
     // Beyond the trail's field limits the item would be refused: then the record is written here, as before.
     if ((caller?.length ?? 0) > AUDIT_FIELD_LIMITS.caller || (address?.length ?? 0) > AUDIT_FIELD_LIMITS.clientAddress) return undefined;
-    return { id: AuditLog.newId(this.now()), operation: 'issueCertificate', caller, clientAddress: address, requestId: requestIdOf(req, res) };
+    return { id: AuditLog.newId(this.now()), operation: 'issueCertificate', caller, clientAddress: address, requestId: requestIdFor(req) };
   }
 
   private build(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, refusal?: GatewayError, preset?: IssueAuditContext): AuditRecord {
@@ -138,8 +147,9 @@ export class Auditor {
    */
   async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, context?: IssueAuditContext): Promise<void> {
     if (context !== undefined && 'certificate' in subject && committedAuditId(subject.certificate) === context.id) {
-      const stored = certificateAuditRecord(context, 'issued', 201, subject.certificate);
-      this.logger.info({ audit: stored }, 'audit: issued');
+      // The record is in Redis already; this copy is only for the log line, so it is built only
+      // when that line will be written (at LOG_LEVEL=warn it was a record per request for nothing).
+      if (this.logger.isLevelEnabled?.('info') !== false) this.logger.info({ audit: certificateAuditRecord(context, 'issued', 201, subject.certificate) }, 'audit: issued');
       return;
     }
     const record = this.build(req, res, operation, outcome, subject, undefined, context);

@@ -7,13 +7,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, loc
   sendJsonText(res, status, JSON.stringify(body), location);
 }
 
-/** sendJson for a body already written as JSON text. */
-export function sendJsonText(res: ServerResponse, status: number, payload: string, location?: string): void {
-  const headers: Record<string, string | number> = {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(payload),
-  };
-  if (location !== undefined) headers['Location'] = location;
+/**
+ * sendJson for a body already written as JSON text. With `requestId`, the X-Request-Id header is
+ * sent first, as res.setHeader before writeHead would send it: the whole head is then one flat
+ * list, which node writes as it is instead of merging it into headers set earlier.
+ */
+export function sendJsonText(res: ServerResponse, status: number, payload: string, location?: string, requestId?: string): void {
+  const headers: Array<string | number> = requestId === undefined ? [] : ['X-Request-Id', requestId];
+  headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', Buffer.byteLength(payload));
+  if (location !== undefined) headers.push('Location', location);
   res.writeHead(status, headers);
   res.end(payload);
 }

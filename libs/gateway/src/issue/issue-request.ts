@@ -103,8 +103,25 @@ export function parseIssueBody(body: unknown): IssueBody {
   throw new GatewayError(codes.size === 1 && only !== undefined ? only : 'INVALID_BODY', `Invalid request: ${zodDetail(parsed.error)}.`, { cause: parsed.error });
 }
 
+/**
+ * Validities accepted before, by their text: clients ask for the same few ("24h") on every
+ * request. Only accepted ones are kept, so a refusal is always worded afresh; bounded, cleared
+ * when full.
+ */
+const acceptedValidities = new Map<string, number>();
+const ACCEPTED_VALIDITIES_LIMIT = 64;
+
 export function parseValidity(text: string | undefined, defaultMs: number): number {
   if (text === undefined) return defaultMs;
+  const known = acceptedValidities.get(text);
+  if (known !== undefined) return known;
+  const ms = parseNewValidity(text);
+  if (acceptedValidities.size >= ACCEPTED_VALIDITIES_LIMIT) acceptedValidities.clear();
+  acceptedValidities.set(text, ms);
+  return ms;
+}
+
+function parseNewValidity(text: string): number {
   let ms: number;
   try {
     ms = parseDurationMs(text);

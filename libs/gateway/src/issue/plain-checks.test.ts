@@ -10,7 +10,8 @@ import { GatewayError } from '../errors.js';
 import { mutated, valid, type SchemaContext } from '../testing/schema-arbitrary.test-helpers.js';
 import { Authenticator, sha256Hex } from '../auth/tokens.js';
 import { checkIssueItem, isPlainIssueItem } from './checked-item.js';
-import { buildIssueItem, parseIssueBody, plainIssueBody } from './issue-request.js';
+import { buildIssueItem, parseIssueBody, parseValidity, plainIssueBody } from './issue-request.js';
+import { parseDurationMs } from '@fsm-certs/core';
 
 type Json = Record<string, unknown>;
 
@@ -231,5 +232,26 @@ describe('the issue path of an everyday request', () => {
     const withUri = buildIssueItem({ commonName: 'a.b', sans: ['https://a.b/x'] }, ctx);
     expect(withUri.uris).toEqual(['https://a.b/x']);
     expect(bodyParse).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('parseValidity', () => {
+  function validityOutcome(text: string): unknown {
+    try {
+      return { ms: parseValidity(text, 1) };
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      return { code: error.code, message: error.message };
+    }
+  }
+
+  it('reads a validity asked for again as it read it the first time: the same milliseconds, or the same refusal', () => {
+    // More distinct texts than the gateway keeps, so they are also read after it forgot them.
+    const texts = ['24h', '1h30m', '10m', '9m59s', '0', '1d', '-1h', '876000h', '876001h', ...Array.from({ length: 150 }, (_, i) => `${11 + i}m`)];
+    const first = texts.map(validityOutcome);
+    for (let round = 0; round < 2; round++) expect(texts.map(validityOutcome)).toEqual(first);
+    expect(first.slice(0, 3)).toEqual([{ ms: parseDurationMs('24h') }, { ms: parseDurationMs('1h30m') }, { ms: 600_000 }]);
+    expect(first.slice(3, 9).map((o) => (o as { code?: string }).code)).toEqual(['INVALID_DURATION', 'INVALID_DURATION', 'INVALID_DURATION', 'INVALID_DURATION', undefined, 'INVALID_DURATION']);
+    expect(parseValidity(undefined, 42)).toBe(42);
   });
 });

@@ -11,7 +11,7 @@ import type { IssueBatcher, IssueRequestItem } from '../issue/batcher.js';
 import { buildIssueItem } from '../issue/issue-request.js';
 import { QueueError, isUnreadableRecord, type CertificateRecord, type RemovedRecord, type UnreadableRecordError } from '@fsm-certs/queue';
 import { sendJsonText } from '../http/send-json.js';
-import { requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
+import { requestIdFor, requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
 import { parseOr } from '../http/validate.js';
 import { certificateResponse, certificateResponseJson, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
@@ -45,7 +45,8 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
   const { kek, csrCheck } = deps;
   return async (req, res) => {
     steps.observe(res);
-    requestIdOf(req, res);
+    // Sent in the answer's head by sendJsonText; a refusal sets it as a header before the problem is written.
+    const requestId = requestIdFor(req);
     let body: unknown;
     try {
       const principal = await steps.authorize(req);
@@ -53,12 +54,13 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
       const item = buildIssueItem(body, { principal, defaultValidityMs, trustDomain, csrCheck });
       // The ca-service stamps issuedAt with its wall clock; one from before this request is a reuse.
       const arrivedAt = Date.now();
-      const audit = auditor.issueContext(req, res);
+      const audit = auditor.issueContext(req);
       const record = await batcher.submit(audit === undefined ? item : { ...item, audit });
       const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
       await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record }, audit);
-      sendJsonText(res, 201, certificateResponseJson(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`);
+      sendJsonText(res, 201, certificateResponseJson(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`, requestId);
     } catch (error) {
+      requestIdOf(req, res);
       await auditor.refused(req, res, 'issueCertificate', error, requestedNames(body));
       throw error;
     }

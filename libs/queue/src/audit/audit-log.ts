@@ -8,6 +8,7 @@ import { auditRecordSchema, type AuditOutcome, type AuditRecord } from '@fsm-cer
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { luaScript, runScript } from '../redis/run-script.js';
+import { checkAuditRecord } from './audit-record-check.js';
 
 /**
  * KEYS: index, records. ARGV: cutoff id ("(<13 digits>" exclusive bound), then id, json pairs.
@@ -145,7 +146,7 @@ export class AuditLog {
     const keys = [this.keys.auditIndex, this.keys.auditRecords];
     const jsons: Array<[string, string]> = [];
     for (const record of records) {
-      const parsed = auditRecordSchema.safeParse(record);
+      const parsed = checkAuditRecord(record);
       if (!parsed.success) throw new QueueError('INVALID_ARGUMENT', `Audit record rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, { cause: parsed.error });
       jsons.push([record.id, JSON.stringify(parsed.data)]);
     }

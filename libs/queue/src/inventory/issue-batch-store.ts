@@ -3,7 +3,7 @@
 // carries its own compare-and-set, so a name keeps exactly one current certificate without a
 // lock: a writer that lost a race changes nothing and learns it, and decides again.
 import type { Redis } from 'ioredis';
-import { auditRecordSchema } from '@fsm-certs/api';
+import { checkAuditRecord } from '../audit/audit-record-check.js';
 import { DEFAULT_AUDIT_RETENTION_MS, auditCutoff } from '../audit/audit-log.js';
 import { certificateAuditRecord } from '../audit/issuance-record.js';
 import type { IssueAuditContext } from '../contracts/issue-job.js';
@@ -184,7 +184,7 @@ export class IssueBatchStore {
     const entries: string[] = [];
     writes.forEach((write, w) => {
       if (write.kind !== 'store' || write.audit === undefined) return;
-      const parsed = auditRecordSchema.safeParse(certificateAuditRecord(write.audit, 'issued', 201, write.record));
+      const parsed = checkAuditRecord(certificateAuditRecord(write.audit, 'issued', 201, write.record));
       if (!parsed.success) {
         throw new QueueError('INVALID_ARGUMENT', `Audit record of ${write.record.commonName} rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}.`, { cause: parsed.error });
       }
