@@ -6,6 +6,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { nodeFlags } from './node-flags.js';
 import type { ProcessExit } from './supervisor.js';
 
 export type AppName = 'ca-service' | 'issuer-gateway' | 'rotation-worker';
@@ -32,14 +33,16 @@ export type RunFrom = 'source' | 'dist';
 function entryArgs(name: AppName, env: NodeJS.ProcessEnv, runFrom: RunFrom | undefined): string[] {
   const root = repoRoot();
   // FSM_PROFILE_DIR: write a V8 CPU profile per app on exit (node refuses --cpu-prof in NODE_OPTIONS).
+  // FSM_NODE_FLAGS: node flags NODE_OPTIONS refuses, for runtime experiments (node-flags.ts).
   const profile = env['FSM_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${env['FSM_PROFILE_DIR']}`] : [];
+  const flags = [...profile, ...nodeFlags(env)];
   const source = path.join(root, 'apps', name, 'src', 'main.ts');
   const built = path.join(root, 'apps', name, 'dist', 'main.js');
   if (runFrom === 'dist' || (runFrom === undefined && !existsSync(source))) {
     if (!existsSync(built)) throw new Error(`${built} does not exist; run \`npm run build\` first`);
-    return [...profile, built];
+    return [...flags, built];
   }
-  return [...profile, '--import', 'tsx', '--conditions=development', source];
+  return [...flags, '--import', 'tsx', '--conditions=development', source];
 }
 
 /**

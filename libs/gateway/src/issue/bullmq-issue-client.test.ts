@@ -2,12 +2,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   createIssueQueue,
   createIssueWorker,
   createQueueEvents,
   createRedisConnection,
+  issueJobResultSchema,
   startRedisServer,
   type IssueItem,
   type IssueJobPayload,
@@ -15,8 +16,9 @@ import {
   type IssueQueue,
 } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, UnrecoverableError } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
+import { record } from './job-results.test-helpers.js';
 
 const db = usePrivateRedis();
 const connections: Redis[] = [];
@@ -141,6 +143,32 @@ describe('BullMqIssueClient', () => {
     await queue.close();
   });
 
+  it('keeps no completed job once its events are seen flowing: the first job is kept for its check, later ones are deleted as they complete', async () => {
+    const s = await setup(async (payload) => {
+      if (payload.requests.some((r) => r.commonName.startsWith('fail.'))) throw new UnrecoverableError('refused for good');
+      return {
+        version: 1,
+        results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false, error: { code: 'Z', message: r.commonName, httpStatus: 400, retryable: false } })),
+      };
+    });
+    // The first job is added before any event is seen: its result stays readable in Redis.
+    const firstEvents = new Promise((resolve) => s.events.once('completed', resolve));
+    expect((await s.client.issueBatch([item('first.example.com')], { timeoutMs: 5_000 })).map((r) => (r.ok ? '' : r.error.message))).toEqual(['first.example.com']);
+    expect(await s.queue.getCompletedCount()).toBe(1);
+    // Its events (`added` first) have reached the client: events are known to flow.
+    await firstEvents;
+    for (const name of ['second.example.com', 'third.example.com']) {
+      expect((await s.client.issueBatch([item(name)], { timeoutMs: 5_000 })).map((r) => (r.ok ? '' : r.error.message))).toEqual([name]);
+    }
+    // Answered through their events, and gone from Redis: neither in the completed set nor as a job hash.
+    expect(await s.queue.getCompletedCount()).toBe(1);
+    expect(await s.queue.getJobs(['completed'])).toHaveLength(1);
+    // A job that fails for good is kept, as before, for whoever looks into it.
+    await expect(s.client.issueBatch([item('fail.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED' });
+    expect(await s.queue.getFailedCount()).toBe(1);
+    await s.close();
+  });
+
   it('times out with ISSUANCE_TIMEOUT and removes a job no worker took', async () => {
     const s = await setup();
     await expect(s.client.issueBatch([item('slow.example.com')], { timeoutMs: 300 })).rejects.toMatchObject({ code: 'ISSUANCE_TIMEOUT', httpStatus: 504 });
@@ -152,6 +180,49 @@ describe('BullMqIssueClient', () => {
     const s = await setup(async () => ({ version: 2, nonsense: true }));
     await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
     await s.close();
+  });
+
+  it('reports a result whose record breaks its contract as ISSUANCE_FAILED, whichever field is wrong', async () => {
+    const broken: Array<Record<string, unknown>> = [
+      { serialNumber: 'XYZ' },
+      { notAfter: '2026-02-30T00:00:00Z' },
+      { provider: 'openssl' },
+      { validityMs: 0 },
+      { encryptedPrivateKey: 'clear key' },
+      { certificatePem: '' },
+      { commonName: 'x y' },
+    ];
+    let next = 0;
+    const s = await setup(async (payload) => {
+      const wrong = broken[next] ?? {};
+      next += 1;
+      return { version: 1, results: payload.requests.map((r) => ({ requestId: r.requestId, ok: true, certificate: { ...record(), ...wrong } })) };
+    });
+    for (const wrong of broken) {
+      await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 }), JSON.stringify(wrong)).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
+    }
+    // The same record, unbroken, is answered.
+    next = broken.length;
+    const [answer] = await s.client.issueBatch([item('fine.example.com')], { timeoutMs: 5_000 });
+    expect(answer).toMatchObject({ ok: true, certificate: { serialNumber: record()['serialNumber'] } });
+    await s.close();
+  });
+
+  it('reads the everyday result without the schema parse, and the same record broken still meets the schema', async () => {
+    let wrong: Record<string, unknown> = {};
+    const s = await setup(async (payload) => ({ version: 1, results: payload.requests.map((r) => ({ requestId: r.requestId, ok: true, certificate: { ...record(), ...wrong } })) }));
+    const parse = vi.spyOn(issueJobResultSchema, 'safeParse');
+    try {
+      const [answer] = await s.client.issueBatch([item('plain.example.com')], { timeoutMs: 5_000 });
+      expect(answer).toMatchObject({ ok: true });
+      expect(parse).not.toHaveBeenCalled();
+      wrong = { issuerId: '' };
+      await expect(s.client.issueBatch([item('odd.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED' });
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+      await s.close();
+    }
   });
 
   it('counts waiting jobs as queue depth', async () => {

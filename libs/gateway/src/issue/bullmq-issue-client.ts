@@ -6,11 +6,18 @@
 // completion event cannot pass unseen and no per-job "is it finished already?" Lua call is needed
 // (what job.waitUntilFinished does). One 'completed' and one 'failed' listener serve every
 // waiter through a map. Until QueueEvents has shown that its read loop is running (it delivered
-// an event of a job added after the waiter), the first jobs are still checked once, like BullMQ.
+// an event: from then on it reads on from that event, reconnects included, so every event of a
+// job added later reaches it), the first jobs are still checked once, like BullMQ.
+//
+// Retention: a job added before events are seen flowing keeps its result in the job hash for
+// that check (ISSUE_JOB_OPTIONS); every later job is deleted as it completes
+// (ISSUE_JOB_OPTIONS_RESULT_BY_EVENT), since its result reaches this gateway only through the
+// event. Nobody else reads a completed issue job; a job that fails for good is kept either way.
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import {
   ISSUE_JOB_OPTIONS,
+  ISSUE_JOB_OPTIONS_RESULT_BY_EVENT,
   JOB_NAMES,
   issueJobResultSchema,
   type IssueItem,
@@ -20,6 +27,7 @@ import {
 } from '@fsm-certs/queue';
 import { GatewayError } from '../errors.js';
 import { checkIssueItem } from './checked-item.js';
+import { isPlainIssueJobResult } from './checked-result.js';
 import { zodDetail } from '../http/validate.js';
 import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
 import { noteAuditCommitted } from '../audit/committed.js';
@@ -85,7 +93,7 @@ export class BullMqIssueClient implements IssueClient {
   private readonly enqueueTimeoutMs: number;
   private readonly retryAfterSeconds: number;
   private readonly waiters = new Map<string, Waiter>();
-  /** True once QueueEvents delivered an event of a job added after its waiter was registered. */
+  /** True once QueueEvents delivered an event (any job's): its read loop runs. */
   private eventsFlowing = false;
   private readonly compact: { readonly source: CompactResultSource; readonly cache: TrustBundleCache } | undefined;
 
@@ -96,10 +104,16 @@ export class BullMqIssueClient implements IssueClient {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 2;
     const source = options.compactResults;
     this.compact = source === undefined ? undefined : { source, cache: new TrustBundleCache(source) };
-    this.queueEvents.on('completed', (args: Finished) => this.waiters.get(args.jobId)?.resolve(args.returnvalue));
-    this.queueEvents.on('failed', (args: Finished) => this.waiters.get(args.jobId)?.reject(new Error(args.failedReason ?? 'job failed')));
-    this.queueEvents.on('added', (args: Finished) => {
-      if (!this.eventsFlowing && this.waiters.has(args.jobId)) this.eventsFlowing = true;
+    this.queueEvents.on('completed', (args: Finished) => {
+      this.eventsFlowing = true;
+      this.waiters.get(args.jobId)?.resolve(args.returnvalue);
+    });
+    this.queueEvents.on('failed', (args: Finished) => {
+      this.eventsFlowing = true;
+      this.waiters.get(args.jobId)?.reject(new Error(args.failedReason ?? 'job failed'));
+    });
+    this.queueEvents.on('added', () => {
+      this.eventsFlowing = true;
     });
   }
 
@@ -133,14 +147,17 @@ export class BullMqIssueClient implements IssueClient {
     const finished = this.waitFor(jobId, options.timeoutMs);
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
     finished.promise.catch(() => undefined);
+    // One reading decides both: a job deleted at completion is never looked for in Redis.
+    const byEvent = this.eventsFlowing;
+    const jobOptions = byEvent ? ISSUE_JOB_OPTIONS_RESULT_BY_EVENT : ISSUE_JOB_OPTIONS;
     let job: Job<IssueJobPayload, IssueJobResult>;
     try {
-      job = await withTimeout(this.queue.add(JOB_NAMES.issueBatch, payload, { ...ISSUE_JOB_OPTIONS, jobId }), this.enqueueTimeoutMs);
+      job = await withTimeout(this.queue.add(JOB_NAMES.issueBatch, payload, { ...jobOptions, jobId }), this.enqueueTimeoutMs);
     } catch (error) {
       finished.cancel();
       throw this.unavailable(error);
     }
-    if (!this.eventsFlowing) void this.checkFinished(job);
+    if (!byEvent) void this.checkFinished(job);
     let raw: unknown;
     try {
       raw = await finished.promise;
@@ -154,7 +171,8 @@ export class BullMqIssueClient implements IssueClient {
       if (error instanceof Error && /Connection is closed|ECONNREFUSED|ECONNRESET/.test(error.message)) throw this.unavailable(error);
       throw new GatewayError('ISSUANCE_FAILED', 'The CA service failed this batch after its retries; see the ca-service logs.', { cause: error });
     }
-    const parsed = issueJobResultSchema.safeParse(raw);
+    // The result as the ca-service writes it passes a hand check; anything else meets the schema.
+    const parsed = isPlainIssueJobResult(raw) ? { success: true as const, data: raw } : issueJobResultSchema.safeParse(raw);
     if (!parsed.success) {
       throw new GatewayError('ISSUANCE_FAILED', 'The CA service returned a result this gateway cannot read; check that both run the same version.', {
         cause: parsed.error,

@@ -1,5 +1,6 @@
-// Default BullMQ job options per queue. Completed jobs are kept for a while because the gateway
-// reads results back and the rotate queue relies on a kept job id to swallow duplicates.
+// Default BullMQ job options per queue. Completed issue jobs are kept for a while only for the
+// gateway's warm-up check (see ISSUE_JOB_OPTIONS_RESULT_BY_EVENT); the rotate queue relies on a
+// kept job id to swallow duplicates.
 import type { DefaultJobOptions } from 'bullmq';
 
 const HOUR_S = 3600;
@@ -8,7 +9,8 @@ const HOUR_S = 3600;
  * How long a completed issue job (its result: every certificate record of the batch, ~1 KB per
  * item) stays in Redis. Its one reader is the gateway, within moments of completion: through the
  * `completed` event, or, until its event reader is known to run (just after start-up), by reading
- * the job itself. Nobody reads it later, so a minute and the last 1,000 jobs are plenty. Keeping
+ * the job itself; only the jobs added in that window are kept (the others are added with
+ * ISSUE_JOB_OPTIONS_RESULT_BY_EVENT). Nobody reads it later, so a minute and the last 1,000 jobs are plenty. Keeping
  * 10,000 for an hour held ~13 KB per job of 7 items: ~130 MB of Redis memory at steady load.
  */
 export const ISSUE_JOB_RETENTION = { age: 60, count: 1_000 } as const;
@@ -18,6 +20,19 @@ export const ISSUE_JOB_OPTIONS: Readonly<DefaultJobOptions> = {
   backoff: { type: 'exponential', delay: 250 },
   removeOnComplete: { ...ISSUE_JOB_RETENTION },
   removeOnFail: { age: 24 * HOUR_S, count: 10_000 },
+};
+
+/**
+ * An issue job whose producer reads its result from the `completed` event alone (a gateway whose
+ * QueueEvents has been seen delivering): deleted as it completes. Its result is then written once,
+ * to the event, instead of also into the job hash, and moveToFinished neither adds it to the
+ * completed set nor trims that set (one old job deleted per job finished). Retention is a job's
+ * own option, honoured by any ca-service, so this is the producer's choice alone. A job that fails
+ * for good is kept as ISSUE_JOB_OPTIONS keeps it.
+ */
+export const ISSUE_JOB_OPTIONS_RESULT_BY_EVENT: Readonly<DefaultJobOptions> = {
+  ...ISSUE_JOB_OPTIONS,
+  removeOnComplete: true,
 };
 
 export const ROTATE_JOB_OPTIONS: Readonly<DefaultJobOptions> = {

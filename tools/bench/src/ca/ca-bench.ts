@@ -19,6 +19,7 @@ import path from 'node:path';
 import {
   DEFAULT_PREFIX,
   ISSUE_JOB_OPTIONS,
+  ISSUE_JOB_OPTIONS_RESULT_BY_EVENT,
   JOB_NAMES,
   QUEUE_NAMES,
   createIssueQueue,
@@ -33,6 +34,7 @@ import { cpuPerOp, sampleCpu } from '../issue/cpu.js';
 import { BENCH_ENV, benchRunFrom } from '../issue/targets.js';
 import { baselineStartStack } from '../issue/vault.js';
 import { ScriptTimes, perCert, sampleRedis, type RedisCounters } from './redis-stats.js';
+import { gcPerThousand, gcStatsEnabled, removeGcProbeDir, sampleGc, withGcProbe } from '../gc-stats.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
@@ -60,10 +62,13 @@ interface System {
   readonly stack: Stack;
   readonly queue: IssueQueue;
   readonly events: ReturnType<typeof createQueueEvents>;
+  readonly results: ResultsByEvent;
   /** A connection for INFO only. */
   readonly info: ReturnType<typeof createRedisConnection>;
   readonly pids: Record<string, number | undefined>;
   readonly dataDir: string;
+  /** BENCH_GC=1: where the apps' GC probes write (gc-stats.ts). */
+  readonly gcDir: string | undefined;
   disconnect(): void;
 }
 
@@ -84,7 +89,8 @@ function payload(): IssueJobPayload {
 
 async function startSystem(name: string, start: typeof startStack, env: Record<string, string> = {}): Promise<System> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-ca-${name}-`));
-  const stack = await start({ dataDir, env: { ...BENCH_ENV, ...env }, runFrom: benchRunFrom() });
+  const probe = gcStatsEnabled ? withGcProbe({ ...BENCH_ENV, ...env }) : undefined;
+  const stack = await start({ dataDir, env: probe?.env ?? { ...BENCH_ENV, ...env }, runFrom: benchRunFrom() });
   await stack.waitReady(90_000);
   const connections = [
     createRedisConnection(stack.redisUrl, { role: 'client' }),
@@ -97,7 +103,59 @@ async function startSystem(name: string, start: typeof startStack, env: Record<s
   const events = createQueueEvents(connections[1], QUEUE_NAMES.issue, DEFAULT_PREFIX);
   await events.waitUntilReady();
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, 'ca-service': stack.app('ca-service').pid };
-  return { name, stack, queue, events, info: connections[2], pids, dataDir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+  return { name, stack, queue, events, results: new ResultsByEvent(events), info: connections[2], pids, dataDir, gcDir: probe?.dir, disconnect: () => connections.forEach((c) => c.disconnect()) };
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Job results from the `completed` events, as the gateway reads them: the waiter is registered
+ * before its job is added (a job deleted as it completes cannot be looked up afterwards).
+ */
+class ResultsByEvent {
+  private readonly waiters = new Map<string, Waiter>();
+  /** Set by the first event delivered: the read loop runs, so later jobs need no lookup. */
+  flowing = false;
+
+  constructor(events: ReturnType<typeof createQueueEvents>) {
+    events.on('completed', ({ jobId, returnvalue }) => {
+      this.flowing = true;
+      this.waiters.get(jobId)?.resolve(returnvalue);
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.flowing = true;
+      this.waiters.get(jobId)?.reject(new Error(`job ${jobId} failed: ${failedReason}`));
+    });
+    events.on('added', () => {
+      this.flowing = true;
+    });
+  }
+
+  wait(jobId: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(jobId);
+        reject(new Error(`job ${jobId}: no result within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(jobId);
+      };
+      this.waiters.set(jobId, {
+        resolve: (value) => {
+          done();
+          resolve(value);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      });
+    });
+  }
 }
 
 /** Keeps `inFlight` jobs going for `ms`; returns the certificates issued. */
@@ -106,10 +164,20 @@ async function drive(system: System, ms: number): Promise<number> {
   let certs = 0;
   const lane = async (): Promise<void> => {
     while (performance.now() < until) {
-      // This checkout's job options for both systems, as its gateway would add them.
-      const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
-      const result: unknown = await job.waitUntilFinished(system.events, 30_000);
-      const ok = typeof result === 'object' && result !== null && 'results' in result && Array.isArray(result.results) ? result.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
+      // As each system's gateway adds jobs: once its events flow, this checkout's are deleted as
+      // they complete (the result only in the `completed` event); main's before it were kept.
+      let returned: unknown;
+      if (system.results.flowing) {
+        const jobId = randomUUID();
+        const result = system.results.wait(jobId, 30_000);
+        result.catch(() => undefined);
+        await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...(system.name === 'baseline' ? ISSUE_JOB_OPTIONS : ISSUE_JOB_OPTIONS_RESULT_BY_EVENT), jobId });
+        returned = await result;
+      } else {
+        const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
+        returned = await job.waitUntilFinished(system.events, 30_000);
+      }
+      const ok = typeof returned === 'object' && returned !== null && 'results' in returned && Array.isArray(returned.results) ? returned.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
       if (ok !== items) throw new Error(`${system.name}: a job answered ${ok} of ${items} items`);
       certs += ok;
     }
@@ -130,21 +198,33 @@ interface RedisTotals {
   certs: number;
   readonly before: RedisCounters[];
   readonly after: RedisCounters[];
+  aofBytes: number;
+  aofCerts: number;
 }
 
 function sumCounters(list: readonly RedisCounters[]): RedisCounters {
   const commands = new Map<string, { calls: number; usec: number }>();
   let netInputBytes = 0;
   let netOutputBytes = 0;
+  let aofBytes = 0;
+  let aofRewrites = 0;
+  let aofRewriteInProgress = false;
   for (const c of list) {
+    aofRewriteInProgress ||= c.aofRewriteInProgress;
     netInputBytes += c.netInputBytes;
     netOutputBytes += c.netOutputBytes;
+    aofBytes += c.aofBytes;
+    aofRewrites += c.aofRewrites;
     for (const [name, v] of c.commands) {
       const sum = commands.get(name) ?? { calls: 0, usec: 0 };
       commands.set(name, { calls: sum.calls + v.calls, usec: sum.usec + v.usec });
     }
   }
-  return { commands, netInputBytes, netOutputBytes };
+  return { commands, netInputBytes, netOutputBytes, aofBytes, aofRewrites, aofRewriteInProgress };
+}
+
+function prefixed(prefix: string, record: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [prefix + k, v]));
 }
 
 const systems: System[] = [];
@@ -153,7 +233,7 @@ try {
   if (baseline !== undefined && baseline !== '') systems.push(await startSystem('baseline', await baselineStartStack(baseline)));
   for (const system of systems) await drive(system, warmupSeconds * 1000);
   const results = new Map<string, Array<Record<string, number>>>(systems.map((s) => [s.name, []]));
-  const redisTotals = new Map<string, RedisTotals>(systems.map((s) => [s.name, { certs: 0, before: [], after: [] }]));
+  const redisTotals = new Map<string, RedisTotals>(systems.map((s) => [s.name, { certs: 0, before: [], after: [], aofBytes: 0, aofCerts: 0 }]));
   const scriptTimes = new Map<string, ScriptTimes>(systems.map((s) => [s.name, new ScriptTimes(bullmqScripts())]));
   if (slowlog) for (const system of systems) await ScriptTimes.start(system.info);
   for (let round = 1; round <= rounds; round++) {
@@ -161,15 +241,23 @@ try {
     for (const system of order) {
       const redisBefore = await sampleRedis(system.info);
       const sysBefore = sysMillis(system.pids['ca-service']);
+      const caPid = system.pids['ca-service'];
+      const gcBefore = system.gcDir !== undefined && caPid !== undefined ? sampleGc(system.gcDir, caPid) : undefined;
       const before = sampleCpu(system.pids);
       const started = performance.now();
       const certs = await drive(system, seconds * 1000);
       const cpu = cpuPerOp(before, sampleCpu(system.pids), certs);
+      const gc = gcBefore !== undefined && system.gcDir !== undefined && caPid !== undefined ? gcPerThousand(gcBefore, sampleGc(system.gcDir, caPid), certs) : undefined;
       const sys = Math.round(((sysMillis(system.pids['ca-service']) - sysBefore) * 1000) / certs);
       const redisAfter = await sampleRedis(system.info);
       if (slowlog) await scriptTimes.get(system.name)?.collect(system.info);
       const totals = redisTotals.get(system.name);
       if (totals !== undefined) {
+        // The AOF's growth counts only over slices no rewrite touched (its end shrinks the file).
+        if (redisAfter.aofRewrites === redisBefore.aofRewrites && !redisBefore.aofRewriteInProgress && !redisAfter.aofRewriteInProgress) {
+          totals.aofBytes += redisAfter.aofBytes - redisBefore.aofBytes;
+          totals.aofCerts += certs;
+        }
         totals.certs += certs;
         totals.before.push(redisBefore);
         totals.after.push(redisAfter);
@@ -182,13 +270,17 @@ try {
         cpu_us_per_cert: cpu,
         ca_service_sys_us_per_cert: sys,
         load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+        ...(gc === undefined ? {} : { ca_service_gc: gc }),
       };
-      results.get(system.name)?.push({ ...cpu, 'ca-service-sys': sys, throughput: line.throughput });
+      results.get(system.name)?.push({ ...cpu, 'ca-service-sys': sys, throughput: line.throughput, ...prefixed('gc.', gc) });
       console.log(JSON.stringify(line));
     }
   }
   const medians = Object.fromEntries(
-    [...results].map(([name, rows]) => [name, Object.fromEntries(['ca-service', 'ca-service-sys', 'redis', 'throughput'].map((k) => [k, Math.round(median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite)))]))]),
+    [...results].map(([name, rows]) => [name, Object.fromEntries([...new Set(['ca-service', 'ca-service-sys', 'redis', 'throughput', ...rows.flatMap((r) => Object.keys(r).filter((k) => k.startsWith('gc.')))])].map((k) => {
+        const m = median(rows.map((r) => r[k] ?? NaN).filter(Number.isFinite));
+        return [k, k.startsWith('gc.') ? Number(m.toFixed(1)) : Math.round(m)];
+      }))]),
   );
   const perRound = (key: string): number[] | undefined => {
     const mine = results.get('this');
@@ -197,7 +289,11 @@ try {
     return mine.map((row, i) => Number(((row[key] ?? NaN) / (base[i]?.[key] ?? NaN)).toFixed(2)));
   };
   for (const [name, totals] of redisTotals) {
-    console.log(JSON.stringify({ system: name, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
+    const system = systems.find((s) => s.name === name);
+    // Everything the system holds at the end (inventory, retained jobs, events stream): what retention costs shows here.
+    const usedMemory = system === undefined ? NaN : Number(/^used_memory:(\d+)/m.exec(await system.info.info('memory'))?.[1] ?? NaN);
+    const kept = system === undefined ? NaN : await system.queue.getCompletedCount();
+    console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, aof_bytes_per_cert: totals.aofCerts === 0 ? null : Math.round(totals.aofBytes / totals.aofCerts), aof_certs_counted: totals.aofCerts, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
     if (slowlog) console.log(JSON.stringify({ system: name, redis_top_level_per_cert: scriptTimes.get(name)?.perCert(totals.certs) }));
   }
   console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));
@@ -208,5 +304,6 @@ try {
     system.disconnect();
     await system.stack.stop();
     rmSync(system.dataDir, { recursive: true, force: true });
+    if (system.gcDir !== undefined) removeGcProbeDir(system.gcDir);
   }
 }

@@ -1,6 +1,7 @@
 // What Redis did per certificate, from its own counters: INFO commandstats (calls and µs spent
 // per command; a script's inner commands are counted both on their own and inside EVALSHA's
-// time) and INFO stats (bytes in and out). Sampled around a measured slice, so the difference
+// time), INFO stats (bytes in and out) and INFO persistence (the AOF's growth: what the disk
+// takes per certificate). Sampled around a measured slice, so the difference
 // is that slice's work; the INFO calls themselves are a few per slice.
 import type { Redis } from 'ioredis';
 
@@ -8,6 +9,11 @@ export interface RedisCounters {
   readonly commands: ReadonlyMap<string, { readonly calls: number; readonly usec: number }>;
   readonly netInputBytes: number;
   readonly netOutputBytes: number;
+  /** The AOF's size (aof_current_size): its growth is what was written, unless a rewrite ran. */
+  readonly aofBytes: number;
+  /** Rewrites started so far (counted when one starts; the size drops when it ends). */
+  readonly aofRewrites: number;
+  readonly aofRewriteInProgress: boolean;
 }
 
 function field(text: string, name: string): number {
@@ -16,13 +22,20 @@ function field(text: string, name: string): number {
 }
 
 export async function sampleRedis(redis: Redis): Promise<RedisCounters> {
-  const [commandstats, stats] = await Promise.all([redis.info('commandstats'), redis.info('stats')]);
+  const [commandstats, stats, persistence] = await Promise.all([redis.info('commandstats'), redis.info('stats'), redis.info('persistence')]);
   const commands = new Map<string, { calls: number; usec: number }>();
   for (const match of commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
     const [, name, calls, usec] = match;
     if (name !== undefined) commands.set(name, { calls: Number(calls), usec: Number(usec) });
   }
-  return { commands, netInputBytes: field(stats, 'total_net_input_bytes'), netOutputBytes: field(stats, 'total_net_output_bytes') };
+  return {
+    commands,
+    netInputBytes: field(stats, 'total_net_input_bytes'),
+    netOutputBytes: field(stats, 'total_net_output_bytes'),
+    aofBytes: field(persistence, 'aof_current_size'),
+    aofRewrites: field(persistence, 'aof_rewrites'),
+    aofRewriteInProgress: field(persistence, 'aof_rewrite_in_progress') === 1,
+  };
 }
 
 /** Per certificate: calls and µs of each command that ran, bytes in and out (info and monitoring commands left out). */

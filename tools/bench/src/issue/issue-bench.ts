@@ -31,6 +31,7 @@ import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
+import { gcStatsEnabled, helperUsPerCert, threadsOf } from '../gc-stats.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
 import { VAULT_SCENARIOS, baselineStartStack, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
@@ -74,17 +75,20 @@ function nextRunOffset(): number {
 async function measure(target: Target, round: number): Promise<RoundResult> {
   const offset = nextRunOffset();
   let before = sampleCpu(target.pids);
+  let threadsBefore = gcStatsEnabled ? threadsOf(target.pids) : {};
   const load = await runClosedLoop({
     clients,
     durationMs: seconds * 1000,
     warmupMs: 1000,
     onMeasureStart: () => {
       before = sampleCpu(target.pids);
+      if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
       void target.batchSince?.();
     },
     request: (seq) => target.request(offset + seq),
   });
   const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
+  const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
   const batch = await target.batchSince?.();
   console.log(
     JSON.stringify({
@@ -98,6 +102,7 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
       p50_ms: Number(load.p50Ms.toFixed(2)),
       p99_ms: Number(load.p99Ms.toFixed(2)),
       cpu_us_per_cert: cpu,
+      ...(helpers === undefined ? {} : { off_main_thread_us_per_cert: helpers }),
       load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
       ...(batch !== undefined ? { avg_items_per_job: batch } : {}),
       ...(load.firstError !== undefined ? { first_error: load.firstError } : {}),
