@@ -17,6 +17,13 @@ export interface Keyspace {
   readonly renewIndex: string;
   /** Sorted set, all scores 0: member = common name, for stable lexicographic pagination. */
   readonly names: string;
+  /**
+   * Sorted set: member = common name, score = issuer slot * 10^10 + notAfter in epoch seconds
+   * (live-leaves.ts): live leaves per issuing root in O(log n).
+   */
+  readonly liveIndex: string;
+  /** Hash: issuer id -> its slot in liveIndex; `#next` the last slot given, `#ready` once every record is indexed. */
+  readonly liveIssuers: string;
   /** String `<commonName> <serial>` with a TTL: which cert a request id produced. */
   request(requestId: string): string;
   /** String: JSON CA PEMs shared by the records whose hash field `ca` holds this digest. */
@@ -58,6 +65,8 @@ export function keyspace(prefix: string = DEFAULT_PREFIX): Keyspace {
     cert: (commonName) => `${prefix}:inv:cert:${commonName}`,
     renewIndex: `${prefix}:inv:renew`,
     names: `${prefix}:inv:names`,
+    liveIndex: `${prefix}:inv:live`,
+    liveIssuers: `${prefix}:inv:live-issuers`,
     request: (requestId) => `${prefix}:inv:req:${requestId}`,
     caEntry: (digest) => `${prefix}:inv:ca:${digest}`,
     trustBundle: `${prefix}:trust-bundle`,

@@ -31,17 +31,19 @@ const MAX_ENQUEUE_PER_PASS = 500;
 const RETRY_FAILED_AFTER_MS = 30_000;
 
 /**
- * Between rotations the leaf count only feeds the published status, yet it reads every record
- * (O(inventory): ~6 s at 100k certificates, a minute at 1M, on a loaded 2-core machine). There a
- * scan is reused until `factor` times its own duration has passed, so counting costs at most
- * ~1/factor of a core; scans shorter than minScanMs (small inventories) are redone every tick.
- * While a rotation moves leaves, and for an admin's action, every pass scans afresh.
+ * Between rotations the live-leaf counts come from the inventory's live-leaf index (O(roots * log
+ * n), no record read). When the index is incomplete (the first start after an upgrade from a
+ * version without it, or records a replica of that version wrote during a rolling upgrade), the
+ * lease holder indexes every record once; that reads the whole inventory (~6 s at 100k
+ * certificates, a minute at 1M on a loaded 2-core machine), so while the index stays incomplete
+ * it is redone only once `factor` times its own duration has passed (at most ~1/factor of a
+ * core); runs shorter than minScanMs (small inventories) may be redone every tick.
  */
 export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 
 export interface RootRotationControllerDeps {
   readonly provider: CertificateProvider;
-  readonly inventory: Pick<Inventory, 'leaves'>;
+  readonly inventory: Pick<Inventory, 'leaves' | 'liveLeafCounts' | 'reindexLiveLeaves'>;
   readonly events: Pick<EventStream, 'publish'>;
   readonly status: RotationStatusStore;
   readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;
@@ -74,8 +76,8 @@ export class RootRotationController {
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  /** The last leaf scan, with when it ended and how long it took (monotonic ms, not the clock). */
-  private lastScan: { readonly endedAt: number; readonly tookMs: number; readonly signer: string; readonly scan: LeafScan } | undefined;
+  /** The last reindex of the live-leaf index: when it ended and how long it took (monotonic ms, not the clock). */
+  private lastReindex: { readonly endedAt: number; readonly tookMs: number } | undefined;
 
   constructor(private readonly deps: RootRotationControllerDeps) {
     this.tresor = deps.provider instanceof TresorProvider ? deps.provider : undefined;
@@ -151,11 +153,11 @@ export class RootRotationController {
       );
     }
     await this.follow();
-    const facts = (await this.gather(true)).facts;
+    const facts = (await this.gather()).facts;
     const state = tresor.material.rotation;
     const step = this.stepFor(payload, facts);
     await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
-    return this.pass(true);
+    return this.pass();
   }
 
   private stepFor(payload: RootRotationJobPayload, facts: RotationFacts): RotationStep {
@@ -234,11 +236,11 @@ export class RootRotationController {
     );
   }
 
-  private async gather(fresh = false): Promise<Pass> {
+  private async gather(): Promise<Pass> {
     const nowMs = this.deps.clock.now();
     const signer = this.signerFingerprint() ?? '';
     const plan = this.scanPlan(nowMs);
-    const [scan, liveInstances] = await Promise.all([this.leafScan(nowMs, signer, plan, fresh), this.deps.liveInstances()]);
+    const [scan, liveInstances] = await Promise.all([this.leafScan(nowMs, plan), this.deps.liveInstances()]);
     const signers = await this.deps.status.signers(liveInstances);
     const leaving = this.tresor === undefined ? undefined : leavingRoot(this.tresor.material.rotation);
     const leavingRoot_ = leaving === undefined ? undefined : this.rootByFingerprint(leaving);
@@ -255,19 +257,31 @@ export class RootRotationController {
     };
   }
 
-  /** The leaf scan of this pass: the last one while nothing moves and it is recent enough (see DEFAULT_IDLE_SCAN_SPACING). */
-  private async leafScan(nowMs: number, signer: string, plan: ScanPlan | undefined, fresh: boolean): Promise<LeafScan> {
+  /**
+   * The leaves of this pass. While leaves move away from a root (activated, rolled back; paused
+   * too) every record is read, as the drain decision and the re-issue schedule always have: the
+   * decision to drop a root never rests on an index a previous version's writer could have
+   * missed. Otherwise the counts only feed the status, and come from the live-leaf index.
+   */
+  private async leafScan(nowMs: number, plan: ScanPlan | undefined): Promise<LeafScan> {
+    const moving = this.tresor !== undefined && leavingRoot(this.tresor.material.rotation) !== undefined;
+    if (moving) return scanLeaves(this.deps.inventory, nowMs, plan);
+    return { liveByIssuer: await this.indexedCounts(nowMs), toMove: [] };
+  }
+
+  /** Live leaves per root from the index; indexes every record first when it is incomplete (see DEFAULT_IDLE_SCAN_SPACING). */
+  private async indexedCounts(nowMs: number): Promise<ReadonlyMap<string, number>> {
+    const counts = await this.deps.inventory.liveLeafCounts(nowMs);
+    if (counts.complete) return counts.byIssuer;
     const spacing = this.deps.idleScanSpacing ?? DEFAULT_IDLE_SCAN_SPACING;
-    const last = this.lastScan;
-    const quiet = plan === undefined && (this.tresor === undefined || (this.tresor.material.standby === undefined && ['idle', 'retired'].includes(this.tresor.material.rotation.stage)));
-    if (!fresh && quiet && last !== undefined && last.signer === signer && last.tookMs >= spacing.minScanMs && performance.now() - last.endedAt < last.tookMs * spacing.factor) {
-      return last.scan;
-    }
+    const last = this.lastReindex;
+    if (last !== undefined && last.tookMs >= spacing.minScanMs && performance.now() - last.endedAt < last.tookMs * spacing.factor) return counts.byIssuer;
+    if (last === undefined) this.deps.logger.info('live-leaf index not complete (a first start, or records stored by a previous version): indexing every record once');
     const started = performance.now();
-    const scan = await scanLeaves(this.deps.inventory, nowMs, plan);
+    await this.deps.inventory.reindexLiveLeaves();
     const endedAt = performance.now();
-    this.lastScan = { endedAt, tookMs: endedAt - started, signer, scan };
-    return scan;
+    this.lastReindex = { endedAt, tookMs: endedAt - started };
+    return (await this.deps.inventory.liveLeafCounts(nowMs)).byIssuer;
   }
 
   private rootByFingerprint(fingerprint: string): Issuer | undefined {
@@ -293,11 +307,11 @@ export class RootRotationController {
   }
 
   /** The lease holder's pass; also run after an action so its answer is fresh. */
-  private async pass(fresh = false): Promise<RootRotationStatus> {
-    let gathered = await this.gather(fresh);
+  private async pass(): Promise<RootRotationStatus> {
+    let gathered = await this.gather();
     if (this.tresor !== undefined) {
       const stepped = await this.advance(gathered.facts);
-      if (stepped) gathered = await this.gather(true);
+      if (stepped) gathered = await this.gather();
       await this.reissue(gathered.scan);
     }
     const status = this.statusOf(gathered.facts);

@@ -188,8 +188,8 @@ describe('Inventory', () => {
     await inventory.put(certificateRecord({ commonName: 'k.x' }), { requestIds: [randomUUID()] });
     await inventory.setTrustBundle({ issuingCaPem: 'x', trustedCasPem: ['x'], rootNotAfter: new Date() });
     const keys = await db.redis.keys('*');
-    // cert hash, renew index, names, request marker, the record's CA entry, trust bundle
-    expect(keys.length).toBe(6);
+    // cert hash, renew index, names, request marker, the record's CA entry, trust bundle, live-leaf index and its issuers
+    expect(keys.length).toBe(8);
     for (const key of keys) expect(key.startsWith(`${PREFIX}:`)).toBe(true);
     // Redis Cluster hashes only the text inside the first {...}: one tag means one slot.
     expect(new Set(keys.map(hashTag))).toEqual(new Set(['inv-test']));

@@ -23,6 +23,7 @@ import {
   type LeafFacts,
   type RecordFields,
 } from './record-codec.js';
+import { LiveLeaves, indexedNotAfter, type LiveLeafCounts } from './live-leaves.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
 
 export interface PutOptions {
@@ -86,6 +87,7 @@ export class Inventory {
   private readonly now: () => Date;
   private readonly cas: CaEntries;
   private readonly recordFormat: RecordFormat;
+  private readonly live: LiveLeaves;
 
   constructor(
     private readonly redis: Redis,
@@ -95,6 +97,7 @@ export class Inventory {
     this.now = options.now ?? (() => new Date());
     this.recordFormat = options.recordFormat ?? DEFAULT_RECORD_FORMAT;
     this.cas = new CaEntries(redis, this.keys);
+    this.live = new LiveLeaves(redis, this.keys, this);
   }
 
   async put(record: CertificateRecord, options: PutOptions = {}): Promise<PutResult> {
@@ -105,7 +108,15 @@ export class Inventory {
     const reply = await runScript(
       this.redis,
       PUT_SCRIPT,
-      [this.keys.cert(valid.commonName), this.keys.renewIndex, this.keys.names, this.keys.caEntry(ca.digest), ...requestIds.map((id) => this.keys.request(id))],
+      [
+        this.keys.cert(valid.commonName),
+        this.keys.renewIndex,
+        this.keys.names,
+        this.keys.caEntry(ca.digest),
+        this.keys.liveIndex,
+        this.keys.liveIssuers,
+        ...requestIds.map((id) => this.keys.request(id)),
+      ],
       [
         value,
         valid.serialNumber,
@@ -116,6 +127,8 @@ export class Inventory {
         requestMarker(valid.commonName, valid.serialNumber),
         ca.digest,
         ca.json,
+        valid.issuerId,
+        indexedNotAfter(Date.parse(valid.notAfter)),
       ],
     );
     const [storedFlag, previous] = Array.isArray(reply) ? reply : [];
@@ -146,7 +159,7 @@ export class Inventory {
    * on): 'changed' when another certificate took its place in between, and nothing is removed.
    */
   async deleteSerial(commonName: string, expectSerial: string): Promise<RemovedRecord | 'changed' | undefined> {
-    const reply = await runScriptBuffer(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names], [commonName, expectSerial]);
+    const reply = await runScriptBuffer(this.redis, DELETE_SCRIPT, [this.keys.cert(commonName), this.keys.renewIndex, this.keys.names, this.keys.liveIndex], [commonName, expectSerial]);
     if (reply === 0) return 'changed';
     if (!Array.isArray(reply)) return undefined;
     const fields = fieldsOf(reply);
@@ -239,6 +252,16 @@ export class Inventory {
       if (typeof serial === 'string') result.push({ ...e, serialNumber: serial });
     });
     return result;
+  }
+
+  /** Live leaves per issuer at nowMs from the live-leaf index: O(issuers * log n), no record read (live-leaves.ts). */
+  liveLeafCounts(nowMs: number): Promise<LiveLeafCounts> {
+    return this.live.count(nowMs);
+  }
+
+  /** Indexes every record the live-leaf index misses (after an upgrade): reads every record once. */
+  reindexLiveLeaves(): Promise<void> {
+    return this.live.reindex();
   }
 
   async size(): Promise<number> {

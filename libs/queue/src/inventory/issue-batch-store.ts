@@ -17,6 +17,7 @@ import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker, type BinaryHints } from './record-codec.js';
+import { indexedNotAfter } from './live-leaves.js';
 import { encodeStoredEvent } from './store-event.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
 
@@ -142,7 +143,7 @@ export class IssueBatchStore {
     const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat, write.hints) : undefined));
     const cas = new Map<string, string>();
     for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
-    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
+    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, this.keys.liveIndex, this.keys.liveIssuers, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
     const args: Array<string | Buffer> = [this.requestTtl, this.eventMaxLength, String(writes.length), String(cas.size), ...cas.values()];
     writes.forEach((write, w) => {
       const e = encoded[w];
@@ -161,6 +162,8 @@ export class IssueBatchStore {
           encodeStoredEvent(write.event, record),
           String(write.requestIds.length),
           ca.digest,
+          record.issuerId,
+          indexedNotAfter(Date.parse(record.notAfter)),
         );
       } else if (write.kind === 'remember') {
         keys.push(this.keys.cert(write.commonName), this.keys.request(write.requestId));

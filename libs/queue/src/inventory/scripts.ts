@@ -2,14 +2,16 @@
 // all share the prefix's hash tag, so the scripts stay legal on Redis Cluster.
 import { luaScript } from '../redis/run-script.js';
 import { auditTrimLua } from '../audit/audit-log.js';
+import { liveIndexLua } from './live-leaves.js';
 
 /**
- * KEYS: cert hash, renew index, names, CA entry, request keys...
+ * KEYS: cert hash, renew index, names, CA entry, live index, live issuers, request keys...
  * ARGV: record JSON, serial, renewAt ms, commonName, expected serial ('' = any, '-' = none yet),
- *       request TTL ms, request value, CA digest, CA entry JSON
+ *       request TTL ms, request value, CA digest, CA entry JSON, issuer id, notAfter seconds
  * Returns {stored (1|0), current-or-previous serial or false}.
  */
 export const PUT_SCRIPT = luaScript(`
+${liveIndexLua('KEYS[5]', 'KEYS[6]')}
 local cur = redis.call('HGET', KEYS[1], 'serial')
 local expect = ARGV[5]
 if expect ~= '' then
@@ -24,14 +26,15 @@ redis.call('SET', KEYS[4], ARGV[9], 'NX')
 redis.call('HSET', KEYS[1], 'record', ARGV[1], 'serial', ARGV[2], 'ca', ARGV[8])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-for i = 5, #KEYS do
+liveAdd(ARGV[10], ARGV[11], ARGV[4])
+for i = 7, #KEYS do
   redis.call('SET', KEYS[i], ARGV[7], 'PX', ARGV[6])
 end
 return {1, cur}
 `);
 
 /**
- * KEYS: cert hash, renew index, names. ARGV: commonName, and the serial it must still hold ('' =
+ * KEYS: cert hash, renew index, names, live index. ARGV: commonName, and the serial it must still hold ('' =
  * any). Returns {record JSON, previousSerial, serial, CA digest} of what was deleted (as RECORD_FIELDS),
  * false when absent, or 0 when it holds another serial (nothing deleted).
  */
@@ -42,6 +45,7 @@ if ARGV[2] ~= nil and ARGV[2] ~= '' and fields[3] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 return fields
 `);
 
@@ -68,12 +72,13 @@ return out
  * Applies an issue batch's writes, each under its own compare-and-set, in one round trip; a
  * write whose check fails changes nothing. A stored certificate, the request ids it answers and
  * its announcement are one atomic step, so no crash can leave a stored cert unannounced.
- * KEYS: renew index, names, event stream; then the batch's CA entries; then per write its keys.
+ * KEYS: renew index, names, event stream, live index, live issuers; then the batch's CA entries;
+ *   then per write its keys.
  * ARGV: request TTL ms, stream max length, write count, CA entry count, each CA entry's JSON;
  *   then per write its fields:
  *   's' store:    KEYS cert hash, request keys...; ARGV 's', record JSON, serial, renewAt ms,
  *                 commonName, expected serial ('-' = none yet), request marker, event JSON,
- *                 request key count, CA digest
+ *                 request key count, CA digest, issuer id, notAfter seconds (live-leaves.ts)
  *   'n' store if new: as 's', and only while none of its request keys exists either (a write
  *                 made without looking first: a request id answered before is decided again)
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
@@ -87,12 +92,13 @@ return out
  * Returns per write 1 (applied) or 0 (the current serial was not the expected one).
  */
 export const COMMIT_BATCH_SCRIPT = luaScript(`
+${liveIndexLua('KEYS[4]', 'KEYS[5]')}
 local ttl, maxlen = ARGV[1], ARGV[2]
 local nca = tonumber(ARGV[4])
 for c = 1, nca do
-  redis.call('SET', KEYS[3 + c], ARGV[4 + c], 'NX')
+  redis.call('SET', KEYS[5 + c], ARGV[4 + c], 'NX')
 end
-local k, a = 4 + nca, 5 + nca
+local k, a = 6 + nca, 5 + nca
 local out = {}
 for w = 1, tonumber(ARGV[3]) do
   local cur = redis.call('HGET', KEYS[k], 'serial')
@@ -114,6 +120,7 @@ for w = 1, tonumber(ARGV[3]) do
       redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', ARGV[a + 2], 'ca', ARGV[a + 9])
       redis.call('ZADD', KEYS[1], ARGV[a + 3], ARGV[a + 4])
       redis.call('ZADD', KEYS[2], 0, ARGV[a + 4])
+      liveAdd(ARGV[a + 10], ARGV[a + 11], ARGV[a + 4])
       for i = 1, nreq do
         redis.call('SET', KEYS[k + i], ARGV[a + 6], 'PX', ttl)
       end
@@ -121,7 +128,7 @@ for w = 1, tonumber(ARGV[3]) do
       out[w] = 1
     end
     k = k + 1 + nreq
-    a = a + 10
+    a = a + 12
   else
     if cur == ARGV[a + 1] then
       redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', ttl)

@@ -28,6 +28,7 @@ import { benchRunFrom } from '../issue/targets.js';
 import { baselineStartStack } from '../issue/vault.js';
 import { startApps, type StartedApps } from './apps.js';
 import { benchName, loadInventory } from './loader.js';
+import { measureLiveCount } from './live-count.js';
 import { countCommands, keyMemory, usedMemory } from './redis-stats.js';
 import { runReplicas } from './replicas.js';
 import { runStorm } from './storm.js';
@@ -220,6 +221,7 @@ async function inventoryAtScale(): Promise<void> {
         sweep = await sweepOnce({ inventory, rotateQueue, clock: systemClock, logger, limit: dueCount });
       });
       await rotateQueue.obliterate({ force: true });
+      const liveCount = await measureLiveCount(redis, inventory, size);
       const apps = await startApps({ redisUrl: redisServer.url, dataDir, adminToken, runFrom });
       try {
         const base = `${apps.gatewayUrl}/v1/certificates?limit=100`;
@@ -250,6 +252,7 @@ async function inventoryAtScale(): Promise<void> {
           sweep_redis_commands: commands.total,
           sweep_commands_per_due: Number((commands.total / Math.max(1, sweep.due)).toFixed(2)),
           sweep_commands: commands.byCommand,
+          ...liveCount,
           ca_service_ready_ms: Math.round(apps.caServiceReadyMs),
           gateway_ready_ms: Math.round(apps.gatewayReadyMs),
           list_first_page_ms: firstPage.ms,
@@ -278,6 +281,8 @@ async function inventoryAtScale(): Promise<void> {
       bytes_per_cert_after_check_without_stream: Object.fromEntries(results.map((r) => [String(r['certificates']), r['redis_bytes_per_cert_after_check_without_stream']])),
       event_stream_bytes: Object.fromEntries(results.map((r) => [String(r['certificates']), r['event_stream_bytes']])),
       sweep_commands_per_due: Object.fromEntries(results.map((r) => [String(r['certificates']), r['sweep_commands_per_due']])),
+      live_count_index_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['live_count_index_ms']])),
+      live_count_scan_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['live_count_scan_ms']])),
       first_check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['first_check_ms']])),
       check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['check_ms']])),
       baseline_check_ms: baselineCheckout() === undefined ? undefined : Object.fromEntries(results.map((r) => [String(r['certificates']), r['baseline_check_ms'] ?? null])),
