@@ -19,6 +19,7 @@ import {
   startRedisServer,
   certEventSchema,
   type CertEvent,
+  type CertificateRecord,
   type IssueItem,
   type IssueQueue,
   type KeyEncryptionKey,
@@ -27,6 +28,7 @@ import {
 } from '@fsm-certs/queue';
 import type { QueueEvents } from 'bullmq';
 import { createLogger, type Logger } from '@fsm-certs/runtime';
+import { issueLeaf, type Issuer } from '@fsm-certs/x509';
 import { announcementLog } from './announced.js';
 import { startCaService, type CaService, type CaServiceOptions } from './ca-service.js';
 import { CertificateIssuer, type CertificateIssuerDeps } from './certificate-issuer.js';
@@ -144,6 +146,43 @@ export function item(commonName: string, overrides: Partial<IssueItem> = {}): Is
     keyAlgorithm: 'ecdsa-p256',
     reason: 'request',
     ...overrides,
+  };
+}
+
+/** When a leaf record's times fall, in epoch ms. */
+export interface LeafTimes {
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly renewAt: number;
+  readonly issuedAt: number;
+}
+
+/**
+ * The record of a fresh CSR-mode leaf that `issuer` signs (an hour's validity), for tests that
+ * store leaves into the inventory themselves; its issuer is both issuing CA and trusted root.
+ */
+export function csrLeafRecord(issuer: Issuer, commonName: string, at: LeafTimes, provider: CertificateRecord['provider'] = 'tresor'): CertificateRecord {
+  const leaf = issueLeaf(issuer, { commonName, validityMs: 3600_000 });
+  return {
+    commonName,
+    serialNumber: leaf.serialNumber,
+    notBefore: new Date(at.notBefore).toISOString(),
+    notAfter: new Date(at.notAfter).toISOString(),
+    renewAt: new Date(at.renewAt).toISOString(),
+    certificatePem: leaf.certificatePem,
+    chainPem: [],
+    issuingCaPem: issuer.certificatePem,
+    trustedCasPem: [issuer.certificatePem],
+    issuerId: issuer.fingerprint,
+    provider,
+    keyAlgorithm: 'ecdsa-p256',
+    mode: 'csr',
+    dnsNames: [],
+    uris: [],
+    ipAddresses: [],
+    validityMs: 3600_000,
+    issuedAt: new Date(at.issuedAt).toISOString(),
+    warnings: [],
   };
 }
 

@@ -5,54 +5,19 @@
 // other result goes through the schema, which decides and words the refusal; the hand check only
 // ever says "plainly valid", for a result the schema accepts and would return unchanged (no field
 // it would strip or convert).
-import { z } from 'zod';
-import { FIELD_LIMITS } from '@fsm-certs/api';
-import { isKeyAlgorithm } from '@fsm-certs/core';
-import { MAX_CERTIFICATE_PEM_CHARS, issuanceModeSchema, providerKindSchema, type IssueJobResult } from '@fsm-certs/queue';
+import { plainlyValidRecord, type IssueJobResult } from '@fsm-certs/queue';
 
-const RECORD_FIELDS: ReadonlySet<string> = new Set([
-  'commonName',
-  'serialNumber',
-  'notBefore',
-  'notAfter',
-  'renewAt',
-  'certificatePem',
-  'chainPem',
-  'issuingCaPem',
-  'trustedCasPem',
-  'issuerId',
-  'provider',
-  'keyAlgorithm',
-  'mode',
-  'dnsNames',
-  'uris',
-  'ipAddresses',
-  'validityMs',
-  'csrPem',
-  'encryptedPrivateKey',
-  'previousSerialNumber',
-  'issuedAt',
-  'warnings',
-]);
 const OK_FIELDS_V1: ReadonlySet<string> = new Set(['requestId', 'ok', 'certificate', 'auditId']);
 const OK_FIELDS_V2: ReadonlySet<string> = new Set(['requestId', 'ok', 'certificate', 'trustBundleDigest', 'auditId']);
 const FAILED_FIELDS: ReadonlySet<string> = new Set(['requestId', 'ok', 'error']);
 const ERROR_FIELDS: ReadonlySet<string> = new Set(['code', 'message', 'httpStatus', 'retryable']);
 const RESULT_FIELDS: ReadonlySet<string> = new Set(['version', 'results']);
 
-const PROVIDERS: ReadonlySet<string> = new Set(providerKindSchema.options);
-const MODES: ReadonlySet<string> = new Set(issuanceModeSchema.options);
-/** Zod's own pattern for isoDateTimeSchema (z.iso.datetime({ offset: true })). */
-const ISO_DATE_TIME = z.regexes.datetime({ offset: true });
 /** Lower-case RFC 9562 UUIDs of versions 1-8 (the gateway's randomUUID): a subset of what z.uuid() accepts. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** A subset of commonNameSchema (no whitespace, "/" or ":"): DNS characters only. */
 const PLAIN_COMMON_NAME = /^[a-z0-9*_.-]+$/;
-const SERIAL = /^[0-9a-f]{1,64}$/;
 const DIGEST = /^[0-9a-f]{64}$/;
-const SEALED_KEY = /^v[12]\./;
-/** pemSchema's bound (a CSR). */
-const MAX_PEM_CHARS = 64 * 1024;
 
 type Fields = Record<string, unknown>;
 
@@ -67,55 +32,14 @@ function isString(value: unknown, min: number, max: number): value is string {
   return typeof value === 'string' && value.length >= min && value.length <= max;
 }
 
-function isPem(value: unknown): boolean {
-  return isString(value, 1, MAX_CERTIFICATE_PEM_CHARS);
-}
-
-function arrayOf(value: unknown, check: (item: unknown) => boolean): boolean {
-  if (!Array.isArray(value)) return false;
-  for (const item of value) if (!check(item)) return false;
-  return true;
-}
-
-const anyString = (value: unknown): boolean => typeof value === 'string';
-
-function isDateTime(value: unknown): boolean {
-  return typeof value === 'string' && ISO_DATE_TIME.test(value);
-}
-
-/** What certificateRecordSchema accepts unchanged; `compact` (v2): the CA PEMs may be absent. */
+/**
+ * A record as the inventory's own shortcut takes it (plainlyValidRecord, the compact form for v2),
+ * of JSON.parse's plain objects, whose common name is in the DNS-character subset.
+ */
 function isPlainRecord(value: unknown, compact: boolean): boolean {
-  if (!plainWithin(value, RECORD_FIELDS)) return false;
-  const r = value;
-  return (
-    isString(r['commonName'], 1, FIELD_LIMITS.dnsName) &&
-    PLAIN_COMMON_NAME.test(r['commonName']) &&
-    typeof r['serialNumber'] === 'string' &&
-    SERIAL.test(r['serialNumber']) &&
-    isDateTime(r['notBefore']) &&
-    isDateTime(r['notAfter']) &&
-    isDateTime(r['renewAt']) &&
-    isDateTime(r['issuedAt']) &&
-    isPem(r['certificatePem']) &&
-    arrayOf(r['chainPem'], isPem) &&
-    (compact && r['issuingCaPem'] === undefined ? true : isPem(r['issuingCaPem'])) &&
-    (compact && r['trustedCasPem'] === undefined ? true : arrayOf(r['trustedCasPem'], isPem)) &&
-    isString(r['issuerId'], 1, Number.MAX_SAFE_INTEGER) &&
-    typeof r['provider'] === 'string' &&
-    PROVIDERS.has(r['provider']) &&
-    isKeyAlgorithm(r['keyAlgorithm']) &&
-    typeof r['mode'] === 'string' &&
-    MODES.has(r['mode']) &&
-    arrayOf(r['dnsNames'], anyString) &&
-    arrayOf(r['uris'], anyString) &&
-    arrayOf(r['ipAddresses'], anyString) &&
-    Number.isSafeInteger(r['validityMs']) &&
-    (r['validityMs'] as number) > 0 &&
-    (r['csrPem'] === undefined || isString(r['csrPem'], 1, MAX_PEM_CHARS)) &&
-    (r['encryptedPrivateKey'] === undefined || (typeof r['encryptedPrivateKey'] === 'string' && SEALED_KEY.test(r['encryptedPrivateKey']))) &&
-    (r['previousSerialNumber'] === undefined || (typeof r['previousSerialNumber'] === 'string' && SERIAL.test(r['previousSerialNumber']))) &&
-    arrayOf(r['warnings'], anyString)
-  );
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const commonName = (value as Fields)['commonName'];
+  return typeof commonName === 'string' && PLAIN_COMMON_NAME.test(commonName) && plainlyValidRecord(value, { caPemsOptional: compact });
 }
 
 function isPlainJobError(value: unknown): boolean {

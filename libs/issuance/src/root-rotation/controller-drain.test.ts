@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileSecretStore, TresorProvider } from '@fsm-certs/providers';
 import { Inventory, RotationStatusStore, type CertificateRecord, type RotateQueue } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
-import { issueLeaf } from '@fsm-certs/x509';
+import { csrLeafRecord } from '../test-support.test-helpers.js';
 import { RootRotationController } from './controller.js';
 
 const db = usePrivateRedis({ flush: 'each' });
@@ -27,30 +27,8 @@ describe('root rotation controller while leaves move', () => {
     const inventory = new Inventory(db.redis, { prefix: PREFIX });
     const now = Date.now();
     const name = 'web.bookstore.cluster.local';
-    const record = (root: typeof oldRoot): CertificateRecord => {
-      const leaf = issueLeaf(root, { commonName: name, validityMs: 3600_000 });
-      return {
-        commonName: name,
-        serialNumber: leaf.serialNumber,
-        notBefore: new Date(now - 60_000).toISOString(),
-        notAfter: new Date(now + 3600_000).toISOString(),
-        renewAt: new Date(now + 1800_000).toISOString(),
-        certificatePem: leaf.certificatePem,
-        chainPem: [],
-        issuingCaPem: root.certificatePem,
-        trustedCasPem: [root.certificatePem],
-        issuerId: root.fingerprint,
-        provider: 'tresor',
-        keyAlgorithm: 'ecdsa-p256',
-        mode: 'csr',
-        dnsNames: [],
-        uris: [],
-        ipAddresses: [],
-        validityMs: 3600_000,
-        issuedAt: new Date(now).toISOString(),
-        warnings: [],
-      };
-    };
+    const record = (root: typeof oldRoot): CertificateRecord =>
+      csrLeafRecord(root, name, { notBefore: now - 60_000, notAfter: now + 3600_000, renewAt: now + 1800_000, issuedAt: now });
     await tresor.applyRotationStep({ kind: 'prepare', propagationMs: 5_000, spreadMs: 3600_000, auto: true }, 0);
     await tresor.applyRotationStep({ kind: 'activate' }, 1);
     const newRoot = tresor.issuer;

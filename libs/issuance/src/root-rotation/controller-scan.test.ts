@@ -9,7 +9,8 @@ import type { CertificateProvider } from '@fsm-certs/providers';
 import { Inventory, LiveLeaves, RotationStatusStore } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { eventually } from '@fsm-certs/testing';
-import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
+import { createRootCa, fingerprintSha256 } from '@fsm-certs/x509';
+import { csrLeafRecord } from '../test-support.test-helpers.js';
 import { RootRotationController } from './controller.js';
 
 const db = usePrivateRedis({ flush: 'each' });
@@ -53,28 +54,7 @@ function countedInventory() {
 
 async function storeLeaves(inventory: Inventory, names: readonly string[], notAfterMs = Date.parse('2999-01-01T00:00:00.000Z')): Promise<void> {
   for (const commonName of names) {
-    const leaf = issueLeaf(CA.issuer, { commonName, validityMs: 3600_000 });
-    await inventory.put({
-      commonName,
-      serialNumber: leaf.serialNumber,
-      notBefore: new Date(NOW - 3600_000).toISOString(),
-      notAfter: new Date(notAfterMs).toISOString(),
-      renewAt: new Date(NOW).toISOString(),
-      certificatePem: leaf.certificatePem,
-      chainPem: [],
-      issuingCaPem: ROOT,
-      trustedCasPem: [ROOT],
-      issuerId: ISSUER,
-      provider: 'vault',
-      keyAlgorithm: 'ecdsa-p256',
-      mode: 'csr',
-      dnsNames: [],
-      uris: [],
-      ipAddresses: [],
-      validityMs: 3600_000,
-      issuedAt: new Date(NOW).toISOString(),
-      warnings: [],
-    });
+    await inventory.put(csrLeafRecord(CA.issuer, commonName, { notBefore: NOW - 3600_000, notAfter: notAfterMs, renewAt: NOW, issuedAt: NOW }, 'vault'));
   }
 }
 

@@ -4,6 +4,7 @@
 // the schema's own field schemas for its patterns and plain checks for the rest; anything unusual
 // (a date not in toISOString's form, an unknown key, a wrong type) answers false, and the caller
 // then lets the full schema decide and word the error. True only where the schema says yes.
+// The gateway uses it too, for the records of a job result (compact ones: the CA PEMs left out).
 import { MAX_CERTIFICATE_PEM_CHARS, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { isCanonicalIsoTime } from './iso-date.js';
 
@@ -29,9 +30,20 @@ function strings(value: unknown): boolean {
   return true;
 }
 
-export function plainlyValidRecord(record: CertificateRecord): boolean {
-  if (typeof record !== 'object' || record === null) return false;
-  for (const key of Object.keys(record)) if (!KNOWN_KEYS.has(key)) return false;
+export interface PlainRecordOptions {
+  /** A compact record (compactCertificateRecordSchema): issuingCaPem and trustedCasPem may be absent. */
+  readonly caPemsOptional?: boolean;
+}
+
+/**
+ * True only for a record certificateRecordSchema (compactCertificateRecordSchema with
+ * caPemsOptional) accepts and returns unchanged; false says nothing.
+ */
+export function plainlyValidRecord(value: unknown, options: PlainRecordOptions = {}): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key of Object.keys(value)) if (!KNOWN_KEYS.has(key)) return false;
+  const record = value as CertificateRecord;
+  const caPemsOptional = options.caPemsOptional === true;
   return (
     shape.commonName.safeParse(record.commonName).success &&
     shape.serialNumber.safeParse(record.serialNumber).success &&
@@ -41,8 +53,8 @@ export function plainlyValidRecord(record: CertificateRecord): boolean {
     isCanonicalIsoTime(record.issuedAt) &&
     pem(record.certificatePem) &&
     pems(record.chainPem) &&
-    pem(record.issuingCaPem) &&
-    pems(record.trustedCasPem) &&
+    ((caPemsOptional && record.issuingCaPem === undefined) || pem(record.issuingCaPem)) &&
+    ((caPemsOptional && record.trustedCasPem === undefined) || pems(record.trustedCasPem)) &&
     typeof record.issuerId === 'string' &&
     record.issuerId.length >= 1 &&
     PROVIDERS.has(record.provider) &&
