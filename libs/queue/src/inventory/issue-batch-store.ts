@@ -85,7 +85,6 @@ export interface IssueBatchStoreOptions {
   readonly now?: () => number;
 }
 
-
 export class IssueBatchStore {
   readonly keys: Keyspace;
   private readonly requestTtl: string;
