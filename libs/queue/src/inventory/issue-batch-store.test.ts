@@ -7,6 +7,7 @@ import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { certificateRecord, longLeafPem } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
+import { requestMarker } from './record-codec.js';
 import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis({ flush: 'each' });
@@ -168,6 +169,23 @@ describe('IssueBatchStore', () => {
       code: 'RECORD_INVALID',
       message: expect.stringContaining('huge.x: certificatePem'),
     });
+    expect(await inventory.size()).toBe(0);
+    expect(await announced()).toEqual([]);
+  });
+
+  it('stores names and issuer ids of any characters the schema allows, with the request marker readers parse', async () => {
+    const record = certificateRecord({ commonName: 'caf\u00e9-\u00fcber.x', issuerId: 'vault issuer 7' });
+    const id = randomUUID();
+    expect(await store.commit([storeWrite(record, null, [id])])).toEqual([true]);
+    expect(await inventory.get(record.commonName)).toEqual(record);
+    expect(await db.redis.get(store.keys.request(id))).toBe(requestMarker(record.commonName, record.serialNumber));
+    expect((await store.lookup([{ requestId: id, commonName: record.commonName }]))[0]?.marker).toEqual({ serialNumber: record.serialNumber, commonName: record.commonName });
+  });
+
+  it('refuses a store write whose expected serial is not a serial number, writing nothing of the batch', async () => {
+    const good = certificateRecord({ commonName: 'ok.x' });
+    const odd = certificateRecord({ commonName: 'odd.x' });
+    await expect(store.commit([storeWrite(good, null), storeWrite(odd, 'ab cd')])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('odd.x') });
     expect(await inventory.size()).toBe(0);
     expect(await announced()).toEqual([]);
   });

@@ -17,6 +17,7 @@ import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
 import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker, type BinaryHints } from './record-codec.js';
+import { isoMs } from './iso-date.js';
 import { indexedNotAfter } from './live-leaves.js';
 import { encodeStoredEvent } from './store-event.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
@@ -85,6 +86,22 @@ export interface IssueBatchStoreOptions {
   readonly now?: () => number;
 }
 
+/** A serial (checked hex) or '-': nothing the header's separator could be part of. */
+const EXPECT_SERIAL = /^(?:[0-9a-f]{1,64}|-)$/;
+
+/**
+ * The commit script's header of a store write: its fields that are digits, hex or a flag, in one
+ * argument (see COMMIT_BATCH_SCRIPT). The record's serial and dates have passed its check.
+ */
+function storeHeader(write: StoreWrite, record: CertificateRecord, caDigest: string): string {
+  const expect = write.expectSerial ?? '-';
+  if (!EXPECT_SERIAL.test(expect)) throw new QueueError('INVALID_ARGUMENT', `Refusing to store ${record.commonName}: the expected serial ${JSON.stringify(expect)} is not a serial number.`);
+  const renewAtMs = isoMs(record.renewAt) ?? Date.parse(record.renewAt);
+  const notAfterMs = isoMs(record.notAfter) ?? Date.parse(record.notAfter);
+  const flag = write.unlessRequestKnown === true ? 'n' : 's';
+  return `${flag} ${record.serialNumber} ${renewAtMs} ${expect} ${write.requestIds.length} ${caDigest} ${indexedNotAfter(notAfterMs)}`;
+}
+
 export class IssueBatchStore {
   readonly keys: Keyspace;
   private readonly requestTtl: string;
@@ -150,20 +167,7 @@ export class IssueBatchStore {
         const { record, value, ca } = e;
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
-        args.push(
-          write.unlessRequestKnown === true ? 'n' : 's',
-          value,
-          record.serialNumber,
-          String(Date.parse(record.renewAt)),
-          record.commonName,
-          write.expectSerial ?? '-',
-          requestMarker(record.commonName, record.serialNumber),
-          encodeStoredEvent(write.event, record),
-          String(write.requestIds.length),
-          ca.digest,
-          record.issuerId,
-          indexedNotAfter(Date.parse(record.notAfter)),
-        );
+        args.push(storeHeader(write, record, ca.digest), value, record.commonName, encodeStoredEvent(write.event, record), record.issuerId);
       } else if (write.kind === 'remember') {
         keys.push(this.keys.cert(write.commonName), this.keys.request(write.requestId));
         args.push('r', write.serialNumber, requestMarker(write.commonName, write.serialNumber));

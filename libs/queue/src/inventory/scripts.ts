@@ -76,9 +76,12 @@ return out
  *   then per write its keys.
  * ARGV: request TTL ms, stream max length, write count, CA entry count, each CA entry's JSON;
  *   then per write its fields:
- *   's' store:    KEYS cert hash, request keys...; ARGV 's', record JSON, serial, renewAt ms,
- *                 commonName, expected serial ('-' = none yet), request marker, event JSON,
- *                 request key count, CA digest, issuer id, notAfter seconds (live-leaves.ts)
+ *   store:        KEYS cert hash, request keys...; ARGV a header, the record, commonName, event
+ *                 JSON, issuer id. The header is one argument of seven space-separated fields
+ *                 (each argument costs the writer ~150 bytes of garbage to send, whatever its
+ *                 size): 's' or 'n', serial, renewAt ms, expected serial ('-' = none yet), request
+ *                 key count, CA digest, notAfter seconds (live-leaves.ts). The request marker
+ *                 stored under each request key is requestMarker's `<serial> <commonName>`.
  *   'n' store if new: as 's', and only while none of its request keys exists either (a write
  *                 made without looking first: a request id answered before is decided again)
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
@@ -102,11 +105,13 @@ local k, a = 6 + nca, 5 + nca
 local out = {}
 for w = 1, tonumber(ARGV[3]) do
   local cur = redis.call('HGET', KEYS[k], 'serial')
-  if ARGV[a] == 's' or ARGV[a] == 'n' then
-    local expect = ARGV[a + 5]
-    local nreq = tonumber(ARGV[a + 8])
+  if ARGV[a] ~= 'r' then
+    local kind, serial, renew, expect, nreq, digest, notafter = string.match(ARGV[a], '^([sn]) (%S+) (%S+) (%S+) (%d+) (%S+) (%S+)$')
+    if not kind then return redis.error_reply('ERR malformed store write header') end
+    nreq = tonumber(nreq)
+    local cn = ARGV[a + 2]
     local blocked = (expect == '-' and cur) or (expect ~= '-' and cur ~= expect)
-    if ARGV[a] == 'n' and not blocked then
+    if kind == 'n' and not blocked then
       for i = 1, nreq do
         if redis.call('EXISTS', KEYS[k + i]) == 1 then blocked = true end
       end
@@ -114,21 +119,22 @@ for w = 1, tonumber(ARGV[3]) do
     if blocked then
       out[w] = 0
     else
-      if cur and cur ~= ARGV[a + 2] then
+      if cur and cur ~= serial then
         redis.call('HSET', KEYS[k], 'previousSerial', cur)
       end
-      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', ARGV[a + 2], 'ca', ARGV[a + 9])
-      redis.call('ZADD', KEYS[1], ARGV[a + 3], ARGV[a + 4])
-      redis.call('ZADD', KEYS[2], 0, ARGV[a + 4])
-      liveAdd(ARGV[a + 10], ARGV[a + 11], ARGV[a + 4])
+      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', serial, 'ca', digest)
+      redis.call('ZADD', KEYS[1], renew, cn)
+      redis.call('ZADD', KEYS[2], 0, cn)
+      liveAdd(ARGV[a + 4], notafter, cn)
+      local marker = serial .. ' ' .. cn
       for i = 1, nreq do
-        redis.call('SET', KEYS[k + i], ARGV[a + 6], 'PX', ttl)
+        redis.call('SET', KEYS[k + i], marker, 'PX', ttl)
       end
-      redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[a + 7])
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[a + 3])
       out[w] = 1
     end
     k = k + 1 + nreq
-    a = a + 12
+    a = a + 5
   else
     if cur == ARGV[a + 1] then
       redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', ttl)
