@@ -33,19 +33,7 @@ describe('CpuGate', () => {
     expect(turns.flat()).toHaveLength(40);
   });
 
-  it('runs a lone section at once, ahead of what the event loop already holds', async () => {
-    const gate = new CpuGate();
-    const order: string[] = [];
-    // Stands for BullMQ's search for more work and other sockets' replies, queued before the
-    // section: a lone job's signing, and so its commit, no longer waits behind them.
-    setImmediate(() => order.push('queued before'));
-    await gate.run(() => order.push('section'));
-    expect(order).toEqual(['section']);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(order).toEqual(['section', 'queued before']);
-  });
-
-  it('queues a section the current turn has no budget left for, behind the other work, in order', async () => {
+  it('gives other work a turn after a section that spent the budget, then runs the rest in order', async () => {
     let now = 0;
     const gate = new CpuGate(10, () => now);
     const order: string[] = [];

@@ -32,21 +32,13 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
  * Runs synchronous CPU-heavy sections one at a time, in event-loop turns of at most `budgetMs`
  * of such work, so timers (lock renewal, heartbeat) and I/O get a turn between slices. Lanes
  * that merely yielded would all resume in the same turn and sign back to back for seconds.
- *
- * A section asked for while nothing is queued and the current turn has budget left runs at
- * once, in the caller's turn: a lone job's signing then does not wait behind whatever else the
- * event loop holds (BullMQ's search for more work, other sockets' replies) for the next check
- * phase, and its commit leaves before that search. The budget still bounds each turn: what the
- * turn cannot afford queues, and queued sections keep their order.
  */
 export class CpuGate {
   private readonly queue: Array<() => void> = [];
-  /** CPU time sections spent in this turn of the event loop. */
-  private spent = 0;
-  private turnEndArmed = false;
+  private scheduled = false;
 
   /**
-   * @param budgetMs CPU time one turn may spend on sections; default 10 ms.
+   * @param budgetMs CPU time one turn may spend on queued sections; default 10 ms.
    * @param now Milliseconds clock the budget is measured with (tests pass their own).
    */
   constructor(
@@ -55,17 +47,6 @@ export class CpuGate {
   ) {}
 
   run<T>(section: () => T): Promise<T> {
-    if (this.queue.length === 0 && this.spent < this.budgetMs) {
-      const start = this.now();
-      try {
-        return Promise.resolve(section());
-      } catch (error) {
-        return Promise.reject(error);
-      } finally {
-        this.spent += this.now() - start;
-        this.armTurnEnd();
-      }
-    }
     return new Promise<T>((resolve, reject) => {
       this.queue.push(() => {
         try {
@@ -74,29 +55,26 @@ export class CpuGate {
           reject(error);
         }
       });
-      this.armTurnEnd();
+      this.schedule();
     });
   }
 
-  private armTurnEnd(): void {
-    if (this.turnEndArmed) return;
-    this.turnEndArmed = true;
-    setImmediate(() => this.turnEnd());
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.drain());
   }
 
-  /** The check phase ends a turn: queued sections get what is left of its budget, the next turn all of it. */
-  private turnEnd(): void {
-    this.turnEndArmed = false;
-    // At least one section per turn that sections did not already fill, then more while the budget lasts.
-    while (this.spent < this.budgetMs) {
+  private drain(): void {
+    this.scheduled = false;
+    const start = this.now();
+    // Always run at least one section per turn, then more while the budget lasts.
+    do {
       const next = this.queue.shift();
-      if (next === undefined) break;
-      const start = this.now();
+      if (next === undefined) return;
       next();
-      this.spent += this.now() - start;
-    }
-    this.spent = 0;
-    if (this.queue.length > 0) this.armTurnEnd();
+    } while (this.now() - start < this.budgetMs);
+    if (this.queue.length > 0) this.schedule();
   }
 }
 
