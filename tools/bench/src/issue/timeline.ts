@@ -23,13 +23,15 @@ function named(file: TimelineFile): Placed[] {
     let step: string;
     if (kind === 'w') {
       const what = detail.startsWith('HTTP/1.1') ? 'http answer' : detail;
-      // Node writes an HTTP answer's head and body separately: one step.
+      // Node writes an HTTP answer's head and body separately: one step per request.
       if (what === '' || (what === 'http answer' && lastWrite.get(port) === what)) continue;
       lastWrite.set(port, what);
       step = `${file.app} > ${what}`;
     } else if (kind === 'r') {
       step = `${file.app} < ${lastWrite.get(port) ?? 'read'}`;
     } else if (kind === 'req') {
+      // A kept-alive connection answers request after request: the next answer is a step again.
+      lastWrite.set(port, 'http request');
       step = `${file.app} http request`;
     } else {
       step = `${file.app} ${detail}`;
