@@ -4,6 +4,8 @@
 // then makes one pass: counts live leaves per root, re-issues leaves due to move (spread over the
 // window, through the ordinary `rotate` queue), notes when the leaving root has drained, takes the
 // automatic step whose condition holds, and publishes the status served at GET /v1/ca/rotation.
+// A pass costs O(leaves that move), from the live-leaf index (pass-leaves.ts), except when it is
+// about to act on the leaving root having drained: that reads every record once.
 import type { Logger } from 'pino';
 import { formatDuration, type Clock } from '@fsm-certs/core';
 import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
@@ -11,7 +13,6 @@ import {
   AuditLog,
   rotateJobId,
   type EventStream,
-  type Inventory,
   type RootRotationAction,
   type RootRotationJobPayload,
   type RootRotationStatus,
@@ -22,7 +23,10 @@ import {
 import { fingerprintSha256, inspectCertificate, type Issuer } from '@fsm-certs/x509';
 import { IssuanceError } from '../errors.js';
 import { activateReadiness, drained, dropReadiness, leavingRoot, type Readiness, type RotationFacts } from './conditions.js';
-import { scanLeaves, type LeafScan, type ScanPlan } from './leaf-scan.js';
+import type { ScanPlan } from './leaf-scan.js';
+import { PassLeafSource, type PassInventory, type PassLeaves } from './pass-leaves.js';
+
+export { DEFAULT_IDLE_SCAN_SPACING } from './pass-leaves.js';
 
 export const DEFAULT_ROTATION_TICK_MS = 2_000;
 /** Most rotate jobs one pass enqueues; the rest follow on the next passes. */
@@ -30,20 +34,10 @@ const MAX_ENQUEUE_PER_PASS = 500;
 /** A failed re-issue is tried again after this long. */
 const RETRY_FAILED_AFTER_MS = 30_000;
 
-/**
- * Between rotations the live-leaf counts come from the inventory's live-leaf index (O(roots * log
- * n), no record read). When the index is incomplete (the first start after an upgrade from a
- * version without it, or records a replica of that version wrote during a rolling upgrade), the
- * lease holder indexes every record once; that reads the whole inventory (~6 s at 100k
- * certificates, a minute at 1M on a loaded 2-core machine), so while the index stays incomplete
- * it is redone only once `factor` times its own duration has passed (at most ~1/factor of a
- * core); runs shorter than minScanMs (small inventories) may be redone every tick.
- */
-export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 
 export interface RootRotationControllerDeps {
   readonly provider: CertificateProvider;
-  readonly inventory: Pick<Inventory, 'leaves' | 'liveLeafCounts' | 'reindexLiveLeaves'>;
+  readonly inventory: PassInventory;
   readonly events: Pick<EventStream, 'publish'>;
   readonly status: RotationStatusStore;
   readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;
@@ -68,20 +62,23 @@ export interface RootRotationControllerDeps {
 
 interface Pass {
   readonly facts: RotationFacts;
-  readonly scan: LeafScan;
+  readonly leaves: PassLeaves;
 }
+
+/** 'pass': a tick's pass (or the pass after an action); 'drop': an admin's retire or rollback is about to be judged. */
+type Purpose = 'pass' | 'drop';
 
 export class RootRotationController {
   private readonly tresor: TresorProvider | undefined;
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  /** The last reindex of the live-leaf index: when it ended and how long it took (monotonic ms, not the clock). */
-  private lastReindex: { readonly endedAt: number; readonly tookMs: number } | undefined;
+  private readonly leafSource: PassLeafSource;
 
   constructor(private readonly deps: RootRotationControllerDeps) {
     this.tresor = deps.provider instanceof TresorProvider ? deps.provider : undefined;
     this.tickMs = deps.tickMs ?? DEFAULT_ROTATION_TICK_MS;
+    this.leafSource = new PassLeafSource({ inventory: deps.inventory, logger: deps.logger, ...(deps.idleScanSpacing === undefined ? {} : { idleScanSpacing: deps.idleScanSpacing }) });
   }
 
   start(): void {
@@ -153,7 +150,7 @@ export class RootRotationController {
       );
     }
     await this.follow();
-    const facts = (await this.gather()).facts;
+    const facts = (await this.gather(payload.action === 'retire' || payload.action === 'rollback' ? 'drop' : 'pass')).facts;
     const state = tresor.material.rotation;
     const step = this.stepFor(payload, facts);
     await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
@@ -236,52 +233,40 @@ export class RootRotationController {
     );
   }
 
-  private async gather(): Promise<Pass> {
+  private async gather(purpose: Purpose = 'pass'): Promise<Pass> {
     const nowMs = this.deps.clock.now();
     const signer = this.signerFingerprint() ?? '';
     const plan = this.scanPlan(nowMs);
-    const [scan, liveInstances] = await Promise.all([this.leafScan(nowMs, plan), this.deps.liveInstances()]);
+    const moving = this.tresor !== undefined && leavingRoot(this.tresor.material.rotation) !== undefined;
+    const [indexed, liveInstances] = await Promise.all([this.leafSource.fromIndex(nowMs, plan, moving), this.deps.liveInstances()]);
     const signers = await this.deps.status.signers(liveInstances);
     const leaving = this.tresor === undefined ? undefined : leavingRoot(this.tresor.material.rotation);
     const leavingRoot_ = leaving === undefined ? undefined : this.rootByFingerprint(leaving);
-    return {
-      scan,
-      facts: {
-        nowMs,
-        signer,
-        liveByIssuer: scan.liveByIssuer,
-        signers,
-        liveInstances,
-        ...(leavingRoot_ === undefined ? {} : { leavingRootNotAfterMs: leavingRoot_.notAfter.getTime() }),
-      },
+    const facts: RotationFacts = {
+      nowMs,
+      signer,
+      liveByIssuer: indexed.liveByIssuer,
+      signers,
+      liveInstances,
+      ...(leavingRoot_ === undefined ? {} : { leavingRootNotAfterMs: leavingRoot_.notAfter.getTime() }),
     };
+    if (indexed.source === 'records' || !this.actsOnDrain(facts, purpose)) return { facts, leaves: indexed };
+    const read = await this.leafSource.fromRecords(nowMs, plan, indexed.liveByIssuer);
+    return { facts: { ...facts, liveByIssuer: read.liveByIssuer }, leaves: read };
   }
 
   /**
-   * The leaves of this pass. While leaves move away from a root (activated, rolled back; paused
-   * too) every record is read, as the drain decision and the re-issue schedule always have: the
-   * decision to drop a root never rests on an index a previous version's writer could have
-   * missed. Otherwise the counts only feed the status, and come from the live-leaf index.
+   * Whether this pass would act on the index saying the leaving root has drained: note the drain
+   * time, take the automatic retire, or judge an admin's retire or rollback. Those rest on every
+   * record, read once (the index may miss a leaf an older replica stored); waiting out the
+   * propagation period after the drain, or for an admin, reads none.
    */
-  private async leafScan(nowMs: number, plan: ScanPlan | undefined): Promise<LeafScan> {
-    const moving = this.tresor !== undefined && leavingRoot(this.tresor.material.rotation) !== undefined;
-    if (moving) return scanLeaves(this.deps.inventory, nowMs, plan);
-    return { liveByIssuer: await this.indexedCounts(nowMs), toMove: [] };
-  }
-
-  /** Live leaves per root from the index; indexes every record first when it is incomplete (see DEFAULT_IDLE_SCAN_SPACING). */
-  private async indexedCounts(nowMs: number): Promise<ReadonlyMap<string, number>> {
-    const counts = await this.deps.inventory.liveLeafCounts(nowMs);
-    if (counts.complete) return counts.byIssuer;
-    const spacing = this.deps.idleScanSpacing ?? DEFAULT_IDLE_SCAN_SPACING;
-    const last = this.lastReindex;
-    if (last !== undefined && last.tookMs >= spacing.minScanMs && performance.now() - last.endedAt < last.tookMs * spacing.factor) return counts.byIssuer;
-    if (last === undefined) this.deps.logger.info('live-leaf index not complete (a first start, or records stored by a previous version): indexing every record once');
-    const started = performance.now();
-    await this.deps.inventory.reindexLiveLeaves();
-    const endedAt = performance.now();
-    this.lastReindex = { endedAt, tookMs: endedAt - started };
-    return (await this.deps.inventory.liveLeafCounts(nowMs)).byIssuer;
+  private actsOnDrain(facts: RotationFacts, purpose: Purpose): boolean {
+    if (this.tresor === undefined) return false;
+    const state = this.tresor.material.rotation;
+    if (leavingRoot(state) === undefined || !drained(state, facts).drained) return false;
+    if (state.drainedAt === undefined || purpose === 'drop') return true;
+    return state.auto && !state.paused && state.stage === 'activated' && dropReadiness(state, facts).ready;
   }
 
   private rootByFingerprint(fingerprint: string): Issuer | undefined {
@@ -312,7 +297,7 @@ export class RootRotationController {
     if (this.tresor !== undefined) {
       const stepped = await this.advance(gathered.facts);
       if (stepped) gathered = await this.gather();
-      await this.reissue(gathered.scan);
+      await this.reissue(gathered.leaves);
     }
     const status = this.statusOf(gathered.facts);
     await this.deps.status.publish(status);
@@ -365,10 +350,10 @@ export class RootRotationController {
   }
 
   /** Enqueues the re-issue of every leaf whose time in the spread has come. */
-  private async reissue(scan: LeafScan): Promise<void> {
+  private async reissue(leaves: PassLeaves): Promise<void> {
     const nowMs = this.deps.clock.now();
     let enqueued = 0;
-    for (const leaf of scan.toMove) {
+    for await (const leaf of leaves.due(nowMs)) {
       if (leaf.dueAtMs > nowMs) continue;
       if (enqueued >= MAX_ENQUEUE_PER_PASS) break;
       const jobId = rotateJobId(leaf.commonName, leaf.serialNumber);
@@ -382,7 +367,7 @@ export class RootRotationController {
       await this.deps.rotateQueue.add('rotate', { version: 1, commonName: leaf.commonName, serialNumber: leaf.serialNumber, reason: 'root-rotation' }, { jobId });
       enqueued += 1;
     }
-    if (enqueued > 0) this.deps.logger.info({ enqueued, moving: scan.toMove.length }, 'root rotation: re-issuing leaves');
+    if (enqueued > 0) this.deps.logger.info({ enqueued, moving: leaves.moving, from: leaves.source }, 'root rotation: re-issuing leaves');
   }
 
   private statusOf(facts: RotationFacts): RootRotationStatus {

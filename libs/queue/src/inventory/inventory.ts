@@ -274,6 +274,11 @@ export class Inventory {
     return this.live.facts(names);
   }
 
+  /** Indexes these records' facts in the live-leaf index, each only while its name still holds that serial. */
+  indexLiveLeaves(facts: readonly LeafFacts[]): Promise<void> {
+    return this.live.index(facts);
+  }
+
   async size(): Promise<number> {
     return this.redis.zcard(this.keys.names);
   }

@@ -250,6 +250,19 @@ export class LiveLeaves {
   }
 
   /**
+   * Indexes these records as they are, each only while its name still holds the serial read: for
+   * a reader that found the index disagreeing with a record (an older replica replaced it).
+   */
+  async index(facts: readonly LeafFacts[]): Promise<void> {
+    for (let i = 0; i < facts.length; i += PAGE) {
+      const page = facts.slice(i, i + PAGE);
+      const keys = [this.keys.liveIndex, this.keys.liveIssuers, ...page.map((leaf) => this.keys.cert(leaf.commonName))];
+      const args = page.flatMap((leaf) => [leaf.serialNumber, leaf.issuerId, indexedNotAfter(leaf.notAfterMs), leaf.commonName]);
+      await runScript(this.redis, INDEX_PAGE_SCRIPT, keys, args);
+    }
+  }
+
+  /**
    * Reads every record once and indexes it, drops entries of names no longer stored, and marks
    * the index complete: O(inventory), run at the first start after an upgrade and when count()
    * finds the index incomplete. Records whose issuer or notAfter do not read stay unindexed.
@@ -259,11 +272,7 @@ export class LiveLeaves {
     // Bounded: a page per iteration over a finite name index; stops at a repeated cursor.
     for (let pages = 0; pages < 1_000_000; pages += 1) {
       const page = await this.inventory.leaves({ limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
-      if (page.items.length > 0) {
-        const keys = [this.keys.liveIndex, this.keys.liveIssuers, ...page.items.map((leaf) => this.keys.cert(leaf.commonName))];
-        const args = page.items.flatMap((leaf) => [leaf.serialNumber, leaf.issuerId, indexedNotAfter(leaf.notAfterMs), leaf.commonName]);
-        await runScript(this.redis, INDEX_PAGE_SCRIPT, keys, args);
-      }
+      await this.index(page.items);
       if (page.nextCursor === undefined || page.nextCursor === cursor) break;
       cursor = page.nextCursor;
     }
