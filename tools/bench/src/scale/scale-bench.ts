@@ -29,6 +29,7 @@ import { baselineStartStack } from '../issue/vault.js';
 import { startApps, type StartedApps } from './apps.js';
 import { benchName, loadInventory } from './loader.js';
 import { measureLiveCount } from './live-count.js';
+import { measureMovingPass } from './moving-pass.js';
 import { countCommands, keyMemory, usedMemory } from './redis-stats.js';
 import { runReplicas } from './replicas.js';
 import { runStorm } from './storm.js';
@@ -222,6 +223,7 @@ async function inventoryAtScale(): Promise<void> {
       });
       await rotateQueue.obliterate({ force: true });
       const liveCount = await measureLiveCount(redis, inventory, size);
+      const movingPass = await measureMovingPass(redis, inventory);
       const apps = await startApps({ redisUrl: redisServer.url, dataDir, adminToken, runFrom });
       try {
         const base = `${apps.gatewayUrl}/v1/certificates?limit=100`;
@@ -253,6 +255,7 @@ async function inventoryAtScale(): Promise<void> {
           sweep_commands_per_due: Number((commands.total / Math.max(1, sweep.due)).toFixed(2)),
           sweep_commands: commands.byCommand,
           ...liveCount,
+          ...movingPass,
           ca_service_ready_ms: Math.round(apps.caServiceReadyMs),
           gateway_ready_ms: Math.round(apps.gatewayReadyMs),
           list_first_page_ms: firstPage.ms,
@@ -283,6 +286,10 @@ async function inventoryAtScale(): Promise<void> {
       sweep_commands_per_due: Object.fromEntries(results.map((r) => [String(r['certificates']), r['sweep_commands_per_due']])),
       live_count_index_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['live_count_index_ms']])),
       live_count_scan_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['live_count_scan_ms']])),
+      moving_pass_index_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_index_ms']])),
+      moving_pass_index_commands: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_index_commands']])),
+      moving_pass_scan_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_scan_ms']])),
+      moving_pass_scan_commands: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_scan_commands']])),
       first_check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['first_check_ms']])),
       check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['check_ms']])),
       baseline_check_ms: baselineCheckout() === undefined ? undefined : Object.fromEntries(results.map((r) => [String(r['certificates']), r['baseline_check_ms'] ?? null])),
