@@ -150,8 +150,10 @@ export class RootRotationController {
       );
     }
     await this.follow();
-    const facts = (await this.gather(payload.action === 'retire' || payload.action === 'rollback' ? 'drop' : 'pass')).facts;
     const state = tresor.material.rotation;
+    // Only these drop a root (the first rollback keeps both): they are judged on every record.
+    const drops = payload.action === 'retire' || (payload.action === 'rollback' && state.stage === 'rolled-back');
+    const facts = (await this.gather(drops ? 'drop' : 'pass')).facts;
     const step = this.stepFor(payload, facts);
     await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
     return this.pass();
