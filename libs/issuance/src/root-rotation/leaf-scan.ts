@@ -2,7 +2,7 @@
 // and which leaves must move to the signing root and when. Leaves are spread over the window by a
 // hash of (rotation, stage, name), so every replica computes the same schedule without storing
 // one, and a replica taking over after a crash continues it unchanged.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Inventory } from '@fsm-certs/queue';
 
 export interface LeafToMove {
@@ -34,9 +34,14 @@ export interface ScanPlan {
   readonly trusted: ReadonlySet<string>;
 }
 
-/** A stable fraction in [0, 1) for `name` under `salt`. */
+/**
+ * A stable fraction in [0, 1) for `name` under `salt`: the first 32 bits of SHA-256(salt, NUL,
+ * name). Every replica of every version must compute the same one (a rolling upgrade mid-rotation
+ * continues the schedule), so the input bytes never change; the one-shot hash() only saves the
+ * per-call Hash object, which a pass pays once per moving leaf.
+ */
 export function spreadFraction(salt: string, name: string): number {
-  return createHash('sha256').update(salt).update('\0').update(name).digest().readUInt32BE(0) / 2 ** 32;
+  return hash('sha256', `${salt}\0${name}`, 'buffer').readUInt32BE(0) / 2 ** 32;
 }
 
 const PAGE = 1_000;

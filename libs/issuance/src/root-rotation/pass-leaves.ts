@@ -32,6 +32,12 @@ export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 const NAMES_PAGE = 5_000;
 /** Records read per round trip while enqueueing. */
 const READ_CHUNK = 500;
+/**
+ * Due times kept between passes of one stage (a name's is fixed by the rotation, the stage and the
+ * name): hashing every listed name again was most of a pass's own CPU. ~90 bytes each, so at most
+ * ~23 MB; names beyond it are hashed on every pass.
+ */
+const MAX_CACHED_DUE_TIMES = 250_000;
 
 export interface PassLeaves {
   /** Live leaves per issuer fingerprint. */
@@ -53,6 +59,7 @@ export interface PassLeavesOptions {
 export class PassLeafSource {
   /** The last reindex of the live-leaf index: when it ended and how long it took (monotonic ms, not the clock). */
   private lastReindex: { readonly endedAt: number; readonly tookMs: number } | undefined;
+  private dueTimes: DueTimes = { salt: '', byName: new Map() };
 
   constructor(private readonly options: PassLeavesOptions) {}
 
@@ -69,7 +76,8 @@ export class PassLeafSource {
       return { liveByIssuer: counts.byIssuer, source: 'index', moving: 0, due: () => none() };
     }
     if (plan === undefined) return { liveByIssuer: counts.byIssuer, source: 'index', moving: 0, due: () => none() };
-    const listed = await listDue(this.options.inventory, nowMs, plan, counts.byIssuer);
+    if (this.dueTimes.salt !== plan.salt) this.dueTimes = { salt: plan.salt, byName: new Map() };
+    const listed = await listDue(this.options.inventory, nowMs, plan, counts.byIssuer, this.dueTimes.byName);
     return {
       liveByIssuer: counts.byIssuer,
       source: 'index',
@@ -119,13 +127,18 @@ export class PassLeafSource {
   }
 }
 
+interface DueTimes {
+  readonly salt: string;
+  readonly byName: Map<string, number>;
+}
+
 interface DueName {
   readonly commonName: string;
   readonly listedUnder: string;
 }
 
 /** Lists the names the index holds under every root but the signer, keeping those whose time has come. */
-async function listDue(inventory: PassInventory, nowMs: number, plan: ScanPlan, byIssuer: ReadonlyMap<string, number>): Promise<{ due: DueName[]; moving: number }> {
+async function listDue(inventory: PassInventory, nowMs: number, plan: ScanPlan, byIssuer: ReadonlyMap<string, number>, cache: Map<string, number>): Promise<{ due: DueName[]; moving: number }> {
   const due: DueName[] = [];
   let moving = 0;
   for (const [issuerId, count] of byIssuer) {
@@ -140,8 +153,14 @@ async function listDue(inventory: PassInventory, nowMs: number, plan: ScanPlan, 
       for (const name of page.names) {
         if (seen.has(name)) continue;
         seen.add(name);
-        const dueAtMs = dueAtOf(plan, issuerId, name, nowMs);
-        if (dueAtMs !== undefined && dueAtMs <= nowMs) due.push({ commonName: name, listedUnder: issuerId });
+        // Leaves of a root outside the spread are due at once; only the spread's times are kept.
+        const spread = plan.spreadFrom.has(issuerId);
+        let dueAtMs = spread ? cache.get(name) : nowMs;
+        if (dueAtMs === undefined) {
+          dueAtMs = dueAtOf(plan, issuerId, name, nowMs) ?? Number.POSITIVE_INFINITY;
+          if (cache.size < MAX_CACHED_DUE_TIMES) cache.set(name, dueAtMs);
+        }
+        if (dueAtMs <= nowMs) due.push({ commonName: name, listedUnder: issuerId });
       }
       if (page.next === undefined) break;
       after = page.next;
