@@ -139,11 +139,12 @@ interface DueName {
 
 /** Lists the names the index holds under every root but the signer, keeping those whose time has come. */
 async function listDue(inventory: PassInventory, nowMs: number, plan: ScanPlan, byIssuer: ReadonlyMap<string, number>, cache: Map<string, number>): Promise<{ due: DueName[]; moving: number }> {
-  const due: DueName[] = [];
+  const due = new Map<string, DueName>();
   let moving = 0;
   for (const [issuerId, count] of byIssuer) {
     if (count === 0 || issuerId === plan.signer || (!plan.spreadFrom.has(issuerId) && plan.trusted.has(issuerId))) continue;
-    const seen = new Set<string>();
+    moving += count;
+    const spread = plan.spreadFrom.has(issuerId);
     let after: Parameters<PassInventory['liveLeafNames']>[2]['after'];
     // Bounded: the set is finite, and a name comes at most twice (a page after a moved cursor may
     // repeat names of equal score); names added meanwhile are listed by the next pass.
@@ -151,23 +152,20 @@ async function listDue(inventory: PassInventory, nowMs: number, plan: ScanPlan, 
     for (let pages = 0; pages < maxPages; pages += 1) {
       const page = await inventory.liveLeafNames(issuerId, nowMs, { limit: NAMES_PAGE, ...(after === undefined ? {} : { after }) });
       for (const name of page.names) {
-        if (seen.has(name)) continue;
-        seen.add(name);
         // Leaves of a root outside the spread are due at once; only the spread's times are kept.
-        const spread = plan.spreadFrom.has(issuerId);
         let dueAtMs = spread ? cache.get(name) : nowMs;
         if (dueAtMs === undefined) {
           dueAtMs = dueAtOf(plan, issuerId, name, nowMs) ?? Number.POSITIVE_INFINITY;
           if (cache.size < MAX_CACHED_DUE_TIMES) cache.set(name, dueAtMs);
         }
-        if (dueAtMs <= nowMs) due.push({ commonName: name, listedUnder: issuerId });
+        // A name may come twice (see liveLeafNames): kept once.
+        if (dueAtMs <= nowMs) due.set(name, { commonName: name, listedUnder: issuerId });
       }
       if (page.next === undefined) break;
       after = page.next;
     }
-    moving += seen.size;
   }
-  return { due, moving };
+  return { due: [...due.values()], moving };
 }
 
 /**

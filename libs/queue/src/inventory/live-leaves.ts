@@ -119,15 +119,16 @@ return {#members, removed}
  * previous page ('' for the first), its score, page size. The page starts right after that name
  * when it is still where it was (ZRANK, O(log n)); when it moved or went since, at the first entry
  * with its score (a name of equal score may come twice, none is skipped). ZRANGE by rank is
- * O(log n + page): no offset is walked, so listing k leaves costs O(k + pages * log n).
- * Returns {done (1|0), name, score, name, score, ...}.
+ * O(log n + page): no offset is walked, so listing k leaves costs O(k + pages * log n). Scores are
+ * not fetched per name: the slot's last rank bounds the range.
+ * Returns {done (1|0), score of the page's last name, {names}}.
  */
 const LIST_PAGE_SCRIPT = luaScript(`
 local slot = redis.call('HGET', KEYS[2], 'i:' .. ARGV[1])
-if not slot then return {1} end
+if not slot then return {1, '', {}} end
 local base = tonumber(slot) * ${SLOT_SPAN}
 local limit = tonumber(ARGV[5])
-local endScore = base + ${SLOT_SPAN}
+local lastRank = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. string.format('%.0f', base + ${SLOT_SPAN})) - 1
 local start
 if ARGV[3] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[3]) == ARGV[4] then
   start = redis.call('ZRANK', KEYS[1], ARGV[3]) + 1
@@ -136,18 +137,10 @@ else
   if ARGV[3] ~= '' and tonumber(ARGV[4]) > from then from = tonumber(ARGV[4]) - 1 end
   start = redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.0f', from))
 end
-local page = redis.call('ZRANGE', KEYS[1], start, start + limit - 1, 'WITHSCORES')
-local out = {0}
-for i = 1, #page, 2 do
-  if tonumber(page[i + 1]) >= endScore then
-    out[1] = 1
-    return out
-  end
-  out[#out + 1] = page[i]
-  out[#out + 1] = page[i + 1]
-end
-if #page < limit * 2 then out[1] = 1 end
-return out
+local stop = math.min(start + limit - 1, lastRank)
+if stop < start then return {1, '', {}} end
+local names = redis.call('ZRANGE', KEYS[1], start, stop)
+return {stop == lastRank and 1 or 0, redis.call('ZSCORE', KEYS[1], names[#names]), names}
 `);
 
 export interface LiveLeafNamesPage {
@@ -200,17 +193,10 @@ export class LiveLeaves {
       [this.keys.liveIndex, this.keys.liveIssuers],
       [issuerId, String(Math.floor(nowMs / 1000)), options.after?.name ?? '', options.after?.score ?? '', String(limit)],
     );
-    const flat = Array.isArray(reply) ? reply : [1];
-    const names: string[] = [];
-    let last: LiveLeafCursor | undefined;
-    for (let i = 1; i + 1 < flat.length; i += 2) {
-      const name: unknown = flat[i];
-      const score: unknown = flat[i + 1];
-      if (typeof name !== 'string' || typeof score !== 'string') continue;
-      names.push(name);
-      last = { name, score };
-    }
-    return flat[0] === 1 || last === undefined ? { names } : { names, next: last };
+    const [done, lastScore, listed]: unknown[] = Array.isArray(reply) ? reply : [1];
+    const names = Array.isArray(listed) ? listed.filter((name): name is string => typeof name === 'string') : [];
+    const lastName = names[names.length - 1];
+    return done === 1 || lastName === undefined || typeof lastScore !== 'string' ? { names } : { names, next: { name: lastName, score: lastScore } };
   }
 
   /**
