@@ -127,11 +127,14 @@ async function replicas(): Promise<void> {
 /** The issue's storm: 100k live leaves re-issued while 16 clients keep asking for new certificates. */
 const STORM_LEAVES = 100_000;
 
-/** BENCH_SCALE_STORM_LEAVES: one size or a comma-separated list; 0 or empty skips the storm. */
-function stormSizes(): number[] {
-  const raw = process.env['BENCH_SCALE_STORM_LEAVES'] ?? String(STORM_LEAVES);
+/**
+ * BENCH_SCALE_STORM_LEAVES (the mass renewal, default 100000) or BENCH_SCALE_ACTIVATION_STORM_LEAVES
+ * (a root activation, default 0): one size or a comma-separated list; 0 or empty skips it.
+ */
+function stormSizes(variable = 'BENCH_SCALE_STORM_LEAVES', fallback = String(STORM_LEAVES)): number[] {
+  const raw = process.env[variable] ?? fallback;
   const sizes = raw.split(',').map((v) => v.trim()).filter((v) => v !== '').map(Number);
-  if (sizes.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`BENCH_SCALE_STORM_LEAVES must list whole numbers; got ${raw}`);
+  if (sizes.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${variable} must list whole numbers; got ${raw}`);
   return sizes.filter((v) => v > 0);
 }
 
@@ -139,17 +142,22 @@ async function storm(): Promise<void> {
   const baseline = baselineCheckout();
   for (const leaves of stormSizes()) {
     // The baseline first, then this checkout, size by size: the pair shares the machine's load.
-    if (baseline !== undefined) await stormOnce(leaves, 'rotation-storm-baseline', await baselineStartStack(baseline));
-    await stormOnce(leaves, 'rotation-storm');
+    if (baseline !== undefined) await stormOnce(leaves, 'rotation-storm-baseline', 'renewal', await baselineStartStack(baseline));
+    await stormOnce(leaves, 'rotation-storm', 'renewal');
+  }
+  for (const leaves of stormSizes('BENCH_SCALE_ACTIVATION_STORM_LEAVES', '0')) {
+    if (baseline !== undefined) await stormOnce(leaves, 'activation-storm-baseline', 'activation', await baselineStartStack(baseline));
+    await stormOnce(leaves, 'activation-storm', 'activation');
   }
 }
 
-async function stormOnce(leaves: number, scenario: string, start?: Parameters<typeof runStorm>[0]['start']): Promise<void> {
+async function stormOnce(leaves: number, scenario: string, kind: 'renewal' | 'activation', start?: Parameters<typeof runStorm>[0]['start']): Promise<void> {
   const result = await runStorm({
     leaves,
     seconds: Number(process.env['BENCH_SCALE_STORM_SECONDS'] ?? 10),
     windowSeconds: Number(process.env['BENCH_SCALE_STORM_WINDOW_S'] ?? 300),
     clients: 16,
+    kind,
     ...(start === undefined ? {} : { start }),
   });
   const p99 = (r: typeof result.baseline): number => Number(r.p99Ms.toFixed(1));
@@ -167,6 +175,7 @@ async function stormOnce(leaves: number, scenario: string, start?: Parameters<ty
     finished_within_window: result.stormSeconds !== undefined,
     renewals_left: result.rotatedLeft,
     renewals_finished: result.finished,
+    moved_during_load: result.movedDuringLoad,
   });
 }
 
