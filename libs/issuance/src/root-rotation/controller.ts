@@ -7,7 +7,7 @@
 // A pass costs O(leaves that move), from the live-leaf index (pass-leaves.ts), except when it is
 // about to act on the leaving root having drained: that reads every record once.
 import type { Logger } from 'pino';
-import { formatDuration, type Clock } from '@fsm-certs/core';
+import type { Clock } from '@fsm-certs/core';
 import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
 import {
   AuditLog,
@@ -17,14 +17,14 @@ import {
   type RootRotationJobPayload,
   type RootRotationStatus,
   type RotateQueue,
-  type RotationRoot,
   type RotationStatusStore,
 } from '@fsm-certs/queue';
-import { fingerprintSha256, inspectCertificate, type Issuer } from '@fsm-certs/x509';
+import type { Issuer } from '@fsm-certs/x509';
 import { IssuanceError } from '../errors.js';
 import { activateReadiness, drained, dropReadiness, leavingRoot, type Readiness, type RotationFacts } from './conditions.js';
 import type { ScanPlan } from './leaf-scan.js';
 import { PassLeafSource, type PassInventory, type PassLeaves } from './pass-leaves.js';
+import { describeStage, rotationStatus, type PublishedBundle } from './status-view.js';
 
 export { DEFAULT_IDLE_SCAN_SPACING } from './pass-leaves.js';
 
@@ -55,7 +55,7 @@ export interface RootRotationControllerDeps {
   /** Fingerprint of the CA this replica issues from (non-Tresor providers). */
   readonly currentIssuerId: () => string | undefined;
   /** The bundle this replica published last (non-Tresor providers: the roots of the status). */
-  readonly publishedBundle: () => { readonly issuingCaPem: string; readonly trustedCasPem: readonly string[] } | undefined;
+  readonly publishedBundle: () => PublishedBundle | undefined;
   readonly tickMs?: number;
   readonly idleScanSpacing?: { readonly factor: number; readonly minScanMs: number };
 }
@@ -204,7 +204,7 @@ export class RootRotationController {
     await this.deps.status.setSigner(this.deps.instanceId, tresor.issuer.fingerprint);
     // The bundle first: an agent acting on the stage event reads a bundle that already has it.
     await this.deps.resyncTrustBundle();
-    const detail = describe(after.stage, after.paused, action);
+    const detail = describeStage(after.stage, after.paused, action);
     const atMs = this.deps.clock.now();
     await this.deps.audit?.append(
       AuditLog.caRecord({
@@ -373,109 +373,6 @@ export class RootRotationController {
   }
 
   private statusOf(facts: RotationFacts): RootRotationStatus {
-    const now = new Date(facts.nowMs).toISOString();
-    if (this.tresor === undefined) {
-      const bundle = this.deps.publishedBundle();
-      const roots = (bundle?.trustedCasPem ?? []).map((pem): RotationRoot => {
-        const info = inspectCertificate(pem);
-        const fingerprint = fingerprintSha256(pem);
-        return {
-          role: 'current',
-          fingerprint,
-          subject: info.subject,
-          notBefore: info.notBefore.toISOString(),
-          notAfter: info.notAfter.toISOString(),
-          signing: bundle !== undefined && pem.trim() === bundle.issuingCaPem.trim(),
-          trusted: true,
-          liveLeaves: facts.liveByIssuer.get(fingerprint) ?? 0,
-          certificate: pem,
-        };
-      });
-      const counted = roots.reduce((sum, root) => sum + root.liveLeaves, 0);
-      const total = [...facts.liveByIssuer.values()].reduce((sum, n) => sum + n, 0);
-      return { stage: 'idle', paused: false, auto: false, propagationSeconds: 0, spreadSeconds: 0, roots, otherLiveLeaves: Math.max(0, total - counted), signers: facts.signers, updatedAt: now };
-    }
-    const { rotation, signer, standby } = this.tresor.material;
-    const roles = new Map<string, RotationRoot['role']>();
-    if (standby === undefined) roles.set(signer.fingerprint, 'current');
-    else {
-      if (rotation.oldFingerprint !== undefined) roles.set(rotation.oldFingerprint, 'old');
-      if (rotation.newFingerprint !== undefined) roles.set(rotation.newFingerprint, 'new');
-    }
-    const roots = [signer, ...(standby === undefined ? [] : [standby])]
-      .map((root): RotationRoot => {
-        const info = inspectCertificate(root.certificatePem);
-        return {
-          role: roles.get(root.fingerprint) ?? 'current',
-          fingerprint: root.fingerprint,
-          subject: info.subject,
-          notBefore: root.notBefore.toISOString(),
-          notAfter: root.notAfter.toISOString(),
-          signing: root === signer,
-          trusted: true,
-          liveLeaves: facts.liveByIssuer.get(root.fingerprint) ?? 0,
-          certificate: root.certificatePem,
-        };
-      })
-      .sort((a, b) => (a.role === 'old' ? -1 : b.role === 'old' ? 1 : 0));
-    const counted = roots.reduce((sum, root) => sum + root.liveLeaves, 0);
-    const total = [...facts.liveByIssuer.values()].reduce((sum, n) => sum + n, 0);
-    const waiting = this.waiting(facts);
-    return {
-      stage: rotation.stage,
-      ...(rotation.rotationId === undefined ? {} : { rotationId: rotation.rotationId }),
-      paused: rotation.paused,
-      auto: rotation.auto,
-      propagationSeconds: rotation.propagationMs / 1000,
-      spreadSeconds: rotation.spreadMs / 1000,
-      stageSince: rotation.stageSince,
-      ...(waiting === undefined ? {} : { waitingFor: waiting.reason }),
-      ...(waiting?.atMs === undefined || !rotation.auto || rotation.paused ? {} : { nextStepAt: new Date(Math.max(waiting.atMs, facts.nowMs)).toISOString() }),
-      roots,
-      otherLiveLeaves: Math.max(0, total - counted),
-      signers: facts.signers,
-      updatedAt: now,
-    };
-  }
-
-  private waiting(facts: RotationFacts): Readiness | undefined {
-    const state = this.material().rotation;
-    if (state.paused) return { ready: false, reason: 'paused: fsm-certs ca rotation resume' };
-    switch (state.stage) {
-      case 'prepared': {
-        const r = activateReadiness(state, facts);
-        return state.auto ? r : { ...r, reason: `${r.ready ? 'ready' : r.reason}; then an admin's activate (fsm-certs ca rotation activate)` };
-      }
-      case 'activated': {
-        const r = dropReadiness(state, facts);
-        const spreadEnd = Date.parse(state.stageSince) + state.spreadMs;
-        const reason = `${r.reason}${facts.nowMs < spreadEnd ? `; leaves are re-issued until ${new Date(spreadEnd).toISOString()} (spread ${formatDuration(state.spreadMs)})` : ''}`;
-        return { ...r, reason: state.auto ? reason : `${reason}; then an admin's retire (fsm-certs ca rotation retire)` };
-      }
-      case 'rolled-back': {
-        const r = dropReadiness(state, facts);
-        return { ...r, reason: `${r.reason}; then activate again, or rollback once more to remove the new root` };
-      }
-      default:
-        return undefined;
-    }
-  }
-}
-
-function describe(stage: string, paused: boolean, action: RootRotationAction): string {
-  if (action === 'pause' || action === 'resume') return paused ? `paused in stage ${stage}` : `resumed in stage ${stage}`;
-  switch (stage) {
-    case 'prepared':
-      return 'prepared: a new root is trusted beside the old one, which still signs';
-    case 'activated':
-      return 'activated: the new root signs; live leaves are re-issued over the spread';
-    case 'retired':
-      return 'retired: the old root left the trust bundle';
-    case 'rolled-back':
-      return 'rolled back: the old root signs again; both roots stay trusted';
-    case 'idle':
-      return 'rolled back: the new root was removed from the trust bundle';
-    default:
-      return stage;
+    return rotationStatus(this.tresor?.material, this.deps.publishedBundle(), facts);
   }
 }
