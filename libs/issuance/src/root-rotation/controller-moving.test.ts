@@ -109,6 +109,7 @@ async function setup(options: { auto: boolean; propagationMs: number }) {
     putUnindexed,
     enqueued,
     work,
+    now: () => clock.now(),
     advance: (ms: number) => {
       skewMs += ms;
     },
@@ -158,7 +159,7 @@ describe('root rotation pass while leaves move', () => {
 
     // Then a replica of the previous version, still signing with the old root, stores b.x again.
     await s.putUnindexed(s.oldRoot, 'b.x');
-    expect((await s.inventory.liveLeafCounts(Date.now())).byIssuer.get(s.oldRoot.fingerprint)).toBeUndefined();
+    expect((await s.inventory.liveLeafCounts(s.now())).byIssuer.get(s.oldRoot.fingerprint)).toBeUndefined();
     await expect(s.controller.act({ version: 1, action: 'retire' })).rejects.toMatchObject({ code: 'ROTATION_CONFLICT', message: expect.stringContaining('1 live leaf certificate still chains to the old root') });
     s.advance(61_000);
     await s.controller.tickOnce();
