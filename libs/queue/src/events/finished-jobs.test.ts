@@ -112,6 +112,51 @@ describe('FinishedJobReader', () => {
     await h.close();
   });
 
+  it('delivers the result of a job that finishes after Redis restarted under it', async () => {
+    const own = await startRedisServer();
+    const ownConn = (role: 'client' | 'worker'): Redis => {
+      const c = createRedisConnection(own.url, { role, maxReconnectDelayMs: 100 });
+      c.on('error', () => undefined);
+      connections.push(c);
+      return c;
+    };
+    const prefix = `{fj-${randomBytes(4).toString('hex')}}`;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const queue = new Queue('issue', { connection: ownConn('client'), prefix });
+    queue.on('error', () => undefined);
+    const worker = new Worker(
+      'issue',
+      async (job) => {
+        started();
+        await gate;
+        return { n: (job.data as { n: number }).n };
+      },
+      { connection: ownConn('worker'), prefix },
+    );
+    worker.on('error', () => undefined);
+    const reader = new FinishedJobReader(ownConn('worker'), 'issue', { prefix, blockMs: 1_000 });
+    await reader.start();
+    const id = randomUUID();
+    const answer = outcome(reader, id);
+    await queue.add('issue-batch', { n: 3 }, { jobId: id, removeOnComplete: true });
+    await running;
+    // The AOF keeps the stream and the job; every connection reconnects on its own.
+    await own.restart();
+    release();
+    expect(await answer).toEqual({ value: { n: 3 } });
+    await reader.close();
+    await worker.close();
+    await queue.close();
+    await own.stop();
+  });
+
   it('reports a gap when the entries after its last read were trimmed away unread', async () => {
     const prefix = `{fj-${randomBytes(4).toString('hex')}}`;
     const writer = conn('client');
