@@ -17,7 +17,6 @@
 // its result is gone (503: retrying with the same request ids returns the stored certificates).
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   FinishedJobReader,
   ISSUE_JOB_OPTIONS,
@@ -48,7 +47,7 @@ export interface BullMqIssueClientOptions {
    * A connection for the events stream's blocking reads alone ('worker' role); the client takes
    * it over and disconnects it in close(). Reading starts with start().
    */
-  readonly eventsConnection: Redis;
+  readonly eventsConnection: ConstructorParameters<typeof FinishedJobReader>[0];
   /** A read of the events stream failed (Redis down); reading resumes where it stopped. */
   readonly onEventsError?: (error: unknown) => void;
   /** How long adding the job may take before the gateway answers 503. Default 2000 ms. */
