@@ -33,6 +33,21 @@ describe('CpuGate', () => {
     expect(turns.flat()).toHaveLength(40);
   });
 
+  it('gives other work a turn after a section that spent the budget, then runs the rest in order', async () => {
+    let now = 0;
+    const gate = new CpuGate(10, () => now);
+    const order: string[] = [];
+    const first = gate.run(() => {
+      now += 12;
+      order.push('first');
+    });
+    setImmediate(() => order.push('other'));
+    const second = gate.run(() => order.push('second'));
+    const third = gate.run(() => order.push('third'));
+    await Promise.all([first, second, third]);
+    expect(order).toEqual(['first', 'other', 'second', 'third']);
+  });
+
   it('passes results and errors of each section back to its caller', async () => {
     const gate = new CpuGate();
     const ok = gate.run(() => 42);

@@ -4,19 +4,27 @@
 // that sent it, and prints, per step of a request, the median time since the request left the
 // client. Commands inside Lua scripts are not round trips and are not shown; scripts are named
 // by the first key they touch. BENCH_BASELINE=<checkout, built> traces that checkout too.
+// BENCH_TIMELINE=1 traces without MONITOR instead: timeline-probe.ts inside every app records its
+// socket writes and reads and BullMQ's steps, so the gaps inside each process show, unslowed.
 //
 //   npm run bench:critical-path
-import { loadavg } from 'node:os';
+//   BENCH_TIMELINE=1 npm run bench:critical-path
+import { loadavg, tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
 import { startStack, type Stack } from '@fsm-certs/stack';
 import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
+import { timelineSteps } from './timeline.js';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 100);
 const baseline = process.env['BENCH_BASELINE'];
+const timeline = process.env['BENCH_TIMELINE'] === '1';
 
 interface Seen {
   readonly atUs: number;
@@ -112,8 +120,38 @@ async function trace(stack: Stack, label: string): Promise<void> {
   );
 }
 
+/** Requests one at a time, each's [start, end] in µs since the epoch; the probe in every app records the rest. */
+async function timelineRun(label: string, start: typeof startStack): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), `timeline-${label}-`));
+  const probe = fileURLToPath(new URL('../../dist/issue/timeline-probe.js', import.meta.url));
+  const saved = { NODE_OPTIONS: process.env['NODE_OPTIONS'], FSM_TIMELINE_DIR: process.env['FSM_TIMELINE_DIR'] };
+  // The stack hands its apps this process's environment.
+  process.env['NODE_OPTIONS'] = `${saved.NODE_OPTIONS ?? ''} --import=${probe}`.trim();
+  process.env['FSM_TIMELINE_DIR'] = dir;
+  const windows: Array<readonly [number, number]> = [];
+  try {
+    await withWarmStack(label, start, 200, async (stack) => {
+      const request = gatewayRequest(stack, `${label}-path`);
+      for (let seq = 0; seq < requests; seq++) {
+        const startUs = (performance.timeOrigin + performance.now()) * 1000;
+        await request(seq);
+        windows.push([startUs, (performance.timeOrigin + performance.now()) * 1000]);
+      }
+    });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+  const result = timelineSteps(dir, windows);
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ scenario: `timeline-${label}`, requests, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), ...result })}\n`);
+}
+
 async function run(label: string, start: typeof startStack): Promise<void> {
-  await withWarmStack(label, start, 200, (stack) => trace(stack, label));
+  if (timeline) await timelineRun(label, start);
+  else await withWarmStack(label, start, 200, (stack) => trace(stack, label));
 }
 
 await run('fsm-certs', startStack);

@@ -1,0 +1,111 @@
+// Loaded into each app with NODE_OPTIONS=--import=<tools/bench/dist/issue/timeline-probe.js> by
+// `BENCH_TIMELINE=1 npm run bench:critical-path`: an in-process timeline of a lone request without
+// MONITOR (which slows Redis). It records, with absolute microsecond times comparable across
+// processes, every socket write (a Redis command by name, a script by its SHA-1 prefix and first
+// key), every socket read, every HTTP request received, and marks where BullMQ takes a job,
+// starts and ends the processor, completes the job and blocks for the next one, and where
+// QueueEvents emits. The gaps between a read and the process's next write are its own time:
+// what it computes or waits for (a timer, a setImmediate turn, another socket's callback).
+// Written to `$FSM_TIMELINE_DIR/<pid>.json` when the process exits.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+
+const dir = process.env['FSM_TIMELINE_DIR'];
+
+/** [µs since the epoch, kind, local port, detail]; kind: w (write), r (read), req (HTTP request), m (mark). */
+export type TimelineEvent = [number, 'w' | 'r' | 'req' | 'm', number, string];
+
+export interface TimelineFile {
+  readonly pid: number;
+  readonly app: string;
+  readonly events: readonly TimelineEvent[];
+}
+
+const MAX_EVENTS = 1_000_000;
+
+function nowUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+function text(chunk: unknown): string {
+  if (typeof chunk === 'string') return chunk.slice(0, 200);
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, 200)).toString('latin1');
+  return '';
+}
+
+/** A RESP command as `evalsha 1a2b3c4d issue:wait` or `xread BLOCK`; anything else by its first bytes. */
+function commandOf(raw: string): string {
+  const parts = raw.split('\r\n');
+  if (!(parts[0] ?? '').startsWith('*')) return raw.slice(0, 30).replaceAll('\r\n', '|');
+  const command = (parts[2] ?? '').toLowerCase();
+  const first = parts[4] ?? '';
+  if (command === 'evalsha') return `evalsha ${first.slice(0, 8)} ${(parts[8] ?? '').split(':').slice(-2).join(':')}`;
+  return `${command} ${first.split(':').slice(-2).join(':')}`;
+}
+
+if (dir !== undefined && dir !== '') {
+  const events: TimelineEvent[] = [];
+  const record = (kind: TimelineEvent[1], port: number, detail: string): void => {
+    if (events.length < MAX_EVENTS) events.push([nowUs(), kind, port, detail]);
+  };
+  const app = /apps\/([^/]+)\//.exec(process.argv[1] ?? '')?.[1] ?? path.basename(process.argv[1] ?? 'node');
+
+  const socket = net.Socket.prototype;
+  const write = socket.write;
+  socket.write = function (this: net.Socket, ...args: Parameters<typeof write>) {
+    record('w', this.localPort ?? 0, commandOf(text(args[0])));
+    return write.apply(this, args);
+  } as typeof write;
+  const emit = socket.emit;
+  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
+    if (event === 'data') record('r', this.localPort ?? 0, text(args[0]).slice(0, 40).replaceAll('\r\n', '|'));
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as typeof emit;
+  const serverEmit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]) {
+    const req = args[0];
+    if (event === 'request' && req instanceof http.IncomingMessage) record('req', req.socket.localPort ?? 0, `${req.method ?? ''} ${req.url ?? ''}`);
+    return Reflect.apply(serverEmit, this, [event, ...args]) as boolean;
+  } as typeof serverEmit;
+
+  // The app's own BullMQ (resolved from its main module), so the marks are on the classes it uses.
+  try {
+    const bullmq: unknown = createRequire(process.argv[1] ?? import.meta.url)('bullmq');
+    const classes = bullmq as Record<string, { prototype: Record<string, unknown> } | undefined>;
+    const wrap = (className: string, method: string, label: string): void => {
+      const proto = classes[className]?.prototype;
+      const original = proto?.[method];
+      if (proto === undefined || typeof original !== 'function') return;
+      proto[method] = function (this: unknown, ...args: unknown[]): unknown {
+        record('m', 0, `${label}>`);
+        const result: unknown = Reflect.apply(original, this, args);
+        if (result instanceof Promise) result.then(() => record('m', 0, `${label}<`), () => record('m', 0, `${label}!`));
+        return result;
+      };
+    };
+    wrap('Queue', 'add', 'queue.add');
+    wrap('Worker', 'nextJobFromJobData', 'worker.nextJobFromJobData');
+    wrap('Worker', 'callProcessJob', 'worker.processor');
+    wrap('Worker', 'getBlockTimeout', 'worker.block');
+    wrap('Job', 'moveToCompleted', 'job.moveToCompleted');
+    const queueEvents = classes['QueueEvents']?.prototype;
+    const qeEmit = queueEvents?.['emit'];
+    if (queueEvents !== undefined && typeof qeEmit === 'function') {
+      queueEvents['emit'] = function (this: unknown, event: unknown, ...args: unknown[]): unknown {
+        if (event === 'completed' || event === 'active') record('m', 0, `queueEvents.${event}`);
+        return Reflect.apply(qeEmit, this, [event, ...args]);
+      };
+    }
+  } catch {
+    // An app without BullMQ (the load client): sockets only.
+  }
+
+  process.on('exit', () => {
+    mkdirSync(dir, { recursive: true });
+    const file: TimelineFile = { pid: process.pid, app, events };
+    writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(file));
+  });
+}
