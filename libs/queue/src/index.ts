@@ -23,6 +23,7 @@ export * from './inventory/trust-bundle-digest.js';
 export { plainlyValidRecord, type PlainRecordOptions } from './inventory/record-check.js';
 export { DEFAULT_RECORD_FORMAT, RECORD_FORMATS, type RecordFormat } from './inventory/compact-record.js';
 export * from './events/event-stream.js';
+export * from './events/finished-jobs.js';
 export * from './heartbeat.js';
 export * from './queues.js';
 export { answersMarker, decodeRecord, encodeRecord, fieldsOf, isUnreadableRecord, type LeafFacts, parseRequestMarker, requestMarker, UnreadableRecordError, type EncodedRecord, type RecordFields } from './inventory/record-codec.js';
