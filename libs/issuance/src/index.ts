@@ -21,3 +21,4 @@ export * from './root-rotation/controller.js';
 export * from './root-rotation/processor.js';
 export { activateReadiness, dropReadiness, drained, type RotationFacts, type Readiness } from './root-rotation/conditions.js';
 export { scanLeaves, spreadFraction, type LeafScan, type LeafToMove, type ScanPlan } from './root-rotation/leaf-scan.js';
+export { PassLeafSource, type PassInventory, type PassLeaves } from './root-rotation/pass-leaves.js';

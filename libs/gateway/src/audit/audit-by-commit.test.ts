@@ -12,7 +12,6 @@ import {
   certificateAuditRecord,
   createIssueQueue,
   createIssueWorker,
-  createQueueEvents,
   createRedisConnection,
   type CertificateRecord,
   type IssueItem,
@@ -93,8 +92,6 @@ async function setup(commitStoresAudit: boolean, options: { logsInfo?: boolean }
     Date.now,
   );
   const queue = createIssueQueue(conn('client'), prefix);
-  const events = createQueueEvents(conn('worker'), 'issue', prefix);
-  await events.waitUntilReady();
   const worker = createIssueWorker(
     conn('worker'),
     async (job) => {
@@ -111,7 +108,8 @@ async function setup(commitStoresAudit: boolean, options: { logsInfo?: boolean }
     { concurrency: 1 },
     prefix,
   );
-  const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 2_000 });
+  const client = new BullMqIssueClient({ queue, eventsConnection: conn('worker'), enqueueTimeoutMs: 2_000 });
+  await client.start();
   const request = (): { req: IncomingMessage; res: ServerResponse } => {
     const req = new IncomingMessage(new Socket());
     req.headers['x-request-id'] = `req-${randomUUID()}`;
@@ -132,7 +130,7 @@ async function setup(commitStoresAudit: boolean, options: { logsInfo?: boolean }
     },
     async close() {
       await worker.close();
-      await events.close();
+      await client.close();
       await queue.close();
     },
   };

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   createIssueQueue,
   createIssueWorker,
-  createQueueEvents,
   createRedisConnection,
   issueJobResultSchema,
   startRedisServer,
@@ -16,7 +15,8 @@ import {
   type IssueQueue,
 } from '@fsm-certs/queue';
 import { usePrivateRedis } from '@fsm-certs/queue/testing';
-import { QueueEvents, UnrecoverableError } from 'bullmq';
+import { eventually } from '@fsm-certs/testing';
+import { UnrecoverableError } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
 import { record } from './job-results.test-helpers.js';
 
@@ -32,7 +32,6 @@ function conn(role: 'client' | 'worker', url = db.url): Redis {
 
 interface Setup {
   queue: IssueQueue;
-  events: QueueEvents;
   client: BullMqIssueClient;
   worker?: Worker<IssueJobPayload, IssueJobResult>;
   close(): Promise<void>;
@@ -41,21 +40,19 @@ interface Setup {
 async function setup(processor?: (payload: IssueJobPayload) => Promise<unknown>): Promise<Setup> {
   const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
   const queue = createIssueQueue(conn('client'), prefix);
-  const events = createQueueEvents(conn('worker'), 'issue', prefix);
-  await events.waitUntilReady();
   const worker =
     processor === undefined
       ? undefined
       : createIssueWorker(conn('worker'), async (job) => (await processor(job.data)) as IssueJobResult, { concurrency: 1 }, prefix);
-  const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
+  const client = new BullMqIssueClient({ queue, eventsConnection: conn('worker'), enqueueTimeoutMs: 1_000 });
+  await client.start();
   return {
     queue,
-    events,
     client,
     ...(worker === undefined ? {} : { worker }),
     async close() {
       await worker?.close();
-      await events.close();
+      await client.close();
       await queue.close();
     },
   };
@@ -120,11 +117,9 @@ describe('BullMqIssueClient', () => {
     await s.close();
   });
 
-  it('still answers a job that finished while QueueEvents was not reading yet', async () => {
+  it('still answers a job that finished while its events reader was not reading yet', async () => {
     const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
     const queue = createIssueQueue(conn('client'), prefix);
-    // Not running: no event is ever delivered.
-    const events = new QueueEvents('issue', { connection: conn('worker'), prefix, autorun: false });
     const worker = createIssueWorker(
       conn('worker'),
       async (job) => ({
@@ -134,16 +129,17 @@ describe('BullMqIssueClient', () => {
       { concurrency: 1 },
       prefix,
     );
-    const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
-    // Only polling the job's state (until events are seen flowing) can find the stored result.
+    // Not started: no event is ever delivered.
+    const client = new BullMqIssueClient({ queue, eventsConnection: conn('worker'), enqueueTimeoutMs: 1_000 });
+    // Only polling the job's state (until the reader is ready) can find the stored result.
     const results = await client.issueBatch([item('early.example.com')], { timeoutMs: 5_000 });
     expect(results.map((r) => (r.ok ? '' : r.error.code))).toEqual(['Y']);
     await worker.close();
-    await events.close();
+    await client.close();
     await queue.close();
   });
 
-  it('keeps no completed job once its events are seen flowing: the first job is kept for its check, later ones are deleted as they complete', async () => {
+  it('keeps no completed job once its events reader has started, the first job included; a job failed for good is kept', async () => {
     const s = await setup(async (payload) => {
       if (payload.requests.some((r) => r.commonName.startsWith('fail.'))) throw new UnrecoverableError('refused for good');
       return {
@@ -151,22 +147,57 @@ describe('BullMqIssueClient', () => {
         results: payload.requests.map((r) => ({ requestId: r.requestId, ok: false, error: { code: 'Z', message: r.commonName, httpStatus: 400, retryable: false } })),
       };
     });
-    // The first job is added before any event is seen: its result stays readable in Redis.
-    const firstEvents = new Promise((resolve) => s.events.once('completed', resolve));
-    expect((await s.client.issueBatch([item('first.example.com')], { timeoutMs: 5_000 })).map((r) => (r.ok ? '' : r.error.message))).toEqual(['first.example.com']);
-    expect(await s.queue.getCompletedCount()).toBe(1);
-    // Its events (`added` first) have reached the client: events are known to flow.
-    await firstEvents;
-    for (const name of ['second.example.com', 'third.example.com']) {
+    for (const name of ['first.example.com', 'second.example.com', 'third.example.com']) {
       expect((await s.client.issueBatch([item(name)], { timeoutMs: 5_000 })).map((r) => (r.ok ? '' : r.error.message))).toEqual([name]);
     }
     // Answered through their events, and gone from Redis: neither in the completed set nor as a job hash.
-    expect(await s.queue.getCompletedCount()).toBe(1);
-    expect(await s.queue.getJobs(['completed'])).toHaveLength(1);
+    expect(await s.queue.getCompletedCount()).toBe(0);
+    expect(await s.queue.getJobs(['completed'])).toHaveLength(0);
     // A job that fails for good is kept, as before, for whoever looks into it.
     await expect(s.client.issueBatch([item('fail.example.com')], { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ISSUANCE_FAILED' });
     expect(await s.queue.getFailedCount()).toBe(1);
     await s.close();
+  });
+
+  it('answers at once with a retryable 503 when its result event was trimmed from the stream unread, instead of waiting out the issue timeout', async () => {
+    const prefix = `{gwq-${randomBytes(4).toString('hex')}}`;
+    const writer = conn('client');
+    const queue = createIssueQueue(writer, prefix);
+    const worker = createIssueWorker(
+      conn('worker'),
+      async (job) => ({
+        version: 1 as const,
+        results: job.data.requests.map((r) => ({ requestId: r.requestId, ok: false as const, error: { code: 'T', message: 'done', httpStatus: 400, retryable: false } })),
+      }),
+      { concurrency: 1 },
+      prefix,
+    );
+    const eventsConnection = conn('worker');
+    // The reader's blocking reads wait at a gate: the gateway has fallen behind the stream.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const xread = eventsConnection.xread.bind(eventsConnection);
+    eventsConnection.xread = ((...args: Parameters<typeof xread>) => gate.then(() => xread(...args))) as typeof eventsConnection.xread;
+    const client = new BullMqIssueClient({ queue, eventsConnection, enqueueTimeoutMs: 1_000 });
+    await client.start();
+    const key = `${prefix}:issue:events`;
+    // An issue timeout far beyond this test's own: only noticing the trimmed result can answer in time.
+    const answer = client.issueBatch([item('trimmed.example.com')], { timeoutMs: 3_600_000 });
+    answer.catch(() => undefined);
+    const completed = async (): Promise<true | undefined> => ((await writer.xrange(key, '-', '+')).some(([, f]) => f[1] === 'completed') ? true : undefined);
+    await eventually(completed, 10_000, 'the job to complete');
+    // Busy queues push ~10,000 newer events (BullMQ's stream length) before the gateway reads on.
+    const pipeline = writer.pipeline();
+    for (let i = 0; i < 10_100; i += 1) pipeline.xadd(key, '*', 'event', 'waiting', 'jobId', `other-${i}`);
+    await pipeline.exec();
+    await writer.xtrim(key, 'MAXLEN', 10_000);
+    release();
+    await expect(answer).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', httpStatus: 503, retryAfterSeconds: 2 });
+    await worker.close();
+    await client.close();
+    await queue.close();
   });
 
   it('times out with ISSUANCE_TIMEOUT and removes a job no worker took', async () => {
@@ -236,11 +267,9 @@ describe('BullMqIssueClient', () => {
     const dead = await startRedisServer({ appendOnly: false });
     const prefix = '{gwq-dead}';
     const queue = createIssueQueue(conn('client', dead.url), prefix);
-    const events = createQueueEvents(conn('worker', dead.url), 'issue', prefix);
     queue.on('error', () => undefined);
-    events.on('error', () => undefined);
-    await events.waitUntilReady();
-    const client = new BullMqIssueClient({ queue, queueEvents: events, enqueueTimeoutMs: 1_000 });
+    const client = new BullMqIssueClient({ queue, eventsConnection: conn('worker', dead.url), enqueueTimeoutMs: 1_000 });
+    await client.start();
     await dead.kill();
     // An issue timeout far beyond this test's own: only the enqueue timeout can answer in time.
     await expect(client.issueBatch([item('down.example.com')], { timeoutMs: 3_600_000 })).rejects.toMatchObject({
@@ -248,6 +277,7 @@ describe('BullMqIssueClient', () => {
       httpStatus: 503,
       retryAfterSeconds: 2,
     });
+    await client.close();
     await dead.stop();
   });
 });

@@ -1,24 +1,28 @@
-// IssueClient over BullMQ: one `issue` job per batch, awaited through QueueEvents. Failures are
-// mapped to what the HTTP caller should do: Redis or the queue unreachable -> 503 (retry later),
-// no result in time -> 504, job failed for good -> 502.
+// IssueClient over BullMQ: one `issue` job per batch, its result read from the queue's events
+// stream. Failures are mapped to what the HTTP caller should do: Redis or the queue unreachable
+// -> 503 (retry later), no result in time -> 504, job failed for good -> 502.
 //
-// Waiting: the job id is chosen here and the waiter registered before the job is added, so its
-// completion event cannot pass unseen and no per-job "is it finished already?" Lua call is needed
-// (what job.waitUntilFinished does). One 'completed' and one 'failed' listener serve every
-// waiter through a map. Until QueueEvents has shown that its read loop is running (it delivered
-// an event: from then on it reads on from that event, reconnects included, so every event of a
-// job added later reaches it), the first jobs are still checked once, like BullMQ.
+// Waiting: the job id is chosen here and the waiter registered with the FinishedJobReader before
+// the job is added, so its completion event cannot pass unseen and no per-job "is it finished
+// already?" Lua call is needed (what job.waitUntilFinished does). The reader (libs/queue) looks
+// only at `completed` / `failed` entries and parses only the results of this gateway's jobs.
+// Until it has fixed where it reads from (start()), jobs are also checked in Redis, like BullMQ.
 //
-// Retention: a job added before events are seen flowing keeps its result in the job hash for
-// that check (ISSUE_JOB_OPTIONS); every later job is deleted as it completes
+// Retention: a job added before the reader is ready keeps its result in the job hash for that
+// check (ISSUE_JOB_OPTIONS); every later job is deleted as it completes
 // (ISSUE_JOB_OPTIONS_RESULT_BY_EVENT), since its result reaches this gateway only through the
 // event. Nobody else reads a completed issue job; a job that fails for good is kept either way.
+// Should the stream be trimmed past what the reader has read (it fell ~10,000 events behind),
+// every waiting job is looked up in Redis: answered from a kept job hash, or told at once that
+// its result is gone (503: retrying with the same request ids returns the stored certificates).
 import { randomUUID } from 'node:crypto';
-import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import {
+  FinishedJobReader,
   ISSUE_JOB_OPTIONS,
   ISSUE_JOB_OPTIONS_RESULT_BY_EVENT,
   JOB_NAMES,
+  QUEUE_NAMES,
   issueJobResultSchema,
   type IssueItem,
   type IssueItemResult,
@@ -39,7 +43,13 @@ export interface BullMqIssueClientOptions {
    * while Redis is down fails at once instead of being replayed later, unawaited.
    */
   readonly queue: Queue<IssueJobPayload, IssueJobResult>;
-  readonly queueEvents: QueueEvents;
+  /**
+   * A connection for the events stream's blocking reads alone ('worker' role); the client takes
+   * it over and disconnects it in close(). Reading starts with start().
+   */
+  readonly eventsConnection: ConstructorParameters<typeof FinishedJobReader>[0];
+  /** A read of the events stream failed (Redis down); reading resumes where it stopped. */
+  readonly onEventsError?: (error: unknown) => void;
   /** How long adding the job may take before the gateway answers 503. Default 2000 ms. */
   readonly enqueueTimeoutMs?: number;
   /** Retry-After sent with 503. Default 2 s. */
@@ -51,10 +61,13 @@ export interface BullMqIssueClientOptions {
   readonly compactResults?: CompactResultSource;
 }
 
-/** How often a job is polled while QueueEvents has not yet proven that it delivers events. */
+/** How often a job is polled while the events reader has not fixed its start. */
 const WARM_UP_POLL_MS = 50;
 
 class TimeoutError extends Error {}
+
+/** The job finished and was deleted, but its `completed` event was trimmed before it was read. */
+class ResultLostError extends Error {}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -67,12 +80,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 interface Waiter {
   resolve(returnvalue: unknown): void;
   reject(error: Error): void;
-}
-
-interface Finished {
-  readonly jobId: string;
-  readonly returnvalue?: unknown;
-  readonly failedReason?: string;
 }
 
 /** Marks the certificates whose audit record the ca-service's commit stored (`auditId`). */
@@ -89,32 +96,31 @@ function noteAudits(raw: ReadonlyArray<{ readonly requestId: string; readonly ok
 
 export class BullMqIssueClient implements IssueClient {
   private readonly queue: Queue<IssueJobPayload, IssueJobResult>;
-  private readonly queueEvents: QueueEvents;
+  private readonly results: FinishedJobReader;
   private readonly enqueueTimeoutMs: number;
   private readonly retryAfterSeconds: number;
   private readonly waiters = new Map<string, Waiter>();
-  /** True once QueueEvents delivered an event (any job's): its read loop runs. */
-  private eventsFlowing = false;
+  /** Jobs whose add Redis confirmed (a job missing from Redis is finished only if it was added). */
+  private readonly added = new Set<string>();
   private readonly compact: { readonly source: CompactResultSource; readonly cache: TrustBundleCache } | undefined;
 
   constructor(options: BullMqIssueClientOptions) {
     this.queue = options.queue;
-    this.queueEvents = options.queueEvents;
+    const prefix = options.queue.opts.prefix;
+    this.results = new FinishedJobReader(options.eventsConnection, QUEUE_NAMES.issue, {
+      ...(prefix === undefined ? {} : { prefix }),
+      ...(options.onEventsError === undefined ? {} : { onError: options.onEventsError }),
+      onGap: () => void this.recoverAfterGap(),
+    });
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 2;
     const source = options.compactResults;
     this.compact = source === undefined ? undefined : { source, cache: new TrustBundleCache(source) };
-    this.queueEvents.on('completed', (args: Finished) => {
-      this.eventsFlowing = true;
-      this.waiters.get(args.jobId)?.resolve(args.returnvalue);
-    });
-    this.queueEvents.on('failed', (args: Finished) => {
-      this.eventsFlowing = true;
-      this.waiters.get(args.jobId)?.reject(new Error(args.failedReason ?? 'job failed'));
-    });
-    this.queueEvents.on('added', () => {
-      this.eventsFlowing = true;
-    });
+  }
+
+  /** Starts reading the events stream; resolves once every job added from now on is answered by its event. */
+  start(): Promise<void> {
+    return this.results.start();
   }
 
   /**
@@ -148,7 +154,7 @@ export class BullMqIssueClient implements IssueClient {
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
     finished.promise.catch(() => undefined);
     // One reading decides both: a job deleted at completion is never looked for in Redis.
-    const byEvent = this.eventsFlowing;
+    const byEvent = this.results.ready;
     const jobOptions = byEvent ? ISSUE_JOB_OPTIONS_RESULT_BY_EVENT : ISSUE_JOB_OPTIONS;
     let job: Job<IssueJobPayload, IssueJobResult>;
     try {
@@ -157,6 +163,7 @@ export class BullMqIssueClient implements IssueClient {
       finished.cancel();
       throw this.unavailable(error);
     }
+    this.added.add(jobId);
     if (!byEvent) void this.checkFinished(job);
     let raw: unknown;
     try {
@@ -166,6 +173,12 @@ export class BullMqIssueClient implements IssueClient {
         await this.abandon(job);
         throw new GatewayError('ISSUANCE_TIMEOUT', `No certificate arrived within ${options.timeoutMs} ms; the CA service may be overloaded or down. Retry later.`, {
           cause: error,
+        });
+      }
+      if (error instanceof ResultLostError) {
+        throw new GatewayError('BACKEND_UNAVAILABLE', 'The result of this batch was trimmed from the issue queue\'s event stream before this gateway read it (the gateway fell behind); retry: the same request ids return the certificates already issued.', {
+          cause: error,
+          retryAfterSeconds: this.retryAfterSeconds,
         });
       }
       if (error instanceof Error && /Connection is closed|ECONNREFUSED|ECONNRESET/.test(error.message)) throw this.unavailable(error);
@@ -196,8 +209,9 @@ export class BullMqIssueClient implements IssueClient {
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
   }
 
+  /** Stops reading events (the queue belongs to whoever built it). */
   async close(): Promise<void> {
-    // Queue and QueueEvents belong to whoever built them (the composition root closes them).
+    await this.results.close();
   }
 
   /** Registers the waiter for jobId (before the job exists) with its timeout. */
@@ -206,13 +220,15 @@ export class BullMqIssueClient implements IssueClient {
     const cancel = (): void => {
       clearTimeout(timer);
       this.waiters.delete(jobId);
+      this.added.delete(jobId);
+      this.results.unwatch(jobId);
     };
     const promise = new Promise<unknown>((resolve, reject) => {
       timer = setTimeout(() => {
         cancel();
         reject(new TimeoutError(`timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiters.set(jobId, {
+      const waiter: Waiter = {
         resolve: (value) => {
           cancel();
           resolve(value);
@@ -221,21 +237,24 @@ export class BullMqIssueClient implements IssueClient {
           cancel();
           reject(error);
         },
-      });
+      };
+      this.waiters.set(jobId, waiter);
+      this.results.watch(jobId, waiter);
     });
     return { promise, cancel };
   }
 
   /**
-   * Until events are known to flow: polls the job's state, in case QueueEvents' read loop had
-   * not started when the job completed (BullMQ checks once; polling also covers a loop that
-   * starts late). Stops as soon as the waiter is answered or events are seen flowing.
+   * Until the events reader is ready: polls the job's state, in case the job finished before the
+   * reader fixed its start (BullMQ checks once; polling also covers a reader that starts late).
+   * Readiness is read before the state: a job not finished then finishes after the reader's
+   * start, so its event reaches the reader and polling may stop.
    */
   private async checkFinished(job: Job<IssueJobPayload, IssueJobResult>): Promise<void> {
     const jobId = job.id ?? '';
     try {
-      await this.queueEvents.waitUntilReady();
       while (this.waiters.has(jobId)) {
+        const readyBefore = this.results.ready;
         const state = await job.getState();
         if (state === 'completed' || state === 'failed') {
           const fresh = await this.queue.getJob(jobId);
@@ -245,11 +264,32 @@ export class BullMqIssueClient implements IssueClient {
           else waiter.reject(new Error(fresh.failedReason || 'job failed'));
           return;
         }
-        if (this.eventsFlowing) return;
+        if (readyBefore) return;
         await new Promise((resolve) => setTimeout(resolve, WARM_UP_POLL_MS));
       }
     } catch {
       // The events path still answers, or the timeout does.
+    }
+  }
+
+  /**
+   * Events were trimmed unread: each added job still awaited is looked up. A job still in Redis
+   * either has not finished (its event is still to come) or kept its result; a job gone from Redis
+   * finished and was deleted, so its result was in a trimmed event.
+   */
+  private async recoverAfterGap(): Promise<void> {
+    for (const jobId of [...this.added]) {
+      const waiter = this.waiters.get(jobId);
+      if (waiter === undefined) continue;
+      try {
+        const job = await this.queue.getJob(jobId);
+        if (!this.waiters.has(jobId)) continue;
+        if (job === undefined) waiter.reject(new ResultLostError(`job ${jobId} finished but its result event was trimmed unread`));
+        else if (job.finishedOn !== undefined && job.failedReason) waiter.reject(new Error(job.failedReason));
+        else if (job.finishedOn !== undefined) waiter.resolve(job.returnvalue);
+      } catch {
+        // Redis unreachable: the event (if still to come) or the timeout answers.
+      }
     }
   }
 

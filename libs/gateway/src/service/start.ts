@@ -90,16 +90,20 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
   await waitForRedis(redis, 30_000);
 
   const queue = createIssueQueue(redis, prefix);
-  const queueEvents = createQueueEvents(blocking, QUEUE_NAMES.issue, prefix);
   queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue error'));
-  queueEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'issue queue events error'));
   const rotationQueue = createRootRotationQueue(redis, prefix);
   const rotationEvents = createQueueEvents(rotationBlocking, QUEUE_NAMES.rootRotation, prefix);
   rotationQueue.on('error', (error: Error) => logger.warn({ err: error.message }, 'root-rotation queue error'));
   rotationEvents.on('error', (error: Error) => logger.warn({ err: error.message }, 'root-rotation queue events error'));
-  await Promise.all([queueEvents.waitUntilReady(), rotationEvents.waitUntilReady()]);
   const inventory = new Inventory(redis, { prefix });
-  const issueClient = new BullMqIssueClient({ queue, queueEvents, retryAfterSeconds: options.app.retryAfterSeconds ?? 2, compactResults: inventory });
+  const issueClient = new BullMqIssueClient({
+    queue,
+    eventsConnection: blocking,
+    onEventsError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'issue queue events error'),
+    retryAfterSeconds: options.app.retryAfterSeconds ?? 2,
+    compactResults: inventory,
+  });
+  await Promise.all([issueClient.start(), rotationEvents.waitUntilReady()]);
   const events = new EventStream(redis, { prefix });
   const role = options.caServiceRole ?? 'ca-service';
   const registry = options.registry ?? createMetricsRegistry();
@@ -170,7 +174,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
     server = await listen(gateway.handler, { host: options.host, port: options.port, ...(tls === undefined ? {} : { tls }) });
     renewal?.start();
   } catch (error) {
-    await queueEvents.close().catch(() => undefined);
+    await issueClient.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
     await rotationEvents.close().catch(() => undefined);
     await rotationQueue.close().catch(() => undefined);
@@ -204,7 +208,7 @@ export async function startIssuerGateway(options: IssuerGatewayOptions): Promise
         cancel?.addEventListener('abort', () => resolve(), { once: true });
       });
       await Promise.race([gateway.drain(), cancelled]);
-      await queueEvents.close();
+      await issueClient.close();
       await queue.close();
       await rotationEvents.close();
       await rotationQueue.close();

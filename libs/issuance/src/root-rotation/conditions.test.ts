@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RotationState } from '@fsm-certs/providers';
 import { activateReadiness, drained, dropReadiness, type RotationFacts } from './conditions.js';
@@ -62,6 +63,14 @@ describe('root rotation conditions', () => {
     const rolledBack = state('rolled-back', { auto: false });
     const f = { ...facts(1_000, { [NEW]: 1, [OLD]: 3 }, { a: OLD }), signer: OLD };
     expect(drained(rolledBack, f).reason).toMatch(/1 live leaf certificate still chains to the new root/);
+  });
+
+  it('gives every name the slot previous versions gave it, so a rolling upgrade mid-rotation keeps the schedule', () => {
+    // As versions before the one-shot hash computed it.
+    const before = (salt: string, name: string): number => createHash('sha256').update(salt).update('\0').update(name).digest().readUInt32BE(0) / 2 ** 32;
+    for (const name of ['svc-1.ns.cluster.local', 'bookstore.bookstore.svc.cluster.local', 'spiffe-ü.example', '']) {
+      expect(spreadFraction('rot-7/activated/2026-11-30T10:00:00.000Z', name)).toBe(before('rot-7/activated/2026-11-30T10:00:00.000Z', name));
+    }
   });
 
   it('spreads names over the window stably and roughly evenly', () => {

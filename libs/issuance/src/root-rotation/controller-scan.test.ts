@@ -46,6 +46,9 @@ function countedInventory() {
       return inventory.leaves(options);
     },
     liveLeafCounts: (nowMs: number) => inventory.liveLeafCounts(nowMs),
+    liveLeafNames: (...args: Parameters<Inventory['liveLeafNames']>) => inventory.liveLeafNames(...args),
+    leafFacts: (names: readonly string[]) => inventory.leafFacts(names),
+    indexLiveLeaves: (facts: Parameters<Inventory['indexLiveLeaves']>[0]) => inventory.indexLiveLeaves(facts),
     // Reads its records through the counted leaves(), as Inventory's reads through its own.
     reindexLiveLeaves: () => new LiveLeaves(db.redis, inventory.keys, counted).reindex(),
   };

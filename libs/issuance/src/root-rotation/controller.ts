@@ -4,25 +4,29 @@
 // then makes one pass: counts live leaves per root, re-issues leaves due to move (spread over the
 // window, through the ordinary `rotate` queue), notes when the leaving root has drained, takes the
 // automatic step whose condition holds, and publishes the status served at GET /v1/ca/rotation.
+// A pass costs O(leaves that move), from the live-leaf index (pass-leaves.ts), except when it is
+// about to act on the leaving root having drained: that reads every record once.
 import type { Logger } from 'pino';
-import { formatDuration, type Clock } from '@fsm-certs/core';
+import type { Clock } from '@fsm-certs/core';
 import { DEFAULT_PROPAGATION_MS, DEFAULT_SPREAD_MS, ProviderError, TresorProvider, type CertificateProvider, type RotationStep } from '@fsm-certs/providers';
 import {
   AuditLog,
   rotateJobId,
   type EventStream,
-  type Inventory,
   type RootRotationAction,
   type RootRotationJobPayload,
   type RootRotationStatus,
   type RotateQueue,
-  type RotationRoot,
   type RotationStatusStore,
 } from '@fsm-certs/queue';
-import { fingerprintSha256, inspectCertificate, type Issuer } from '@fsm-certs/x509';
+import type { Issuer } from '@fsm-certs/x509';
 import { IssuanceError } from '../errors.js';
 import { activateReadiness, drained, dropReadiness, leavingRoot, type Readiness, type RotationFacts } from './conditions.js';
-import { scanLeaves, type LeafScan, type ScanPlan } from './leaf-scan.js';
+import type { ScanPlan } from './leaf-scan.js';
+import { PassLeafSource, type PassInventory, type PassLeaves } from './pass-leaves.js';
+import { describeStage, rotationStatus, type PublishedBundle } from './status-view.js';
+
+export { DEFAULT_IDLE_SCAN_SPACING } from './pass-leaves.js';
 
 export const DEFAULT_ROTATION_TICK_MS = 2_000;
 /** Most rotate jobs one pass enqueues; the rest follow on the next passes. */
@@ -30,20 +34,10 @@ const MAX_ENQUEUE_PER_PASS = 500;
 /** A failed re-issue is tried again after this long. */
 const RETRY_FAILED_AFTER_MS = 30_000;
 
-/**
- * Between rotations the live-leaf counts come from the inventory's live-leaf index (O(roots * log
- * n), no record read). When the index is incomplete (the first start after an upgrade from a
- * version without it, or records a replica of that version wrote during a rolling upgrade), the
- * lease holder indexes every record once; that reads the whole inventory (~6 s at 100k
- * certificates, a minute at 1M on a loaded 2-core machine), so while the index stays incomplete
- * it is redone only once `factor` times its own duration has passed (at most ~1/factor of a
- * core); runs shorter than minScanMs (small inventories) may be redone every tick.
- */
-export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 
 export interface RootRotationControllerDeps {
   readonly provider: CertificateProvider;
-  readonly inventory: Pick<Inventory, 'leaves' | 'liveLeafCounts' | 'reindexLiveLeaves'>;
+  readonly inventory: PassInventory;
   readonly events: Pick<EventStream, 'publish'>;
   readonly status: RotationStatusStore;
   readonly rotateQueue: Pick<RotateQueue, 'getJob' | 'add'>;
@@ -61,27 +55,30 @@ export interface RootRotationControllerDeps {
   /** Fingerprint of the CA this replica issues from (non-Tresor providers). */
   readonly currentIssuerId: () => string | undefined;
   /** The bundle this replica published last (non-Tresor providers: the roots of the status). */
-  readonly publishedBundle: () => { readonly issuingCaPem: string; readonly trustedCasPem: readonly string[] } | undefined;
+  readonly publishedBundle: () => PublishedBundle | undefined;
   readonly tickMs?: number;
   readonly idleScanSpacing?: { readonly factor: number; readonly minScanMs: number };
 }
 
 interface Pass {
   readonly facts: RotationFacts;
-  readonly scan: LeafScan;
+  readonly leaves: PassLeaves;
 }
+
+/** 'pass': a tick's pass (or the pass after an action); 'drop': an admin's retire or rollback is about to be judged. */
+type Purpose = 'pass' | 'drop';
 
 export class RootRotationController {
   private readonly tresor: TresorProvider | undefined;
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  /** The last reindex of the live-leaf index: when it ended and how long it took (monotonic ms, not the clock). */
-  private lastReindex: { readonly endedAt: number; readonly tookMs: number } | undefined;
+  private readonly leafSource: PassLeafSource;
 
   constructor(private readonly deps: RootRotationControllerDeps) {
     this.tresor = deps.provider instanceof TresorProvider ? deps.provider : undefined;
     this.tickMs = deps.tickMs ?? DEFAULT_ROTATION_TICK_MS;
+    this.leafSource = new PassLeafSource({ inventory: deps.inventory, logger: deps.logger, ...(deps.idleScanSpacing === undefined ? {} : { idleScanSpacing: deps.idleScanSpacing }) });
   }
 
   start(): void {
@@ -153,8 +150,10 @@ export class RootRotationController {
       );
     }
     await this.follow();
-    const facts = (await this.gather()).facts;
     const state = tresor.material.rotation;
+    // Only these drop a root (the first rollback keeps both): they are judged on every record.
+    const drops = payload.action === 'retire' || (payload.action === 'rollback' && state.stage === 'rolled-back');
+    const facts = (await this.gather(drops ? 'drop' : 'pass')).facts;
     const step = this.stepFor(payload, facts);
     await this.apply(step, payload.action, false, state.generation, payload.requestedBy);
     return this.pass();
@@ -205,7 +204,7 @@ export class RootRotationController {
     await this.deps.status.setSigner(this.deps.instanceId, tresor.issuer.fingerprint);
     // The bundle first: an agent acting on the stage event reads a bundle that already has it.
     await this.deps.resyncTrustBundle();
-    const detail = describe(after.stage, after.paused, action);
+    const detail = describeStage(after.stage, after.paused, action);
     const atMs = this.deps.clock.now();
     await this.deps.audit?.append(
       AuditLog.caRecord({
@@ -236,52 +235,40 @@ export class RootRotationController {
     );
   }
 
-  private async gather(): Promise<Pass> {
+  private async gather(purpose: Purpose = 'pass'): Promise<Pass> {
     const nowMs = this.deps.clock.now();
     const signer = this.signerFingerprint() ?? '';
     const plan = this.scanPlan(nowMs);
-    const [scan, liveInstances] = await Promise.all([this.leafScan(nowMs, plan), this.deps.liveInstances()]);
+    const moving = this.tresor !== undefined && leavingRoot(this.tresor.material.rotation) !== undefined;
+    const [indexed, liveInstances] = await Promise.all([this.leafSource.fromIndex(nowMs, plan, moving), this.deps.liveInstances()]);
     const signers = await this.deps.status.signers(liveInstances);
     const leaving = this.tresor === undefined ? undefined : leavingRoot(this.tresor.material.rotation);
     const leavingRoot_ = leaving === undefined ? undefined : this.rootByFingerprint(leaving);
-    return {
-      scan,
-      facts: {
-        nowMs,
-        signer,
-        liveByIssuer: scan.liveByIssuer,
-        signers,
-        liveInstances,
-        ...(leavingRoot_ === undefined ? {} : { leavingRootNotAfterMs: leavingRoot_.notAfter.getTime() }),
-      },
+    const facts: RotationFacts = {
+      nowMs,
+      signer,
+      liveByIssuer: indexed.liveByIssuer,
+      signers,
+      liveInstances,
+      ...(leavingRoot_ === undefined ? {} : { leavingRootNotAfterMs: leavingRoot_.notAfter.getTime() }),
     };
+    if (indexed.source === 'records' || !this.actsOnDrain(facts, purpose)) return { facts, leaves: indexed };
+    const read = await this.leafSource.fromRecords(nowMs, plan, indexed.liveByIssuer);
+    return { facts: { ...facts, liveByIssuer: read.liveByIssuer }, leaves: read };
   }
 
   /**
-   * The leaves of this pass. While leaves move away from a root (activated, rolled back; paused
-   * too) every record is read, as the drain decision and the re-issue schedule always have: the
-   * decision to drop a root never rests on an index a previous version's writer could have
-   * missed. Otherwise the counts only feed the status, and come from the live-leaf index.
+   * Whether this pass would act on the index saying the leaving root has drained: note the drain
+   * time, take the automatic retire, or judge an admin's retire or rollback. Those rest on every
+   * record, read once (the index may miss a leaf an older replica stored); waiting out the
+   * propagation period after the drain, or for an admin, reads none.
    */
-  private async leafScan(nowMs: number, plan: ScanPlan | undefined): Promise<LeafScan> {
-    const moving = this.tresor !== undefined && leavingRoot(this.tresor.material.rotation) !== undefined;
-    if (moving) return scanLeaves(this.deps.inventory, nowMs, plan);
-    return { liveByIssuer: await this.indexedCounts(nowMs), toMove: [] };
-  }
-
-  /** Live leaves per root from the index; indexes every record first when it is incomplete (see DEFAULT_IDLE_SCAN_SPACING). */
-  private async indexedCounts(nowMs: number): Promise<ReadonlyMap<string, number>> {
-    const counts = await this.deps.inventory.liveLeafCounts(nowMs);
-    if (counts.complete) return counts.byIssuer;
-    const spacing = this.deps.idleScanSpacing ?? DEFAULT_IDLE_SCAN_SPACING;
-    const last = this.lastReindex;
-    if (last !== undefined && last.tookMs >= spacing.minScanMs && performance.now() - last.endedAt < last.tookMs * spacing.factor) return counts.byIssuer;
-    if (last === undefined) this.deps.logger.info('live-leaf index not complete (a first start, or records stored by a previous version): indexing every record once');
-    const started = performance.now();
-    await this.deps.inventory.reindexLiveLeaves();
-    const endedAt = performance.now();
-    this.lastReindex = { endedAt, tookMs: endedAt - started };
-    return (await this.deps.inventory.liveLeafCounts(nowMs)).byIssuer;
+  private actsOnDrain(facts: RotationFacts, purpose: Purpose): boolean {
+    if (this.tresor === undefined) return false;
+    const state = this.tresor.material.rotation;
+    if (leavingRoot(state) === undefined || !drained(state, facts).drained) return false;
+    if (state.drainedAt === undefined || purpose === 'drop') return true;
+    return state.auto && !state.paused && state.stage === 'activated' && dropReadiness(state, facts).ready;
   }
 
   private rootByFingerprint(fingerprint: string): Issuer | undefined {
@@ -312,7 +299,7 @@ export class RootRotationController {
     if (this.tresor !== undefined) {
       const stepped = await this.advance(gathered.facts);
       if (stepped) gathered = await this.gather();
-      await this.reissue(gathered.scan);
+      await this.reissue(gathered.leaves);
     }
     const status = this.statusOf(gathered.facts);
     await this.deps.status.publish(status);
@@ -365,10 +352,10 @@ export class RootRotationController {
   }
 
   /** Enqueues the re-issue of every leaf whose time in the spread has come. */
-  private async reissue(scan: LeafScan): Promise<void> {
+  private async reissue(leaves: PassLeaves): Promise<void> {
     const nowMs = this.deps.clock.now();
     let enqueued = 0;
-    for (const leaf of scan.toMove) {
+    for await (const leaf of leaves.due(nowMs)) {
       if (leaf.dueAtMs > nowMs) continue;
       if (enqueued >= MAX_ENQUEUE_PER_PASS) break;
       const jobId = rotateJobId(leaf.commonName, leaf.serialNumber);
@@ -382,113 +369,10 @@ export class RootRotationController {
       await this.deps.rotateQueue.add('rotate', { version: 1, commonName: leaf.commonName, serialNumber: leaf.serialNumber, reason: 'root-rotation' }, { jobId });
       enqueued += 1;
     }
-    if (enqueued > 0) this.deps.logger.info({ enqueued, moving: scan.toMove.length }, 'root rotation: re-issuing leaves');
+    if (enqueued > 0) this.deps.logger.info({ enqueued, moving: leaves.moving, from: leaves.source }, 'root rotation: re-issuing leaves');
   }
 
   private statusOf(facts: RotationFacts): RootRotationStatus {
-    const now = new Date(facts.nowMs).toISOString();
-    if (this.tresor === undefined) {
-      const bundle = this.deps.publishedBundle();
-      const roots = (bundle?.trustedCasPem ?? []).map((pem): RotationRoot => {
-        const info = inspectCertificate(pem);
-        const fingerprint = fingerprintSha256(pem);
-        return {
-          role: 'current',
-          fingerprint,
-          subject: info.subject,
-          notBefore: info.notBefore.toISOString(),
-          notAfter: info.notAfter.toISOString(),
-          signing: bundle !== undefined && pem.trim() === bundle.issuingCaPem.trim(),
-          trusted: true,
-          liveLeaves: facts.liveByIssuer.get(fingerprint) ?? 0,
-          certificate: pem,
-        };
-      });
-      const counted = roots.reduce((sum, root) => sum + root.liveLeaves, 0);
-      const total = [...facts.liveByIssuer.values()].reduce((sum, n) => sum + n, 0);
-      return { stage: 'idle', paused: false, auto: false, propagationSeconds: 0, spreadSeconds: 0, roots, otherLiveLeaves: Math.max(0, total - counted), signers: facts.signers, updatedAt: now };
-    }
-    const { rotation, signer, standby } = this.tresor.material;
-    const roles = new Map<string, RotationRoot['role']>();
-    if (standby === undefined) roles.set(signer.fingerprint, 'current');
-    else {
-      if (rotation.oldFingerprint !== undefined) roles.set(rotation.oldFingerprint, 'old');
-      if (rotation.newFingerprint !== undefined) roles.set(rotation.newFingerprint, 'new');
-    }
-    const roots = [signer, ...(standby === undefined ? [] : [standby])]
-      .map((root): RotationRoot => {
-        const info = inspectCertificate(root.certificatePem);
-        return {
-          role: roles.get(root.fingerprint) ?? 'current',
-          fingerprint: root.fingerprint,
-          subject: info.subject,
-          notBefore: root.notBefore.toISOString(),
-          notAfter: root.notAfter.toISOString(),
-          signing: root === signer,
-          trusted: true,
-          liveLeaves: facts.liveByIssuer.get(root.fingerprint) ?? 0,
-          certificate: root.certificatePem,
-        };
-      })
-      .sort((a, b) => (a.role === 'old' ? -1 : b.role === 'old' ? 1 : 0));
-    const counted = roots.reduce((sum, root) => sum + root.liveLeaves, 0);
-    const total = [...facts.liveByIssuer.values()].reduce((sum, n) => sum + n, 0);
-    const waiting = this.waiting(facts);
-    return {
-      stage: rotation.stage,
-      ...(rotation.rotationId === undefined ? {} : { rotationId: rotation.rotationId }),
-      paused: rotation.paused,
-      auto: rotation.auto,
-      propagationSeconds: rotation.propagationMs / 1000,
-      spreadSeconds: rotation.spreadMs / 1000,
-      stageSince: rotation.stageSince,
-      ...(waiting === undefined ? {} : { waitingFor: waiting.reason }),
-      ...(waiting?.atMs === undefined || !rotation.auto || rotation.paused ? {} : { nextStepAt: new Date(Math.max(waiting.atMs, facts.nowMs)).toISOString() }),
-      roots,
-      otherLiveLeaves: Math.max(0, total - counted),
-      signers: facts.signers,
-      updatedAt: now,
-    };
-  }
-
-  private waiting(facts: RotationFacts): Readiness | undefined {
-    const state = this.material().rotation;
-    if (state.paused) return { ready: false, reason: 'paused: fsm-certs ca rotation resume' };
-    switch (state.stage) {
-      case 'prepared': {
-        const r = activateReadiness(state, facts);
-        return state.auto ? r : { ...r, reason: `${r.ready ? 'ready' : r.reason}; then an admin's activate (fsm-certs ca rotation activate)` };
-      }
-      case 'activated': {
-        const r = dropReadiness(state, facts);
-        const spreadEnd = Date.parse(state.stageSince) + state.spreadMs;
-        const reason = `${r.reason}${facts.nowMs < spreadEnd ? `; leaves are re-issued until ${new Date(spreadEnd).toISOString()} (spread ${formatDuration(state.spreadMs)})` : ''}`;
-        return { ...r, reason: state.auto ? reason : `${reason}; then an admin's retire (fsm-certs ca rotation retire)` };
-      }
-      case 'rolled-back': {
-        const r = dropReadiness(state, facts);
-        return { ...r, reason: `${r.reason}; then activate again, or rollback once more to remove the new root` };
-      }
-      default:
-        return undefined;
-    }
-  }
-}
-
-function describe(stage: string, paused: boolean, action: RootRotationAction): string {
-  if (action === 'pause' || action === 'resume') return paused ? `paused in stage ${stage}` : `resumed in stage ${stage}`;
-  switch (stage) {
-    case 'prepared':
-      return 'prepared: a new root is trusted beside the old one, which still signs';
-    case 'activated':
-      return 'activated: the new root signs; live leaves are re-issued over the spread';
-    case 'retired':
-      return 'retired: the old root left the trust bundle';
-    case 'rolled-back':
-      return 'rolled back: the old root signs again; both roots stay trusted';
-    case 'idle':
-      return 'rolled back: the new root was removed from the trust bundle';
-    default:
-      return stage;
+    return rotationStatus(this.tresor?.material, this.deps.publishedBundle(), facts);
   }
 }

@@ -2,13 +2,14 @@
 // and which leaves must move to the signing root and when. Leaves are spread over the window by a
 // hash of (rotation, stage, name), so every replica computes the same schedule without storing
 // one, and a replica taking over after a crash continues it unchanged.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Inventory } from '@fsm-certs/queue';
 
 export interface LeafToMove {
   readonly commonName: string;
   readonly serialNumber: string;
   readonly issuerId: string;
+  readonly notAfterMs: number;
   /** Epoch ms from which it is re-issued. */
   readonly dueAtMs: number;
 }
@@ -33,13 +34,26 @@ export interface ScanPlan {
   readonly trusted: ReadonlySet<string>;
 }
 
-/** A stable fraction in [0, 1) for `name` under `salt`. */
+/**
+ * A stable fraction in [0, 1) for `name` under `salt`: the first 32 bits of SHA-256(salt, NUL,
+ * name). Every replica of every version must compute the same one (a rolling upgrade mid-rotation
+ * continues the schedule), so the input bytes never change; the one-shot hash() only saves the
+ * per-call Hash object, which a pass pays once per moving leaf.
+ */
 export function spreadFraction(salt: string, name: string): number {
-  return createHash('sha256').update(salt).update('\0').update(name).digest().readUInt32BE(0) / 2 ** 32;
+  return hash('sha256', `${salt}\0${name}`, 'buffer').readUInt32BE(0) / 2 ** 32;
 }
 
 const PAGE = 1_000;
 
+/** When a live leaf of `issuerId` moves to the signer: undefined when it stays (the signer's own, or no plan). */
+export function dueAtOf(plan: ScanPlan | undefined, issuerId: string, commonName: string, nowMs: number): number | undefined {
+  if (plan === undefined || issuerId === plan.signer) return undefined;
+  if (plan.spreadFrom.has(issuerId)) return plan.windowStartMs + Math.floor(plan.spreadMs * spreadFraction(plan.salt, commonName));
+  return plan.trusted.has(issuerId) ? undefined : nowMs;
+}
+
+/** Reads every record: O(inventory). The final check before a root is dropped, and the fallback while the index is incomplete. */
 export async function scanLeaves(inventory: Pick<Inventory, 'leaves'>, nowMs: number, plan: ScanPlan | undefined): Promise<LeafScan> {
   const liveByIssuer = new Map<string, number>();
   const toMove: LeafToMove[] = [];
@@ -51,11 +65,8 @@ export async function scanLeaves(inventory: Pick<Inventory, 'leaves'>, nowMs: nu
     for (const record of page.items) {
       if (record.notAfterMs <= nowMs) continue;
       liveByIssuer.set(record.issuerId, (liveByIssuer.get(record.issuerId) ?? 0) + 1);
-      if (plan === undefined || record.issuerId === plan.signer) continue;
-      const spread = plan.spreadFrom.has(record.issuerId);
-      if (!spread && plan.trusted.has(record.issuerId)) continue;
-      const dueAtMs = spread ? plan.windowStartMs + Math.floor(plan.spreadMs * spreadFraction(plan.salt, record.commonName)) : nowMs;
-      toMove.push({ commonName: record.commonName, serialNumber: record.serialNumber, issuerId: record.issuerId, dueAtMs });
+      const dueAtMs = dueAtOf(plan, record.issuerId, record.commonName, nowMs);
+      if (dueAtMs !== undefined) toMove.push({ commonName: record.commonName, serialNumber: record.serialNumber, issuerId: record.issuerId, notAfterMs: record.notAfterMs, dueAtMs });
     }
     if (page.nextCursor === undefined || page.nextCursor === cursor) break;
     cursor = page.nextCursor;

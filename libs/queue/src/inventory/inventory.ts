@@ -23,7 +23,7 @@ import {
   type LeafFacts,
   type RecordFields,
 } from './record-codec.js';
-import { LiveLeaves, indexedNotAfter, type LiveLeafCounts } from './live-leaves.js';
+import { LiveLeaves, indexedNotAfter, type LiveLeafCounts, type LiveLeafCursor, type LiveLeafNamesPage } from './live-leaves.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
 
 export interface PutOptions {
@@ -262,6 +262,21 @@ export class Inventory {
   /** Indexes every record the live-leaf index misses (after an upgrade): reads every record once. */
   reindexLiveLeaves(): Promise<void> {
     return this.live.reindex();
+  }
+
+  /** A page of the names the live-leaf index holds for one issuer: O(log n + limit) (live-leaves.ts). */
+  liveLeafNames(issuerId: string, nowMs: number, options: { readonly after?: LiveLeafCursor; readonly limit: number }): Promise<LiveLeafNamesPage> {
+    return this.live.names(issuerId, nowMs, options);
+  }
+
+  /** The facts (name, serial, issuer, notAfter) of these names' current records, in one round trip. */
+  leafFacts(names: readonly string[]): Promise<LeafFacts[]> {
+    return this.live.facts(names);
+  }
+
+  /** Indexes these records' facts in the live-leaf index, each only while its name still holds that serial. */
+  indexLiveLeaves(facts: readonly LeafFacts[]): Promise<void> {
+    return this.live.index(facts);
   }
 
   async size(): Promise<number> {

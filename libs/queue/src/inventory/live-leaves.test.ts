@@ -181,3 +181,58 @@ describe('live-leaf index', () => {
     expect(await counted(Date.parse('2200-01-01T00:00:00.000Z'))).toEqual(new Map([[OLD, 1]]));
   });
 });
+
+describe("listing one issuer's live leaves from the index", () => {
+  /** Every name listed, page by page, with the pages' sizes. */
+  async function listAll(issuerId: string, nowMs: number, limit: number, between?: (page: number) => Promise<void>): Promise<{ names: string[]; pages: number }> {
+    const names: string[] = [];
+    let after: Parameters<Inventory['liveLeafNames']>[2]['after'];
+    for (let pages = 1; pages <= 100; pages += 1) {
+      const page = await inventory.liveLeafNames(issuerId, nowMs, { limit, ...(after === undefined ? {} : { after }) });
+      names.push(...page.names);
+      if (page.next === undefined) return { names, pages };
+      after = page.next;
+      await between?.(pages);
+    }
+    throw new Error('listing did not end');
+  }
+
+  it('lists exactly the live leaves of that issuer, over pages, including many with the same notAfter', async () => {
+    const same = T0 + HOUR;
+    for (let i = 0; i < 7; i += 1) await inventory.put(leaf(`old-${i}.x`, OLD, same));
+    await inventory.put(leaf('old-later.x', OLD, T0 + 2 * HOUR));
+    await inventory.put(leaf('old-expired.x', OLD, T0 - 1000));
+    for (let i = 0; i < 3; i += 1) await inventory.put(leaf(`new-${i}.x`, NEW, same));
+    const listed = await listAll(OLD, T0, 3);
+    expect([...listed.names].sort()).toEqual(['old-0.x', 'old-1.x', 'old-2.x', 'old-3.x', 'old-4.x', 'old-5.x', 'old-6.x', 'old-later.x']);
+    expect(listed.pages).toBe(3);
+    expect((await listAll(NEW, T0, 1000)).names.sort()).toEqual(['new-0.x', 'new-1.x', 'new-2.x']);
+    expect((await listAll('d3'.repeat(32), T0, 10)).names).toEqual([]);
+  });
+
+  it('skips no leaf when the last one listed moves to another root before the next page is read', async () => {
+    const same = T0 + HOUR;
+    for (let i = 0; i < 6; i += 1) await inventory.put(leaf(`n${i}.x`, OLD, same));
+    const moved: string[] = [];
+    const listed = await listAll(OLD, T0, 2, async () => {
+      // The page's last leaf, and one not listed yet, are re-issued by the new root meanwhile.
+      const last = moved.length === 0 ? 'n1.x' : 'n3.x';
+      await inventory.put(leaf(last, NEW, same + HOUR));
+      moved.push(last);
+    });
+    const seen = new Set(listed.names);
+    for (let i = 0; i < 6; i += 1) if (!moved.includes(`n${i}.x`)) expect(seen.has(`n${i}.x`), `n${i}.x listed`).toBe(true);
+  });
+
+  it('reads the facts of the current records, not what the index says of them', async () => {
+    const a = leaf('a.x', NEW, T0 + HOUR);
+    await inventory.put(a);
+    const entry = await db.redis.zscore(inventory.keys.liveIndex, 'a.x');
+    // A replica of the previous version put a.x back under the old root without indexing it.
+    const back = leaf('a.x', OLD, T0 + 2 * HOUR);
+    await inventory.put(back);
+    await db.redis.zadd(inventory.keys.liveIndex, entry ?? '0', 'a.x');
+    expect((await listAll(NEW, T0, 10)).names).toEqual(['a.x']);
+    expect(await inventory.leafFacts(['a.x', 'gone.x'])).toEqual([{ commonName: 'a.x', serialNumber: back.serialNumber, issuerId: OLD, notAfterMs: T0 + 2 * HOUR }]);
+  });
+});

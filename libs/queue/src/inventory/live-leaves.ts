@@ -14,12 +14,15 @@
 // names than the name index (a replica of the previous version stored or deleted records during a
 // rolling upgrade), count() says it is incomplete and the caller runs reindex(), which reads every
 // record once (as the count did before) and adds what is missing. A record an older replica
-// *replaced* keeps its previous index entry until the name is written again or reindexed; the
-// root rotation's decisions never rest on this index (they read every record while leaves move).
+// *replaced* keeps its previous index entry until the name is written again or reindexed: so the
+// root rotation lists the leaves to move from here, but reads each listed record before acting on
+// it, and reads every record once before it drops a root (libs/issuance root-rotation).
 import type { Redis } from 'ioredis';
 import type { Keyspace } from '../keys.js';
 import { luaScript, runScript } from '../redis/run-script.js';
+import { CaEntries } from './ca-entries.js';
 import type { Inventory } from './inventory.js';
+import { RECORD_FIELDS, fieldsOf, leafFactsOf, type LeafFacts } from './record-codec.js';
 
 /** Scores are slot * SLOT_SPAN + notAfter seconds; a later notAfter (past 2286) counts as that instant. */
 const SLOT_SPAN = 1e10;
@@ -110,6 +113,48 @@ end
 return {#members, removed}
 `);
 
+/**
+ * A page of the names indexed as live leaves of one issuer, in index order (notAfter, then name).
+ * KEYS: live index, issuers. ARGV: issuer id, now in epoch seconds (floor), the last name of the
+ * previous page ('' for the first), its score, page size. The page starts right after that name
+ * when it is still where it was (ZRANK, O(log n)); when it moved or went since, at the first entry
+ * with its score (a name of equal score may come twice, none is skipped). ZRANGE by rank is
+ * O(log n + page): no offset is walked, so listing k leaves costs O(k + pages * log n). Scores are
+ * not fetched per name: the slot's last rank bounds the range.
+ * Returns {done (1|0), score of the page's last name, {names}}.
+ */
+const LIST_PAGE_SCRIPT = luaScript(`
+local slot = redis.call('HGET', KEYS[2], 'i:' .. ARGV[1])
+if not slot then return {1, '', {}} end
+local base = tonumber(slot) * ${SLOT_SPAN}
+local limit = tonumber(ARGV[5])
+local lastRank = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. string.format('%.0f', base + ${SLOT_SPAN})) - 1
+local start
+if ARGV[3] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[3]) == ARGV[4] then
+  start = redis.call('ZRANK', KEYS[1], ARGV[3]) + 1
+else
+  local from = base + tonumber(ARGV[2])
+  if ARGV[3] ~= '' and tonumber(ARGV[4]) > from then from = tonumber(ARGV[4]) - 1 end
+  start = redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.0f', from))
+end
+local stop = math.min(start + limit - 1, lastRank)
+if stop < start then return {1, '', {}} end
+local names = redis.call('ZRANGE', KEYS[1], start, stop)
+return {stop == lastRank and 1 or 0, redis.call('ZSCORE', KEYS[1], names[#names]), names}
+`);
+
+export interface LiveLeafNamesPage {
+  readonly names: readonly string[];
+  /** Where the next page starts; absent on the last page. */
+  readonly next?: LiveLeafCursor;
+}
+
+/** Opaque to callers: the last entry of a page. */
+export interface LiveLeafCursor {
+  readonly name: string;
+  readonly score: string;
+}
+
 export interface LiveLeafCounts {
   /** Live leaves per issuer id, as the index holds them (issuers without one are absent). */
   readonly byIssuer: ReadonlyMap<string, number>;
@@ -121,13 +166,61 @@ export interface LiveLeafCounts {
 }
 
 const PAGE = 1_000;
+const MAX_NAMES_PAGE = 5_000;
 
 export class LiveLeaves {
+  private readonly cas: CaEntries;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keyspace,
     private readonly inventory: Pick<Inventory, 'leaves'>,
-  ) {}
+  ) {
+    this.cas = new CaEntries(redis, keys);
+  }
+
+  /**
+   * One page of the names the index holds as live leaves of `issuerId` at nowMs: one round trip,
+   * O(log n + limit). The index may be stale for a name an older replica replaced (see the file's
+   * head): read the record (facts()) before acting on a name.
+   */
+  async names(issuerId: string, nowMs: number, options: { readonly after?: LiveLeafCursor; readonly limit: number }): Promise<LiveLeafNamesPage> {
+    const limit = options.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NAMES_PAGE) throw new RangeError(`live-leaf page size must be an integer 1..${MAX_NAMES_PAGE}; got ${String(limit)}`);
+    const reply = await runScript(
+      this.redis,
+      LIST_PAGE_SCRIPT,
+      [this.keys.liveIndex, this.keys.liveIssuers],
+      [issuerId, String(Math.floor(nowMs / 1000)), options.after?.name ?? '', options.after?.score ?? '', String(limit)],
+    );
+    const [done, lastScore, listed]: unknown[] = Array.isArray(reply) ? reply : [1];
+    const names = Array.isArray(listed) ? listed.filter((name): name is string => typeof name === 'string') : [];
+    const lastName = names[names.length - 1];
+    return done === 1 || lastName === undefined || typeof lastScore !== 'string' ? { names } : { names, next: { name: lastName, score: lastScore } };
+  }
+
+  /**
+   * The current records of these names, as facts (name, serial, issuer, notAfter): one pipelined
+   * round trip. Absent names and records whose facts do not read are left out, as leaves() does.
+   */
+  async facts(names: readonly string[]): Promise<LeafFacts[]> {
+    if (names.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const name of names) pipeline.hmgetBuffer(this.keys.cert(name), ...RECORD_FIELDS);
+    const replies = (await pipeline.exec()) ?? [];
+    const read = names.map((commonName, i) => {
+      const [error, value] = replies[i] ?? [null, null];
+      if (error) throw error;
+      return { commonName, fields: fieldsOf(value) };
+    });
+    await this.cas.load(read.map((r) => r.fields.ca));
+    const out: LeafFacts[] = [];
+    for (const { commonName, fields } of read) {
+      const facts = leafFactsOf(commonName, fields, this.cas.of);
+      if (facts !== undefined) out.push(facts);
+    }
+    return out;
+  }
 
   /** Live leaves per issuer at nowMs: one round trip, O(issuers * log n). */
   async count(nowMs: number): Promise<LiveLeafCounts> {
@@ -143,6 +236,19 @@ export class LiveLeaves {
   }
 
   /**
+   * Indexes these records as they are, each only while its name still holds the serial read: for
+   * a reader that found the index disagreeing with a record (an older replica replaced it).
+   */
+  async index(facts: readonly LeafFacts[]): Promise<void> {
+    for (let i = 0; i < facts.length; i += PAGE) {
+      const page = facts.slice(i, i + PAGE);
+      const keys = [this.keys.liveIndex, this.keys.liveIssuers, ...page.map((leaf) => this.keys.cert(leaf.commonName))];
+      const args = page.flatMap((leaf) => [leaf.serialNumber, leaf.issuerId, indexedNotAfter(leaf.notAfterMs), leaf.commonName]);
+      await runScript(this.redis, INDEX_PAGE_SCRIPT, keys, args);
+    }
+  }
+
+  /**
    * Reads every record once and indexes it, drops entries of names no longer stored, and marks
    * the index complete: O(inventory), run at the first start after an upgrade and when count()
    * finds the index incomplete. Records whose issuer or notAfter do not read stay unindexed.
@@ -152,11 +258,7 @@ export class LiveLeaves {
     // Bounded: a page per iteration over a finite name index; stops at a repeated cursor.
     for (let pages = 0; pages < 1_000_000; pages += 1) {
       const page = await this.inventory.leaves({ limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
-      if (page.items.length > 0) {
-        const keys = [this.keys.liveIndex, this.keys.liveIssuers, ...page.items.map((leaf) => this.keys.cert(leaf.commonName))];
-        const args = page.items.flatMap((leaf) => [leaf.serialNumber, leaf.issuerId, indexedNotAfter(leaf.notAfterMs), leaf.commonName]);
-        await runScript(this.redis, INDEX_PAGE_SCRIPT, keys, args);
-      }
+      await this.index(page.items);
       if (page.nextCursor === undefined || page.nextCursor === cursor) break;
       cursor = page.nextCursor;
     }

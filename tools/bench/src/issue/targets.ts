@@ -85,7 +85,7 @@ export function benchRunFrom(): RunFrom {
 
 /**
  * Runs `body` against a whole system started with `start` (this checkout's or another's), after
- * `warmRequests` requests one at a time (connections made, scripts loaded, QueueEvents reading);
+ * `warmRequests` requests one at a time (connections made, scripts loaded, the gateway's events reader reading);
  * the system and its data directory are gone afterwards.
  */
 export async function withWarmStack(label: string, start: typeof startStack, warmRequests: number, body: (stack: Stack) => Promise<void>): Promise<void> {

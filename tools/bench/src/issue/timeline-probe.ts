@@ -3,8 +3,8 @@
 // MONITOR (which slows Redis). It records, with absolute microsecond times comparable across
 // processes, every socket write (a Redis command by name, a script by its SHA-1 prefix and first
 // key), every socket read, every HTTP request received, and marks where BullMQ takes a job,
-// starts and ends the processor, completes the job and blocks for the next one, and where
-// QueueEvents emits. The gaps between a read and the process's next write are its own time:
+// starts and ends the processor, completes the job and blocks for the next one, and where the
+// gateway's FinishedJobReader (@fsm-certs/queue) hands a finished job's entry to its waiter. The gaps between a read and the process's next write are its own time:
 // what it computes or waits for (a timer, a setImmediate turn, another socket's callback).
 // Written to `$FSM_TIMELINE_DIR/<pid>.json` when the process exits.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -72,35 +72,33 @@ if (dir !== undefined && dir !== '') {
   } as typeof serverEmit;
 
   // The app's own BullMQ (resolved from its main module), so the marks are on the classes it uses.
-  try {
-    const bullmq: unknown = createRequire(process.argv[1] ?? import.meta.url)('bullmq');
-    const classes = bullmq as Record<string, { prototype: Record<string, unknown> } | undefined>;
-    const wrap = (className: string, method: string, label: string): void => {
-      const proto = classes[className]?.prototype;
-      const original = proto?.[method];
-      if (proto === undefined || typeof original !== 'function') return;
-      proto[method] = function (this: unknown, ...args: unknown[]): unknown {
-        record('m', 0, `${label}>`);
-        const result: unknown = Reflect.apply(original, this, args);
-        if (result instanceof Promise) result.then(() => record('m', 0, `${label}<`), () => record('m', 0, `${label}!`));
-        return result;
-      };
+  type Classes = Record<string, { prototype: Record<string, unknown> } | undefined>;
+  const requireFromApp = createRequire(process.argv[1] ?? import.meta.url);
+  const wrapIn = (classes: Classes) => (className: string, method: string, label: string): void => {
+    const proto = classes[className]?.prototype;
+    const original = proto?.[method];
+    if (proto === undefined || typeof original !== 'function') return;
+    proto[method] = function (this: unknown, ...args: unknown[]): unknown {
+      record('m', 0, `${label}>`);
+      const result: unknown = Reflect.apply(original, this, args);
+      if (result instanceof Promise) result.then(() => record('m', 0, `${label}<`), () => record('m', 0, `${label}!`));
+      return result;
     };
+  };
+  try {
+    const wrap = wrapIn(requireFromApp('bullmq') as Classes);
     wrap('Queue', 'add', 'queue.add');
     wrap('Worker', 'nextJobFromJobData', 'worker.nextJobFromJobData');
     wrap('Worker', 'callProcessJob', 'worker.processor');
     wrap('Worker', 'getBlockTimeout', 'worker.block');
     wrap('Job', 'moveToCompleted', 'job.moveToCompleted');
-    const queueEvents = classes['QueueEvents']?.prototype;
-    const qeEmit = queueEvents?.['emit'];
-    if (queueEvents !== undefined && typeof qeEmit === 'function') {
-      queueEvents['emit'] = function (this: unknown, event: unknown, ...args: unknown[]): unknown {
-        if (event === 'completed' || event === 'active') record('m', 0, `queueEvents.${event}`);
-        return Reflect.apply(qeEmit, this, [event, ...args]);
-      };
-    }
   } catch {
     // An app without BullMQ (the load client): sockets only.
+  }
+  try {
+    wrapIn(requireFromApp('@fsm-certs/queue') as Classes)('FinishedJobReader', 'dispatch', 'finishedJobs.dispatch');
+  } catch {
+    // Not the gateway: no finished-job reader.
   }
 
   process.on('exit', () => {

@@ -29,6 +29,7 @@ import { baselineStartStack } from '../issue/vault.js';
 import { startApps, type StartedApps } from './apps.js';
 import { benchName, loadInventory } from './loader.js';
 import { measureLiveCount } from './live-count.js';
+import { measureMovingPass } from './moving-pass.js';
 import { countCommands, keyMemory, usedMemory } from './redis-stats.js';
 import { runReplicas } from './replicas.js';
 import { runStorm } from './storm.js';
@@ -126,11 +127,14 @@ async function replicas(): Promise<void> {
 /** The issue's storm: 100k live leaves re-issued while 16 clients keep asking for new certificates. */
 const STORM_LEAVES = 100_000;
 
-/** BENCH_SCALE_STORM_LEAVES: one size or a comma-separated list; 0 or empty skips the storm. */
-function stormSizes(): number[] {
-  const raw = process.env['BENCH_SCALE_STORM_LEAVES'] ?? String(STORM_LEAVES);
+/**
+ * BENCH_SCALE_STORM_LEAVES (the mass renewal, default 100000) or BENCH_SCALE_ACTIVATION_STORM_LEAVES
+ * (a root activation, default 0): one size or a comma-separated list; 0 or empty skips it.
+ */
+function stormSizes(variable = 'BENCH_SCALE_STORM_LEAVES', fallback = String(STORM_LEAVES)): number[] {
+  const raw = process.env[variable] ?? fallback;
   const sizes = raw.split(',').map((v) => v.trim()).filter((v) => v !== '').map(Number);
-  if (sizes.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`BENCH_SCALE_STORM_LEAVES must list whole numbers; got ${raw}`);
+  if (sizes.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${variable} must list whole numbers; got ${raw}`);
   return sizes.filter((v) => v > 0);
 }
 
@@ -138,17 +142,22 @@ async function storm(): Promise<void> {
   const baseline = baselineCheckout();
   for (const leaves of stormSizes()) {
     // The baseline first, then this checkout, size by size: the pair shares the machine's load.
-    if (baseline !== undefined) await stormOnce(leaves, 'rotation-storm-baseline', await baselineStartStack(baseline));
-    await stormOnce(leaves, 'rotation-storm');
+    if (baseline !== undefined) await stormOnce(leaves, 'rotation-storm-baseline', 'renewal', await baselineStartStack(baseline));
+    await stormOnce(leaves, 'rotation-storm', 'renewal');
+  }
+  for (const leaves of stormSizes('BENCH_SCALE_ACTIVATION_STORM_LEAVES', '0')) {
+    if (baseline !== undefined) await stormOnce(leaves, 'activation-storm-baseline', 'activation', await baselineStartStack(baseline));
+    await stormOnce(leaves, 'activation-storm', 'activation');
   }
 }
 
-async function stormOnce(leaves: number, scenario: string, start?: Parameters<typeof runStorm>[0]['start']): Promise<void> {
+async function stormOnce(leaves: number, scenario: string, kind: 'renewal' | 'activation', start?: Parameters<typeof runStorm>[0]['start']): Promise<void> {
   const result = await runStorm({
     leaves,
     seconds: Number(process.env['BENCH_SCALE_STORM_SECONDS'] ?? 10),
     windowSeconds: Number(process.env['BENCH_SCALE_STORM_WINDOW_S'] ?? 300),
     clients: 16,
+    kind,
     ...(start === undefined ? {} : { start }),
   });
   const p99 = (r: typeof result.baseline): number => Number(r.p99Ms.toFixed(1));
@@ -166,6 +175,7 @@ async function stormOnce(leaves: number, scenario: string, start?: Parameters<ty
     finished_within_window: result.stormSeconds !== undefined,
     renewals_left: result.rotatedLeft,
     renewals_finished: result.finished,
+    moved_during_load: result.movedDuringLoad,
   });
 }
 
@@ -222,6 +232,7 @@ async function inventoryAtScale(): Promise<void> {
       });
       await rotateQueue.obliterate({ force: true });
       const liveCount = await measureLiveCount(redis, inventory, size);
+      const movingPass = await measureMovingPass(redis, inventory);
       const apps = await startApps({ redisUrl: redisServer.url, dataDir, adminToken, runFrom });
       try {
         const base = `${apps.gatewayUrl}/v1/certificates?limit=100`;
@@ -253,6 +264,7 @@ async function inventoryAtScale(): Promise<void> {
           sweep_commands_per_due: Number((commands.total / Math.max(1, sweep.due)).toFixed(2)),
           sweep_commands: commands.byCommand,
           ...liveCount,
+          ...movingPass,
           ca_service_ready_ms: Math.round(apps.caServiceReadyMs),
           gateway_ready_ms: Math.round(apps.gatewayReadyMs),
           list_first_page_ms: firstPage.ms,
@@ -283,6 +295,10 @@ async function inventoryAtScale(): Promise<void> {
       sweep_commands_per_due: Object.fromEntries(results.map((r) => [String(r['certificates']), r['sweep_commands_per_due']])),
       live_count_index_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['live_count_index_ms']])),
       live_count_scan_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['live_count_scan_ms']])),
+      moving_pass_index_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_index_ms']])),
+      moving_pass_index_commands: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_index_commands']])),
+      moving_pass_scan_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_scan_ms']])),
+      moving_pass_scan_commands: Object.fromEntries(results.map((r) => [String(r['certificates']), r['moving_pass_scan_commands']])),
       first_check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['first_check_ms']])),
       check_ms: Object.fromEntries(results.map((r) => [String(r['certificates']), r['check_ms']])),
       baseline_check_ms: baselineCheckout() === undefined ? undefined : Object.fromEntries(results.map((r) => [String(r['certificates']), r['baseline_check_ms'] ?? null])),

@@ -3,6 +3,10 @@
 // certificates for a while without renewals, and again while every one of those leaves is
 // re-issued at once (a mass renewal: all `rotate` jobs enqueued together, the worst case of a
 // spread). Prints new-request p99 with and without the storm, and how long the storm took.
+// kind 'activation' moves the leaves by a root rotation instead (start, then a forced activate,
+// spread over windowSeconds): the ca-service's lease holder enqueues them pass by pass, so its
+// passes' cost competes with the new requests; it reports the leaves moved by the end of the
+// measurement instead of waiting for the whole spread.
 // `start` runs another checkout's system (BENCH_BASELINE) through the same scenario.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,9 +28,16 @@ export interface StormResult {
   readonly rotatedLeft: number;
   /** Finished rotate jobs by state: every leaf should be `completed`. */
   readonly finished: Readonly<Record<string, number>>;
+  /** kind 'activation': rotate jobs completed when the measurement under the storm ended. */
+  readonly movedDuringLoad?: number;
 }
 
-export async function runStorm(options: { leaves: number; seconds: number; windowSeconds: number; clients: number; start?: typeof startStack }): Promise<StormResult> {
+async function rotationAction(stack: { gatewayUrl: string; adminToken: string }, body: Record<string, unknown>): Promise<void> {
+  const res = await postJson(`${stack.gatewayUrl}/v1/ca/rotation`, body, { authorization: `Bearer ${stack.adminToken}` });
+  if (res.status !== 200) throw new Error(`POST /v1/ca/rotation ${JSON.stringify(body)}: the gateway answered ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+export async function runStorm(options: { leaves: number; seconds: number; windowSeconds: number; clients: number; kind?: 'renewal' | 'activation'; start?: typeof startStack }): Promise<StormResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-storm-'));
   const stack = await (options.start ?? startStack)({ dataDir, rotationWorkers: 0, env: { ...BENCH_ENV }, runFrom: benchRunFrom() });
   const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
@@ -48,6 +59,14 @@ export async function runStorm(options: { leaves: number; seconds: number; windo
     const baseline = await load('storm-baseline');
 
     const started = performance.now();
+    if (options.kind === 'activation') {
+      await rotationAction(stack, { action: 'start', propagation: '1s', spread: `${options.windowSeconds}s` });
+      await rotationAction(stack, { action: 'activate', force: true });
+      const during = await load('storm-during');
+      const movedDuringLoad = (await rotateQueue.getJobCounts('completed')).completed ?? 0;
+      const finished = await rotateQueue.getJobCounts('completed', 'failed');
+      return { leaves: options.leaves, baseline, during, stormSeconds: undefined, windowSeconds: options.windowSeconds, rotatedLeft: options.leaves - movedDuringLoad, finished, movedDuringLoad };
+    }
     for (let from = 0; from < options.leaves; from += 1000) {
       const names = Array.from({ length: Math.min(1000, options.leaves - from) }, (_, i) => benchName(from + i));
       const serials = await Promise.all(names.map((n) => redis.hget(inventory.keys.cert(n), 'serial')));
