@@ -4,8 +4,7 @@
 // are found again by request id, so a retry never issues twice.
 import type { Job } from 'bullmq';
 import {
-  issueJobPayloadSchema,
-  parseJobPayload,
+  parseIssueJobPayload,
   type IssueItemResult,
   type IssueItemResultV2,
   type IssueJobPayload,
@@ -71,7 +70,7 @@ function backendRetriesSpent(error: unknown): boolean {
 
 export function createIssueProcessor(deps: IssueProcessorDeps) {
   return async (job: Job<IssueJobPayload, IssueJobResult>, token?: string, signal?: AbortSignal): Promise<IssueJobResult> => {
-    const payload = parseJobPayload(issueJobPayloadSchema, job.data);
+    const payload = parseIssueJobPayload(job.data);
     const attempt = attemptContext(job, signal);
     const answers = await deps.issuer.handleItems(payload.requests, attempt);
     await handBackIfCancelled(job, token, signal);

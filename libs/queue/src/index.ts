@@ -11,6 +11,7 @@ export * from './contracts/root-rotation-job.js';
 export * from './rotation-status-store.js';
 export * from './contracts/job-options.js';
 export * from './contracts/parse.js';
+export * from './contracts/issue-payload-check.js';
 export * from './contracts/events.js';
 export * from './redis/launcher.js';
 export * from './redis/connection.js';

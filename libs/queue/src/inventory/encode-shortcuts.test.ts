@@ -1,7 +1,7 @@
 // The writer's shortcuts change no byte of what is stored: a record encoded with the DER and
 // sealed key its writer already held is the record encoded from its text, and an announcement
 // encoded after plain checks is the one the event schema's check gives (or refuses).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import { certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
@@ -91,10 +91,37 @@ describe('checking a record before it is stored', () => {
     ['a field the schema does not know', { extra: 1 }],
     ['dates of the years 100 and 9999', { notBefore: '0100-01-01T00:00:00.000Z', notAfter: '9999-12-31T23:59:59.999Z' }],
     ['a leap day', { renewAt: '2028-02-29T12:00:00.000Z' }],
+    ['a common name in upper case', { commonName: 'Checked.NS.cluster.local' }],
+    ['a common name with a letter outside ASCII', { commonName: 'caf\u00e9.ns.cluster.local' }],
+    ['a common name with a tab', { commonName: 'a\tb' }],
+    ['a common name with a no-break space', { commonName: 'a\u00a0b' }],
+    ['a common name with a colon', { commonName: 'a:b' }],
+    ['a common name of 253 characters', { commonName: 'a'.repeat(253) }],
+    ['a common name of 254 characters', { commonName: 'a'.repeat(254) }],
+    ['a common name that is not a string', { commonName: 7 }],
+    ['a serial of 64 digits', { serialNumber: 'f'.repeat(64) }],
+    ['an empty serial', { serialNumber: '' }],
+    ['a serial that is a number', { serialNumber: 12 }],
+    ['a key envelope of version 1', { encryptedPrivateKey: 'v1.abc' }],
+    ['a key envelope without its dot', { encryptedPrivateKey: 'v2abc' }],
+    ['a key envelope that is not a string', { encryptedPrivateKey: 2 }],
+    ['a CSR of 64 KiB', { csrPem: 'c'.repeat(64 * 1024) }],
+    ['a CSR over 64 KiB', { csrPem: 'c'.repeat(64 * 1024 + 1) }],
+    ['a previous serial of 64 digits', { previousSerialNumber: '0'.repeat(64) }],
+    ['a previous serial of 65 digits', { previousSerialNumber: '0'.repeat(65) }],
     ['a CSR and a previous serial', { csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n', previousSerialNumber: 'ab12' }],
   ];
   it('passes the record a writer builds without the schema', () => {
     expect(plainlyValidRecord(record)).toBe(true);
+  });
+  it('passes the record a writer builds without a zod pass of any of its fields', () => {
+    const shape = certificateRecordSchema.shape;
+    const spies = [certificateRecordSchema, shape.commonName, shape.serialNumber, shape.encryptedPrivateKey, shape.previousSerialNumber, shape.csrPem].map((schema) => vi.spyOn(schema, 'safeParse'));
+    const withPrevious = { ...record, previousSerialNumber: 'ab12', csrPem: 'x' };
+    expect(plainlyValidRecord(withPrevious)).toBe(true);
+    encodeRecord(record);
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
   });
   it.each(changed)('passes only what the schema accepts, and the record is stored exactly when the schema accepts it: %s', (_name, change) => {
     const candidate = { ...record, ...change } as CertificateRecord;

@@ -7,6 +7,7 @@ import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { certificateRecord, longLeafPem } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
 import { IssueBatchStore, type StoreWrite } from './issue-batch-store.js';
+import { requestMarker } from './record-codec.js';
 import { usePrivateRedis } from '../testing.test-helpers.js';
 
 const db = usePrivateRedis({ flush: 'each' });
@@ -170,6 +171,63 @@ describe('IssueBatchStore', () => {
     });
     expect(await inventory.size()).toBe(0);
     expect(await announced()).toEqual([]);
+  });
+
+  it('stores names and issuer ids of any characters the schema allows, with the request marker readers parse', async () => {
+    const record = certificateRecord({ commonName: 'caf\u00e9-\u00fcber.x', issuerId: 'vault issuer 7' });
+    const id = randomUUID();
+    expect(await store.commit([storeWrite(record, null, [id])])).toEqual([true]);
+    expect(await inventory.get(record.commonName)).toEqual(record);
+    expect(await db.redis.get(store.keys.request(id))).toBe(requestMarker(record.commonName, record.serialNumber));
+    expect((await store.lookup([{ requestId: id, commonName: record.commonName }]))[0]?.marker).toEqual({ serialNumber: record.serialNumber, commonName: record.commonName });
+  });
+
+  it('refuses a store write whose expected serial is not a serial number, writing nothing of the batch', async () => {
+    const good = certificateRecord({ commonName: 'ok.x' });
+    const odd = certificateRecord({ commonName: 'odd.x' });
+    await expect(store.commit([storeWrite(good, null), storeWrite(odd, 'ab cd')])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('odd.x') });
+    expect(await inventory.size()).toBe(0);
+    expect(await announced()).toEqual([]);
+  });
+
+  it('stores a batch of several CA sets and issuers so that each record reads back with its own', async () => {
+    const otherCa = '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n';
+    const records = [
+      certificateRecord({ commonName: 'one.x' }),
+      certificateRecord({ commonName: 'two.x', issuingCaPem: otherCa, trustedCasPem: [otherCa], issuerId: 'cd'.repeat(32) }),
+      certificateRecord({ commonName: 'three.x', issuerId: 'cd'.repeat(32) }),
+      certificateRecord({ commonName: 'four.x' }),
+    ];
+    expect(await store.commit(records.map((r) => storeWrite(r, null)))).toEqual([true, true, true, true]);
+    for (const r of records) expect(await inventory.get(r.commonName)).toEqual(r);
+    const fresh = new Inventory(db.redis, { prefix: PREFIX });
+    for (const r of records) expect(await fresh.get(r.commonName)).toEqual(r);
+  });
+
+  it('sends a CA entry it has seen stored only by its digest, and stores it again when Redis lost it', async () => {
+    const first = certificateRecord({ commonName: 'ca-1.x' });
+    expect(await store.commit([storeWrite(first, null)])).toEqual([true]);
+    const caKeys = await db.redis.keys(`${PREFIX}:inv:ca:*`);
+    expect(caKeys).toHaveLength(1);
+    const caEntry = await db.redis.get(caKeys[0] ?? '');
+    expect(caEntry?.length ?? 0).toBeGreaterThan(100);
+    // The next batch of the same CA set sends the entry's digest, not its content: what a store
+    // that has not seen it stored sends for a batch of the same shape, less the entry.
+    const inputBytes = async (): Promise<number> => Number(/total_net_input_bytes:(\d+)/.exec(await db.redis.info('stats'))?.[1]);
+    const sentBy = async (by: IssueBatchStore, commonName: string): Promise<number> => {
+      const before = await inputBytes();
+      expect(await by.commit([storeWrite(certificateRecord({ commonName }), null, [randomUUID()])])).toEqual([true]);
+      return (await inputBytes()) - before;
+    };
+    const byThisStore = await sentBy(store, 'ca-2.x');
+    const byAFreshStore = await sentBy(new IssueBatchStore(db.redis, { prefix: PREFIX }), 'ca-4.x');
+    expect(byAFreshStore - byThisStore).toBeGreaterThanOrEqual(caEntry?.length ?? 0);
+    // A flushed entry (a restored or flushed Redis) is stored again; no record is left without it.
+    await db.redis.del(...caKeys);
+    const third = certificateRecord({ commonName: 'ca-3.x' });
+    expect(await store.commit([storeWrite(third, null)])).toEqual([true]);
+    expect(await db.redis.get(caKeys[0] ?? '')).toBe(caEntry);
+    expect(await new Inventory(db.redis, { prefix: PREFIX }).get('ca-3.x')).toEqual(third);
   });
 
   it('keeps working after Redis forgot its scripts', async () => {

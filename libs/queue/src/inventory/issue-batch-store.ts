@@ -16,7 +16,8 @@ import { runScript, runScriptBuffer } from '../redis/run-script.js';
 import { DEFAULT_REQUEST_TTL_MS } from './inventory.js';
 import { CaEntries } from './ca-entries.js';
 import { DEFAULT_RECORD_FORMAT, type RecordFormat } from './compact-record.js';
-import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker, type BinaryHints } from './record-codec.js';
+import { UnreadableRecordError, decodeRecord, encodeRecord, fieldsOf, parseRequestMarker, requestMarker, type BinaryHints, type EncodedRecord } from './record-codec.js';
+import { isoMs } from './iso-date.js';
 import { indexedNotAfter } from './live-leaves.js';
 import { encodeStoredEvent } from './store-event.js';
 import { COMMIT_BATCH_SCRIPT, LOOKUP_BATCH_SCRIPT } from './scripts.js';
@@ -85,6 +86,25 @@ export interface IssueBatchStoreOptions {
   readonly now?: () => number;
 }
 
+/** Far above the distinct CA entries a process writes (a few per root rotation); bounds memory. */
+const MAX_STORED_CAS = 256;
+
+/** A serial (checked hex) or '-': nothing the header's separator could be part of. */
+const EXPECT_SERIAL = /^(?:[0-9a-f]{1,64}|-)$/;
+
+/**
+ * The commit script's header of a store write: its fields that are digits, hex or a flag, in one
+ * argument (see COMMIT_BATCH_SCRIPT). The record's serial and dates have passed its check.
+ */
+function storeHeader(write: StoreWrite, record: CertificateRecord, caNumber: number, issuerNumber: number): string {
+  const expect = write.expectSerial ?? '-';
+  if (!EXPECT_SERIAL.test(expect)) throw new QueueError('INVALID_ARGUMENT', `Refusing to store ${record.commonName}: the expected serial ${JSON.stringify(expect)} is not a serial number.`);
+  const renewAtMs = isoMs(record.renewAt) ?? Date.parse(record.renewAt);
+  const notAfterMs = isoMs(record.notAfter) ?? Date.parse(record.notAfter);
+  const flag = write.unlessRequestKnown === true ? 'n' : 's';
+  return `${flag} ${record.serialNumber} ${renewAtMs} ${expect} ${write.requestIds.length} ${caNumber} ${issuerNumber} ${indexedNotAfter(notAfterMs)}`;
+}
+
 export class IssueBatchStore {
   readonly keys: Keyspace;
   private readonly requestTtl: string;
@@ -93,6 +113,8 @@ export class IssueBatchStore {
   readonly recordFormat: RecordFormat;
   private readonly auditRetentionMs: number;
   private readonly now: () => number;
+  /** Digests of CA entries this process saw stored: later batches send only their digest. */
+  private readonly storedCas = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -137,33 +159,44 @@ export class IssueBatchStore {
    */
   async commit(writes: readonly BatchWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
-    // Every record is encoded (and validated) before anything is sent; each distinct CA entry
-    // travels once per batch.
+    // Every record is encoded (and validated) before anything is sent.
     const encoded = writes.map((write) => (write.kind === 'store' ? encodeRecord(write.record, this.recordFormat, write.hints) : undefined));
-    const cas = new Map<string, string>();
-    for (const e of encoded) if (e !== undefined) cas.set(e.ca.digest, e.ca.json);
-    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, this.keys.liveIndex, this.keys.liveIssuers, ...[...cas.keys()].map((digest) => this.keys.caEntry(digest))];
-    const args: Array<string | Buffer> = [this.requestTtl, this.eventMaxLength, String(writes.length), String(cas.size), ...cas.values()];
+    try {
+      return await this.send(writes, encoded, this.storedCas);
+    } catch (error) {
+      // A CA entry this process stored before is gone (a flushed or restored Redis): the batch
+      // wrote nothing; it goes again with every entry's content.
+      if (!(error instanceof Error && error.message.startsWith('NOCAENTRY'))) throw error;
+      this.storedCas.clear();
+      return this.send(writes, encoded, this.storedCas);
+    }
+  }
+
+  private async send(writes: readonly BatchWrite[], encoded: ReadonlyArray<EncodedRecord | undefined>, storedCas: ReadonlySet<string>): Promise<boolean[]> {
+    // Each distinct CA entry and issuer id travels once per batch (a store write names them by
+    // number); an entry's content only while this process has not seen it stored.
+    const cas = new Map<string, { readonly json: string; readonly n: number }>();
+    const issuers = new Map<string, number>();
+    for (const e of encoded) {
+      if (e === undefined) continue;
+      if (!cas.has(e.ca.digest)) cas.set(e.ca.digest, { json: e.ca.json, n: cas.size + 1 });
+      if (!issuers.has(e.record.issuerId)) issuers.set(e.record.issuerId, issuers.size + 1);
+    }
+    const keys = [this.keys.renewIndex, this.keys.names, this.keys.events, this.keys.liveIndex, this.keys.liveIssuers];
+    const args: Array<string | Buffer> = [this.requestTtl, this.eventMaxLength, String(writes.length), String(cas.size)];
+    for (const [digest, { json }] of cas) {
+      keys.push(this.keys.caEntry(digest));
+      args.push(digest, storedCas.has(digest) ? '' : json);
+    }
+    args.push(String(issuers.size), ...issuers.keys());
     writes.forEach((write, w) => {
       const e = encoded[w];
       if (write.kind === 'store' && e !== undefined) {
         const { record, value, ca } = e;
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
-        args.push(
-          write.unlessRequestKnown === true ? 'n' : 's',
-          value,
-          record.serialNumber,
-          String(Date.parse(record.renewAt)),
-          record.commonName,
-          write.expectSerial ?? '-',
-          requestMarker(record.commonName, record.serialNumber),
-          encodeStoredEvent(write.event, record),
-          String(write.requestIds.length),
-          ca.digest,
-          record.issuerId,
-          indexedNotAfter(Date.parse(record.notAfter)),
-        );
+        const header = storeHeader(write, record, cas.get(ca.digest)?.n ?? 0, issuers.get(record.issuerId) ?? 0);
+        args.push(header, value, record.commonName, encodeStoredEvent(write.event, record));
       } else if (write.kind === 'remember') {
         keys.push(this.keys.cert(write.commonName), this.keys.request(write.requestId));
         args.push('r', write.serialNumber, requestMarker(write.commonName, write.serialNumber));
@@ -174,6 +207,9 @@ export class IssueBatchStore {
     if (!Array.isArray(reply) || reply.length !== writes.length) {
       throw new QueueError('RECORD_INVALID', 'The batch commit script returned an unexpected reply; check that Redis runs the scripts of this version.');
     }
+    // The script stored every entry of the batch, or found it stored.
+    if (this.storedCas.size + cas.size > MAX_STORED_CAS) this.storedCas.clear();
+    for (const digest of cas.keys()) this.storedCas.add(digest);
     return reply.map((flag: unknown) => flag === 1);
   }
 

@@ -74,11 +74,17 @@ return out
  * its announcement are one atomic step, so no crash can leave a stored cert unannounced.
  * KEYS: renew index, names, event stream, live index, live issuers; then the batch's CA entries;
  *   then per write its keys.
- * ARGV: request TTL ms, stream max length, write count, CA entry count, each CA entry's JSON;
- *   then per write its fields:
- *   's' store:    KEYS cert hash, request keys...; ARGV 's', record JSON, serial, renewAt ms,
- *                 commonName, expected serial ('-' = none yet), request marker, event JSON,
- *                 request key count, CA digest, issuer id, notAfter seconds (live-leaves.ts)
+ * ARGV: request TTL ms, stream max length, write count, CA entry count, per CA entry its digest
+ *   and its JSON ('' when the writer knows it is stored: the script then only checks that it
+ *   is, and refuses the whole batch with NOCAENTRY, writing nothing, when it is not); issuer
+ *   count, each issuer id; then per write its fields:
+ *   store:        KEYS cert hash, request keys...; ARGV a header, the record, commonName, event
+ *                 JSON. The header is one argument of eight space-separated fields (each
+ *                 argument costs the writer ~150 bytes of garbage to send, whatever its size):
+ *                 's' or 'n', serial, renewAt ms, expected serial ('-' = none yet), request key
+ *                 count, the CA entry's number and the issuer's number in the lists above,
+ *                 notAfter seconds (live-leaves.ts). The request marker stored under each
+ *                 request key is requestMarker's `<serial> <commonName>`.
  *   'n' store if new: as 's', and only while none of its request keys exists either (a write
  *                 made without looking first: a request id answered before is decided again)
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
@@ -89,24 +95,50 @@ return out
  *   the write's number, the record's id and JSON. An entry is stored only with its applied write,
  *   so a record names only a certificate that was stored; records past the retention are trimmed
  *   (at most 1000 per call), as AuditLog.appendMany does.
+ * Every CA entry and header is checked before anything is written: a refused batch writes nothing.
  * Returns per write 1 (applied) or 0 (the current serial was not the expected one).
  */
 export const COMMIT_BATCH_SCRIPT = luaScript(`
 ${liveIndexLua('KEYS[4]', 'KEYS[5]')}
 local ttl, maxlen = ARGV[1], ARGV[2]
-local nca = tonumber(ARGV[4])
+local nwrites, nca = tonumber(ARGV[3]), tonumber(ARGV[4])
 for c = 1, nca do
-  redis.call('SET', KEYS[5 + c], ARGV[4 + c], 'NX')
+  if ARGV[4 + 2 * c] == '' and redis.call('EXISTS', KEYS[5 + c]) == 0 then
+    return redis.error_reply('NOCAENTRY ' .. ARGV[3 + 2 * c])
+  end
 end
-local k, a = 6 + nca, 5 + nca
+local issuers = 5 + 2 * nca
+local nissuers = tonumber(ARGV[issuers])
+local first = issuers + 1 + nissuers
+local headers = {}
+local k, a = 6 + nca, first
+for w = 1, nwrites do
+  if ARGV[a] ~= 'r' then
+    local h = {string.match(ARGV[a], '^([sn]) (%S+) (%S+) (%S+) (%d+) (%d+) (%d+) (%S+)$')}
+    if h[1] == nil or tonumber(h[6]) < 1 or tonumber(h[6]) > nca or tonumber(h[7]) < 1 or tonumber(h[7]) > nissuers then
+      return redis.error_reply('ERR malformed store write header ' .. w)
+    end
+    headers[w] = h
+    k = k + 1 + tonumber(h[5])
+    a = a + 4
+  else
+    k = k + 2
+    a = a + 3
+  end
+end
+for c = 1, nca do
+  if ARGV[4 + 2 * c] ~= '' then redis.call('SET', KEYS[5 + c], ARGV[4 + 2 * c], 'NX') end
+end
+k, a = 6 + nca, first
 local out = {}
-for w = 1, tonumber(ARGV[3]) do
+for w = 1, nwrites do
   local cur = redis.call('HGET', KEYS[k], 'serial')
-  if ARGV[a] == 's' or ARGV[a] == 'n' then
-    local expect = ARGV[a + 5]
-    local nreq = tonumber(ARGV[a + 8])
+  local h = headers[w]
+  if h then
+    local kind, serial, renew, expect, nreq, notafter = h[1], h[2], h[3], h[4], tonumber(h[5]), h[8]
+    local cn = ARGV[a + 2]
     local blocked = (expect == '-' and cur) or (expect ~= '-' and cur ~= expect)
-    if ARGV[a] == 'n' and not blocked then
+    if kind == 'n' and not blocked then
       for i = 1, nreq do
         if redis.call('EXISTS', KEYS[k + i]) == 1 then blocked = true end
       end
@@ -114,21 +146,22 @@ for w = 1, tonumber(ARGV[3]) do
     if blocked then
       out[w] = 0
     else
-      if cur and cur ~= ARGV[a + 2] then
+      if cur and cur ~= serial then
         redis.call('HSET', KEYS[k], 'previousSerial', cur)
       end
-      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', ARGV[a + 2], 'ca', ARGV[a + 9])
-      redis.call('ZADD', KEYS[1], ARGV[a + 3], ARGV[a + 4])
-      redis.call('ZADD', KEYS[2], 0, ARGV[a + 4])
-      liveAdd(ARGV[a + 10], ARGV[a + 11], ARGV[a + 4])
+      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', serial, 'ca', ARGV[3 + 2 * tonumber(h[6])])
+      redis.call('ZADD', KEYS[1], renew, cn)
+      redis.call('ZADD', KEYS[2], 0, cn)
+      liveAdd(ARGV[issuers + tonumber(h[7])], notafter, cn)
+      local marker = serial .. ' ' .. cn
       for i = 1, nreq do
-        redis.call('SET', KEYS[k + i], ARGV[a + 6], 'PX', ttl)
+        redis.call('SET', KEYS[k + i], marker, 'PX', ttl)
       end
-      redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[a + 7])
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[a + 3])
       out[w] = 1
     end
     k = k + 1 + nreq
-    a = a + 12
+    a = a + 4
   else
     if cur == ARGV[a + 1] then
       redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', ttl)
