@@ -24,7 +24,8 @@ export const ISSUE_JOB_OPTIONS: Readonly<DefaultJobOptions> = {
 
 /**
  * An issue job whose producer reads its result from the `completed` event alone (a gateway whose
- * QueueEvents has been seen delivering): deleted as it completes. Its result is then written once,
+ * FinishedJobReader had fixed its start in the events stream before the job was added): deleted
+ * as it completes. Its result is then written once,
  * to the event, instead of also into the job hash, and moveToFinished neither adds it to the
  * completed set nor trims that set (one old job deleted per job finished). Retention is a job's
  * own option, honoured by any ca-service, so this is the producer's choice alone. A job that fails
