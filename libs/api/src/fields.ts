@@ -47,7 +47,8 @@ export const commonNameSchema = z
   .regex(/^[^\s/:]+$/, 'must not contain whitespace, "/" or ":"');
 
 /** Certificate serial: lowercase hex without colons, as x509 and the providers emit it. */
-export const serialNumberSchema = z.string().regex(/^[0-9a-f]{1,64}$/, 'must be lowercase hex without colons');
+export const SERIAL_NUMBER_PATTERN = /^[0-9a-f]{1,64}$/;
+export const serialNumberSchema = z.string().regex(SERIAL_NUMBER_PATTERN, 'must be lowercase hex without colons');
 
 export const isoDateTimeSchema = z.iso.datetime({ offset: true });
 

@@ -13,7 +13,7 @@
 // Leaves the index missed are then indexed, so the following passes list them and the full read
 // is not repeated until the index says zero again.
 import type { Logger } from 'pino';
-import type { Inventory, LeafFacts } from '@fsm-certs/queue';
+import { MAX_LIVE_LEAF_NAMES_PAGE, type Inventory, type LeafFacts } from '@fsm-certs/queue';
 import { dueAtOf, scanLeaves, type LeafToMove, type ScanPlan } from './leaf-scan.js';
 
 export type PassInventory = Pick<Inventory, 'leaves' | 'liveLeafCounts' | 'reindexLiveLeaves' | 'liveLeafNames' | 'leafFacts' | 'indexLiveLeaves'>;
@@ -28,8 +28,8 @@ export type PassInventory = Pick<Inventory, 'leaves' | 'liveLeafCounts' | 'reind
  */
 export const DEFAULT_IDLE_SCAN_SPACING = { factor: 20, minScanMs: 50 } as const;
 
-/** Names per index page: a page is one script call and a reply of ~200 KB. */
-const NAMES_PAGE = 5_000;
+/** Names per index page: the largest the index lists in one script call. */
+const NAMES_PAGE = MAX_LIVE_LEAF_NAMES_PAGE;
 /** Records read per round trip while enqueueing. */
 const READ_CHUNK = 500;
 /**

@@ -6,7 +6,7 @@
 // ever says "plainly valid", and only for a record whose JSON is the JSON of what the schema
 // returns (so what is stored is byte for byte what it was).
 import { regexes, type z } from 'zod';
-import { AUDIT_FIELD_LIMITS, AUDIT_ID_PATTERN, AUDIT_OUTCOMES, auditRecordSchema, type AuditRecord } from '@fsm-certs/api';
+import { AUDIT_FIELD_LIMITS, AUDIT_ID_PATTERN, AUDIT_OUTCOMES, SERIAL_NUMBER_PATTERN, auditRecordSchema, type AuditRecord } from '@fsm-certs/api';
 import { isKeyAlgorithm } from '@fsm-certs/core';
 
 export type AuditRecordCheck = { readonly success: true; readonly data: AuditRecord } | { readonly success: false; readonly error: z.ZodError };
@@ -17,7 +17,6 @@ const OUTCOMES: ReadonlySet<unknown> = new Set(AUDIT_OUTCOMES);
 const PROVIDERS: ReadonlySet<unknown> = new Set(auditRecordSchema.shape.provider.unwrap().options);
 /** The very pattern of the contract's isoDateTimeSchema (z.iso.datetime({ offset: true })). */
 const DATE_TIME = regexes.datetime({ offset: true });
-const SERIAL = /^[0-9a-f]{1,64}$/;
 
 function nullOrString(value: unknown, maxLength: number): boolean {
   return value === null || (typeof value === 'string' && value.length <= maxLength);
@@ -57,7 +56,7 @@ export function isPlainAuditRecord(record: unknown): record is AuditRecord {
     nullOrString(r['requestId'], AUDIT_FIELD_LIMITS.requestId) &&
     nullOrString(r['commonName'], 253) &&
     isPlainNames(r['names']) &&
-    (serialNumber === null || (typeof serialNumber === 'string' && SERIAL.test(serialNumber))) &&
+    (serialNumber === null || (typeof serialNumber === 'string' && SERIAL_NUMBER_PATTERN.test(serialNumber))) &&
     nullOrDateTime(r['notBefore']) &&
     nullOrDateTime(r['notAfter']) &&
     (keyAlgorithm === null || isKeyAlgorithm(keyAlgorithm)) &&

@@ -13,7 +13,15 @@ export {
   type IssueReason,
 } from '@fsm-certs/api';
 
-export const pemSchema = z.string().min(1).max(64 * 1024);
+/** pemSchema's bound, for the hand checks of everyday payloads and records. */
+export const MAX_PEM_CHARS = 64 * 1024;
+export const pemSchema = z.string().min(1).max(MAX_PEM_CHARS);
+
+/**
+ * commonNameSchema's characters narrowed to DNS characters: a name of only these (within the
+ * schema's length bound) is one the schema accepts unchanged, so hand checks may pass it.
+ */
+export const PLAIN_COMMON_NAME = /^[A-Za-z0-9*_.-]+$/;
 
 /** The error shape a job result carries per failed request; the gateway maps it to problem+json. */
 export const jobErrorSchema = z.object({

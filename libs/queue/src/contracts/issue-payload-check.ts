@@ -6,9 +6,9 @@
 // "plainly valid", and only for a payload the schema accepts and would return with the same
 // fields and values (no field it would strip or convert).
 import { regexes } from 'zod';
-import { AUDIT_FIELD_LIMITS, AUDIT_ID_PATTERN, FIELD_LIMITS } from '@fsm-certs/api';
+import { AUDIT_FIELD_LIMITS, AUDIT_ID_PATTERN, FIELD_LIMITS, SERIAL_NUMBER_PATTERN } from '@fsm-certs/api';
 import { isKeyAlgorithm } from '@fsm-certs/core';
-import { issueReasonSchema } from './common.js';
+import { MAX_PEM_CHARS, PLAIN_COMMON_NAME, issueReasonSchema } from './common.js';
 import { MAX_ISSUE_BATCH, issueJobPayloadSchema, type IssueJobPayload } from './issue-job.js';
 import { parseJobPayload } from './parse.js';
 
@@ -18,11 +18,6 @@ const AUDIT_FIELDS: ReadonlySet<string> = new Set(Object.keys(issueJobPayloadSch
 const REASONS: ReadonlySet<unknown> = new Set(issueReasonSchema.options);
 /** The very pattern of z.uuid(). */
 const UUID = regexes.uuid();
-/** A subset of commonNameSchema's characters (no whitespace, "/" or ":"): DNS characters only. */
-const PLAIN_COMMON_NAME = /^[A-Za-z0-9*_.-]+$/;
-const SERIAL = /^[0-9a-f]{1,64}$/;
-/** pemSchema's bound. */
-const MAX_PEM_CHARS = 64 * 1024;
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -77,7 +72,7 @@ function isPlainItem(value: unknown): boolean {
     isKeyAlgorithm(value['keyAlgorithm']) &&
     REASONS.has(value['reason']) &&
     (csrPem === undefined || isString(csrPem, 1, MAX_PEM_CHARS)) &&
-    (expectSerial === undefined || (typeof expectSerial === 'string' && SERIAL.test(expectSerial))) &&
+    (expectSerial === undefined || (typeof expectSerial === 'string' && SERIAL_NUMBER_PATTERN.test(expectSerial))) &&
     (audit === undefined || isPlainAudit(audit))
   );
 }

@@ -3,6 +3,7 @@
 // carries its own compare-and-set, so a name keeps exactly one current certificate without a
 // lock: a writer that lost a race changes nothing and learns it, and decides again.
 import type { Redis } from 'ioredis';
+import { SERIAL_NUMBER_PATTERN } from '@fsm-certs/api';
 import { checkAuditRecord } from '../audit/audit-record-check.js';
 import { DEFAULT_AUDIT_RETENTION_MS, auditCutoff } from '../audit/audit-log.js';
 import { certificateAuditRecord } from '../audit/issuance-record.js';
@@ -89,16 +90,14 @@ export interface IssueBatchStoreOptions {
 /** Far above the distinct CA entries a process writes (a few per root rotation); bounds memory. */
 const MAX_STORED_CAS = 256;
 
-/** A serial (checked hex) or '-': nothing the header's separator could be part of. */
-const EXPECT_SERIAL = /^(?:[0-9a-f]{1,64}|-)$/;
-
 /**
  * The commit script's header of a store write: its fields that are digits, hex or a flag, in one
  * argument (see COMMIT_BATCH_SCRIPT). The record's serial and dates have passed its check.
  */
 function storeHeader(write: StoreWrite, record: CertificateRecord, caNumber: number, issuerNumber: number): string {
+  // A serial (checked hex) or '-': nothing the header's separator could be part of.
   const expect = write.expectSerial ?? '-';
-  if (!EXPECT_SERIAL.test(expect)) throw new QueueError('INVALID_ARGUMENT', `Refusing to store ${record.commonName}: the expected serial ${JSON.stringify(expect)} is not a serial number.`);
+  if (expect !== '-' && !SERIAL_NUMBER_PATTERN.test(expect)) throw new QueueError('INVALID_ARGUMENT', `Refusing to store ${record.commonName}: the expected serial ${JSON.stringify(expect)} is not a serial number.`);
   const renewAtMs = isoMs(record.renewAt) ?? Date.parse(record.renewAt);
   const notAfterMs = isoMs(record.notAfter) ?? Date.parse(record.notAfter);
   const flag = write.unlessRequestKnown === true ? 'n' : 's';

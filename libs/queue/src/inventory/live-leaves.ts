@@ -166,7 +166,8 @@ export interface LiveLeafCounts {
 }
 
 const PAGE = 1_000;
-const MAX_NAMES_PAGE = 5_000;
+/** The largest page names() lists: one script call and a reply of ~200 KB. */
+export const MAX_LIVE_LEAF_NAMES_PAGE = 5_000;
 
 export class LiveLeaves {
   private readonly cas: CaEntries;
@@ -186,7 +187,7 @@ export class LiveLeaves {
    */
   async names(issuerId: string, nowMs: number, options: { readonly after?: LiveLeafCursor; readonly limit: number }): Promise<LiveLeafNamesPage> {
     const limit = options.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NAMES_PAGE) throw new RangeError(`live-leaf page size must be an integer 1..${MAX_NAMES_PAGE}; got ${String(limit)}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIVE_LEAF_NAMES_PAGE) throw new RangeError(`live-leaf page size must be an integer 1..${MAX_LIVE_LEAF_NAMES_PAGE}; got ${String(limit)}`);
     const reply = await runScript(
       this.redis,
       LIST_PAGE_SCRIPT,

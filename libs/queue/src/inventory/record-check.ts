@@ -5,7 +5,9 @@
 // (a date not in toISOString's form, an unknown key, a wrong type) answers false, and the caller
 // then lets the full schema decide and word the error. True only where the schema says yes.
 // The gateway uses it too, for the records of a job result (compact ones: the CA PEMs left out).
+import { FIELD_LIMITS, SERIAL_NUMBER_PATTERN } from '@fsm-certs/api';
 import { MAX_CERTIFICATE_PEM_CHARS, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
+import { MAX_PEM_CHARS, PLAIN_COMMON_NAME } from '../contracts/common.js';
 import { isCanonicalIsoTime } from './iso-date.js';
 
 const shape = certificateRecordSchema.shape;
@@ -16,23 +18,16 @@ const MODES: ReadonlySet<unknown> = new Set(shape.mode.options);
 
 // Subsets of what the field schemas accept, tested first because a zod pass per field was ~1.4 KB
 // of garbage per record; a value outside a subset still goes to its schema, which decides.
-/** commonNameSchema's characters narrowed to DNS characters, within its length bound. */
-const PLAIN_COMMON_NAME = /^[A-Za-z0-9*_.-]{1,253}$/;
-/** serialNumberSchema's pattern. */
-const PLAIN_SERIAL = /^[0-9a-f]{1,64}$/;
-/** pemSchema's bound (a CSR). */
-const MAX_CSR_PEM_CHARS = 64 * 1024;
-
 function commonName(value: unknown): boolean {
-  return (typeof value === 'string' && PLAIN_COMMON_NAME.test(value)) || shape.commonName.safeParse(value).success;
+  return (typeof value === 'string' && value.length >= 1 && value.length <= FIELD_LIMITS.dnsName && PLAIN_COMMON_NAME.test(value)) || shape.commonName.safeParse(value).success;
 }
 
 function serial(value: unknown, schema: { safeParse(value: unknown): { success: boolean } }): boolean {
-  return (typeof value === 'string' && PLAIN_SERIAL.test(value)) || schema.safeParse(value).success;
+  return (typeof value === 'string' && SERIAL_NUMBER_PATTERN.test(value)) || schema.safeParse(value).success;
 }
 
 function csrPem(value: unknown): boolean {
-  return (typeof value === 'string' && value.length >= 1 && value.length <= MAX_CSR_PEM_CHARS) || shape.csrPem.safeParse(value).success;
+  return (typeof value === 'string' && value.length >= 1 && value.length <= MAX_PEM_CHARS) || shape.csrPem.safeParse(value).success;
 }
 
 function sealedKey(value: unknown): boolean {
