@@ -7,6 +7,7 @@ import { AuditLog } from './audit-log.js';
 import { checkAuditRecord, isPlainAuditRecord } from './audit-record-check.js';
 import { certificateAuditRecord } from './issuance-record.js';
 import { usePrivateRedis } from '../testing.test-helpers.js';
+import { pick, random } from '../seeded-random.test-helpers.js';
 
 const db = usePrivateRedis();
 
@@ -49,21 +50,6 @@ const VALUES: Readonly<Record<keyof AuditRecord, readonly unknown[]>> = {
   code: [null, 'NAME_NOT_ALLOWED', 'c'.repeat(64), 'c'.repeat(65), 403],
   status: [201, null, 100, 599, 99, 600, 201.5, '201', Number.NaN, -0],
 };
-
-/** A small deterministic PRNG (mulberry32): the same records on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(next: () => number, values: readonly T[]): T {
-  return values[Math.floor(next() * values.length)] as T;
-}
 
 /** Records near the everyday shape: some fields changed, sometimes reordered, extended or cut short. */
 function* records(count: number): Generator<unknown> {

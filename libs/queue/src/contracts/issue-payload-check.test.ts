@@ -8,6 +8,7 @@ import { issueItem } from '../test-fixtures.test-helpers.js';
 import { issueJobPayloadSchema, type IssueAuditContext, type IssueItem } from './issue-job.js';
 import { isPlainIssueJobPayload, parseIssueJobPayload } from './issue-payload-check.js';
 import { parseJobPayload } from './parse.js';
+import { pick, random } from '../seeded-random.test-helpers.js';
 
 const AUDIT: IssueAuditContext = { id: '1764500000000-0123456789ab', operation: 'issueCertificate', caller: 'bookstore', clientAddress: '127.0.0.1', requestId: 'req-1' };
 const ITEM: IssueItem = issueItem({ requestId: '6f1c2b9e-8a4d-4c3e-9b2a-1d0e5f7a8b9c', audit: AUDIT });
@@ -38,21 +39,6 @@ const AUDIT_VALUES: Readonly<Record<keyof IssueAuditContext, readonly unknown[]>
   clientAddress: ['127.0.0.1', null, long(64), long(65), ['127.0.0.1']],
   requestId: ['req-1', '', long(128), long(129), null, undefined],
 };
-
-/** A small deterministic PRNG (mulberry32): the same payloads on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(next: () => number, values: readonly T[]): T {
-  return values[Math.floor(next() * values.length)] as T;
-}
 
 /** Changes a copy of `base` in up to `max` fields, then sometimes extends, cuts or unplains it. */
 function nearMiss(next: () => number, base: object, values: Readonly<Record<string, readonly unknown[]>>, max: number): unknown {
