@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every app, built once (context: the repository root):
 #   docker build -t fsm-certs:0.1.0 .
-# The first argument picks the app (deploy/docker/app.mjs): ca-service, issuer-gateway,
-# rotation-worker, vault-bootstrap or cli, e.g. `docker run fsm-certs:0.1.0 vault-bootstrap --help`;
+# The first argument picks the app (deploy/docker/app.mjs, which entrypoint.sh runs under the node
+# flags of deploy/docker/node-flags): ca-service, issuer-gateway, rotation-worker, vault-bootstrap
+# or cli, e.g. `docker run fsm-certs:0.1.0 vault-bootstrap --help`;
 # `agent` is the workload agent sidecar (`cli agent`, docs/agent.md).
 # The Helm chart (deploy/helm/fsm-certs) and docker-compose.yml run it this way.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
@@ -36,12 +37,14 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps --chown=root:root /app ./
-COPY --chown=root:root deploy/docker/app.mjs ./deploy/docker/app.mjs
+# The entry: entrypoint.sh runs app.mjs under node with the flags of node-flags (V8 flags that
+# NODE_OPTIONS refuses; FSM_NODE_FLAGS replaces them, docs/operations.md).
+COPY --chown=root:root deploy/docker/app.mjs deploy/docker/entrypoint.sh deploy/docker/node-flags ./deploy/docker/
 # /data holds the file secret store (CA bundle, key-encryption key) when no Kubernetes is used.
 RUN mkdir -p /data && chown node:node /data
 ENV FSM_DATA_DIR=/data
 USER 1000:1000
 EXPOSE 8080 8443 9090
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/deploy/docker/app.mjs"]
+ENTRYPOINT ["/bin/sh", "/app/deploy/docker/entrypoint.sh"]
 CMD ["--help"]

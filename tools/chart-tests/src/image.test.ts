@@ -87,8 +87,17 @@ describe('the Dockerfile', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).not.toContain('npm ci');
     expect(runtime).toMatch(/^USER 1000:1000$/m);
-    expect(runtime).toContain('COPY --chown=root:root deploy/docker/app.mjs ./deploy/docker/app.mjs');
-    expect(runtime).toMatch(/^ENTRYPOINT \["node", "\/app\/deploy\/docker\/app\.mjs"\]$/m);
+    expect(runtime).toContain('COPY --chown=root:root deploy/docker/app.mjs deploy/docker/entrypoint.sh deploy/docker/node-flags ./deploy/docker/');
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/bin\/sh", "\/app\/deploy\/docker\/entrypoint\.sh"\]$/m);
+  });
+
+  it("starts node through entrypoint.sh, with the node flags file beside it, and names no node flag of its own", () => {
+    // The flags are one fact (deploy/docker/node-flags, tools/stack's node-flags.test.ts runs the
+    // entry point): a flag written into the Dockerfile would be a second copy FSM_NODE_FLAGS misses.
+    const entry = readFileSync(path.join(repoRoot, 'deploy', 'docker', 'entrypoint.sh'), 'utf8');
+    expect(entry).toMatch(/^exec node \$flags "\$here\/app\.mjs" "\$@"$/m);
+    expect(entry).toContain('"$here/node-flags"');
+    expect(dockerfile).not.toMatch(/--single-threaded-gc|--min-semi-space-size|^ENV NODE_OPTIONS/m);
   });
 
   it('is the only Dockerfile: no per-app copies are left', () => {

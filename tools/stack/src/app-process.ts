@@ -33,9 +33,9 @@ export type RunFrom = 'source' | 'dist';
 function entryArgs(name: AppName, env: NodeJS.ProcessEnv, runFrom: RunFrom | undefined): string[] {
   const root = repoRoot();
   // FSM_PROFILE_DIR: write a V8 CPU profile per app on exit (node refuses --cpu-prof in NODE_OPTIONS).
-  // FSM_NODE_FLAGS: node flags NODE_OPTIONS refuses, for runtime experiments (node-flags.ts).
+  // Then the runtime flags of deploy/docker/node-flags (or FSM_NODE_FLAGS), as the image's entry passes them.
   const profile = env['FSM_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${env['FSM_PROFILE_DIR']}`] : [];
-  const flags = [...profile, ...nodeFlags(env)];
+  const flags = [...profile, ...nodeFlags(root, env)];
   const source = path.join(root, 'apps', name, 'src', 'main.ts');
   const built = path.join(root, 'apps', name, 'dist', 'main.js');
   if (runFrom === 'dist' || (runFrom === undefined && !existsSync(source))) {

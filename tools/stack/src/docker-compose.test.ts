@@ -12,6 +12,7 @@ const serviceSchema = z.object({
   image: z.string().optional(),
   build: z.object({ context: z.string(), dockerfile: z.string() }).optional(),
   command: z.array(z.string()).optional(),
+  entrypoint: z.unknown().optional(),
   read_only: z.boolean().optional(),
   environment: z.record(z.string(), z.union([z.string(), z.number()]).nullable()).optional(),
   depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
@@ -43,6 +44,8 @@ describe(`docker-compose.yml (${resolved ? `resolved by ${resolved.tool}` : 'no 
       expect(service?.build?.dockerfile).toBe('Dockerfile');
       expect(service?.image).toBe('fsm-certs:local');
       expect(service?.command).toEqual([app]);
+      // The image's own entry point, which passes the node flags of deploy/docker/node-flags.
+      expect(service?.entrypoint).toBeUndefined();
       expect(service?.read_only).toBe(true);
     }
   });
@@ -60,6 +63,6 @@ describe(`docker-compose.yml (${resolved ? `resolved by ${resolved.tool}` : 'no 
     const dockerfile = readFileSync(path.join(repoRoot(), 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:\d+\.\d+\.\d+-/);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/deploy\/docker\/app\.mjs"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/bin\/sh", "\/app\/deploy\/docker\/entrypoint\.sh"\]$/m);
   });
 });

@@ -1,42 +1,201 @@
-// FSM_NODE_FLAGS reaches node's own command line (where NODE_OPTIONS cannot put V8 flags), so a
-// benchmark variant really runs with the setting it names; without it the apps run with node's defaults.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { AppProcess } from './app-process.js';
-import { nodeFlags, parseNodeFlags } from './node-flags.js';
+// The node runtime flags (deploy/docker/node-flags) are one fact: the image's entry point and the
+// stack launcher both run every app with them, and FSM_NODE_FLAGS replaces them in both. Checked
+// on real node processes: their command line, their own process.execArgv and V8's young
+// generation as the app's process sees it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AppProcess, repoRoot } from './app-process.js';
+import { nodeFlags, nodeFlagsFile, parseNodeFlags } from './node-flags.js';
 
-/** How the launcher started node for an app with `env`: its command line, read from /proc. */
-async function commandLine(env: NodeJS.ProcessEnv): Promise<string[]> {
-  // No Redis listens on port 1: the app only tries to connect, long enough to be looked at.
-  const base: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' };
-  delete base['FSM_NODE_FLAGS'];
-  const app = new AppProcess('rotation-worker', { env: { ...base, ...env }, runFrom: 'source' });
+const root = repoRoot();
+const shipped = parseNodeFlags(readFileSync(nodeFlagsFile(root), 'utf8'));
+const MiB = 1024 * 1024;
+const temp: string[] = [];
+afterAll(() => temp.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  temp.push(dir);
+  return dir;
+}
+
+/** Without FSM_NODE_FLAGS from the caller's shell, so the file's flags are what a test gets. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['FSM_NODE_FLAGS'];
+  delete env['NODE_OPTIONS'];
+  return env;
+}
+
+const probeReport = z.object({ nodeFlagsProbe: z.object({ execArgv: z.array(z.string()), newSpaceBytes: z.number() }) });
+type ProbeReport = z.infer<typeof probeReport>['nodeFlagsProbe'];
+
+/**
+ * Loaded first into a node process (NODE_OPTIONS=--import): prints how that process was started
+ * and the size V8 gave its young generation before the app allocated anything.
+ */
+const probe = path.join(tempDir('fsm-certs-flags-probe-'), 'probe.mjs');
+writeFileSync(
+  probe,
+  `import v8 from 'node:v8';
+const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+process.stderr.write(JSON.stringify({ nodeFlagsProbe: { execArgv: process.execArgv, newSpaceBytes: space ? space.space_size : -1 } }) + '\\n');
+`,
+);
+
+function probed(lines: readonly string[]): ProbeReport | undefined {
+  for (const line of lines) {
+    if (!line.startsWith('{"nodeFlagsProbe"')) continue;
+    return probeReport.parse(JSON.parse(line)).nodeFlagsProbe;
+  }
+  return undefined;
+}
+
+/**
+ * The image's deploy/docker (entry point, flags file, app.mjs) with `flagsText` as its flags file,
+ * beside a fake ca-service build that prints how node started it, and a rotation-worker "build"
+ * that is the real rotation-worker's source (run through tsx, as no build exists in a test run).
+ */
+function fakeImage(flagsText?: string): string {
+  const image = tempDir('fsm-certs-entry-');
+  cpSync(path.join(root, 'deploy', 'docker'), path.join(image, 'deploy', 'docker'), { recursive: true });
+  if (flagsText !== undefined) writeFileSync(path.join(image, 'deploy', 'docker', 'node-flags'), flagsText);
+  const app = (name: string, main: string): void => {
+    mkdirSync(path.join(image, 'apps', name, 'dist'), { recursive: true });
+    writeFileSync(path.join(image, 'apps', name, 'dist', 'main.js'), main);
+    writeFileSync(path.join(image, 'apps', name, 'package.json'), '{"type":"module"}\n');
+  };
+  app('ca-service', 'process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(2) }));\n');
+  app('rotation-worker', `await import(${JSON.stringify(pathToFileURL(path.join(root, 'apps', 'rotation-worker', 'src', 'main.ts')).href)});\n`);
+  return image;
+}
+
+/** Runs the image's entry point as the Dockerfile's ENTRYPOINT does, with `env` on top of PATH. */
+function runEntry(image: string, env: NodeJS.ProcessEnv): { execArgv: string[]; argv: string[] } {
+  const result = spawnSync('/bin/sh', [path.join(image, 'deploy', 'docker', 'entrypoint.sh'), 'ca-service', '--flag', 'two words', '*'], {
+    encoding: 'utf8',
+    env: { PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, ...env },
+  });
+  expect(result.status, result.stderr).toBe(0);
+  return z.object({ execArgv: z.array(z.string()), argv: z.array(z.string()) }).parse(JSON.parse(result.stdout));
+}
+
+/** Waits (bounded) for the line an app prints once its health endpoints listen. */
+function healthLine(child: ChildProcess, lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no health line within 60 s:\n${lines.slice(-20).join('\n')}`)), 60_000);
+    const onData = (chunk: Buffer): void => {
+      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      if (lines.some((line) => line.includes('health endpoints listening'))) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${String(code)}) before serving:\n${lines.slice(-20).join('\n')}`));
+    });
+  });
+}
+
+// No Redis listens on port 1: a service only retries its connection, serving its health
+// endpoints, long enough to be looked at.
+const appEnv = { REDIS_URL: 'redis://127.0.0.1:1', HEALTH_PORT: '0', LOG_LEVEL: 'info' };
+
+/** The real rotation-worker started through the image's entry point: its command line and its probe. */
+async function throughEntry(env: NodeJS.ProcessEnv): Promise<{ cmdline: string[]; probe: ProbeReport | undefined }> {
+  const image = fakeImage();
+  const child = spawn('/bin/sh', [path.join(image, 'deploy', 'docker', 'entrypoint.sh'), 'rotation-worker'], {
+    cwd: root,
+    env: { ...baseEnv(), ...appEnv, NODE_OPTIONS: `--import tsx --conditions=development --import=${pathToFileURL(probe).href}`, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
   try {
-    if (app.pid === undefined) throw new Error('the app did not start');
-    return readFileSync(`/proc/${app.pid}/cmdline`, 'utf8').split('\0').filter((word) => word !== '');
+    await healthLine(child, lines);
+    // exec: the entry point's process is node itself.
+    const cmdline = readFileSync(`/proc/${String(child.pid)}/cmdline`, 'utf8').split('\0').filter((word) => word !== '');
+    return { cmdline, probe: probed(lines) };
+  } finally {
+    const exited = new Promise((resolve) => child.once('close', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** The real rotation-worker started by the stack launcher: its command line and its probe. */
+async function throughLauncher(env: NodeJS.ProcessEnv): Promise<{ cmdline: string[]; probe: ProbeReport | undefined }> {
+  const app = new AppProcess('rotation-worker', { env: { ...baseEnv(), ...appEnv, NODE_OPTIONS: `--import=${pathToFileURL(probe).href}`, ...env }, runFrom: 'source' });
+  try {
+    await app.healthUrl();
+    const cmdline = readFileSync(`/proc/${String(app.pid)}/cmdline`, 'utf8').split('\0').filter((word) => word !== '');
+    return { cmdline, probe: probed(app.recentOutput) };
   } finally {
     await app.kill();
   }
 }
 
-describe('FSM_NODE_FLAGS', () => {
-  it('is needed for V8 flags such as --single-threaded-gc: node refuses them in NODE_OPTIONS', () => {
-    const refused = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: '--single-threaded-gc' }, encoding: 'utf8' });
-    expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toContain('is not allowed in NODE_OPTIONS');
+describe('the node runtime flags', () => {
+  it('ships flags that node accepts on its command line but refuses in NODE_OPTIONS, which is why the entry passes them', () => {
+    expect(shipped).toEqual(expect.arrayContaining(['--single-threaded-gc', '--min-semi-space-size=16']));
+    const accepted = spawnSync(process.execPath, [...shipped, '-e', '0'], { env: baseEnv(), encoding: 'utf8' });
+    expect(accepted.status, accepted.stderr).toBe(0);
+    for (const flag of shipped) {
+      const refused = spawnSync(process.execPath, ['-e', '0'], { env: { ...baseEnv(), NODE_OPTIONS: flag }, encoding: 'utf8' });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('is not allowed in NODE_OPTIONS');
+    }
   });
 
-  it('splits its value into words and drops empty ones', () => {
-    expect(parseNodeFlags('  --a \t--b=1\n--c ')).toEqual(['--a', '--b=1', '--c']);
-    expect(nodeFlags({})).toEqual([]);
-    expect(nodeFlags({ FSM_NODE_FLAGS: '' })).toEqual([]);
+  it("reads a flags file exactly as the image's entry point does: words, with comments dropped", () => {
+    const text = '# why\n--stack-size=900  --max-semi-space-size=8 # trailing\n\n\t--no-warnings\n   # indented comment\n--min-semi-space-size=2';
+    expect(parseNodeFlags(text)).toEqual(['--stack-size=900', '--max-semi-space-size=8', '--no-warnings', '--min-semi-space-size=2']);
+    // The same text through entrypoint.sh's own reading (no newline at the end, on purpose).
+    expect(runEntry(fakeImage(text), {}).execArgv).toEqual(parseNodeFlags(text));
   });
 
-  it("has the stack launcher put its flags on node's command line before the app, and nothing without it", async () => {
-    const withFlags = await commandLine({ FSM_NODE_FLAGS: '--single-threaded-gc --max-semi-space-size=32' });
-    expect(withFlags.slice(1, 4)).toEqual(['--single-threaded-gc', '--max-semi-space-size=32', '--import']);
-    const without = await commandLine({});
-    expect(without[1]).toBe('--import');
+  it('takes FSM_NODE_FLAGS instead of the file when set, and no flags at all when it is empty', () => {
+    expect(nodeFlags(root, {})).toEqual(shipped);
+    expect(nodeFlags(root, { FSM_NODE_FLAGS: '' })).toEqual([]);
+    expect(nodeFlags(root, { FSM_NODE_FLAGS: ' --max-semi-space-size=32 ' })).toEqual(['--max-semi-space-size=32']);
+  });
+
+  it("has the image's entry point run the app under node with the file's flags and the app's own arguments untouched", () => {
+    expect(runEntry(fakeImage(), {})).toEqual({ execArgv: shipped, argv: ['--flag', 'two words', '*'] });
+  });
+
+  it('lets an operator replace the flags in the image with FSM_NODE_FLAGS, or drop them with an empty value', () => {
+    const image = fakeImage();
+    expect(runEntry(image, { FSM_NODE_FLAGS: '--max-semi-space-size=32 --single-threaded-gc' }).execArgv).toEqual(['--max-semi-space-size=32', '--single-threaded-gc']);
+    expect(runEntry(image, { FSM_NODE_FLAGS: '' }).execArgv).toEqual([]);
+  });
+
+  it("runs a real app through the image's entry point with a 16 MiB young generation, and with node's smaller default under FSM_NODE_FLAGS=''", async () => {
+    const flagged = await throughEntry({});
+    expect(flagged.cmdline.slice(0, 1 + shipped.length)).toEqual(['node', ...shipped]);
+    expect(flagged.probe?.execArgv).toEqual(shipped);
+    expect(flagged.probe?.newSpaceBytes).toBeGreaterThanOrEqual(16 * MiB);
+    const defaults = await throughEntry({ FSM_NODE_FLAGS: '' });
+    expect(defaults.probe?.execArgv).toEqual([]);
+    expect(defaults.probe?.newSpaceBytes).toBeLessThan(16 * MiB);
+  });
+
+  it('has the stack launcher start a real app with the same flags, and FSM_NODE_FLAGS replace them there too', async () => {
+    const flagged = await throughLauncher({});
+    expect(flagged.cmdline.slice(1, 2 + shipped.length)).toEqual([...shipped, '--import']);
+    expect(flagged.probe?.execArgv.slice(0, shipped.length)).toEqual(shipped);
+    expect(flagged.probe?.newSpaceBytes).toBeGreaterThanOrEqual(16 * MiB);
+    const replaced = await throughLauncher({ FSM_NODE_FLAGS: '--max-semi-space-size=32' });
+    expect(replaced.cmdline.slice(1, 3)).toEqual(['--max-semi-space-size=32', '--import']);
+    const defaults = await throughLauncher({ FSM_NODE_FLAGS: '' });
+    expect(defaults.cmdline[1]).toBe('--import');
+    expect(defaults.probe?.newSpaceBytes).toBeLessThan(16 * MiB);
   });
 });

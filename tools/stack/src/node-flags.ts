@@ -1,13 +1,29 @@
-// FSM_NODE_FLAGS: extra flags for node itself, placed before each app's entry point, for V8 flags
-// node refuses in NODE_OPTIONS (e.g. `--single-threaded-gc`), so a benchmark can weigh a runtime
-// setting against the defaults (tools/bench/README.md, "gc"). The apps run with node's defaults.
+// The node flags every app runs with, from the file the image's entry point reads
+// (deploy/docker/node-flags), so `npm start`, the end-to-end suites and the benchmarks run the
+// apps as the image does. FSM_NODE_FLAGS, when set (even empty), replaces them, as in the image:
+// it is how a benchmark weighs other runtime flags, or node's defaults (FSM_NODE_FLAGS=''),
+// against these. Node refuses such V8 flags in NODE_OPTIONS, hence node's command line.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
-/** The words of a flags value: whitespace-separated, empty words dropped. */
+/** The words of a flags text, `#` to the end of a line dropped: what entrypoint.sh passes. */
 export function parseNodeFlags(text: string): string[] {
-  return text.split(/\s+/).filter((word) => word !== '');
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, ''))
+    .join(' ')
+    .split(/\s+/)
+    .filter((word) => word !== '');
 }
 
-/** The extra node flags for an app with environment `env`. */
-export function nodeFlags(env: NodeJS.ProcessEnv): string[] {
-  return parseNodeFlags(env['FSM_NODE_FLAGS'] ?? '');
+/** The flags file of the checkout at `root`. */
+export function nodeFlagsFile(root: string): string {
+  return path.join(root, 'deploy', 'docker', 'node-flags');
+}
+
+/** The flags for an app with environment `env`, in the checkout at `root`. */
+export function nodeFlags(root: string, env: NodeJS.ProcessEnv): string[] {
+  const override = env['FSM_NODE_FLAGS'];
+  if (override !== undefined) return parseNodeFlags(override);
+  return parseNodeFlags(readFileSync(nodeFlagsFile(root), 'utf8'));
 }
