@@ -43,26 +43,27 @@ export function certificateResponse(record: CertificateRecord, privateKeyPem?: s
 }
 
 /**
- * The JSON text of CA certificates, kept per PEM: every answer carries the same few CA PEMs
- * (issuing CA, chain, trusted roots), and escaping them again for each answer was most of the
- * work of writing it. Bounded: a CA change adds a few entries; past the bound it starts afresh.
+ * The UTF-8 JSON of CA certificates, kept per PEM: every answer carries the same few CA PEMs
+ * (issuing CA, chain, trusted roots), and escaping and encoding them again for each answer was
+ * most of the work of writing it. Bounded: a CA change adds a few entries; past the bound it
+ * starts afresh.
  */
 const CA_JSON_LIMIT = 32;
-const caJson = new Map<string, string>();
+const caJson = new Map<string, Buffer>();
 
-function caPemJson(pem: string): string {
-  let text = caJson.get(pem);
-  if (text === undefined) {
-    text = JSON.stringify(pem);
+function caPemJson(pem: string): Buffer {
+  let bytes = caJson.get(pem);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(pem), 'utf8');
     if (caJson.size >= CA_JSON_LIMIT) caJson.clear();
-    caJson.set(pem, text);
+    caJson.set(pem, bytes);
   }
-  return text;
+  return bytes;
 }
 
-function stringArrayJson(values: readonly string[], item: (value: string) => string): string {
+function stringArrayJson(values: readonly string[]): string {
   let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + item(values[i] ?? '');
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + JSON.stringify(values[i] ?? '');
   return `${out}]`;
 }
 
@@ -72,12 +73,24 @@ function isStringArray(value: unknown): value is readonly string[] {
   return true;
 }
 
+/** The answer's parts in order: text to encode, or CA JSON already encoded. */
+type Part = string | Buffer;
+
+function pushCaArray(parts: Part[], pems: readonly string[]): void {
+  for (let i = 0; i < pems.length; i++) {
+    if (i > 0) parts.push(',');
+    parts.push(caPemJson(pems[i] ?? ''));
+  }
+}
+
 /**
- * JSON.stringify(certificateResponse(record, privateKeyPem)), byte for byte, written out with the
- * CA PEMs' JSON taken from caPemJson. A record with a field of any other type than the contract's
- * (which JSON.stringify would write differently) is written by JSON.stringify itself.
+ * Buffer.from(JSON.stringify(certificateResponse(record, privateKeyPem))), byte for byte, as ONE
+ * buffer: the CA PEMs' JSON is copied from caPemJson's bytes, the rest encoded once into place
+ * (no string of the whole answer is built, flattened and encoded again on its way to the socket).
+ * A record with a field of any other type than the contract's (which JSON.stringify would write
+ * differently) is written by JSON.stringify itself.
  */
-export function certificateResponseJson(record: CertificateRecord, privateKeyPem?: string): string {
+export function certificateResponseBody(record: CertificateRecord, privateKeyPem?: string): Buffer {
   const { chainPem, trustedCasPem, dnsNames, uris, ipAddresses, warnings } = record;
   const scalars = [record.commonName, record.serialNumber, record.certificatePem, record.issuingCaPem, record.notBefore, record.notAfter, record.renewAt, record.keyAlgorithm, record.mode];
   if (
@@ -89,18 +102,28 @@ export function certificateResponseJson(record: CertificateRecord, privateKeyPem
     !isStringArray(ipAddresses) ||
     !isStringArray(warnings)
   ) {
-    return JSON.stringify(certificateResponse(record, privateKeyPem));
+    return Buffer.from(JSON.stringify(certificateResponse(record, privateKeyPem)), 'utf8');
   }
   const json = JSON.stringify;
-  let out =
-    `{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":${json(record.certificatePem)}` +
-    `,"chain":${stringArrayJson(chainPem, caPemJson)},"issuingCA":${caPemJson(record.issuingCaPem)},"trustedCAs":${stringArrayJson(trustedCasPem, caPemJson)}` +
-    `,"notBefore":${json(record.notBefore)},"notAfter":${json(record.notAfter)},"renewAt":${json(record.renewAt)}` +
+  const parts: Part[] = [`{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":${json(record.certificatePem)},"chain":[`];
+  pushCaArray(parts, chainPem);
+  parts.push('],"issuingCA":', caPemJson(record.issuingCaPem), ',"trustedCAs":[');
+  pushCaArray(parts, trustedCasPem);
+  let tail =
+    `],"notBefore":${json(record.notBefore)},"notAfter":${json(record.notAfter)},"renewAt":${json(record.renewAt)}` +
     `,"keyAlgorithm":${json(record.keyAlgorithm)},"mode":${json(record.mode)}` +
-    `,"dnsNames":${stringArrayJson(dnsNames, json)},"uris":${stringArrayJson(uris, json)},"ipAddresses":${stringArrayJson(ipAddresses, json)}`;
-  if (privateKeyPem !== undefined) out += `,"privateKey":${json(privateKeyPem)}`;
-  if (warnings.length > 0) out += `,"warnings":${stringArrayJson(warnings, json)}`;
-  return `${out}}`;
+    `,"dnsNames":${stringArrayJson(dnsNames)},"uris":${stringArrayJson(uris)},"ipAddresses":${stringArrayJson(ipAddresses)}`;
+  if (privateKeyPem !== undefined) tail += `,"privateKey":${json(privateKeyPem)}`;
+  if (warnings.length > 0) tail += `,"warnings":${stringArrayJson(warnings)}`;
+  parts.push(`${tail}}`);
+  let length = 0;
+  for (const part of parts) length += typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length;
+  const body = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const part of parts) offset += typeof part === 'string' ? body.write(part, offset, 'utf8') : part.copy(body, offset);
+  // allocUnsafe's memory is not cleared: an answer must never carry bytes it did not write.
+  if (offset !== length) throw new GatewayError('INTERNAL', 'The certificate answer could not be written; retry.');
+  return body;
 }
 
 export function trustBundleResponse(bundle: TrustBundleRecord): TrustBundle {
