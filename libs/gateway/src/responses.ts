@@ -105,9 +105,7 @@ export function certificateResponseBody(record: CertificateRecord, privateKeyPem
     return Buffer.from(JSON.stringify(certificateResponse(record, privateKeyPem)), 'utf8');
   }
   const json = JSON.stringify;
-  // The leaf's and the key's JSON stay parts of their own: joined into the text around them they
-  // would be copied once more when that text is flattened to be encoded.
-  const parts: Part[] = [`{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":`, json(record.certificatePem), ',"chain":['];
+  const parts: Part[] = [`{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":${json(record.certificatePem)},"chain":[`];
   pushCaArray(parts, chainPem);
   parts.push('],"issuingCA":', caPemJson(record.issuingCaPem), ',"trustedCAs":[');
   pushCaArray(parts, trustedCasPem);
@@ -115,10 +113,7 @@ export function certificateResponseBody(record: CertificateRecord, privateKeyPem
     `],"notBefore":${json(record.notBefore)},"notAfter":${json(record.notAfter)},"renewAt":${json(record.renewAt)}` +
     `,"keyAlgorithm":${json(record.keyAlgorithm)},"mode":${json(record.mode)}` +
     `,"dnsNames":${stringArrayJson(dnsNames)},"uris":${stringArrayJson(uris)},"ipAddresses":${stringArrayJson(ipAddresses)}`;
-  if (privateKeyPem !== undefined) {
-    parts.push(tail, ',"privateKey":', json(privateKeyPem));
-    tail = '';
-  }
+  if (privateKeyPem !== undefined) tail += `,"privateKey":${json(privateKeyPem)}`;
   if (warnings.length > 0) tail += `,"warnings":${stringArrayJson(warnings)}`;
   parts.push(`${tail}}`);
   let length = 0;
