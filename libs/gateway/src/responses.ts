@@ -43,27 +43,26 @@ export function certificateResponse(record: CertificateRecord, privateKeyPem?: s
 }
 
 /**
- * The UTF-8 JSON of CA certificates, kept per PEM: every answer carries the same few CA PEMs
- * (issuing CA, chain, trusted roots), and escaping and encoding them again for each answer was
- * most of the work of writing it. Bounded: a CA change adds a few entries; past the bound it
- * starts afresh.
+ * The JSON text of CA certificates, kept per PEM: every answer carries the same few CA PEMs
+ * (issuing CA, chain, trusted roots), and escaping them again for each answer was most of the
+ * work of writing it. Bounded: a CA change adds a few entries; past the bound it starts afresh.
  */
 const CA_JSON_LIMIT = 32;
-const caJson = new Map<string, Buffer>();
+const caJson = new Map<string, string>();
 
-function caPemJson(pem: string): Buffer {
-  let bytes = caJson.get(pem);
-  if (bytes === undefined) {
-    bytes = Buffer.from(JSON.stringify(pem), 'utf8');
+function caPemJson(pem: string): string {
+  let text = caJson.get(pem);
+  if (text === undefined) {
+    text = JSON.stringify(pem);
     if (caJson.size >= CA_JSON_LIMIT) caJson.clear();
-    caJson.set(pem, bytes);
+    caJson.set(pem, text);
   }
-  return bytes;
+  return text;
 }
 
-function stringArrayJson(values: readonly string[]): string {
+function stringArrayJson(values: readonly string[], item: (value: string) => string): string {
   let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + JSON.stringify(values[i] ?? '');
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + item(values[i] ?? '');
   return `${out}]`;
 }
 
@@ -73,24 +72,12 @@ function isStringArray(value: unknown): value is readonly string[] {
   return true;
 }
 
-/** The answer's parts in order: text to encode, or CA JSON already encoded. */
-type Part = string | Buffer;
-
-function pushCaArray(parts: Part[], pems: readonly string[]): void {
-  for (let i = 0; i < pems.length; i++) {
-    if (i > 0) parts.push(',');
-    parts.push(caPemJson(pems[i] ?? ''));
-  }
-}
-
 /**
- * Buffer.from(JSON.stringify(certificateResponse(record, privateKeyPem))), byte for byte, as ONE
- * buffer: the CA PEMs' JSON is copied from caPemJson's bytes, the rest encoded once into place
- * (no string of the whole answer is built, flattened and encoded again on its way to the socket).
- * A record with a field of any other type than the contract's (which JSON.stringify would write
- * differently) is written by JSON.stringify itself.
+ * JSON.stringify(certificateResponse(record, privateKeyPem)), byte for byte, written out with the
+ * CA PEMs' JSON taken from caPemJson. A record with a field of any other type than the contract's
+ * (which JSON.stringify would write differently) is written by JSON.stringify itself.
  */
-export function certificateResponseBody(record: CertificateRecord, privateKeyPem?: string): Buffer {
+export function certificateResponseJson(record: CertificateRecord, privateKeyPem?: string): string {
   const { chainPem, trustedCasPem, dnsNames, uris, ipAddresses, warnings } = record;
   const scalars = [record.commonName, record.serialNumber, record.certificatePem, record.issuingCaPem, record.notBefore, record.notAfter, record.renewAt, record.keyAlgorithm, record.mode];
   if (
@@ -102,28 +89,18 @@ export function certificateResponseBody(record: CertificateRecord, privateKeyPem
     !isStringArray(ipAddresses) ||
     !isStringArray(warnings)
   ) {
-    return Buffer.from(JSON.stringify(certificateResponse(record, privateKeyPem)), 'utf8');
+    return JSON.stringify(certificateResponse(record, privateKeyPem));
   }
   const json = JSON.stringify;
-  const parts: Part[] = [`{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":${json(record.certificatePem)},"chain":[`];
-  pushCaArray(parts, chainPem);
-  parts.push('],"issuingCA":', caPemJson(record.issuingCaPem), ',"trustedCAs":[');
-  pushCaArray(parts, trustedCasPem);
-  let tail =
-    `],"notBefore":${json(record.notBefore)},"notAfter":${json(record.notAfter)},"renewAt":${json(record.renewAt)}` +
+  let out =
+    `{"commonName":${json(record.commonName)},"serialNumber":${json(record.serialNumber)},"certificate":${json(record.certificatePem)}` +
+    `,"chain":${stringArrayJson(chainPem, caPemJson)},"issuingCA":${caPemJson(record.issuingCaPem)},"trustedCAs":${stringArrayJson(trustedCasPem, caPemJson)}` +
+    `,"notBefore":${json(record.notBefore)},"notAfter":${json(record.notAfter)},"renewAt":${json(record.renewAt)}` +
     `,"keyAlgorithm":${json(record.keyAlgorithm)},"mode":${json(record.mode)}` +
-    `,"dnsNames":${stringArrayJson(dnsNames)},"uris":${stringArrayJson(uris)},"ipAddresses":${stringArrayJson(ipAddresses)}`;
-  if (privateKeyPem !== undefined) tail += `,"privateKey":${json(privateKeyPem)}`;
-  if (warnings.length > 0) tail += `,"warnings":${stringArrayJson(warnings)}`;
-  parts.push(`${tail}}`);
-  let length = 0;
-  for (const part of parts) length += typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length;
-  const body = Buffer.allocUnsafe(length);
-  let offset = 0;
-  for (const part of parts) offset += typeof part === 'string' ? body.write(part, offset, 'utf8') : part.copy(body, offset);
-  // allocUnsafe's memory is not cleared: an answer must never carry bytes it did not write.
-  if (offset !== length) throw new GatewayError('INTERNAL', 'The certificate answer could not be written; retry.');
-  return body;
+    `,"dnsNames":${stringArrayJson(dnsNames, json)},"uris":${stringArrayJson(uris, json)},"ipAddresses":${stringArrayJson(ipAddresses, json)}`;
+  if (privateKeyPem !== undefined) out += `,"privateKey":${json(privateKeyPem)}`;
+  if (warnings.length > 0) out += `,"warnings":${stringArrayJson(warnings, json)}`;
+  return `${out}}`;
 }
 
 export function trustBundleResponse(bundle: TrustBundleRecord): TrustBundle {

@@ -8,11 +8,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, loc
 }
 
 /**
- * sendJson for a body already written as JSON (text, or its UTF-8 bytes). With `requestId`, the X-Request-Id header is
+ * sendJson for a body already written as JSON text. With `requestId`, the X-Request-Id header is
  * sent first, as res.setHeader before writeHead would send it: the whole head is then one flat
  * list, which node writes as it is instead of merging it into headers set earlier.
  */
-export function sendJsonText(res: ServerResponse, status: number, payload: string | Buffer, location?: string, requestId?: string): void {
+export function sendJsonText(res: ServerResponse, status: number, payload: string, location?: string, requestId?: string): void {
   const headers: Array<string | number> = requestId === undefined ? [] : ['X-Request-Id', requestId];
   headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', Buffer.byteLength(payload));
   if (location !== undefined) headers.push('Location', location);

@@ -13,7 +13,7 @@ import { QueueError, isUnreadableRecord, type CertificateRecord, type RemovedRec
 import { sendJsonText } from '../http/send-json.js';
 import { requestIdFor, requestIdOf, requestedNames, type Auditor } from '../audit/auditor.js';
 import { parseOr } from '../http/validate.js';
-import { certificateResponse, certificateResponseBody, openKey } from '../responses.js';
+import { certificateResponse, certificateResponseJson, openKey } from '../responses.js';
 import type { GatewayDeps } from '../deps.js';
 import type { OperationHandlers } from './table.js';
 import type { UnreadableRecords } from './unreadable-records.js';
@@ -58,7 +58,7 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
       const record = await batcher.submit(audit === undefined ? item : { ...item, audit });
       const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
       await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record }, audit);
-      sendJsonText(res, 201, certificateResponseBody(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`, requestId);
+      sendJsonText(res, 201, certificateResponseJson(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`, requestId);
     } catch (error) {
       requestIdOf(req, res);
       await auditor.refused(req, res, 'issueCertificate', error, requestedNames(body));
