@@ -83,10 +83,11 @@ export class CertificateFactory {
 
   /** The key sealed as the record carries it, and as bytes when it was sealed from its DER. */
   private seal(issued: IssuedCertificate): { readonly text: string; readonly bytes?: Buffer } | undefined {
-    if (issued.privateKeyPem === undefined) return undefined;
     const der = this.deps.sealKeyAsDer === true;
-    // The DER is the PEM's (the provider's contract); sealing it directly skips reading the PEM back.
+    // The DER is the PEM's (the provider's contract); sealing it directly skips reading the PEM,
+    // which Tresor makes only when it is read.
     if (der && issued.privateKeyDer !== undefined) return sealPrivateKeyDer(this.deps.kek, issued.privateKeyDer, issued.commonName, issued.serialNumber);
+    if (issued.privateKeyPem === undefined) return undefined;
     return { text: sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber, { der }) };
   }
 
