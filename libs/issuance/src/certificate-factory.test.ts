@@ -68,4 +68,17 @@ describe('CertificateFactory sealing a server-generated key', () => {
     expect(sealed.startsWith('v1.')).toBe(true);
     expect(openPrivateKey(kek, sealed, item.commonName, write.record.serialNumber)).toBe(issued.privateKeyPem);
   });
+
+  it('builds one write carrying the audit record and the request-unknown condition only when asked', async () => {
+    const item = spec('write-extras.cluster.local', 'ecdsa-p256');
+    const { issued } = await issuedWatched(item);
+    const audit = { id: '1764500000000-0123456789ab', operation: 'issueCertificate', caller: 'bookstore', clientAddress: '127.0.0.1', requestId: 'req-3' } as const;
+    const plain = factory(true).storeWrite(item, issued, 'ecdsa-p256', undefined, ['req-3']);
+    expect(plain).not.toHaveProperty('audit');
+    expect(plain).not.toHaveProperty('unlessRequestKnown');
+    const guarded = factory(true).storeWrite(item, issued, 'ecdsa-p256', undefined, ['req-3'], { unlessRequestKnown: true, audit });
+    expect(guarded).toMatchObject({ kind: 'store', expectSerial: null, requestIds: ['req-3'], unlessRequestKnown: true, audit });
+    expect(guarded.hints?.certificateDer?.equals(issued.certificateDer ?? Buffer.alloc(0))).toBe(true);
+    expect(guarded.hints?.sealedKey).toBeDefined();
+  });
 });
