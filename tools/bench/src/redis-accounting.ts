@@ -143,6 +143,8 @@ const round = (value: number, digits: number): number => Number(value.toFixed(di
 export class RedisAccounting {
   private certs = 0;
   private aofCerts = 0;
+  private slices = 0;
+  private aofSlices = 0;
   private readonly commands = new Map<string, { calls: number; usec: number }>();
   private readonly aofBytes = new Map<string, number>();
   private started: Promise<Counters> | undefined;
@@ -173,6 +175,7 @@ export class RedisAccounting {
       return;
     }
     this.certs += certs;
+    this.slices += 1;
     for (const [name, end] of after.commands) {
       if (PROBES.has(name)) continue;
       const start = before.commands.get(name) ?? { calls: 0, usec: 0 };
@@ -184,6 +187,7 @@ export class RedisAccounting {
         this.aofBytes.set(kind, (this.aofBytes.get(kind) ?? 0) + bytes);
       }
       this.aofCerts += certs;
+      this.aofSlices += 1;
     }
   }
 
@@ -205,10 +209,13 @@ export class RedisAccounting {
         .map(([name, v]) => [name, [round(v.calls / certs, 2), round(v.usec / certs, 1)]]),
     );
     const aofTotal = [...this.aofBytes.values()].reduce((a, b) => a + b, 0);
+    // A slice an AOF rewrite touched is not counted (its incremental file changed).
     const aof =
       this.aofCerts === 0
-        ? null
+        ? { slices_counted: 0, of: this.slices }
         : {
+            slices_counted: this.aofSlices,
+            of: this.slices,
             bytes_per_cert: Math.round(aofTotal / this.aofCerts),
             by_kind: Object.fromEntries(
               [...this.aofBytes]
