@@ -6,6 +6,7 @@ import {
   sealPrivateKey,
   sealPrivateKeyDer,
   type CertificateRecord,
+  type IssueAuditContext,
   type IssuedEvent,
   type IssueItem,
   type IssueReason,
@@ -64,29 +65,44 @@ export class CertificateFactory {
     }
   }
 
-  /** The record and announcement for a fresh certificate replacing `current` (compare-and-set on it). */
+  /**
+   * The record and announcement for a fresh certificate replacing `current` (compare-and-set on
+   * it). `unlessRequestKnown` and the request's `audit` record go into the same object (built
+   * once per certificate, not copied again to add them).
+   */
   storeWrite(
     item: IssueSpec,
     issued: IssuedCertificate,
     keyAlgorithm: KeyAlgorithm,
     current: CertificateRecord | undefined,
     requestIds: readonly string[],
-    unlessRequestKnown = false,
+    extras: { readonly unlessRequestKnown?: boolean; readonly audit?: IssueAuditContext | undefined } = {},
   ): StoreWrite {
     const { record, sealedKey } = this.toRecord(item, issued, keyAlgorithm);
     const stored: CertificateRecord = current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
     // What the record's text encodes, handed to the record encoder so it need not parse it back.
-    const hints = { ...(issued.certificateDer === undefined ? {} : { certificateDer: issued.certificateDer }), ...(sealedKey === undefined ? {} : { sealedKey }) };
-    const write: StoreWrite = { kind: 'store', record: stored, expectSerial: current?.serialNumber ?? null, requestIds, event: this.eventFor(stored, item.reason), hints };
-    return unlessRequestKnown ? { ...write, unlessRequestKnown } : write;
+    const { certificateDer } = issued;
+    const hints = certificateDer === undefined ? (sealedKey === undefined ? {} : { sealedKey }) : sealedKey === undefined ? { certificateDer } : { certificateDer, sealedKey };
+    const write: { -readonly [K in keyof StoreWrite]: StoreWrite[K] } = {
+      kind: 'store',
+      record: stored,
+      expectSerial: current?.serialNumber ?? null,
+      requestIds,
+      event: this.eventFor(stored, item.reason),
+      hints,
+    };
+    if (extras.unlessRequestKnown === true) write.unlessRequestKnown = true;
+    if (extras.audit !== undefined) write.audit = extras.audit;
+    return write;
   }
 
   /** The key sealed as the record carries it, and as bytes when it was sealed from its DER. */
   private seal(issued: IssuedCertificate): { readonly text: string; readonly bytes?: Buffer } | undefined {
-    if (issued.privateKeyPem === undefined) return undefined;
     const der = this.deps.sealKeyAsDer === true;
-    // The DER is the PEM's (the provider's contract); sealing it directly skips reading the PEM back.
+    // The DER is the PEM's (the provider's contract); sealing it directly skips reading the PEM,
+    // which Tresor makes only when it is read.
     if (der && issued.privateKeyDer !== undefined) return sealPrivateKeyDer(this.deps.kek, issued.privateKeyDer, issued.commonName, issued.serialNumber);
+    if (issued.privateKeyPem === undefined) return undefined;
     return { text: sealPrivateKey(this.deps.kek, issued.privateKeyPem, issued.commonName, issued.serialNumber, { der }) };
   }
 

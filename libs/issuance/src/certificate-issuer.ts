@@ -269,9 +269,11 @@ export class CertificateIssuer {
           return;
         }
         try {
-          const stored = this.factory.storeWrite(work.item, result.issued, result.keyAlgorithm, current, [work.item.requestId], work.guessed);
           // The request's audit record travels with the certificate (stored by the same commit).
-          const write: StoreWrite = work.item.audit === undefined ? stored : { ...stored, audit: work.item.audit };
+          const write = this.factory.storeWrite(work.item, result.issued, result.keyAlgorithm, current, [work.item.requestId], {
+            unlessRequestKnown: work.guessed,
+            audit: work.item.audit,
+          });
           writes.push({ work, write, outcome: { kind: 'issued', record: write.record } });
         } catch (error) {
           answers[work.index] = { ok: false, error };

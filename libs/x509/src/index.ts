@@ -2,7 +2,7 @@
 // verification, PEM/DER helpers. Durations and key algorithms are @fsm-certs/core's.
 export * from './types.js';
 export { X509Error, isX509Error, type X509ErrorOptions } from './errors.js';
-export { generateKeyPair, generateKeyPairOffThread, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
+export { generateKeyPair, generateKeyPairOffThread, exportPrivateKeyDer, exportPrivateKeyPem, importPrivateKeyPem, keyAlgorithmOf } from './keys.js';
 export { createCsr, parseCsr, type CreateCsrOptions } from './csr.js';
 export { readCsrRequestedExtensions, KEY_USAGE_BIT_NAMES, type CsrRequestedExtensions, type KeyUsageBitName } from './csr-extensions.js';
 export {

@@ -78,8 +78,45 @@ describe('names', () => {
     ['an empty label', 'bad..example', false],
     ['a wildcard not in front', 'a.*.example', false],
     ['a bare wildcard', '*', false],
+    ['a trailing dot', 'bookstore.example.', false],
+    ['a label ending in a hyphen', 'bad-.example', false],
+    ['a wildcard with nothing after it', '*.', false],
+    ['a wildcard glued to a label', '*a.example', false],
+    ['a trailing newline', 'bookstore.example\n', false],
+    ['a non-ASCII letter', 'bücher.example', false],
   ])('%s: valid = %s', (_name, input, valid) => {
     expect(isValidDnsName(input)).toBe(valid);
+  });
+
+  it('judges 20,000 near-miss names exactly as the RFC 1123 label pattern does', () => {
+    // The rule as a regex per label, as this check was written before it read characters one by one.
+    const label = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+    const byPattern = (name: string): boolean => {
+      if (name.length === 0 || name.length > 253) return false;
+      const labels = name.split('.');
+      const start = labels[0] === '*' && labels.length > 1 ? 1 : 0;
+      return labels.slice(start).every((l) => label.test(l));
+    };
+    const pieces = ['a', 'Z', '0', '9', '-', '.', '*', '_', ' ', 'é', '\n', 'a'.repeat(62), 'b'.repeat(63), 'c'.repeat(64), 'ab-cd'];
+    let seed = 0x2545f491;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed % n;
+    };
+    let valid = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let name = '';
+      const count = 1 + next(12);
+      for (let j = 0; j < count; j++) name += pieces[next(pieces.length)] ?? '';
+      if (next(4) === 0) name = name.replace(/[^A-Za-z0-9.]/g, 'x');
+      if (next(3) === 0) name = `*.${name}`;
+      if (next(8) === 0) name = name.padEnd(252 + next(4), '.q').slice(0, 252 + next(4));
+      expect(isValidDnsName(name), JSON.stringify(name)).toBe(byPattern(name));
+      if (byPattern(name)) valid += 1;
+    }
+    // Both verdicts occur often enough for the comparison to mean something.
+    expect(valid).toBeGreaterThan(2_000);
+    expect(valid).toBeLessThan(18_000);
   });
 
   it('builds SPIFFE IDs and refuses bad parts', () => {

@@ -70,6 +70,13 @@ export function exportPrivateKeyPem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
+/** PKCS#8 DER of a private key: what exportPrivateKeyPem's PEM encodes. */
+export function exportPrivateKeyDer(key: KeyObject): Buffer {
+  if (key.type !== 'private') throw new X509Error('UNSUPPORTED_KEY', 'exportPrivateKeyDer needs a private key, got a public key');
+  keyAlgorithmOf(key);
+  return key.export({ type: 'pkcs8', format: 'der' });
+}
+
 /** Accepts PKCS#8, SEC1 ("EC PRIVATE KEY") and PKCS#1 ("RSA PRIVATE KEY") PEM. */
 export function importPrivateKeyPem(pem: string): KeyPair {
   if (typeof pem !== 'string' || !/-----BEGIN ((RSA |EC )?PRIVATE KEY)-----/.test(pem)) {

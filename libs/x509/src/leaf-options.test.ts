@@ -34,6 +34,7 @@ describe('issueLeaf options', () => {
     ['an invalid date as now', { ...good, now: new Date(Number.NaN) }, 'INVALID_NAME'],
     ['now given as a number', { ...good, now: Date.now() }, 'INVALID_NAME'],
     ['randomBytes that is not a function', { ...good, randomBytes: 'abc' }, 'INVALID_NAME'],
+    ['keyAsDerOnly given as text', { ...good, keyAsDerOnly: 'yes' }, 'INVALID_NAME'],
   ] as const)('refuses %s with %s', (_name, options, code) => {
     expectX509Error(() => issueLeaf(issuer, loose(options)), code);
   });
@@ -54,8 +55,10 @@ describe('issueLeaf options', () => {
       keyAlgorithm: 'rsa-2048',
       now: new Date(),
       randomBytes: (size) => Buffer.alloc(size, 0x5a),
+      keyAsDerOnly: false,
     });
     expect(leaf.privateKeyPem).toBeUndefined();
+    expect(leaf.privateKeyDer).toBeUndefined();
     expect(leaf.dnsNames).toEqual(['all.example', 'b.example']);
     expect(leaf.serialNumber).toBe('5a'.repeat(16));
   });

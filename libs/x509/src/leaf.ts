@@ -8,7 +8,7 @@ import { truncateToSeconds } from './certificate.js';
 import { X509Error } from './errors.js';
 import { issuerParts } from './issuer.js';
 import { leafTbsDer, signedCertificateDer } from './leaf-der.js';
-import { exportPrivateKeyPem, generateKeyPair, keyAlgorithmOf, keyAlgorithmSchema } from './keys.js';
+import { exportPrivateKeyDer, generateKeyPair, keyAlgorithmOf, keyAlgorithmSchema } from './keys.js';
 import { assertDnsName, assertUri, ipAddressBytes } from './names.js';
 import { derToPem } from './pem.js';
 import { randomSerial } from './serial.js';
@@ -29,6 +29,7 @@ const leafOptionsSchema = z.object({
   keyAlgorithm: keyAlgorithmSchema.optional(),
   now: z.date().optional(),
   randomBytes: z.custom<(size: number) => Buffer>((v) => typeof v === 'function').optional(),
+  keyAsDerOnly: z.boolean().optional(),
 });
 
 function stringList(value: unknown): boolean {
@@ -56,7 +57,8 @@ function plainlyValid(opts: LeafOptions): boolean {
     (opts.publicKey === undefined || opts.publicKey instanceof KeyObject) &&
     (opts.keyAlgorithm === undefined || isKeyAlgorithm(opts.keyAlgorithm)) &&
     (opts.now === undefined || (opts.now instanceof Date && !Number.isNaN(opts.now.getTime()))) &&
-    (opts.randomBytes === undefined || typeof opts.randomBytes === 'function')
+    (opts.randomBytes === undefined || typeof opts.randomBytes === 'function') &&
+    (opts.keyAsDerOnly === undefined || typeof opts.keyAsDerOnly === 'boolean')
   );
 }
 
@@ -72,6 +74,7 @@ function validated(opts: LeafOptions): LeafOptions {
 
 function dnsSans(commonName: string, requested: readonly string[]): string[] {
   assertDnsName(commonName, 'common name');
+  if (requested.length === 0) return [commonName];
   const seen = new Set<string>([commonName.toLowerCase()]);
   const out = [commonName];
   for (const name of requested) {
@@ -86,6 +89,7 @@ function dnsSans(commonName: string, requested: readonly string[]): string[] {
 }
 
 function ipSans(addresses: readonly string[]): Buffer[] {
+  if (addresses.length === 0) return [];
   const seen = new Set<string>();
   const out: Buffer[] = [];
   for (const address of addresses) {
@@ -116,7 +120,7 @@ interface SubjectKey {
   readonly spki: Buffer;
   /** Decides the KeyUsage: the certified key's family, whoever generated it. */
   readonly family: KeyFamily;
-  readonly privateKeyPem?: string;
+  /** PKCS#8 of a key generated here. */
   readonly privateKeyDer?: Buffer;
 }
 
@@ -127,17 +131,16 @@ function subjectKey(opts: LeafOptions): SubjectKey {
   const algorithm = opts.keyAlgorithm ?? 'ecdsa-p256';
   if (algorithm === 'ecdsa-p256') {
     const { point, scalar } = freshP256();
-    const pkcs8 = p256Pkcs8FromScalar(scalar, point);
-    return { spki: p256SpkiFromPoint(point), family: 'ec', privateKeyPem: derToPem(pkcs8, 'PRIVATE KEY'), privateKeyDer: pkcs8 };
+    return { spki: p256SpkiFromPoint(point), family: 'ec', privateKeyDer: p256Pkcs8FromScalar(scalar, point) };
   }
   const pair = generateKeyPair(algorithm);
-  const pem = exportPrivateKeyPem(pair.privateKey);
-  return { spki: spkiDerOf(pair.publicKey), family: keyFamilyOf(algorithm), privateKeyPem: pem, privateKeyDer: pair.privateKey.export({ type: 'pkcs8', format: 'der' }) };
+  return { spki: spkiDerOf(pair.publicKey), family: keyFamilyOf(algorithm), privateKeyDer: exportPrivateKeyDer(pair.privateKey) };
 }
 
 /**
  * Signs a leaf for `opts.commonName` (also its first DNS SAN). With `publicKey` it certifies that
- * key (CSR mode); otherwise it generates one and returns it as PKCS#8 PEM (server-key mode).
+ * key (CSR mode); otherwise it generates one and returns it as PKCS#8 DER and PEM (server-key
+ * mode; the DER alone with `keyAsDerOnly`).
  */
 export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
   const opts = validated(options);
@@ -159,7 +162,7 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
   // Backdated for clock skew, but never before the issuer itself became valid.
   const notBefore = truncateToSeconds(new Date(Math.max(nowMs - BACKDATE_MS, issuer.notBefore.getTime())));
   const dnsNames = dnsSans(opts.commonName, opts.dnsNames ?? []);
-  const uris = [...new Set(opts.uris ?? [])];
+  const uris = opts.uris === undefined || opts.uris.length === 0 ? [] : [...new Set(opts.uris)];
   uris.forEach(assertUri);
   const ipAddresses = ipSans(opts.ipAddresses ?? []);
 
@@ -178,14 +181,10 @@ export function issueLeaf(issuer: Issuer, options: LeafOptions): IssuedLeaf {
     sans: { dnsNames, uris, ipAddresses },
   });
   const der = signedCertificateDer(tbs, parts.signatureAlgorithm, issuer.privateKey);
-  return {
-    certificatePem: derToPem(der),
-    certificateDer: der,
-    ...(key.privateKeyPem === undefined ? {} : { privateKeyPem: key.privateKeyPem }),
-    ...(key.privateKeyDer === undefined ? {} : { privateKeyDer: key.privateKeyDer }),
-    serialNumber: serial.hex,
-    notBefore,
-    notAfter,
-    dnsNames,
-  };
+  const certificatePem = derToPem(der);
+  const { privateKeyDer } = key;
+  if (privateKeyDer === undefined) return { certificatePem, certificateDer: der, serialNumber: serial.hex, notBefore, notAfter, dnsNames };
+  if (opts.keyAsDerOnly === true) return { certificatePem, certificateDer: der, privateKeyDer, serialNumber: serial.hex, notBefore, notAfter, dnsNames };
+  const privateKeyPem = derToPem(privateKeyDer, 'PRIVATE KEY');
+  return { certificatePem, certificateDer: der, privateKeyPem, privateKeyDer, serialNumber: serial.hex, notBefore, notAfter, dnsNames };
 }

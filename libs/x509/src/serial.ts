@@ -1,4 +1,3 @@
-import { unsignedInteger } from './der/writer.js';
 import { pooledRandomBytes } from './random-pool.js';
 
 export type RandomBytes = (size: number) => Buffer;
@@ -19,13 +18,26 @@ const MIN_SERIAL_BYTES = 8;
  */
 export function randomSerial(randomBytes: RandomBytes = pooledRandomBytes): Serial {
   for (let attempt = 0; attempt < 16; attempt++) {
-    const bytes = Buffer.from(randomBytes(16));
-    bytes[0] = (bytes[0] ?? 0) & 0x7f;
+    // Read, never written: a pooled draw is a view into the shared pool.
+    const source = randomBytes(16);
+    const first = (source[0] ?? 0) & 0x7f;
     let start = 0;
-    while (start < bytes.length && bytes[start] === 0) start++;
-    const magnitude = bytes.subarray(start);
-    if (magnitude.length >= MIN_SERIAL_BYTES) {
-      return { der: unsignedInteger(magnitude), hex: magnitude.toString('hex') };
+    if (first === 0) {
+      start = 1;
+      while (start < 16 && source[start] === 0) start++;
+    }
+    const length = 16 - start;
+    if (length >= MIN_SERIAL_BYTES) {
+      // The INTEGER written in place (tag, short length, magnitude), with the 0x00 DER needs when
+      // the magnitude's top bit is set (only possible once leading zero bytes were skipped).
+      const pad = start > 0 && ((source[start] ?? 0) & 0x80) !== 0 ? 1 : 0;
+      const der = Buffer.allocUnsafe(2 + pad + length);
+      der[0] = 0x02;
+      der[1] = pad + length;
+      if (pad === 1) der[2] = 0;
+      source.copy(der, 2 + pad, start, 16);
+      if (start === 0) der[2] = first;
+      return { der, hex: der.toString('hex', 2 + pad) };
     }
   }
   throw new Error('the random source keeps returning serials below 64 bits; check the injected randomBytes');

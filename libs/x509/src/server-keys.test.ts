@@ -29,6 +29,23 @@ describe('server-generated P-256 keys', () => {
     expect(leaf.privateKeyPem).toBe(derToPem(leaf.privateKeyDer ?? Buffer.alloc(0), 'PRIVATE KEY'));
   });
 
+  it.each(['ecdsa-p256', 'rsa-2048'] as const)('hand out a %s key as the PEM node writes for its DER', (keyAlgorithm) => {
+    const leaf = issueLeaf(root.issuer, { commonName: 'pem.example', validityMs: 3_600_000, keyAlgorithm });
+    const der = leaf.privateKeyDer ?? Buffer.alloc(0);
+    const nodePem = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(leaf.privateKeyPem).toBe(nodePem);
+    expect(new X509Certificate(leaf.certificateDer).checkPrivateKey(createPrivateKey(nodePem))).toBe(true);
+  });
+
+  it.each(['ecdsa-p256', 'rsa-2048'] as const)('hand out a %s key as its DER alone when asked (keyAsDerOnly), a key openssl checks and the certificate certifies', (keyAlgorithm) => {
+    const leaf = issueLeaf(root.issuer, { commonName: 'der-only.example', validityMs: 3_600_000, keyAlgorithm, keyAsDerOnly: true });
+    expect(leaf.privateKeyPem).toBeUndefined();
+    const pem = derToPem(leaf.privateKeyDer ?? Buffer.alloc(0), 'PRIVATE KEY');
+    const result = openssl(['pkey', '-check', '-noout'], pem);
+    expect(result.status, result.stderr).toBe(0);
+    expect(new X509Certificate(leaf.certificateDer).checkPrivateKey(createPrivateKey(pem))).toBe(true);
+  });
+
   it('pass `openssl pkey -check`', () => {
     const leaf = issueLeaf(root.issuer, { commonName: 'check.example', validityMs: 3_600_000 });
     const result = openssl(['pkey', '-check', '-noout'], leaf.privateKeyPem);

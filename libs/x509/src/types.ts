@@ -67,12 +67,17 @@ export interface LeafOptions {
   readonly now?: Date;
   /** Randomness for the serial number; default crypto.randomBytes. For tests. */
   readonly randomBytes?: (size: number) => Buffer;
+  /**
+   * A generated key only as its PKCS#8 DER (`privateKeyDer`), no PEM made: for a caller that seals
+   * or stores the DER and would throw the PEM away (the ca-service, for every certificate).
+   */
+  readonly keyAsDerOnly?: boolean;
 }
 
 export interface IssuedLeaf {
   readonly certificatePem: string;
   readonly certificateDer: Buffer;
-  /** PKCS#8 PEM; present only when the key was generated here. */
+  /** PKCS#8 PEM; present only when the key was generated here (and keyAsDerOnly was not asked for). */
   readonly privateKeyPem?: string;
   /** The same key's PKCS#8 DER (what the PEM encodes), so callers need not parse the PEM back. */
   readonly privateKeyDer?: Buffer;

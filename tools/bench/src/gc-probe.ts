@@ -5,7 +5,7 @@
 // V8's GCProfiler reports the used heap before and after every collection, so what was allocated
 // between two collections is `used before this one - used after the previous one`: the sum over
 // a round is its allocation, with no sampling.
-import { renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 
@@ -52,9 +52,19 @@ if (dir !== undefined && dir !== '') {
     usedAfterLast = used;
     totals.heapUsedBytes = used;
     totals.rssBytes = process.memoryUsage.rss();
-    writeFileSync(`${file}.tmp`, JSON.stringify(totals));
-    renameSync(`${file}.tmp`, file);
+    // Written off the main thread (libuv's pool): a synchronous write and rename here held the
+    // app's event loop ~10 ms each on a loaded machine's shared /tmp. One write at a time; a tick
+    // that finds the last one still going skips its write (the next one carries the totals).
+    if (writing) return;
+    writing = true;
+    writeFile(`${file}.tmp`, JSON.stringify(totals))
+      .then(() => rename(`${file}.tmp`, file))
+      .catch(() => undefined)
+      .finally(() => {
+        writing = false;
+      });
   };
+  let writing = false;
   // Often enough that a 3-6 s round's edges cost little; unref'd so the app exits as it would.
   setInterval(flush, 100).unref();
 }
@@ -78,7 +88,7 @@ if (sampleDir !== undefined && sampleDir !== '') {
       await new Promise((resolve) => setTimeout(resolve, forMs).unref());
       const result = await post('HeapProfiler.stopSampling');
       const profile = typeof result === 'object' && result !== null && 'profile' in result ? result.profile : undefined;
-      writeFileSync(path.join(sampleDir, `${process.pid}.heapprofile`), JSON.stringify(profile));
+      await writeFile(path.join(sampleDir, `${process.pid}.heapprofile`), JSON.stringify(profile));
     })();
   }, startMs).unref();
 }

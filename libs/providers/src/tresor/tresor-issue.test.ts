@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +51,13 @@ describe('TresorProvider.issue', () => {
     expect(cert.notAfter.getTime() - cert.notBefore.getTime()).toBeGreaterThanOrEqual(24 * 3_600_000);
   });
 
+  it.each(keyAlgorithms)('hands over a %s server key as its PKCS#8 DER too, the bytes its PEM encodes', async (keyAlgorithm) => {
+    const cert = await provider.issue(request(`der-${keyAlgorithm}.bookstore.cluster.local`, { keyAlgorithm }));
+    const pemDer = createPrivateKey(cert.privateKeyPem ?? '').export({ type: 'pkcs8', format: 'der' });
+    expect(cert.privateKeyDer?.equals(pemDer)).toBe(true);
+    expect(opensslKeyMatches(cert.certificatePem, cert.privateKeyPem ?? '')).toBe(true);
+  });
+
   it('makes an RSA key off the event loop, so timers such as a job lock\'s renewal still run meanwhile', async () => {
     const issuing = provider.issue(request('rsa-3072.bookstore.cluster.local', { keyAlgorithm: 'rsa-3072' }));
     // Made inline, the key would be done before the event loop could turn even once.
@@ -65,6 +73,7 @@ describe('TresorProvider.issue', () => {
     const csrPem = createCsr({ commonName: 'evil.example.com', dnsNames: ['evil.example.com'], keyPair });
     const cert = await provider.issue(request('bookstore.bookstore.cluster.local', { csrPem }));
     expect(cert.privateKeyPem).toBeUndefined();
+    expect(cert.privateKeyDer).toBeUndefined();
     expect(opensslVerify(cert.certificatePem, rootFromSecret).output).toMatch(/: OK/);
     const text = opensslText(cert.certificatePem);
     expect(text).toContain('DNS:bookstore.bookstore.cluster.local');

@@ -2,7 +2,7 @@
 // it is loaded, or generated and created when absent. When several replicas start at once exactly
 // one create succeeds (409 AlreadyExists for the others), and the losers load the winner's root.
 import { DEFAULT_KEY_ALGORITHM, keyFamilyOf, systemClock, type Clock, type KeyAlgorithm } from '@fsm-certs/core';
-import { createRootCa, exportPrivateKeyPem, generateKeyPairOffThread, isX509Error, issueLeaf, loadIssuer, parseCsr } from '@fsm-certs/x509';
+import { createRootCa, derToPem, exportPrivateKeyDer, generateKeyPairOffThread, isX509Error, issueLeaf, loadIssuer, parseCsr } from '@fsm-certs/x509';
 import type { IssuedLeaf, Issuer } from '@fsm-certs/x509';
 import { isProviderError, ProviderError } from '../errors.js';
 import type { CertificateProvider, IssuedCertificate, IssueRequest, TrustBundle } from '../provider.js';
@@ -49,6 +49,53 @@ function materialFrom(store: SecretStore, secret: StoredSecret, now: Date): Tres
     }
   }
   return { signer, standby, rotation, resourceVersion: secret.resourceVersion };
+}
+
+/**
+ * What Tresor.issue returns. A generated key comes as its PKCS#8 DER, and its PEM is made from
+ * that DER only when read (then kept): the ca-service seals the DER of every key it generates and
+ * never reads the PEM, which was a base64 pass and ~0.4 KB of strings per certificate. The getter
+ * lives on the prototype, so no closure is made per certificate (an object literal's getter costs
+ * more than the PEM); like any accessor there, it is not copied by a spread or by JSON.
+ */
+class TresorCertificate implements IssuedCertificate {
+  readonly certificatePem: string;
+  readonly chainPem: readonly string[] = [];
+  readonly issuingCaPem: string;
+  readonly trustedCasPem: readonly string[];
+  readonly certificateDer: Buffer;
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly dnsNames: readonly string[];
+  readonly issuerId: string;
+  readonly provider = 'tresor' as const;
+  #privateKeyPem: string | undefined;
+
+  constructor(
+    readonly commonName: string,
+    leaf: IssuedLeaf,
+    signer: Issuer,
+    trusted: readonly Issuer[],
+    readonly privateKeyDer: Buffer | undefined,
+    readonly warnings: readonly string[],
+  ) {
+    this.certificatePem = leaf.certificatePem;
+    this.issuingCaPem = signer.certificatePem;
+    this.trustedCasPem = trusted.map((root) => root.certificatePem);
+    this.certificateDer = leaf.certificateDer;
+    this.serialNumber = leaf.serialNumber;
+    this.notBefore = leaf.notBefore;
+    this.notAfter = leaf.notAfter;
+    this.dnsNames = leaf.dnsNames;
+    this.issuerId = signer.fingerprint;
+  }
+
+  get privateKeyPem(): string | undefined {
+    if (this.privateKeyDer === undefined) return undefined;
+    this.#privateKeyPem ??= derToPem(this.privateKeyDer, 'PRIVATE KEY');
+    return this.#privateKeyPem;
+  }
 }
 
 export interface TresorStartOptions {
@@ -179,9 +226,9 @@ export class TresorProvider implements CertificateProvider {
     // One signer and bundle for the whole call, even if a reload swaps them meanwhile.
     const material = this.current;
     const signer = material.signer;
-    const trusted = trustedRootsOf(material).map((root) => root.certificatePem);
     let leaf: IssuedLeaf;
-    let privateKeyPem: string | undefined;
+    /** PKCS#8 of a key generated here (server-key mode). */
+    let privateKeyDer: Buffer | undefined;
     let now: Date;
     try {
       // CSR mode certifies the CSR's key, but the identity comes from the request (the
@@ -193,7 +240,7 @@ export class TresorProvider implements CertificateProvider {
         const pair = await generateKeyPairOffThread(request.keyAlgorithm);
         signal?.throwIfAborted();
         publicKey = pair.publicKey;
-        privateKeyPem = exportPrivateKeyPem(pair.privateKey);
+        privateKeyDer = exportPrivateKeyDer(pair.privateKey);
       }
       now = new Date(this.clock.now());
       leaf = issueLeaf(signer, {
@@ -203,9 +250,10 @@ export class TresorProvider implements CertificateProvider {
         ipAddresses: request.ipAddresses,
         validityMs: request.validityMs,
         now,
+        keyAsDerOnly: true,
         ...(publicKey === undefined ? { keyAlgorithm: request.keyAlgorithm } : { publicKey }),
       });
-      privateKeyPem ??= leaf.privateKeyPem;
+      privateKeyDer ??= leaf.privateKeyDer;
     } catch (error) {
       throw this.mapIssueError(error);
     }
@@ -213,23 +261,7 @@ export class TresorProvider implements CertificateProvider {
     if (leaf.notAfter.getTime() < now.getTime() + request.validityMs - 1000) {
       warnings.push(`validity capped at the root's expiry ${signer.notAfter.toISOString()}; rotate the root soon (fsm-certs ca rotate --auto)`);
     }
-    return {
-      commonName: request.commonName,
-      certificatePem: leaf.certificatePem,
-      chainPem: [],
-      issuingCaPem: signer.certificatePem,
-      trustedCasPem: trusted,
-      ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
-      certificateDer: leaf.certificateDer,
-      ...(privateKeyPem === undefined || leaf.privateKeyDer === undefined || privateKeyPem !== leaf.privateKeyPem ? {} : { privateKeyDer: leaf.privateKeyDer }),
-      serialNumber: leaf.serialNumber,
-      notBefore: leaf.notBefore,
-      notAfter: leaf.notAfter,
-      dnsNames: leaf.dnsNames,
-      issuerId: signer.fingerprint,
-      provider: 'tresor',
-      warnings,
-    };
+    return new TresorCertificate(request.commonName, leaf, signer, trustedRootsOf(material), privateKeyDer, warnings);
   }
 
   async trustBundle(): Promise<TrustBundle> {

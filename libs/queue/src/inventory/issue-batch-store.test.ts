@@ -108,6 +108,51 @@ describe('IssueBatchStore', () => {
     expect(texts.join()).not.toContain(knownRequest.serialNumber);
   });
 
+  it('a refused store-if-new write leaves every request id it carries unknown, with one id or several', async () => {
+    const existing = certificateRecord({ commonName: 'm1.x' });
+    const knownId = randomUUID();
+    await store.commit([storeWrite(existing, null, [knownId])]);
+    const ifNew = (record: ReturnType<typeof certificateRecord>, ids: string[]): StoreWrite => ({ ...storeWrite(record, null, ids), unlessRequestKnown: true });
+    const [onExistingId, besideKnownId] = [randomUUID(), randomUUID()];
+    const result = await store.commit([
+      ifNew(certificateRecord({ commonName: 'm1.x' }), [onExistingId]),
+      ifNew(certificateRecord({ commonName: 'm2.x' }), [besideKnownId, knownId]),
+      ifNew(certificateRecord({ commonName: 'm3.x' }), [knownId]),
+    ]);
+    expect(result).toEqual([false, false, false]);
+    expect(await db.redis.exists(store.keys.request(onExistingId), store.keys.request(besideKnownId))).toBe(0);
+    expect(await inventory.findByRequestId(knownId)).toEqual(existing);
+    expect(await inventory.get('m2.x')).toBeUndefined();
+    expect(await inventory.get('m3.x')).toBeUndefined();
+    expect(await announced()).toHaveLength(1);
+  });
+
+  it("checks a store-if-new write's lone request id in the same command that stores it, and trims the announcements once per call", async () => {
+    const ifNew = (record: ReturnType<typeof certificateRecord>): StoreWrite => ({ ...storeWrite(record, null, [randomUUID()]), unlessRequestKnown: true });
+    await store.commit([ifNew(certificateRecord({ commonName: 'warm.x' }))]);
+    await db.redis.config('RESETSTAT');
+    const writes = ['c1.x', 'c2.x', 'c3.x', 'c4.x'].map((commonName) => ifNew(certificateRecord({ commonName })));
+    expect(await store.commit(writes)).toEqual([true, true, true, true]);
+    const calls = Object.fromEntries([...(await db.redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    // Redis commands per certificate are what issue 15 counts: one SET per request id; the one
+    // EXISTS is the batch's check that its CA entry, sent by digest, is stored.
+    expect(calls['exists']).toBe(1);
+    expect(calls['set']).toBe(4);
+    expect(calls['xadd']).toBe(4);
+    expect(calls['xtrim']).toBe(1);
+    for (const write of writes) expect(await inventory.findByRequestId(write.requestIds[0] ?? '')).toEqual(write.record);
+  });
+
+  it('keeps the announcements stream near its cap across many batches', async () => {
+    const small = new IssueBatchStore(db.redis, { prefix: PREFIX, eventMaxLength: 10 });
+    for (let batch = 0; batch < 40; batch++) {
+      const writes = Array.from({ length: 7 }, (_, i) => ({ ...storeWrite(certificateRecord({ commonName: `t${batch}-${i}.x` }), null, [randomUUID()]), unlessRequestKnown: true }));
+      expect(await small.commit(writes)).toEqual(writes.map(() => true));
+    }
+    // MAXLEN ~ trims whole radix-tree nodes (100 entries each), so up to a node more than the cap stays.
+    expect(await db.redis.xlen(events.key)).toBeLessThanOrEqual(10 + 100);
+  });
+
   it('remembers a request id only while the serial it names is current', async () => {
     const record = certificateRecord({ commonName: 'e.x' });
     await store.commit([storeWrite(record, null)]);

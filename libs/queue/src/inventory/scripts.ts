@@ -86,7 +86,9 @@ return out
  *                 notAfter seconds (live-leaves.ts). The request marker stored under each
  *                 request key is requestMarker's `<serial> <commonName>`.
  *   'n' store if new: as 's', and only while none of its request keys exists either (a write
- *                 made without looking first: a request id answered before is decided again)
+ *                 made without looking first: a request id answered before is decided again).
+ *                 A lone request key is checked by the SET NX that stores its marker.
+ * The announcements are trimmed (XTRIM MAXLEN ~) once per call that added any, not per XADD.
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
  * CA entries are content-addressed and written only if absent: a batch sends each distinct one
  * once, and rewriting an existing one changes nothing (nor the AOF).
@@ -131,6 +133,7 @@ for c = 1, nca do
 end
 k, a = 6 + nca, first
 local out = {}
+local announced = false
 for w = 1, nwrites do
   local cur = redis.call('HGET', KEYS[k], 'serial')
   local h = headers[w]
@@ -138,9 +141,18 @@ for w = 1, nwrites do
     local kind, serial, renew, expect, nreq, notafter = h[1], h[2], h[3], h[4], tonumber(h[5]), h[8]
     local cn = ARGV[a + 2]
     local blocked = (expect == '-' and cur) or (expect ~= '-' and cur ~= expect)
+    local marker = serial .. ' ' .. cn
+    -- A lone request key of a store-if-new write is checked and set in one call (SET NX),
+    -- before anything else is written, so a refused write still changes nothing.
+    local markerSet = false
     if kind == 'n' and not blocked then
-      for i = 1, nreq do
-        if redis.call('EXISTS', KEYS[k + i]) == 1 then blocked = true end
+      if nreq == 1 then
+        blocked = not redis.call('SET', KEYS[k + 1], marker, 'PX', ttl, 'NX')
+        markerSet = not blocked
+      else
+        for i = 1, nreq do
+          if redis.call('EXISTS', KEYS[k + i]) == 1 then blocked = true end
+        end
       end
     end
     if blocked then
@@ -153,11 +165,15 @@ for w = 1, nwrites do
       redis.call('ZADD', KEYS[1], renew, cn)
       redis.call('ZADD', KEYS[2], 0, cn)
       liveAdd(ARGV[issuers + tonumber(h[7])], notafter, cn)
-      local marker = serial .. ' ' .. cn
-      for i = 1, nreq do
-        redis.call('SET', KEYS[k + i], marker, 'PX', ttl)
+      if not markerSet then
+        for i = 1, nreq do
+          redis.call('SET', KEYS[k + i], marker, 'PX', ttl)
+        end
       end
-      redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[a + 3])
+      -- Trimmed once per call below: an XADD with MAXLEN ~ has Redis rewrite its trim
+      -- arguments for the AOF on every entry.
+      redis.call('XADD', KEYS[3], '*', 'event', ARGV[a + 3])
+      announced = true
       out[w] = 1
     end
     k = k + 1 + nreq
@@ -172,6 +188,9 @@ for w = 1, nwrites do
     k = k + 2
     a = a + 3
   end
+end
+if announced then
+  redis.call('XTRIM', KEYS[3], 'MAXLEN', '~', maxlen)
 end
 local naudit = tonumber(ARGV[a] or '0')
 if naudit > 0 then

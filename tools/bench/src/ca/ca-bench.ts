@@ -35,6 +35,7 @@ import { BENCH_ENV, benchRunFrom } from '../issue/targets.js';
 import { baselineStartStack } from '../issue/vault.js';
 import { ScriptTimes, perCert, sampleRedis, type RedisCounters } from './redis-stats.js';
 import { gcPerThousand, gcStatsEnabled, removeGcProbeDir, sampleGc, withGcProbe } from '../gc-stats.js';
+import { RedisAccounting } from '../redis-accounting.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
@@ -237,11 +238,13 @@ try {
   const results = new Map<string, Array<Record<string, number>>>(systems.map((s) => [s.name, []]));
   const redisTotals = new Map<string, RedisTotals>(systems.map((s) => [s.name, { certs: 0, before: [], after: [], aofBytes: 0, aofCerts: 0 }]));
   const scriptTimes = new Map<string, ScriptTimes>(systems.map((s) => [s.name, new ScriptTimes(bullmqScripts())]));
+  const accounting = new Map(systems.map((s) => [s.name, new RedisAccounting(s.info)]));
   if (slowlog) for (const system of systems) await ScriptTimes.start(system.info);
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? systems : [...systems].reverse();
     for (const system of order) {
       const redisBefore = await sampleRedis(system.info);
+      await accounting.get(system.name)?.begin();
       const sysBefore = sysMillis(system.pids['ca-service']);
       const caPid = system.pids['ca-service'];
       const gcBefore = system.gcDir !== undefined && caPid !== undefined ? sampleGc(system.gcDir, caPid) : undefined;
@@ -252,6 +255,7 @@ try {
       const gc = gcBefore !== undefined && system.gcDir !== undefined && caPid !== undefined ? gcPerThousand(gcBefore, sampleGc(system.gcDir, caPid), certs) : undefined;
       const sys = Math.round(((sysMillis(system.pids['ca-service']) - sysBefore) * 1000) / certs);
       const redisAfter = await sampleRedis(system.info);
+      await accounting.get(system.name)?.end(certs);
       if (slowlog) await scriptTimes.get(system.name)?.collect(system.info);
       const totals = redisTotals.get(system.name);
       if (totals !== undefined) {
@@ -297,6 +301,18 @@ try {
     const kept = system === undefined ? NaN : await system.queue.getCompletedCount();
     console.log(JSON.stringify({ system: name, redis_used_memory_mb: Number((usedMemory / 2 ** 20).toFixed(1)), completed_issue_jobs_kept: kept, aof_bytes_per_cert: totals.aofCerts === 0 ? null : Math.round(totals.aofBytes / totals.aofCerts), aof_certs_counted: totals.aofCerts, redis_per_cert: perCert(sumCounters(totals.before), sumCounters(totals.after), totals.certs) }));
     if (slowlog) console.log(JSON.stringify({ system: name, redis_top_level_per_cert: scriptTimes.get(name)?.perCert(totals.certs) }));
+    console.log(JSON.stringify({ system: name, redis_accounting: accounting.get(name)?.report() }));
+  }
+  // Each script's calls and µs per certificate, by name, from the slow log in one more slice per
+  // system, after the measured ones: the slow log costs Redis CPU, so its µs are for shares only.
+  if (!slowlog) {
+    for (const system of systems) {
+      const times = new ScriptTimes(bullmqScripts());
+      await ScriptTimes.start(system.info);
+      const certs = await drive(system, seconds * 1000);
+      await times.collect(system.info);
+      console.log(JSON.stringify({ system: system.name, redis_top_level_per_cert_slowlog: times.perCert(certs) }));
+    }
   }
   console.log(JSON.stringify({ summary: true, rounds, seconds, items, in_flight: inFlight, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), median: medians, ca_service_cpu_vs_baseline_per_round: perRound('ca-service'), redis_cpu_vs_baseline_per_round: perRound('redis') }));
 } finally {

@@ -84,12 +84,14 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
       before = sampleCpu(target.pids);
       if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
       void target.batchSince?.();
+      void target.redis?.begin();
     },
     request: (seq) => target.request(offset + seq),
   });
   const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
   const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
   const batch = await target.batchSince?.();
+  await target.redis?.end(load.requests);
   console.log(
     JSON.stringify({
       scenario: target.scenario,
@@ -164,6 +166,8 @@ try {
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) results.get(target.scenario)?.push(await measure(target, round));
   }
+  // Per certificate over all rounds: Redis's commands and what its AOF took, by command and key class.
+  for (const target of targets) if (target.redis !== undefined) console.log(JSON.stringify({ scenario: target.scenario, redis_accounting: target.redis.report(8) }));
 
   const summary = (scenario: string): { throughput: number; p50_ms: number; p99_ms: number; cpu_us_per_cert: Record<string, number> } | undefined => {
     const rs = results.get(scenario);

@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, generateKek } from '@fsm-certs/queue';
+import { createRedisConnection, freePort, generateKek } from '@fsm-certs/queue';
 import { startStack, type RunFrom, type Stack } from '@fsm-certs/stack';
 import { cfsslNewcert, startCfssl } from './cfssl.js';
 import { postJson } from './http-post.js';
+import { RedisAccounting } from '../redis-accounting.js';
 
 /** The scenario names bench:issue prints; variants are `fsm-certs-<name>`. */
 export const SCENARIOS = {
@@ -28,7 +29,16 @@ export interface Target {
   request(seq: number): Promise<void>;
   /** Average items per BullMQ job since the last call (fsm targets only). */
   batchSince?(): Promise<number | undefined>;
+  /** Redis's commands and AOF bytes over the measured slices (targets with a Redis of ours). */
+  readonly redis?: RedisAccounting;
   stop(): Promise<void>;
+}
+
+/** Redis accounting on a connection of its own, closed before the stack stops its Redis. */
+function accountingFor(stack: Stack): { readonly redis: RedisAccounting; close(): void } {
+  const connection = createRedisConnection(stack.redisUrl, { role: 'client' });
+  connection.on('error', () => undefined);
+  return { redis: new RedisAccounting(connection), close: () => connection.disconnect() };
 }
 
 /** cfssl serve; with certDb it also records every certificate in its sqlite certificate database. */
@@ -114,12 +124,15 @@ export async function fsmTarget(options: { readonly scenario?: string; readonly 
   }
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
   for (const app of stack.apps) pids[app.label] = app.pid;
+  const accounting = accountingFor(stack);
   return {
     scenario: options.scenario ?? SCENARIOS.fsm,
     pids,
     request: gatewayRequest(stack, 'fsm'),
     batchSince: batchMeter(stack),
+    redis: accounting.redis,
     async stop() {
+      accounting.close();
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -170,11 +183,16 @@ export async function queueHopTarget(): Promise<Target> {
   }
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid, 'stand-in-ca': standIn.pid };
   for (const app of stack.apps) pids[app.label] = app.pid;
+  const accounting = accountingFor(stack);
   return {
     scenario: SCENARIOS.queueHop,
     pids,
     request: gatewayRequest(stack, 'hop'),
     batchSince: batchMeter(stack),
-    stop,
+    redis: accounting.redis,
+    async stop() {
+      accounting.close();
+      await stop();
+    },
   };
 }
