@@ -1,3 +1,4 @@
+export * from './admin-token.js';
 export * from './app-process.js';
 export * from './errors.js';
 export * from './node-flags.js';

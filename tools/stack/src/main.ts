@@ -3,11 +3,11 @@
 // .data/endpoint.json once OUR gateway is ready (never when another server holds its port);
 // restarts crashed processes, stops everything when one keeps crashing; Ctrl-C / SIGTERM stops
 // everything cleanly. Each process logs to .data/logs/<name>.log as well as to this terminal.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GatewayClient } from '@fsm-certs/client';
+import { newAdminToken } from './admin-token.js';
 import { repoRoot } from './app-process.js';
 import { StackError } from './errors.js';
 import { startStack, type Stack } from './stack.js';
@@ -18,7 +18,7 @@ async function adminTokenFor(dataDir: string): Promise<string> {
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   const file = path.join(dataDir, 'admin-token');
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const token = randomBytes(24).toString('base64url');
+  const token = newAdminToken();
   await writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' });
   return token;
 }

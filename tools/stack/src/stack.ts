@@ -1,10 +1,10 @@
 // The whole system on one machine: a Redis (private unless REDIS_URL is given), ca-service,
 // issuer-gateway and rotation-worker(s) as separate processes, talking only through Redis.
 // Every process is supervised: a crash is restarted with backoff, a crash loop stops the stack.
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
+import { newAdminToken } from './admin-token.js';
 import { AppProcess, type AppName, type RunFrom } from './app-process.js';
 import { gatewayPortInUse, StackError } from './errors.js';
 import { waitForGateway } from './gateway-ready.js';
@@ -77,7 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   // 0 means any free port, as GATEWAY_PORT=0 does for the gateway alone; chosen here so the URL is known.
   const gatewayPort = options.gatewayPort === undefined || options.gatewayPort === 0 ? await freePort() : options.gatewayPort;
-  const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const adminToken = options.adminToken ?? newAdminToken();
   const provider = options.env?.['CERT_MANAGER'] ?? process.env['CERT_MANAGER'];
   const env: NodeJS.ProcessEnv = {
     // The embedded mode keeps its secrets under dataDir even when the shell has KUBECONFIG set

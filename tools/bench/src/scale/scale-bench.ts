@@ -15,13 +15,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { systemClock } from '@fsm-certs/core';
 import { sweepOnce } from '@fsm-certs/issuance';
 import { DEFAULT_PREFIX, Inventory, createRotateQueue, startRedisServer, type CertificateRecord } from '@fsm-certs/queue';
-import { repoRoot } from '@fsm-certs/stack';
+import { newAdminToken, repoRoot } from '@fsm-certs/stack';
 import { median } from '../measure.js';
 import { postJson } from '../issue/http-post.js';
 import { benchRunFrom } from '../issue/targets.js';
@@ -200,7 +199,7 @@ async function inventoryAtScale(): Promise<void> {
     const [name, ...value] = config.split(/\s+/);
     if (name !== undefined) await redis.config('SET', name, value.join(' '));
   }
-  const adminToken = randomBytes(24).toString('base64url');
+  const adminToken = newAdminToken();
   const prefix = DEFAULT_PREFIX;
   const inventory = new Inventory(redis, { prefix });
   const rotateQueue = createRotateQueue(redis, prefix);
