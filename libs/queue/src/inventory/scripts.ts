@@ -88,8 +88,8 @@ return out
  *   'n' store if new: as 's', and only while none of its request keys exists either (a write
  *                 made without looking first: a request id answered before is decided again).
  *                 A lone request key is checked by the SET NX that stores its marker.
- * The announcements are trimmed (XTRIM MAXLEN ~) once per call that added any, not per XADD.
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
+ * The announcements are trimmed (XTRIM MAXLEN ~) once per call that added any, not per XADD.
  * CA entries are content-addressed and written only if absent: a batch sends each distinct one
  * once, and rewriting an existing one changes nothing (nor the AOF).
  * After the writes (KEYS and ARGV continue where the last write's end): the audit trail's index
