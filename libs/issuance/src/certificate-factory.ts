@@ -81,8 +81,9 @@ export class CertificateFactory {
     const { record, sealedKey } = this.toRecord(item, issued, keyAlgorithm);
     const stored: CertificateRecord = current === undefined ? record : { ...record, previousSerialNumber: current.serialNumber };
     // What the record's text encodes, handed to the record encoder so it need not parse it back.
-    const { certificateDer } = issued;
-    const hints = certificateDer === undefined ? (sealedKey === undefined ? {} : { sealedKey }) : sealedKey === undefined ? { certificateDer } : { certificateDer, sealedKey };
+    const hints: { certificateDer?: Buffer; sealedKey?: Buffer } = {};
+    if (issued.certificateDer !== undefined) hints.certificateDer = issued.certificateDer;
+    if (sealedKey !== undefined) hints.sealedKey = sealedKey;
     const write: { -readonly [K in keyof StoreWrite]: StoreWrite[K] } = {
       kind: 'store',
       record: stored,
