@@ -4,9 +4,11 @@
 // are found again by request id, so a retry never issues twice.
 import type { Job } from 'bullmq';
 import {
+  LATEST_ISSUE_RESULT_VERSION,
   parseIssueJobPayload,
   type IssueItemResult,
   type IssueItemResultV2,
+  type IssueItemResultV3,
   type IssueJobPayload,
   type IssueJobResult,
 } from '@fsm-certs/queue';
@@ -52,6 +54,25 @@ export function compactResults(results: readonly IssueItemResult[], bundle: Publ
     const compact: IssueItemResultV2 = { requestId: result.requestId, ok: true, certificate: rest, trustBundleDigest: bundle.digest };
     return result.auditId === undefined ? compact : { ...compact, auditId: result.auditId };
   });
+}
+
+/**
+ * v3 results: every certificate an item is answered with is its name's current record in the
+ * inventory (stored by this batch's commit, or found there by its lookup), so it is named, not
+ * carried; the gateway reads it back and answers only with that serial.
+ */
+export function namedResults(results: readonly IssueItemResult[]): IssueItemResultV3[] {
+  return results.map((result): IssueItemResultV3 => {
+    if (!result.ok) return result;
+    const { commonName, serialNumber } = result.certificate;
+    const named: IssueItemResultV3 = { requestId: result.requestId, ok: true, commonName, serialNumber };
+    return result.auditId === undefined ? named : { ...named, auditId: result.auditId };
+  });
+}
+
+/** The result version to answer with: the highest this release writes, up to the one the producer reads. */
+function resultVersionFor(payload: IssueJobPayload): number {
+  return Math.min(LATEST_ISSUE_RESULT_VERSION, Math.max(payload.resultVersion ?? 1, payload.maxResultVersion ?? 1));
 }
 
 /** An attempt after a crash, a stall or a retry may find work of an earlier attempt half done. */
@@ -101,7 +122,9 @@ export function createIssueProcessor(deps: IssueProcessorDeps) {
         `${transient} of ${results.length} items hit a transient failure (backend or Redis unavailable); retrying the batch — answered items are returned again, not re-issued.`,
       );
     }
-    if (payload.resultVersion === 2) return { version: 2, results: compactResults(results, deps.trustBundle?.()) };
+    const version = resultVersionFor(payload);
+    if (version === 3) return { version: 3, results: namedResults(results) };
+    if (version === 2) return { version: 2, results: compactResults(results, deps.trustBundle?.()) };
     return { version: 1, results };
   };
 }

@@ -19,6 +19,7 @@ export * from './crypto/key-envelope.js';
 export * from './inventory/inventory.js';
 export * from './inventory/issue-batch-store.js';
 export * from './inventory/overdue.js';
+export type { StoredName, StoredRead } from './inventory/stored-records.js';
 export { LiveLeaves, MAX_LIVE_LEAF_NAMES_PAGE, type LiveLeafCounts, type LiveLeafCursor, type LiveLeafNamesPage } from './inventory/live-leaves.js';
 export * from './inventory/trust-bundle-digest.js';
 export { plainlyValidRecord, type PlainRecordOptions } from './inventory/record-check.js';

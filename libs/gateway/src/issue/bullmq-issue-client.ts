@@ -55,10 +55,16 @@ export interface BullMqIssueClientOptions {
   /** Retry-After sent with 503. Default 2 s. */
   readonly retryAfterSeconds?: number;
   /**
-   * The inventory, to fill in compact (v2) results from its trust bundle. Given: results are
-   * requested as v2 (the CA PEMs are not repeated per record). Absent: v1 results.
+   * The inventory, to fill in compact (v2) results from its trust bundle and read the records v3
+   * results name. Given: results are requested as v2 (the CA PEMs are not repeated per record),
+   * or v3 (see storedResults). Absent: v1 results.
    */
   readonly compactResults?: CompactResultSource;
+  /**
+   * With compactResults: ask for v3 results, which name the stored certificates instead of
+   * carrying them (read back in one round trip per job). Default true.
+   */
+  readonly storedResults?: boolean;
 }
 
 /** How often a job is polled while the events reader has not fixed its start. */
@@ -103,6 +109,8 @@ export class BullMqIssueClient implements IssueClient {
   /** Jobs whose add Redis confirmed (a job missing from Redis is finished only if it was added). */
   private readonly added = new Set<string>();
   private readonly compact: { readonly source: CompactResultSource; readonly cache: TrustBundleCache } | undefined;
+  /** What a payload adds to ask for the result version this gateway reads best. */
+  private readonly resultRequest: Pick<IssueJobPayload, 'resultVersion' | 'maxResultVersion'>;
 
   constructor(options: BullMqIssueClientOptions) {
     this.queue = options.queue;
@@ -116,6 +124,8 @@ export class BullMqIssueClient implements IssueClient {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 2;
     const source = options.compactResults;
     this.compact = source === undefined ? undefined : { source, cache: new TrustBundleCache(source) };
+    // resultVersion stays 2 beside maxResultVersion: a ca-service that predates v3 answers v2.
+    this.resultRequest = source === undefined ? {} : options.storedResults === false ? { resultVersion: 2 } : { resultVersion: 2, maxResultVersion: 3 };
   }
 
   /** Starts reading the events stream; resolves once every job added from now on is answered by its event. */
@@ -147,8 +157,7 @@ export class BullMqIssueClient implements IssueClient {
   }
 
   private async enqueue(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
-    const payload: IssueJobPayload =
-      this.compact === undefined ? { version: 1, requests: [...items] } : { version: 1, requests: [...items], resultVersion: 2 };
+    const payload: IssueJobPayload = { version: 1, requests: [...items], ...this.resultRequest };
     const jobId = randomUUID();
     const finished = this.waitFor(jobId, options.timeoutMs);
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
@@ -193,7 +202,7 @@ export class BullMqIssueClient implements IssueClient {
     }
     if (parsed.data.version === 1) return noteAudits(parsed.data.results, parsed.data.results);
     if (this.compact === undefined) {
-      throw new GatewayError('ISSUANCE_FAILED', 'The CA service answered with compact (v2) results this gateway did not ask for; check that both run compatible versions.');
+      throw new GatewayError('ISSUANCE_FAILED', `The CA service answered with v${parsed.data.version} results this gateway did not ask for; check that both run compatible versions.`);
     }
     let expanded: readonly IssueItemResult[];
     try {

@@ -5,10 +5,12 @@
 // other result goes through the schema, which decides and words the refusal; the hand check only
 // ever says "plainly valid", for a result the schema accepts and would return unchanged (no field
 // it would strip or convert).
+import { FIELD_LIMITS, SERIAL_NUMBER_PATTERN } from '@fsm-certs/api';
 import { plainlyValidRecord, type IssueJobResult } from '@fsm-certs/queue';
 
 const OK_FIELDS_V1: ReadonlySet<string> = new Set(['requestId', 'ok', 'certificate', 'auditId']);
 const OK_FIELDS_V2: ReadonlySet<string> = new Set(['requestId', 'ok', 'certificate', 'trustBundleDigest', 'auditId']);
+const OK_FIELDS_V3: ReadonlySet<string> = new Set(['requestId', 'ok', 'commonName', 'serialNumber', 'auditId']);
 const FAILED_FIELDS: ReadonlySet<string> = new Set(['requestId', 'ok', 'error']);
 const ERROR_FIELDS: ReadonlySet<string> = new Set(['code', 'message', 'httpStatus', 'retryable']);
 const RESULT_FIELDS: ReadonlySet<string> = new Set(['version', 'results']);
@@ -48,12 +50,29 @@ function isPlainJobError(value: unknown): boolean {
   return isString(code, 1, Number.MAX_SAFE_INTEGER) && typeof message === 'string' && Number.isSafeInteger(httpStatus) && (httpStatus as number) >= 400 && (httpStatus as number) <= 599 && typeof retryable === 'boolean';
 }
 
-function isPlainItemResult(value: unknown, version: 1 | 2): boolean {
+/** A v3 item's name of its stored certificate: a common name in the DNS-character subset and a serial. */
+function isPlainStoredName(value: Fields): boolean {
+  const { commonName, serialNumber } = value;
+  return (
+    typeof commonName === 'string' &&
+    commonName.length >= 1 &&
+    commonName.length <= FIELD_LIMITS.dnsName &&
+    PLAIN_COMMON_NAME.test(commonName) &&
+    typeof serialNumber === 'string' &&
+    SERIAL_NUMBER_PATTERN.test(serialNumber)
+  );
+}
+
+function isPlainItemResult(value: unknown, version: 1 | 2 | 3): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const ok = (value as Fields)['ok'];
   if (ok === false) {
     if (!plainWithin(value, FAILED_FIELDS)) return false;
     return typeof value['requestId'] === 'string' && UUID.test(value['requestId']) && isPlainJobError(value['error']);
+  }
+  if (version === 3) {
+    if (ok !== true || !plainWithin(value, OK_FIELDS_V3)) return false;
+    return typeof value['requestId'] === 'string' && UUID.test(value['requestId']) && (value['auditId'] === undefined || typeof value['auditId'] === 'string') && isPlainStoredName(value);
   }
   if (ok !== true || !plainWithin(value, version === 1 ? OK_FIELDS_V1 : OK_FIELDS_V2)) return false;
   const digest = value['trustBundleDigest'];
@@ -73,7 +92,7 @@ function isPlainItemResult(value: unknown, version: 1 | 2): boolean {
 export function isPlainIssueJobResult(value: unknown): value is IssueJobResult {
   if (!plainWithin(value, RESULT_FIELDS)) return false;
   const { version, results } = value;
-  if ((version !== 1 && version !== 2) || !Array.isArray(results)) return false;
+  if ((version !== 1 && version !== 2 && version !== 3) || !Array.isArray(results)) return false;
   for (const result of results) if (!isPlainItemResult(result, version)) return false;
   return true;
 }

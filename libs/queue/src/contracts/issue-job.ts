@@ -5,7 +5,18 @@
 // every record. v2 lets a record name the trust bundle it shares with the inventory's (by its
 // digest) instead. A producer asks for v2 with `resultVersion: 2` in an otherwise unchanged v1
 // payload: a ca-service that predates v2 strips the unknown field and answers v1, and a producer
-// that does not ask (rotation-worker, tools, older gateways) keeps getting v1. Readers accept both.
+// that does not ask (rotation-worker, tools, older gateways) keeps getting v1. Readers accept
+// every version.
+//
+// v3 names each stored certificate (common name and serial) instead of carrying it: every
+// certificate an issue job answers with is the inventory's current record of its name (the
+// commit has just stored it, or the batch found it there), so the gateway reads those records,
+// all of a job's in one round trip, and answers only with the very serial named; a name that
+// holds another serial by then (renewed, re-issued by a root rotation, released) is answered 503,
+// retryable, never with another certificate. A producer asks for v3 with `maxResultVersion: 3`
+// beside `resultVersion: 2`: `resultVersion` stays `z.literal(2)` because a ca-service that
+// predates v3 refuses any other value there, while it strips the unknown `maxResultVersion` and
+// answers v2. A ca-service answers the highest version it writes up to the one asked for.
 //
 // Audit by the commit: a gateway that names the audit record of an HTTP request in its item
 // (`audit`: the record's id, chosen by the gateway, and who asked) lets the ca-service store that
@@ -65,8 +76,10 @@ export type IssueItem = z.infer<typeof issueItemSchema>;
 export const issueJobPayloadSchema = z.object({
   version: z.literal(1),
   requests: z.array(issueItemSchema).min(1).max(MAX_ISSUE_BATCH),
-  /** Highest result version the producer reads; absent means 1. */
+  /** Highest result version the producer reads, up to 2; absent means 1. */
   resultVersion: z.literal(2).optional(),
+  /** Highest result version the producer reads when above 2 (see the top of this file); absent: resultVersion says. */
+  maxResultVersion: z.int().positive().optional(),
 });
 export type IssueJobPayload = z.infer<typeof issueJobPayloadSchema>;
 
@@ -122,6 +135,28 @@ export const issueJobResultV2Schema = z.object({
 });
 export type IssueJobResultV2 = z.infer<typeof issueJobResultV2Schema>;
 
+/** The highest result version this release writes (and reads). */
+export const LATEST_ISSUE_RESULT_VERSION = 3;
+
+/** v3: an item answered by a stored certificate, named by the key it is stored under and its serial. */
+export const issueItemStoredSchema = z.object({
+  requestId: z.uuid(),
+  ok: z.literal(true),
+  commonName: commonNameSchema,
+  serialNumber: serialNumberSchema,
+  auditId: z.string().optional(),
+});
+export type IssueItemStored = z.infer<typeof issueItemStoredSchema>;
+
+export const issueItemResultV3Schema = z.discriminatedUnion('ok', [issueItemStoredSchema, issueItemFailureSchema]);
+export type IssueItemResultV3 = z.infer<typeof issueItemResultV3Schema>;
+
+export const issueJobResultV3Schema = z.object({
+  version: z.literal(3),
+  results: z.array(issueItemResultV3Schema),
+});
+export type IssueJobResultV3 = z.infer<typeof issueJobResultV3Schema>;
+
 /** Every result version a reader must accept. */
-export const issueJobResultSchema = z.discriminatedUnion('version', [issueJobResultV1Schema, issueJobResultV2Schema]);
+export const issueJobResultSchema = z.discriminatedUnion('version', [issueJobResultV1Schema, issueJobResultV2Schema, issueJobResultV3Schema]);
 export type IssueJobResult = z.infer<typeof issueJobResultSchema>;

@@ -83,8 +83,9 @@ function isPlainItem(value: unknown): boolean {
  */
 export function isPlainIssueJobPayload(data: unknown): data is IssueJobPayload {
   if (!plainWithin(data, PAYLOAD_FIELDS)) return false;
-  const { version, requests, resultVersion } = data;
+  const { version, requests, resultVersion, maxResultVersion } = data;
   if (version !== 1 || (resultVersion !== undefined && resultVersion !== 2)) return false;
+  if (maxResultVersion !== undefined && !(Number.isSafeInteger(maxResultVersion) && (maxResultVersion as number) > 0)) return false;
   if (!Array.isArray(requests) || requests.length < 1 || requests.length > MAX_ISSUE_BATCH) return false;
   for (let i = 0; i < requests.length; i += 1) if (!isPlainItem(requests[i])) return false;
   return true;

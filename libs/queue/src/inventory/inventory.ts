@@ -25,6 +25,7 @@ import {
 } from './record-codec.js';
 import { LiveLeaves, indexedNotAfter, type LiveLeafCounts, type LiveLeafCursor, type LiveLeafNamesPage } from './live-leaves.js';
 import { DELETE_SCRIPT, PUT_SCRIPT } from './scripts.js';
+import { readStoredRecords, type StoredName, type StoredRead } from './stored-records.js';
 
 export interface PutOptions {
   /** Compare-and-set: store only if the current serial is this one; `null` = only if absent. */
@@ -299,6 +300,11 @@ export class Inventory {
     const record = await this.get(marker.commonName);
     if (record === undefined) return undefined;
     return answersMarker(record, marker.serialNumber) ? record : undefined;
+  }
+
+  /** The certificates an issue result names, in one round trip: each only while its name still holds that serial (stored-records.ts). */
+  readStored(names: readonly StoredName[]): Promise<StoredRead[]> {
+    return readStoredRecords(this.redis, this.keys, names, (read) => this.decodeAll(read));
   }
 
   async setTrustBundle(input: TrustBundleInput): Promise<TrustBundleRecord> {
