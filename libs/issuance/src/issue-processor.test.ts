@@ -3,10 +3,10 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { issueJobPayloadSchema, type IssueJobPayload, type IssueJobResult } from '@fsm-certs/queue';
+import { Inventory, issueJobPayloadSchema, type IssueJobPayload, type IssueJobResult } from '@fsm-certs/queue';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import { createIssueProcessor } from './issue-processor.js';
-import { item, memoryLogger, startIssuer, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
+import { PREFIX, item, memoryLogger, startIssuer, startTestEnv, type TestEnv } from './test-support.test-helpers.js';
 
 /** A first attempt, as BullMQ hands a job to the processor. */
 function jobOf(data: unknown): Job<IssueJobPayload, IssueJobResult> {
@@ -52,5 +52,36 @@ describe('the issue processor reading its payload', () => {
     const refusal = processor(jobOf(bad));
     await expect(refusal).rejects.toBeInstanceOf(UnrecoverableError);
     await expect(refusal).rejects.toThrow(`requests.0.validityMs: ${schemaMessage}`);
+  });
+
+  it('names each stored certificate instead of carrying it when asked for v3, reuse, audit ids and failures included', async () => {
+    const processor = createIssueProcessor({ issuer, logger: memoryLogger().logger });
+    const inventory = new Inventory(env.connect(), { prefix: PREFIX });
+    const earlier = await processor(jobOf({ version: 1, requests: [item('named-reused.bookstore.cluster.local')] }));
+    const audit = { id: '1764504000000-0a1b2c3d4e5f', operation: 'issueCertificate' as const, caller: 'bench', clientAddress: null, requestId: 'r-1' };
+    const fresh = item('named-new.bookstore.cluster.local', { audit });
+    const reused = item('named-reused.bookstore.cluster.local');
+    const bad = item('named-short.bookstore.cluster.local', { validityMs: 60_000 });
+    const result = await processor(jobOf({ version: 1, requests: [fresh, reused, bad], resultVersion: 2, maxResultVersion: 3 }));
+    const current = async (name: string): Promise<string | undefined> => (await inventory.get(name))?.serialNumber;
+    expect(result).toEqual({
+      version: 3,
+      results: [
+        { requestId: fresh.requestId, ok: true, commonName: fresh.commonName, serialNumber: await current(fresh.commonName), auditId: audit.id },
+        { requestId: reused.requestId, ok: true, commonName: reused.commonName, serialNumber: earlier.results[0]?.ok === true ? earlier.results[0].certificate.serialNumber : 'none' },
+        { requestId: bad.requestId, ok: false, error: expect.objectContaining({ httpStatus: 400, retryable: false }) },
+      ],
+    });
+    expect(await current(reused.commonName)).toBe((result.results[1] as { serialNumber: string }).serialNumber);
+  });
+
+  it('answers producers that do not ask for v3 as before: v2 for resultVersion 2 (an older gateway), v1 for nothing (the rotation-worker)', async () => {
+    const processor = createIssueProcessor({ issuer, logger: memoryLogger().logger });
+    const v2 = await processor(jobOf({ version: 1, requests: [item('named-v2.bookstore.cluster.local')], resultVersion: 2 }));
+    const v1 = await processor(jobOf({ version: 1, requests: [item('named-v1.bookstore.cluster.local')] }));
+    expect(v2).toMatchObject({ version: 2, results: [{ ok: true, certificate: { commonName: 'named-v2.bookstore.cluster.local' } }] });
+    expect(v1).toMatchObject({ version: 1, results: [{ ok: true, certificate: { commonName: 'named-v1.bookstore.cluster.local', issuingCaPem: expect.any(String) } }] });
+    // A producer of a later release asking for more than this one writes gets this one's latest.
+    expect(await processor(jobOf({ version: 1, requests: [item('named-v9.bookstore.cluster.local')], resultVersion: 2, maxResultVersion: 9 }))).toMatchObject({ version: 3 });
   });
 });

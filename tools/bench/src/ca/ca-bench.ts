@@ -87,7 +87,7 @@ function payload(): IssueJobPayload {
     keyAlgorithm: 'ecdsa-p256' as const,
     reason: 'request' as const,
   }));
-  return { version: 1, requests, resultVersion: 2 };
+  return { version: 1, requests, resultVersion: 2, maxResultVersion: 3 };
 }
 
 async function startSystem(name: string, start: typeof startStack, env: Record<string, string> = {}): Promise<System> {
