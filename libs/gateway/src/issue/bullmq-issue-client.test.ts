@@ -4,6 +4,8 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
+  Inventory,
+  certificateRecordSchema,
   createIssueQueue,
   createIssueWorker,
   createRedisConnection,
@@ -18,6 +20,7 @@ import { usePrivateRedis } from '@fsm-certs/queue/testing';
 import { eventually } from '@fsm-certs/testing';
 import { UnrecoverableError } from 'bullmq';
 import { BullMqIssueClient } from './bullmq-issue-client.js';
+import { itemError } from './batcher.js';
 import { record } from './job-results.test-helpers.js';
 
 const db = usePrivateRedis();
@@ -279,5 +282,87 @@ describe('BullMqIssueClient', () => {
     });
     await client.close();
     await dead.stop();
+  });
+});
+
+describe('BullMqIssueClient with v3 results (certificates named, read back from the inventory)', () => {
+  /** A stand-in ca-service that stores each item's certificate as the commit does and answers as the payload asks; `then` runs before it answers. */
+  async function setupNamed(options: { storedResults?: boolean; then?: (inventory: Inventory, names: readonly string[]) => Promise<void> } = {}) {
+    const prefix = `{gwv3-${randomBytes(4).toString('hex')}}`;
+    const inventory = new Inventory(conn('client'), { prefix });
+    const queue = createIssueQueue(conn('client'), prefix);
+    const payloads: IssueJobPayload[] = [];
+    const worker = createIssueWorker(
+      conn('worker'),
+      async (job): Promise<IssueJobResult> => {
+        payloads.push(job.data);
+        const stored = job.data.requests.map((r) => certificateRecordSchema.parse({ ...record(), commonName: r.commonName, serialNumber: randomBytes(8).toString('hex') }));
+        for (const [i, certificate] of stored.entries()) await inventory.put(certificate, { requestIds: [job.data.requests[i]?.requestId ?? ''] });
+        await options.then?.(inventory, stored.map((c) => c.commonName));
+        const ids = job.data.requests.map((r) => r.requestId);
+        if ((job.data.maxResultVersion ?? 0) >= 3) {
+          return { version: 3, results: stored.map((c, i) => ({ requestId: ids[i] ?? '', ok: true, commonName: c.commonName, serialNumber: c.serialNumber })) };
+        }
+        return { version: 1, results: stored.map((certificate, i) => ({ requestId: ids[i] ?? '', ok: true, certificate })) };
+      },
+      { concurrency: 1 },
+      prefix,
+    );
+    const client = new BullMqIssueClient({
+      queue,
+      eventsConnection: conn('worker'),
+      enqueueTimeoutMs: 1_000,
+      compactResults: inventory,
+      ...(options.storedResults === undefined ? {} : { storedResults: options.storedResults }),
+    });
+    await client.start();
+    return {
+      inventory,
+      payloads,
+      client,
+      async close() {
+        await worker.close();
+        await client.close();
+        await queue.close();
+      },
+    };
+  }
+
+  it('asks for v3 beside v2 (an older ca-service answers v2) and answers each item with the record the inventory stores', async () => {
+    const s = await setupNamed();
+    const items = [item('v3-a.example.com'), item('v3-b.example.com')];
+    const results = await s.client.issueBatch(items, { timeoutMs: 5_000 });
+    expect(s.payloads[0]).toMatchObject({ resultVersion: 2, maxResultVersion: 3 });
+    for (const [i, result] of results.entries()) {
+      expect(result).toEqual({ requestId: items[i]?.requestId, ok: true, certificate: await s.inventory.get(items[i]?.commonName ?? '') });
+    }
+    await s.close();
+  });
+
+  it('never hands out a certificate other than the one named: a name renewed or released before the read is a retryable 503', async () => {
+    const s = await setupNamed({
+      then: async (inventory, [renewed, released]) => {
+        // A renewal and a release land between the commit and the gateway's read.
+        await inventory.put(certificateRecordSchema.parse({ ...record(), commonName: renewed, serialNumber: 'e1e1e1e1' }));
+        await inventory.delete(released ?? '');
+      },
+    });
+    const items = [item('v3-renewed.example.com'), item('v3-released.example.com'), item('v3-kept.example.com')];
+    const [renewed, released, kept] = await s.client.issueBatch(items, { timeoutMs: 5_000 });
+    for (const changed of [renewed, released]) {
+      expect(changed).toMatchObject({ ok: false, error: { code: 'CERTIFICATE_CHANGED', httpStatus: 503, retryable: true } });
+      if (changed?.ok === false) expect(itemError(changed.error)).toMatchObject({ httpStatus: 503, publicCode: 'CERTIFICATE_CHANGED', retryAfterSeconds: 2 });
+    }
+    expect(kept).toMatchObject({ ok: true, certificate: await s.inventory.get('v3-kept.example.com') });
+    await s.close();
+  });
+
+  it('asks for v2 only when told not to ask for v3', async () => {
+    const s = await setupNamed({ storedResults: false });
+    const [result] = await s.client.issueBatch([item('v2-only.example.com')], { timeoutMs: 5_000 });
+    expect(s.payloads[0]).toMatchObject({ resultVersion: 2 });
+    expect(s.payloads[0]?.maxResultVersion).toBeUndefined();
+    expect(result).toMatchObject({ ok: true, certificate: { commonName: 'v2-only.example.com' } });
+    await s.close();
   });
 });

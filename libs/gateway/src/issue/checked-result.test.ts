@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { issueJobResultSchema } from '@fsm-certs/queue';
 import { isPlainIssueJobResult } from './checked-result.js';
-import { ID, PEM, record, v1, v2 } from './job-results.test-helpers.js';
+import { ID, PEM, record, v1, v2, v3 } from './job-results.test-helpers.js';
 
 type Json = Record<string, unknown>;
 
@@ -83,17 +83,17 @@ function withField(value: unknown, path: ReadonlyArray<string | number>, replace
 }
 
 describe('isPlainIssueJobResult', () => {
-  it('passes the results the ca-service writes, v1 and v2, and the schema returns them equal', () => {
-    for (const result of [v1(), v2()]) {
+  it('passes the results the ca-service writes, v1, v2 and v3, and the schema returns them equal', () => {
+    for (const result of [v1(), v2(), v3()]) {
       expect(isPlainIssueJobResult(result)).toBe(true);
       expect(issueJobResultSchema.parse(result)).toEqual(result);
     }
   });
 
   it('lets through only results the schema accepts and returns unchanged, whatever one field is changed to', () => {
-    const bases = [v1(), v2()];
+    const bases = [v1(), v2(), v3()];
     const mutation = fc
-      .record({ base: fc.integer({ min: 0, max: bases.length - 1 }), path: fc.nat(), replacement: fc.constantFrom(...REPLACEMENTS), extra: fc.option(fc.constantFrom('extra', 'issuingCaPem', 'csrPem', 'previousSerialNumber', 'auditId', 'trustBundleDigest')) })
+      .record({ base: fc.integer({ min: 0, max: bases.length - 1 }), path: fc.nat(), replacement: fc.constantFrom(...REPLACEMENTS), extra: fc.option(fc.constantFrom('extra', 'issuingCaPem', 'csrPem', 'previousSerialNumber', 'auditId', 'trustBundleDigest', 'commonName', 'serialNumber', 'certificate')) })
       .map(({ base, path, replacement, extra }) => {
         const source = bases[base];
         const all = paths(source);

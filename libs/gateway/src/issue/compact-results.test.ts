@@ -1,7 +1,8 @@
-// Compact (v2) issue results become whole records again, from the inventory's trust bundle.
+// Compact (v2) issue results become whole records again, from the inventory's trust bundle; v3
+// results, from the records they name.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { trustBundleDigest, type CertificateRecord, type IssueJobResult, type TrustBundleRecord } from '@fsm-certs/queue';
+import { trustBundleDigest, UnreadableRecordError, type CertificateRecord, type IssueJobResult, type StoredName, type StoredRead, type TrustBundleRecord } from '@fsm-certs/queue';
 import { TrustBundleCache, expandIssueResult, type CompactResultSource } from './compact-results.js';
 
 const PEM = (label: string): string => `-----BEGIN CERTIFICATE-----\n${label}\n-----END CERTIFICATE-----\n`;
@@ -54,6 +55,16 @@ class FakeInventory implements CompactResultSource {
   async get(commonName: string): Promise<CertificateRecord | undefined> {
     return this.records.find((r) => r.commonName === commonName);
   }
+  readonly storedReads: Array<readonly StoredName[]> = [];
+  async readStored(names: readonly StoredName[]): Promise<StoredRead[]> {
+    this.storedReads.push(names);
+    return names.map(({ commonName, serialNumber }): StoredRead => {
+      const held = this.records.find((r) => r.commonName === commonName);
+      if (held === undefined || held.serialNumber !== serialNumber) return { kind: 'changed', currentSerial: held?.serialNumber };
+      if (held.certificatePem === '') return { kind: 'unreadable', error: new UnreadableRecordError(commonName, serialNumber, 'its certificate is empty') };
+      return { kind: 'stored', record: held };
+    });
+  }
 }
 
 describe('expandIssueResult', () => {
@@ -104,5 +115,39 @@ describe('expandIssueResult', () => {
     const [refused] = await expandIssueResult({ version: 2, results: [{ requestId: randomUUID(), ok: true, certificate: bare }] }, cache, inventory);
     expect(refused).toMatchObject({ ok: false, error: { httpStatus: 502 } });
     expect(inventory.bundleReads).toBe(0);
+  });
+
+  it('answers a v3 result from the records it names, read in one call, and only with the named serial', async () => {
+    const trust = bundle('a');
+    const stored = record('stored.local', trust);
+    const renewed = { ...record('renewed.local', trust), serialNumber: 'cd34' };
+    const damaged = { ...record('damaged.local', trust), certificatePem: '' };
+    const inventory = new FakeInventory(trust, [stored, renewed, damaged]);
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    const failure = { code: 'INVALID_REQUEST', message: 'bad', httpStatus: 400, retryable: false };
+    const result: IssueJobResult = {
+      version: 3,
+      results: [
+        { requestId: ids[0] ?? '', ok: true, commonName: 'stored.local', serialNumber: 'ab12', auditId: '1764504000000-0a1b2c3d4e5f' },
+        { requestId: ids[1] ?? '', ok: true, commonName: 'renewed.local', serialNumber: 'ab12' },
+        { requestId: ids[2] ?? '', ok: true, commonName: 'released.local', serialNumber: 'ab12' },
+        { requestId: ids[3] ?? '', ok: true, commonName: 'damaged.local', serialNumber: 'ab12' },
+        { requestId: ids[4] ?? '', ok: false, error: failure },
+      ],
+    };
+    const answers = await expandIssueResult(result, new TrustBundleCache(inventory), inventory);
+    const changed = { ok: false, error: { code: 'CERTIFICATE_CHANGED', httpStatus: 503, retryable: true } };
+    expect(answers).toMatchObject([
+      { requestId: ids[0], ok: true, certificate: stored },
+      { requestId: ids[1], ...changed },
+      { requestId: ids[2], ...changed },
+      { requestId: ids[3], ok: false, error: { code: 'RECORD_UNREADABLE', httpStatus: 500, retryable: false } },
+      { requestId: ids[4], ok: false, error: failure },
+    ]);
+    expect(inventory.storedReads).toHaveLength(1);
+    expect(inventory.bundleReads).toBe(0);
+    // A job whose items all failed reads nothing.
+    await expandIssueResult({ version: 3, results: [{ requestId: randomUUID(), ok: false, error: failure }] }, new TrustBundleCache(inventory), inventory);
+    expect(inventory.storedReads).toHaveLength(1);
   });
 });

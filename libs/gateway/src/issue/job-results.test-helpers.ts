@@ -45,3 +45,12 @@ export function v2(): Json {
   return { version: 2, results: [{ requestId: ID, ok: true, certificate: compact, trustBundleDigest: 'cd'.repeat(32) }] };
 }
 
+export function v3(): Json {
+  return {
+    version: 3,
+    results: [
+      { requestId: ID, ok: true, commonName: 'bookstore.cluster.local', serialNumber: '4f1c0a9e', auditId: '1764504000000-0a1b2c3d4e5f' },
+      { requestId: '9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f', ok: false, error: { code: 'NOT_AUTHORIZED', message: 'no', httpStatus: 403, retryable: false } },
+    ],
+  };
+}

@@ -42,6 +42,16 @@ describe('issue job payload', () => {
     expect(error.code).toBe('INVALID_JOB_PAYLOAD');
   });
 
+  it('asks for v3 results in a field a ca-service that predates v3 strips, leaving it a v2 request', () => {
+    const payload = { version: 1, requests: [issueItem()], resultVersion: 2, maxResultVersion: 3 };
+    expect(parseJobPayload(issueJobPayloadSchema, payload)).toEqual(payload);
+    // The schema before v3: the same without maxResultVersion. It refuses resultVersion 3 outright.
+    const before = issueJobPayloadSchema.omit({ maxResultVersion: true });
+    expect(parseJobPayload(before, payload)).toEqual({ version: 1, requests: payload.requests, resultVersion: 2 });
+    expect(before.safeParse({ ...payload, resultVersion: 3 }).success).toBe(false);
+    expect(issueJobPayloadSchema.safeParse({ ...payload, maxResultVersion: 0 }).success).toBe(false);
+  });
+
   it('rejects a non-object payload', () => {
     const error = rejection(() => parseJobPayload(issueJobPayloadSchema, 'hello'));
     expect(error.message).toContain('(payload)');
@@ -67,6 +77,20 @@ describe('issue job result', () => {
     expect(issueJobResultSchema.parse(result)).toEqual(result);
     expect(issueJobResultSchema.safeParse({ ...result, version: 1 }).success).toBe(false);
     expect(issueJobResultSchema.safeParse({ version: 2, results: [{ ...result.results[0], trustBundleDigest: 'nope' }] }).success).toBe(false);
+  });
+
+  it('reads v3 results that name each stored certificate by common name and serial, beside failed items', () => {
+    const { commonName, serialNumber } = certificateRecord();
+    const result = {
+      version: 3,
+      results: [
+        { requestId: issueItem().requestId, ok: true, commonName, serialNumber, auditId: '1764504000000-0a1b2c3d4e5f' },
+        { requestId: issueItem().requestId, ok: false, error: { code: 'INVALID_REQUEST', message: 'bad', httpStatus: 400, retryable: false } },
+      ],
+    };
+    expect(issueJobResultSchema.parse(result)).toEqual(result);
+    expect(issueJobResultSchema.safeParse({ version: 3, results: [{ ...result.results[0], serialNumber: 'AB:CD' }] }).success).toBe(false);
+    expect(issueJobResultSchema.safeParse({ version: 3, results: [{ requestId: issueItem().requestId, ok: true, commonName }] }).success).toBe(false);
   });
 
   it('names a trust bundle by its content, ignoring surrounding whitespace', () => {

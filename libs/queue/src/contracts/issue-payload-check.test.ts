@@ -82,6 +82,9 @@ function* payloads(count: number): Generator<unknown> {
     else if (r < 0.62) envelope['requests'] = pick(next, [{ 0: ITEM }, 'x', null]);
     else if (r < 0.64) envelope['extra'] = true;
     else if (r < 0.65) delete envelope['version'];
+    const m = next();
+    if (m < 0.3) envelope['maxResultVersion'] = 3;
+    else if (m < 0.36) envelope['maxResultVersion'] = pick(next, [0, -3, 2.5, '3', null, undefined, 9, Number.MAX_SAFE_INTEGER + 1]);
     yield next() < 0.02 ? Object.assign(Object.create(null) as object, envelope) : envelope;
   }
   yield* [null, undefined, 'payload', 1, [], [{ version: 1, requests: [ITEM] }]];
