@@ -1,13 +1,38 @@
 // The certificates an issue result names (result v3, contracts/issue-job.ts), read back from the
-// inventory: all of one job's in one round trip (a pipeline of one HMGET per name; the CA entries
-// they refer to are read only the first time a process meets them). A name counts only while
-// it still holds the serial the result named: a record replaced since (renewed, re-issued by a
-// root rotation) or removed is reported as changed and never decoded, so a reader cannot hand
-// out a certificate other than the one the ca-service answered with.
+// inventory: all of one job's in one round trip, one read-only script call (the CA entries they
+// refer to are read only the first time a process meets them). A name counts only while it
+// still holds the serial the result named: a record replaced since (renewed, re-issued by a root
+// rotation) or removed is reported as changed, neither sent nor decoded, so a reader cannot hand
+// out a certificate other than the one the ca-service answered with. One script call rather than
+// a pipeline of one HMGET per name: the gateway's client sends and parses one command per job
+// instead of one per certificate (result-read-bench.ts: 86 against 129 µs of the gateway's CPU
+// per 7-item job, Redis 41.5 against 28).
 import type { Redis } from 'ioredis';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { Keyspace } from '../keys.js';
+import { luaScript, runScriptBuffer } from '../redis/run-script.js';
 import { RECORD_FIELDS, UnreadableRecordError, fieldsOf, type RecordFields } from './record-codec.js';
+
+/**
+ * KEYS: the names' cert hashes. ARGV: the serial named for each. Returns per name RECORD_FIELDS'
+ * four values: the whole hash's when it holds that serial; else only its serial (false when absent).
+ */
+const READ_STORED_SCRIPT = luaScript(`
+local out = {}
+for i = 1, #KEYS do
+  local f = redis.call('HMGET', KEYS[i], 'record', 'previousSerial', 'serial', 'ca')
+  if f[3] == ARGV[i] then
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2]
+  else
+    out[#out + 1] = false
+    out[#out + 1] = false
+  end
+  out[#out + 1] = f[3]
+  out[#out + 1] = f[4]
+end
+return out
+`);
 
 /** A stored certificate as an issue result names it: the name it is stored under and its serial. */
 export interface StoredName {
@@ -29,14 +54,9 @@ export type DecodeHashes = (read: ReadonlyArray<{ commonName: string; fields: Re
 /** Per name, in order, what it holds now (see StoredRead); throws when Redis does not answer. */
 export async function readStoredRecords(redis: Redis, keys: Keyspace, names: readonly StoredName[], decode: DecodeHashes): Promise<StoredRead[]> {
   if (names.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const { commonName } of names) pipeline.hmgetBuffer(keys.cert(commonName), ...RECORD_FIELDS);
-  const replies = (await pipeline.exec()) ?? [];
-  const held = names.map((name, i): RecordFields => {
-    const [error, value] = replies[i] ?? [new Error(`no reply for ${name.commonName}`), null];
-    if (error) throw error;
-    return fieldsOf(value);
-  });
+  const reply = await runScriptBuffer(redis, READ_STORED_SCRIPT, names.map((n) => keys.cert(n.commonName)), names.map((n) => n.serialNumber));
+  const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
+  const held = names.map((_, i): RecordFields => fieldsOf(flat.slice(i * RECORD_FIELDS.length, (i + 1) * RECORD_FIELDS.length)));
   const same: Array<{ commonName: string; fields: RecordFields }> = [];
   names.forEach((name, i) => {
     const fields = held[i];
