@@ -2,7 +2,7 @@
 // v3, docs/adr/0010): v2 delivers every record in the result (~1.7 KB of JSON per item), which
 // the gateway parses, checks and fills with the trust bundle's PEMs; v3 delivers names
 // (~150 bytes per item) and the gateway reads the named binary records back from the inventory
-// in one pipelined round trip, then decodes them. One redis-server configured as the stack's
+// in one round trip (Inventory.readStored: one script call), then decodes them. One redis-server configured as the stack's
 // (AOF) holds BENCH_ITEMS-item jobs (default 7) of real P-256 leaves with sealed keys, stored by
 // Inventory.put; each job's result sits in a string key, and fetching it with GET stands for the
 // events reader's XREAD delivering it (the same bytes cross the same socket). BENCH_JOBS_IN_FLIGHT
