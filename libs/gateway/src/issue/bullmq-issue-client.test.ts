@@ -287,7 +287,7 @@ describe('BullMqIssueClient', () => {
 
 describe('BullMqIssueClient with v3 results (certificates named, read back from the inventory)', () => {
   /** A stand-in ca-service that stores each item's certificate as the commit does and answers as the payload asks; `then` runs before it answers. */
-  async function setupNamed(options: { storedResults?: boolean; then?: (inventory: Inventory, names: readonly string[]) => Promise<void> } = {}) {
+  async function setupNamed(options: { storedResultsMinItems?: number; then?: (inventory: Inventory, names: readonly string[]) => Promise<void> } = {}) {
     const prefix = `{gwv3-${randomBytes(4).toString('hex')}}`;
     const inventory = new Inventory(conn('client'), { prefix });
     const queue = createIssueQueue(conn('client'), prefix);
@@ -313,7 +313,7 @@ describe('BullMqIssueClient with v3 results (certificates named, read back from 
       eventsConnection: conn('worker'),
       enqueueTimeoutMs: 1_000,
       compactResults: inventory,
-      ...(options.storedResults === undefined ? {} : { storedResults: options.storedResults }),
+      ...(options.storedResultsMinItems === undefined ? {} : { storedResultsMinItems: options.storedResultsMinItems }),
     });
     await client.start();
     return {
@@ -357,12 +357,18 @@ describe('BullMqIssueClient with v3 results (certificates named, read back from 
     await s.close();
   });
 
-  it('asks for v2 only when told not to ask for v3', async () => {
-    const s = await setupNamed({ storedResults: false });
-    const [result] = await s.client.issueBatch([item('v2-only.example.com')], { timeoutMs: 5_000 });
-    expect(s.payloads[0]).toMatchObject({ resultVersion: 2 });
-    expect(s.payloads[0]?.maxResultVersion).toBeUndefined();
-    expect(result).toMatchObject({ ok: true, certificate: { commonName: 'v2-only.example.com' } });
-    await s.close();
+  it('asks for v2 for a job of one item (a round trip more would cost it more than it saves), and for every job when told so', async () => {
+    for (const [minItems, items, asksV3] of [
+      [undefined, [item('v2-lone.example.com')], false],
+      [Number.POSITIVE_INFINITY, [item('v2-a.example.com'), item('v2-b.example.com')], false],
+      [1, [item('v3-lone.example.com')], true],
+    ] as const) {
+      const s = await setupNamed(minItems === undefined ? {} : { storedResultsMinItems: minItems });
+      const results = await s.client.issueBatch(items, { timeoutMs: 5_000 });
+      expect(s.payloads[0]).toMatchObject({ resultVersion: 2 });
+      expect(s.payloads[0]?.maxResultVersion).toBe(asksV3 ? 3 : undefined);
+      expect(results.map((r) => (r.ok ? r.certificate.commonName : r.error.code))).toEqual(items.map((i) => i.commonName));
+      await s.close();
+    }
   });
 });

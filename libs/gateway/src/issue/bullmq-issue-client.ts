@@ -62,10 +62,19 @@ export interface BullMqIssueClientOptions {
   readonly compactResults?: CompactResultSource;
   /**
    * With compactResults: ask for v3 results, which name the stored certificates instead of
-   * carrying them (read back in one round trip per job). Default true.
+   * carrying them, for jobs of at least this many items; smaller jobs ask for v2. Default
+   * STORED_RESULTS_MIN_ITEMS; Infinity: never.
    */
-  readonly storedResults?: boolean;
+  readonly storedResultsMinItems?: number;
 }
+
+/**
+ * Reading a v3 result's records back costs a round trip per job, however many items it has; what
+ * it saves (each record's ~1.7 KB through Redis, its AOF and the ca-service's JSON) grows with the
+ * items. A lone request (one client) was answered slower and at more CPU per certificate with v3
+ * (bench README, "2026-12-01 (res3)"), so a job of one item asks for v2.
+ */
+export const STORED_RESULTS_MIN_ITEMS = 2;
 
 /** How often a job is polled while the events reader has not fixed its start. */
 const WARM_UP_POLL_MS = 50;
@@ -109,8 +118,8 @@ export class BullMqIssueClient implements IssueClient {
   /** Jobs whose add Redis confirmed (a job missing from Redis is finished only if it was added). */
   private readonly added = new Set<string>();
   private readonly compact: { readonly source: CompactResultSource; readonly cache: TrustBundleCache } | undefined;
-  /** What a payload adds to ask for the result version this gateway reads best. */
-  private readonly resultRequest: Pick<IssueJobPayload, 'resultVersion' | 'maxResultVersion'>;
+  /** What a payload adds to ask for the result version this gateway reads best, by the job's size. */
+  private readonly resultRequest: (items: number) => Pick<IssueJobPayload, 'resultVersion' | 'maxResultVersion'>;
 
   constructor(options: BullMqIssueClientOptions) {
     this.queue = options.queue;
@@ -125,7 +134,10 @@ export class BullMqIssueClient implements IssueClient {
     const source = options.compactResults;
     this.compact = source === undefined ? undefined : { source, cache: new TrustBundleCache(source) };
     // resultVersion stays 2 beside maxResultVersion: a ca-service that predates v3 answers v2.
-    this.resultRequest = source === undefined ? {} : options.storedResults === false ? { resultVersion: 2 } : { resultVersion: 2, maxResultVersion: 3 };
+    const minItems = options.storedResultsMinItems ?? STORED_RESULTS_MIN_ITEMS;
+    const v2 = { resultVersion: 2 } as const;
+    const v3 = { resultVersion: 2, maxResultVersion: 3 } as const;
+    this.resultRequest = source === undefined ? () => ({}) : (items) => (items >= minItems ? v3 : v2);
   }
 
   /** Starts reading the events stream; resolves once every job added from now on is answered by its event. */
@@ -157,7 +169,7 @@ export class BullMqIssueClient implements IssueClient {
   }
 
   private async enqueue(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
-    const payload: IssueJobPayload = { version: 1, requests: [...items], ...this.resultRequest };
+    const payload: IssueJobPayload = { version: 1, requests: [...items], ...this.resultRequest(items.length) };
     const jobId = randomUUID();
     const finished = this.waitFor(jobId, options.timeoutMs);
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
