@@ -16,7 +16,9 @@
 // retryable, never with another certificate. A producer asks for v3 with `maxResultVersion: 3`
 // beside `resultVersion: 2`: `resultVersion` stays `z.literal(2)` because a ca-service that
 // predates v3 refuses any other value there, while it strips the unknown `maxResultVersion` and
-// answers v2. A ca-service answers the highest version it writes up to the one asked for.
+// answers v2. A ca-service answers the highest version it writes up to the one asked for. The
+// gateway asks for v3 only for jobs of several items (STORED_RESULTS_MIN_ITEMS in libs/gateway):
+// the read back costs a round trip per job, what v3 saves grows with the items.
 //
 // Audit by the commit: a gateway that names the audit record of an HTTP request in its item
 // (`audit`: the record's id, chosen by the gateway, and who asked) lets the ca-service store that
