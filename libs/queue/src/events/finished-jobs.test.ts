@@ -168,9 +168,9 @@ describe('FinishedJobReader', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const xread = readerConnection.xread.bind(readerConnection);
+    const xread = readerConnection.xreadBuffer.bind(readerConnection);
     let held = true;
-    readerConnection.xread = ((...args: Parameters<typeof xread>) => (held ? gate.then(() => xread(...args)) : xread(...args))) as typeof readerConnection.xread;
+    readerConnection.xreadBuffer = ((...args: Parameters<typeof xread>) => (held ? gate.then(() => xread(...args)) : xread(...args))) as typeof readerConnection.xreadBuffer;
     const gaps: FinishedJobsGap[] = [];
     const reader = new FinishedJobReader(readerConnection, 'issue', { prefix, blockMs: 1_000, gapCheckEntries: 50, onGap: (gap) => gaps.push(gap) });
     await reader.start();
