@@ -242,14 +242,16 @@ export class FinishedJobReader {
     const failed = isName(name, FAILED);
     if (!failed && !isName(name, COMPLETED)) return;
     const jobId = (inOrder ? fields[3] : fieldValue(fields, JOB_ID, 0))?.toString();
+    // In BullMQ's order the result follows the first two pairs; in any other it may be anywhere.
+    const rest = inOrder ? 4 : 0;
     const listener = jobId === undefined ? undefined : this.watched.get(jobId);
     if (listener === undefined || jobId === undefined) return;
     this.watched.delete(jobId);
     if (failed) {
-      listener.reject(new Error(fieldValue(fields, FAILED_REASON, 4)?.toString() ?? 'job failed'));
+      listener.reject(new Error(fieldValue(fields, FAILED_REASON, rest)?.toString() ?? 'job failed'));
       return;
     }
-    const json = fieldValue(fields, RETURN_VALUE, 4)?.toString();
+    const json = fieldValue(fields, RETURN_VALUE, rest)?.toString();
     let value: unknown;
     try {
       value = json === undefined ? undefined : JSON.parse(json);
