@@ -71,7 +71,7 @@ const FAILED = Buffer.from('failed');
 const RETURN_VALUE = Buffer.from('returnvalue');
 const FAILED_REASON = Buffer.from('failedReason');
 
-/** Whether `bytes` holds exactly `name` (a few bytes: a loop costs less than Buffer.equals' native call). */
+/** Whether `bytes` holds exactly `name` (a field name of a few bytes). */
 function isName(bytes: Buffer | undefined, name: Buffer): boolean {
   if (bytes === undefined || bytes.length !== name.length) return false;
   for (let i = 0; i < name.length; i += 1) if (bytes[i] !== name[i]) return false;
