@@ -9,8 +9,8 @@
 // pins that layout against a real BullMQ Worker, so an upgrade that changes it fails a test.
 //
 // It reads the stream as bytes (XREAD's Buffer form): ioredis would otherwise turn every field of
-// every entry into a string, the other four entries of each job and other gateways' results
-// included. Only a `completed` / `failed` entry's job id, and then a watched job's result or
+// every entry into a string: a job's `added`, `waiting` and `active` entries and other gateways'
+// results included. Only a `completed` / `failed` entry's job id, and then a watched job's result or
 // reason, become strings; of the rest, the last entry's id (where the next read starts).
 //
 // Like QueueEvents, it reads on from the last entry it saw (a reconnect included) and races each
