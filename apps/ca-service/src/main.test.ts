@@ -82,6 +82,8 @@ describe('ca-service process', () => {
 
     const bundle = await inventory.getTrustBundle();
     const root = bundle?.trustedCasPem[0] ?? '';
+    // This producer does not ask for v3: every record comes with the result.
+    if (result.version === 3) throw new Error('expected a result carrying its records, got v3');
     expect(result.results).toHaveLength(names.length);
     for (const r of result.results) {
       expect(r.ok).toBe(true);

@@ -21,6 +21,9 @@ import {
   type CertEvent,
   type CertificateRecord,
   type IssueItem,
+  type IssueJobResult,
+  type IssueJobResultV1,
+  type IssueJobResultV2,
   type IssueQueue,
   type KeyEncryptionKey,
   type RedisServerHandle,
@@ -133,6 +136,12 @@ export function memoryLogger(service = 'test'): { logger: Logger; lines: string[
     },
   });
   return { logger: createLogger({ service, level: 'debug', destination }), lines };
+}
+
+/** A job result that carries its records (v1, v2): what a producer gets that does not ask for v3. */
+export function carryingRecords(result: IssueJobResult): IssueJobResultV1 | IssueJobResultV2 {
+  if (result.version === 3) throw new Error('expected a result carrying its records, got v3 (names only)');
+  return result;
 }
 
 export function item(commonName: string, overrides: Partial<IssueItem> = {}): IssueItem {
