@@ -155,7 +155,9 @@ async function withProbedStack(label: string, start: typeof startStack, env: Rea
     }
   }
   read(dir);
-  rmSync(dir, { recursive: true, force: true });
+  // BENCH_TIMELINE_KEEP=1 leaves the probes' files for reading by hand.
+  if (process.env['BENCH_TIMELINE_KEEP'] === '1') process.stderr.write(`timeline files kept in ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 /** Requests one at a time, each's [start, end] in µs since the epoch; the probe in every app records the rest. */

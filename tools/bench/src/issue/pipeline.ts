@@ -42,11 +42,11 @@ function percentile(values: readonly number[], p: number): number {
 
 const ms = (us: number): number => Number((us / 1000).toFixed(2));
 
-/** `label<sign> <jobId> [items]` of a probe mark, or undefined for another mark. */
-function jobMark(detail: string): { readonly label: string; readonly id: string; readonly items: number } | undefined {
-  const [head, id, items] = detail.split(' ');
+/** `label<sign> <jobId> [items | event]` of a probe mark, or undefined for another mark. */
+function jobMark(detail: string): { readonly label: string; readonly id: string; readonly extra: string } | undefined {
+  const [head, id, extra] = detail.split(' ');
   if (head === undefined || id === undefined || id === '') return undefined;
-  return { label: head, id, items: Number(items ?? 0) };
+  return { label: head, id, extra: extra ?? '' };
 }
 
 function stageTimes(job: JobTimes): Partial<Record<Stage, number>> | undefined {
@@ -117,17 +117,18 @@ export function pipelineReport(dir: string, fromUs: number, toUs: number) {
       const times = job(mark.id);
       switch (mark.label) {
         case 'queue.add>':
-          times.items = mark.items;
+          times.items = Number(mark.extra);
           times.addUs = atUs;
           times.inFlightAtAdd = inFlight;
           inFlight += 1;
           // The batch took the oldest requests still waiting (the batcher sends all it holds).
-          times.firstRequestUs = arrivals.splice(0, Math.max(1, mark.items))[0];
+          times.firstRequestUs = arrivals.splice(0, Math.max(1, times.items))[0];
           break;
         case 'queue.add<':
           times.addedUs = atUs;
           break;
         case 'finishedJobs.dispatch>':
+          if (mark.extra !== 'completed' && mark.extra !== 'failed') break;
           times.dispatchUs = atUs;
           inFlight = Math.max(0, inFlight - 1);
           break;

@@ -111,7 +111,8 @@ if (dir !== undefined && dir !== '') {
   try {
     wrapIn(requireFromApp('@fsm-certs/queue') as Classes)('FinishedJobReader', 'dispatch', 'finishedJobs.dispatch', (_self, args) => {
       const fields = args[0];
-      return Array.isArray(fields) && typeof fields[3] === 'string' ? ` ${fields[3]}` : '';
+      // Every entry of the stream passes here (added, active, ...); the event's name says which.
+      return Array.isArray(fields) && typeof fields[3] === 'string' ? ` ${fields[3]} ${String(fields[1])}` : '';
     });
   } catch {
     // Not the gateway: no finished-job reader.
