@@ -9,12 +9,10 @@
 // within the last second; a batch's share is demand / pipelineDepth (default 2), at most
 // maxItems. So clients that wait for their answer before asking again (closed loop) settle into
 // pipelineDepth jobs that take turns: while the ca-service works on one, the answered clients
-// fill the next, and nobody waits for a timer. When the jobs come out uneven (9 and 7 of 16),
+// fill the next, and nobody waits for a timer; when the jobs come out uneven (9 and 7 of 16),
 // the short one leaves with its last client instead of waiting out the window for a request
-// that cannot come; when requests read in one event-loop turn hold several shares (the answers
-// of two jobs arriving together), they leave as that many jobs, not as one job of the whole
-// demand that nothing overlaps. An idle gateway sends a lone request at once (demand 1), and
-// requests read in the same turn leave together up to a share.
+// that cannot come. An idle gateway sends a lone request at once (demand 1), and requests that
+// arrive in the same event-loop turn still leave together.
 import { randomUUID } from 'node:crypto';
 import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
@@ -133,8 +131,6 @@ export class IssueBatcher {
   private readonly demand: DemandPeak;
   /** Items in batches sent and not yet answered. */
   private sentItems = 0;
-  /** The share of the demand a batch holds, as of the latest request. */
-  private share = 1;
 
   constructor(
     private readonly client: IssueClient,
@@ -173,30 +169,16 @@ export class IssueBatcher {
     const outstanding = this.sentItems + this.pending.length;
     const demand = this.demand.observe(outstanding);
     const share = Math.min(this.maxItems, Math.ceil(demand / this.pipelineDepth));
-    this.share = share;
     if (this.pending.length >= this.maxItems) this.flush();
     // At the end of this event-loop turn, so requests read in the same turn go together. With
     // all of the demand outstanding, nobody else is coming: the window would only add its wait.
-    else if (this.pending.length >= share || outstanding >= demand) this.immediate ??= setImmediate(() => this.flushInShares());
+    else if (this.pending.length >= share || outstanding >= demand) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
 
-  /** Sends what is pending now, as one batch. Called by the timer, on a full batch, and on close. */
+  /** Sends what is pending now. Called by the timer, on a full batch or share, and on close. */
   flush(): void {
-    this.sendPending(1);
-  }
-
-  /**
-   * Sends what is pending in as many batches as it holds whole shares: requests read in one turn
-   * (all the answers of a job, or of two jobs answered together) would otherwise leave as one job
-   * of the whole demand, which nothing else overlaps, and come back together to do it again.
-   */
-  private flushInShares(): void {
-    this.sendPending(Math.max(1, Math.floor(this.pending.length / this.share)));
-  }
-
-  private sendPending(batches: number): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -205,13 +187,9 @@ export class IssueBatcher {
       clearImmediate(this.immediate);
       this.immediate = undefined;
     }
-    const all = this.pending;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
     this.pending = [];
-    const size = Math.ceil(all.length / batches);
-    for (let from = 0; from < all.length; from += size) this.sendBatch(all.slice(from, from + size));
-  }
-
-  private sendBatch(batch: Pending[]): void {
     this.observer.onBatch?.(batch.length);
     this.sentItems += batch.length;
     const run: Promise<void> = this.send(batch).finally(() => {
