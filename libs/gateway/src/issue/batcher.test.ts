@@ -69,32 +69,6 @@ describe('IssueBatcher', () => {
     expect(client.batches.map((b) => b.length)).toEqual([16, 8]);
   });
 
-  it('sends the rest of the demand at once when every outstanding request is accounted for, not after the window', async () => {
-    const client = new RecordingClient();
-    const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, pipelineDepth: 2, timeoutMs: 1000, newRequestId: ids });
-    await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.submit(item(`first-${i}.example.com`))));
-    // The next job holds 9 of the 16 (they arrived in one turn) and is not answered yet.
-    let answerHeld: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (answerHeld = resolve));
-    const answerNow = client.answer;
-    client.answer = async (items) => {
-      await held;
-      return answerNow(items);
-    };
-    const inFlight = Array.from({ length: 9 }, (_, i) => batcher.submit(item(`held-${i}.example.com`)));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(client.batches.map((b) => b.length)).toEqual([16, 9]);
-    // The other 7 come back one by one: short of the share (8), but no 17th request can come.
-    const rest: Array<Promise<CertificateRecord>> = [];
-    for (let i = 0; i < 7; i++) {
-      rest.push(batcher.submit(item(`rest-${i}.example.com`)));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(client.batches.map((b) => b.length)).toEqual([16, 9, 7]);
-    answerHeld();
-    await Promise.all([...inFlight, ...rest]);
-  });
-
   it('forgets a peak of demand within a second', async () => {
     const client = new RecordingClient();
     let now = 0;

@@ -3,16 +3,14 @@
 // share one item (single-flight): N callers for the same name and parameters cause one issuance
 // and all get its answer.
 //
-// When to send: a batch goes as soon as it holds its share of the current demand, or as soon as
-// the whole demand is outstanding (pending or in a job: no one else is expected), else when the
-// window (default 2 ms) ends. Demand is the most requests the gateway had outstanding at once
-// within the last second; a batch's share is demand / pipelineDepth (default 2), at most
-// maxItems. So clients that wait for their answer before asking again (closed loop) settle into
-// pipelineDepth jobs that take turns: while the ca-service works on one, the answered clients
-// fill the next, and nobody waits for a timer; when the jobs come out uneven (9 and 7 of 16),
-// the short one leaves with its last client instead of waiting out the window for a request
-// that cannot come. An idle gateway sends a lone request at once (demand 1), and requests that
-// arrive in the same event-loop turn still leave together.
+// When to send: a batch goes as soon as it holds its share of the current demand, else when the
+// window (default 2 ms) ends. Demand is the most requests the gateway had outstanding (pending
+// or in a job) at once within the last second; a batch's share is demand / pipelineDepth
+// (default 2), at most maxItems. So clients that wait for their answer before asking again
+// (closed loop) settle into pipelineDepth jobs that take turns: while the ca-service works on
+// one, the answered clients fill the next, and nobody waits for a timer. An idle gateway sends a
+// lone request at once (demand 1), and requests that arrive in the same event-loop turn still
+// leave together.
 import { randomUUID } from 'node:crypto';
 import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
@@ -166,13 +164,11 @@ export class IssueBatcher {
       this.pending.push({ key, item, resolve, reject });
     });
     this.inFlight.set(key, promise);
-    const outstanding = this.sentItems + this.pending.length;
-    const demand = this.demand.observe(outstanding);
+    const demand = this.demand.observe(this.sentItems + this.pending.length);
     const share = Math.min(this.maxItems, Math.ceil(demand / this.pipelineDepth));
     if (this.pending.length >= this.maxItems) this.flush();
-    // At the end of this event-loop turn, so requests read in the same turn go together. With
-    // all of the demand outstanding, nobody else is coming: the window would only add its wait.
-    else if (this.pending.length >= share || outstanding >= demand) this.immediate ??= setImmediate(() => this.flush());
+    // At the end of this event-loop turn, so requests read in the same turn go together.
+    else if (this.pending.length >= share) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
