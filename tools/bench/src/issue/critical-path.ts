@@ -182,6 +182,17 @@ async function timelineRun(label: string, start: typeof startStack): Promise<voi
   );
 }
 
+/** The numeric fields of INFO persistence and stats that say what the AOF cost (rewrites, forks, late fsyncs). */
+async function persistence(redis: Redis): Promise<Record<string, number>> {
+  const text = await redis.info('all');
+  const out: Record<string, number> = {};
+  for (const name of ['aof_rewrites', 'aof_delayed_fsync', 'latest_fork_usec']) {
+    const value = new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1];
+    if (value !== undefined) out[name] = Number(value);
+  }
+  return out;
+}
+
 /** `clients` closed-loop clients; every job of the measured seconds followed through the pipeline. */
 async function pipelineRun(label: string, start: typeof startStack, env: Readonly<Record<string, string>>): Promise<void> {
   let fromUs = 0;
@@ -195,6 +206,8 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
       const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
       for (const app of stack.apps) pids[app.label] = app.pid;
       let before = sampleCpu(pids);
+      const redis = new Redis(stack.redisUrl);
+      let persistenceBefore: Record<string, number> = {};
       const request = gatewayRequest(stack, `${label}-load`);
       const load = await runClosedLoop({
         clients,
@@ -203,10 +216,13 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
         onMeasureStart: () => {
           before = sampleCpu(pids);
           fromUs = nowUs();
+          void persistence(redis).then((p) => (persistenceBefore = p));
         },
         request,
       });
       toUs = nowUs();
+      const persistenceAfter = await persistence(redis);
+      redis.disconnect();
       measured = {
         throughput: Number(load.throughput.toFixed(1)),
         p50_ms: Number(load.p50Ms.toFixed(2)),
@@ -214,6 +230,11 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
         errors: load.errors,
         cpu_us_per_cert: cpuPerOp(before, sampleCpu(pids), load.requests),
         load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+        // Redis's persistence during the measured seconds: AOF rewrites (a fork, then a child
+        // competing for the cores), the last fork's pause, and writes that waited for an fsync.
+        redis_aof_rewrites: (persistenceAfter['aof_rewrites'] ?? 0) - (persistenceBefore['aof_rewrites'] ?? 0),
+        redis_aof_delayed_fsync: (persistenceAfter['aof_delayed_fsync'] ?? 0) - (persistenceBefore['aof_delayed_fsync'] ?? 0),
+        redis_latest_fork_ms: Number(((persistenceAfter['latest_fork_usec'] ?? 0) / 1000).toFixed(2)),
       };
     },
     (dir) => {
