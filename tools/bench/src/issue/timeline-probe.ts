@@ -110,9 +110,14 @@ if (dir !== undefined && dir !== '') {
   }
   try {
     wrapIn(requireFromApp('@fsm-certs/queue') as Classes)('FinishedJobReader', 'dispatch', 'finishedJobs.dispatch', (_self, args) => {
-      const fields = args[0];
+      const fields: unknown = args[0];
       // Every entry of the stream passes here (added, active, ...); the event's name says which.
-      return Array.isArray(fields) && typeof fields[3] === 'string' ? ` ${fields[3]} ${String(fields[1])}` : '';
+      // The reader hands over the fields as Buffers (strings before it read them so).
+      const at = (i: number): string => {
+        const value: unknown = Array.isArray(fields) ? fields[i] : undefined;
+        return Buffer.isBuffer(value) ? value.toString('latin1') : typeof value === 'string' ? value : '';
+      };
+      return at(3) === '' ? '' : ` ${at(3)} ${at(1)}`;
     });
   } catch {
     // Not the gateway: no finished-job reader.
