@@ -7,7 +7,12 @@
 // clients; BENCH_AUDIT=1 gives every write an audit record, as the gateway's HTTP requests do.
 // Each write carries a real P-256 leaf and a sealed-key-sized field, so records are as large as
 // the stack's. Prints per round Redis's CPU per certificate, and per side over all rounds the
-// commands and AOF bytes per certificate (redis-accounting.ts).
+// commands and AOF bytes per certificate (redis-accounting.ts). Then, as CPU time on a shared
+// machine swings by more than a small change, both stores take turns batch by batch on one more
+// redis-server (each under its own prefix) for BENCH_PAIRED_BATCHES (default 3000) batches each,
+// one at a time, with the slow log recording every call: each script call's own duration, so a
+// neighbour's burst hits both alike. Prints the median and mean µs per certificate of each side's
+// commit calls (the script's run only: not reading the request, nor writing the AOF).
 //   BENCH_BASELINE=/path/to/checkout npx tsx --conditions=development tools/bench/src/commit-script-bench.ts
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -26,13 +31,14 @@ const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
 const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
 const audit = process.env['BENCH_AUDIT'] === '1';
 const baseline = process.env['BENCH_BASELINE'];
+const pairedBatches = Math.max(0, Number(process.env['BENCH_PAIRED_BATCHES'] ?? 3000));
 if (baseline === undefined) throw new Error('Set BENCH_BASELINE to a built checkout to compare this one with.');
 
 /** What both sides' stores are used for: commit() as IssueBatchStore's. */
 interface Committer {
   commit(writes: readonly BatchWrite[]): Promise<boolean[]>;
 }
-type CommitterClass = new (redis: Redis) => Committer;
+type CommitterClass = new (redis: Redis, options?: { readonly prefix?: string }) => Committer;
 
 async function baselineStore(): Promise<CommitterClass> {
   const loaded: unknown = await import(pathToFileURL(path.join(path.resolve(baseline ?? ''), 'libs/queue/dist/index.js')).href);
@@ -116,7 +122,49 @@ async function drive(side: Side, ms: number): Promise<number> {
   return certs;
 }
 
-const sides = [await startSide('this', IssueBatchStore), await startSide('baseline', await baselineStore())];
+/** Each commit's EVALSHA duration (µs) in the slow log, by the prefix of its first key. */
+async function commitDurations(redis: Redis, into: Map<string, number[]>): Promise<void> {
+  const entries: unknown = await redis.slowlog('GET', '-1');
+  await redis.slowlog('RESET');
+  for (const entry of Array.isArray(entries) ? (entries as unknown[]) : []) {
+    // An entry: id, time, duration µs, arguments, ...
+    if (!Array.isArray(entry)) continue;
+    const [, , usec, args]: unknown[] = entry;
+    if (!Array.isArray(args) || String(args[0]).toLowerCase() !== 'evalsha') continue;
+    into.get(String(args[3]).split(':')[0] ?? '')?.push(Number(usec));
+  }
+}
+
+async function paired(Stores: Record<Side['name'], CommitterClass>): Promise<void> {
+  const server = await startRedisServer({ appendOnly: true });
+  const redis = createRedisConnection(server.url, { role: 'client' });
+  try {
+    const prefixes: Record<Side['name'], string> = { this: '{this}', baseline: '{baseline}' };
+    const stores = (['this', 'baseline'] as const).map((name) => ({ prefix: prefixes[name], store: new Stores[name](redis, { prefix: prefixes[name] }) }));
+    for (let i = 0; i < 200; i++) for (const { store } of stores) await store.commit(batch());
+    const durations = new Map<string, number[]>(stores.map((s) => [s.prefix, []]));
+    await redis.config('SET', 'slowlog-log-slower-than', '0');
+    await redis.config('SET', 'slowlog-max-len', '100000');
+    await redis.slowlog('RESET');
+    for (let i = 0; i < pairedBatches; i++) {
+      for (const { store } of i % 2 === 0 ? stores : [...stores].reverse()) await store.commit(batch());
+      if (i % 1000 === 999) await commitDurations(redis, durations);
+    }
+    await commitDurations(redis, durations);
+    const perCert = (values: readonly number[]): { calls: number; median_us_per_cert: number; mean_us_per_cert: number } => ({
+      calls: values.length,
+      median_us_per_cert: Math.round((median(values) / items) * 10) / 10,
+      mean_us_per_cert: Math.round((values.reduce((a, b) => a + b, 0) / values.length / items) * 10) / 10,
+    });
+    console.log(JSON.stringify({ paired_slowlog: true, batches_each: pairedBatches, this: perCert(durations.get(prefixes.this) ?? []), baseline: perCert(durations.get(prefixes.baseline) ?? []), load_avg_1m: Number(loadavg()[0]?.toFixed(2)) }));
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+}
+
+const Baseline = await baselineStore();
+const sides = [await startSide('this', IssueBatchStore), await startSide('baseline', Baseline)];
 try {
   for (const side of sides) await drive(side, 2000);
   const perCert = new Map<string, number[]>(sides.map((s) => [s.name, []]));
@@ -151,3 +199,4 @@ try {
     await side.server.stop();
   }
 }
+if (pairedBatches > 0) await paired({ this: IssueBatchStore, baseline: Baseline });
