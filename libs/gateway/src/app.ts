@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { OPERATIONS } from '@fsm-certs/api';
+import { randomUuid } from '@fsm-certs/core';
 import { AccessControl } from './auth/middleware.js';
 import { LocalRateLimiter, TokenBucketLimiter } from './auth/rate-limit.js';
 import { Authenticator } from './auth/tokens.js';
@@ -54,7 +55,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   });
   const batcher = new IssueBatcher(
     deps.issueClient,
-    { windowMs: options.batchWindowMs, maxItems: options.batchMax, pipelineDepth: options.batchPipelineDepth, timeoutMs: options.issueTimeoutMs },
+    { windowMs: options.batchWindowMs, maxItems: options.batchMax, pipelineDepth: options.batchPipelineDepth, timeoutMs: options.issueTimeoutMs, newRequestId: randomUuid },
     { onBatch: (size) => metrics.observeBatch(size) },
   );
   const failedAuth = options.failedAuth ?? DEFAULT_FAILED_AUTH;

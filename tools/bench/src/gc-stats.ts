@@ -98,6 +98,23 @@ export function threadsOf(pids: Readonly<Record<string, number | undefined>>): R
   return out;
 }
 
+/** bench:issue with BENCH_GC=1: each probed process's V8 heap bytes allocated so far (gc-probe.ts totals). */
+export function allocatedOf(dir: string, pids: Readonly<Record<string, number | undefined>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const totals = pid === undefined || name === 'client' ? undefined : probeTotals(dir, pid);
+    if (totals !== undefined) out[name] = totals.allocatedBytes;
+  }
+  return out;
+}
+
+/** KB allocated per certificate between two allocatedOf() readings (the probe writes its totals every 100 ms). */
+export function allocatedKbPerCert(before: Record<string, number>, after: Record<string, number>, certs: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).flatMap(([name, bytes]) => (before[name] === undefined || certs === 0 ? [] : [[name, Number(((bytes - (before[name] ?? 0)) / certs / 1024).toFixed(1))]])),
+  );
+}
+
 export function helperUsPerCert(before: Record<string, number>, after: Record<string, number>, certs: number): Record<string, number> {
   return Object.fromEntries(Object.entries(after).flatMap(([name, ms]) => (before[name] === undefined || certs === 0 ? [] : [[name, Math.round(((ms - (before[name] ?? 0)) * 1000) / certs)]])));
 }

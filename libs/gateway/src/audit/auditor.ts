@@ -8,9 +8,9 @@
 // drains). A batch's answers all resume in one such run (the batcher settles a job's requests in
 // one loop), so a job's records cost one script call instead of one per request, and each
 // request still waits for its own record to be in Redis before it is answered.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUDIT_FIELD_LIMITS, type AuditOutcome, type AuditRecord } from '@fsm-certs/api';
+import { randomUuid } from '@fsm-certs/core';
 import type { CertificateRecord, IssueAuditContext } from '@fsm-certs/queue';
 import { AuditLog, auditIdTime, auditNames, certificateAuditRecord } from '@fsm-certs/queue';
 import { clientAddress, knownPrincipal } from '../auth/middleware.js';
@@ -74,7 +74,7 @@ export function requestIdFor(req: IncomingMessage): string {
   let id = requestIds.get(req);
   if (id === undefined) {
     const given = req.headers['x-request-id'];
-    id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUuid();
     requestIds.set(req, id);
   }
   return id;

@@ -178,8 +178,8 @@ describe('BullMqIssueClient', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const xread = eventsConnection.xread.bind(eventsConnection);
-    eventsConnection.xread = ((...args: Parameters<typeof xread>) => gate.then(() => xread(...args))) as typeof eventsConnection.xread;
+    const xread = eventsConnection.xreadBuffer.bind(eventsConnection);
+    eventsConnection.xreadBuffer = ((...args: Parameters<typeof xread>) => gate.then(() => xread(...args))) as typeof eventsConnection.xreadBuffer;
     const client = new BullMqIssueClient({ queue, eventsConnection, enqueueTimeoutMs: 1_000 });
     await client.start();
     const key = `${prefix}:issue:events`;

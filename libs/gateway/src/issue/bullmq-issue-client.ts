@@ -15,8 +15,8 @@
 // Should the stream be trimmed past what the reader has read (it fell ~10,000 events behind),
 // every waiting job is looked up in Redis: answered from a kept job hash, or told at once that
 // its result is gone (503: retrying with the same request ids returns the stored certificates).
-import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
+import { randomUuid } from '@fsm-certs/core';
 import {
   FinishedJobReader,
   ISSUE_JOB_OPTIONS,
@@ -149,7 +149,7 @@ export class BullMqIssueClient implements IssueClient {
   private async enqueue(items: readonly IssueItem[], options: IssueBatchOptions): Promise<readonly IssueItemResult[]> {
     const payload: IssueJobPayload =
       this.compact === undefined ? { version: 1, requests: [...items] } : { version: 1, requests: [...items], resultVersion: 2 };
-    const jobId = randomUUID();
+    const jobId = randomUuid();
     const finished = this.waitFor(jobId, options.timeoutMs);
     // Rejections of `finished` are handled below, or dropped with the job when the add fails.
     finished.promise.catch(() => undefined);

@@ -168,9 +168,9 @@ describe('FinishedJobReader', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const xread = readerConnection.xread.bind(readerConnection);
+    const xread = readerConnection.xreadBuffer.bind(readerConnection);
     let held = true;
-    readerConnection.xread = ((...args: Parameters<typeof xread>) => (held ? gate.then(() => xread(...args)) : xread(...args))) as typeof readerConnection.xread;
+    readerConnection.xreadBuffer = ((...args: Parameters<typeof xread>) => (held ? gate.then(() => xread(...args)) : xread(...args))) as typeof readerConnection.xreadBuffer;
     const gaps: FinishedJobsGap[] = [];
     const reader = new FinishedJobReader(readerConnection, 'issue', { prefix, blockMs: 1_000, gapCheckEntries: 50, onGap: (gap) => gaps.push(gap) });
     await reader.start();
@@ -184,6 +184,30 @@ describe('FinishedJobReader', () => {
     expect(gaps).toHaveLength(1);
     const oldest = (await writer.xrange(key, '-', '+', 'COUNT', 1))[0]?.[0];
     expect(gaps[0]?.oldestId).toBe(oldest);
+    await reader.close();
+  });
+
+  it('finds the event, job id and result by name when an entry lists them in another order', async () => {
+    const prefix = `{fj-${randomBytes(4).toString('hex')}}`;
+    const writer = conn('client');
+    const key = `${prefix}:issue:events`;
+    const reader = new FinishedJobReader(conn('worker'), 'issue', { prefix, blockMs: 1_000 });
+    await reader.start();
+    const done = randomUUID();
+    const failed = randomUUID();
+    const other = randomUUID();
+    const answers = [outcome(reader, done), outcome(reader, failed), outcome(reader, other)];
+    // Same-length names that are not `failed` / `completed` (`active`, `paused`; `completes`) are passed over.
+    await writer.xadd(key, '*', 'jobId', other, 'event', 'active');
+    await writer.xadd(key, '*', 'event', 'paused', 'jobId', other);
+    await writer.xadd(key, '*', 'event', 'completes', 'jobId', other, 'returnvalue', '1');
+    await writer.xadd(key, '*', 'jobId', done, 'event', 'completed', 'returnvalue', JSON.stringify({ n: 'ünïcode ✓' }));
+    await writer.xadd(key, '*', 'prev', 'active', 'failedReason', 'refused', 'jobId', failed, 'event', 'failed');
+    await writer.xadd(key, '*', 'event', 'completed', 'jobId', other, 'returnvalue', 'not json');
+    const [a, b, c] = await Promise.all(answers);
+    expect(a).toEqual({ value: { n: 'ünïcode ✓' } });
+    expect(b?.error?.message).toBe('refused');
+    expect(c?.error?.message).toBe(`the result of job ${other} is not JSON`);
     await reader.close();
   });
 

@@ -8,6 +8,11 @@
 // moveToFinished writes `returnvalue <json>` or `failedReason <text>` next); finished-jobs.test.ts
 // pins that layout against a real BullMQ Worker, so an upgrade that changes it fails a test.
 //
+// It reads the stream as bytes (XREAD's Buffer form): ioredis would otherwise turn every field of
+// every entry into a string: a job's `added`, `waiting` and `active` entries and other gateways'
+// results included. Only a `completed` / `failed` entry's job id, and then a watched job's result or
+// reason, become strings; of the rest, the last entry's id (where the next read starts).
+//
 // Like QueueEvents, it reads on from the last entry it saw (a reconnect included) and races each
 // blocking read against a watchdog, since ioredis may re-send an interrupted read after a
 // reconnect that never answers. Unlike QueueEvents it fixes its start at once (the stream's newest
@@ -49,8 +54,9 @@ export interface FinishedJobReaderOptions {
   readonly onGap?: (gap: FinishedJobsGap) => void;
 }
 
-type Entries = Array<[string, string[]]>;
-type XReadReply = Array<[string, Entries]> | null;
+/** Entries as XREAD's Buffer form returns them: id, then the field list (name, value pairs). */
+type Entries = Array<[Buffer, Buffer[]]>;
+type XReadReply = Array<[Buffer, Entries]> | null;
 
 const RETRY_MS = 200;
 /** How long past its BLOCK a read may stay unanswered before the connection is reset. */
@@ -58,9 +64,23 @@ const WATCHDOG_MARGIN_MS = 1_000;
 
 class ReadTimedOut extends Error {}
 
+const EVENT = Buffer.from('event');
+const JOB_ID = Buffer.from('jobId');
+const COMPLETED = Buffer.from('completed');
+const FAILED = Buffer.from('failed');
+const RETURN_VALUE = Buffer.from('returnvalue');
+const FAILED_REASON = Buffer.from('failedReason');
+
+/** Whether `bytes` holds exactly `name` (a field name of a few bytes). */
+function isName(bytes: Buffer | undefined, name: Buffer): boolean {
+  if (bytes === undefined || bytes.length !== name.length) return false;
+  for (let i = 0; i < name.length; i += 1) if (bytes[i] !== name[i]) return false;
+  return true;
+}
+
 /** The value of `name` in an entry's field list (pairs), or undefined. */
-function fieldValue(fields: readonly string[], name: string, from: number): string | undefined {
-  for (let i = from; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+function fieldValue(fields: readonly Buffer[], name: Buffer, from: number): Buffer | undefined {
+  for (let i = from; i + 1 < fields.length; i += 2) if (isName(fields[i], name)) return fields[i + 1];
   return undefined;
 }
 
@@ -158,11 +178,12 @@ export class FinishedJobReader {
         }
         continue;
       }
+      const last = entries.at(-1);
+      if (last === undefined) continue;
       if (entries.length >= this.gapCheckEntries) await this.checkGap(lastId);
-      for (const [id, fields] of entries) {
-        this.lastId = id;
-        if (this.watched.size > 0) this.dispatch(fields);
-      }
+      // Stream ids are ASCII digits and a dash.
+      this.lastId = last[0].toString('latin1');
+      for (const [, fields] of entries) if (this.watched.size > 0) this.dispatch(fields);
     }
   }
 
@@ -181,7 +202,7 @@ export class FinishedJobReader {
 
   private async read(lastId: string): Promise<Entries> {
     this.readCount += 1;
-    const xread = this.connection.xread('BLOCK', this.blockMs, 'STREAMS', this.key, lastId) as Promise<XReadReply>;
+    const xread = this.connection.xreadBuffer('BLOCK', this.blockMs, 'STREAMS', this.key, lastId) as Promise<XReadReply>;
     // An abandoned read's late rejection must not surface as unhandled.
     xread.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -214,20 +235,23 @@ export class FinishedJobReader {
     }
   }
 
-  private dispatch(fields: readonly string[]): void {
+  private dispatch(fields: readonly Buffer[]): void {
     // BullMQ writes `event <name> jobId <id>` first; a layout that differs is searched instead.
-    const inOrder = fields[0] === 'event' && fields[2] === 'jobId';
-    const event = inOrder ? fields[1] : fieldValue(fields, 'event', 0);
-    if (event !== 'completed' && event !== 'failed') return;
-    const jobId = inOrder ? fields[3] : fieldValue(fields, 'jobId', 0);
+    const inOrder = isName(fields[0], EVENT) && isName(fields[2], JOB_ID);
+    const name = inOrder ? fields[1] : fieldValue(fields, EVENT, 0);
+    const failed = isName(name, FAILED);
+    if (!failed && !isName(name, COMPLETED)) return;
+    const jobId = (inOrder ? fields[3] : fieldValue(fields, JOB_ID, 0))?.toString();
+    // In BullMQ's order the result follows the first two pairs; in any other it may be anywhere.
+    const rest = inOrder ? 4 : 0;
     const listener = jobId === undefined ? undefined : this.watched.get(jobId);
     if (listener === undefined || jobId === undefined) return;
     this.watched.delete(jobId);
-    if (event === 'failed') {
-      listener.reject(new Error(fieldValue(fields, 'failedReason', 4) ?? 'job failed'));
+    if (failed) {
+      listener.reject(new Error(fieldValue(fields, FAILED_REASON, rest)?.toString() ?? 'job failed'));
       return;
     }
-    const json = fieldValue(fields, 'returnvalue', 4);
+    const json = fieldValue(fields, RETURN_VALUE, rest)?.toString();
     let value: unknown;
     try {
       value = json === undefined ? undefined : JSON.parse(json);

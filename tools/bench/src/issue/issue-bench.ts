@@ -31,7 +31,7 @@ import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
-import { gcStatsEnabled, helperUsPerCert, threadsOf } from '../gc-stats.js';
+import { allocatedKbPerCert, allocatedOf, gcStatsEnabled, helperUsPerCert, threadsOf } from '../gc-stats.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
 import { VAULT_SCENARIOS, baselineStartStack, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
@@ -76,6 +76,8 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
   const offset = nextRunOffset();
   let before = sampleCpu(target.pids);
   let threadsBefore = gcStatsEnabled ? threadsOf(target.pids) : {};
+  const gcDir = target.gcDir;
+  let allocatedBefore = gcDir === undefined ? {} : allocatedOf(gcDir, target.pids);
   const load = await runClosedLoop({
     clients,
     durationMs: seconds * 1000,
@@ -83,6 +85,7 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
     onMeasureStart: () => {
       before = sampleCpu(target.pids);
       if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
+      if (gcDir !== undefined) allocatedBefore = allocatedOf(gcDir, target.pids);
       void target.batchSince?.();
       void target.redis?.begin();
     },
@@ -90,6 +93,7 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
   });
   const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
   const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
+  const allocated = gcDir === undefined ? undefined : allocatedKbPerCert(allocatedBefore, allocatedOf(gcDir, target.pids), load.requests);
   const batch = await target.batchSince?.();
   await target.redis?.end(load.requests);
   console.log(
@@ -105,6 +109,7 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
       p99_ms: Number(load.p99Ms.toFixed(2)),
       cpu_us_per_cert: cpu,
       ...(helpers === undefined ? {} : { off_main_thread_us_per_cert: helpers }),
+      ...(allocated === undefined ? {} : { allocated_kb_per_cert: allocated }),
       load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
       ...(batch !== undefined ? { avg_items_per_job: batch } : {}),
       ...(load.firstError !== undefined ? { first_error: load.firstError } : {}),

@@ -11,6 +11,7 @@ import { startStack, type RunFrom, type Stack } from '@fsm-certs/stack';
 import { cfsslNewcert, startCfssl } from './cfssl.js';
 import { postJson } from './http-post.js';
 import { RedisAccounting } from '../redis-accounting.js';
+import { gcStatsEnabled, removeGcProbeDir, withGcProbe } from '../gc-stats.js';
 
 /** The scenario names bench:issue prints; variants are `fsm-certs-<name>`. */
 export const SCENARIOS = {
@@ -29,6 +30,8 @@ export interface Target {
   request(seq: number): Promise<void>;
   /** Average items per BullMQ job since the last call (fsm targets only). */
   batchSince?(): Promise<number | undefined>;
+  /** BENCH_GC=1: where the apps' gc-probe.ts writes its totals (fsm targets). */
+  readonly gcDir?: string;
   /** Redis's commands and AOF bytes over the measured slices (targets with a Redis of ours). */
   readonly redis?: RedisAccounting;
   stop(): Promise<void>;
@@ -115,11 +118,15 @@ export async function withWarmStack(label: string, start: typeof startStack, war
 /** The whole system: issuer-gateway -> BullMQ -> ca-service (Tresor) -> Redis; another checkout's with `start`. */
 export async function fsmTarget(options: { readonly scenario?: string; readonly env?: NodeJS.ProcessEnv; readonly start?: typeof startStack } = {}): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-fsm-'));
-  const stack = await (options.start ?? startStack)({ dataDir, env: { ...BENCH_ENV, ...options.env }, runFrom: benchRunFrom() });
+  const env: Record<string, string> = { ...BENCH_ENV };
+  for (const [name, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[name] = value;
+  const probe = gcStatsEnabled ? withGcProbe(env) : undefined;
+  const stack = await (options.start ?? startStack)({ dataDir, env: probe?.env ?? env, runFrom: benchRunFrom() });
   try {
     await stack.waitReady(90_000);
   } catch (error) {
     await stack.stop();
+    if (probe !== undefined) removeGcProbeDir(probe.dir);
     throw error;
   }
   const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
@@ -131,10 +138,12 @@ export async function fsmTarget(options: { readonly scenario?: string; readonly 
     request: gatewayRequest(stack, 'fsm'),
     batchSince: batchMeter(stack),
     redis: accounting.redis,
+    ...(probe === undefined ? {} : { gcDir: probe.dir }),
     async stop() {
       accounting.close();
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (probe !== undefined) removeGcProbeDir(probe.dir);
     },
   };
 }
