@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { EventStream } from '../events/event-stream.js';
+import { AuditLog, DEFAULT_AUDIT_RETENTION_MS } from '../audit/audit-log.js';
+import { certificateAuditRecord } from '../audit/issuance-record.js';
+import type { IssueAuditContext } from '../contracts/issue-job.js';
 import { MAX_CERTIFICATE_PEM_CHARS } from '../contracts/certificate-record.js';
 import { certificateRecord, longLeafPem } from '../test-fixtures.test-helpers.js';
 import { Inventory } from './inventory.js';
@@ -140,7 +143,44 @@ describe('IssueBatchStore', () => {
     expect(calls['set']).toBe(4);
     expect(calls['xadd']).toBe(4);
     expect(calls['xtrim']).toBe(1);
+    expect(calls['zadd']).toBe(3);
     for (const write of writes) expect(await inventory.findByRequestId(write.requestIds[0] ?? '')).toEqual(write.record);
+  });
+
+  it("writes a batch's index entries and audit records with one command per index, and a rotation's previous serial with its record", async () => {
+    const trail = new AuditLog(db.redis, { prefix: PREFIX, retentionMs: DEFAULT_AUDIT_RETENTION_MS });
+    const context = (requestId: string): IssueAuditContext => ({ id: AuditLog.newId(Date.now()), operation: 'issueCertificate', caller: 'bookstore-operator', clientAddress: '127.0.0.1', requestId });
+    const before = certificateRecord({ commonName: 'r1.x' });
+    await store.commit([storeWrite(before, null)]);
+    await db.redis.config('RESETSTAT');
+    const fresh: StoreWrite = { ...storeWrite(certificateRecord({ commonName: 'a1.x' }), null, [randomUUID()]), audit: context('req-a1') };
+    const rotated: StoreWrite = { ...storeWrite(certificateRecord({ commonName: 'r1.x' }), before.serialNumber), audit: context('req-r1') };
+    // One name stored twice in the call: its index entries are those of its last write.
+    const [renewEarly, renewLate] = ['2030-01-01T02:00:00.000Z', '2030-01-01T20:00:00.000Z'];
+    const first = certificateRecord({ commonName: 'a2.x', renewAt: renewEarly });
+    const again = certificateRecord({ commonName: 'a2.x', renewAt: renewLate });
+    expect(await store.commit([fresh, rotated, storeWrite(first, null), storeWrite(again, first.serialNumber)])).toEqual([true, true, true, true]);
+    const calls = Object.fromEntries([...(await db.redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    // renew, names, live leaves and the audit trail's index: one ZADD each for the four writes;
+    // one HSET per record (a rotation's previous serial in it) and one for the audit records.
+    expect(calls['zadd']).toBe(4);
+    expect(calls['hset']).toBe(5);
+    expect(await inventory.get('r1.x')).toEqual({ ...rotated.record, previousSerialNumber: before.serialNumber });
+    expect(await inventory.get('a2.x')).toEqual({ ...again, previousSerialNumber: first.serialNumber });
+    expect((await inventory.due(Date.parse(renewEarly), 10)).map((d) => d.commonName)).not.toContain('a2.x');
+    expect((await inventory.due(Date.parse(renewLate), 10)).map((d) => d.commonName).sort()).toEqual(['a1.x', 'a2.x', 'r1.x']);
+    expect(await inventory.size()).toBe(3);
+    expect((await inventory.liveLeafCounts(Date.parse('2030-01-01T01:00:00.000Z'))).byIssuer.get(before.issuerId)).toBe(3);
+    const records = (await trail.query({ limit: 10 })).items;
+    expect(records).toEqual([fresh, rotated].map((w) => w.kind === 'store' && w.audit !== undefined && certificateAuditRecord(w.audit, 'issued', 201, w.record)));
+  });
+
+  it('indexes every write of a batch too large for one command of each index', async () => {
+    const writes = Array.from({ length: 600 }, (_, i) => storeWrite(certificateRecord({ commonName: `big-${i}.x` }), null));
+    expect(await store.commit(writes)).toEqual(writes.map(() => true));
+    expect(await inventory.size()).toBe(600);
+    expect(await inventory.due(Date.parse('2031-01-01T00:00:00.000Z'), 1000)).toHaveLength(600);
+    expect((await inventory.liveLeafCounts(Date.parse('2030-01-01T01:00:00.000Z'))).byIssuer.get(writes[0]?.record.issuerId ?? '')).toBe(600);
   });
 
   it('keeps the announcements stream near its cap across many batches', async () => {

@@ -34,13 +34,15 @@ export function indexedNotAfter(notAfterMs: number): string {
 }
 
 /**
- * Lua defining `liveAdd(issuerId, notAfterSeconds, commonName)`, which indexes a record: every
- * script that stores one calls it in the same atomic step. The arguments are Lua expressions for
- * the index and issuers keys. Slots are cached per call, so a batch of one issuer reads the hash once.
+ * Lua defining `liveScore(issuerId, notAfterSeconds)`, a record's score in the index, and
+ * `liveAdd(issuerId, notAfterSeconds, commonName)`, which indexes a record: every script that
+ * stores one indexes it in the same atomic step (a batch may send its scores in one ZADD). The
+ * arguments are Lua expressions for the index and issuers keys. Slots are cached per call, so a
+ * batch of one issuer reads the hash once.
  */
 export function liveIndexLua(live: string, issuers: string): string {
   return `local liveSlots = {}
-local function liveAdd(issuer, notAfter, name)
+local function liveScore(issuer, notAfter)
   local slot = liveSlots[issuer]
   if not slot then
     slot = redis.call('HGET', ${issuers}, 'i:' .. issuer)
@@ -51,7 +53,10 @@ local function liveAdd(issuer, notAfter, name)
     slot = tonumber(slot)
     liveSlots[issuer] = slot
   end
-  redis.call('ZADD', ${live}, string.format('%.0f', slot * ${SLOT_SPAN} + tonumber(notAfter)), name)
+  return string.format('%.0f', slot * ${SLOT_SPAN} + tonumber(notAfter))
+end
+local function liveAdd(issuer, notAfter, name)
+  redis.call('ZADD', ${live}, liveScore(issuer, notAfter), name)
 end`;
 }
 

@@ -50,6 +50,17 @@ return fields
 `);
 
 /**
+ * Lua defining `variadic(command, key, args)`: `command key args...` in one call, or one per
+ * 1,000 arguments (Lua's unpack is bounded by its stack); nothing when args is empty. For
+ * commands whose arguments come in pairs, each call takes whole pairs.
+ */
+const VARIADIC_LUA = `local function variadic(command, key, args)
+  for i = 1, #args, 1000 do
+    redis.call(command, key, unpack(args, i, math.min(i + 999, #args)))
+  end
+end`;
+
+/**
  * Reads what an issue batch needs to decide, in one round trip.
  * KEYS: per item its request key, then its cert hash.
  * Returns, per item, five entries: request marker, record JSON, previousSerial, serial, CA digest
@@ -90,6 +101,10 @@ return out
  *                 A lone request key is checked by the SET NX that stores its marker.
  *   'r' remember: KEYS cert hash, request key; ARGV 'r', serial that must be current, marker
  * The announcements are trimmed (XTRIM MAXLEN ~) once per call that added any, not per XADD.
+ * Each index (renew, names, live; the audit trail's index and records) takes one variadic
+ * command per call for all of the call's stored writes, not one per certificate: each redis.call
+ * costs Redis its own dispatch and the AOF its own command header. Members are added in write
+ * order, so a name stored twice in one call ends with its last score, as one ZADD per write did.
  * CA entries are content-addressed and written only if absent: a batch sends each distinct one
  * once, and rewriting an existing one changes nothing (nor the AOF).
  * After the writes (KEYS and ARGV continue where the last write's end): the audit trail's index
@@ -102,6 +117,7 @@ return out
  */
 export const COMMIT_BATCH_SCRIPT = luaScript(`
 ${liveIndexLua('KEYS[4]', 'KEYS[5]')}
+${VARIADIC_LUA}
 local ttl, maxlen = ARGV[1], ARGV[2]
 local nwrites, nca = tonumber(ARGV[3]), tonumber(ARGV[4])
 for c = 1, nca do
@@ -134,6 +150,7 @@ end
 k, a = 6 + nca, first
 local out = {}
 local announced = false
+local renews, names, lives = {}, {}, {}
 for w = 1, nwrites do
   local cur = redis.call('HGET', KEYS[k], 'serial')
   local h = headers[w]
@@ -159,12 +176,14 @@ for w = 1, nwrites do
       out[w] = 0
     else
       if cur and cur ~= serial then
-        redis.call('HSET', KEYS[k], 'previousSerial', cur)
+        redis.call('HSET', KEYS[k], 'previousSerial', cur, 'record', ARGV[a + 1], 'serial', serial, 'ca', ARGV[3 + 2 * tonumber(h[6])])
+      else
+        redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', serial, 'ca', ARGV[3 + 2 * tonumber(h[6])])
       end
-      redis.call('HSET', KEYS[k], 'record', ARGV[a + 1], 'serial', serial, 'ca', ARGV[3 + 2 * tonumber(h[6])])
-      redis.call('ZADD', KEYS[1], renew, cn)
-      redis.call('ZADD', KEYS[2], 0, cn)
-      liveAdd(ARGV[issuers + tonumber(h[7])], notafter, cn)
+      local n = #names
+      renews[n + 1], renews[n + 2] = renew, cn
+      names[n + 1], names[n + 2] = '0', cn
+      lives[n + 1], lives[n + 2] = liveScore(ARGV[issuers + tonumber(h[7])], notafter), cn
       if not markerSet then
         for i = 1, nreq do
           redis.call('SET', KEYS[k + i], marker, 'PX', ttl)
@@ -189,21 +208,26 @@ for w = 1, nwrites do
     a = a + 3
   end
 end
+variadic('ZADD', KEYS[1], renews)
+variadic('ZADD', KEYS[2], names)
+variadic('ZADD', KEYS[4], lives)
 if announced then
   redis.call('XTRIM', KEYS[3], 'MAXLEN', '~', maxlen)
 end
 local naudit = tonumber(ARGV[a] or '0')
 if naudit > 0 then
-  local stored = 0
+  local records, ids = {}, {}
   for e = 0, naudit - 1 do
     local at = a + 2 + 3 * e
     if out[tonumber(ARGV[at])] == 1 then
-      redis.call('HSET', KEYS[k + 1], ARGV[at + 1], ARGV[at + 2])
-      redis.call('ZADD', KEYS[k], 0, ARGV[at + 1])
-      stored = stored + 1
+      local n = #ids
+      records[n + 1], records[n + 2] = ARGV[at + 1], ARGV[at + 2]
+      ids[n + 1], ids[n + 2] = '0', ARGV[at + 1]
     end
   end
-  if stored > 0 then
+  variadic('HSET', KEYS[k + 1], records)
+  variadic('ZADD', KEYS[k], ids)
+  if #ids > 0 then
     ${auditTrimLua('KEYS[k]', 'KEYS[k + 1]', 'ARGV[a + 1]')}
   end
 end
