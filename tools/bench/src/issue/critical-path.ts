@@ -6,9 +6,13 @@
 // by the first key they touch. BENCH_BASELINE=<checkout, built> traces that checkout too.
 // BENCH_TIMELINE=1 traces without MONITOR instead: timeline-probe.ts inside every app records its
 // socket writes and reads and BullMQ's steps, so the gaps inside each process show, unslowed.
+// With BENCH_CLIENTS above 1 as well, the timeline is of a closed-loop load of that many clients
+// (BENCH_WARMUP_SECONDS, default 10, then BENCH_SECONDS, default 6, measured) and pipeline.ts
+// follows every job through it; BENCH_VARIANTS (as bench:issue's) runs one such timeline per entry.
 //
 //   npm run bench:critical-path
 //   BENCH_TIMELINE=1 npm run bench:critical-path
+//   BENCH_TIMELINE=1 BENCH_CLIENTS=16 npm run bench:critical-path
 import { loadavg, tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,10 +25,17 @@ import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
 import { timelineSteps } from './timeline.js';
+import { pipelineReport } from './pipeline.js';
+import { runClosedLoop } from './load.js';
+import { cpuPerOp, sampleCpu } from './cpu.js';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 100);
 const baseline = process.env['BENCH_BASELINE'];
 const timeline = process.env['BENCH_TIMELINE'] === '1';
+const clients = Number(process.env['BENCH_CLIENTS'] ?? 1);
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
+const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
+const variants = JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}') as Record<string, Record<string, string>>;
 
 interface Seen {
   readonly atUs: number;
@@ -120,39 +131,124 @@ async function trace(stack: Stack, label: string): Promise<void> {
   );
 }
 
-/** Requests one at a time, each's [start, end] in µs since the epoch; the probe in every app records the rest. */
-async function timelineRun(label: string, start: typeof startStack): Promise<void> {
+const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+
+/**
+ * Runs `body` on a warm stack whose apps carry the timeline probe (and `env`), then hands the
+ * directory the probes wrote on exit to `read`.
+ */
+async function withProbedStack(label: string, start: typeof startStack, env: Readonly<Record<string, string>>, body: (stack: Stack) => Promise<void>, read: (dir: string) => void): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), `timeline-${label}-`));
   const probe = fileURLToPath(new URL('../../dist/issue/timeline-probe.js', import.meta.url));
-  const saved = { NODE_OPTIONS: process.env['NODE_OPTIONS'], FSM_TIMELINE_DIR: process.env['FSM_TIMELINE_DIR'] };
+  const saved: Record<string, string | undefined> = { NODE_OPTIONS: process.env['NODE_OPTIONS'], FSM_TIMELINE_DIR: process.env['FSM_TIMELINE_DIR'] };
+  for (const name of Object.keys(env)) saved[name] = process.env[name];
   // The stack hands its apps this process's environment.
-  process.env['NODE_OPTIONS'] = `${saved.NODE_OPTIONS ?? ''} --import=${probe}`.trim();
+  Object.assign(process.env, env);
+  process.env['NODE_OPTIONS'] = `${saved['NODE_OPTIONS'] ?? ''} --import=${probe}`.trim();
   process.env['FSM_TIMELINE_DIR'] = dir;
-  const windows: Array<readonly [number, number]> = [];
   try {
-    await withWarmStack(label, start, 200, async (stack) => {
-      const request = gatewayRequest(stack, `${label}-path`);
-      for (let seq = 0; seq < requests; seq++) {
-        const startUs = (performance.timeOrigin + performance.now()) * 1000;
-        await request(seq);
-        windows.push([startUs, (performance.timeOrigin + performance.now()) * 1000]);
-      }
-    });
+    await withWarmStack(label, start, 200, body);
   } finally {
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
   }
-  const result = timelineSteps(dir, windows);
-  rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`${JSON.stringify({ scenario: `timeline-${label}`, requests, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), ...result })}\n`);
+  read(dir);
+  // BENCH_TIMELINE_KEEP=1 leaves the probes' files for reading by hand.
+  if (process.env['BENCH_TIMELINE_KEEP'] === '1') process.stderr.write(`timeline files kept in ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
-async function run(label: string, start: typeof startStack): Promise<void> {
-  if (timeline) await timelineRun(label, start);
+/** Requests one at a time, each's [start, end] in µs since the epoch; the probe in every app records the rest. */
+async function timelineRun(label: string, start: typeof startStack): Promise<void> {
+  const windows: Array<readonly [number, number]> = [];
+  await withProbedStack(
+    label,
+    start,
+    {},
+    async (stack) => {
+      const request = gatewayRequest(stack, `${label}-path`);
+      for (let seq = 0; seq < requests; seq++) {
+        const startUs = nowUs();
+        await request(seq);
+        windows.push([startUs, nowUs()]);
+      }
+    },
+    (dir) => {
+      const result = timelineSteps(dir, windows);
+      process.stdout.write(`${JSON.stringify({ scenario: `timeline-${label}`, requests, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), ...result })}\n`);
+    },
+  );
+}
+
+/** The numeric fields of INFO persistence and stats that say what the AOF cost (rewrites, forks, late fsyncs). */
+async function persistence(redis: Redis): Promise<Record<string, number>> {
+  const text = await redis.info('all');
+  const out: Record<string, number> = {};
+  for (const name of ['aof_rewrites', 'aof_delayed_fsync', 'latest_fork_usec']) {
+    const value = new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1];
+    if (value !== undefined) out[name] = Number(value);
+  }
+  return out;
+}
+
+/** `clients` closed-loop clients; every job of the measured seconds followed through the pipeline. */
+async function pipelineRun(label: string, start: typeof startStack, env: Readonly<Record<string, string>>): Promise<void> {
+  let fromUs = 0;
+  let toUs = 0;
+  let measured: Record<string, unknown> = {};
+  await withProbedStack(
+    label,
+    start,
+    env,
+    async (stack) => {
+      const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
+      for (const app of stack.apps) pids[app.label] = app.pid;
+      let before = sampleCpu(pids);
+      const redis = new Redis(stack.redisUrl);
+      let persistenceBefore: Record<string, number> = {};
+      const request = gatewayRequest(stack, `${label}-load`);
+      const load = await runClosedLoop({
+        clients,
+        durationMs: seconds * 1000,
+        warmupMs: warmupSeconds * 1000,
+        onMeasureStart: () => {
+          before = sampleCpu(pids);
+          fromUs = nowUs();
+          void persistence(redis).then((p) => (persistenceBefore = p));
+        },
+        request,
+      });
+      toUs = nowUs();
+      const persistenceAfter = await persistence(redis);
+      redis.disconnect();
+      measured = {
+        throughput: Number(load.throughput.toFixed(1)),
+        p50_ms: Number(load.p50Ms.toFixed(2)),
+        p99_ms: Number(load.p99Ms.toFixed(2)),
+        errors: load.errors,
+        cpu_us_per_cert: cpuPerOp(before, sampleCpu(pids), load.requests),
+        load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+        // Redis's persistence during the measured seconds: AOF rewrites (a fork, then a child
+        // competing for the cores), the last fork's pause, and writes that waited for an fsync.
+        redis_aof_rewrites: (persistenceAfter['aof_rewrites'] ?? 0) - (persistenceBefore['aof_rewrites'] ?? 0),
+        redis_aof_delayed_fsync: (persistenceAfter['aof_delayed_fsync'] ?? 0) - (persistenceBefore['aof_delayed_fsync'] ?? 0),
+        redis_latest_fork_ms: Number(((persistenceAfter['latest_fork_usec'] ?? 0) / 1000).toFixed(2)),
+      };
+    },
+    (dir) => {
+      process.stdout.write(`${JSON.stringify({ scenario: `pipeline-${label}`, clients, seconds, ...measured, ...pipelineReport(dir, fromUs, toUs) })}\n`);
+    },
+  );
+}
+
+async function run(label: string, start: typeof startStack, env: Readonly<Record<string, string>> = {}): Promise<void> {
+  if (timeline && clients > 1) await pipelineRun(label, start, env);
+  else if (timeline) await timelineRun(label, start);
   else await withWarmStack(label, start, 200, (stack) => trace(stack, label));
 }
 
 await run('fsm-certs', startStack);
 if (baseline !== undefined && baseline !== '') await run('baseline', await baselineStartStack(baseline));
+for (const [name, env] of Object.entries(variants)) await run(name, startStack, env);

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 
 const dir = process.env['FSM_TIMELINE_DIR'];
 
@@ -74,32 +75,61 @@ if (dir !== undefined && dir !== '') {
   // The app's own BullMQ (resolved from its main module), so the marks are on the classes it uses.
   type Classes = Record<string, { prototype: Record<string, unknown> } | undefined>;
   const requireFromApp = createRequire(process.argv[1] ?? import.meta.url);
-  const wrapIn = (classes: Classes) => (className: string, method: string, label: string): void => {
-    const proto = classes[className]?.prototype;
-    const original = proto?.[method];
-    if (proto === undefined || typeof original !== 'function') return;
-    proto[method] = function (this: unknown, ...args: unknown[]): unknown {
-      record('m', 0, `${label}>`);
-      const result: unknown = Reflect.apply(original, this, args);
-      if (result instanceof Promise) result.then(() => record('m', 0, `${label}<`), () => record('m', 0, `${label}!`));
-      return result;
+  /** `detail` names the job a mark is about (` <jobId>`, and ` <items>` where the job is added), for pipeline.ts. */
+  const wrapIn =
+    (classes: Classes) =>
+    (className: string, method: string, label: string, detail: (self: unknown, args: readonly unknown[]) => string = () => ''): void => {
+      const proto = classes[className]?.prototype;
+      const original = proto?.[method];
+      if (proto === undefined || typeof original !== 'function') return;
+      proto[method] = function (this: unknown, ...args: unknown[]): unknown {
+        const about = detail(this, args);
+        record('m', 0, `${label}>${about}`);
+        const result: unknown = Reflect.apply(original, this, args);
+        if (result instanceof Promise) result.then(() => record('m', 0, `${label}<${about}`), () => record('m', 0, `${label}!${about}`));
+        return result;
+      };
     };
+  const field = (value: unknown, name: string): unknown => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined);
+  const idOf = (value: unknown): string => {
+    const id = field(value, 'id') ?? field(value, 'jobId');
+    return typeof id === 'string' ? ` ${id}` : '';
   };
   try {
     const wrap = wrapIn(requireFromApp('bullmq') as Classes);
-    wrap('Queue', 'add', 'queue.add');
+    wrap('Queue', 'add', 'queue.add', (_self, args) => {
+      const requests = field(args[1], 'requests');
+      return `${idOf(args[2])} ${Array.isArray(requests) ? requests.length : 0}`;
+    });
     wrap('Worker', 'nextJobFromJobData', 'worker.nextJobFromJobData');
-    wrap('Worker', 'callProcessJob', 'worker.processor');
+    wrap('Worker', 'callProcessJob', 'worker.processor', (_self, args) => idOf(args[0]));
     wrap('Worker', 'getBlockTimeout', 'worker.block');
-    wrap('Job', 'moveToCompleted', 'job.moveToCompleted');
+    wrap('Job', 'moveToCompleted', 'job.moveToCompleted', (self) => idOf(self));
   } catch {
     // An app without BullMQ (the load client): sockets only.
   }
   try {
-    wrapIn(requireFromApp('@fsm-certs/queue') as Classes)('FinishedJobReader', 'dispatch', 'finishedJobs.dispatch');
+    wrapIn(requireFromApp('@fsm-certs/queue') as Classes)('FinishedJobReader', 'dispatch', 'finishedJobs.dispatch', (_self, args) => {
+      const fields: unknown = args[0];
+      // Every entry of the stream passes here (added, active, ...); the event's name says which.
+      // The reader hands over the fields as Buffers (strings before it read them so).
+      const at = (i: number): string => {
+        const value: unknown = Array.isArray(fields) ? fields[i] : undefined;
+        return Buffer.isBuffer(value) ? value.toString('latin1') : typeof value === 'string' ? value : '';
+      };
+      return at(3) === '' ? '' : ` ${at(3)} ${at(1)}`;
+    });
   } catch {
     // Not the gateway: no finished-job reader.
   }
+  // Collections with their main-thread pause: does a slow job meet a mark-compact somewhere?
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = field(Reflect.get(entry, 'detail'), 'kind');
+      const startUs = Math.round((performance.timeOrigin + entry.startTime) * 1000);
+      if (events.length < MAX_EVENTS) events.push([startUs, 'm', 0, `gc ${kind === constants.NODE_PERFORMANCE_GC_MAJOR ? 'major' : 'minor'} ${Math.round(entry.duration * 1000)}`]);
+    }
+  }).observe({ entryTypes: ['gc'] });
 
   process.on('exit', () => {
     mkdirSync(dir, { recursive: true });

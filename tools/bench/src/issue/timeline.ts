@@ -34,7 +34,8 @@ function named(file: TimelineFile): Placed[] {
       lastWrite.set(port, 'http request');
       step = `${file.app} http request`;
     } else {
-      step = `${file.app} ${detail}`;
+      // A mark's job id, item count or pause (pipeline.ts reads them) would make every request's step its own.
+      step = `${file.app} ${detail.split(' ')[0] ?? detail}`;
     }
     out.push({ atUs, step });
   }
