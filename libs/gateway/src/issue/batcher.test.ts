@@ -137,6 +137,22 @@ describe('IssueBatcher', () => {
     await expect(batcher.submit(item('lost.example.com'))).rejects.toMatchObject({ code: 'ISSUANCE_FAILED', httpStatus: 502 });
   });
 
+  it('never hands a certificate for another name to a request, whatever the CA service answers', async () => {
+    const client = new RecordingClient();
+    // Answers crossed: each request gets the other's certificate (a mismatched or buggy CA service).
+    client.answer = async (items) =>
+      items.map((i, n) => ({ requestId: i.requestId, ok: true as const, certificate: record(items[items.length - 1 - n] as IssueItem) }));
+    const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });
+    const settled = await Promise.allSettled(['a', 'b'].map((n) => batcher.submit(item(`${n}.example.com`))));
+    for (const outcome of settled) {
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status === 'rejected') expect((outcome.reason as GatewayError).code).toBe('ISSUANCE_FAILED');
+    }
+    // The name's case is not a different name.
+    client.answer = async (items) => items.map((i) => ({ requestId: i.requestId, ok: true as const, certificate: record({ ...i, commonName: i.commonName.toUpperCase() }) }));
+    await expect(batcher.submit(item('c.example.com'))).resolves.toMatchObject({ commonName: 'C.EXAMPLE.COM' });
+  });
+
   it('drain() sends what is pending at once', async () => {
     const client = new RecordingClient();
     const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, timeoutMs: 1000, newRequestId: ids });

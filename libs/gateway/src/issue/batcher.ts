@@ -223,7 +223,10 @@ export class IssueBatcher {
       if (result === undefined) {
         p.reject(new GatewayError('ISSUANCE_FAILED', 'The CA service answered the batch without a result for this request; retry.'));
       } else if (result.ok) {
-        p.resolve(result.certificate);
+        // Whatever the result version (carried, or named and read back), a certificate is handed
+        // only to the request for its name: the gateway authorized that name, not another.
+        if (result.certificate.commonName.toLowerCase() === p.item.commonName.toLowerCase()) p.resolve(result.certificate);
+        else p.reject(new GatewayError('ISSUANCE_FAILED', 'The CA service answered this request with a certificate for another name, which was not handed out; check that the gateway and the ca-service run compatible versions, and report it.'));
       } else {
         p.reject(itemError(result.error));
       }
