@@ -24,6 +24,7 @@ import type { Redis } from 'ioredis';
 import { cpuMillis } from './issue/cpu.js';
 import { median } from './measure.js';
 import { RedisAccounting } from './redis-accounting.js';
+import { DAY_MS, serverKeyRecord } from './bench-record.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
@@ -48,32 +49,22 @@ async function baselineStore(): Promise<CommitterClass> {
 }
 
 const ca = createRootCa();
-const leaf = issueLeaf(ca.issuer, { commonName: 'bench.bookstore.cluster.local', dnsNames: ['bench.bookstore.cluster.local'], validityMs: 24 * 3600 * 1000 });
+const leaf = issueLeaf(ca.issuer, { commonName: 'bench.bookstore.cluster.local', dnsNames: ['bench.bookstore.cluster.local'], validityMs: DAY_MS });
 const sealedKey = `v2.${randomBytes(180).toString('base64url')}`;
 
 function record(commonName: string, now: number): CertificateRecord {
-  return {
+  return serverKeyRecord({
     commonName,
     serialNumber: randomBytes(16).toString('hex').replace(/^0+/, '') || '1',
-    notBefore: new Date(now).toISOString(),
-    notAfter: new Date(now + 24 * 3600 * 1000).toISOString(),
-    renewAt: new Date(now + 16 * 3600 * 1000).toISOString(),
+    notBefore: new Date(now),
+    notAfter: new Date(now + DAY_MS),
+    renewAt: new Date(now + 16 * 3600 * 1000),
     certificatePem: leaf.certificatePem,
-    chainPem: [],
-    issuingCaPem: ca.certificatePem,
-    trustedCasPem: [ca.certificatePem],
+    caPem: ca.certificatePem,
     issuerId: 'ab'.repeat(32),
-    provider: 'tresor',
-    keyAlgorithm: 'ecdsa-p256',
-    mode: 'server-key',
-    dnsNames: [commonName],
-    uris: [],
-    ipAddresses: [],
-    validityMs: 24 * 3600 * 1000,
     encryptedPrivateKey: sealedKey,
-    issuedAt: new Date(now).toISOString(),
-    warnings: [],
-  };
+    issuedAt: new Date(now),
+  });
 }
 
 let names = 0;

@@ -12,9 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import { decodeRecord, encodeRecord, fieldsOf, generateKek, sealPrivateKey, type CertificateRecord, type RecordFormat } from '@fsm-certs/queue';
 import { measureInterleaved, type InterleavedScenario } from './measure.js';
+import { DAY_MS, serverKeyRecord } from './bench-record.js';
 
 const durationMs = Math.min(Math.max(Number(process.env['BENCH_SECONDS'] ?? '2'), 0.2), 30) * 1000;
-const DAY_MS = 86_400_000;
 
 const root = createRootCa();
 const commonName = 'bookstore-v2.bookstore.cluster.local';
@@ -22,28 +22,18 @@ const leaf = issueLeaf(root.issuer, { commonName, dnsNames: [commonName], validi
 const kek = generateKek().kek;
 const now = new Date();
 /** A record as the ca-service stores one for a Tresor P-256 server-key leaf. */
-const record: CertificateRecord = {
+const record: CertificateRecord = serverKeyRecord({
   commonName,
   serialNumber: leaf.serialNumber,
-  notBefore: leaf.notBefore.toISOString(),
-  notAfter: leaf.notAfter.toISOString(),
-  renewAt: new Date(leaf.notBefore.getTime() + (2 * DAY_MS) / 3).toISOString(),
+  notBefore: leaf.notBefore,
+  notAfter: leaf.notAfter,
+  renewAt: new Date(leaf.notBefore.getTime() + (2 * DAY_MS) / 3),
   certificatePem: leaf.certificatePem,
-  chainPem: [],
-  issuingCaPem: root.certificatePem,
-  trustedCasPem: [root.certificatePem],
+  caPem: root.certificatePem,
   issuerId: fingerprintSha256(root.certificatePem),
-  provider: 'tresor',
-  keyAlgorithm: 'ecdsa-p256',
-  mode: 'server-key',
-  dnsNames: [commonName],
-  uris: [],
-  ipAddresses: [],
-  validityMs: DAY_MS,
   encryptedPrivateKey: sealPrivateKey(kek, leaf.privateKeyPem ?? '', commonName, leaf.serialNumber, { der: true }),
-  issuedAt: now.toISOString(),
-  warnings: [],
-};
+  issuedAt: now,
+});
 const pems = { issuingCaPem: record.issuingCaPem, trustedCasPem: record.trustedCasPem };
 
 /** The codec functions a checkout exports, as far as this bench uses them. */

@@ -26,6 +26,7 @@ import {
 import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import { cpuMillis } from './issue/cpu.js';
 import { median } from './measure.js';
+import { DAY_MS, serverKeyRecord } from './bench-record.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 6));
@@ -33,7 +34,6 @@ const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
 const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
 const JOBS = 64;
 const PREFIX = '{fsm-certs}';
-const DAY_MS = 24 * 3_600_000;
 
 const ca = createRootCa();
 const { kek } = generateKek();
@@ -45,28 +45,18 @@ function leafRecord(commonName: string): CertificateRecord {
   const now = new Date();
   const leaf = issueLeaf(ca.issuer, { commonName, dnsNames: [commonName], validityMs: DAY_MS, now });
   const sealed = sealPrivateKeyDer(kek, leaf.privateKeyDer ?? Buffer.alloc(0), commonName, leaf.serialNumber);
-  return {
+  return serverKeyRecord({
     commonName,
     serialNumber: leaf.serialNumber,
-    notBefore: leaf.notBefore.toISOString(),
-    notAfter: leaf.notAfter.toISOString(),
-    renewAt: new Date(now.getTime() + (DAY_MS * 2) / 3).toISOString(),
+    notBefore: leaf.notBefore,
+    notAfter: leaf.notAfter,
+    renewAt: new Date(now.getTime() + (DAY_MS * 2) / 3),
     certificatePem: leaf.certificatePem,
-    chainPem: [],
-    issuingCaPem: ca.certificatePem,
-    trustedCasPem: [ca.certificatePem],
+    caPem: ca.certificatePem,
     issuerId: 'ab'.repeat(32),
-    provider: 'tresor',
-    keyAlgorithm: 'ecdsa-p256',
-    mode: 'server-key',
-    dnsNames: [commonName],
-    uris: [],
-    ipAddresses: [],
-    validityMs: DAY_MS,
     encryptedPrivateKey: sealed.text,
-    issuedAt: now.toISOString(),
-    warnings: [],
-  };
+    issuedAt: now,
+  });
 }
 
 const digest = trustBundleDigest(ca.certificatePem, [ca.certificatePem]);

@@ -53,6 +53,11 @@ function sorted(values: readonly string[]): readonly string[] {
   return values.length < 2 ? values : [...values].sort();
 }
 
+/** The same DNS name, case aside; the everyday answer carries the name as asked, so no copies are made for it. */
+function sameName(a: string, b: string): boolean {
+  return a === b || a.toLowerCase() === b.toLowerCase();
+}
+
 /** Key for single-flight: every parameter that changes what would be issued. */
 export function singleFlightKey(item: IssueRequestItem): string {
   return JSON.stringify([
@@ -225,7 +230,7 @@ export class IssueBatcher {
       } else if (result.ok) {
         // Whatever the result version (carried, or named and read back), a certificate is handed
         // only to the request for its name: the gateway authorized that name, not another.
-        if (result.certificate.commonName.toLowerCase() === p.item.commonName.toLowerCase()) p.resolve(result.certificate);
+        if (sameName(result.certificate.commonName, p.item.commonName)) p.resolve(result.certificate);
         else p.reject(new GatewayError('ISSUANCE_FAILED', 'The CA service answered this request with a certificate for another name, which was not handed out; check that the gateway and the ca-service run compatible versions, and report it.'));
       } else {
         p.reject(itemError(result.error));
