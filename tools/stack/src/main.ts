@@ -3,8 +3,9 @@
 // .data/endpoint.json once OUR gateway is ready (never when another server holds its port);
 // restarts crashed processes, stops everything when one keeps crashing; Ctrl-C / SIGTERM stops
 // everything cleanly. Each process logs to .data/logs/<name>.log as well as to this terminal.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GatewayClient } from '@fsm-certs/client';
 import { newAdminToken } from './admin-token.js';
@@ -29,16 +30,26 @@ function redisMissing(): boolean {
   return !dirs.some((dir) => existsSync(path.join(dir, 'redis-server')));
 }
 
+/**
+ * Replaces ca.crt whole: written under a temporary name and renamed over it, so a reader (a test,
+ * an operator's tool) never sees it empty or half written while the follower below rewrites it.
+ */
+async function writeCaFile(caFile: string, pem: string): Promise<void> {
+  const temp = `${caFile}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, pem, { mode: 0o644 });
+  await rename(temp, caFile);
+}
+
 /** Rewrites ca.crt on every trust-bundle-changed (a root rotated in Vault), so the file never goes stale. */
 async function keepCaFileCurrent(client: GatewayClient, caFile: string, stopping: () => boolean): Promise<void> {
   while (!stopping()) {
     try {
       const events = client.events();
       // A change while we were not following would otherwise be missed: start from the current bundle.
-      await writeFile(caFile, await client.trustBundlePem(), { mode: 0o644 });
+      await writeCaFile(caFile, await client.trustBundlePem());
       for await (const event of events) {
         if (event.type !== 'trust-bundle-changed') continue;
-        await writeFile(caFile, await client.trustBundlePem(), { mode: 0o644 });
+        await writeCaFile(caFile, await client.trustBundlePem());
         console.log(`fsm-certs: trust bundle changed; ${caFile} rewritten`);
       }
     } catch {
@@ -114,7 +125,7 @@ async function main(): Promise<void> {
   }
   const caFile = path.join(dataDir, 'ca.crt');
   const caRes = await fetch(`${stack.gatewayUrl}/v1/ca`, { headers: { accept: 'application/x-pem-file' } });
-  await writeFile(caFile, await caRes.text(), { mode: 0o644 });
+  await writeCaFile(caFile, await caRes.text());
   void keepCaFileCurrent(new GatewayClient({ baseUrl: stack.gatewayUrl, token: adminToken }), caFile, () => stopping);
   const endpoint = { gatewayUrl: stack.gatewayUrl, adminToken, caFile, redisUrl: stack.redisUrl };
   await writeFile(path.join(dataDir, 'endpoint.json'), JSON.stringify(endpoint, null, 2) + '\n', { mode: 0o600 });
