@@ -25,14 +25,22 @@
 // everything else the rest, as when Vault runs on its own machine (see cores.ts).
 // The summary's headline is `ratio_equal_durability_vs_cfssl_certdb`: fsm-certs against cfssl
 // recording every certificate in its database, as fsm-certs records its inventory.
+// BENCH_ARRIVALS=open (or =both, the closed loop too) drives every target with random arrivals
+// instead (open-loop.ts): a Poisson stream at each offered rate of BENCH_RATES (certificates per
+// second, e.g. 300,1500,2700), the same stream for every target in a round (BENCH_SEED, default 1,
+// and the round and rate pick it); at most BENCH_MAX_OUTSTANDING (default 256, the client's
+// sockets) requests unanswered, an arrival beyond that counted as dropped. `summary-open`
+// compares each rate's p50/p99 against cfssl+certdb, the baseline and fsm-certs' own defaults.
 import { loadavg } from 'node:os';
 import { z } from 'zod';
-import { median } from '../measure.js';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
 import { allocatedKbPerCert, allocatedOf, gcStatsEnabled, helperUsPerCert, threadsOf } from '../gc-stats.js';
-import { runClosedLoop, type LoadResult } from './load.js';
+import { runClosedLoop } from './load.js';
+import { runOpenLoop } from './open-loop.js';
+import { openSummary } from './open-summary.js';
+import { summarizeRounds, type RoundResult } from './round-result.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
 import { VAULT_SCENARIOS, baselineStartStack, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
 import type { BaoServer } from '@fsm-certs/testing';
@@ -55,12 +63,20 @@ if (vaultCores === 'split' && vaultMode !== 'only') throw new Error('BENCH_VAULT
 const split: CoreSplit | undefined = vaultCores === 'split' ? coreSplit() : undefined;
 // Pinned before anything starts, so every process of ours inherits the non-Vault cores.
 if (split !== undefined) pinProcess(process.pid, split.rest);
+const arrivals = z.enum(['closed', 'open', 'both']).parse(process.env['BENCH_ARRIVALS'] ?? 'closed');
+const rates = z
+  .array(z.coerce.number().positive('BENCH_RATES are certificates per second, above 0'))
+  .min(arrivals === 'closed' ? 0 : 1, 'BENCH_ARRIVALS=open needs BENCH_RATES, e.g. 300,1500,2700 (certificates per second)')
+  .parse((process.env['BENCH_RATES'] ?? '').split(',').filter((rate) => rate.trim() !== ''));
+const seed = z.coerce.number().int().parse(process.env['BENCH_SEED'] ?? 1);
+// The load client's agent has 256 sockets: beyond that it would queue requests unseen.
+const maxOutstanding = z.coerce.number().int().positive().max(256).parse(process.env['BENCH_MAX_OUTSTANDING'] ?? 256);
 
-interface RoundResult {
-  readonly load: LoadResult;
-  readonly cpu: Record<string, number>;
-  readonly batch: number | undefined;
-}
+/** What one measurement drives: the closed loop of `clients`, or a Poisson stream at `rate` per second. */
+type Load = { readonly kind: 'closed' } | { readonly kind: 'open'; readonly rate: number };
+const loads: Load[] = [...(arrivals === 'open' ? [] : [{ kind: 'closed' } as const]), ...(arrivals === 'closed' ? [] : rates.map((rate) => ({ kind: 'open', rate }) as const))];
+/** Results are kept per scenario (closed loop) or per scenario and offered rate. */
+const resultKey = (scenario: string, load: Load): string => (load.kind === 'closed' ? scenario : `${scenario}@${load.rate}`);
 
 /**
  * The load driver counts from 0 in every run; each run gets its own range so no name is ever
@@ -72,25 +88,34 @@ function nextRunOffset(): number {
   return runs * 100_000_000;
 }
 
-async function measure(target: Target, round: number): Promise<RoundResult> {
+async function measure(target: Target, round: number, spec: Load): Promise<RoundResult> {
   const offset = nextRunOffset();
   let before = sampleCpu(target.pids);
   let threadsBefore = gcStatsEnabled ? threadsOf(target.pids) : {};
   const gcDir = target.gcDir;
   let allocatedBefore = gcDir === undefined ? {} : allocatedOf(gcDir, target.pids);
-  const load = await runClosedLoop({
-    clients,
-    durationMs: seconds * 1000,
-    warmupMs: 1000,
-    onMeasureStart: () => {
-      before = sampleCpu(target.pids);
-      if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
-      if (gcDir !== undefined) allocatedBefore = allocatedOf(gcDir, target.pids);
-      void target.batchSince?.();
-      void target.redis?.begin();
-    },
-    request: (seq) => target.request(offset + seq),
-  });
+  const onMeasureStart = (): void => {
+    before = sampleCpu(target.pids);
+    if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
+    if (gcDir !== undefined) allocatedBefore = allocatedOf(gcDir, target.pids);
+    void target.batchSince?.();
+    void target.redis?.begin();
+  };
+  const request = (seq: number): Promise<void> => target.request(offset + seq);
+  const open =
+    spec.kind === 'open'
+      ? await runOpenLoop({
+          ratePerSecond: spec.rate,
+          durationMs: seconds * 1000,
+          warmupMs: 1000,
+          // Every target meets the same stream in a round; each round and rate its own.
+          seed: seed * 1_000_003 + round * 1009 + rates.indexOf(spec.rate),
+          maxOutstanding,
+          onMeasureStart,
+          request,
+        })
+      : undefined;
+  const load = open ?? (await runClosedLoop({ clients, durationMs: seconds * 1000, warmupMs: 1000, onMeasureStart, request }));
   const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
   const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
   const allocated = gcDir === undefined ? undefined : allocatedKbPerCert(allocatedBefore, allocatedOf(gcDir, target.pids), load.requests);
@@ -100,13 +125,16 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
     JSON.stringify({
       scenario: target.scenario,
       round,
-      clients,
+      ...(open === undefined
+        ? { clients }
+        : { arrivals: 'open', offered_per_s: open.offeredPerSecond, arrived: open.arrivals, dropped: open.dropped, unfinished: open.unfinished, peak_outstanding: open.peakOutstanding, start_lag_p99_ms: Number(open.startLagP99Ms.toFixed(2)) }),
       seconds: Number(load.seconds.toFixed(2)),
       requests: load.requests,
       errors: load.errors,
       throughput: Number(load.throughput.toFixed(1)),
       p50_ms: Number(load.p50Ms.toFixed(2)),
       p99_ms: Number(load.p99Ms.toFixed(2)),
+      ...(load.p999Ms === undefined ? {} : { p999_ms: Number(load.p999Ms.toFixed(2)) }),
       cpu_us_per_cert: cpu,
       ...(helpers === undefined ? {} : { off_main_thread_us_per_cert: helpers }),
       ...(allocated === undefined ? {} : { allocated_kb_per_cert: allocated }),
@@ -115,12 +143,7 @@ async function measure(target: Target, round: number): Promise<RoundResult> {
       ...(load.firstError !== undefined ? { first_error: load.firstError } : {}),
     }),
   );
-  return { load, cpu, batch };
-}
-
-function medianCpu(results: readonly RoundResult[]): Record<string, number> {
-  const names = new Set(results.flatMap((r) => Object.keys(r.cpu)));
-  return Object.fromEntries([...names].map((name) => [name, Math.round(median(results.map((r) => r.cpu[name] ?? NaN).filter(Number.isFinite)))]));
+  return { load, ...(open === undefined ? {} : { open }), cpu, batch };
 }
 
 const targets: Target[] = [];
@@ -163,30 +186,24 @@ try {
     await runClosedLoop({ clients, durationMs: warmupSeconds * 1000, request: (n) => target.request(offset + n) });
   }
 
-  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.scenario, []]));
+  const results = new Map<string, RoundResult[]>(targets.flatMap((t) => loads.map((spec) => [resultKey(t.scenario, spec), []] as const)));
   for (let round = 1; round <= rounds; round += 1) {
     // Every other round runs the targets in reverse: on a shared machine a target's neighbour
     // (what ran just before it, e.g. cfssl's database still writing) colours its round, and
     // alternating the order spreads that over every target alike.
     const order = round % 2 === 1 ? targets : [...targets].reverse();
-    for (const target of order) results.get(target.scenario)?.push(await measure(target, round));
+    for (const spec of loads) for (const target of order) results.get(resultKey(target.scenario, spec))?.push(await measure(target, round, spec));
   }
   // Per certificate over all rounds: Redis's commands and what its AOF took, by command and key class.
   for (const target of targets) if (target.redis !== undefined) console.log(JSON.stringify({ scenario: target.scenario, redis_accounting: target.redis.report(8) }));
 
-  const summary = (scenario: string): { throughput: number; p50_ms: number; p99_ms: number; cpu_us_per_cert: Record<string, number> } | undefined => {
-    const rs = results.get(scenario);
-    if (rs === undefined || rs.length === 0) return undefined;
-    const cpu = medianCpu(rs);
-    // Every process but the load client: what the target itself spends per certificate.
-    const servers = Object.entries(cpu).reduce((sum, [name, us]) => (name === 'client' || !Number.isFinite(us) ? sum : sum + us), 0);
-    return {
-      throughput: Number(median(rs.map((r) => r.load.throughput)).toFixed(1)),
-      p50_ms: Number(median(rs.map((r) => r.load.p50Ms)).toFixed(2)),
-      p99_ms: Number(median(rs.map((r) => r.load.p99Ms)).toFixed(2)),
-      cpu_us_per_cert: { ...cpu, servers_total: servers },
-    };
-  };
+  const summary = (scenario: string) => summarizeRounds(results.get(scenario));
+  if (arrivals !== 'closed') {
+    const compareTo = { cfssl_certdb: SCENARIOS.cfsslCertDb, baseline: SCENARIOS.baseline };
+    const variantScenarios = Object.fromEntries(Object.keys(variants).map((name) => [name, `fsm-certs-${name}`]));
+    const perRate = openSummary({ results, scenarios: targets.map((t) => t.scenario), rates, key: (scenario, rate) => resultKey(scenario, { kind: 'open', rate }), ours: SCENARIOS.fsm, compareTo, variants: variantScenarios });
+    console.log(JSON.stringify({ scenario: 'summary-open', rounds, seed, max_outstanding: maxOutstanding, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), rates: perRate }));
+  }
   const cfssl = summary(SCENARIOS.cfssl);
   const ours = summary(SCENARIOS.fsm);
   const hop = summary(SCENARIOS.queueHop);
@@ -205,8 +222,8 @@ try {
   );
   const perRoundVsTarget = (scenario: string, against: string): Array<number | null> =>
     (results.get(scenario) ?? []).map((r, i) => ratioTo(results.get(against)?.[i]?.load)(r.load));
-  // BENCH_VAULT=only measured none of these: no empty summary line.
-  if (vaultMode !== 'only') console.log(
+  // BENCH_VAULT=only measured none of these, BENCH_ARRIVALS=open no closed loop: no empty summary line.
+  if (vaultMode !== 'only' && arrivals !== 'open') console.log(
     JSON.stringify({
       scenario: 'summary',
       rounds,
@@ -235,7 +252,7 @@ try {
       goal: 'equal durability >= 1.0 (towards 1.5); server CPU per cert <= raw cfssl; p99 <= cfssl_certdb',
     }),
   );
-  if (benchVault !== undefined) {
+  if (benchVault !== undefined && arrivals !== 'open') {
     const direct = summary(VAULT_SCENARIOS.direct);
     const viaFsm = summary(VAULT_SCENARIOS.fsm);
     const baseline = summary(VAULT_SCENARIOS.baseline);

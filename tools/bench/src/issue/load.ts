@@ -1,5 +1,6 @@
-// A closed-loop load driver: N clients, each sending its next request as soon as the last one
-// answered, for a fixed time. Reports throughput and latency percentiles.
+// The load drivers' shared parts, and the closed-loop driver: N clients, each sending its next
+// request as soon as the last one answered, for a fixed time. The open-loop driver (requests at
+// random arrival times, whatever the answers) is open-loop.ts. Both report a LoadResult.
 export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
@@ -7,7 +8,34 @@ export interface LoadResult {
   readonly throughput: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Only with at least 1,000 answers: below that the slowest answer is all it could say. */
+  readonly p999Ms?: number;
   readonly firstError?: string;
+}
+
+/** The nearest-rank percentile (the smallest value with at least p of the values at or below it) of ascending values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+}
+
+/** A run's result from the latencies of its answered requests (sorted here) and its failures. */
+export function loadResult(run: { readonly latencies: number[]; readonly errors: number; readonly seconds: number; readonly firstError: string | undefined }): LoadResult {
+  const latencies = run.latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors: run.errors,
+    seconds: run.seconds,
+    throughput: latencies.length / run.seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    ...(latencies.length >= 1000 ? { p999Ms: percentile(latencies, 0.999) } : {}),
+    ...(run.firstError !== undefined ? { firstError: run.firstError } : {}),
+  };
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export async function runClosedLoop(options: {
@@ -43,21 +71,10 @@ export async function runClosedLoop(options: {
           latencies.push(performance.now() - t0);
         } catch (error) {
           errors += 1;
-          firstError ??= error instanceof Error ? error.message : String(error);
+          firstError ??= errorMessage(error);
         }
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => (latencies.length === 0 ? NaN : (latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN));
-  return {
-    requests: latencies.length,
-    errors,
-    seconds,
-    throughput: latencies.length / seconds,
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
-    ...(firstError !== undefined ? { firstError } : {}),
-  };
+  return loadResult({ latencies, errors, seconds: (performance.now() - started) / 1000, firstError });
 }
