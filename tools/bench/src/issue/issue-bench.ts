@@ -27,8 +27,9 @@
 // recording every certificate in its database, as fsm-certs records its inventory.
 // BENCH_ARRIVALS=open (or =both, the closed loop too) drives every target with random arrivals
 // instead (open-loop.ts): a Poisson stream at each offered rate of BENCH_RATES (certificates per
-// second, e.g. 300,1500,2700), the same stream for every target in a round (BENCH_SEED, default 1,
-// and the round and rate pick it); at most BENCH_MAX_OUTSTANDING (default 256, the client's
+// second, e.g. 300,1500,2700; with =both also `10%`: of fsm-certs' closed-loop throughput in the
+// same round), the same stream for every target in a round (BENCH_SEED, default 1, and the round
+// and rate pick it); at most BENCH_MAX_OUTSTANDING (default 256, the client's
 // sockets) requests unanswered, an arrival beyond that counted as dropped. `summary-open`
 // compares each rate's p50/p99 against cfssl+certdb, the baseline and fsm-certs' own defaults.
 import { loadavg } from 'node:os';
@@ -64,19 +65,24 @@ const split: CoreSplit | undefined = vaultCores === 'split' ? coreSplit() : unde
 // Pinned before anything starts, so every process of ours inherits the non-Vault cores.
 if (split !== undefined) pinProcess(process.pid, split.rest);
 const arrivals = z.enum(['closed', 'open', 'both']).parse(process.env['BENCH_ARRIVALS'] ?? 'closed');
+// Certificates per second, or `N%`: N percent of what fsm-certs reached in the same round's closed loop.
+const rateSchema = z.union([
+  z.string().regex(/^\d+(\.\d+)?%$/).transform((label) => ({ label, percentOfClosed: Number(label.slice(0, -1)) })),
+  z.string().regex(/^\d+(\.\d+)?$/, 'BENCH_RATES are certificates per second (300) or percentages of the closed loop (10%)').transform((label) => ({ label, perSecond: Number(label) })),
+]);
 const rates = z
-  .array(z.coerce.number().positive('BENCH_RATES are certificates per second, above 0'))
-  .min(arrivals === 'closed' ? 0 : 1, 'BENCH_ARRIVALS=open needs BENCH_RATES, e.g. 300,1500,2700 (certificates per second)')
-  .parse((process.env['BENCH_RATES'] ?? '').split(',').filter((rate) => rate.trim() !== ''));
+  .array(rateSchema)
+  .min(arrivals === 'closed' ? 0 : 1, 'BENCH_ARRIVALS=open needs BENCH_RATES, e.g. 300,1500,2700 (certificates per second) or, with =both, 10%,50%,90%')
+  .parse((process.env['BENCH_RATES'] ?? '').split(',').map((rate) => rate.trim()).filter((rate) => rate !== ''));
+if (arrivals !== 'both' && rates.some((rate) => 'percentOfClosed' in rate)) throw new Error('BENCH_RATES in percent need the closed loop in the same rounds: BENCH_ARRIVALS=both');
 const seed = z.coerce.number().int().parse(process.env['BENCH_SEED'] ?? 1);
 // The load client's agent has 256 sockets: beyond that it would queue requests unseen.
 const maxOutstanding = z.coerce.number().int().positive().max(256).parse(process.env['BENCH_MAX_OUTSTANDING'] ?? 256);
 
-/** What one measurement drives: the closed loop of `clients`, or a Poisson stream at `rate` per second. */
-type Load = { readonly kind: 'closed' } | { readonly kind: 'open'; readonly rate: number };
-const loads: Load[] = [...(arrivals === 'open' ? [] : [{ kind: 'closed' } as const]), ...(arrivals === 'closed' ? [] : rates.map((rate) => ({ kind: 'open', rate }) as const))];
-/** Results are kept per scenario (closed loop) or per scenario and offered rate. */
-const resultKey = (scenario: string, load: Load): string => (load.kind === 'closed' ? scenario : `${scenario}@${load.rate}`);
+/** What one measurement drives: the closed loop of `clients`, or a Poisson stream at `rate` per second (its BENCH_RATES entry: `label`). */
+type Load = { readonly kind: 'closed' } | { readonly kind: 'open'; readonly label: string; readonly rate: number };
+/** Results are kept per scenario (closed loop) or per scenario and BENCH_RATES entry. */
+const resultKey = (scenario: string, label: string | undefined): string => (label === undefined ? scenario : `${scenario}@${label}`);
 
 /**
  * The load driver counts from 0 in every run; each run gets its own range so no name is ever
@@ -109,7 +115,7 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
           durationMs: seconds * 1000,
           warmupMs: 1000,
           // Every target meets the same stream in a round; each round and rate its own.
-          seed: seed * 1_000_003 + round * 1009 + rates.indexOf(spec.rate),
+          seed: seed * 1_000_003 + round * 1009 + rates.findIndex((rate) => rate.label === spec.label),
           maxOutstanding,
           onMeasureStart,
           request,
@@ -186,13 +192,21 @@ try {
     await runClosedLoop({ clients, durationMs: warmupSeconds * 1000, request: (n) => target.request(offset + n) });
   }
 
-  const results = new Map<string, RoundResult[]>(targets.flatMap((t) => loads.map((spec) => [resultKey(t.scenario, spec), []] as const)));
+  const labels = [...(arrivals === 'open' ? [] : [undefined]), ...(arrivals === 'closed' ? [] : rates.map((rate) => rate.label))];
+  const results = new Map<string, RoundResult[]>(targets.flatMap((t) => labels.map((label) => [resultKey(t.scenario, label), []] as const)));
   for (let round = 1; round <= rounds; round += 1) {
     // Every other round runs the targets in reverse: on a shared machine a target's neighbour
     // (what ran just before it, e.g. cfssl's database still writing) colours its round, and
     // alternating the order spreads that over every target alike.
     const order = round % 2 === 1 ? targets : [...targets].reverse();
-    for (const spec of loads) for (const target of order) results.get(resultKey(target.scenario, spec))?.push(await measure(target, round, spec));
+    // The closed loop first: a rate in percent is of what fsm-certs reached in it this round.
+    if (arrivals !== 'open') for (const target of order) results.get(target.scenario)?.push(await measure(target, round, { kind: 'closed' }));
+    const capacity = results.get(SCENARIOS.fsm)?.[round - 1]?.load.throughput;
+    for (const rate of arrivals === 'closed' ? [] : rates) {
+      if ('percentOfClosed' in rate && capacity === undefined) throw new Error('BENCH_RATES in percent are of fsm-certs\' closed loop: it did not run');
+      const spec: Load = { kind: 'open', label: rate.label, rate: 'percentOfClosed' in rate ? Math.max(1, Math.round(((capacity ?? 0) * rate.percentOfClosed) / 100)) : rate.perSecond };
+      for (const target of order) results.get(resultKey(target.scenario, rate.label))?.push(await measure(target, round, spec));
+    }
   }
   // Per certificate over all rounds: Redis's commands and what its AOF took, by command and key class.
   for (const target of targets) if (target.redis !== undefined) console.log(JSON.stringify({ scenario: target.scenario, redis_accounting: target.redis.report(8) }));
@@ -201,7 +215,7 @@ try {
   if (arrivals !== 'closed') {
     const compareTo = { cfssl_certdb: SCENARIOS.cfsslCertDb, baseline: SCENARIOS.baseline };
     const variantScenarios = Object.fromEntries(Object.keys(variants).map((name) => [name, `fsm-certs-${name}`]));
-    const perRate = openSummary({ results, scenarios: targets.map((t) => t.scenario), rates, key: (scenario, rate) => resultKey(scenario, { kind: 'open', rate }), ours: SCENARIOS.fsm, compareTo, variants: variantScenarios });
+    const perRate = openSummary({ results, scenarios: targets.map((t) => t.scenario), rates: rates.map((rate) => rate.label), key: resultKey, ours: SCENARIOS.fsm, compareTo, variants: variantScenarios });
     console.log(JSON.stringify({ scenario: 'summary-open', rounds, seed, max_outstanding: maxOutstanding, load_avg_1m: Number(loadavg()[0]?.toFixed(2)), rates: perRate }));
   }
   const cfssl = summary(SCENARIOS.cfssl);

@@ -20,7 +20,8 @@ describe('openSummary', () => {
       ['depth1@100', [round(3, 11, 150, 0, 15), round(2, 9, 160, 0, 14), round(4, 20, 230, 1, 15)]],
       ['certdb@100', [round(4, 20, 300), round(4, 20, 300), round(4, 20, 300)]],
     ]);
-    const [at100] = openSummary({ results, scenarios: ['fsm', 'depth1', 'certdb'], rates: [100], key: (s, r) => `${s}@${r}`, ours: 'fsm', compareTo: { cfssl_certdb: 'certdb', baseline: 'missing' }, variants: { depth1: 'depth1' } });
+    const [at100] = openSummary({ results, scenarios: ['fsm', 'depth1', 'certdb'], rates: ['100'], key: (s, r) => `${s}@${r}`, ours: 'fsm', compareTo: { cfssl_certdb: 'certdb', baseline: 'missing' }, variants: { depth1: 'depth1' } });
+    expect(at100).toMatchObject({ rate: '100', offered_per_s: 100 });
     expect(at100?.median['fsm']).toMatchObject({ p50_ms: 3, p99_ms: 12, dropped: 2, avg_items_per_job: 9, cpu_us_per_cert: { gateway: 210, servers_total: 310 } });
     expect(at100?.median['certdb']).not.toHaveProperty('avg_items_per_job');
     expect(at100?.variants_vs_fsm_certs['depth1']).toEqual({ p50_ratio: 1, p99_ratio: 0.92, server_cpu_ratio: 0.84, rounds: 3, rounds_p99_lower: 2, rounds_server_cpu_lower: 2 });

@@ -8,9 +8,10 @@ export interface OpenSummaryInput {
   readonly results: ReadonlyMap<string, readonly RoundResult[]>;
   /** Every target measured. */
   readonly scenarios: readonly string[];
-  readonly rates: readonly number[];
+  /** The BENCH_RATES entries (`300`, `10%`). */
+  readonly rates: readonly string[];
   /** Where a scenario's rounds at a rate are kept in `results`. */
-  key(scenario: string, rate: number): string;
+  key(scenario: string, rate: string): string;
   /** fsm-certs with its defaults. */
   readonly ours: string;
   /** Label -> scenario that `ours` is compared against (cfssl+certdb, the baseline). */
@@ -38,6 +39,8 @@ export interface Comparison {
 }
 
 export interface RateSummary {
+  readonly rate: string;
+  /** The median over the rounds (a rate in percent follows each round's closed loop). */
   readonly offered_per_s: number;
   readonly median: Record<string, OpenTargetSummary>;
   readonly fsm_certs_vs: Record<string, Comparison | null>;
@@ -86,7 +89,8 @@ export function openSummary(input: OpenSummaryInput): RateSummary[] {
       if (s !== undefined) medians[scenario] = s;
     }
     return {
-      offered_per_s: rate,
+      rate,
+      offered_per_s: median((at(input.ours) ?? input.scenarios.flatMap((scenario) => at(scenario) ?? [])).map((r) => r.open?.offeredPerSecond ?? NaN)),
       median: medians,
       fsm_certs_vs: Object.fromEntries(Object.entries(input.compareTo).map(([label, scenario]) => [label, compare(at(input.ours), at(scenario))])),
       variants_vs_fsm_certs: Object.fromEntries(Object.entries(input.variants).map(([label, scenario]) => [label, compare(at(scenario), at(input.ours))])),
