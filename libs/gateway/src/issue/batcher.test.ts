@@ -69,6 +69,89 @@ describe('IssueBatcher', () => {
     expect(client.batches.map((b) => b.length)).toEqual([16, 8]);
   });
 
+  describe('a demand that has held', () => {
+    /** Jobs take `jobMs` of an injected clock; hold() keeps answers back until its release is called. */
+    function timedStack(jobMs: number, options: { maxItems?: number } = {}) {
+      const clock = { now: 0 };
+      const client = new RecordingClient();
+      const answerNow = client.answer;
+      let held: Promise<void> = Promise.resolve();
+      client.answer = async (items) => {
+        await held;
+        clock.now += jobMs;
+        return answerNow(items);
+      };
+      const hold = (): (() => void) => {
+        let release: () => void = () => undefined;
+        held = new Promise<void>((resolve) => (release = resolve));
+        return release;
+      };
+      const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: options.maxItems ?? 64, pipelineDepth: 2, timeoutMs: 1000, newRequestId: ids, now: () => clock.now });
+      return { clock, client, hold, batcher };
+    }
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    it('sends a batch short of its share at once when the whole demand is outstanding and has not grown for a job\'s round trip', async () => {
+      const { clock, client, hold, batcher } = timedStack(3);
+      // 16 clients in one turn at t=0: the demand is 16, and their job takes 3 ms.
+      await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.submit(item(`first-${i}.example.com`))));
+      const release = hold();
+      clock.now = 10;
+      const inFlight = Array.from({ length: 9 }, (_, i) => batcher.submit(item(`held-${i}.example.com`)));
+      await turn();
+      expect(client.batches.map((b) => b.length)).toEqual([16, 9]);
+      // The other 7 come back one by one: short of the share (8), but no 17th client has shown up
+      // for longer than a round trip, so the last of them does not wait out the window.
+      const rest: Array<Promise<CertificateRecord>> = [];
+      for (let i = 0; i < 7; i++) {
+        rest.push(batcher.submit(item(`rest-${i}.example.com`)));
+        await turn();
+      }
+      expect(client.batches.map((b) => b.length)).toEqual([16, 9, 7]);
+      release();
+      await Promise.all([...inFlight, ...rest]);
+    });
+
+    it('waits for company when a client joined within the last job\'s round trip', async () => {
+      const { clock, client, hold, batcher } = timedStack(3);
+      // 16 clients in one turn at t=0; a 17th joins at t=1, while their job is out (answered at t=4).
+      const release = hold();
+      const first = Array.from({ length: 16 }, (_, i) => batcher.submit(item(`first-${i}.example.com`)));
+      await turn();
+      clock.now = 1;
+      const joined = batcher.submit(item('joined.example.com'));
+      release();
+      await Promise.all(first);
+      // The 16 come back at t=4: the share (9) leaves, then all 17 are outstanding, but the demand
+      // rose 3 ms ago, less than the job's round trip (4 ms): more may be joining, the window runs.
+      const back: Array<Promise<CertificateRecord>> = [];
+      for (let i = 0; i < 16; i++) {
+        back.push(batcher.submit(item(`back-${i}.example.com`)));
+        await turn();
+      }
+      expect(client.batches.map((b) => b.length)).toEqual([16, 9]);
+      await batcher.drain();
+      await Promise.all([joined, ...back]);
+      expect(client.batches.map((b) => b.length)).toEqual([16, 9, 8]);
+    });
+
+    it('still gathers a ramp after jobs were answered: every arrival raises the demand', async () => {
+      const { clock, client, hold, batcher } = timedStack(1, { maxItems: 2 });
+      await batcher.submit(item('first.example.com'));
+      const release = hold();
+      // One at a time, each well after the previous one and long after the last round trip (1 ms).
+      const requests: Array<Promise<CertificateRecord>> = [];
+      for (let i = 0; i < 6; i++) {
+        clock.now += 50;
+        requests.push(batcher.submit(item(`m${i}.example.com`)));
+        await turn();
+      }
+      expect(client.batches.map((b) => b.length)).toEqual([1, 1, 1, 2, 2]);
+      release();
+      await Promise.all(requests);
+    });
+  });
+
   it('forgets a peak of demand within a second', async () => {
     const client = new RecordingClient();
     let now = 0;
