@@ -99,8 +99,6 @@ export function itemError(error: JobError): GatewayError {
   });
 }
 
-const EXPERIMENT_RULE2 = process.env['FSM_EXPERIMENT_RULE2'] === '1';
-
 /** How long a peak of outstanding requests counts as the current demand, in two buckets of half. */
 const DEMAND_BUCKET_MS = 500;
 
@@ -199,26 +197,9 @@ export class IssueBatcher {
     if (this.pending.length >= this.maxItems) this.flush();
     // At the end of this event-loop turn, so requests read in the same turn go together. With the
     // whole of a demand that has held outstanding, nobody else is coming (see the file's head).
-    else if (this.pending.length >= share || (outstanding >= demand && this.demand.heldFor(now) > this.roundTripMs)) {
-      this.share = share;
-      this.held = this.demand.heldFor(now) > this.roundTripMs;
-      this.immediate ??= setImmediate(() => this.flushShares());
-    }
+    else if (this.pending.length >= share || (outstanding >= demand && this.demand.heldFor(now) > this.roundTripMs)) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
-  }
-
-  private share = 1;
-  private held = false;
-  private flushShares(): void {
-    const batches = EXPERIMENT_RULE2 && this.held ? Math.max(1, Math.floor(this.pending.length / this.share)) : 1;
-    if (batches === 1) return this.flush();
-    const all = this.pending;
-    const size = Math.ceil(all.length / batches);
-    for (let from = 0; from < all.length; from += size) {
-      this.pending = all.slice(from, from + size);
-      this.flush();
-    }
   }
 
   /** Sends what is pending now. Called by the timer, on a full batch or share, and on close. */
