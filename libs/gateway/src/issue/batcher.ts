@@ -11,14 +11,7 @@
 // one, the answered clients fill the next, and nobody waits for a timer. An idle gateway sends a
 // lone request at once (demand 1), and requests that arrive in the same event-loop turn still
 // leave together.
-//
-// A demand that has held: a batch short of its share also leaves at once when the whole demand
-// is outstanding and the demand has not grown for longer than the last job's round trip. Every
-// client the gateway knows of is then waiting, and none joined while each came back at least
-// once, so the window would only wait for a request that cannot come (jobs of 9 and 7 of 16).
-// While demand grows (a ramp, a burst) every arrival raises it, and batches gather as before.
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
 import { zodDetail } from '../http/validate.js';
@@ -34,7 +27,7 @@ export interface BatcherOptions {
   readonly maxItems?: number;
   /** How many jobs the batcher aims to keep in flight under steady demand. Default 2. */
   readonly pipelineDepth?: number;
-  /** Milliseconds clock for the demand estimate and jobs' round trips; injectable for tests. Default performance.now. */
+  /** Milliseconds clock for the demand estimate; injectable for tests. */
   readonly now?: () => number;
   /** Passed to IssueClient.issueBatch. */
   readonly timeoutMs: number;
@@ -104,21 +97,19 @@ const DEMAND_BUCKET_MS = 500;
 
 /**
  * The most requests outstanding at once within the last two buckets (at least the last one's
- * DEMAND_BUCKET_MS): the buckets take turns, so a peak is forgotten within a second. It also
- * remembers when that peak last rose, for how long the demand has held.
+ * DEMAND_BUCKET_MS): the buckets take turns, so a peak is forgotten within a second.
  */
 class DemandPeak {
   private current = 0;
   private previous = 0;
   private bucketStart: number;
-  private demand = 0;
-  private grewAt = Number.NEGATIVE_INFINITY;
 
-  constructor(now: number) {
-    this.bucketStart = now;
+  constructor(private readonly now: () => number) {
+    this.bucketStart = now();
   }
 
-  observe(outstanding: number, now: number): number {
+  observe(outstanding: number): number {
+    const now = this.now();
     if (now - this.bucketStart >= DEMAND_BUCKET_MS) {
       // A bucket that ended more than a bucket ago says nothing about now.
       this.previous = now - this.bucketStart >= 2 * DEMAND_BUCKET_MS ? 0 : this.current;
@@ -126,15 +117,7 @@ class DemandPeak {
       this.bucketStart = now;
     }
     if (outstanding > this.current) this.current = outstanding;
-    const demand = Math.max(this.current, this.previous);
-    if (demand > this.demand) this.grewAt = now;
-    this.demand = demand;
-    return demand;
-  }
-
-  /** How long, in ms, the demand has not risen (0 right after an arrival that raised it). */
-  heldFor(now: number): number {
-    return now - this.grewAt;
+    return Math.max(this.current, this.previous);
   }
 }
 
@@ -151,9 +134,6 @@ export class IssueBatcher {
   private readonly demand: DemandPeak;
   /** Items in batches sent and not yet answered. */
   private sentItems = 0;
-  private readonly now: () => number;
-  /** From sending the last answered batch to its answer, in ms; none before the first answer. */
-  private roundTripMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly client: IssueClient,
@@ -164,8 +144,7 @@ export class IssueBatcher {
     this.maxItems = Math.min(Math.max(1, options.maxItems ?? 64), MAX_ISSUE_BATCH);
     this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 2);
     this.newRequestId = options.newRequestId ?? randomUUID;
-    this.now = options.now ?? (() => performance.now());
-    this.demand = new DemandPeak(this.now());
+    this.demand = new DemandPeak(options.now ?? Date.now);
   }
 
   /**
@@ -190,14 +169,11 @@ export class IssueBatcher {
       this.pending.push({ key, item, resolve, reject });
     });
     this.inFlight.set(key, promise);
-    const outstanding = this.sentItems + this.pending.length;
-    const now = this.now();
-    const demand = this.demand.observe(outstanding, now);
+    const demand = this.demand.observe(this.sentItems + this.pending.length);
     const share = Math.min(this.maxItems, Math.ceil(demand / this.pipelineDepth));
     if (this.pending.length >= this.maxItems) this.flush();
-    // At the end of this event-loop turn, so requests read in the same turn go together. With the
-    // whole of a demand that has held outstanding, nobody else is coming (see the file's head).
-    else if (this.pending.length >= share || (outstanding >= demand && this.demand.heldFor(now) > this.roundTripMs)) this.immediate ??= setImmediate(() => this.flush());
+    // At the end of this event-loop turn, so requests read in the same turn go together.
+    else if (this.pending.length >= share) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
@@ -217,9 +193,7 @@ export class IssueBatcher {
     this.pending = [];
     this.observer.onBatch?.(batch.length);
     this.sentItems += batch.length;
-    const sentAt = this.now();
     const run: Promise<void> = this.send(batch).finally(() => {
-      this.roundTripMs = this.now() - sentAt;
       this.sentItems -= batch.length;
       this.inProgress.delete(run);
     });
