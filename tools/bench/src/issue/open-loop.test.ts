@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadResult, percentile } from './load.js';
-import { poissonArrivals, runOpenLoop, type Clock } from './open-loop.js';
+import { poissonArrivals, runOpenLoop, type LoadTimer } from './open-loop.js';
 
 /** Virtual time: each sleep is a timer; the earliest pending one fires next, once everything runnable has run. */
-function virtualClock(): Clock & { after(ms: number): Promise<void> } {
+function virtualTimer(): LoadTimer & { after(ms: number): Promise<void> } {
   let now = 0;
   const timers: Array<{ at: number; fire: () => void }> = [];
   const advance = (): void => {
@@ -75,7 +75,7 @@ describe('percentiles', () => {
 
 describe('runOpenLoop', () => {
   it('sends every arrival at its time whatever the answers, and times each from its arrival', async () => {
-    const clock = virtualClock();
+    const timer = virtualTimer();
     const times = poissonArrivals({ ratePerSecond: 200, durationMs: 5_000, seed: 9 });
     const sentAt: number[] = [];
     // Every request takes 3 ms and one in ten takes 40: they overlap, and none holds the next back.
@@ -84,10 +84,10 @@ describe('runOpenLoop', () => {
       durationMs: 5_000,
       seed: 9,
       maxOutstanding: 1000,
-      clock,
+      timer,
       request: (seq) => {
-        sentAt.push(clock.now());
-        return clock.after(seq % 10 === 9 ? 40 : 3);
+        sentAt.push(timer.now());
+        return timer.after(seq % 10 === 9 ? 40 : 3);
       },
     });
     expect(sentAt).toHaveLength(times.length);
@@ -101,7 +101,7 @@ describe('runOpenLoop', () => {
   });
 
   it('counts arrivals beyond the outstanding bound as dropped instead of waiting for an answer', async () => {
-    const clock = virtualClock();
+    const timer = virtualTimer();
     let sent = 0;
     let open = 0;
     let mostOpen = 0;
@@ -111,12 +111,12 @@ describe('runOpenLoop', () => {
       durationMs: 1_000,
       seed: 4,
       maxOutstanding: 10,
-      clock,
+      timer,
       request: async () => {
         sent += 1;
         open += 1;
         mostOpen = Math.max(mostOpen, open);
-        await clock.after(100);
+        await timer.after(100);
         open -= 1;
       },
     });
@@ -130,18 +130,18 @@ describe('runOpenLoop', () => {
   });
 
   it('counts failures and, past the drain bound, requests never answered', async () => {
-    const clock = virtualClock();
+    const timer = virtualTimer();
     const result = await runOpenLoop({
       ratePerSecond: 100,
       durationMs: 1_000,
       seed: 2,
       maxOutstanding: 1000,
       drainMs: 500,
-      clock,
+      timer,
       request: async (seq) => {
         if (seq === 0) return new Promise<void>(() => undefined);
         if (seq % 2 === 0) throw new Error(`refused ${seq}`);
-        await clock.after(1);
+        await timer.after(1);
       },
     });
     expect(result.unfinished).toBe(1);
@@ -151,9 +151,9 @@ describe('runOpenLoop', () => {
   });
 
   it('warms up on a stream of its own and measures the same stream as without it', async () => {
-    const plain = virtualClock();
-    const cold = await runOpenLoop({ ratePerSecond: 300, durationMs: 2_000, seed: 8, maxOutstanding: 100, clock: plain, request: () => plain.after(2) });
-    const warmClock = virtualClock();
+    const plain = virtualTimer();
+    const cold = await runOpenLoop({ ratePerSecond: 300, durationMs: 2_000, seed: 8, maxOutstanding: 100, timer: plain, request: () => plain.after(2) });
+    const warmClock = virtualTimer();
     const seqs: number[] = [];
     let measuring = false;
     let measuredFrom = -1;
@@ -163,7 +163,7 @@ describe('runOpenLoop', () => {
       warmupMs: 1_000,
       seed: 8,
       maxOutstanding: 100,
-      clock: warmClock,
+      timer: warmClock,
       onMeasureStart: () => (measuring = true),
       request: (seq) => {
         seqs.push(seq);

@@ -10,14 +10,17 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { errorMessage, loadResult, percentile, type LoadResult } from './load.js';
 
-/** Time for the driver: the real one, or a virtual one in tests (no timing in assertions). */
-export interface Clock {
+/**
+ * The driver's time: monotonic, below a millisecond (core's Clock is epoch milliseconds), with
+ * sleeps; the real one, or a virtual one in tests (no timing in assertions).
+ */
+export interface LoadTimer {
   /** Milliseconds from any fixed origin. */
   now(): number;
   sleep(ms: number): Promise<void>;
 }
 
-export const realClock: Clock = {
+export const realTimer: LoadTimer = {
   now: () => performance.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
@@ -67,7 +70,7 @@ export interface OpenLoopOptions {
   readonly onMeasureStart?: () => void;
   /** One request; `seq` counts every arrival (warm-up first), so names never repeat. */
   readonly request: (seq: number) => Promise<void>;
-  readonly clock?: Clock;
+  readonly timer?: LoadTimer;
 }
 
 interface Stream {
@@ -84,8 +87,8 @@ interface Stream {
 
 /** Sends `times` (ms after now) as they come due and waits for the answers (at most `drainMs` after the last arrival). */
 async function runStream(times: readonly number[], options: OpenLoopOptions, nextSeq: () => number): Promise<Stream> {
-  const clock = options.clock ?? realClock;
-  const startedAt = clock.now();
+  const timer = options.timer ?? realTimer;
+  const startedAt = timer.now();
   const stream: Stream = { latencies: [], startLags: [], errors: 0, dropped: 0, unfinished: 0, peakOutstanding: 0, firstError: undefined, startedAt, lastAnswerAt: startedAt };
   const outstanding = new Set<Promise<void>>();
   const send = (due: number): void => {
@@ -93,15 +96,15 @@ async function runStream(times: readonly number[], options: OpenLoopOptions, nex
       stream.dropped += 1;
       return;
     }
-    const sentAt = clock.now();
+    const sentAt = timer.now();
     stream.startLags.push(sentAt - due);
     const answered = options.request(nextSeq()).then(
       () => {
-        stream.lastAnswerAt = clock.now();
+        stream.lastAnswerAt = timer.now();
         stream.latencies.push(stream.lastAnswerAt - due);
       },
       (error: unknown) => {
-        stream.lastAnswerAt = clock.now();
+        stream.lastAnswerAt = timer.now();
         stream.errors += 1;
         stream.firstError ??= errorMessage(error);
       },
@@ -114,13 +117,13 @@ async function runStream(times: readonly number[], options: OpenLoopOptions, nex
   while (next < times.length) {
     // Everything due by now (to a microsecond: a timer can wake a rounding error early) goes out
     // in this turn; the timer wakes us for the next one.
-    const elapsed = clock.now() - startedAt + 0.001;
+    const elapsed = timer.now() - startedAt + 0.001;
     while (next < times.length && (times[next] ?? Infinity) <= elapsed) send(startedAt + (times[next++] ?? 0));
-    if (next < times.length) await clock.sleep(Math.max(0, (times[next] ?? 0) - (clock.now() - startedAt)));
+    if (next < times.length) await timer.sleep(Math.max(0, (times[next] ?? 0) - (timer.now() - startedAt)));
   }
   if (outstanding.size > 0) {
     let drained = false;
-    await Promise.race([Promise.all(outstanding).then(() => (drained = true)), clock.sleep(options.drainMs ?? 30_000)]);
+    await Promise.race([Promise.all(outstanding).then(() => (drained = true)), timer.sleep(options.drainMs ?? 30_000)]);
     if (!drained) stream.unfinished = outstanding.size;
   }
   return stream;
@@ -138,7 +141,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const stream = await runStream(times, options, nextSeq);
   // Until the last answer (or the end of the stream, if that came later): a stream the system
   // could not keep up with shows as throughput below the offered rate.
-  const now = (options.clock ?? realClock).now();
+  const now = (options.timer ?? realTimer).now();
   const endedAt = stream.unfinished > 0 ? now : Math.min(now, Math.max(stream.lastAnswerAt, stream.startedAt + options.durationMs));
   const result = loadResult({ latencies: stream.latencies, errors: stream.errors, seconds: (endedAt - stream.startedAt) / 1000, firstError: stream.firstError });
   return {
