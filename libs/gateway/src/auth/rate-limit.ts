@@ -10,9 +10,12 @@ export interface RateLimitDecision {
   readonly retryAfterSeconds: number;
 }
 
-/** Spends one request of `key`'s bucket at `ratePerSec` (burst: twice the rate). */
+/**
+ * Spends one request of `key`'s bucket at `ratePerSec` (burst: twice the rate). A decision known
+ * in process is returned as it is; one that needs a round trip, as a promise.
+ */
 export interface RateLimiter {
-  take(key: string, ratePerSec: number): Promise<RateLimitDecision>;
+  take(key: string, ratePerSec: number): RateLimitDecision | Promise<RateLimitDecision>;
 }
 
 interface Bucket {
@@ -76,7 +79,7 @@ export class TokenBucketLimiter {
 export class LocalRateLimiter implements RateLimiter {
   private readonly byRate = new Map<number, TokenBucketLimiter>();
   constructor(private readonly clock: Clock) {}
-  async take(key: string, ratePerSec: number): Promise<RateLimitDecision> {
+  take(key: string, ratePerSec: number): RateLimitDecision {
     let limiter = this.byRate.get(ratePerSec);
     if (limiter === undefined) {
       limiter = new TokenBucketLimiter(ratePerSec, this.clock, burstOf(ratePerSec));

@@ -102,7 +102,8 @@ export class CallerAuthenticatorChain implements CallerAuthenticator {
     private readonly serviceAccounts: ServiceAccountAuthenticator | undefined,
   ) {}
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  /** A configured token's principal at once; a ServiceAccount token's once TokenReview (or the cache) answers. */
+  authenticate(authorization: string | undefined): Principal | Promise<Principal> {
     try {
       return this.tokens.authenticate(authorization);
     } catch (error) {
