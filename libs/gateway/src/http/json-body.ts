@@ -185,27 +185,7 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
     req.resume();
     return Promise.reject(tooLarge());
   }
-  if (decoding === 'identity' && req.complete) {
-    // The whole body is in the request's buffer already (a small body comes in the head's
-    // packet, and the parser has read it by the time the caller's first await resumes): taken
-    // in one read, without listeners, events or a collector.
-    try {
-      return Promise.resolve(readBuffered(req, limitBytes));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
   return new Promise<unknown>(
     (resolve, reject) => void new BodyCollector(req, limitBytes, resolve, reject, decoding === 'identity' ? undefined : decoder(decoding)),
   );
-}
-
-/** The parsed body of a request whose body has been received whole (req.complete), unencoded. */
-function readBuffered(req: IncomingMessage, limitBytes: number): unknown {
-  if (req.readableLength > limitBytes) {
-    req.resume();
-    throw tooLarge();
-  }
-  const chunk: unknown = req.read();
-  return parseStrict(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '');
 }
