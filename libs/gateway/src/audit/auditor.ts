@@ -143,20 +143,15 @@ export class Auditor {
   /**
    * A granted decision: written before the answer; a failure to write refuses the answer. With the
    * request's issue context (issueContext): stored under its id, and not written again when the
-   * ca-service's commit already stored it with the certificate (then only the log line is written,
-   * and there is nothing to wait for: undefined). Otherwise a promise of the write; await it.
+   * ca-service's commit already stored it with the certificate (then only the log line is written).
    */
-  granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, context?: IssueAuditContext): Promise<void> | undefined {
+  async granted(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, context?: IssueAuditContext): Promise<void> {
     if (context !== undefined && 'certificate' in subject && committedAuditId(subject.certificate) === context.id) {
       // The record is in Redis already; this copy is only for the log line, so it is built only
       // when that line will be written (at LOG_LEVEL=warn it was a record per request for nothing).
       if (this.logger.isLevelEnabled?.('info') !== false) this.logger.info({ audit: certificateAuditRecord(context, 'issued', 201, subject.certificate) }, 'audit: issued');
-      return undefined;
+      return;
     }
-    return this.write(req, res, operation, outcome, subject, context);
-  }
-
-  private async write(req: IncomingMessage, res: ServerResponse, operation: string, outcome: AuditOutcome, subject: AuditSubject, context: IssueAuditContext | undefined): Promise<void> {
     const record = this.build(req, res, operation, outcome, subject, undefined, context);
     this.logger.info({ audit: record }, `audit: ${outcome}`);
     if (this.writes === undefined) return;

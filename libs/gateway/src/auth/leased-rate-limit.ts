@@ -48,17 +48,7 @@ export class LeasedRateLimiter implements RateLimiter {
     private readonly maxKeys = 10_000,
   ) {}
 
-  /** Synchronous while the caller's lease holds a token (nearly always); a refill is a round trip. */
-  take(key: string, ratePerSec: number): RateLimitDecision | Promise<RateLimitDecision> {
-    const lease = this.current(key, ratePerSec);
-    if (lease.tokens >= 1) {
-      lease.tokens -= 1;
-      return ALLOWED;
-    }
-    return this.takeRefilled(key, ratePerSec);
-  }
-
-  private async takeRefilled(key: string, ratePerSec: number): Promise<RateLimitDecision> {
+  async take(key: string, ratePerSec: number): Promise<RateLimitDecision> {
     for (let refills = 0; refills < MAX_REFILLS; refills++) {
       const lease = this.current(key, ratePerSec);
       if (lease.tokens >= 1) {

@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { GatewayError } from '../errors.js';
-import type { RateLimitDecision, RateLimiter, TokenBucketLimiter } from './rate-limit.js';
+import type { RateLimiter, TokenBucketLimiter } from './rate-limit.js';
 import { requireScope, type Principal, type Scope } from './tokens.js';
 
 const principals = new WeakMap<IncomingMessage, Principal>();
@@ -46,48 +46,33 @@ export class AccessControl {
    * Authenticates, spends one request of the caller's rate, and checks `scope` (admin passes
    * every scope); remembers the principal for principalOf. An address whose failed
    * authentications ran out of budget is refused before its token is even looked at, so it
-   * cannot go on guessing. Answers at once (returns or throws) when neither the authenticator
-   * nor the rate limiter has to wait for a round trip, which is the case for nearly every
-   * request; otherwise returns a promise. Callers await it either way.
+   * cannot go on guessing.
    */
-  authorize(req: IncomingMessage, scope: Scope): Principal | Promise<Principal> {
+  async authorize(req: IncomingMessage, scope: Scope): Promise<Principal> {
     const address = clientAddress(req);
     const { failures } = this.options;
     const blocked = failures.peek(address);
     if (!blocked.allowed) throw tooManyFailures(blocked.retryAfterSeconds);
-    let authenticated: Principal | Promise<Principal>;
+    let principal: Principal;
     try {
-      authenticated = this.options.authenticator.authenticate(req.headers.authorization);
+      principal = await this.options.authenticator.authenticate(req.headers.authorization);
     } catch (error) {
-      throw this.failed(address, error);
+      if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') {
+        const spent = failures.take(address);
+        if (!spent.allowed) throw tooManyFailures(spent.retryAfterSeconds);
+      }
+      throw error;
     }
-    if (authenticated instanceof Promise) {
-      return authenticated.then(
-        (principal) => this.admit(req, principal, scope),
-        (error: unknown) => {
-          throw this.failed(address, error);
-        },
-      );
-    }
-    return this.admit(req, authenticated, scope);
-  }
-
-  /** The error to throw for a failed authentication, after spending the address's failure budget. */
-  private failed(address: string, error: unknown): unknown {
-    if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') {
-      const spent = this.options.failures.take(address);
-      if (!spent.allowed) return tooManyFailures(spent.retryAfterSeconds);
-    }
-    return error;
-  }
-
-  /** The authenticated caller: remembered, its rate spent, its scope checked. */
-  private admit(req: IncomingMessage, principal: Principal, scope: Scope): Principal | Promise<Principal> {
     principals.set(req, principal);
     const rate = principal.policy.ratePerSec ?? this.options.defaultRatePerSec;
-    const decision = this.options.limiter.take(`${principal.kind}:${principal.name}`, rate);
-    if (decision instanceof Promise) return decision.then((d) => admitted(principal, scope, rate, d));
-    return admitted(principal, scope, rate, decision);
+    const decision = await this.options.limiter.take(`${principal.kind}:${principal.name}`, rate);
+    if (!decision.allowed) {
+      throw new GatewayError('RATE_LIMITED', `${principal.label} is over its request rate (policy rule "rate", ${rate}/s); retry after ${decision.retryAfterSeconds} s.`, {
+        retryAfterSeconds: decision.retryAfterSeconds,
+      });
+    }
+    requireScope(principal, scope);
+    return principal;
   }
 
   /** authorize() as express middleware. */
@@ -97,17 +82,6 @@ export class AccessControl {
       next();
     };
   }
-}
-
-/** The principal, unless its rate is spent or it lacks the scope. */
-function admitted(principal: Principal, scope: Scope, rate: number, decision: RateLimitDecision): Principal {
-  if (!decision.allowed) {
-    throw new GatewayError('RATE_LIMITED', `${principal.label} is over its request rate (policy rule "rate", ${rate}/s); retry after ${decision.retryAfterSeconds} s.`, {
-      retryAfterSeconds: decision.retryAfterSeconds,
-    });
-  }
-  requireScope(principal, scope);
-  return principal;
 }
 
 function tooManyFailures(retryAfterSeconds: number): GatewayError {

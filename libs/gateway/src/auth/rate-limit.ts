@@ -10,12 +10,9 @@ export interface RateLimitDecision {
   readonly retryAfterSeconds: number;
 }
 
-/**
- * Spends one request of `key`'s bucket at `ratePerSec` (burst: twice the rate). A decision known
- * in process is returned as it is; one that needs a round trip, as a promise.
- */
+/** Spends one request of `key`'s bucket at `ratePerSec` (burst: twice the rate). */
 export interface RateLimiter {
-  take(key: string, ratePerSec: number): RateLimitDecision | Promise<RateLimitDecision>;
+  take(key: string, ratePerSec: number): Promise<RateLimitDecision>;
 }
 
 interface Bucket {
@@ -79,7 +76,7 @@ export class TokenBucketLimiter {
 export class LocalRateLimiter implements RateLimiter {
   private readonly byRate = new Map<number, TokenBucketLimiter>();
   constructor(private readonly clock: Clock) {}
-  take(key: string, ratePerSec: number): RateLimitDecision {
+  async take(key: string, ratePerSec: number): Promise<RateLimitDecision> {
     let limiter = this.byRate.get(ratePerSec);
     if (limiter === undefined) {
       limiter = new TokenBucketLimiter(ratePerSec, this.clock, burstOf(ratePerSec));

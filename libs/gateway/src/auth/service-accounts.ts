@@ -102,8 +102,7 @@ export class CallerAuthenticatorChain implements CallerAuthenticator {
     private readonly serviceAccounts: ServiceAccountAuthenticator | undefined,
   ) {}
 
-  /** A configured token's principal at once; a ServiceAccount token's once TokenReview (or the cache) answers. */
-  authenticate(authorization: string | undefined): Principal | Promise<Principal> {
+  async authenticate(authorization: string | undefined): Promise<Principal> {
     try {
       return this.tokens.authenticate(authorization);
     } catch (error) {

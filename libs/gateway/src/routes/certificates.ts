@@ -27,8 +27,8 @@ import type { UnreadableRecords } from './unreadable-records.js';
 export interface IssueRouteSteps<Req extends IncomingMessage = Request, Res extends ServerResponse = Response> {
   /** Starts the latency / outcome observation (ends when the response is finished). */
   observe(res: Res): void;
-  /** Authentication, rate limit, `issue` scope; throws (or rejects with) a GatewayError. */
-  authorize(req: Req): Principal | Promise<Principal>;
+  /** Authentication, rate limit, `issue` scope; throws a GatewayError. */
+  authorize(req: Req): Promise<Principal>;
   /** The parsed JSON body (undefined when there is none); throws 413 / 415 / 400. */
   readBody(req: Req, res: Res): Promise<unknown>;
 }
@@ -57,8 +57,7 @@ export function issueHandler<Req extends IncomingMessage, Res extends ServerResp
       const audit = auditor.issueContext(req);
       const record = await batcher.submit(audit === undefined ? item : { ...item, audit });
       const key = item.csrPem === undefined ? openKey(kek, record) : undefined;
-      const recorded = auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record }, audit);
-      if (recorded !== undefined) await recorded;
+      await auditor.granted(req, res, 'issueCertificate', Date.parse(record.issuedAt) < arrivedAt ? 'reused' : 'issued', { certificate: record }, audit);
       sendJsonText(res, 201, certificateResponseJson(record, key), `/v1/certificates/${encodeURIComponent(record.commonName)}`, requestId);
     } catch (error) {
       requestIdOf(req, res);
