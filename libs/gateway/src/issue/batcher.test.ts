@@ -86,6 +86,57 @@ describe('IssueBatcher', () => {
     expect(client.batches.map((b) => b.length)).toEqual([16, 1, 1]);
   });
 
+  it('with no job in flight and sparse arrivals, sends a request at once whatever the recent demand; dense arrivals still gather', async () => {
+    const turn = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve));
+    const client = new RecordingClient();
+    let now = 0;
+    // The window is far longer than the test's turns: only a send at the end of a turn shows.
+    const batcher = new IssueBatcher(client, { windowMs: 100, maxItems: 64, pipelineDepth: 2, timeoutMs: 1000, newRequestId: ids, now: () => now });
+    // A burst of 4 (demand 4, share 2), answered; then fewer than one arrival per 100 ms window.
+    await Promise.all(Array.from({ length: 4 }, (_, i) => batcher.submit(item(`burst-${i}.example.com`))));
+    now = 600;
+    const lone = batcher.submit(item('lone.example.com'));
+    await turn();
+    expect(client.batches.map((b) => b.length)).toEqual([4, 1]);
+    await lone;
+    // With a job in flight a lone arrival waits for company, and leaves once that job is answered.
+    let answerHeld: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (answerHeld = resolve));
+    const plain = client.answer;
+    client.answer = async (items) => {
+      await held;
+      return plain(items);
+    };
+    now = 700;
+    const first = batcher.submit(item('first.example.com'));
+    await turn();
+    now = 800;
+    const second = batcher.submit(item('second.example.com'));
+    await turn();
+    expect(client.batches.map((b) => b.length)).toEqual([4, 1, 1]);
+    client.answer = plain;
+    answerHeld();
+    await first;
+    // The job's end runs after its answers are handed out; the send goes at the end of that turn.
+    await turn();
+    await turn();
+    expect(client.batches.map((b) => b.length)).toEqual([4, 1, 1, 1]);
+    await second;
+
+    // Clients coming back together (16 arrivals within the second) gather into their share.
+    const denseClient = new RecordingClient();
+    const dense = new IssueBatcher(denseClient, { windowMs: 100, maxItems: 64, pipelineDepth: 2, timeoutMs: 1000, newRequestId: ids, now: () => now });
+    await Promise.all(Array.from({ length: 16 }, (_, i) => dense.submit(item(`round-${i}.example.com`))));
+    const next: Array<Promise<CertificateRecord>> = [];
+    for (let i = 0; i < 8; i++) {
+      now += 1;
+      next.push(dense.submit(item(`again-${i}.example.com`)));
+      await turn();
+    }
+    await Promise.all(next);
+    expect(denseClient.batches.map((b) => b.length)).toEqual([16, 8]);
+  });
+
   it('shares one item between identical concurrent requests, but not between different parameters', async () => {
     const client = new RecordingClient();
     const batcher = new IssueBatcher(client, { windowMs: 5, maxItems: 64, timeoutMs: 1000, newRequestId: ids });

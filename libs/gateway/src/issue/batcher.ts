@@ -10,7 +10,10 @@
 // (closed loop) settle into pipelineDepth jobs that take turns: while the ca-service works on
 // one, the answered clients fill the next, and nobody waits for a timer. An idle gateway sends a
 // lone request at once (demand 1), and requests that arrive in the same event-loop turn still
-// leave together.
+// leave together. Nor does waiting tax light traffic: when no job is in flight and requests
+// arrived less often than one per window over the last second, a batch leaves at the end of its
+// turn whatever its share (on arrival, or when the last job in flight is answered), since
+// company would rarely come and no job ahead of it is running.
 import { randomUUID } from 'node:crypto';
 import { MAX_ISSUE_BATCH, type CertificateRecord, type IssueItem, type IssueItemResult, type JobError } from '@fsm-certs/queue';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
@@ -97,27 +100,45 @@ const DEMAND_BUCKET_MS = 500;
 
 /**
  * The most requests outstanding at once within the last two buckets (at least the last one's
- * DEMAND_BUCKET_MS): the buckets take turns, so a peak is forgotten within a second.
+ * DEMAND_BUCKET_MS): the buckets take turns, so a peak is forgotten within a second. The same
+ * buckets count arrivals, for the recent arrival rate.
  */
 class DemandPeak {
   private current = 0;
   private previous = 0;
+  private arrivals = 0;
+  private previousArrivals = 0;
+  /** How long the previous bucket lasted, in ms; 0 when it says nothing about now. */
+  private previousSpan = 0;
   private bucketStart: number;
 
   constructor(private readonly now: () => number) {
     this.bucketStart = now();
   }
 
+  /** Records one arrival with this many requests outstanding; returns the demand. */
   observe(outstanding: number): number {
     const now = this.now();
-    if (now - this.bucketStart >= DEMAND_BUCKET_MS) {
+    const elapsed = now - this.bucketStart;
+    if (elapsed >= DEMAND_BUCKET_MS) {
       // A bucket that ended more than a bucket ago says nothing about now.
-      this.previous = now - this.bucketStart >= 2 * DEMAND_BUCKET_MS ? 0 : this.current;
+      const stale = elapsed >= 2 * DEMAND_BUCKET_MS;
+      this.previous = stale ? 0 : this.current;
+      this.previousArrivals = stale ? 0 : this.arrivals;
+      this.previousSpan = stale ? 0 : elapsed;
       this.current = 0;
+      this.arrivals = 0;
       this.bucketStart = now;
     }
+    this.arrivals += 1;
     if (outstanding > this.current) this.current = outstanding;
     return Math.max(this.current, this.previous);
+  }
+
+  /** Whether requests arrived less often than one per `windowMs` over the buckets' span. */
+  sparse(windowMs: number): boolean {
+    const span = this.previousSpan + (this.now() - this.bucketStart);
+    return (this.previousArrivals + this.arrivals) * windowMs < span;
   }
 }
 
@@ -172,8 +193,11 @@ export class IssueBatcher {
     const demand = this.demand.observe(this.sentItems + this.pending.length);
     const share = Math.min(this.maxItems, Math.ceil(demand / this.pipelineDepth));
     if (this.pending.length >= this.maxItems) this.flush();
-    // At the end of this event-loop turn, so requests read in the same turn go together.
-    else if (this.pending.length >= share) this.immediate ??= setImmediate(() => this.flush());
+    // At the end of this event-loop turn, so requests read in the same turn go together. With no
+    // job in flight and sparse arrivals, waiting for the share would only delay this batch.
+    else if (this.pending.length >= share || (this.sentItems === 0 && this.demand.sparse(this.windowMs))) {
+      this.immediate ??= setImmediate(() => this.flush());
+    }
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
@@ -196,6 +220,8 @@ export class IssueBatcher {
     const run: Promise<void> = this.send(batch).finally(() => {
       this.sentItems -= batch.length;
       this.inProgress.delete(run);
+      // The pipeline just went idle: what waits for company leaves, as a new arrival would.
+      if (this.sentItems === 0 && this.pending.length > 0 && this.demand.sparse(this.windowMs)) this.immediate ??= setImmediate(() => this.flush());
     });
     this.inProgress.add(run);
   }
