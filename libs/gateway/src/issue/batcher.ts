@@ -197,8 +197,7 @@ export class IssueBatcher {
     // job in flight and sparse arrivals, waiting for the share would only delay this batch.
     else if (this.pending.length >= share || (this.sentItems === 0 && this.demand.sparse(this.windowMs))) {
       this.immediate ??= setImmediate(() => this.flush());
-    }
-    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    } else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
 
@@ -221,7 +220,9 @@ export class IssueBatcher {
       this.sentItems -= batch.length;
       this.inProgress.delete(run);
       // The pipeline just went idle: what waits for company leaves, as a new arrival would.
-      if (this.sentItems === 0 && this.pending.length > 0 && this.demand.sparse(this.windowMs)) this.immediate ??= setImmediate(() => this.flush());
+      if (this.sentItems === 0 && this.pending.length > 0 && this.demand.sparse(this.windowMs)) {
+        this.immediate ??= setImmediate(() => this.flush());
+      }
     });
     this.inProgress.add(run);
   }
