@@ -30,8 +30,9 @@ function issueTimeoutInputs(config: {
  * overlap and doubles the per-job queue and inventory work. In three bench:issue runs, 1 reached a
  * higher median share of vault-direct than 2 in the same rounds (tools/bench/README.md).
  * Depth 1 with Tresor makes bigger jobs only for clients in lockstep (bench:issue's closed loop);
- * under random arrivals the jobs are the same size and a lone request waits out the window
- * (tools/bench/README.md, "open"), so 2 stays.
+ * under random arrivals the jobs are the same size at either depth, and depth 1 raised the
+ * light-load p50 (tools/bench/README.md, "open", measured before the batcher's idle-pipeline
+ * rule for sparse arrivals), so 2 stays.
  */
 export const DEFAULT_BATCH_PIPELINE_DEPTH = { vault: 1, other: 2 } as const;
 
