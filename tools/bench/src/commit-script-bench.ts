@@ -22,17 +22,18 @@ import { AuditLog, IssueBatchStore, createRedisConnection, startRedisServer, typ
 import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import type { Redis } from 'ioredis';
 import { cpuMillis } from './issue/cpu.js';
-import { median } from './measure.js';
+import { driveLanes, median } from './measure.js';
 import { RedisAccounting } from './redis-accounting.js';
 import { DAY_MS, serverKeyRecord } from './bench-record.js';
+import { benchEnvNumber } from './bench-env.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
-const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
-const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
+const seconds = benchEnvNumber('BENCH_SECONDS', 3);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 8));
+const items = Math.max(1, benchEnvNumber('BENCH_ITEMS', 7));
+const inFlight = Math.max(1, benchEnvNumber('BENCH_JOBS_IN_FLIGHT', 2));
 const audit = process.env['BENCH_AUDIT'] === '1';
 const baseline = process.env['BENCH_BASELINE'];
-const pairedBatches = Math.max(0, Number(process.env['BENCH_PAIRED_BATCHES'] ?? 3000));
+const pairedBatches = Math.max(0, benchEnvNumber('BENCH_PAIRED_BATCHES', 3000));
 if (baseline === undefined) throw new Error('Set BENCH_BASELINE to a built checkout to compare this one with.');
 
 /** What both sides' stores are used for: commit() as IssueBatchStore's. */
@@ -98,19 +99,12 @@ async function startSide(name: Side['name'], Store: CommitterClass): Promise<Sid
   return { name, server, redis, store: new Store(redis), accounting: new RedisAccounting(redis) };
 }
 
-async function drive(side: Side, ms: number): Promise<number> {
-  const until = performance.now() + ms;
-  let certs = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < until) {
-        const applied = await side.store.commit(batch());
-        if (!applied.every(Boolean)) throw new Error(`${side.name}: a write of new names was refused`);
-        certs += applied.length;
-      }
-    }),
-  );
-  return certs;
+function drive(side: Side, ms: number): Promise<number> {
+  return driveLanes(inFlight, ms, async () => {
+    const applied = await side.store.commit(batch());
+    if (!applied.every(Boolean)) throw new Error(`${side.name}: a write of new names was refused`);
+    return applied.length;
+  });
 }
 
 /** Each commit's EVALSHA duration (µs) in the slow log, by the prefix of its first key. */

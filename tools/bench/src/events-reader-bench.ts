@@ -13,14 +13,15 @@ import { pathToFileURL } from 'node:url';
 import { FinishedJobReader, createRedisConnection, startRedisServer } from '@fsm-certs/queue';
 import type { Redis } from 'ioredis';
 import { heapAllocationMeter } from './heap-meter.js';
-import { median } from './measure.js';
+import { driveLanes, median } from './measure.js';
+import { benchEnvNumber } from './bench-env.js';
 
 const baseline = process.env['BENCH_BASELINE'];
 if (baseline === undefined || baseline === '') throw new Error('Set BENCH_BASELINE to a built checkout to compare with.');
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 6));
-const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
-const resultBytes = Number(process.env['BENCH_RESULT_BYTES'] ?? 12_058);
+const seconds = benchEnvNumber('BENCH_SECONDS', 3);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 6));
+const inFlight = Math.max(1, benchEnvNumber('BENCH_JOBS_IN_FLIGHT', 2));
+const resultBytes = benchEnvNumber('BENCH_RESULT_BYTES', 12_058);
 
 type ReaderClass = typeof FinishedJobReader;
 const baselineModule = (await import(pathToFileURL(path.join(baseline, 'libs/queue/dist/events/finished-jobs.js')).href)) as { FinishedJobReader: ReaderClass };
@@ -74,18 +75,12 @@ async function job(s: Side): Promise<void> {
 }
 
 async function round(s: Side): Promise<{ cpuUs: number; bytes: number }> {
-  const until = performance.now() + seconds * 1000;
-  let done = 0;
   const allocated = heapAllocationMeter();
   const cpu = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < until) {
-        await job(s);
-        done += 1;
-      }
-    }),
-  );
+  const done = await driveLanes(inFlight, seconds * 1000, async () => {
+    await job(s);
+    return 1;
+  });
   const used = process.cpuUsage(cpu);
   const bytes = allocated();
   await writer.xtrim(s.key, 'MAXLEN', 100);

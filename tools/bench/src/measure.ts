@@ -59,6 +59,21 @@ export async function measureAsync(scenario: string, op: (i: number) => Promise<
   return result(scenario, ops, now() - start);
 }
 
+/**
+ * Keeps `lanes` loops of `step` going side by side until `ms` have passed (a lane finishes the
+ * step it is in); returns the sum of what the steps returned (the items each one did).
+ */
+export async function driveLanes(lanes: number, ms: number, step: () => Promise<number>): Promise<number> {
+  const until = performance.now() + ms;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < until) done += await step();
+    }),
+  );
+  return done;
+}
+
 export interface InterleavedScenario {
   readonly scenario: string;
   readonly op: (i: number) => unknown;

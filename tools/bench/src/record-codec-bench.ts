@@ -13,8 +13,9 @@ import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import { decodeRecord, encodeRecord, fieldsOf, generateKek, sealPrivateKey, type CertificateRecord, type RecordFormat } from '@fsm-certs/queue';
 import { measureInterleaved, type InterleavedScenario } from './measure.js';
 import { DAY_MS, serverKeyRecord } from './bench-record.js';
+import { benchEnvNumber } from './bench-env.js';
 
-const durationMs = Math.min(Math.max(Number(process.env['BENCH_SECONDS'] ?? '2'), 0.2), 30) * 1000;
+const durationMs = Math.min(Math.max(benchEnvNumber('BENCH_SECONDS', 2), 0.2), 30) * 1000;
 
 const root = createRootCa();
 const commonName = 'bookstore-v2.bookstore.cluster.local';

@@ -12,12 +12,13 @@ import { loadavg } from 'node:os';
 import { createRedisConnection, startRedisServer, type RedisServerHandle } from '@fsm-certs/queue';
 import type { Redis } from 'ioredis';
 import { cpuMillis } from './issue/cpu.js';
-import { median } from './measure.js';
+import { driveLanes, median } from './measure.js';
+import { benchEnvNumber } from './bench-env.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 6));
-const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
-const sizes = { large: Number(process.env['BENCH_RESULT_BYTES'] ?? 12_058), small: Number(process.env['BENCH_SMALL_RESULT_BYTES'] ?? 700) };
+const seconds = benchEnvNumber('BENCH_SECONDS', 3);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 6));
+const inFlight = Math.max(1, benchEnvNumber('BENCH_JOBS_IN_FLIGHT', 2));
+const sizes = { large: benchEnvNumber('BENCH_RESULT_BYTES', 12_058), small: benchEnvNumber('BENCH_SMALL_RESULT_BYTES', 700) };
 const KEY = '{fsm-certs}:issue:events';
 const FINISH = `redis.call('XADD', KEYS[1], '*', 'event', 'completed', 'jobId', ARGV[1], 'returnvalue', ARGV[2], 'prev', 'active')
 redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', 10000)
@@ -58,23 +59,16 @@ async function startSide(name: keyof typeof sizes): Promise<Side> {
 }
 
 let jobs = 0;
-async function drive(side: Side, ms: number): Promise<number> {
+function drive(side: Side, ms: number): Promise<number> {
   const value = 'x'.repeat(sizes[side.name]);
-  const until = performance.now() + ms;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < until) {
-        const jobId = String((jobs += 1));
-        const seen = new Promise<void>((resolve) => side.waiters.set(jobId, resolve));
-        await side.writer.eval(FINISH, 1, KEY, jobId, value);
-        await seen;
-        side.waiters.delete(jobId);
-        done += 1;
-      }
-    }),
-  );
-  return done;
+  return driveLanes(inFlight, ms, async () => {
+    const jobId = String((jobs += 1));
+    const seen = new Promise<void>((resolve) => side.waiters.set(jobId, resolve));
+    await side.writer.eval(FINISH, 1, KEY, jobId, value);
+    await seen;
+    side.waiters.delete(jobId);
+    return 1;
+  });
 }
 
 const sides = [await startSide('large'), await startSide('small')];

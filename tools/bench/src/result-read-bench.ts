@@ -25,13 +25,14 @@ import {
 } from '@fsm-certs/queue';
 import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import { cpuMillis } from './issue/cpu.js';
-import { median } from './measure.js';
+import { driveLanes, median } from './measure.js';
 import { DAY_MS, serverKeyRecord } from './bench-record.js';
+import { benchEnvNumber } from './bench-env.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 6));
-const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
-const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
+const seconds = benchEnvNumber('BENCH_SECONDS', 3);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 6));
+const inFlight = Math.max(1, benchEnvNumber('BENCH_JOBS_IN_FLIGHT', 2));
+const items = Math.max(1, benchEnvNumber('BENCH_ITEMS', 7));
 const JOBS = 64;
 const PREFIX = '{fsm-certs}';
 
@@ -95,18 +96,11 @@ async function readJob(form: Form, j: number): Promise<number> {
 }
 
 let next = 0;
-async function drive(form: Form, ms: number): Promise<number> {
-  const until = performance.now() + ms;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < until) {
-        await readJob(form, (next += 1) % JOBS);
-        done += 1;
-      }
-    }),
-  );
-  return done;
+function drive(form: Form, ms: number): Promise<number> {
+  return driveLanes(inFlight, ms, async () => {
+    await readJob(form, (next += 1) % JOBS);
+    return 1;
+  });
 }
 
 try {

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { randomUuid } from '@fsm-certs/core';
 import { heapAllocationMeter } from './heap-meter.js';
+import { benchEnvNumber } from './bench-env.js';
 
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 6));
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 6));
 const idsPerRound = 1_000_000;
 const ways: ReadonlyArray<readonly [string, () => string]> = [
   ['randomUuid', randomUuid],

@@ -4,9 +4,10 @@ import { createECDH, randomBytes, sign } from 'node:crypto';
 import { createCsr, createRootCa, generateKeyPair, issueLeaf, parseCsr } from '@fsm-certs/x509';
 import { measureAsync, measureInterleaved, measureSync, summarize, type ScenarioResult } from './measure.js';
 import { peculiarIssuer, peculiarServerKeyLeaf } from './peculiar-baseline.js';
+import { benchEnvNumber } from './bench-env.js';
 
 const DAY_MS = 86_400_000;
-const durationMs = Math.min(Math.max(Number(process.env['BENCH_SECONDS'] ?? '2'), 0.2), 30) * 1000;
+const durationMs = Math.min(Math.max(benchEnvNumber('BENCH_SECONDS', 2), 0.2), 30) * 1000;
 
 function report(result: ScenarioResult | object): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);

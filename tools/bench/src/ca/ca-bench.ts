@@ -29,19 +29,20 @@ import {
   type IssueQueue,
 } from '@fsm-certs/queue';
 import { startStack, type Stack } from '@fsm-certs/stack';
-import { median } from '../measure.js';
+import { driveLanes, median } from '../measure.js';
 import { cpuPerOp, sampleCpu } from '../issue/cpu.js';
 import { BENCH_ENV, benchRunFrom } from '../issue/targets.js';
 import { baselineStartStack } from '../issue/vault.js';
 import { ScriptTimes, perCert, sampleRedis, type RedisCounters } from './redis-stats.js';
 import { gcPerThousand, gcStatsEnabled, removeGcProbeDir, sampleGc, withGcProbe } from '../gc-stats.js';
 import { RedisAccounting } from '../redis-accounting.js';
+import { benchEnvNumber } from '../bench-env.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 8));
-const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 8);
-const items = Math.max(1, Number(process.env['BENCH_ITEMS'] ?? 7));
-const inFlight = Math.max(1, Number(process.env['BENCH_JOBS_IN_FLIGHT'] ?? 2));
+const seconds = benchEnvNumber('BENCH_SECONDS', 3);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 8));
+const warmupSeconds = benchEnvNumber('BENCH_WARMUP_SECONDS', 8);
+const items = Math.max(1, benchEnvNumber('BENCH_ITEMS', 7));
+const inFlight = Math.max(1, benchEnvNumber('BENCH_JOBS_IN_FLIGHT', 2));
 const baseline = process.env['BENCH_BASELINE'];
 const slowlog = process.env['BENCH_SLOWLOG'] === '1';
 /** BENCH_BASELINE_KEEPS_JOBS=1: the baseline predates deleting completed issue jobs (main before 263f4a3), so its jobs are added as its gateway added them. */
@@ -162,31 +163,25 @@ class ResultsByEvent {
 }
 
 /** Keeps `inFlight` jobs going for `ms`; returns the certificates issued. */
-async function drive(system: System, ms: number): Promise<number> {
-  const until = performance.now() + ms;
-  let certs = 0;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < until) {
-      // As each system's gateway adds jobs: once its events flow, they are deleted as they
-      // complete (the result only in the `completed` event); a baseline from before that kept them.
-      let returned: unknown;
-      if (system.results.flowing) {
-        const jobId = randomUUID();
-        const result = system.results.wait(jobId, 30_000);
-        result.catch(() => undefined);
-        await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...(system.name === 'baseline' && baselineKeepsJobs ? ISSUE_JOB_OPTIONS : ISSUE_JOB_OPTIONS_RESULT_BY_EVENT), jobId });
-        returned = await result;
-      } else {
-        const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
-        returned = await job.waitUntilFinished(system.events, 30_000);
-      }
-      const ok = typeof returned === 'object' && returned !== null && 'results' in returned && Array.isArray(returned.results) ? returned.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
-      if (ok !== items) throw new Error(`${system.name}: a job answered ${ok} of ${items} items`);
-      certs += ok;
+function drive(system: System, ms: number): Promise<number> {
+  return driveLanes(inFlight, ms, async () => {
+    // As each system's gateway adds jobs: once its events flow, they are deleted as they
+    // complete (the result only in the `completed` event); a baseline from before that kept them.
+    let returned: unknown;
+    if (system.results.flowing) {
+      const jobId = randomUUID();
+      const result = system.results.wait(jobId, 30_000);
+      result.catch(() => undefined);
+      await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...(system.name === 'baseline' && baselineKeepsJobs ? ISSUE_JOB_OPTIONS : ISSUE_JOB_OPTIONS_RESULT_BY_EVENT), jobId });
+      returned = await result;
+    } else {
+      const job = await system.queue.add(JOB_NAMES.issueBatch, payload(), { ...ISSUE_JOB_OPTIONS });
+      returned = await job.waitUntilFinished(system.events, 30_000);
     }
-  };
-  await Promise.all(Array.from({ length: inFlight }, lane));
-  return certs;
+    const ok = typeof returned === 'object' && returned !== null && 'results' in returned && Array.isArray(returned.results) ? returned.results.filter((r: unknown) => typeof r === 'object' && r !== null && 'ok' in r && r.ok === true).length : 0;
+    if (ok !== items) throw new Error(`${system.name}: a job answered ${ok} of ${items} items`);
+    return ok;
+  });
 }
 
 /** Kernel (system) CPU milliseconds of a process, from /proc/<pid>/stat's stime. */

@@ -28,13 +28,14 @@ import { timelineSteps } from './timeline.js';
 import { pipelineReport } from './pipeline.js';
 import { runClosedLoop } from './load.js';
 import { cpuPerOp, sampleCpu } from './cpu.js';
+import { benchEnvNumber } from '../bench-env.js';
 
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 100);
+const requests = benchEnvNumber('BENCH_REQUESTS', 100);
 const baseline = process.env['BENCH_BASELINE'];
 const timeline = process.env['BENCH_TIMELINE'] === '1';
-const clients = Number(process.env['BENCH_CLIENTS'] ?? 1);
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
-const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
+const clients = benchEnvNumber('BENCH_CLIENTS', 1);
+const seconds = benchEnvNumber('BENCH_SECONDS', 6);
+const warmupSeconds = benchEnvNumber('BENCH_WARMUP_SECONDS', 10);
 const variants = JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}') as Record<string, Record<string, string>>;
 
 interface Seen {

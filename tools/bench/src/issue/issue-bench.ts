@@ -45,11 +45,12 @@ import { summarizeRounds, type RoundResult } from './round-result.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
 import { VAULT_SCENARIOS, baselineStartStack, fsmVaultTarget, startBenchVault, vaultBenchAvailable, vaultDirectTarget } from './vault.js';
 import type { BaoServer } from '@fsm-certs/testing';
+import { benchEnvNumber } from '../bench-env.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 6);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
-const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
-const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
+const seconds = benchEnvNumber('BENCH_SECONDS', 6);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 3));
+const clients = benchEnvNumber('BENCH_CLIENTS', 16);
+const warmupSeconds = benchEnvNumber('BENCH_WARMUP_SECONDS', 10);
 const variantsSchema = z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'variant names are lower-case letters, digits and dashes'), z.record(z.string(), z.string()));
 const variants = variantsSchema.parse(JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}'));
 const withQueueHop = process.env['BENCH_QUEUE_HOP'] !== '0';

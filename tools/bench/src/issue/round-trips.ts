@@ -11,8 +11,9 @@ import { startStack, type Stack } from '@fsm-certs/stack';
 import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
+import { benchEnvNumber } from '../bench-env.js';
 
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 300);
+const requests = benchEnvNumber('BENCH_REQUESTS', 300);
 const clientCounts = (process.env['BENCH_CLIENTS'] ?? '1,16').split(',').map(Number);
 const baseline = process.env['BENCH_BASELINE'];
 

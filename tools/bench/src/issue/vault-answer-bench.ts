@@ -12,8 +12,9 @@ import { FileSecretStore, VaultClient, VaultProvider, createVaultTransport, sile
 import type { VaultTransport, VaultTransportRequest, VaultTransportResponse } from '@fsm-certs/providers';
 import { certificateFacts } from '@fsm-certs/x509';
 import { startBenchVault, vaultBenchAvailable } from './vault.js';
+import { benchEnvNumber } from '../bench-env.js';
 
-const turns = Number(process.env['BENCH_ITERATIONS'] ?? 2000);
+const turns = benchEnvNumber('BENCH_ITERATIONS', 2000);
 const product = vaultBenchAvailable();
 if (product === undefined) {
   console.log(JSON.stringify({ scenario: 'vault-answer', skipped: 'no bao binary: run tools/test-tools/install-openbao.sh' }));

@@ -22,11 +22,12 @@ import { median } from '../measure.js';
 import { cpuMillis } from './cpu.js';
 import { runClosedLoop } from './load.js';
 import { startBenchVault, vaultBenchAvailable } from './vault.js';
+import { benchEnvNumber } from '../bench-env.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
-const clients = Number(process.env['BENCH_CLIENTS'] ?? 16);
-const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
+const seconds = benchEnvNumber('BENCH_SECONDS', 5);
+const rounds = Math.max(1, benchEnvNumber('BENCH_ROUNDS', 5));
+const clients = benchEnvNumber('BENCH_CLIENTS', 16);
+const warmupSeconds = benchEnvNumber('BENCH_WARMUP_SECONDS', 5);
 const baselineCheckout = process.env['BENCH_VAULT_BASELINE'];
 const tls = process.env['BENCH_VAULT_TLS'] === '1';
 

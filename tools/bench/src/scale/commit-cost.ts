@@ -15,10 +15,11 @@ import { Redis } from 'ioredis';
 import { IssueBatchStore, startRedisServer, type CertificateRecord, type StoreWrite } from '@fsm-certs/queue';
 import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import { median } from '../measure.js';
+import { benchEnvNumber } from '../bench-env.js';
 
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 6);
-const batches = Number(process.env['BENCH_COMMIT_BATCHES'] ?? 300);
-const prefill = Number(process.env['BENCH_COMMIT_PREFILL'] ?? 20_000);
+const rounds = benchEnvNumber('BENCH_ROUNDS', 6);
+const batches = benchEnvNumber('BENCH_COMMIT_BATCHES', 300);
+const prefill = benchEnvNumber('BENCH_COMMIT_PREFILL', 20_000);
 const ITEMS = 7;
 
 interface Committer {

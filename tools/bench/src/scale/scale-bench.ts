@@ -32,6 +32,7 @@ import { measureMovingPass } from './moving-pass.js';
 import { countCommands, keyMemory, usedMemory } from './redis-stats.js';
 import { runReplicas } from './replicas.js';
 import { runStorm } from './storm.js';
+import { benchEnvNumber } from '../bench-env.js';
 
 const DUE_EVERY = 100; // 1% due
 const TEMPLATES = 32;
@@ -106,7 +107,7 @@ async function templates(apps: StartedApps, inventory: Inventory): Promise<Certi
 
 async function replicas(): Promise<void> {
   if (process.env['BENCH_SCALE_REPLICAS'] === '0') return;
-  const seconds = Number(process.env['BENCH_SCALE_REPLICA_SECONDS'] ?? 15);
+  const seconds = benchEnvNumber('BENCH_SCALE_REPLICA_SECONDS', 15);
   const runs = [];
   for (const caServices of [1, 2]) {
     const run = await runReplicas(caServices, { clients: 16, seconds, warmupSeconds: 5 });
@@ -153,8 +154,8 @@ async function storm(): Promise<void> {
 async function stormOnce(leaves: number, scenario: string, kind: 'renewal' | 'activation', start?: Parameters<typeof runStorm>[0]['start']): Promise<void> {
   const result = await runStorm({
     leaves,
-    seconds: Number(process.env['BENCH_SCALE_STORM_SECONDS'] ?? 10),
-    windowSeconds: Number(process.env['BENCH_SCALE_STORM_WINDOW_S'] ?? 300),
+    seconds: benchEnvNumber('BENCH_SCALE_STORM_SECONDS', 10),
+    windowSeconds: benchEnvNumber('BENCH_SCALE_STORM_WINDOW_S', 300),
     clients: 16,
     kind,
     ...(start === undefined ? {} : { start }),
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
 async function inventoryAtScale(): Promise<void> {
   const sizes = counts();
   if (sizes.length === 0) return;
-  const checkTimeoutMs = Number(process.env['BENCH_SCALE_CHECK_TIMEOUT_MS'] ?? 120_000);
+  const checkTimeoutMs = benchEnvNumber('BENCH_SCALE_CHECK_TIMEOUT_MS', 120_000);
   const runFrom = benchRunFrom();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
   mkdirSync(path.join(dataDir, 'redis-data'));
