@@ -16,6 +16,7 @@
 import { DEFAULT_KEY_ALGORITHM } from '@fsm-certs/core';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import { isoMs } from './iso-date.js';
+import type { RecordTimes } from './record-check.js';
 
 /** The first byte of a format-3 record. */
 export const BINARY_FORMAT_BYTE = 0x03;
@@ -204,8 +205,8 @@ class Writer {
   }
 }
 
-function addDate(w: Writer, numberTag: number, textTag: number, iso: string, baseMs: number | undefined): void {
-  const ms = isoMs(iso);
+/** A date field: `ms` is isoMs(iso) (undefined when the text is not canonical). */
+function addDate(w: Writer, numberTag: number, textTag: number, iso: string, ms: number | undefined, baseMs: number | undefined): void {
   if (ms === undefined) w.add(textTag, iso);
   else if (baseMs === undefined) {
     if (ms >= 0) w.add(numberTag, ms);
@@ -216,22 +217,23 @@ function addDate(w: Writer, numberTag: number, textTag: number, iso: string, bas
 /**
  * The format-3 bytes of a (validated) record, without its common name, serial, previous serial
  * and CA PEMs: the hash and the CA entry hold those. `caIssuerId` is the issuing CA's fingerprint,
- * which a reader gets from the CA entry.
+ * which a reader gets from the CA entry. `times` are this record's dates as its check read them
+ * (plainRecordTimes), so they are not parsed again; without them the dates are read here.
  */
-export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined, hints: BinaryHints = {}): Buffer {
+export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined, hints: BinaryHints = {}, times?: RecordTimes): Buffer {
   const w = new Writer();
-  const notBeforeMs = isoMs(record.notBefore);
+  const notBeforeMs = times === undefined ? isoMs(record.notBefore) : times.notBeforeMs;
   const base = notBeforeMs !== undefined && notBeforeMs >= 0 ? notBeforeMs : undefined;
-  addDate(w, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, record.notBefore, undefined);
+  addDate(w, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, record.notBefore, notBeforeMs, undefined);
   // Dates after notBefore as offsets from it: a few bytes instead of six. Without a numeric
   // notBefore they are stored as text.
-  const after = (numberTag: number, textTag: number, iso: string): void => {
+  const after = (numberTag: number, textTag: number, iso: string, ms: number | undefined): void => {
     if (base === undefined) w.add(textTag, iso);
-    else addDate(w, numberTag, textTag, iso, base);
+    else addDate(w, numberTag, textTag, iso, times === undefined ? isoMs(iso) : ms, base);
   };
-  after(T_NOT_AFTER_DELTA, T_NOT_AFTER_TEXT, record.notAfter);
-  after(T_RENEW_AT_DELTA, T_RENEW_AT_TEXT, record.renewAt);
-  after(T_ISSUED_AT_DELTA, T_ISSUED_AT_TEXT, record.issuedAt);
+  after(T_NOT_AFTER_DELTA, T_NOT_AFTER_TEXT, record.notAfter, times?.notAfterMs);
+  after(T_RENEW_AT_DELTA, T_RENEW_AT_TEXT, record.renewAt, times?.renewAtMs);
+  after(T_ISSUED_AT_DELTA, T_ISSUED_AT_TEXT, record.issuedAt, times?.issuedAtMs);
   w.add(T_VALIDITY_MS, record.validityMs);
   const der = hintedDer(record.certificatePem, hints.certificateDer);
   if (der !== undefined) w.add(T_CERT_DER, der);

@@ -8,7 +8,8 @@ import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { generateKek, openPrivateKey, sealPrivateKeyDer } from '../crypto/key-envelope.js';
 import { encodeEvent } from '../events/event-stream.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
-import { plainlyValidRecord } from './record-check.js';
+import { plainRecordTimes, plainlyValidRecord } from './record-check.js';
+import { encodeBinary } from './binary-record.js';
 import { encodeStoredEvent } from './store-event.js';
 
 const root = createRootCa();
@@ -129,6 +130,45 @@ describe('checking a record before it is stored', () => {
     if (plainlyValidRecord(candidate)) expect(schemaAccepts).toBe(true);
     if (schemaAccepts) expect(() => encodeRecord(candidate)).not.toThrow();
     else expect(() => encodeRecord(candidate)).toThrow(/^Refusing to store the certificate record/);
+  });
+});
+
+describe("encoding a record with the dates its check read", () => {
+  const { record } = issued('dated.ns.cluster.local');
+  const issuerId = fingerprintSha256(root.certificatePem);
+  // Dates where the encoder's choices differ: before 1970 (stored as text), year 100 (the parser's
+  // slow path), a leap day, the last millisecond of 9999, offsets below notBefore (negative deltas).
+  const cases: Array<[string, Partial<CertificateRecord>]> = [
+    ['an everyday record', {}],
+    ['a notBefore before 1970', { notBefore: '1969-12-31T23:59:59.999Z', renewAt: '1970-01-01T00:00:00.000Z' }],
+    ['year 100', { notBefore: '0100-03-01T00:00:00.000Z', notAfter: '0100-03-02T00:00:00.000Z', issuedAt: '0100-02-28T23:59:59.000Z' }],
+    ['a leap day', { notBefore: '2028-02-29T12:00:00.000Z', renewAt: '2028-02-29T23:59:59.999Z' }],
+    ['the last millisecond of 9999', { notAfter: '9999-12-31T23:59:59.999Z', renewAt: '9999-12-31T23:59:59.998Z' }],
+    ['dates before notBefore', { notAfter: '2000-01-01T00:00:00.000Z', renewAt: '2000-01-01T00:00:00.001Z', issuedAt: '1999-12-31T23:59:59.999Z' }],
+  ];
+  it.each(cases)('reads the dates the schema would and stores the bytes a parse of the text gives: %s', (_name, change) => {
+    const candidate = { ...record, ...change };
+    const times = plainRecordTimes(candidate);
+    expect(times).toEqual({
+      notBeforeMs: Date.parse(candidate.notBefore),
+      notAfterMs: Date.parse(candidate.notAfter),
+      renewAtMs: Date.parse(candidate.renewAt),
+      issuedAtMs: Date.parse(candidate.issuedAt),
+    });
+    const encoded = encodeRecord(candidate, 'binary');
+    expect(encoded.times).toEqual(times);
+    const fromText = encodeBinary(candidate, issuerId);
+    expect((encoded.value as Buffer).equals(fromText)).toBe(true);
+    expect(decodeRecord(candidate.commonName, { record: encoded.value, previousSerial: null, serial: candidate.serialNumber, ca: encoded.ca.digest }, () => record)).toEqual(candidate);
+  });
+  it('leaves a record the schema decides without dates: they are read from the record where they are needed', () => {
+    // Accepted by the schema's datetime, not in toISOString's form: not plainly valid.
+    const candidate = { ...record, renewAt: '2030-01-01T00:00:00Z' };
+    expect(plainRecordTimes(candidate)).toBeUndefined();
+    expect(certificateRecordSchema.safeParse(candidate).success).toBe(true);
+    const encoded = encodeRecord(candidate, 'binary');
+    expect(encoded.times).toBeUndefined();
+    expect((encoded.value as Buffer).equals(encodeBinary(candidate, issuerId))).toBe(true);
   });
 });
 

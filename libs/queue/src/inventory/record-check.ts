@@ -8,7 +8,7 @@
 import { FIELD_LIMITS, SERIAL_NUMBER_PATTERN } from '@fsm-certs/api';
 import { MAX_CERTIFICATE_PEM_CHARS, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { MAX_PEM_CHARS, PLAIN_COMMON_NAME } from '../contracts/common.js';
-import { isCanonicalIsoTime } from './iso-date.js';
+import { canonicalIsoMs } from './iso-date.js';
 
 const shape = certificateRecordSchema.shape;
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(shape));
@@ -55,22 +55,38 @@ export interface PlainRecordOptions {
   readonly caPemsOptional?: boolean;
 }
 
+/** A record's four dates in epoch ms, as its check read them from its text (canonical ISO dates). */
+export interface RecordTimes {
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+  readonly renewAtMs: number;
+  readonly issuedAtMs: number;
+}
+
 /**
  * True only for a record certificateRecordSchema (compactCertificateRecordSchema with
  * caPemsOptional) accepts and returns unchanged; false says nothing.
  */
 export function plainlyValidRecord(value: unknown, options: PlainRecordOptions = {}): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  for (const key in value) if (Object.hasOwn(value, key) && !KNOWN_KEYS.has(key)) return false;
+  return plainRecordTimes(value, options) !== undefined;
+}
+
+/**
+ * plainlyValidRecord, giving the record's dates as it read them (defined exactly when that says
+ * true), so a writer that encodes the record does not parse its dates again.
+ */
+export function plainRecordTimes(value: unknown, options: PlainRecordOptions = {}): RecordTimes | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key in value) if (Object.hasOwn(value, key) && !KNOWN_KEYS.has(key)) return undefined;
   const record = value as CertificateRecord;
   const caPemsOptional = options.caPemsOptional === true;
-  return (
-    commonName(record.commonName) &&
-    serial(record.serialNumber, shape.serialNumber) &&
-    isCanonicalIsoTime(record.notBefore) &&
-    isCanonicalIsoTime(record.notAfter) &&
-    isCanonicalIsoTime(record.renewAt) &&
-    isCanonicalIsoTime(record.issuedAt) &&
+  if (!commonName(record.commonName) || !serial(record.serialNumber, shape.serialNumber)) return undefined;
+  const notBeforeMs = canonicalIsoMs(record.notBefore);
+  const notAfterMs = canonicalIsoMs(record.notAfter);
+  const renewAtMs = canonicalIsoMs(record.renewAt);
+  const issuedAtMs = canonicalIsoMs(record.issuedAt);
+  if (notBeforeMs === undefined || notAfterMs === undefined || renewAtMs === undefined || issuedAtMs === undefined) return undefined;
+  const plain =
     pem(record.certificatePem) &&
     pems(record.chainPem) &&
     ((caPemsOptional && record.issuingCaPem === undefined) || pem(record.issuingCaPem)) &&
@@ -88,6 +104,6 @@ export function plainlyValidRecord(value: unknown, options: PlainRecordOptions =
     record.validityMs > 0 &&
     (record.csrPem === undefined || csrPem(record.csrPem)) &&
     (record.encryptedPrivateKey === undefined || sealedKey(record.encryptedPrivateKey)) &&
-    (record.previousSerialNumber === undefined || serial(record.previousSerialNumber, shape.previousSerialNumber))
-  );
+    (record.previousSerialNumber === undefined || serial(record.previousSerialNumber, shape.previousSerialNumber));
+  return plain ? { notBeforeMs, notAfterMs, renewAtMs, issuedAtMs } : undefined;
 }

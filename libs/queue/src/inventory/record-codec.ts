@@ -15,7 +15,7 @@ import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, e
 
 export type { BinaryHints } from './binary-record.js';
 import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
-import { plainlyValidRecord } from './record-check.js';
+import { plainRecordTimes, plainlyValidRecord, type RecordTimes } from './record-check.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
 export function parseJson(text: string, what: string): unknown {
@@ -120,6 +120,8 @@ export interface EncodedRecord {
   readonly record: CertificateRecord;
   readonly value: string | Buffer;
   readonly ca: EncodedCa;
+  /** The record's dates in epoch ms as its check read them; undefined when the schema decided (then read them from the record). */
+  readonly times?: RecordTimes;
 }
 
 /** The record as the schema gives it back, or RECORD_INVALID naming the first problem. */
@@ -141,11 +143,17 @@ function schemaChecked(record: CertificateRecord): CertificateRecord {
  * unreadable once stored.
  */
 export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT, hints?: BinaryHints): EncodedRecord {
-  const valid = plainlyValidRecord(record) ? record : schemaChecked(record);
+  // The check reads the four dates; what it read is handed on, so no one parses them again.
+  const times = plainRecordTimes(record);
+  const valid = times !== undefined ? record : schemaChecked(record);
   // previousSerialNumber is derived on read from the hash, never stored in the JSON; the CA PEMs
   // are stored once for all records that share them (the full format repeats them, as every
   // older version expects).
-  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem), hints), ca: encodeCa(valid, { short: true }) };
+  if (format === 'binary') {
+    const value = encodeBinary(valid, issuerIdOf(valid.issuingCaPem), hints, times);
+    const ca = encodeCa(valid, { short: true });
+    return times === undefined ? { record: valid, value, ca } : { record: valid, value, ca, times };
+  }
   const ca = encodeCa(valid);
   if (format === 'compact') return { record: valid, value: encodeCompact(valid, issuerIdOf(valid.issuingCaPem)), ca };
   const { previousSerialNumber: _derived, ...full } = valid;
