@@ -8,7 +8,7 @@ import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { generateKek, openPrivateKey, sealPrivateKeyDer } from '../crypto/key-envelope.js';
 import { encodeEvent } from '../events/event-stream.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
-import { plainRecordTimes, plainlyValidRecord } from './record-check.js';
+import { plainlyValidRecord, type RecordTimes } from './record-check.js';
 import { encodeBinary } from './binary-record.js';
 import { encodeStoredEvent } from './store-event.js';
 
@@ -148,7 +148,8 @@ describe("encoding a record with the dates its check read", () => {
   ];
   it.each(cases)('reads the dates the schema would and stores the bytes a parse of the text gives: %s', (_name, change) => {
     const candidate = { ...record, ...change };
-    const times = plainRecordTimes(candidate);
+    const times: RecordTimes = { notBeforeMs: 0, notAfterMs: 0, renewAtMs: 0, issuedAtMs: 0 };
+    expect(plainlyValidRecord(candidate, {}, times)).toBe(true);
     expect(times).toEqual({
       notBeforeMs: Date.parse(candidate.notBefore),
       notAfterMs: Date.parse(candidate.notAfter),
@@ -156,7 +157,7 @@ describe("encoding a record with the dates its check read", () => {
       issuedAtMs: Date.parse(candidate.issuedAt),
     });
     const encoded = encodeRecord(candidate, 'binary');
-    expect(encoded.times).toEqual(times);
+    expect([encoded.renewAtMs, encoded.notAfterMs]).toEqual([times.renewAtMs, times.notAfterMs]);
     const fromText = encodeBinary(candidate, issuerId);
     expect((encoded.value as Buffer).equals(fromText)).toBe(true);
     expect(decodeRecord(candidate.commonName, { record: encoded.value, previousSerial: null, serial: candidate.serialNumber, ca: encoded.ca.digest }, () => record)).toEqual(candidate);
@@ -164,10 +165,12 @@ describe("encoding a record with the dates its check read", () => {
   it('leaves a record the schema decides without dates: they are read from the record where they are needed', () => {
     // Accepted by the schema's datetime, not in toISOString's form: not plainly valid.
     const candidate = { ...record, renewAt: '2030-01-01T00:00:00Z' };
-    expect(plainRecordTimes(candidate)).toBeUndefined();
+    const times: RecordTimes = { notBeforeMs: 0, notAfterMs: 0, renewAtMs: 0, issuedAtMs: 0 };
+    expect(plainlyValidRecord(candidate, {}, times)).toBe(false);
+    expect(times.renewAtMs).toBe(0);
     expect(certificateRecordSchema.safeParse(candidate).success).toBe(true);
     const encoded = encodeRecord(candidate, 'binary');
-    expect(encoded.times).toBeUndefined();
+    expect([encoded.renewAtMs, encoded.notAfterMs]).toEqual([undefined, undefined]);
     expect((encoded.value as Buffer).equals(encodeBinary(candidate, issuerId))).toBe(true);
   });
 });

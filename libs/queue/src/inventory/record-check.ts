@@ -57,35 +57,29 @@ export interface PlainRecordOptions {
 
 /** A record's four dates in epoch ms, as its check read them from its text (canonical ISO dates). */
 export interface RecordTimes {
-  readonly notBeforeMs: number;
-  readonly notAfterMs: number;
-  readonly renewAtMs: number;
-  readonly issuedAtMs: number;
+  notBeforeMs: number;
+  notAfterMs: number;
+  renewAtMs: number;
+  issuedAtMs: number;
 }
 
 /**
  * True only for a record certificateRecordSchema (compactCertificateRecordSchema with
- * caPemsOptional) accepts and returns unchanged; false says nothing.
+ * caPemsOptional) accepts and returns unchanged; false says nothing. When true, the four dates it
+ * read are written into `times`, if given, so a writer that encodes the record need not parse
+ * them again (written in place: no object per record).
  */
-export function plainlyValidRecord(value: unknown, options: PlainRecordOptions = {}): boolean {
-  return plainRecordTimes(value, options) !== undefined;
-}
-
-/**
- * plainlyValidRecord, giving the record's dates as it read them (defined exactly when that says
- * true), so a writer that encodes the record does not parse its dates again.
- */
-export function plainRecordTimes(value: unknown, options: PlainRecordOptions = {}): RecordTimes | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const key in value) if (Object.hasOwn(value, key) && !KNOWN_KEYS.has(key)) return undefined;
+export function plainlyValidRecord(value: unknown, options: PlainRecordOptions = {}, times?: RecordTimes): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) if (Object.hasOwn(value, key) && !KNOWN_KEYS.has(key)) return false;
   const record = value as CertificateRecord;
   const caPemsOptional = options.caPemsOptional === true;
-  if (!commonName(record.commonName) || !serial(record.serialNumber, shape.serialNumber)) return undefined;
+  if (!commonName(record.commonName) || !serial(record.serialNumber, shape.serialNumber)) return false;
   const notBeforeMs = canonicalIsoMs(record.notBefore);
   const notAfterMs = canonicalIsoMs(record.notAfter);
   const renewAtMs = canonicalIsoMs(record.renewAt);
   const issuedAtMs = canonicalIsoMs(record.issuedAt);
-  if (notBeforeMs === undefined || notAfterMs === undefined || renewAtMs === undefined || issuedAtMs === undefined) return undefined;
+  if (notBeforeMs === undefined || notAfterMs === undefined || renewAtMs === undefined || issuedAtMs === undefined) return false;
   const plain =
     pem(record.certificatePem) &&
     pems(record.chainPem) &&
@@ -105,5 +99,11 @@ export function plainRecordTimes(value: unknown, options: PlainRecordOptions = {
     (record.csrPem === undefined || csrPem(record.csrPem)) &&
     (record.encryptedPrivateKey === undefined || sealedKey(record.encryptedPrivateKey)) &&
     (record.previousSerialNumber === undefined || serial(record.previousSerialNumber, shape.previousSerialNumber));
-  return plain ? { notBeforeMs, notAfterMs, renewAtMs, issuedAtMs } : undefined;
+  if (plain && times !== undefined) {
+    times.notBeforeMs = notBeforeMs;
+    times.notAfterMs = notAfterMs;
+    times.renewAtMs = renewAtMs;
+    times.issuedAtMs = issuedAtMs;
+  }
+  return plain;
 }
