@@ -9,7 +9,7 @@ import { generateKek, openPrivateKey, sealPrivateKeyDer } from '../crypto/key-en
 import { encodeEvent } from '../events/event-stream.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import { plainlyValidRecord, type RecordTimes } from './record-check.js';
-import { encodeBinary } from './binary-record.js';
+import { BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary } from './binary-record.js';
 import { encodeStoredEvent } from './store-event.js';
 
 const root = createRootCa();
@@ -161,6 +161,32 @@ describe("encoding a record with the dates its check read", () => {
     const fromText = encodeBinary(candidate, issuerId);
     expect((encoded.value as Buffer).equals(fromText)).toBe(true);
     expect(decodeRecord(candidate.commonName, { record: encoded.value, previousSerial: null, serial: candidate.serialNumber, ca: encoded.ca.digest }, () => record)).toEqual(candidate);
+    expect(binaryLeafFacts(encoded.value as Buffer).notAfterMs).toBe(Date.parse(candidate.notAfter));
+  });
+  it("reads a numeric date up to the last time a Date holds, and refuses one past it, relative dates included", () => {
+    const varint = (value: number): number[] => {
+      const out: number[] = [];
+      let v = value;
+      for (; v >= 128; v = Math.floor(v / 128)) out.push((v % 128) + 128);
+      return [...out, v];
+    };
+    const field = (tag: number, value: number): number[] => {
+      const bytes = varint(value);
+      return [tag, bytes.length, ...bytes];
+    };
+    // Tags: 1 notBefore (ms), 2 notAfter (zigzag offset from notBefore: 2n ahead, 2n - 1 behind).
+    const value = (notBeforeMs: number, notAfterZigzag: number): Buffer => Buffer.from([3, ...field(1, notBeforeMs), ...field(2, notAfterZigzag)]);
+    const pems = { issuingCaPem: root.certificatePem, trustedCasPem: [] };
+    const dates = (bytes: Buffer): unknown => {
+      const { notBefore, notAfter } = expandBinary(bytes, 'a.b', 'ab', pems, () => undefined);
+      return [notBefore, notAfter, binaryLeafFacts(bytes).notAfterMs];
+    };
+    const last = 8.64e15;
+    expect(dates(value(last, 1))).toEqual(['+275760-09-13T00:00:00.000Z', '+275760-09-12T23:59:59.999Z', last - 1]);
+    expect(dates(value(last - 1, 2))).toEqual(['+275760-09-12T23:59:59.999Z', '+275760-09-13T00:00:00.000Z', last]);
+    expect(() => dates(value(last + 1, 1))).toThrow(BinaryRecordError);
+    expect(() => dates(value(last + 1, 1))).toThrow(/notBefore is out of range/);
+    expect(() => dates(value(last, 2))).toThrow(/notAfter is out of range/);
   });
   it('leaves a record the schema decides without dates: they are read from the record where they are needed', () => {
     // Accepted by the schema's datetime, not in toISOString's form: not plainly valid.
