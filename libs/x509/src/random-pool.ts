@@ -22,10 +22,10 @@ export function pooledRandomBytes(size: number): Buffer {
 
 /**
  * `bytes` (1-6) fresh random bytes from the pool as an unsigned big-endian integer, for a caller
- * that wants digits rather than bytes: no view object per draw.
+ * that wants digits rather than bytes: no view object per draw. Another width is node's
+ * ERR_OUT_OF_RANGE (readUIntBE's), before any byte is taken.
  */
 export function pooledRandomUint(bytes: number): number {
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 6) throw new RangeError(`pooledRandomUint takes 1 to 6 bytes, not ${bytes}`);
   if (poolOffset + bytes > pool.length) {
     pool = randomBytes(POOL_SIZE);
     poolOffset = 0;

@@ -218,7 +218,7 @@ function addDate(w: Writer, numberTag: number, textTag: number, iso: string, ms:
  * The format-3 bytes of a (validated) record, without its common name, serial, previous serial
  * and CA PEMs: the hash and the CA entry hold those. `caIssuerId` is the issuing CA's fingerprint,
  * which a reader gets from the CA entry. `times` are this record's dates as its check read them
- * (plainRecordTimes), so they are not parsed again; without them the dates are read here.
+ * (plainlyValidRecord's `times`), so they are not parsed again; without them the dates are read here.
  */
 export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined, hints: BinaryHints = {}, times?: RecordTimes): Buffer {
   const w = new Writer();
