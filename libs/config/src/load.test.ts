@@ -70,12 +70,11 @@ describe('the secret store follows the environment unless FSM_SECRET_STORE says 
   });
 });
 
-describe("the gateway's batch pipeline depth is 1 with every provider unless given", () => {
+describe("the gateway's batch pipeline depth follows the provider unless given", () => {
   it.each([
-    ['Tresor: 1 job in flight (closed-loop clients ride one job of the whole demand)', {}, 1],
-    ['cert-manager: 1', { CERT_MANAGER: 'cert-manager' }, 1],
+    ['Tresor: 2 jobs in flight', {}, 2],
+    ['cert-manager: 2', { CERT_MANAGER: 'cert-manager' }, 2],
     ['Vault: 1 (its ca-service only waits for Vault)', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't' }, 1],
-    ['an explicit GATEWAY_BATCH_PIPELINE_DEPTH wins with Tresor', { GATEWAY_BATCH_PIPELINE_DEPTH: '2' }, 2],
     ['an explicit GATEWAY_BATCH_PIPELINE_DEPTH wins with Vault', { CERT_MANAGER: 'vault', VAULT_HOST: 'vault', VAULT_TOKEN: 't', GATEWAY_BATCH_PIPELINE_DEPTH: '3' }, 3],
   ] as const)('%s', (_name, env, depth) => {
     expect(loadConfig({ env }).gateway.batchPipelineDepth).toBe(depth);

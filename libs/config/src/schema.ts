@@ -24,18 +24,17 @@ function issueTimeoutInputs(config: {
 }
 
 /**
- * Jobs the gateway's batcher aims to keep in flight unless GATEWAY_BATCH_PIPELINE_DEPTH says: 1
- * with every provider. Clients that wait for their answers (bench:issue's closed loop) then ride
- * one job of about the whole demand instead of two of half, so the per-job queue and inventory
- * work is paid less often: idle, jobs of 13-15 items against 8.3-8.7 and the servers' CPU per
- * certificate 307 against 351 µs (tools/bench/README.md, "open"); on a shared machine bigger jobs
- * in 29 of 32 same-run rounds and lower CPU in 21 of 32 ("depth1b"). One client is the same code
- * path (demand 1, share 1), and under random arrivals the latency stayed within the same-run A/A
- * spread now that an idle pipeline under sparse arrivals does not wait for company (before that
- * rule depth 1 raised the light-load p50, "open"). Vault's ca-service only waits for Vault (a
- * job's items are issued concurrently), so a second job never bought it overlap either.
+ * Jobs the gateway's batcher keeps in flight unless GATEWAY_BATCH_PIPELINE_DEPTH says: 2 where the
+ * ca-service signs itself (one job signs while the other travels), 1 for Vault, whose ca-service
+ * only waits for Vault (each job's items are already issued concurrently) so a second job buys no
+ * overlap and doubles the per-job queue and inventory work. In three bench:issue runs, 1 reached a
+ * higher median share of vault-direct than 2 in the same rounds (tools/bench/README.md).
+ * Depth 1 with Tresor makes bigger jobs only for clients in lockstep (bench:issue's closed loop);
+ * under random arrivals the jobs are the same size at either depth, and depth 1 raised the
+ * light-load p50 (tools/bench/README.md, "open", measured before the batcher's idle-pipeline
+ * rule for sparse arrivals), so 2 stays.
  */
-export const DEFAULT_BATCH_PIPELINE_DEPTH = 1;
+export const DEFAULT_BATCH_PIPELINE_DEPTH = { vault: 1, other: 2 } as const;
 
 export const fsmConfigSchema = z
   .strictObject({
@@ -73,7 +72,7 @@ export const fsmConfigSchema = z
     // The one place the gateway's wait is settled (derived from the provider's unless given).
     const issueTimeoutMs = effectiveIssueTimeoutMs(issueTimeoutInputs(config));
     const { issueTimeout: _given, batchPipelineDepth: depth, ...gateway } = config.gateway;
-    const batchPipelineDepth = depth ?? DEFAULT_BATCH_PIPELINE_DEPTH;
+    const batchPipelineDepth = depth ?? (config.certificateProvider.kind === 'vault' ? DEFAULT_BATCH_PIPELINE_DEPTH.vault : DEFAULT_BATCH_PIPELINE_DEPTH.other);
     return { ...config, gateway: { ...gateway, batchPipelineDepth, issueTimeout: formatDuration(issueTimeoutMs), issueTimeoutMs } };
   });
 

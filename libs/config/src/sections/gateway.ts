@@ -83,7 +83,7 @@ export const gatewaySchema = z
     issueTimeout: goDuration('a Go duration of at least 100ms, e.g. 30s', 100).optional(),
     batchWindowMs: intBetween('batch window in ms', 0, 1000).default(2),
     batchMax: intBetween('requests per batch', 1, 500).default(64),
-    /** Unset: DEFAULT_BATCH_PIPELINE_DEPTH (schema.ts). */
+    /** Unset: derived from the provider in schema.ts (DEFAULT_BATCH_PIPELINE_DEPTH). */
     batchPipelineDepth: intBetween('jobs the batcher keeps in flight', 1, 64).optional(),
     /** Failed authentications allowed per client address: a rate and a burst. */
     authFailures: z

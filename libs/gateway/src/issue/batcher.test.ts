@@ -69,20 +69,6 @@ describe('IssueBatcher', () => {
     expect(client.batches.map((b) => b.length)).toEqual([16, 8]);
   });
 
-  it('by default clients that come back together after their answers ride one job of the whole demand, not two of half', async () => {
-    const client = new RecordingClient();
-    const batcher = new IssueBatcher(client, { windowMs: 60_000, maxItems: 64, timeoutMs: 1000, newRequestId: ids, now: () => 0 });
-    await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.submit(item(`first-${i}.example.com`))));
-    // The 16 answered clients ask again, one per event-loop turn.
-    const next: Array<Promise<CertificateRecord>> = [];
-    for (let i = 0; i < 16; i++) {
-      next.push(batcher.submit(item(`next-${i}.example.com`)));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all(next);
-    expect(client.batches.map((b) => b.length)).toEqual([16, 16]);
-  });
-
   it('forgets a peak of demand within a second', async () => {
     const client = new RecordingClient();
     let now = 0;

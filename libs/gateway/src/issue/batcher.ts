@@ -6,12 +6,11 @@
 // When to send: a batch goes as soon as it holds its share of the current demand, else when the
 // window (default 2 ms) ends. Demand is the most requests the gateway had outstanding (pending
 // or in a job) at once within the last second; a batch's share is demand / pipelineDepth
-// (default 1), at most maxItems. So clients that wait for their answer before asking again
-// (closed loop) ride one job of about the whole demand: once it is answered they come back
-// together and fill the next (at depth 2, two jobs of half the demand take turns; the per-job
-// costs are then paid twice as often). With a job in flight a batch below the whole demand waits
-// for the window. An idle gateway sends a lone request at once (demand 1), and requests that
-// arrive in the same event-loop turn still leave together. Nor does waiting tax light traffic: when no job is in flight and requests
+// (default 2), at most maxItems. So clients that wait for their answer before asking again
+// (closed loop) settle into pipelineDepth jobs that take turns: while the ca-service works on
+// one, the answered clients fill the next, and nobody waits for a timer. An idle gateway sends a
+// lone request at once (demand 1), and requests that arrive in the same event-loop turn still
+// leave together. Nor does waiting tax light traffic: when no job is in flight and requests
 // arrived less often than one per window over the last second, a batch leaves at the end of its
 // turn whatever its share (on arrival, or when the last job in flight is answered), since
 // company would rarely come and no job ahead of it is running.
@@ -29,7 +28,7 @@ export interface BatcherOptions {
   readonly windowMs?: number;
   /** Flush as soon as this many items are pending. Default 64, capped at MAX_ISSUE_BATCH. */
   readonly maxItems?: number;
-  /** How many jobs the batcher aims to keep in flight under steady demand. Default 1. */
+  /** How many jobs the batcher aims to keep in flight under steady demand. Default 2. */
   readonly pipelineDepth?: number;
   /** Milliseconds clock for the demand estimate; injectable for tests. */
   readonly now?: () => number;
@@ -164,7 +163,7 @@ export class IssueBatcher {
   ) {
     this.windowMs = options.windowMs ?? 2;
     this.maxItems = Math.min(Math.max(1, options.maxItems ?? 64), MAX_ISSUE_BATCH);
-    this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 1);
+    this.pipelineDepth = Math.max(1, options.pipelineDepth ?? 2);
     this.newRequestId = options.newRequestId ?? randomUUID;
     this.demand = new DemandPeak(options.now ?? Date.now);
   }
