@@ -112,6 +112,18 @@ function waitForExit(child: ChildProcess): Promise<void> {
  */
 export const INVENTORY_HASH_MAX_LISTPACK_VALUE = '1024';
 
+/**
+ * auto-aof-rewrite-min-size for the Redis we start and the chart's (Redis's default: 64mb). An
+ * AOF rewrite forks Redis (a pause of its main thread) and a child then writes the whole dataset
+ * on a core of its own for up to a second; issuing writes ~3.2 KB of AOF per certificate (most
+ * of it job and event entries deleted soon after), so at 64mb a rollout issuing 2,000
+ * certificates a second rewrote every ~10 s, and the requests overlapping a rewrite were most of
+ * the slowest (tools/bench/README.md, "tail50"). At 512mb a rewrite comes ~8x less often until
+ * the dataset itself passes 256 MB, when Redis's 100% growth rule decides as before. The price:
+ * up to 512 MB of AOF to replay when Redis restarts (seconds), and that much disk.
+ */
+export const AOF_REWRITE_MIN_SIZE = '512mb';
+
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'fsm-certs-redis-')));
@@ -126,6 +138,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--save', '',
     '--appendonly', options.appendOnly === false ? 'no' : 'yes',
     '--appendfsync', 'everysec',
+    '--auto-aof-rewrite-min-size', AOF_REWRITE_MIN_SIZE,
     '--maxmemory-policy', 'noeviction',
     // A certificate's hash (a ~750-byte record and four short fields) stays a listpack, one
     // allocation instead of a dict of five entries: ~200 bytes less per certificate.
