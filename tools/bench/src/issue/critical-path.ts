@@ -46,6 +46,10 @@ const warmupSeconds = benchEnvNumber('BENCH_WARMUP_SECONDS', 10);
 const openArrivals = process.env['BENCH_ARRIVALS'] === 'open';
 const rateSetting = process.env['BENCH_RATES'] ?? '50%';
 const seed = benchEnvNumber('BENCH_SEED', 1);
+// With open arrivals: start an AOF rewrite (BGREWRITEAOF) this many seconds into the measured
+// run and every twice as many after it, and report windows of that length, so windows with a
+// rewrite and without one are compared under the same load in the same run (0: none).
+const rewriteEverySeconds = benchEnvNumber('BENCH_AOF_REWRITE_EVERY', 0);
 const variants = JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}') as Record<string, Record<string, string>>;
 
 interface Seen {
@@ -304,7 +308,21 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
         // Redis's own record of what took it over 1 ms (commands, fsyncs, forks), from here on.
         void redis.call('LATENCY', 'RESET').then(() => redis.config('SET', 'latency-monitor-threshold', '1'), () => undefined);
         if (openArrivals) watch = watchRun(pids, stack.redisUrl);
+        if (openArrivals && rewriteEverySeconds > 0) {
+          // Rewrites in windows 1, 3, 5, ...; windows 0, 2, 4, ... run without one.
+          const rewrite = (): void => void redis.bgrewriteaof().catch(() => undefined);
+          const first = setTimeout(() => {
+            rewrite();
+            rewriter = setInterval(rewrite, 2 * rewriteEverySeconds * 1000);
+          }, rewriteEverySeconds * 1000 + 100);
+          stopRewrites = () => {
+            clearTimeout(first);
+            if (rewriter !== undefined) clearInterval(rewriter);
+          };
+        }
       };
+      let rewriter: NodeJS.Timeout | undefined;
+      let stopRewrites = (): void => undefined;
       let load: LoadResult | OpenLoopResult;
       let open: Record<string, unknown> = {};
       if (openArrivals) {
@@ -327,7 +345,8 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
         load = await runClosedLoop({ clients, durationMs: seconds * 1000, warmupMs: warmupSeconds * 1000, onMeasureStart, request });
       }
       toUs = nowUs();
-      context = watch?.stop() ?? {};
+      stopRewrites();
+      context = { ...(watch?.stop() ?? {}), ...(rewriteEverySeconds > 0 ? { windowUs: rewriteEverySeconds * 1e6 } : {}) };
       const persistenceAfter = await persistence(redis);
       const latency = (await redis.call('LATENCY', 'LATEST').catch(() => [])) as unknown[];
       redis.disconnect();

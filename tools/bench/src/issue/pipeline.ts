@@ -52,6 +52,8 @@ export interface RunContext {
   readonly runQueue?: Readonly<Record<string, ReadonlyArray<readonly [atUs: number, waitedUs: number]>>>;
   readonly aofRewrites?: ReadonlyArray<readonly [number, number]>;
   readonly clientPauses?: readonly Pause[];
+  /** Also split the run into windows this long (µs): each one's p99 and whether an AOF rewrite ran in it. */
+  readonly windowUs?: number;
 }
 
 const STAGES = ['fill', 'add', 'queue', 'process', 'complete', 'answer', 'total'] as const;
@@ -364,9 +366,28 @@ function requestReport(all: readonly RequestTimes[], jobsDone: readonly JobTimes
   const allCauses = count(followed, (f) => causes(f.request, f.stages));
   const share = (n: number, of: number): number => Number((n / Math.max(1, of)).toFixed(3));
   const slowLargest = count(slow, (f) => [largest(f.stages)]);
+  const outside = followed.filter((f) => !rewriting(f.request)).map((f) => f.stages.total);
+  const windowUs = context.windowUs;
+  const windows =
+    windowUs === undefined
+      ? undefined
+      : Array.from({ length: Math.ceil((toUs - fromUs) / windowUs) }, (_, k) => {
+          const [from, to] = [fromUs + k * windowUs, fromUs + (k + 1) * windowUs];
+          const totals = followed.filter((f) => f.request.receivedUs >= from && f.request.receivedUs < to).map((f) => f.stages.total);
+          return {
+            from_s: Number(((k * windowUs) / 1e6).toFixed(1)),
+            aof_rewrite: (context.aofRewrites ?? []).some(([s, e]) => e > from && s < to),
+            requests: totals.length,
+            p50_ms: ms(percentile(totals, 0.5)),
+            p99_ms: ms(percentile(totals, 0.99)),
+          };
+        });
   return {
+    ...(windows === undefined ? {} : { windows }),
     requests_followed: followed.length,
     request_stage_ms: summary(followed),
+    // The requests no AOF rewrite overlapped: what p99 would be without the rewrites.
+    outside_aof_rewrites: { requests: outside.length, p99_ms: ms(percentile(outside, 0.99)) },
     slow_requests: {
       count: slow.length,
       from_ms: ms(slow.at(-1)?.stages.total ?? Number.NaN),
