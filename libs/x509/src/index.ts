@@ -15,4 +15,4 @@ export { certificateFacts, type CertificateFacts } from './facts.js';
 export { verifyChain, type VerifyChainOptions } from './verify-chain.js';
 export { splitPemBundle, pemToDer, derToPem, fingerprintSha256 } from './pem.js';
 export { isValidDnsName, buildSpiffeId } from './names.js';
-export { pooledRandomBytes } from './random-pool.js';
+export { pooledRandomBytes, pooledRandomUint } from './random-pool.js';

@@ -19,3 +19,18 @@ export function pooledRandomBytes(size: number): Buffer {
   poolOffset += size;
   return out;
 }
+
+/**
+ * `bytes` (1-6) fresh random bytes from the pool as an unsigned big-endian integer, for a caller
+ * that wants digits rather than bytes: no view object per draw. Another width is node's
+ * ERR_OUT_OF_RANGE (readUIntBE's), before any byte is taken.
+ */
+export function pooledRandomUint(bytes: number): number {
+  if (poolOffset + bytes > pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const out = pool.readUIntBE(poolOffset, bytes);
+  poolOffset += bytes;
+  return out;
+}

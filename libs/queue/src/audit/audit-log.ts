@@ -2,9 +2,9 @@
 // so ids, which start with their zero-padded epoch milliseconds, sort by time and page by
 // ZRANGEBYLEX). Kept by time, not count: every append drops what is older than the retention,
 // in the same script, so the trail never grows past what the retention covers.
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { auditRecordSchema, type AuditOutcome, type AuditRecord } from '@fsm-certs/api';
+import { pooledRandomUint } from '@fsm-certs/x509';
 import { QueueError } from '../errors.js';
 import { DEFAULT_PREFIX, keyspace, type Keyspace } from '../keys.js';
 import { luaScript, runScript } from '../redis/run-script.js';
@@ -78,6 +78,10 @@ export function auditCutoff(nowMs: number, retentionMs: number): string {
   return `(${pad(nowMs - retentionMs)}`;
 }
 let sequence = 0;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+/** newId's scratch: 13 digits of time, '-', 6 hex digits of sequence, 6 random hex digits. */
+const ID_TEXT = Buffer.from('0000000000000-000000000000', 'latin1');
+const hex6 = (n: number): string => n.toString(16).padStart(6, '0');
 /** Ids read per round trip while filtering. */
 const SCAN = 500;
 
@@ -99,9 +103,28 @@ export class AuditLog {
    */
   static newId(atMs: number): string {
     sequence = (sequence + 1) % 0x1000000;
-    // The first 8 hex digits of a v4 UUID are random; randomUUID draws from a cached pool, where
-    // randomBytes(3) is a call into the CSPRNG per record.
-    return `${pad(atMs)}-${sequence.toString(16).padStart(6, '0')}${randomUUID().slice(0, 6)}`;
+    // Three random bytes from the shared CSPRNG pool (a randomBytes call per record would be a
+    // call into the CSPRNG each time).
+    const random = pooledRandomUint(3);
+    const ms = Math.floor(atMs);
+    // A time outside 13 digits (or not a number) is spelt by pad(), as the id always was.
+    if (!(ms >= 0 && ms < 1e13)) return `${pad(atMs)}-${hex6(sequence)}${hex6(random)}`;
+    // The id written as bytes and read once: one flat 26-character string, where a template of
+    // padded parts made a chain of strings that was flattened when the record was written.
+    let rest = ms;
+    for (let i = 12; i >= 0; i -= 1) {
+      ID_TEXT[i] = 48 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    for (let i = 0; i < 3; i += 1) {
+      const s = (sequence >> (16 - 8 * i)) & 0xff;
+      const r = (random >> (16 - 8 * i)) & 0xff;
+      ID_TEXT[14 + 2 * i] = HEX[s >> 4] ?? 0;
+      ID_TEXT[15 + 2 * i] = HEX[s & 0x0f] ?? 0;
+      ID_TEXT[20 + 2 * i] = HEX[r >> 4] ?? 0;
+      ID_TEXT[21 + 2 * i] = HEX[r & 0x0f] ?? 0;
+    }
+    return ID_TEXT.toString('latin1');
   }
 
   /**

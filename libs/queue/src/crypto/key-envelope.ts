@@ -127,7 +127,10 @@ export function openPrivateKey(kek: KeyEncryptionKey, sealed: string, commonName
     const decipher = createDecipheriv('aes-256-gcm', kek.key, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad(commonName, serialNumber, version));
     decipher.setAuthTag(tag);
-    const plain = Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]);
+    const head = decipher.update(Buffer.from(ctText, 'base64url'));
+    const tail = decipher.final();
+    // GCM's final() gives nothing more: the key is update()'s output, not a copy of it.
+    const plain = tail.length === 0 ? head : Buffer.concat([head, tail]);
     return version === DER_VERSION ? pkcs8Pem(plain) : plain.toString('utf8');
   } catch (error) {
     throw new QueueError(

@@ -16,6 +16,7 @@
 import { DEFAULT_KEY_ALGORITHM } from '@fsm-certs/core';
 import type { CertificateRecord } from '../contracts/certificate-record.js';
 import { isoMs } from './iso-date.js';
+import type { RecordTimes } from './record-check.js';
 
 /** The first byte of a format-3 record. */
 export const BINARY_FORMAT_BYTE = 0x03;
@@ -204,8 +205,8 @@ class Writer {
   }
 }
 
-function addDate(w: Writer, numberTag: number, textTag: number, iso: string, baseMs: number | undefined): void {
-  const ms = isoMs(iso);
+/** A date field: `ms` is isoMs(iso) (undefined when the text is not canonical). */
+function addDate(w: Writer, numberTag: number, textTag: number, iso: string, ms: number | undefined, baseMs: number | undefined): void {
   if (ms === undefined) w.add(textTag, iso);
   else if (baseMs === undefined) {
     if (ms >= 0) w.add(numberTag, ms);
@@ -216,22 +217,23 @@ function addDate(w: Writer, numberTag: number, textTag: number, iso: string, bas
 /**
  * The format-3 bytes of a (validated) record, without its common name, serial, previous serial
  * and CA PEMs: the hash and the CA entry hold those. `caIssuerId` is the issuing CA's fingerprint,
- * which a reader gets from the CA entry.
+ * which a reader gets from the CA entry. `times` are this record's dates as its check read them
+ * (plainlyValidRecord's `times`), so they are not parsed again; without them the dates are read here.
  */
-export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined, hints: BinaryHints = {}): Buffer {
+export function encodeBinary(record: CertificateRecord, caIssuerId: string | undefined, hints: BinaryHints = {}, times?: RecordTimes): Buffer {
   const w = new Writer();
-  const notBeforeMs = isoMs(record.notBefore);
+  const notBeforeMs = times === undefined ? isoMs(record.notBefore) : times.notBeforeMs;
   const base = notBeforeMs !== undefined && notBeforeMs >= 0 ? notBeforeMs : undefined;
-  addDate(w, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, record.notBefore, undefined);
+  addDate(w, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, record.notBefore, notBeforeMs, undefined);
   // Dates after notBefore as offsets from it: a few bytes instead of six. Without a numeric
   // notBefore they are stored as text.
-  const after = (numberTag: number, textTag: number, iso: string): void => {
+  const after = (numberTag: number, textTag: number, iso: string, ms: number | undefined): void => {
     if (base === undefined) w.add(textTag, iso);
-    else addDate(w, numberTag, textTag, iso, base);
+    else addDate(w, numberTag, textTag, iso, times === undefined ? isoMs(iso) : ms, base);
   };
-  after(T_NOT_AFTER_DELTA, T_NOT_AFTER_TEXT, record.notAfter);
-  after(T_RENEW_AT_DELTA, T_RENEW_AT_TEXT, record.renewAt);
-  after(T_ISSUED_AT_DELTA, T_ISSUED_AT_TEXT, record.issuedAt);
+  after(T_NOT_AFTER_DELTA, T_NOT_AFTER_TEXT, record.notAfter, times?.notAfterMs);
+  after(T_RENEW_AT_DELTA, T_RENEW_AT_TEXT, record.renewAt, times?.renewAtMs);
+  after(T_ISSUED_AT_DELTA, T_ISSUED_AT_TEXT, record.issuedAt, times?.issuedAtMs);
   w.add(T_VALIDITY_MS, record.validityMs);
   const der = hintedDer(record.certificatePem, hints.certificateDer);
   if (der !== undefined) w.add(T_CERT_DER, der);
@@ -321,31 +323,39 @@ function readLengthPrefixed(bytes: Buffer, start: number, truncated: string): [B
 
 const text = (value: Buffer): string => value.toString('utf8');
 
+/** The latest time a Date holds (ECMAScript's TimeClip bound), in ms either side of 1970. */
+const MAX_DATE_MS = 8.64e15;
+
+/** A numeric date field's epoch ms (baseMs plus its offset, when relative); undefined when it is not numeric. */
+function msOf(fields: ReadonlyArray<Buffer | undefined>, numberTag: number, textTag: number, baseMs: number | undefined, what: string): number | undefined {
+  const number = fields[numberTag];
+  if (number === undefined) return undefined;
+  if (fields[textTag] !== undefined) throw new BinaryRecordError(`it has ${what} twice`);
+  if (baseMs === undefined && numberTag !== T_NOT_BEFORE_MS) throw new BinaryRecordError(`its ${what} is relative to a notBefore it does not have`);
+  const n = readVarint(number, what);
+  const ms = baseMs === undefined ? n : baseMs + unzigzag(n);
+  // Where new Date(ms) would be an invalid date.
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) throw new BinaryRecordError(`its ${what} is out of range`);
+  return ms;
+}
+
 /** A date field: epoch ms (or ms after baseMs), or its text form; undefined when absent. */
 function dateOf(fields: ReadonlyArray<Buffer | undefined>, numberTag: number, textTag: number, baseMs: number | undefined, what: string): string | undefined {
-  const number = fields[numberTag];
+  const ms = msOf(fields, numberTag, textTag, baseMs, what);
+  if (ms !== undefined) return new Date(ms).toISOString();
   const textValue = fields[textTag];
-  if (number !== undefined) {
-    if (textValue !== undefined) throw new BinaryRecordError(`it has ${what} twice`);
-    if (baseMs === undefined && numberTag !== T_NOT_BEFORE_MS) throw new BinaryRecordError(`its ${what} is relative to a notBefore it does not have`);
-    const n = readVarint(number, what);
-    const ms = baseMs === undefined ? n : baseMs + unzigzag(n);
-    const date = new Date(ms);
-    if (Number.isNaN(date.getTime())) throw new BinaryRecordError(`its ${what} is out of range`);
-    return date.toISOString();
-  }
   return textValue === undefined ? undefined : text(textValue);
 }
 
 /** notBefore and notAfter in ms and the issuer id a record names (undefined: the CA's). */
 export function binaryLeafFacts(bytes: Buffer): { notAfterMs: number | undefined; issuerId: string | undefined } {
   const fields = fieldsOfBinary(bytes);
-  const notBefore = dateOf(fields, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, undefined, 'notBefore');
-  const base = fields[T_NOT_BEFORE_MS] === undefined || notBefore === undefined ? undefined : Date.parse(notBefore);
-  const notAfter = dateOf(fields, T_NOT_AFTER_DELTA, T_NOT_AFTER_TEXT, base, 'notAfter');
+  // A numeric notBefore is the base of the other dates, as it is; a text one is no base.
+  const base = msOf(fields, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, undefined, 'notBefore');
+  const notAfterText = fields[T_NOT_AFTER_TEXT];
+  const notAfterMs = msOf(fields, T_NOT_AFTER_DELTA, T_NOT_AFTER_TEXT, base, 'notAfter') ?? (notAfterText === undefined ? undefined : Date.parse(text(notAfterText)));
   const issuer = fields[T_ISSUER_ID];
-  const notAfterMs = notAfter === undefined ? undefined : Date.parse(notAfter);
-  return { notAfterMs: Number.isFinite(notAfterMs) ? notAfterMs : undefined, issuerId: issuer === undefined ? undefined : text(issuer) };
+  return { notAfterMs: notAfterMs !== undefined && Number.isFinite(notAfterMs) ? notAfterMs : undefined, issuerId: issuer === undefined ? undefined : text(issuer) };
 }
 
 /**
@@ -361,8 +371,10 @@ export function expandBinary(
   caIssuerId: () => string | undefined,
 ): Record<string, unknown> {
   const fields = fieldsOfBinary(bytes);
-  const notBefore = dateOf(fields, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, undefined, 'notBefore');
-  const base = fields[T_NOT_BEFORE_MS] === undefined || notBefore === undefined ? undefined : Date.parse(notBefore);
+  // A numeric notBefore is the base of the other dates, as it is (not parsed back from its text).
+  const base = msOf(fields, T_NOT_BEFORE_MS, T_NOT_BEFORE_TEXT, undefined, 'notBefore');
+  const notBeforeText = fields[T_NOT_BEFORE_TEXT];
+  const notBefore = base !== undefined ? new Date(base).toISOString() : notBeforeText === undefined ? undefined : text(notBeforeText);
   const certDer = fields[T_CERT_DER];
   const certPem = fields[T_CERT_PEM];
   if (certDer !== undefined && certPem !== undefined) throw new BinaryRecordError('it has two certificates');

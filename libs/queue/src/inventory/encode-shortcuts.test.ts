@@ -8,7 +8,8 @@ import type { IssuedEvent, RotatedEvent } from '../contracts/events.js';
 import { generateKek, openPrivateKey, sealPrivateKeyDer } from '../crypto/key-envelope.js';
 import { encodeEvent } from '../events/event-stream.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
-import { plainlyValidRecord } from './record-check.js';
+import { plainlyValidRecord, type RecordTimes } from './record-check.js';
+import { BinaryRecordError, binaryLeafFacts, encodeBinary, expandBinary } from './binary-record.js';
 import { encodeStoredEvent } from './store-event.js';
 
 const root = createRootCa();
@@ -129,6 +130,74 @@ describe('checking a record before it is stored', () => {
     if (plainlyValidRecord(candidate)) expect(schemaAccepts).toBe(true);
     if (schemaAccepts) expect(() => encodeRecord(candidate)).not.toThrow();
     else expect(() => encodeRecord(candidate)).toThrow(/^Refusing to store the certificate record/);
+  });
+});
+
+describe("encoding a record with the dates its check read", () => {
+  const { record } = issued('dated.ns.cluster.local');
+  const issuerId = fingerprintSha256(root.certificatePem);
+  // Dates where the encoder's choices differ: before 1970 (stored as text), year 100 (the parser's
+  // slow path), a leap day, the last millisecond of 9999, offsets below notBefore (negative deltas).
+  const cases: Array<[string, Partial<CertificateRecord>]> = [
+    ['an everyday record', {}],
+    ['a notBefore before 1970', { notBefore: '1969-12-31T23:59:59.999Z', renewAt: '1970-01-01T00:00:00.000Z' }],
+    ['year 100', { notBefore: '0100-03-01T00:00:00.000Z', notAfter: '0100-03-02T00:00:00.000Z', issuedAt: '0100-02-28T23:59:59.000Z' }],
+    ['a leap day', { notBefore: '2028-02-29T12:00:00.000Z', renewAt: '2028-02-29T23:59:59.999Z' }],
+    ['the last millisecond of 9999', { notAfter: '9999-12-31T23:59:59.999Z', renewAt: '9999-12-31T23:59:59.998Z' }],
+    ['dates before notBefore', { notAfter: '2000-01-01T00:00:00.000Z', renewAt: '2000-01-01T00:00:00.001Z', issuedAt: '1999-12-31T23:59:59.999Z' }],
+  ];
+  it.each(cases)('reads the dates the schema would and stores the bytes a parse of the text gives: %s', (_name, change) => {
+    const candidate = { ...record, ...change };
+    const times: RecordTimes = { notBeforeMs: 0, notAfterMs: 0, renewAtMs: 0, issuedAtMs: 0 };
+    expect(plainlyValidRecord(candidate, {}, times)).toBe(true);
+    expect(times).toEqual({
+      notBeforeMs: Date.parse(candidate.notBefore),
+      notAfterMs: Date.parse(candidate.notAfter),
+      renewAtMs: Date.parse(candidate.renewAt),
+      issuedAtMs: Date.parse(candidate.issuedAt),
+    });
+    const encoded = encodeRecord(candidate, 'binary');
+    expect([encoded.renewAtMs, encoded.notAfterMs]).toEqual([times.renewAtMs, times.notAfterMs]);
+    const fromText = encodeBinary(candidate, issuerId);
+    expect((encoded.value as Buffer).equals(fromText)).toBe(true);
+    expect(decodeRecord(candidate.commonName, { record: encoded.value, previousSerial: null, serial: candidate.serialNumber, ca: encoded.ca.digest }, () => record)).toEqual(candidate);
+    expect(binaryLeafFacts(encoded.value as Buffer).notAfterMs).toBe(Date.parse(candidate.notAfter));
+  });
+  it("reads a numeric date up to the last time a Date holds, and refuses one past it, relative dates included", () => {
+    const varint = (value: number): number[] => {
+      const out: number[] = [];
+      let v = value;
+      for (; v >= 128; v = Math.floor(v / 128)) out.push((v % 128) + 128);
+      return [...out, v];
+    };
+    const field = (tag: number, value: number): number[] => {
+      const bytes = varint(value);
+      return [tag, bytes.length, ...bytes];
+    };
+    // Tags: 1 notBefore (ms), 2 notAfter (zigzag offset from notBefore: 2n ahead, 2n - 1 behind).
+    const value = (notBeforeMs: number, notAfterZigzag: number): Buffer => Buffer.from([3, ...field(1, notBeforeMs), ...field(2, notAfterZigzag)]);
+    const pems = { issuingCaPem: root.certificatePem, trustedCasPem: [] };
+    const dates = (bytes: Buffer): unknown => {
+      const { notBefore, notAfter } = expandBinary(bytes, 'a.b', 'ab', pems, () => undefined);
+      return [notBefore, notAfter, binaryLeafFacts(bytes).notAfterMs];
+    };
+    const last = 8.64e15;
+    expect(dates(value(last, 1))).toEqual(['+275760-09-13T00:00:00.000Z', '+275760-09-12T23:59:59.999Z', last - 1]);
+    expect(dates(value(last - 1, 2))).toEqual(['+275760-09-12T23:59:59.999Z', '+275760-09-13T00:00:00.000Z', last]);
+    expect(() => dates(value(last + 1, 1))).toThrow(BinaryRecordError);
+    expect(() => dates(value(last + 1, 1))).toThrow(/notBefore is out of range/);
+    expect(() => dates(value(last, 2))).toThrow(/notAfter is out of range/);
+  });
+  it('leaves a record the schema decides without dates: they are read from the record where they are needed', () => {
+    // Accepted by the schema's datetime, not in toISOString's form: not plainly valid.
+    const candidate = { ...record, renewAt: '2030-01-01T00:00:00Z' };
+    const times: RecordTimes = { notBeforeMs: 0, notAfterMs: 0, renewAtMs: 0, issuedAtMs: 0 };
+    expect(plainlyValidRecord(candidate, {}, times)).toBe(false);
+    expect(times.renewAtMs).toBe(0);
+    expect(certificateRecordSchema.safeParse(candidate).success).toBe(true);
+    const encoded = encodeRecord(candidate, 'binary');
+    expect([encoded.renewAtMs, encoded.notAfterMs]).toEqual([undefined, undefined]);
+    expect((encoded.value as Buffer).equals(encodeBinary(candidate, issuerId))).toBe(true);
   });
 });
 

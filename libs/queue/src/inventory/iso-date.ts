@@ -36,7 +36,12 @@ export function isoMs(iso: string): number | undefined {
   return Number.isSafeInteger(ms) && new Date(ms).toISOString() === iso ? ms : undefined;
 }
 
+/** A canonical ISO time's epoch ms (toISOString's form, four-digit year: what the schemas' datetime accepts), else undefined. */
+export function canonicalIsoMs(value: unknown): number | undefined {
+  return typeof value === 'string' && value.length === 24 ? isoMs(value) : undefined;
+}
+
 /** A canonical ISO time (toISOString's form, four-digit year): what the schemas' datetime accepts. */
 export function isCanonicalIsoTime(value: unknown): value is string {
-  return typeof value === 'string' && value.length === 24 && isoMs(value) !== undefined;
+  return canonicalIsoMs(value) !== undefined;
 }

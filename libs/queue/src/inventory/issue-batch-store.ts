@@ -94,12 +94,13 @@ const MAX_STORED_CAS = 256;
  * The commit script's header of a store write: its fields that are digits, hex or a flag, in one
  * argument (see COMMIT_BATCH_SCRIPT). The record's serial and dates have passed its check.
  */
-function storeHeader(write: StoreWrite, record: CertificateRecord, caNumber: number, issuerNumber: number): string {
+function storeHeader(write: StoreWrite, encoded: EncodedRecord, caNumber: number, issuerNumber: number): string {
+  const { record } = encoded;
   // A serial (checked hex) or '-': nothing the header's separator could be part of.
   const expect = write.expectSerial ?? '-';
   if (expect !== '-' && !SERIAL_NUMBER_PATTERN.test(expect)) throw new QueueError('INVALID_ARGUMENT', `Refusing to store ${record.commonName}: the expected serial ${JSON.stringify(expect)} is not a serial number.`);
-  const renewAtMs = isoMs(record.renewAt) ?? Date.parse(record.renewAt);
-  const notAfterMs = isoMs(record.notAfter) ?? Date.parse(record.notAfter);
+  const renewAtMs = encoded.renewAtMs ?? isoMs(record.renewAt) ?? Date.parse(record.renewAt);
+  const notAfterMs = encoded.notAfterMs ?? isoMs(record.notAfter) ?? Date.parse(record.notAfter);
   const flag = write.unlessRequestKnown === true ? 'n' : 's';
   return `${flag} ${record.serialNumber} ${renewAtMs} ${expect} ${write.requestIds.length} ${caNumber} ${issuerNumber} ${indexedNotAfter(notAfterMs)}`;
 }
@@ -194,7 +195,7 @@ export class IssueBatchStore {
         const { record, value, ca } = e;
         keys.push(this.keys.cert(record.commonName));
         for (const id of write.requestIds) keys.push(this.keys.request(id));
-        const header = storeHeader(write, record, cas.get(ca.digest)?.n ?? 0, issuers.get(record.issuerId) ?? 0);
+        const header = storeHeader(write, e, cas.get(ca.digest)?.n ?? 0, issuers.get(record.issuerId) ?? 0);
         args.push(header, value, record.commonName, encodeStoredEvent(write.event, record));
       } else if (write.kind === 'remember') {
         keys.push(this.keys.cert(write.commonName), this.keys.request(write.requestId));

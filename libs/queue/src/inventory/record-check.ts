@@ -8,7 +8,7 @@
 import { FIELD_LIMITS, SERIAL_NUMBER_PATTERN } from '@fsm-certs/api';
 import { MAX_CERTIFICATE_PEM_CHARS, certificateRecordSchema, type CertificateRecord } from '../contracts/certificate-record.js';
 import { MAX_PEM_CHARS, PLAIN_COMMON_NAME } from '../contracts/common.js';
-import { isCanonicalIsoTime } from './iso-date.js';
+import { canonicalIsoMs } from './iso-date.js';
 
 const shape = certificateRecordSchema.shape;
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(shape));
@@ -55,22 +55,32 @@ export interface PlainRecordOptions {
   readonly caPemsOptional?: boolean;
 }
 
+/** A record's four dates in epoch ms, as its check read them from its text (canonical ISO dates). */
+export interface RecordTimes {
+  notBeforeMs: number;
+  notAfterMs: number;
+  renewAtMs: number;
+  issuedAtMs: number;
+}
+
 /**
  * True only for a record certificateRecordSchema (compactCertificateRecordSchema with
- * caPemsOptional) accepts and returns unchanged; false says nothing.
+ * caPemsOptional) accepts and returns unchanged; false says nothing. When true, the four dates it
+ * read are written into `times`, if given, so a writer that encodes the record need not parse
+ * them again (written in place: no object per record).
  */
-export function plainlyValidRecord(value: unknown, options: PlainRecordOptions = {}): boolean {
+export function plainlyValidRecord(value: unknown, options: PlainRecordOptions = {}, times?: RecordTimes): boolean {
   if (typeof value !== 'object' || value === null) return false;
   for (const key in value) if (Object.hasOwn(value, key) && !KNOWN_KEYS.has(key)) return false;
   const record = value as CertificateRecord;
   const caPemsOptional = options.caPemsOptional === true;
-  return (
-    commonName(record.commonName) &&
-    serial(record.serialNumber, shape.serialNumber) &&
-    isCanonicalIsoTime(record.notBefore) &&
-    isCanonicalIsoTime(record.notAfter) &&
-    isCanonicalIsoTime(record.renewAt) &&
-    isCanonicalIsoTime(record.issuedAt) &&
+  if (!commonName(record.commonName) || !serial(record.serialNumber, shape.serialNumber)) return false;
+  const notBeforeMs = canonicalIsoMs(record.notBefore);
+  const notAfterMs = canonicalIsoMs(record.notAfter);
+  const renewAtMs = canonicalIsoMs(record.renewAt);
+  const issuedAtMs = canonicalIsoMs(record.issuedAt);
+  if (notBeforeMs === undefined || notAfterMs === undefined || renewAtMs === undefined || issuedAtMs === undefined) return false;
+  const plain =
     pem(record.certificatePem) &&
     pems(record.chainPem) &&
     ((caPemsOptional && record.issuingCaPem === undefined) || pem(record.issuingCaPem)) &&
@@ -88,6 +98,12 @@ export function plainlyValidRecord(value: unknown, options: PlainRecordOptions =
     record.validityMs > 0 &&
     (record.csrPem === undefined || csrPem(record.csrPem)) &&
     (record.encryptedPrivateKey === undefined || sealedKey(record.encryptedPrivateKey)) &&
-    (record.previousSerialNumber === undefined || serial(record.previousSerialNumber, shape.previousSerialNumber))
-  );
+    (record.previousSerialNumber === undefined || serial(record.previousSerialNumber, shape.previousSerialNumber));
+  if (plain && times !== undefined) {
+    times.notBeforeMs = notBeforeMs;
+    times.notAfterMs = notAfterMs;
+    times.renewAtMs = renewAtMs;
+    times.issuedAtMs = issuedAtMs;
+  }
+  return plain;
 }

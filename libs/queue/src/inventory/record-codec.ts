@@ -15,7 +15,7 @@ import { BINARY_FORMAT_BYTE, BinaryRecordError, binaryLeafFacts, encodeBinary, e
 
 export type { BinaryHints } from './binary-record.js';
 import { COMPACT_VERSION, DEFAULT_RECORD_FORMAT, encodeCompact, expandCompact, type RecordFormat } from './compact-record.js';
-import { plainlyValidRecord } from './record-check.js';
+import { plainlyValidRecord, type RecordTimes } from './record-check.js';
 import { trustBundleDigest } from './trust-bundle-digest.js';
 
 export function parseJson(text: string, what: string): unknown {
@@ -120,6 +120,9 @@ export interface EncodedRecord {
   readonly record: CertificateRecord;
   readonly value: string | Buffer;
   readonly ca: EncodedCa;
+  /** The record's renewAt and notAfter in epoch ms as its check read them; undefined when the schema decided (then read them from the record). */
+  readonly renewAtMs?: number | undefined;
+  readonly notAfterMs?: number | undefined;
 }
 
 /** The record as the schema gives it back, or RECORD_INVALID naming the first problem. */
@@ -135,17 +138,26 @@ function schemaChecked(record: CertificateRecord): CertificateRecord {
   return checked.data;
 }
 
+/** The dates encodeRecord's check reads, handed to the encoder within the same call (NaN: doubles from the start). */
+const checkedTimes: RecordTimes = { notBeforeMs: Number.NaN, notAfterMs: Number.NaN, renewAtMs: Number.NaN, issuedAtMs: Number.NaN };
+
 /**
  * Validates a record before it is stored and serialises it in `format` (compact-record.ts).
  * Throws RECORD_INVALID (nothing is written): a record that fails its own schema would be
  * unreadable once stored.
  */
 export function encodeRecord(record: CertificateRecord, format: RecordFormat = DEFAULT_RECORD_FORMAT, hints?: BinaryHints): EncodedRecord {
-  const valid = plainlyValidRecord(record) ? record : schemaChecked(record);
+  // The check reads the four dates; what it read is handed on, so no one parses them again.
+  const plain = plainlyValidRecord(record, {}, checkedTimes);
+  const valid = plain ? record : schemaChecked(record);
   // previousSerialNumber is derived on read from the hash, never stored in the JSON; the CA PEMs
   // are stored once for all records that share them (the full format repeats them, as every
   // older version expects).
-  if (format === 'binary') return { record: valid, value: encodeBinary(valid, issuerIdOf(valid.issuingCaPem), hints), ca: encodeCa(valid, { short: true }) };
+  if (format === 'binary') {
+    const value = encodeBinary(valid, issuerIdOf(valid.issuingCaPem), hints, plain ? checkedTimes : undefined);
+    const ca = encodeCa(valid, { short: true });
+    return { record: valid, value, ca, renewAtMs: plain ? checkedTimes.renewAtMs : undefined, notAfterMs: plain ? checkedTimes.notAfterMs : undefined };
+  }
   const ca = encodeCa(valid);
   if (format === 'compact') return { record: valid, value: encodeCompact(valid, issuerIdOf(valid.issuingCaPem)), ca };
   const { previousSerialNumber: _derived, ...full } = valid;
