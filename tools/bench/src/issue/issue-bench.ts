@@ -129,11 +129,12 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
         })
       : undefined;
   const load = open ?? (await runClosedLoop({ clients, durationMs: seconds * 1000, warmupMs: 1000, onMeasureStart, request }));
-  const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
   // Redis's AOF rewrites in the round: a forked child writes the new base file on a core of its
-  // own, CPU that Redis's utime + stime (cpu_us_per_cert) do not hold.
+  // own, CPU that Redis's utime + stime do not hold. It is ours all the same, so it is a process
+  // of its own in cpu_us_per_cert (`redis_aof_rewrite`) and counts in the servers' total.
   const redisChildrenAfter = childrenCpuMillis(target.pids['redis']);
   const rewriteUs = redisChildrenAfter === undefined || redisChildrenBefore === undefined || load.requests === 0 ? undefined : Math.round(((redisChildrenAfter - redisChildrenBefore) * 1000) / load.requests);
+  const cpu = { ...cpuPerOp(before, sampleCpu(target.pids), load.requests), ...(rewriteUs === undefined ? {} : { redis_aof_rewrite: rewriteUs }) };
   const rewrites = redisRewritesBefore === undefined || target.aofRewrites === undefined ? undefined : (await target.aofRewrites()) - redisRewritesBefore;
   const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
   const allocated = gcDir === undefined ? undefined : allocatedKbPerCert(allocatedBefore, allocatedOf(gcDir, target.pids), load.requests);
