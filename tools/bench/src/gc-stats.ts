@@ -108,6 +108,28 @@ export function allocatedOf(dir: string, pids: Readonly<Record<string, number | 
   return out;
 }
 
+/** bench:issue with BENCH_GC=1: each probed process's main-thread pause so far, `[scavenges, mark-compacts]` in ms (gc-probe.ts totals). */
+export function pausesOf(dir: string, pids: Readonly<Record<string, number | undefined>>): Record<string, readonly [number, number]> {
+  const out: Record<string, readonly [number, number]> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const totals = pid === undefined || name === 'client' ? undefined : probeTotals(dir, pid);
+    if (totals !== undefined) out[name] = [totals.scavengeMs, totals.markCompactMs];
+  }
+  return out;
+}
+
+/** Pause ms per 1,000 certificates between two pausesOf() readings: `[scavenges, mark-compacts]` per process. */
+export function pauseMsPerThousand(before: Record<string, readonly [number, number]>, after: Record<string, readonly [number, number]>, certs: number): Record<string, readonly [number, number]> {
+  return Object.fromEntries(
+    Object.entries(after).flatMap(([name, [scavenge, markCompact]]) => {
+      const from = before[name];
+      if (from === undefined || certs === 0) return [];
+      const perK = (ms: number): number => Number(((ms * 1000) / certs).toFixed(1));
+      return [[name, [perK(scavenge - from[0]), perK(markCompact - from[1])] as const]];
+    }),
+  );
+}
+
 /** KB allocated per certificate between two allocatedOf() readings (the probe writes its totals every 100 ms). */
 export function allocatedKbPerCert(before: Record<string, number>, after: Record<string, number>, certs: number): Record<string, number> {
   return Object.fromEntries(

@@ -152,6 +152,8 @@ describe('Redis', () => {
     expect(args).toContain('--maxmemory-policy noeviction');
     // Inventory hashes stay listpacks: ~200 bytes less per certificate.
     expect(args).toContain('--hash-max-listpack-value 1024');
+    // AOF rewrites (fork + a child on a core) from 512 MB, not every 64 MB of issuing.
+    expect(args).toContain('--auto-aof-rewrite-min-size 512mb');
     expect(args).toContain('--requirepass $(REDIS_PASSWORD)');
     expect(c.env.find((v) => v.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'fsm-certs-redis', key: 'password' });
     expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });

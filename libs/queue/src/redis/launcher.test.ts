@@ -32,6 +32,8 @@ describe('startRedisServer', () => {
     expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
     expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
     expect(await client.config('GET', 'hash-max-listpack-value')).toEqual(['hash-max-listpack-value', '1024']);
+    // The AOF is rewritten (a fork, then a child on a core of its own) from 512 MB, not 64.
+    expect(await client.config('GET', 'auto-aof-rewrite-min-size')).toEqual(['auto-aof-rewrite-min-size', String(512 * 1024 * 1024)]);
     await client.set('survivor', 'yes');
     await server.restart();
     // The same client reconnects by itself (no new connection made by the test).

@@ -112,6 +112,19 @@ function waitForExit(child: ChildProcess): Promise<void> {
  */
 export const INVENTORY_HASH_MAX_LISTPACK_VALUE = '1024';
 
+/**
+ * auto-aof-rewrite-min-size for the Redis we start and the chart's (Redis's default: 64mb). An
+ * AOF rewrite forks Redis (a pause of its main thread) and a child then writes the whole dataset
+ * on a core of its own (0.4-2.8 s in the measured runs); issuing writes ~3.2 KB of AOF per certificate (most
+ * of it job and event entries deleted soon after), so at 64mb a rollout issuing 2,000
+ * certificates a second rewrote every ~10 s, and the requests overlapping a rewrite were most of
+ * the slowest (tools/bench/README.md, "tail50"). At 512mb a rewrite comes ~9x less often while
+ * the last rewrite's file is 10-50 MB, 4x at 100 MB, and from 256 MB Redis's 100% growth rule
+ * decides alone, as before. The price: up to 512 MB of AOF on disk and to replay when Redis
+ * restarts. Durability is the same (appendfsync everysec; a rewrite only compacts the file).
+ */
+export const AOF_REWRITE_MIN_SIZE = '512mb';
+
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'fsm-certs-redis-')));
@@ -126,6 +139,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--save', '',
     '--appendonly', options.appendOnly === false ? 'no' : 'yes',
     '--appendfsync', 'everysec',
+    '--auto-aof-rewrite-min-size', AOF_REWRITE_MIN_SIZE,
     '--maxmemory-policy', 'noeviction',
     // A certificate's hash (a ~750-byte record and four short fields) stays a listpack, one
     // allocation instead of a dict of five entries: ~200 bytes less per certificate.

@@ -23,6 +23,22 @@ export function sampleCpu(pids: Readonly<Record<string, number | undefined>>): R
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMillis(pid)]));
 }
 
+/**
+ * cutime + cstime of a process in milliseconds: the CPU of its children it has waited for. For
+ * Redis that is its AOF rewrites (a forked child writes the new base file), which its own
+ * utime + stime do not hold.
+ */
+export function childrenCpuMillis(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Microseconds of CPU per operation for each process between two samples. */
 export function cpuPerOp(
   before: Readonly<Record<string, number | undefined>>,

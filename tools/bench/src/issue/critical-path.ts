@@ -9,13 +9,19 @@
 // With BENCH_CLIENTS above 1 as well, the timeline is of a closed-loop load of that many clients
 // (BENCH_WARMUP_SECONDS, default 10, then BENCH_SECONDS, default 6, measured) and pipeline.ts
 // follows every job through it; BENCH_VARIANTS (as bench:issue's) runs one such timeline per entry.
+// BENCH_ARRIVALS=open makes that load random (Poisson) arrivals at BENCH_RATES (one rate: per
+// second, or `50%` of what the closed loop of BENCH_CLIENTS reached in the warm-up's last 3 s),
+// and every request is followed through its job: the slowest 2% step by step, with what else
+// happened in their window (collections, each process's run-queue wait, an AOF rewrite).
 //
 //   npm run bench:critical-path
 //   BENCH_TIMELINE=1 npm run bench:critical-path
 //   BENCH_TIMELINE=1 BENCH_CLIENTS=16 npm run bench:critical-path
+//   BENCH_TIMELINE=1 BENCH_CLIENTS=16 BENCH_ARRIVALS=open BENCH_RATES=50% npm run bench:critical-path
 import { loadavg, tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -25,9 +31,10 @@ import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
 import { timelineSteps } from './timeline.js';
-import { pipelineReport } from './pipeline.js';
-import { runClosedLoop } from './load.js';
-import { cpuPerOp, sampleCpu } from './cpu.js';
+import { pipelineReport, type Pause, type RunContext } from './pipeline.js';
+import { runClosedLoop, type LoadResult } from './load.js';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import { childrenCpuMillis, cpuPerOp, sampleCpu } from './cpu.js';
 import { benchEnvNumber } from '../bench-env.js';
 
 const requests = benchEnvNumber('BENCH_REQUESTS', 100);
@@ -36,6 +43,13 @@ const timeline = process.env['BENCH_TIMELINE'] === '1';
 const clients = benchEnvNumber('BENCH_CLIENTS', 1);
 const seconds = benchEnvNumber('BENCH_SECONDS', 6);
 const warmupSeconds = benchEnvNumber('BENCH_WARMUP_SECONDS', 10);
+const openArrivals = process.env['BENCH_ARRIVALS'] === 'open';
+const rateSetting = process.env['BENCH_RATES'] ?? '50%';
+const seed = benchEnvNumber('BENCH_SEED', 1);
+// With open arrivals: start an AOF rewrite (BGREWRITEAOF) this many seconds into the measured
+// run and every twice as many after it, and report windows of that length, so windows with a
+// rewrite and without one are compared under the same load in the same run (0: none).
+const rewriteEverySeconds = benchEnvNumber('BENCH_AOF_REWRITE_EVERY', 0);
 const variants = JSON.parse(process.env['BENCH_VARIANTS'] ?? '{}') as Record<string, Record<string, string>>;
 
 interface Seen {
@@ -194,11 +208,85 @@ async function persistence(redis: Redis): Promise<Record<string, number>> {
   return out;
 }
 
-/** `clients` closed-loop clients; every job of the measured seconds followed through the pipeline. */
+/** Each process's cumulative run-queue wait in µs (/proc/<pid>/schedstat's second field, ns): time ready to run with no core free. */
+function runQueueWaitUs(pid: number): number | undefined {
+  try {
+    const waitedNs = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1];
+    return waitedNs === undefined ? undefined : Number(waitedNs) / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples, while a run lasts, what the apps cannot report themselves: each process's run-queue
+ * wait every 5 ms, whether Redis is rewriting its AOF every 20 ms, and this process's (the load
+ * client's) collections.
+ */
+function watchRun(pids: Readonly<Record<string, number | undefined>>, redisUrl: string): { stop(): RunContext } {
+  const redis = new Redis(redisUrl);
+  const runQueue: Record<string, Array<readonly [number, number]>> = {};
+  const sample = (): void => {
+    const at = nowUs();
+    for (const [app, pid] of Object.entries(pids)) {
+      const waited = pid === undefined ? undefined : runQueueWaitUs(pid);
+      if (waited !== undefined) (runQueue[app] ??= []).push([at, waited]);
+    }
+  };
+  sample();
+  const sampler = setInterval(sample, 5);
+  const aofRewrites: Array<readonly [number, number]> = [];
+  let rewriteFrom: number | undefined;
+  const poller = setInterval(() => {
+    const at = nowUs();
+    void redis.info('persistence').then((text) => {
+      const rewriting = /^aof_rewrite_in_progress:1/m.test(text);
+      if (rewriting) rewriteFrom ??= at;
+      else if (rewriteFrom !== undefined) {
+        aofRewrites.push([rewriteFrom, at]);
+        rewriteFrom = undefined;
+      }
+    }, () => undefined);
+  }, 20);
+  const clientPauses: Pause[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const startUs = (performance.timeOrigin + entry.startTime) * 1000;
+      const kind: unknown = Reflect.get(Reflect.get(entry, 'detail') ?? {}, 'kind');
+      clientPauses.push({ app: 'load-client', startUs, endUs: startUs + entry.duration * 1000, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      clearInterval(sampler);
+      clearInterval(poller);
+      redis.disconnect();
+      observer.disconnect();
+      sample();
+      if (rewriteFrom !== undefined) aofRewrites.push([rewriteFrom, nowUs()]);
+      return { runQueue, aofRewrites, clientPauses };
+    },
+  };
+}
+
+/** The offered rate: an absolute one (`1500`) or a share (`50%`) of the closed loop's throughput. */
+function offeredRate(setting: string, closedThroughput: number): number {
+  const share = /^(\d+(?:\.\d+)?)%$/.exec(setting.trim());
+  const rate = share?.[1] === undefined ? Number(setting) : (Number(share[1]) / 100) * closedThroughput;
+  if (!(rate > 0)) throw new Error(`BENCH_RATES must be one rate per second or a share such as 50% (got ${setting})`);
+  return rate;
+}
+
+/**
+ * `clients` closed-loop clients, or with BENCH_ARRIVALS=open a Poisson stream after a closed-loop
+ * warm-up; every job (and request) of the measured seconds followed through the pipeline.
+ */
 async function pipelineRun(label: string, start: typeof startStack, env: Readonly<Record<string, string>>): Promise<void> {
   let fromUs = 0;
   let toUs = 0;
   let measured: Record<string, unknown> = {};
+  let context: RunContext = {};
   await withProbedStack(
     label,
     start,
@@ -207,27 +295,67 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
       const pids: Record<string, number | undefined> = { redis: stack.redis?.pid, client: process.pid };
       for (const app of stack.apps) pids[app.label] = app.pid;
       let before = sampleCpu(pids);
+      let rewriteCpuBefore = childrenCpuMillis(stack.redis?.pid);
       const redis = new Redis(stack.redisUrl);
       let persistenceBefore: Record<string, number> = {};
       const request = gatewayRequest(stack, `${label}-load`);
-      const load = await runClosedLoop({
-        clients,
-        durationMs: seconds * 1000,
-        warmupMs: warmupSeconds * 1000,
-        onMeasureStart: () => {
-          before = sampleCpu(pids);
-          fromUs = nowUs();
-          void persistence(redis).then((p) => (persistenceBefore = p));
-        },
-        request,
-      });
+      let watch: { stop(): RunContext } | undefined;
+      const onMeasureStart = (): void => {
+        before = sampleCpu(pids);
+        rewriteCpuBefore = childrenCpuMillis(stack.redis?.pid);
+        fromUs = nowUs();
+        void persistence(redis).then((p) => (persistenceBefore = p));
+        // Redis's own record of what took it over 1 ms (commands, fsyncs, forks), from here on.
+        void redis.call('LATENCY', 'RESET').then(() => redis.config('SET', 'latency-monitor-threshold', '1'), () => undefined);
+        if (openArrivals) watch = watchRun(pids, stack.redisUrl);
+        if (openArrivals && rewriteEverySeconds > 0) {
+          // Rewrites in windows 1, 3, 5, ...; windows 0, 2, 4, ... run without one.
+          const rewrite = (): void => void redis.bgrewriteaof().catch(() => undefined);
+          const first = setTimeout(() => {
+            rewrite();
+            rewriter = setInterval(rewrite, 2 * rewriteEverySeconds * 1000);
+          }, rewriteEverySeconds * 1000 + 100);
+          stopRewrites = () => {
+            clearTimeout(first);
+            if (rewriter !== undefined) clearInterval(rewriter);
+          };
+        }
+      };
+      let rewriter: NodeJS.Timeout | undefined;
+      let stopRewrites = (): void => undefined;
+      let load: LoadResult | OpenLoopResult;
+      let open: Record<string, unknown> = {};
+      if (openArrivals) {
+        // The warm-up is a closed loop; its last 3 s say what the stack does right now.
+        const warm = await runClosedLoop({ clients, durationMs: 3000, warmupMs: Math.max(0, warmupSeconds - 3) * 1000, request });
+        const rate = offeredRate(rateSetting, warm.throughput);
+        const result = await runOpenLoop({ ratePerSecond: rate, durationMs: seconds * 1000, warmupMs: 1000, seed, maxOutstanding: 256, onMeasureStart, request: (seq) => request(1_000_000 + seq) });
+        load = result;
+        open = {
+          arrivals: 'open',
+          closed_loop_throughput: Number(warm.throughput.toFixed(1)),
+          offered_per_s: Number(rate.toFixed(1)),
+          arrived: result.arrivals,
+          dropped: result.dropped,
+          unfinished: result.unfinished,
+          peak_outstanding: result.peakOutstanding,
+          start_lag_p99_ms: Number(result.startLagP99Ms.toFixed(2)),
+        };
+      } else {
+        load = await runClosedLoop({ clients, durationMs: seconds * 1000, warmupMs: warmupSeconds * 1000, onMeasureStart, request });
+      }
       toUs = nowUs();
+      stopRewrites();
+      context = { ...(watch?.stop() ?? {}), ...(rewriteEverySeconds > 0 ? { windowUs: rewriteEverySeconds * 1e6 } : {}) };
       const persistenceAfter = await persistence(redis);
+      const latency = (await redis.call('LATENCY', 'LATEST').catch(() => [])) as unknown[];
       redis.disconnect();
       measured = {
+        ...open,
         throughput: Number(load.throughput.toFixed(1)),
         p50_ms: Number(load.p50Ms.toFixed(2)),
         p99_ms: Number(load.p99Ms.toFixed(2)),
+        ...(load.p999Ms === undefined ? {} : { p999_ms: Number(load.p999Ms.toFixed(2)) }),
         errors: load.errors,
         cpu_us_per_cert: cpuPerOp(before, sampleCpu(pids), load.requests),
         load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
@@ -236,10 +364,18 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
         redis_aof_rewrites: (persistenceAfter['aof_rewrites'] ?? 0) - (persistenceBefore['aof_rewrites'] ?? 0),
         redis_aof_delayed_fsync: (persistenceAfter['aof_delayed_fsync'] ?? 0) - (persistenceBefore['aof_delayed_fsync'] ?? 0),
         redis_latest_fork_ms: Number(((persistenceAfter['latest_fork_usec'] ?? 0) / 1000).toFixed(2)),
+        // The rewrites' children's CPU (not in Redis's own).
+        redis_aof_rewrite_cpu_ms: (childrenCpuMillis(stack.redis?.pid) ?? 0) - (rewriteCpuBefore ?? 0),
+        aof_rewrite_spans_ms: (context.aofRewrites ?? []).map(([s, e]) => [Number(((s - fromUs) / 1000).toFixed(0)), Number(((e - s) / 1000).toFixed(0))]),
+        // [event, last at (s), latest ms, max ms] of each kind Redis measured over 1 ms.
+        redis_latency_events: latency,
+        run_queue_ms: Object.fromEntries(
+          Object.entries(context.runQueue ?? {}).map(([app, samples]) => [app, Number((((samples.at(-1)?.[1] ?? 0) - (samples[0]?.[1] ?? 0)) / 1000).toFixed(1))]),
+        ),
       };
     },
     (dir) => {
-      process.stdout.write(`${JSON.stringify({ scenario: `pipeline-${label}`, clients, seconds, ...measured, ...pipelineReport(dir, fromUs, toUs) })}\n`);
+      process.stdout.write(`${JSON.stringify({ scenario: `pipeline-${label}`, clients, seconds, ...measured, ...pipelineReport(dir, fromUs, toUs, context) })}\n`);
     },
   );
 }

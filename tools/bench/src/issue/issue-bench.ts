@@ -36,8 +36,8 @@ import { loadavg } from 'node:os';
 import { z } from 'zod';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
-import { cpuPerOp, sampleCpu } from './cpu.js';
-import { allocatedKbPerCert, allocatedOf, gcStatsEnabled, helperUsPerCert, threadsOf } from '../gc-stats.js';
+import { childrenCpuMillis, cpuPerOp, sampleCpu } from './cpu.js';
+import { allocatedKbPerCert, allocatedOf, gcStatsEnabled, helperUsPerCert, pauseMsPerThousand, pausesOf, threadsOf } from '../gc-stats.js';
 import { runClosedLoop } from './load.js';
 import { runOpenLoop } from './open-loop.js';
 import { openSummary } from './open-summary.js';
@@ -98,13 +98,19 @@ function nextRunOffset(): number {
 async function measure(target: Target, round: number, spec: Load): Promise<RoundResult> {
   const offset = nextRunOffset();
   let before = sampleCpu(target.pids);
+  let redisChildrenBefore = childrenCpuMillis(target.pids['redis']);
+  let redisRewritesBefore = target.aofRewrites === undefined ? undefined : await target.aofRewrites();
   let threadsBefore = gcStatsEnabled ? threadsOf(target.pids) : {};
   const gcDir = target.gcDir;
   let allocatedBefore = gcDir === undefined ? {} : allocatedOf(gcDir, target.pids);
+  let pausesBefore = gcDir === undefined ? {} : pausesOf(gcDir, target.pids);
   const onMeasureStart = (): void => {
     before = sampleCpu(target.pids);
+    redisChildrenBefore = childrenCpuMillis(target.pids['redis']);
+    void target.aofRewrites?.().then((n) => (redisRewritesBefore = n));
     if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
     if (gcDir !== undefined) allocatedBefore = allocatedOf(gcDir, target.pids);
+    if (gcDir !== undefined) pausesBefore = pausesOf(gcDir, target.pids);
     void target.batchSince?.();
     void target.redis?.begin();
   };
@@ -123,9 +129,16 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
         })
       : undefined;
   const load = open ?? (await runClosedLoop({ clients, durationMs: seconds * 1000, warmupMs: 1000, onMeasureStart, request }));
-  const cpu = cpuPerOp(before, sampleCpu(target.pids), load.requests);
+  // Redis's AOF rewrites in the round: a forked child writes the new base file on a core of its
+  // own, CPU that Redis's utime + stime do not hold. It is ours all the same, so it is a process
+  // of its own in cpu_us_per_cert (`redis_aof_rewrite`) and counts in the servers' total.
+  const redisChildrenAfter = childrenCpuMillis(target.pids['redis']);
+  const rewriteUs = redisChildrenAfter === undefined || redisChildrenBefore === undefined || load.requests === 0 ? undefined : Math.round(((redisChildrenAfter - redisChildrenBefore) * 1000) / load.requests);
+  const cpu = { ...cpuPerOp(before, sampleCpu(target.pids), load.requests), ...(rewriteUs === undefined ? {} : { redis_aof_rewrite: rewriteUs }) };
+  const rewrites = redisRewritesBefore === undefined || target.aofRewrites === undefined ? undefined : (await target.aofRewrites()) - redisRewritesBefore;
   const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
   const allocated = gcDir === undefined ? undefined : allocatedKbPerCert(allocatedBefore, allocatedOf(gcDir, target.pids), load.requests);
+  const pauses = gcDir === undefined ? undefined : pauseMsPerThousand(pausesBefore, pausesOf(gcDir, target.pids), load.requests);
   const batch = await target.batchSince?.();
   await target.redis?.end(load.requests);
   console.log(
@@ -143,8 +156,12 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
       p99_ms: Number(load.p99Ms.toFixed(2)),
       ...(load.p999Ms === undefined ? {} : { p999_ms: Number(load.p999Ms.toFixed(2)) }),
       cpu_us_per_cert: cpu,
+      ...(rewrites === undefined ? {} : { redis_aof_rewrites: rewrites }),
+      ...(rewriteUs === undefined ? {} : { redis_aof_rewrite_cpu_us_per_cert: rewriteUs }),
       ...(helpers === undefined ? {} : { off_main_thread_us_per_cert: helpers }),
       ...(allocated === undefined ? {} : { allocated_kb_per_cert: allocated }),
+      // Main-thread pauses per 1,000 certificates, [scavenges, mark-compacts] ms: a stall sets an open loop's p99.
+      ...(pauses === undefined ? {} : { gc_pause_ms_per_1k: pauses }),
       load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
       ...(batch !== undefined ? { avg_items_per_job: batch } : {}),
       ...(load.firstError !== undefined ? { first_error: load.firstError } : {}),

@@ -67,4 +67,46 @@ describe('pipelineReport', () => {
     expect(report.job_queued_while_ca_idle_share).toBe(0.1);
     expect(report.ca_processing_share).toBe(0.4);
   });
+
+  it('follows each request through its job and names what the slowest met (an AOF rewrite) beside the share of all requests that met it', () => {
+    // 100 jobs of one request each, 10 ms apart, on connections of their own; each takes 5 ms
+    // from request to answer, except the two jobs an AOF rewrite overlapped: 40 ms in the processor.
+    const gateway: TimelineEvent[] = [];
+    const ca: TimelineEvent[] = [];
+    const t0 = 1_000_000;
+    for (let i = 0; i < 100; i++) {
+      const at = t0 + i * 10_000;
+      const slow = i === 50 || i === 51;
+      const end = at + (slow ? 40_000 : 3_000);
+      gateway.push(
+        [at, 'req', i + 1, 'POST /v1/certificates'],
+        [at + 500, 'm', 0, `queue.add> j${i} 1`],
+        [at + 800, 'm', 0, `queue.add< j${i} 1`],
+        [end + 1_000, 'm', 0, `finishedJobs.dispatch> j${i} completed`],
+        [end + 2_000, 'w', i + 1, 'HTTP/1.1 201 Created'],
+        [end + 2_010, 'w', i + 1, 'HTTP/1.1 201 Created'],
+      );
+      ca.push([at + 1_000, 'm', 0, `worker.processor> j${i}`], [end, 'm', 0, `worker.processor< j${i}`], [end, 'm', 0, `job.moveToCompleted> j${i}`], [end + 500, 'm', 0, `job.moveToCompleted< j${i}`]);
+    }
+    const sorted = (events: TimelineEvent[]): TimelineEvent[] => events.sort((x, y) => x[0] - y[0]);
+    const report = pipelineReport(
+      write([
+        { pid: 1, app: 'issuer-gateway', events: sorted(gateway) },
+        { pid: 2, app: 'ca-service', events: sorted(ca) },
+      ]),
+      t0,
+      t0 + 1_000_000,
+      { aofRewrites: [[t0 + 511_000, t0 + 512_000]], runQueue: { redis: [[t0, 0], [t0 + 2_000_000, 1_000]] } },
+    );
+    expect(report.requests_followed).toBe(100);
+    expect(report.request_stage_ms['total']).toEqual({ p50: 5, p90: 5, p99: 42 });
+    // The slowest 2%: both overlapped the rewrite, which 2 of the 100 requests did.
+    expect(report.slow_requests.count).toBe(2);
+    expect(report.slow_requests.stage_ms['process']?.p50).toBe(39);
+    expect(report.slow_requests.causes['aof_rewrite']).toEqual([1, 0.02]);
+    expect(report.slow_requests.causes['process']).toEqual([1, 1]);
+    expect(report.slow_requests.causes['queued_behind_jobs']).toBeUndefined();
+    expect(report.slow_requests.examples[0]).toMatchObject({ total: 42, aof_rewrite: true, items: 1, in_flight_at_add: 0 });
+    expect(report.outside_aof_rewrites).toEqual({ requests: 98, p99_ms: 5 });
+  });
 });

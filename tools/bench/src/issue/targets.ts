@@ -34,14 +34,20 @@ export interface Target {
   readonly gcDir?: string;
   /** Redis's commands and AOF bytes over the measured slices (targets with a Redis of ours). */
   readonly redis?: RedisAccounting;
+  /** AOF rewrites Redis has completed since it started (targets with a Redis of ours). */
+  aofRewrites?(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** Redis accounting on a connection of its own, closed before the stack stops its Redis. */
-function accountingFor(stack: Stack): { readonly redis: RedisAccounting; close(): void } {
+function accountingFor(stack: Stack): { readonly redis: RedisAccounting; aofRewrites(): Promise<number>; close(): void } {
   const connection = createRedisConnection(stack.redisUrl, { role: 'client' });
   connection.on('error', () => undefined);
-  return { redis: new RedisAccounting(connection), close: () => connection.disconnect() };
+  return {
+    redis: new RedisAccounting(connection),
+    aofRewrites: async () => Number(/^aof_rewrites:(\d+)/m.exec(await connection.info('persistence'))?.[1] ?? 0),
+    close: () => connection.disconnect(),
+  };
 }
 
 /** cfssl serve; with certDb it also records every certificate in its sqlite certificate database. */
@@ -138,6 +144,7 @@ export async function fsmTarget(options: { readonly scenario?: string; readonly 
     request: gatewayRequest(stack, 'fsm'),
     batchSince: batchMeter(stack),
     redis: accounting.redis,
+    aofRewrites: accounting.aofRewrites,
     ...(probe === undefined ? {} : { gcDir: probe.dir }),
     async stop() {
       accounting.close();
@@ -199,6 +206,7 @@ export async function queueHopTarget(): Promise<Target> {
     request: gatewayRequest(stack, 'hop'),
     batchSince: batchMeter(stack),
     redis: accounting.redis,
+    aofRewrites: accounting.aofRewrites,
     async stop() {
       accounting.close();
       await stop();

@@ -16,7 +16,11 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 
 const dir = process.env['FSM_TIMELINE_DIR'];
 
-/** [µs since the epoch, kind, local port, detail]; kind: w (write), r (read), req (HTTP request), m (mark). */
+/**
+ * [µs since the epoch, kind, connection, detail]; kind: w (write), r (read), req (HTTP request), m
+ * (mark). The connection is a number per socket of the process (0 for marks): a server's sockets
+ * all share its local port, so the port could not tell one HTTP client's request from another's.
+ */
 export type TimelineEvent = [number, 'w' | 'r' | 'req' | 'm', number, string];
 
 export interface TimelineFile {
@@ -26,6 +30,14 @@ export interface TimelineFile {
 }
 
 const MAX_EVENTS = 1_000_000;
+
+/** A collection's kind as the marks name it: a scavenge is `minor`, a full collection `major`. */
+const GC_KINDS = new Map<unknown, string>([
+  [constants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+]);
 
 function nowUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -54,21 +66,32 @@ if (dir !== undefined && dir !== '') {
   };
   const app = /apps\/([^/]+)\//.exec(process.argv[1] ?? '')?.[1] ?? path.basename(process.argv[1] ?? 'node');
 
+  const socketIds = new WeakMap<object, number>();
+  let sockets = 0;
+  const connection = (socket: object): number => {
+    let id = socketIds.get(socket);
+    if (id === undefined) {
+      sockets += 1;
+      id = sockets;
+      socketIds.set(socket, id);
+    }
+    return id;
+  };
   const socket = net.Socket.prototype;
   const write = socket.write;
   socket.write = function (this: net.Socket, ...args: Parameters<typeof write>) {
-    record('w', this.localPort ?? 0, commandOf(text(args[0])));
+    record('w', connection(this), commandOf(text(args[0])));
     return write.apply(this, args);
   } as typeof write;
   const emit = socket.emit;
   socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
-    if (event === 'data') record('r', this.localPort ?? 0, text(args[0]).slice(0, 40).replaceAll('\r\n', '|'));
+    if (event === 'data') record('r', connection(this), text(args[0]).slice(0, 40).replaceAll('\r\n', '|'));
     return Reflect.apply(emit, this, [event, ...args]) as boolean;
   } as typeof emit;
   const serverEmit = http.Server.prototype.emit;
   http.Server.prototype.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]) {
     const req = args[0];
-    if (event === 'request' && req instanceof http.IncomingMessage) record('req', req.socket.localPort ?? 0, `${req.method ?? ''} ${req.url ?? ''}`);
+    if (event === 'request' && req instanceof http.IncomingMessage) record('req', connection(req.socket), `${req.method ?? ''} ${req.url ?? ''}`);
     return Reflect.apply(serverEmit, this, [event, ...args]) as boolean;
   } as typeof serverEmit;
 
@@ -127,7 +150,7 @@ if (dir !== undefined && dir !== '') {
     for (const entry of list.getEntries()) {
       const kind = field(Reflect.get(entry, 'detail'), 'kind');
       const startUs = Math.round((performance.timeOrigin + entry.startTime) * 1000);
-      if (events.length < MAX_EVENTS) events.push([startUs, 'm', 0, `gc ${kind === constants.NODE_PERFORMANCE_GC_MAJOR ? 'major' : 'minor'} ${Math.round(entry.duration * 1000)}`]);
+      if (events.length < MAX_EVENTS) events.push([startUs, 'm', 0, `gc ${GC_KINDS.get(kind) ?? 'other'} ${Math.round(entry.duration * 1000)}`]);
     }
   }).observe({ entryTypes: ['gc'] });
 

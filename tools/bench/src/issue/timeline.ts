@@ -19,19 +19,19 @@ function median(values: readonly number[]): number {
 function named(file: TimelineFile): Placed[] {
   const lastWrite = new Map<number, string>();
   const out: Placed[] = [];
-  for (const [atUs, kind, port, detail] of file.events as readonly TimelineEvent[]) {
+  for (const [atUs, kind, connection, detail] of file.events as readonly TimelineEvent[]) {
     let step: string;
     if (kind === 'w') {
       const what = detail.startsWith('HTTP/1.1') ? 'http answer' : detail;
       // Node writes an HTTP answer's head and body separately: one step per request.
-      if (what === '' || (what === 'http answer' && lastWrite.get(port) === what)) continue;
-      lastWrite.set(port, what);
+      if (what === '' || (what === 'http answer' && lastWrite.get(connection) === what)) continue;
+      lastWrite.set(connection, what);
       step = `${file.app} > ${what}`;
     } else if (kind === 'r') {
-      step = `${file.app} < ${lastWrite.get(port) ?? 'read'}`;
+      step = `${file.app} < ${lastWrite.get(connection) ?? 'read'}`;
     } else if (kind === 'req') {
       // A kept-alive connection answers request after request: the next answer is a step again.
-      lastWrite.set(port, 'http request');
+      lastWrite.set(connection, 'http request');
       step = `${file.app} http request`;
     } else {
       // A mark's job id, item count or pause (pipeline.ts reads them) would make every request's step its own.
