@@ -31,8 +31,8 @@ function issueTimeoutInputs(config: {
  * higher median share of vault-direct than 2 in the same rounds (tools/bench/README.md).
  * Depth 1 with Tresor makes bigger jobs only for clients in lockstep (bench:issue's closed loop);
  * under random arrivals the jobs are the same size at either depth, and depth 1 raised the
- * light-load p50 (tools/bench/README.md, "open", measured before the batcher's idle-pipeline
- * rule for sparse arrivals), so 2 stays.
+ * light-load p50 ("open"); with the idle-pipeline rule it still did when jobs are slow (a job in
+ * flight makes a sparse arrival wait for the window more often at depth 1: "depth1b"), so 2 stays.
  */
 export const DEFAULT_BATCH_PIPELINE_DEPTH = { vault: 1, other: 2 } as const;
 
