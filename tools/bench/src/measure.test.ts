@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureInterleaved, measureSync, median, summarize } from './measure.js';
+import { driveLanes, measureInterleaved, measureSync, median, summarize } from './measure.js';
 
 /** A fake clock that advances 1 ms per reading, so results are exact. */
 function fakeClock(): () => number {
@@ -45,5 +45,19 @@ describe('bench measurement', () => {
     expect(median([1700, 1200, 1500])).toBe(1500);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([])).toBeNaN();
+  });
+
+  it('driveLanes counts every step of every lane, whatever order the lanes finish their steps in', async () => {
+    let steps = 0;
+    let turn = 0;
+    const done = await driveLanes(4, 30, async () => {
+      steps += 1;
+      // Lanes take turns at different depths, so their steps end interleaved.
+      turn += 1;
+      for (let i = 0; i < turn % 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
+      return 2;
+    });
+    expect(steps).toBeGreaterThan(4);
+    expect(done).toBe(steps * 2);
   });
 });

@@ -68,7 +68,12 @@ export async function driveLanes(lanes: number, ms: number, step: () => Promise<
   let done = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {
-      while (performance.now() < until) done += await step();
+      while (performance.now() < until) {
+        // Not `done += await step()`: that reads `done` before the await, so lanes would
+        // overwrite each other's counts.
+        const did = await step();
+        done += did;
+      }
     }),
   );
   return done;
