@@ -1,6 +1,7 @@
 // A certificate record as the ca-service stores one for a Tresor P-256 server-key leaf: the one
 // shape the benches that store, encode or read records build their records from.
 import type { CertificateRecord } from '@fsm-certs/queue';
+import type { IssuedLeaf } from '@fsm-certs/x509';
 
 export const DAY_MS = 86_400_000;
 
@@ -43,4 +44,19 @@ export function serverKeyRecord(f: BenchRecordFields): CertificateRecord {
     issuedAt: f.issuedAt.toISOString(),
     warnings: [],
   };
+}
+
+/** The record of an issued leaf, due for renewal two thirds into its day. */
+export function leafRecord(
+  leaf: Pick<IssuedLeaf, 'serialNumber' | 'notBefore' | 'notAfter' | 'certificatePem'>,
+  f: Pick<BenchRecordFields, 'commonName' | 'caPem' | 'issuerId' | 'encryptedPrivateKey' | 'issuedAt'>,
+): CertificateRecord {
+  return serverKeyRecord({
+    ...f,
+    serialNumber: leaf.serialNumber,
+    notBefore: leaf.notBefore,
+    notAfter: leaf.notAfter,
+    renewAt: new Date(leaf.notBefore.getTime() + (2 * DAY_MS) / 3),
+    certificatePem: leaf.certificatePem,
+  });
 }

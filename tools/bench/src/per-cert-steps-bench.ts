@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import type * as Queue from '@fsm-certs/queue';
-import { DAY_MS, serverKeyRecord } from './bench-record.js';
+import { DAY_MS, leafRecord } from './bench-record.js';
 import { benchEnvNumber } from './bench-env.js';
 import { heapAllocationMeter } from './heap-meter.js';
 
@@ -59,18 +59,7 @@ function stepsOf(lib: QueueLib): Steps {
     const commonName = `svc-${i}.bookstore.svc.cluster.local`;
     const leaf = issueLeaf(root.issuer, { commonName, dnsNames: [commonName], validityMs: DAY_MS, keyAsDerOnly: true });
     const sealed = lib.sealPrivateKeyDer(kek, leaf.privateKeyDer ?? Buffer.alloc(0), commonName, leaf.serialNumber);
-    const record = serverKeyRecord({
-      commonName,
-      serialNumber: leaf.serialNumber,
-      notBefore: leaf.notBefore,
-      notAfter: leaf.notAfter,
-      renewAt: new Date(leaf.notBefore.getTime() + (2 * DAY_MS) / 3),
-      certificatePem: leaf.certificatePem,
-      caPem: root.certificatePem,
-      issuerId,
-      encryptedPrivateKey: sealed.text,
-      issuedAt: new Date(),
-    });
+    const record = leafRecord(leaf, { commonName, caPem: root.certificatePem, issuerId, encryptedPrivateKey: sealed.text, issuedAt: new Date() });
     return { record, hints: { certificateDer: leaf.certificateDer, sealedKey: sealed.bytes } };
   });
   const encoded = records.map(({ record, hints }) => lib.encodeRecord(record, 'binary', hints));

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { createRootCa, fingerprintSha256, issueLeaf } from '@fsm-certs/x509';
 import { decodeRecord, encodeRecord, fieldsOf, generateKek, sealPrivateKey, type CertificateRecord, type RecordFormat } from '@fsm-certs/queue';
 import { measureInterleaved, type InterleavedScenario } from './measure.js';
-import { DAY_MS, serverKeyRecord } from './bench-record.js';
+import { DAY_MS, leafRecord } from './bench-record.js';
 import { benchEnvNumber } from './bench-env.js';
 
 const durationMs = Math.min(Math.max(benchEnvNumber('BENCH_SECONDS', 2), 0.2), 30) * 1000;
@@ -23,13 +23,8 @@ const leaf = issueLeaf(root.issuer, { commonName, dnsNames: [commonName], validi
 const kek = generateKek().kek;
 const now = new Date();
 /** A record as the ca-service stores one for a Tresor P-256 server-key leaf. */
-const record: CertificateRecord = serverKeyRecord({
+const record: CertificateRecord = leafRecord(leaf, {
   commonName,
-  serialNumber: leaf.serialNumber,
-  notBefore: leaf.notBefore,
-  notAfter: leaf.notAfter,
-  renewAt: new Date(leaf.notBefore.getTime() + (2 * DAY_MS) / 3),
-  certificatePem: leaf.certificatePem,
   caPem: root.certificatePem,
   issuerId: fingerprintSha256(root.certificatePem),
   encryptedPrivateKey: sealPrivateKey(kek, leaf.privateKeyPem ?? '', commonName, leaf.serialNumber, { der: true }),

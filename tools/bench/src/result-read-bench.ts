@@ -26,7 +26,7 @@ import {
 import { createRootCa, issueLeaf } from '@fsm-certs/x509';
 import { cpuMillis } from './issue/cpu.js';
 import { driveLanes, median } from './measure.js';
-import { DAY_MS, serverKeyRecord } from './bench-record.js';
+import { DAY_MS, leafRecord } from './bench-record.js';
 import { benchEnvNumber } from './bench-env.js';
 
 const seconds = benchEnvNumber('BENCH_SECONDS', 3);
@@ -42,28 +42,17 @@ const server = await startRedisServer({ appendOnly: true });
 const redis = createRedisConnection(server.url, { role: 'client' });
 const inventory = new Inventory(redis, { prefix: PREFIX });
 
-function leafRecord(commonName: string): CertificateRecord {
+function issuedRecord(commonName: string): CertificateRecord {
   const now = new Date();
   const leaf = issueLeaf(ca.issuer, { commonName, dnsNames: [commonName], validityMs: DAY_MS, now });
   const sealed = sealPrivateKeyDer(kek, leaf.privateKeyDer ?? Buffer.alloc(0), commonName, leaf.serialNumber);
-  return serverKeyRecord({
-    commonName,
-    serialNumber: leaf.serialNumber,
-    notBefore: leaf.notBefore,
-    notAfter: leaf.notAfter,
-    renewAt: new Date(now.getTime() + (DAY_MS * 2) / 3),
-    certificatePem: leaf.certificatePem,
-    caPem: ca.certificatePem,
-    issuerId: 'ab'.repeat(32),
-    encryptedPrivateKey: sealed.text,
-    issuedAt: now,
-  });
+  return leafRecord(leaf, { commonName, caPem: ca.certificatePem, issuerId: 'ab'.repeat(32), encryptedPrivateKey: sealed.text, issuedAt: now });
 }
 
 const digest = trustBundleDigest(ca.certificatePem, [ca.certificatePem]);
 const jobs: Array<{ readonly names: readonly StoredName[] }> = [];
 for (let j = 0; j < JOBS; j++) {
-  const records = Array.from({ length: items }, (_, i) => leafRecord(`read-${j}-${i}.bench.cluster.local`));
+  const records = Array.from({ length: items }, (_, i) => issuedRecord(`read-${j}-${i}.bench.cluster.local`));
   for (const record of records) await inventory.put(record);
   const ids = records.map(() => randomUUID());
   const v2 = records.map(({ issuingCaPem: _i, trustedCasPem: _t, ...rest }, i) => ({ requestId: ids[i], ok: true, certificate: rest, trustBundleDigest: digest }));
