@@ -8,16 +8,22 @@ const POOL_SIZE = 4096;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
 
-/** `size` fresh random bytes, a view into the pool (copy it before changing it). */
-export function pooledRandomBytes(size: number): Buffer {
-  if (size > POOL_SIZE) return randomBytes(size);
+/** Where the next `size` (at most POOL_SIZE) unused bytes of the pool start; a new pool when it runs out. */
+function reserve(size: number): number {
   if (poolOffset + size > pool.length) {
     pool = randomBytes(POOL_SIZE);
     poolOffset = 0;
   }
-  const out = pool.subarray(poolOffset, poolOffset + size);
+  const at = poolOffset;
   poolOffset += size;
-  return out;
+  return at;
+}
+
+/** `size` fresh random bytes, a view into the pool (copy it before changing it). */
+export function pooledRandomBytes(size: number): Buffer {
+  if (size > POOL_SIZE) return randomBytes(size);
+  const at = reserve(size);
+  return pool.subarray(at, at + size);
 }
 
 /**
@@ -26,11 +32,8 @@ export function pooledRandomBytes(size: number): Buffer {
  * ERR_OUT_OF_RANGE (readUIntBE's), before any byte is taken.
  */
 export function pooledRandomUint(bytes: number): number {
-  if (poolOffset + bytes > pool.length) {
-    pool = randomBytes(POOL_SIZE);
-    poolOffset = 0;
-  }
-  const out = pool.readUIntBE(poolOffset, bytes);
-  poolOffset += bytes;
-  return out;
+  // Another width: readUIntBE refuses it (ERR_OUT_OF_RANGE) before any byte is reserved.
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 6) return pool.readUIntBE(0, bytes);
+  const at = reserve(bytes); // first: it may replace the pool
+  return pool.readUIntBE(at, bytes);
 }

@@ -195,9 +195,8 @@ export class IssueBatcher {
     if (this.pending.length >= this.maxItems) this.flush();
     // At the end of this event-loop turn, so requests read in the same turn go together. With no
     // job in flight and sparse arrivals, waiting for the share would only delay this batch.
-    else if (this.pending.length >= share || (this.sentItems === 0 && this.demand.sparse(this.windowMs))) {
-      this.immediate ??= setImmediate(() => this.flush());
-    } else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    else if (this.pending.length >= share || this.idleAndSparse()) this.flushAtEndOfTurn();
+    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
     return promise;
   }
 
@@ -220,11 +219,19 @@ export class IssueBatcher {
       this.sentItems -= batch.length;
       this.inProgress.delete(run);
       // The pipeline just went idle: what waits for company leaves, as a new arrival would.
-      if (this.sentItems === 0 && this.pending.length > 0 && this.demand.sparse(this.windowMs)) {
-        this.immediate ??= setImmediate(() => this.flush());
-      }
+      if (this.pending.length > 0 && this.idleAndSparse()) this.flushAtEndOfTurn();
     });
     this.inProgress.add(run);
+  }
+
+  /** No job in flight, and requests arrived less often than one per window: company would rarely come. */
+  private idleAndSparse(): boolean {
+    return this.sentItems === 0 && this.demand.sparse(this.windowMs);
+  }
+
+  /** Sends what is pending at the end of this event-loop turn, with whatever else the turn reads. */
+  private flushAtEndOfTurn(): void {
+    this.immediate ??= setImmediate(() => this.flush());
   }
 
   /** Flushes what is pending and waits for every batch in flight (graceful shutdown). */
