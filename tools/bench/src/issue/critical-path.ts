@@ -33,7 +33,7 @@ import { ownerOfSource } from './monitor-owner.js';
 import { timelineSteps } from './timeline.js';
 import { pipelineReport, type Pause, type RunContext } from './pipeline.js';
 import { runClosedLoop, type LoadResult } from './load.js';
-import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import { offeredPerSecond, offeredRateSchema, runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { childrenCpuMillis, cpuPerOp, sampleCpu } from './cpu.js';
 import { benchEnvNumber } from '../bench-env.js';
 
@@ -270,14 +270,6 @@ function watchRun(pids: Readonly<Record<string, number | undefined>>, redisUrl: 
   };
 }
 
-/** The offered rate: an absolute one (`1500`) or a share (`50%`) of the closed loop's throughput. */
-function offeredRate(setting: string, closedThroughput: number): number {
-  const share = /^(\d+(?:\.\d+)?)%$/.exec(setting.trim());
-  const rate = share?.[1] === undefined ? Number(setting) : (Number(share[1]) / 100) * closedThroughput;
-  if (!(rate > 0)) throw new Error(`BENCH_RATES must be one rate per second or a share such as 50% (got ${setting})`);
-  return rate;
-}
-
 /**
  * `clients` closed-loop clients, or with BENCH_ARRIVALS=open a Poisson stream after a closed-loop
  * warm-up; every job (and request) of the measured seconds followed through the pipeline.
@@ -328,7 +320,7 @@ async function pipelineRun(label: string, start: typeof startStack, env: Readonl
       if (openArrivals) {
         // The warm-up is a closed loop; its last 3 s say what the stack does right now.
         const warm = await runClosedLoop({ clients, durationMs: 3000, warmupMs: Math.max(0, warmupSeconds - 3) * 1000, request });
-        const rate = offeredRate(rateSetting, warm.throughput);
+        const rate = offeredPerSecond(offeredRateSchema.parse(rateSetting.trim()), warm.throughput);
         const result = await runOpenLoop({ ratePerSecond: rate, durationMs: seconds * 1000, warmupMs: 1000, seed, maxOutstanding: 256, onMeasureStart, request: (seq) => request(1_000_000 + seq) });
         load = result;
         open = {

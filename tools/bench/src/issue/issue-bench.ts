@@ -39,7 +39,7 @@ import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
 import { childrenCpuMillis, cpuPerOp, sampleCpu } from './cpu.js';
 import { allocatedKbPerCert, allocatedOf, gcStatsEnabled, helperUsPerCert, pauseMsPerThousand, pausesOf, threadsOf } from '../gc-stats.js';
 import { runClosedLoop } from './load.js';
-import { runOpenLoop } from './open-loop.js';
+import { offeredPerSecond, offeredRateSchema, runOpenLoop } from './open-loop.js';
 import { openSummary } from './open-summary.js';
 import { summarizeRounds, type RoundResult } from './round-result.js';
 import { SCENARIOS, cfsslTarget, fsmTarget, queueHopTarget, type Target } from './targets.js';
@@ -67,12 +67,8 @@ const split: CoreSplit | undefined = vaultCores === 'split' ? coreSplit() : unde
 if (split !== undefined) pinProcess(process.pid, split.rest);
 const arrivals = z.enum(['closed', 'open', 'both']).parse(process.env['BENCH_ARRIVALS'] ?? 'closed');
 // Certificates per second, or `N%`: N percent of what fsm-certs reached in the same round's closed loop.
-const rateSchema = z.union([
-  z.string().regex(/^\d+(\.\d+)?%$/).transform((label) => ({ label, percentOfClosed: Number(label.slice(0, -1)) })),
-  z.string().regex(/^\d+(\.\d+)?$/, 'BENCH_RATES are certificates per second (300) or percentages of the closed loop (10%)').transform((label) => ({ label, perSecond: Number(label) })),
-]);
 const rates = z
-  .array(rateSchema)
+  .array(offeredRateSchema)
   .min(arrivals === 'closed' ? 0 : 1, 'BENCH_ARRIVALS=open needs BENCH_RATES, e.g. 300,1500,2700 (certificates per second) or, with =both, 10%,50%,90%')
   .parse((process.env['BENCH_RATES'] ?? '').split(',').map((rate) => rate.trim()).filter((rate) => rate !== ''));
 if (arrivals !== 'both' && rates.some((rate) => 'percentOfClosed' in rate)) throw new Error('BENCH_RATES in percent need the closed loop in the same rounds: BENCH_ARRIVALS=both');
@@ -221,8 +217,7 @@ try {
     if (arrivals !== 'open') for (const target of order) results.get(target.scenario)?.push(await measure(target, round, { kind: 'closed' }));
     const capacity = results.get(SCENARIOS.fsm)?.[round - 1]?.load.throughput;
     for (const rate of arrivals === 'closed' ? [] : rates) {
-      if ('percentOfClosed' in rate && capacity === undefined) throw new Error('BENCH_RATES in percent are of fsm-certs\' closed loop: it did not run');
-      const spec: Load = { kind: 'open', label: rate.label, rate: 'percentOfClosed' in rate ? Math.max(1, Math.round(((capacity ?? 0) * rate.percentOfClosed) / 100)) : rate.perSecond };
+      const spec: Load = { kind: 'open', label: rate.label, rate: offeredPerSecond(rate, capacity) };
       for (const target of order) results.get(resultKey(target.scenario, rate.label))?.push(await measure(target, round, spec));
     }
   }

@@ -8,7 +8,22 @@
 // omission). `startLagP99Ms` says how late the client itself sent them.
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { z } from 'zod';
 import { errorMessage, loadResult, percentile, type LoadResult } from './load.js';
+
+/** A BENCH_RATES entry: certificates per second (`300`), or a share of the closed loop's throughput (`10%`). */
+export const offeredRateSchema = z.union([
+  z.string().regex(/^\d+(\.\d+)?%$/).transform((label) => ({ label, percentOfClosed: Number(label.slice(0, -1)) })),
+  z.string().regex(/^\d+(\.\d+)?$/, 'BENCH_RATES are certificates per second (300) or percentages of the closed loop (10%)').transform((label) => ({ label, perSecond: Number(label) })),
+]);
+export type OfferedRate = z.infer<typeof offeredRateSchema>;
+
+/** The arrivals per second an entry offers; a share needs the closed loop's throughput (`closed`). */
+export function offeredPerSecond(rate: OfferedRate, closed: number | undefined): number {
+  if (!('percentOfClosed' in rate)) return rate.perSecond;
+  if (closed === undefined) throw new Error(`BENCH_RATES=${rate.label} is a share of the closed loop, which did not run`);
+  return Math.max(1, Math.round((closed * rate.percentOfClosed) / 100));
+}
 
 /**
  * The driver's time: monotonic, below a millisecond (core's Clock is epoch milliseconds), with
