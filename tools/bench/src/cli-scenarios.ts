@@ -1,6 +1,6 @@
 // What bench:cli runs and how it reports: one JSON line per scenario with the median and the
 // 90th percentile of its wall times, and what it costs above `node -e 0` measured in the same run.
-import { median } from './measure.js';
+import { median, percentile } from './measure.js';
 
 export interface CliScenario {
   readonly scenario: string;
@@ -38,11 +38,6 @@ export interface CliResult {
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 export function summarizeRuns(scenarios: readonly CliScenario[], samples: ReadonlyMap<string, readonly number[]>): CliResult[] {
   const base = median(samples.get(BASELINE) ?? []);
@@ -53,7 +48,7 @@ export function summarizeRuns(scenarios: readonly CliScenario[], samples: Readon
       scenario,
       runs: values.length,
       median_ms: round1(mid),
-      p90_ms: round1(percentile(values, 90)),
+      p90_ms: round1(percentile(values, 0.9)),
       over_node_ms: round1(mid - base),
       ratio_vs_node: base > 0 ? Math.round((mid / base) * 100) / 100 : 0,
     };

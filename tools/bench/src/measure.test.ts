@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driveLanes, measureInterleaved, measureSync, median, summarize } from './measure.js';
+import { driveLanes, measureInterleaved, measureSync, median, nearestRank, percentile, summarize } from './measure.js';
 
 /** A fake clock that advances 1 ms per reading, so results are exact. */
 function fakeClock(): () => number {
@@ -59,5 +59,21 @@ describe('bench measurement', () => {
     });
     expect(steps).toBeGreaterThan(4);
     expect(done).toBe(steps * 2);
+  });
+});
+
+describe('percentiles', () => {
+  it('takes the nearest rank: the smallest value with at least that share at or below it', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect([nearestRank(values, 0.5), nearestRank(values, 0.99), nearestRank(values, 0.999), nearestRank(values, 1)]).toEqual([500, 990, 999, 1000]);
+    expect(nearestRank([7], 0.99)).toBe(7);
+    expect(nearestRank([], 0.5)).toBeNaN();
+  });
+
+  it('sorts a copy of values in any order, and leaves them as they were', () => {
+    const values = [40, 10, 30, 20];
+    // Nearest rank of 4 values: p50 is the 2nd (20), p90 the 4th (40); a floor rank would say 30 for p50.
+    expect([percentile(values, 0.5), percentile(values, 0.9), percentile(values, 0.25)]).toEqual([20, 40, 10]);
+    expect(values).toEqual([40, 10, 30, 20]);
   });
 });

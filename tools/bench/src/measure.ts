@@ -146,3 +146,17 @@ export function median(values: readonly number[]): number {
   const upper = sorted[mid] ?? NaN;
   return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? NaN) + upper) / 2;
 }
+
+/**
+ * The nearest-rank percentile of ascending values: the smallest value with at least the share `p`
+ * (0 < p <= 1) of the values at or below it. NaN for no values. Every bench's p50 / p90 / p99.
+ */
+export function nearestRank(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+}
+
+/** nearestRank of values in any order (sorts a copy). */
+export function percentile(values: readonly number[], p: number): number {
+  return nearestRank([...values].sort((a, b) => a - b), p);
+}

@@ -16,7 +16,7 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { benchEnvNumber } from '../bench-env.js';
 import { median } from '../measure.js';
-import { percentile } from './load.js';
+import { nearestRank } from '../measure.js';
 import { poissonArrivals } from './open-loop.js';
 
 interface Task {
@@ -211,10 +211,10 @@ async function replay(depth: number, load: { readonly clients: number } | { read
   return {
     itemsPerJob: round2(client.jobs.reduce((a, b) => a + b, 0) / Math.max(1, jobs)),
     waitMeanMs: round2(sortedWaits.reduce((a, b) => a + b, 0) / Math.max(1, sortedWaits.length)),
-    waitP99Ms: round2(percentile(sortedWaits, 0.99)),
+    waitP99Ms: round2(nearestRank(sortedWaits, 0.99)),
     waitedWindowPct: round2((100 * sortedWaits.filter((w) => w >= windowMs - 1e-9).length) / Math.max(1, sortedWaits.length)),
-    p50Ms: round2(percentile(sortedLatencies, 0.5)),
-    p99Ms: round2(percentile(sortedLatencies, 0.99)),
+    p50Ms: round2(nearestRank(sortedLatencies, 0.5)),
+    p99Ms: round2(nearestRank(sortedLatencies, 0.99)),
     perSecond: Math.round(sortedLatencies.length / seconds),
   };
 }

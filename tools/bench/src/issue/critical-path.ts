@@ -36,6 +36,7 @@ import { runClosedLoop, type LoadResult } from './load.js';
 import { offeredPerSecond, offeredRateSchema, runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { childrenCpuMillis, cpuPerOp, sampleCpu } from './cpu.js';
 import { benchEnvNumber } from '../bench-env.js';
+import { median } from '../measure.js';
 
 const requests = benchEnvNumber('BENCH_REQUESTS', 100);
 const baseline = process.env['BENCH_BASELINE'];
@@ -78,10 +79,6 @@ function stepName(owner: string, args: readonly string[]): string {
   return `${owner} ${command}${detail}`;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 async function trace(stack: Stack, label: string): Promise<void> {
   const pids: Record<string, number | undefined> = {};

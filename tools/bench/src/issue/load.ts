@@ -1,6 +1,8 @@
 // The load drivers' shared parts, and the closed-loop driver: N clients, each sending its next
 // request as soon as the last one answered, for a fixed time. The open-loop driver (requests at
 // random arrival times, whatever the answers) is open-loop.ts. Both report a LoadResult.
+import { nearestRank } from '../measure.js';
+
 export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
@@ -13,11 +15,6 @@ export interface LoadResult {
   readonly firstError?: string;
 }
 
-/** The nearest-rank percentile (the smallest value with at least p of the values at or below it) of ascending values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
-}
 
 /** A run's result from the latencies of its answered requests (sorted here) and its failures. */
 export function loadResult(run: { readonly latencies: number[]; readonly errors: number; readonly seconds: number; readonly firstError: string | undefined }): LoadResult {
@@ -27,9 +24,9 @@ export function loadResult(run: { readonly latencies: number[]; readonly errors:
     errors: run.errors,
     seconds: run.seconds,
     throughput: latencies.length / run.seconds,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    ...(latencies.length >= 1000 ? { p999Ms: percentile(latencies, 0.999) } : {}),
+    p50Ms: nearestRank(latencies, 0.5),
+    p99Ms: nearestRank(latencies, 0.99),
+    ...(latencies.length >= 1000 ? { p999Ms: nearestRank(latencies, 0.999) } : {}),
     ...(run.firstError !== undefined ? { firstError: run.firstError } : {}),
   };
 }

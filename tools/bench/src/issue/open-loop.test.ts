@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadResult, percentile } from './load.js';
+import { loadResult } from './load.js';
 import { poissonArrivals, runOpenLoop, type LoadTimer } from './open-loop.js';
 
 /** Virtual time: each sleep is a timer; the earliest pending one fires next, once everything runnable has run. */
@@ -59,13 +59,6 @@ describe('poissonArrivals', () => {
 });
 
 describe('percentiles', () => {
-  it('takes the nearest rank', () => {
-    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
-    expect([percentile(values, 0.5), percentile(values, 0.99), percentile(values, 0.999), percentile(values, 1)]).toEqual([500, 990, 999, 1000]);
-    expect(percentile([7], 0.99)).toBe(7);
-    expect(percentile([], 0.5)).toBeNaN();
-  });
-
   it('reports p99.9 only when at least 1,000 answers can say it', () => {
     const many = loadResult({ latencies: Array.from({ length: 2000 }, (_, i) => 2000 - i), errors: 0, seconds: 2, firstError: undefined });
     expect(many).toMatchObject({ requests: 2000, throughput: 1000, p50Ms: 1000, p99Ms: 1980, p999Ms: 1998 });

@@ -9,7 +9,8 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { z } from 'zod';
-import { errorMessage, loadResult, percentile, type LoadResult } from './load.js';
+import { nearestRank } from '../measure.js';
+import { errorMessage, loadResult, type LoadResult } from './load.js';
 
 /** A BENCH_RATES entry: certificates per second (`300`), or a share of the closed loop's throughput (`10%`). */
 export const offeredRateSchema = z.union([
@@ -166,6 +167,6 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     dropped: stream.dropped,
     unfinished: stream.unfinished,
     peakOutstanding: stream.peakOutstanding,
-    startLagP99Ms: percentile(stream.startLags.sort((a, b) => a - b), 0.99),
+    startLagP99Ms: nearestRank(stream.startLags.sort((a, b) => a - b), 0.99),
   };
 }

@@ -8,6 +8,7 @@
 // and which stage and which collections (mark-compacts in any process) the slowest jobs met.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { percentile } from '../measure.js';
 import type { TimelineFile } from './timeline-probe.js';
 
 /** One HTTP request the gateway received (issue), and the job that carried it. */
@@ -62,10 +63,6 @@ type Stage = (typeof STAGES)[number];
 const REQUEST_STAGES = ['wait', 'add', 'queue', 'process', 'complete', 'answer', 'reply', 'total'] as const;
 type RequestStage = (typeof REQUEST_STAGES)[number];
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}
 
 const ms = (us: number): number => Number((us / 1000).toFixed(2));
 

@@ -3,6 +3,7 @@
 // the request left the client, for the steps seen in at least half of the requests.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { median } from '../measure.js';
 import type { TimelineEvent, TimelineFile } from './timeline-probe.js';
 
 interface Placed {
@@ -10,10 +11,6 @@ interface Placed {
   readonly step: string;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 /** Names each event; a read is named by the command last written on its connection (the reply it carries). */
 function named(file: TimelineFile): Placed[] {
