@@ -37,6 +37,7 @@ import { z } from 'zod';
 import { cfsslAvailable, sqlite3Available } from './cfssl.js';
 import { coreSplit, pinProcess, type CoreSplit } from './cores.js';
 import { childrenCpuMillis, cpuPerOp, sampleCpu } from './cpu.js';
+import { machineShares, measureWakeupRoundTrip, readIdlePolicy, readMachineCpu } from './host.js';
 import { allocatedKbPerCert, allocatedOf, gcStatsEnabled, helperUsPerCert, pauseMsPerThousand, pausesOf, threadsOf } from '../gc-stats.js';
 import { runClosedLoop } from './load.js';
 import { offeredPerSecond, offeredRateSchema, runOpenLoop } from './open-loop.js';
@@ -94,6 +95,7 @@ function nextRunOffset(): number {
 async function measure(target: Target, round: number, spec: Load): Promise<RoundResult> {
   const offset = nextRunOffset();
   let before = sampleCpu(target.pids);
+  let machineBefore = readMachineCpu();
   let redisChildrenBefore = childrenCpuMillis(target.pids['redis']);
   let redisRewritesBefore = target.aofRewrites === undefined ? undefined : await target.aofRewrites();
   let threadsBefore = gcStatsEnabled ? threadsOf(target.pids) : {};
@@ -102,6 +104,7 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
   let pausesBefore = gcDir === undefined ? {} : pausesOf(gcDir, target.pids);
   const onMeasureStart = (): void => {
     before = sampleCpu(target.pids);
+    machineBefore = readMachineCpu();
     redisChildrenBefore = childrenCpuMillis(target.pids['redis']);
     void target.aofRewrites?.().then((n) => (redisRewritesBefore = n));
     if (gcStatsEnabled) threadsBefore = threadsOf(target.pids);
@@ -130,6 +133,8 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
   // of its own in cpu_us_per_cert (`redis_aof_rewrite`) and counts in the servers' total.
   const redisChildrenAfter = childrenCpuMillis(target.pids['redis']);
   const rewriteUs = redisChildrenAfter === undefined || redisChildrenBefore === undefined || load.requests === 0 ? undefined : Math.round(((redisChildrenAfter - redisChildrenBefore) * 1000) / load.requests);
+  // The whole machine over the same slice: what no process used (idle) and what the hypervisor took.
+  const machine = machineShares(machineBefore, readMachineCpu());
   const cpu = { ...cpuPerOp(before, sampleCpu(target.pids), load.requests), ...(rewriteUs === undefined ? {} : { redis_aof_rewrite: rewriteUs }) };
   const rewrites = redisRewritesBefore === undefined || target.aofRewrites === undefined ? undefined : (await target.aofRewrites()) - redisRewritesBefore;
   const helpers = gcStatsEnabled ? helperUsPerCert(threadsBefore, threadsOf(target.pids), load.requests) : undefined;
@@ -158,12 +163,13 @@ async function measure(target: Target, round: number, spec: Load): Promise<Round
       ...(allocated === undefined ? {} : { allocated_kb_per_cert: allocated }),
       // Main-thread pauses per 1,000 certificates, [scavenges, mark-compacts] ms: a stall sets an open loop's p99.
       ...(pauses === undefined ? {} : { gc_pause_ms_per_1k: pauses }),
+      ...(machine === undefined ? {} : { machine_pct: machine }),
       load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
       ...(batch !== undefined ? { avg_items_per_job: batch } : {}),
       ...(load.firstError !== undefined ? { first_error: load.firstError } : {}),
     }),
   );
-  return { load, ...(open === undefined ? {} : { open }), cpu, batch };
+  return { load, ...(open === undefined ? {} : { open }), cpu, batch, ...(machine === undefined ? {} : { machine }) };
 }
 
 const targets: Target[] = [];
@@ -200,6 +206,10 @@ try {
       for (const [name, env] of Object.entries(vaultVariants)) targets.push(await fsmVaultTarget(benchVault, { env, scenario: `fsm-certs-vault-${name}` }));
     }
   }
+
+  // The host, before any load: one process waking another and back, and how its idle cores sleep.
+  const host = { wakeup_round_trip: await measureWakeupRoundTrip(), idle_policy: readIdlePolicy() };
+  console.log(JSON.stringify({ scenario: 'host', ...host }));
 
   for (const target of targets) {
     const offset = nextRunOffset();
@@ -271,7 +281,10 @@ try {
         fsm_certs: ours?.cpu_us_per_cert.servers_total,
         queue_hop_ceiling: hop?.cpu_us_per_cert.servers_total,
       },
+      // The cores no process used: a pipeline of processes waiting on each other leaves them idle.
+      machine_idle_pct: { cfssl: cfssl?.machine_idle_pct, cfssl_certdb: cfsslDb?.machine_idle_pct, fsm_certs: ours?.machine_idle_pct, queue_hop_ceiling: hop?.machine_idle_pct },
       median: { cfssl, ...(cfsslDb !== undefined ? { cfssl_certdb: cfsslDb } : {}), fsm_certs: ours, queue_hop_ceiling: hop },
+      host,
       ...(base !== undefined
         ? { baseline: tresorBaseline, median_baseline: base, ratio_baseline_vs_cfssl_certdb: ratioTo(cfsslDb)(base), ratio_fsm_certs_vs_baseline: ratioTo(base)(ours), ratio_fsm_certs_vs_baseline_per_round: perRoundVsTarget(SCENARIOS.fsm, SCENARIOS.baseline) }
         : {}),
