@@ -19,17 +19,16 @@
 //   BENCH_TIMELINE=1 BENCH_CLIENTS=16 npm run bench:critical-path
 //   BENCH_TIMELINE=1 BENCH_CLIENTS=16 BENCH_ARRIVALS=open BENCH_RATES=50% npm run bench:critical-path
 import { loadavg, tmpdir } from 'node:os';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
 import { startStack, type Stack } from '@fsm-certs/stack';
 import { gatewayRequest, withWarmStack } from './targets.js';
 import { baselineStartStack } from './vault.js';
 import { ownerOfSource } from './monitor-owner.js';
+import { stepName } from './command-names.js';
 import { timelineSteps } from './timeline.js';
 import { pipelineReport, type Pause, type RunContext } from './pipeline.js';
 import { runClosedLoop, type LoadResult } from './load.js';
@@ -57,28 +56,6 @@ interface Seen {
   readonly atUs: number;
   readonly step: string;
 }
-
-/** BullMQ's scripts by SHA-1, so EVALSHA lines read as `moveToActive` rather than a hash. */
-const BULLMQ_SCRIPTS = new Map<string, string>();
-for (const script of Object.values(bullmqScripts) as unknown[]) {
-  if (typeof script === 'object' && script !== null && 'name' in script && 'content' in script && typeof script.content === 'string') {
-    BULLMQ_SCRIPTS.set(createHash('sha1').update(script.content).digest('hex'), String(script.name));
-  }
-}
-
-/** A short name for a command: the command, and for scripts/streams/lists the key's last part. */
-function stepName(owner: string, args: readonly string[]): string {
-  const command = (args[0] ?? '?').toLowerCase();
-  let detail = '';
-  if (command === 'evalsha' || command === 'eval') {
-    const known = BULLMQ_SCRIPTS.get(args[1] ?? '');
-    detail = ` ${known ?? (args[3] ?? '').split(':').slice(-2).join(':')}`;
-  } else if (command === 'brpop' || command === 'bzpopmin') {
-    detail = ` ${(args[1] ?? '').split(':').at(-2) ?? ''}`;
-  }
-  return `${owner} ${command}${detail}`;
-}
-
 
 async function trace(stack: Stack, label: string): Promise<void> {
   const pids: Record<string, number | undefined> = {};
