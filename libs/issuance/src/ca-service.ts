@@ -49,6 +49,18 @@ import { createRootRotationProcessor } from './root-rotation/processor.js';
 
 export const CA_SERVICE_ROLE = 'ca-service';
 
+/** The BullMQ worker settings of a ca-service's issue and rotate workers, from its options (defaults filled in). */
+export function caServiceWorkerSettings(options: Pick<CaServiceOptions, 'instanceId' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs'>) {
+  return {
+    name: options.instanceId,
+    concurrency: options.concurrency ?? 4,
+    lockDuration: options.lockDurationMs ?? 10_000,
+    stalledInterval: options.stalledIntervalMs ?? 5_000,
+    // A crash mid-batch is exactly what must be survived; allow a few before giving up on a job.
+    maxStalledCount: 3,
+  };
+}
+
 export interface CaServiceOptions {
   readonly redisUrl: string;
   /** Key prefix with a hash tag, e.g. `{fsm-certs}`. */
@@ -177,14 +189,7 @@ export async function startCaService(options: CaServiceOptions): Promise<CaServi
     optimisticNewNames: options.provider.kind === 'tresor',
   });
 
-  const settings = {
-    name: options.instanceId,
-    concurrency: options.concurrency ?? 4,
-    lockDuration: options.lockDurationMs ?? 10_000,
-    stalledInterval: options.stalledIntervalMs ?? 5_000,
-    // A crash mid-batch is exactly what must be survived; allow a few before giving up on a job.
-    maxStalledCount: 3,
-  };
+  const settings = caServiceWorkerSettings(options);
   const renewals = new RenewalYield({ lanes: settings.concurrency });
   const issueWorker = createIssueWorker(issueConnection, renewals.interactiveWork(createIssueProcessor({ issuer, logger, trustBundle: () => published })), settings, prefix, MarkerAwareWorker);
   const rotateWorker = createRotateWorker(rotateConnection, createRotateProcessor({ issuer, logger, renewals }), settings, prefix);

@@ -50,7 +50,8 @@ describe.each(HOP_PATHS)('the %s hop against a real redis-server', (path) => {
     expect(errors).toEqual([]);
   });
 
-  it.runIf(path === 'stream')('leaves no request pending once it is answered', async () => {
+  // Only the stream path has a pending list of its own (BullMQ's is its active list); no skipped test for the other.
+  if (path === 'stream') it('leaves no request pending once it is answered', async () => {
     await producers[0]?.roundTrip(job(2));
     const redis = createRedisConnection(server.url, { role: 'client' });
     try {

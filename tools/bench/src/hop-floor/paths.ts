@@ -11,7 +11,7 @@
 // producer's reply stream (MAXLEN ~); the producer's blocking XREAD on that stream wakes with it.
 // No job hash, no marker, no lock, no stalled-job check, no retries: see the README section.
 import { randomUuid } from '@fsm-certs/core';
-import { MarkerAwareWorker } from '@fsm-certs/issuance';
+import { MarkerAwareWorker, caServiceWorkerSettings } from '@fsm-certs/issuance';
 import {
   DEFAULT_PREFIX,
   FinishedJobReader,
@@ -60,8 +60,8 @@ export function answer(requests: readonly IssueItem[], filler: string): HopResul
   return { version: 'hop-floor', results: requests.map((item) => ({ requestId: item.requestId, ok: true as const, filler })) };
 }
 
-/** The ca-service's issue worker settings (libs/issuance ca-service.ts's defaults; not exported there). */
-const CA_SERVICE_WORKER_SETTINGS = { concurrency: 4, lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 } as const;
+/** The ca-service's issue worker settings with its defaults (libs/issuance). */
+const CA_SERVICE_WORKER_SETTINGS = caServiceWorkerSettings({ instanceId: 'hop-floor-consumer' });
 
 const STREAM_KEYS = {
   requests: `${DEFAULT_PREFIX}:hop:requests`,
@@ -114,7 +114,6 @@ async function bullmqConsumer(url: string, filler: string): Promise<Consumer> {
   // result, which this stand-in does not return.
   const worker = new MarkerAwareWorker<IssueJobPayload, HopResult>(QUEUE_NAMES.issue, async (job: Job<IssueJobPayload, HopResult>) => answer(job.data.requests, filler), {
     ...CA_SERVICE_WORKER_SETTINGS,
-    name: 'hop-floor-consumer',
     connection,
     prefix: DEFAULT_PREFIX,
   });
