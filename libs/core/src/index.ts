@@ -3,6 +3,7 @@ export { FsmError, isFsmError, CoreError, type CoreErrorCode, type FsmErrorInit 
 export { parseDuration, parseDurationMs, formatDuration, GO_DURATION_PATTERN } from './duration.js';
 export { systemClock, defaultRandom, type Clock, type RandomSource } from './clock.js';
 export { randomUuid } from './uuid.js';
+export { withTimeout } from './timeout.js';
 export {
   KEY_ALGORITHMS,
   DEFAULT_KEY_ALGORITHM,

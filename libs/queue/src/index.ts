@@ -15,6 +15,7 @@ export * from './contracts/issue-payload-check.js';
 export * from './contracts/events.js';
 export * from './redis/launcher.js';
 export * from './redis/connection.js';
+export { luaScript, runScript, type LuaScript } from './redis/run-script.js';
 export * from './crypto/key-envelope.js';
 export * from './inventory/inventory.js';
 export * from './inventory/issue-batch-store.js';

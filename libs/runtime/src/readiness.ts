@@ -4,6 +4,7 @@
 // naming every failing check.
 
 import { PROBLEM_CODES, PROBLEM_CONTENT_TYPE, problemType } from '@fsm-certs/api';
+import { withTimeout } from '@fsm-certs/core';
 
 /** One named readiness check; resolves when ready, throws (or rejects) with the reason when not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -20,17 +21,11 @@ export interface ReadinessReport {
 export const READINESS_CHECK_TIMEOUT_MS = 2_000;
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    await Promise.race([check(), timeout]);
+    await withTimeout(check(), timeoutMs);
     return 'ok';
   } catch (error) {
     return error instanceof Error ? error.message : 'failed';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import { createRedisConnection, startRedisServer } from '@fsm-certs/queue';
 import { benchEnvNumber } from './bench-env.js';
 import { RedisAccounting } from './redis-accounting.js';
-import { cpuMillis } from './issue/cpu.js';
+import { sampleCpu } from './issue/cpu.js';
 import { machineShares, measureWakeupRoundTrip, readIdlePolicy, readMachineCpu } from './issue/host.js';
 import { ownerOfSource } from './issue/monitor-owner.js';
 import { commandName } from './issue/command-names.js';
@@ -54,20 +54,21 @@ const LOADS = [
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 
-/** The child's entry: the build output (checked to be no older than its source) or the source through tsx. */
+/** The child's entry: the build output (each file no older than its source) or the source through tsx. */
 function childEntry(): string[] {
   const source = fileURLToPath(new URL('./hop-floor/child.ts', import.meta.url));
   if (benchRunFrom() === 'source') return ['--import', 'tsx', '--conditions=development', source];
-  const built = fileURLToPath(new URL('../dist/hop-floor/child.js', import.meta.url));
-  const sources = ['child.ts', 'paths.ts', 'protocol.ts', 'summary.ts'].map((f) => fileURLToPath(new URL(`./hop-floor/${f}`, import.meta.url)));
-  let builtAt: number;
-  try {
-    builtAt = statSync(built).mtimeMs;
-  } catch {
-    throw new Error('tools/bench is not built: run `npx tsc -b tsconfig.json` first (or BENCH_RUN_FROM=source).');
-  }
-  if (sources.some((f) => statSync(f).mtimeMs > builtAt)) throw new Error('tools/bench/dist is older than its source: run `npx tsc -b tsconfig.json` first (or BENCH_RUN_FROM=source).');
-  return [built];
+  const builtOf = (name: string): string => fileURLToPath(new URL(`../dist/hop-floor/${name}.js`, import.meta.url));
+  // tsc -b rewrites only the outputs whose source changed, so each file is checked against its own.
+  const stale = ['child', 'paths', 'protocol', 'summary'].filter((name) => {
+    try {
+      return statSync(fileURLToPath(new URL(`./hop-floor/${name}.ts`, import.meta.url))).mtimeMs > statSync(builtOf(name)).mtimeMs;
+    } catch {
+      return true;
+    }
+  });
+  if (stale.length > 0) throw new Error(`tools/bench is not built or older than its source (${stale.join(', ')}): run \`npx tsc -b tsconfig.json\` first (or BENCH_RUN_FROM=source).`);
+  return [builtOf('child')];
 }
 
 interface Child {
@@ -182,14 +183,14 @@ try {
       for (const path of r % 2 === 1 ? HOP_PATHS : [...HOP_PATHS].reverse()) {
         const { producer, consumer } = pair(path);
         const pids = { producer: producer.pid, consumer: consumer.pid, redis: server.pid };
-        const before = { producer: cpuMillis(pids.producer), consumer: cpuMillis(pids.consumer), redis: cpuMillis(pids.redis) };
+        const before = sampleCpu(pids);
         await accounting.get(path)?.begin();
         const machineBefore = readMachineCpu();
         const ran = await drive(producer, { ...slice, ms: seconds * 1000 });
         const machineAfter = readMachineCpu();
-        const after = { producer: cpuMillis(pids.producer), consumer: cpuMillis(pids.consumer), redis: cpuMillis(pids.redis) };
+        const after = sampleCpu(pids);
         await accounting.get(path)?.end(ran.roundTrips);
-        const spent = (name: keyof typeof before): number | undefined => {
+        const spent = (name: keyof typeof pids): number | undefined => {
           const a = after[name];
           const b = before[name];
           return a === undefined || b === undefined ? undefined : a - b;

@@ -16,7 +16,7 @@
 // every waiting job is looked up in Redis: answered from a kept job hash, or told at once that
 // its result is gone (503: retrying with the same request ids returns the stored certificates).
 import type { Job, Queue } from 'bullmq';
-import { randomUuid } from '@fsm-certs/core';
+import { randomUuid, withTimeout } from '@fsm-certs/core';
 import {
   FinishedJobReader,
   ISSUE_JOB_OPTIONS,
@@ -84,13 +84,6 @@ class TimeoutError extends Error {}
 /** The job finished and was deleted, but its `completed` event was trimmed before it was read. */
 class ResultLostError extends Error {}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 interface Waiter {
   resolve(returnvalue: unknown): void;
@@ -179,7 +172,7 @@ export class BullMqIssueClient implements IssueClient {
     const jobOptions = byEvent ? ISSUE_JOB_OPTIONS_RESULT_BY_EVENT : ISSUE_JOB_OPTIONS;
     let job: Job<IssueJobPayload, IssueJobResult>;
     try {
-      job = await withTimeout(this.queue.add(JOB_NAMES.issueBatch, payload, { ...jobOptions, jobId }), this.enqueueTimeoutMs);
+      job = await withTimeout(this.queue.add(JOB_NAMES.issueBatch, payload, { ...jobOptions, jobId }), this.enqueueTimeoutMs, () => new TimeoutError(`timed out after ${this.enqueueTimeoutMs} ms`));
     } catch (error) {
       finished.cancel();
       throw this.unavailable(error);

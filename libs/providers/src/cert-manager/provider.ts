@@ -1,6 +1,6 @@
 // CertManagerProvider: the adapter from our CertificateProvider interface to cert-manager. It
 // runs one CertificateRequest's life cycle per issue: create -> wait -> read -> delete (always).
-import { formatDuration, KEY_ALGORITHMS, systemClock, type Clock } from '@fsm-certs/core';
+import { formatDuration, KEY_ALGORITHMS, systemClock, withTimeout, type Clock } from '@fsm-certs/core';
 import { MIN_LEAF_VALIDITY_MS, splitPemBundle } from '@fsm-certs/x509';
 import { setMaxListeners } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -177,19 +177,13 @@ export class CertManagerProvider implements CertificateProvider {
   }
 
   private async deleteRequest(name: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${DELETE_REQUEST_TIMEOUT_MS} ms`)), DELETE_REQUEST_TIMEOUT_MS);
-      });
-      await Promise.race([this.deps.client.deleteCertificateRequest(this.options.namespace, name), timeout]);
+      await withTimeout(this.deps.client.deleteCertificateRequest(this.options.namespace, name), DELETE_REQUEST_TIMEOUT_MS);
     } catch (error) {
       this.deps.logger?.warn(
         { namespace: this.options.namespace, certificateRequest: name, err: error instanceof Error ? error.message : String(error) },
         `could not delete CertificateRequest; remove it with kubectl delete certificaterequest -n ${this.options.namespace} ${name}`,
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -3,8 +3,9 @@
 // run, keeps its lanes of jobs going for a bounded time and count and reports each round trip's
 // time; a consumer only answers. Both say `ready` once they can, and stop when told or when the
 // channel closes.
-import { randomUuid } from '@fsm-certs/core';
+import { randomUuid, withTimeout } from '@fsm-certs/core';
 import { AuditLog, issueJobPayloadSchema, type IssueItem, type IssueJobPayload } from '@fsm-certs/queue';
+import { errorMessage } from '../issue/load.js';
 import { childEnvSchema, toChildSchema, type FromChild, type RunMessage } from './protocol.js';
 import { fillerFor, startConsumer, startProducer, type Producer } from './paths.js';
 
@@ -39,14 +40,6 @@ function payload(items: number): IssueJobPayload {
   return { version: 1, requests: Array.from({ length: items }, item), resultVersion: 2, maxResultVersion: 3 };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 function answered(value: unknown, items: number): boolean {
   if (typeof value !== 'object' || value === null || !('results' in value)) return false;
   return Array.isArray(value.results) && value.results.length === items;
@@ -71,7 +64,7 @@ async function run(producer: Producer, message: RunMessage): Promise<FromChild> 
           latenciesUs.push((performance.now() - sent) * 1000);
         } catch (error) {
           errors += 1;
-          firstError ??= error instanceof Error ? error.message : String(error);
+          firstError ??= errorMessage(error);
         }
       }
     }),
@@ -94,7 +87,7 @@ async function main(): Promise<void> {
     producer ??
     (await startConsumer(env.HOP_PATH, env.REDIS_URL, filler, (error) => {
           consumerErrors += 1;
-          if (consumerErrors === 1) console.error(`hop-floor ${env.HOP_PATH} consumer: ${error instanceof Error ? error.message : String(error)}`);
+          if (consumerErrors === 1) console.error(`hop-floor ${env.HOP_PATH} consumer: ${errorMessage(error)}`);
         }));
   let stopping = false;
   const stop = async (): Promise<void> => {

@@ -20,6 +20,8 @@ import {
   QUEUE_NAMES,
   createIssueQueue,
   createRedisConnection,
+  luaScript,
+  runScript,
   type IssueItem,
   type IssueJobPayload,
 } from '@fsm-certs/queue';
@@ -77,10 +79,10 @@ const BLOCK_MS = 1_000;
 const READ_COUNT = CA_SERVICE_WORKER_SETTINGS.concurrency;
 
 /** Acknowledges the request and adds its answer to the producer's reply stream, in one call. */
-const ANSWER_SCRIPT = `
+const ANSWER_SCRIPT = luaScript(`
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[3], 'result', ARGV[4])
-`;
+`);
 
 async function bullmqProducer(url: string): Promise<Producer> {
   const commands = createRedisConnection(url, { role: 'client', connectionName: 'hop-floor-producer' });
@@ -192,7 +194,6 @@ async function streamConsumer(url: string, filler: string, onError: (error: unkn
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
   }
-  const sha = String(await commands.script('LOAD', ANSWER_SCRIPT));
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -212,7 +213,7 @@ async function streamConsumer(url: string, filler: string, onError: (error: unkn
           const { requests } = JSON.parse(payload) as IssueJobPayload;
           const result = JSON.stringify(answer(requests, filler));
           // Not awaited: the next read goes out at once, as the worker takes more jobs while one runs.
-          commands.evalsha(sha, 2, STREAM_KEYS.requests, replyKey, GROUP, entryId, requestId, result, REPLIES_MAXLEN).catch(onError);
+          runScript(commands, ANSWER_SCRIPT, [STREAM_KEYS.requests, replyKey], [GROUP, entryId, requestId, result, REPLIES_MAXLEN]).catch(onError);
         }
       }
     }
